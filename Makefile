@@ -1,0 +1,35 @@
+# Holdfast: `make run` starts the bot (local mode without Slack tokens),
+# `make test` runs every test against real Postgres and Redis.
+GO ?= go
+BIN := bin/holdfast
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: run test bench build services migrate vet fmt clean
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/holdfast
+
+services:
+	@./scripts/services.sh
+
+run: services build
+	./$(BIN) run
+
+migrate: services build
+	./$(BIN) migrate
+
+test: services
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+# Benchmarks need the same services; BENCH narrows them, e.g. make bench BENCH=Health.
+BENCH ?= .
+bench: services
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -count 1 -timeout 30m ./cmd/holdfast/
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./scoring/...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

@@ -1,0 +1,203 @@
+package blocks
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/holdfast/holdfast/scoring"
+)
+
+// Money formats an ARR amount in whole USD the way people say it: exact
+// below $10,000 ("$9,500"), then thousands ("$12.5k", "$240k"), millions
+// ("$1.2M") and billions. Rounding happens before the unit is chosen so
+// 999,999 reads "$1M", not "$1000k".
+func Money(usd float64) string {
+	if math.IsNaN(usd) || math.IsInf(usd, 0) {
+		return "n/a"
+	}
+	sign := ""
+	if usd < 0 {
+		sign = "-"
+		usd = -usd
+	}
+	if n := math.Round(usd); n < 10_000 {
+		return sign + "$" + formatInt(int64(n))
+	}
+	for _, u := range []struct {
+		div    float64
+		suffix string
+	}{{1e3, "k"}, {1e6, "M"}, {1e9, "B"}, {1e12, "T"}} {
+		v := usd / u.div
+		// One decimal while it adds information (under 100 units).
+		if r := math.Round(v*10) / 10; r < 100 {
+			return sign + "$" + strconv.FormatFloat(r, 'f', -1, 64) + u.suffix
+		}
+		if r := math.Round(v); r < 1000 {
+			return sign + "$" + strconv.FormatFloat(r, 'f', 0, 64) + u.suffix
+		}
+	}
+	// No customer is worth this: a data error, shown bounded, not as 300 digits.
+	return sign + "$999T+"
+}
+
+// formatInt writes n with thousands separators.
+func formatInt(n int64) string {
+	return groupDigits(strconv.FormatInt(n, 10))
+}
+
+// groupDigits inserts thousands separators into a decimal integer string.
+func groupDigits(s string) string {
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// Date formats a calendar date as "Mar 3, 2027" in t's own location: a
+// renewal date is a date, not an instant, so it is not converted.
+func Date(t time.Time) string {
+	return t.Format("Jan 2, 2006")
+}
+
+// Relative says how far t's calendar date is from now's ("today",
+// "tomorrow", "in 23 days", "3 days ago"). Calendar days, not 24-hour
+// periods, so a renewal tomorrow morning is "tomorrow" at 23:00 today. now
+// is taken in t's location for the same reason Date does not convert t.
+// A zero now gives "" so builders can omit the phrase.
+func Relative(t, now time.Time) string {
+	if now.IsZero() {
+		return ""
+	}
+	n := now.In(t.Location())
+	day := func(y int, m time.Month, d int) int64 {
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	}
+	days := day(t.Year(), t.Month(), t.Day()) - day(n.Year(), n.Month(), n.Day())
+	switch {
+	case days == 0:
+		return "today"
+	case days == 1:
+		return "tomorrow"
+	case days == -1:
+		return "yesterday"
+	case days > 1:
+		return "in " + strconv.FormatInt(days, 10) + " days"
+	default:
+		return strconv.FormatInt(-days, 10) + " days ago"
+	}
+}
+
+// renewal renders an optional renewal date: "Mar 3, 2027 (in 23 days)".
+func renewal(t *time.Time, now time.Time) string {
+	if t == nil || t.IsZero() {
+		return "No renewal date"
+	}
+	if rel := Relative(*t, now); rel != "" {
+		return Date(*t) + " (" + rel + ")"
+	}
+	return Date(*t)
+}
+
+// sparkLevels are the eight block heights, lowest first.
+const sparkLevels = "▁▂▃▄▅▆▇█"
+
+// Sparkline draws scores as block characters on an absolute 0..100 scale
+// (level = round(score × 7 / 100), clamped), not scaled to the series'
+// min and max, so a flat healthy line sits high and a flat failing one low:
+// 100→█, 70→▆, 40→▄, 0→▁.
+func Sparkline(scores []int) string {
+	levels := []rune(sparkLevels)
+	var b strings.Builder
+	for _, s := range scores {
+		i := int(math.Round(float64(s) * 7 / 100))
+		i = max(0, min(7, i))
+		b.WriteRune(levels[i])
+	}
+	return b.String()
+}
+
+// bandEmoji is the traffic light for a band; unknown bands get a neutral
+// dot rather than pretending to be healthy.
+func bandEmoji(b scoring.Band) string {
+	switch b {
+	case scoring.BandCritical:
+		return "🔴"
+	case scoring.BandAtRisk:
+		return "🟠"
+	case scoring.BandHealthy:
+		return "🟢"
+	}
+	return "⚪"
+}
+
+// bandLabel is Band.Label except that an unknown band is not called
+// healthy.
+func bandLabel(b scoring.Band) string {
+	switch b {
+	case scoring.BandCritical, scoring.BandAtRisk, scoring.BandHealthy:
+		return b.Label()
+	}
+	return "Unknown"
+}
+
+// scoreChange describes the move from prev to score: long "▼18 from 75"
+// for the card, short "▼18" for notifications; both "" without a previous
+// score.
+func scoreChange(score int, prev *int) (long, short string) {
+	if prev == nil {
+		return "", ""
+	}
+	d := score - *prev
+	switch {
+	case d < 0:
+		short = "▼" + itoa(-d)
+	case d > 0:
+		short = "▲" + itoa(d)
+	default:
+		return "unchanged from " + itoa(*prev), "±0"
+	}
+	return short + " from " + itoa(*prev), short
+}
+
+// pointsText renders a component's impact: "-22 points", "-1 point".
+func pointsText(p float64) string {
+	n := roundInt(p)
+	unit := " points"
+	if n == 1 || n == -1 {
+		unit = " point"
+	}
+	if n > 0 {
+		return "+" + itoa(n) + unit
+	}
+	return itoa(n) + unit
+}
+
+// roundInt rounds half away from zero.
+func roundInt(f float64) int {
+	if math.IsNaN(f) {
+		return 0
+	}
+	// Clamp so absurd inputs cannot overflow the conversion.
+	return int(math.Round(max(-1e9, min(1e9, f))))
+}
+
+// signed renders n with an explicit sign: "+5", "-15", "0".
+func signed(n int) string {
+	if n > 0 {
+		return "+" + itoa(n)
+	}
+	return itoa(n)
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/holdfast/holdfast/api"
+	"github.com/holdfast/holdfast/bot"
+	"github.com/holdfast/holdfast/config"
+	"github.com/holdfast/holdfast/handlers"
+	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/schedule"
+	"github.com/holdfast/holdfast/scoring/text"
+	"github.com/holdfast/holdfast/store"
+)
+
+// appOptions are the seams tests and local mode use.
+type appOptions struct {
+	now          func() time.Time // default time.Now
+	listener     net.Listener     // default: listen on cfg.HTTPAddr
+	channelLimit *redis_rate.Limit
+}
+
+// app is the running system.
+type app struct {
+	cfg       config.Config
+	log       *slog.Logger
+	store     *store.Store
+	redis     *redis.Client
+	ingest    *ingest.Pipeline
+	socket    *bot.Socket
+	deliverer *bot.Deliverer
+	scheduler *schedule.Scheduler
+	http      *http.Server
+	listener  net.Listener
+}
+
+// newApp wires every part of Holdfast. Nothing starts running here.
+func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOptions) (_ *app, err error) {
+	now := opts.now
+	if now == nil {
+		now = time.Now
+	}
+	var cleanup []func()
+	defer func() {
+		if err != nil {
+			for i := len(cleanup) - 1; i >= 0; i-- {
+				cleanup[i]()
+			}
+		}
+	}()
+
+	// Postgres: every signal, score, alert and outgoing Slack message.
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	cleanup = append(cleanup, st.Close)
+	if from, to, err := st.Migrate(ctx); err != nil {
+		return nil, err
+	} else if from != to {
+		log.Info("database migrated", "from", from, "to", to)
+	}
+
+	// Redis: alert cooldowns, envelope de-duplication, Slack rate limits.
+	redisOpts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(redisOpts)
+	cleanup = append(cleanup, func() { rdb.Close() })
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	prefix := cfg.Settings.Redis.KeyPrefix
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// Domain: signals in, health scored, alerts decided.
+	analyzer := text.NewAnalyzer()
+	mon := ingest.New(st, analyzer, ingest.NewCooldowns(rdb, prefix), cfg.Settings, now, log, ingest.NewMetrics(reg))
+
+	// Slack: Web API client, paced sender, outbox deliverer, Socket Mode link.
+	httpClient := &http.Client{Timeout: 15 * time.Second}
+	slackAPI := slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionAppLevelToken(cfg.SlackAppToken),
+		slack.OptionHTTPClient(httpClient))
+	limit := bot.ChannelLimit
+	if opts.channelLimit != nil {
+		limit = *opts.channelLimit
+	}
+	sender := bot.NewSender(slackAPI, httpClient, redis_rate.NewLimiter(rdb), prefix, limit, log, reg)
+	deliverer := bot.NewDeliverer(st, sender, 4, log)
+	router := handlers.NewRouter(sender, log)
+	handlers.New(st, sender, now, log).Register(router)
+	socket := bot.NewSocket(socketmode.New(slackAPI), router, sender, rdb, prefix, log, reg)
+
+	// Periodic work: each job runs once per tick across replicas.
+	scheduler := schedule.New(rdb, prefix, cfg.Settings.Schedule.Location(), now, log, reg)
+
+	// HTTP: ingest API, health, readiness and metrics.
+	server := api.New(mon, cfg.IngestToken, []api.Check{
+		{Name: "postgres", Ping: st.Ping},
+		{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+	}, reg, log)
+	ln := opts.listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return nil, fmt.Errorf("HOLDFAST_HTTP_ADDR: %w", err)
+		}
+	}
+	return &app{
+		cfg: cfg, log: log, store: st, redis: rdb, ingest: mon, socket: socket, deliverer: deliverer, scheduler: scheduler, listener: ln,
+		http: &http.Server{Handler: server.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+			WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute},
+	}, nil
+}
+
+// serve runs until ctx ends, then shuts down in order: stop taking work
+// (HTTP, Socket Mode), finish what is in flight, deliver what is leased,
+// close the pools.
+func (a *app) serve(ctx context.Context) error {
+	defer a.store.Close()
+	defer a.redis.Close()
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	var intake, delivery sync.WaitGroup
+	intake.Go(func() {
+		a.log.Info("ingest API listening", "addr", a.listener.Addr().String())
+		if err := a.http.Serve(a.listener); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http server: %w", err)
+		}
+	})
+	intake.Go(func() {
+		if err := a.socket.Run(runCtx); err != nil {
+			errc <- fmt.Errorf("slack socket mode: %w", err)
+		}
+	})
+	delivery.Go(func() { a.deliverer.Run(runCtx) })
+	intake.Go(func() { a.scheduler.Run(runCtx) })
+
+	var err error
+	select {
+	case <-ctx.Done():
+		a.log.Info("shutting down")
+	case err = <-errc:
+		a.log.Error("stopping", "err", err)
+	}
+	shutdownCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer done()
+	if e := a.http.Shutdown(shutdownCtx); e != nil {
+		a.log.Warn("http shutdown", "err", e)
+	}
+	cancel()
+	intake.Wait()
+	delivery.Wait()
+	return err
+}
+
+// Addr is where the ingest API listens.
+func (a *app) Addr() string { return a.listener.Addr().String() }

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/holdfast/holdfast/config"
+	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/store"
+)
+
+// csvColumns are the accepted header names; external_id and name are required.
+var csvColumns = []string{"external_id", "name", "tier", "arr", "segment", "renewal_date", "owner_csm", "ae",
+	"sales_manager", "champion", "channel", "status"}
+
+// importAccounts upserts every row of a CSV file in one transaction, or
+// none when any row is wrong; each problem is printed with its line number.
+func importAccounts(ctx context.Context, cfg config.Config, path string, stdout, stderr io.Writer) int {
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "holdfast import:", err)
+		return 1
+	}
+	defer f.Close()
+	rows, problems := readAccountsCSV(f)
+	if len(problems) == 0 {
+		if _, err := ingest.ValidateAccounts(rows); err != nil {
+			var ve *ingest.ValidationError
+			if !errors.As(err, &ve) {
+				fmt.Fprintln(stderr, "holdfast import:", err)
+				return 1
+			}
+			for _, r := range ve.Rows {
+				problems = append(problems, fmt.Sprintf("line %d: %s: %s", r.Index+2, r.Field, r.Message))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(stderr, path+":", p)
+		}
+		fmt.Fprintf(stderr, "holdfast import: %d problem(s); nothing was imported\n", len(problems))
+		return 1
+	}
+	valid, _ := ingest.ValidateAccounts(rows)
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		fmt.Fprintln(stderr, "holdfast import:", err)
+		return 1
+	}
+	defer st.Close()
+	if _, _, err := st.Migrate(ctx); err != nil {
+		fmt.Fprintln(stderr, "holdfast import:", err)
+		return 1
+	}
+	res, err := st.UpsertAccounts(ctx, valid)
+	if err != nil {
+		fmt.Fprintln(stderr, "holdfast import: nothing was imported:", err)
+		return 1
+	}
+	created := 0
+	for _, r := range res {
+		if r.Created {
+			created++
+		}
+	}
+	fmt.Fprintf(stdout, "imported %d accounts (%d new, %d updated)\n", len(res), created, len(res)-created)
+	return 0
+}
+
+func readAccountsCSV(r io.Reader) ([]ingest.AccountIn, []string) {
+	cr := csv.NewReader(r)
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, []string{"header: " + err.Error()}
+	}
+	col := map[string]int{}
+	var problems []string
+	for i, h := range header {
+		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if !contains(csvColumns, name) {
+			problems = append(problems, fmt.Sprintf("header: unknown column %q (known: %s)", h, strings.Join(csvColumns, ", ")))
+		}
+		col[name] = i
+	}
+	for _, need := range []string{"external_id", "name"} {
+		if _, ok := col[need]; !ok {
+			problems = append(problems, "header: missing column "+need)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	var rows []ingest.AccountIn
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			problems = append(problems, err.Error())
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		get := func(name string) string {
+			if i, ok := col[name]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		a := ingest.AccountIn{ExternalID: get("external_id"), Name: get("name"), Tier: get("tier"), Segment: get("segment"),
+			RenewalDate: get("renewal_date"), OwnerCSM: get("owner_csm"), AE: get("ae"), SalesManager: get("sales_manager"),
+			Champion: get("champion"), Channel: get("channel"), Status: get("status")}
+		if s := strings.NewReplacer("$", "", ",", "", "_", "").Replace(get("arr")); s != "" {
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("line %d: arr: %q is not a number", line, get("arr")))
+			}
+			a.ARR = v
+		}
+		rows = append(rows, a)
+	}
+	if len(rows) == 0 && len(problems) == 0 {
+		problems = append(problems, "no rows after the header")
+	}
+	return rows, problems
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,299 @@
+package fakeslack
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type obj = map[string]any
+
+func ok(o obj) obj {
+	o["ok"] = true
+	return o
+}
+
+func fail(slackErr string) obj { return obj{"ok": false, "error": slackErr} }
+
+// message is a stored channel message, kept so chat.update, chat.delete and
+// conversations.replies behave like Slack.
+type message struct {
+	channel, ts, threadTS, text, blocks string
+}
+
+func (m *message) json() obj {
+	o := obj{"type": "message", "user": BotUser, "bot_id": BotID, "team": TeamID, "text": m.text, "ts": m.ts}
+	if m.threadTS != "" {
+		o["thread_ts"] = m.threadTS
+	}
+	if m.blocks != "" {
+		o["blocks"] = json.RawMessage(m.blocks)
+	}
+	return o
+}
+
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	method := r.PathValue("method")
+	params, token, err := readParams(r)
+	call := Call{Method: method, Params: params, Token: token, At: time.Now()}
+	status := http.StatusOK
+	var body obj
+	retryAfter, limited, injectedErr := s.injected(method)
+	switch {
+	case err != nil:
+		s.log.Warn("fakeslack: bad request", "method", method, "err", err)
+		body = fail("invalid_form_data")
+	case limited:
+		call.RateLimited = true
+		status = http.StatusTooManyRequests
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(retryAfter)))
+		body = fail("ratelimited")
+	case injectedErr != "":
+		body = fail(injectedErr)
+	default:
+		body = s.handle(method, params, token)
+	}
+	call.Error, _ = body["error"].(string)
+	raw, err := json.Marshal(body)
+	if err != nil {
+		s.log.Error("fakeslack: encode response", "method", method, "err", err)
+		raw = []byte(`{"ok":false,"error":"internal_error"}`)
+		call.Error = "internal_error"
+	}
+	call.Response = raw
+	// Record before answering, so a test that saw the response also sees the call.
+	s.record(call)
+	s.log.Debug("fakeslack: api call", "method", method, "error", call.Error, "rate_limited", call.RateLimited)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(raw)
+}
+
+func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
+	params, _, err := readParams(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	resp := []byte(`{"ok":true}`)
+	s.record(Call{Method: "response_url", Params: params, At: time.Now(), Response: resp})
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(resp)
+}
+
+// readParams accepts the encodings slack-go uses: forms with the token in the
+// body (chat.*, users.*, conversations.*), JSON with a Bearer token (views.*,
+// apps.connections.open) and GET queries.
+func readParams(r *http.Request) (map[string]string, string, error) {
+	params := map[string]string{}
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/json":
+		for k, v := range r.URL.Query() {
+			params[k] = v[0]
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, 10<<20))
+		if err != nil {
+			return nil, "", fmt.Errorf("read body: %w", err)
+		}
+		if len(bytes.TrimSpace(body)) == 0 || string(bytes.TrimSpace(body)) == "null" {
+			break
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(body, &fields); err != nil {
+			return nil, "", fmt.Errorf("decode json body: %w", err)
+		}
+		for k, v := range fields {
+			var str string
+			if json.Unmarshal(v, &str) == nil {
+				params[k] = str
+				continue
+			}
+			var buf bytes.Buffer
+			if json.Compact(&buf, v) != nil {
+				return nil, "", fmt.Errorf("compact field %q", k)
+			}
+			params[k] = buf.String()
+		}
+	case "multipart/form-data":
+		if err := r.ParseMultipartForm(32 << 20); err != nil {
+			return nil, "", fmt.Errorf("parse multipart form: %w", err)
+		}
+	default:
+		if err := r.ParseForm(); err != nil {
+			return nil, "", fmt.Errorf("parse form: %w", err)
+		}
+	}
+	for k, v := range r.Form {
+		params[k] = v[0]
+	}
+	if token == "" {
+		token = params["token"]
+	}
+	delete(params, "token")
+	return params, token, nil
+}
+
+func (s *Server) handle(method string, p map[string]string, token string) obj {
+	prefix := "xoxb-"
+	if method == "apps.connections.open" {
+		prefix = "xapp-"
+	}
+	if !strings.HasPrefix(token, prefix) {
+		return fail("invalid_auth")
+	}
+	switch method {
+	case "apps.connections.open":
+		ticket := randHex(16)
+		s.mu.Lock()
+		s.tickets[ticket] = true
+		s.mu.Unlock()
+		return ok(obj{"url": "ws" + strings.TrimPrefix(s.base, "http") + "/link?ticket=" + ticket})
+	case "auth.test":
+		return ok(obj{"url": "https://" + teamName + ".slack.com/", "team": "Fake Workspace", "user": "holdfast",
+			"team_id": TeamID, "user_id": BotUser, "bot_id": BotID})
+	case "chat.postMessage", "chat.update", "chat.delete", "conversations.replies":
+		return s.messageMethod(method, p)
+	case "chat.postEphemeral":
+		if p["channel"] == "" {
+			return fail("channel_not_found")
+		}
+		if p["user"] == "" {
+			return fail("user_not_in_channel")
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return ok(obj{"message_ts": s.nextTSLocked()})
+	case "views.open", "views.push", "views.update", "views.publish":
+		return s.view(method, p)
+	case "users.info":
+		u := p["user"]
+		if u == "" {
+			return fail("user_not_found")
+		}
+		name := strings.ToLower(u)
+		return ok(obj{"user": obj{"id": u, "team_id": TeamID, "name": name, "real_name": "User " + u,
+			"tz": "America/New_York", "tz_label": "Eastern Standard Time", "tz_offset": -18000,
+			"profile": obj{"real_name": "User " + u, "display_name": name, "email": name + "@example.com"}}})
+	case "conversations.info", "conversations.join", "conversations.invite":
+		if p["channel"] == "" {
+			return fail("channel_not_found")
+		}
+		return ok(obj{"channel": channel(p["channel"], strings.ToLower(p["channel"]))})
+	case "conversations.create":
+		if p["name"] == "" {
+			return fail("invalid_name_required")
+		}
+		return ok(obj{"channel": channel(s.nextID("C"), p["name"])})
+	case "conversations.open":
+		if p["users"] == "" && p["channel"] == "" {
+			return fail("users_list_not_supplied")
+		}
+		return ok(obj{"channel": obj{"id": cmp.Or(p["channel"], "D"+strings.Split(p["users"], ",")[0])}})
+	case "pins.add":
+		if p["channel"] == "" {
+			return fail("channel_not_found")
+		}
+		return ok(obj{})
+	}
+	return fail("unknown_method")
+}
+
+func channel(id, name string) obj {
+	return obj{"id": id, "name": name, "is_channel": true, "is_member": true, "context_team_id": TeamID,
+		"created": time.Now().Unix()}
+}
+
+// nextTSLocked returns a strictly increasing message ts like "1700000000.000100".
+func (s *Server) nextTSLocked() string {
+	s.lastTS += 100
+	return fmt.Sprintf("%d.%06d", s.lastTS/1e6, s.lastTS%1e6)
+}
+
+func (s *Server) messageMethod(method string, p map[string]string) obj {
+	ch := p["channel"]
+	if ch == "" {
+		return fail("channel_not_found")
+	}
+	if b := p["blocks"]; b != "" && !json.Valid([]byte(b)) {
+		return fail("invalid_blocks")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	find := func(ts string) int {
+		for i, m := range s.messages {
+			if m.channel == ch && m.ts == ts {
+				return i
+			}
+		}
+		return -1
+	}
+	switch method {
+	case "chat.postMessage":
+		if p["text"] == "" && p["blocks"] == "" && p["attachments"] == "" {
+			return fail("no_text")
+		}
+		m := &message{channel: ch, ts: s.nextTSLocked(), threadTS: p["thread_ts"], text: p["text"], blocks: p["blocks"]}
+		s.messages = append(s.messages, m)
+		return ok(obj{"channel": ch, "ts": m.ts, "message": m.json()})
+	case "chat.update":
+		i := find(p["ts"])
+		if i < 0 {
+			return fail("message_not_found")
+		}
+		m := s.messages[i]
+		m.text = p["text"]
+		if p["blocks"] != "" {
+			m.blocks = p["blocks"]
+		}
+		return ok(obj{"channel": ch, "ts": m.ts, "text": m.text, "message": m.json()})
+	case "chat.delete":
+		i := find(p["ts"])
+		if i < 0 {
+			return fail("message_not_found")
+		}
+		s.messages = append(s.messages[:i], s.messages[i+1:]...)
+		return ok(obj{"channel": ch, "ts": p["ts"]})
+	default: // conversations.replies
+		var thread []obj
+		for _, m := range s.messages {
+			if m.channel == ch && (m.ts == p["ts"] || m.threadTS == p["ts"]) {
+				thread = append(thread, m.json())
+			}
+		}
+		if len(thread) == 0 {
+			return fail("thread_not_found")
+		}
+		return ok(obj{"messages": thread, "has_more": false})
+	}
+}
+
+func (s *Server) view(method string, p map[string]string) obj {
+	switch {
+	case (method == "views.open" || method == "views.push") && p["trigger_id"] == "":
+		return fail("invalid_arguments")
+	case method == "views.publish" && p["user_id"] == "":
+		return fail("invalid_arguments")
+	case method == "views.update" && p["view_id"] == "" && p["external_id"] == "":
+		return fail("invalid_arguments")
+	}
+	var v obj
+	if err := json.Unmarshal([]byte(p["view"]), &v); err != nil || v == nil {
+		return fail("invalid_arguments")
+	}
+	v["id"] = cmp.Or(p["view_id"], s.nextID("V"))
+	v["team_id"], v["app_id"], v["bot_id"] = TeamID, AppID, BotID
+	v["hash"] = fmt.Sprintf("%d.%s", time.Now().Unix(), randHex(4))
+	if _, has := v["state"]; !has {
+		v["state"] = obj{"values": obj{}}
+	}
+	return ok(obj{"view": v})
+}

@@ -1,0 +1,286 @@
+// Package handlers turns Slack commands, clicks and events into calls on
+// Holdfast's domain and store, and their results into Block Kit replies.
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/holdfast/holdfast/blocks"
+	"github.com/holdfast/holdfast/bot"
+	"github.com/holdfast/holdfast/scoring"
+	"github.com/holdfast/holdfast/store"
+)
+
+// Store is what the handlers read and write.
+type Store interface {
+	FindAccounts(ctx context.Context, query string, limit int) (matches, suggestions []store.Account, err error)
+	Account(ctx context.Context, id int64) (store.Account, error)
+	LatestHealth(ctx context.Context, accountID int64) (scoring.Health, error)
+	WeeklyScores(ctx context.Context, accountID int64, since time.Time) ([]store.ScorePoint, error)
+	Timeline(ctx context.Context, accountID int64, limit int) ([]store.TimelineEntry, int, error)
+	AtRisk(ctx context.Context, owner string, limit int) (store.AtRiskPage, error)
+	ClaimAlert(ctx context.Context, alertID int64, user string, at time.Time) (store.ClaimResult, error)
+	EnqueueAlertUpdate(ctx context.Context, a store.Alert, ts string, msg any) error
+}
+
+// Slack is the part of the Slack connection handlers use directly.
+type Slack interface {
+	OpenView(ctx context.Context, triggerID string, view slack.ModalViewRequest) error
+	Respond(ctx context.Context, responseURL string, m bot.Message, replaceOriginal bool) error
+}
+
+// Handlers answers Slack.
+type Handlers struct {
+	store  Store
+	slack  Slack
+	router *Router
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// New wires the handlers.
+func New(st Store, sl Slack, now func() time.Time, log *slog.Logger) *Handlers {
+	return &Handlers{store: st, slack: sl, now: now, log: log}
+}
+
+const (
+	weeksShown   = 8
+	timelineRows = 5
+	historyRows  = 90 // leaves room in a 100-block modal for headers
+	choicesShown = 10
+	atRiskShown  = 20
+)
+
+func reply(m blocks.Message) bot.Reply { return bot.Reply{Message: bot.NewMessage(m.Text, m.Blocks)} }
+
+// Register puts the account-health commands and buttons on r.
+func (h *Handlers) Register(r *Router) {
+	h.router = r
+	r.HandleCommand("/health", func(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, error) {
+		return h.health(ctx, cmd.Text)
+	})
+	r.HandleCommand("/atrisk", h.atRisk)
+	r.HandleAction(blocks.ActionHistory, func(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
+		return h.history(ctx, cb, act.Value)
+	})
+	r.HandleAction(blocks.ActionClaim, func(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
+		return h.claim(ctx, cb, act.Value)
+	})
+	r.HandleAction(blocks.ActionPickPrefix, func(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
+		return h.pick(ctx, cb, act.Value)
+	})
+}
+
+func (h *Handlers) health(ctx context.Context, query string) (bot.Reply, error) {
+	query = strings.TrimSpace(query)
+	if query == "" {
+		return reply(blocks.Problem("Usage: /health <account name or id>")), nil
+	}
+	matches, suggestions, err := h.store.FindAccounts(ctx, query, choicesShown+1)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	switch {
+	case len(matches) == 1:
+		return h.healthCard(ctx, matches[0])
+	case len(matches) > 1:
+		return reply(blocks.AccountChoices(query, choices(matches))), nil
+	}
+	return reply(blocks.NotFound(query, choices(suggestions))), nil
+}
+
+func choices(accounts []store.Account) []blocks.AccountChoice {
+	out := make([]blocks.AccountChoice, 0, min(len(accounts), choicesShown))
+	for _, a := range accounts[:min(len(accounts), choicesShown)] {
+		out = append(out, blocks.AccountChoice{AccountID: a.ID, Name: a.Name, ExternalID: a.ExternalID})
+	}
+	return out
+}
+
+func (h *Handlers) healthCard(ctx context.Context, a store.Account) (bot.Reply, error) {
+	now := h.now()
+	v := blocks.HealthView{
+		AccountID: a.ID, AccountName: a.Name, ExternalID: a.ExternalID, Tier: a.Tier, Segment: a.Segment,
+		Score: a.HealthScore, Band: scoring.Band(a.HealthBand), Churned: a.Status == "churned",
+		ARR: a.ARR, RenewalDate: a.RenewalDate, OwnerSlackID: a.OwnerCSM, Now: now,
+	}
+	health, err := h.store.LatestHealth(ctx, a.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return bot.Reply{}, err
+	default:
+		v.Components = health.Components
+	}
+	points, err := h.store.WeeklyScores(ctx, a.ID, weekStart(now).AddDate(0, 0, -7*(weeksShown-1)))
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	v.Weekly = weeklySeries(points, now, weeksShown)
+	entries, _, err := h.store.Timeline(ctx, a.ID, timelineRows)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	v.Timeline = timeline(entries)
+	return reply(blocks.HealthCard(v)), nil
+}
+
+// weeklySeries gives one score per week, oldest first, carrying the last
+// known score through weeks without a snapshot (the score did not change).
+func weeklySeries(points []store.ScorePoint, now time.Time, weeks int) []int {
+	byWeek := map[time.Time]int{}
+	for _, p := range points {
+		byWeek[weekStart(p.Week)] = p.Score
+	}
+	first := weekStart(now).AddDate(0, 0, -7*(weeks-1))
+	var out []int
+	last, known := 0, false
+	for i := range weeks {
+		w := first.AddDate(0, 0, 7*i)
+		if s, ok := byWeek[w]; ok {
+			last, known = s, true
+		}
+		if known {
+			out = append(out, last)
+		}
+	}
+	return out
+}
+
+// weekStart is Monday 00:00 UTC, as Postgres' date_trunc('week') has it.
+func weekStart(t time.Time) time.Time {
+	t = t.UTC()
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	return day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
+}
+
+func timeline(entries []store.TimelineEntry) []blocks.TimelineEntry {
+	out := make([]blocks.TimelineEntry, len(entries))
+	for i, e := range entries {
+		out[i] = blocks.TimelineEntry{At: e.At, Kind: e.Kind, Summary: e.Summary, Actor: e.Actor}
+	}
+	return out
+}
+
+func (h *Handlers) atRisk(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, error) {
+	arg := strings.ToLower(strings.TrimSpace(cmd.Text))
+	if arg != "" && arg != "mine" {
+		return reply(blocks.Problem("Usage: /atrisk [mine]")), nil
+	}
+	owner := ""
+	if arg == "mine" {
+		owner = cmd.UserID
+	}
+	page, err := h.store.AtRisk(ctx, owner, atRiskShown)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	v := blocks.AtRiskView{Mine: owner != "", Total: page.Total, ARRAtRisk: page.ARRAtRisk, Now: h.now()}
+	for _, a := range page.Accounts {
+		row := blocks.AtRiskRow{AccountID: a.ID, Name: a.Name, Band: scoring.Band(a.HealthBand), ARR: a.ARR,
+			RenewalDate: a.RenewalDate, OwnerSlackID: a.OwnerCSM, TopDriver: a.HealthDriver}
+		if a.HealthScore != nil {
+			row.Score = *a.HealthScore
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	return reply(blocks.AtRisk(v)), nil
+}
+
+func (h *Handlers) tell(ctx context.Context, cb slack.InteractionCallback, m blocks.Message) {
+	h.router.Tell(ctx, cb, m)
+}
+
+func (h *Handlers) history(ctx context.Context, cb slack.InteractionCallback, value string) error {
+	id, err := strconv.ParseInt(value, 10, 64)
+	if err != nil {
+		return fmt.Errorf("bad account id %q", value)
+	}
+	a, err := h.store.Account(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		h.tell(ctx, cb, blocks.Problem("That account no longer exists."))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	entries, total, err := h.store.Timeline(ctx, id, historyRows)
+	if err != nil {
+		return err
+	}
+	view := blocks.HistoryModal(blocks.HistoryView{AccountName: a.Name, Score: a.HealthScore, Band: scoring.Band(a.HealthBand),
+		Entries: timeline(entries), Total: total, Now: h.now()})
+	return h.slack.OpenView(ctx, cb.TriggerID, view)
+}
+
+func (h *Handlers) claim(ctx context.Context, cb slack.InteractionCallback, value string) error {
+	id, err := strconv.ParseInt(value, 10, 64)
+	if err != nil {
+		return fmt.Errorf("bad alert id %q", value)
+	}
+	res, err := h.store.ClaimAlert(ctx, id, cb.User.ID, h.now())
+	if errors.Is(err, store.ErrNotFound) {
+		h.tell(ctx, cb, blocks.Problem("That alert no longer exists."))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !res.Claimed {
+		if res.Alert.ClaimedBy == cb.User.ID {
+			h.tell(ctx, cb, blocks.Problem("You already own this follow-up."))
+		} else {
+			h.tell(ctx, cb, blocks.Problem("<@%s> already claimed this alert.", res.Alert.ClaimedBy))
+		}
+		return nil
+	}
+	var view blocks.AlertView
+	if err := json.Unmarshal(res.Alert.View, &view); err != nil {
+		return fmt.Errorf("decode alert view: %w", err)
+	}
+	view.ClaimedBy = cb.User.ID
+	ts := firstNonEmpty(cb.Container.MessageTs, cb.Message.Timestamp, res.Alert.MessageTS)
+	if ts == "" {
+		return nil // the message was never posted; the claim is recorded all the same
+	}
+	m := blocks.Alert(view)
+	return h.store.EnqueueAlertUpdate(ctx, res.Alert, ts, bot.NewMessage(m.Text, m.Blocks))
+}
+
+func (h *Handlers) pick(ctx context.Context, cb slack.InteractionCallback, value string) error {
+	id, err := strconv.ParseInt(value, 10, 64)
+	if err != nil {
+		return fmt.Errorf("bad account id %q", value)
+	}
+	a, err := h.store.Account(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		h.tell(ctx, cb, blocks.Problem("That account no longer exists."))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r, err := h.healthCard(ctx, a)
+	if err != nil {
+		return err
+	}
+	return h.slack.Respond(ctx, cb.ResponseURL, r.Message, true)
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,254 @@
+package ingest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/holdfast/holdfast/scoring"
+	"github.com/holdfast/holdfast/store"
+)
+
+// MaxBatch is the most rows one ingest call may carry.
+const MaxBatch = 1000
+
+// Field limits keep one bad row from bloating the database or a Slack message.
+const (
+	maxIDLen    = 200
+	maxNameLen  = 300
+	maxTextLen  = 20000
+	maxMetaSize = 16 << 10
+)
+
+// RowError is one problem with one input row.
+type RowError struct {
+	Index   int    `json:"index"`
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// ValidationError carries every row problem of a rejected batch; nothing of
+// the batch was stored.
+type ValidationError struct{ Rows []RowError }
+
+func (e *ValidationError) Error() string {
+	if len(e.Rows) == 0 {
+		return "invalid batch"
+	}
+	r := e.Rows[0]
+	more := ""
+	if len(e.Rows) > 1 {
+		more = fmt.Sprintf(" (and %d more)", len(e.Rows)-1)
+	}
+	return fmt.Sprintf("row %d: %s: %s%s", r.Index, r.Field, r.Message, more)
+}
+
+// SignalIn is one signal as a client sends it.
+type SignalIn struct {
+	Account        string          `json:"account"` // external id
+	Kind           string          `json:"kind"`
+	Source         string          `json:"source"`
+	IdempotencyKey string          `json:"idempotency_key"`
+	OccurredAt     time.Time       `json:"occurred_at"`
+	Text           string          `json:"text"`
+	Value          *float64        `json:"value"`
+	Severity       string          `json:"severity"`
+	Metadata       json.RawMessage `json:"metadata"`
+}
+
+// AccountIn is one account as a client sends it.
+type AccountIn struct {
+	ExternalID   string  `json:"external_id"`
+	Name         string  `json:"name"`
+	Tier         string  `json:"tier"`
+	ARR          float64 `json:"arr"`
+	Segment      string  `json:"segment"`
+	RenewalDate  string  `json:"renewal_date"` // YYYY-MM-DD or ""
+	OwnerCSM     string  `json:"owner_csm"`    // Slack user id
+	AE           string  `json:"ae"`
+	SalesManager string  `json:"sales_manager"`
+	Champion     string  `json:"champion"`
+	Channel      string  `json:"channel"` // Slack channel id
+	Status       string  `json:"status"`  // active (default) or churned
+}
+
+var (
+	slackUserID    = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
+	slackChannelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,20}$`)
+	severities     = map[string]bool{"": true, "low": true, "normal": true, "high": true, "urgent": true}
+)
+
+type rowChecker struct {
+	errs []RowError
+	i    int
+}
+
+func (c *rowChecker) fail(field, format string, args ...any) {
+	c.errs = append(c.errs, RowError{Index: c.i, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func (c *rowChecker) text(field, v string, required bool, max int) {
+	switch {
+	case required && strings.TrimSpace(v) == "":
+		c.fail(field, "is required")
+	case !utf8.ValidString(v):
+		c.fail(field, "is not valid UTF-8")
+	case len(v) > max:
+		c.fail(field, "is longer than %d bytes", max)
+	case strings.ContainsRune(v, 0):
+		c.fail(field, "contains a NUL byte")
+	}
+}
+
+func (c *rowChecker) slackID(field, v string, re *regexp.Regexp, what string) {
+	if v != "" && !re.MatchString(v) {
+		c.fail(field, "%q is not a Slack %s id", v, what)
+	}
+}
+
+func checkBatchSize(n int) error {
+	if n == 0 {
+		return &ValidationError{Rows: []RowError{{Index: -1, Field: "batch", Message: "is empty"}}}
+	}
+	if n > MaxBatch {
+		return &ValidationError{Rows: []RowError{{Index: -1, Field: "batch", Message: fmt.Sprintf("has %d rows; at most %d per call", n, MaxBatch)}}}
+	}
+	return nil
+}
+
+// ValidateAccounts checks every row and converts them; any error means none
+// of them may be stored. It does not limit the count (CSV import has no cap).
+func ValidateAccounts(in []AccountIn) ([]store.AccountInput, error) {
+	c := &rowChecker{}
+	out := make([]store.AccountInput, len(in))
+	seen := map[string]int{}
+	for i, a := range in {
+		c.i = i
+		c.text("external_id", a.ExternalID, true, maxIDLen)
+		if j, dup := seen[a.ExternalID]; dup && a.ExternalID != "" {
+			c.fail("external_id", "%q repeats row %d", a.ExternalID, j)
+		}
+		seen[a.ExternalID] = i
+		c.text("name", a.Name, true, maxNameLen)
+		c.text("tier", a.Tier, false, 50)
+		c.text("segment", a.Segment, false, 100)
+		c.text("champion", a.Champion, false, maxNameLen)
+		if a.ARR < 0 || math.IsNaN(a.ARR) || math.IsInf(a.ARR, 0) || a.ARR >= 1e12 {
+			c.fail("arr", "must be a number from 0 to 999,999,999,999")
+		}
+		var renewal *time.Time
+		if a.RenewalDate != "" {
+			d, err := time.Parse(time.DateOnly, a.RenewalDate)
+			if err != nil {
+				c.fail("renewal_date", "want YYYY-MM-DD (got %q)", a.RenewalDate)
+			} else {
+				renewal = &d
+			}
+		}
+		c.slackID("owner_csm", a.OwnerCSM, slackUserID, "user")
+		c.slackID("ae", a.AE, slackUserID, "user")
+		c.slackID("sales_manager", a.SalesManager, slackUserID, "user")
+		c.slackID("channel", a.Channel, slackChannelID, "channel")
+		if a.Status != "" && a.Status != "active" && a.Status != "churned" {
+			c.fail("status", "must be active or churned (got %q)", a.Status)
+		}
+		out[i] = store.AccountInput{
+			ExternalID: strings.TrimSpace(a.ExternalID), Name: strings.TrimSpace(a.Name), Tier: a.Tier, ARR: a.ARR,
+			Segment: a.Segment, RenewalDate: renewal, OwnerCSM: a.OwnerCSM, AE: a.AE, SalesManager: a.SalesManager,
+			Champion: a.Champion, ChannelID: a.Channel, Status: a.Status,
+		}
+	}
+	if len(c.errs) > 0 {
+		return nil, &ValidationError{Rows: c.errs}
+	}
+	return out, nil
+}
+
+// validateSignals checks every row; it does not analyse text.
+func validateSignals(in []SignalIn, now time.Time) ([]store.SignalInput, error) {
+	if err := checkBatchSize(len(in)); err != nil {
+		return nil, err
+	}
+	c := &rowChecker{}
+	out := make([]store.SignalInput, len(in))
+	for i, s := range in {
+		c.i = i
+		c.text("account", s.Account, true, maxIDLen)
+		kind := scoring.Kind(s.Kind)
+		if !kind.Valid() {
+			c.fail("kind", "unknown kind %q (want one of %s)", s.Kind, kindList())
+		}
+		c.text("source", s.Source, true, 100)
+		c.text("idempotency_key", s.IdempotencyKey, false, maxIDLen)
+		c.text("text", s.Text, false, maxTextLen)
+		switch {
+		case s.OccurredAt.IsZero():
+			c.fail("occurred_at", "is required (RFC 3339, e.g. 2026-11-25T09:30:00Z)")
+		case s.OccurredAt.After(now.Add(10 * time.Minute)):
+			c.fail("occurred_at", "is in the future")
+		case s.OccurredAt.Before(now.AddDate(-5, 0, 0)):
+			c.fail("occurred_at", "is more than 5 years ago")
+		}
+		if s.Value != nil && (math.IsNaN(*s.Value) || math.IsInf(*s.Value, 0)) {
+			c.fail("value", "must be a finite number")
+		}
+		switch kind {
+		case scoring.KindUsage:
+			if s.Value == nil || *s.Value < 0 {
+				c.fail("value", "usage needs a value >= 0")
+			}
+		case scoring.KindNPS:
+			if s.Value == nil || *s.Value < 0 || *s.Value > 10 || *s.Value != math.Trunc(*s.Value) {
+				c.fail("value", "nps needs a whole score from 0 to 10")
+			}
+		}
+		if !severities[s.Severity] {
+			c.fail("severity", "must be low, normal, high or urgent (got %q)", s.Severity)
+		}
+		if len(s.Metadata) > 0 {
+			var obj map[string]any
+			if len(s.Metadata) > maxMetaSize {
+				c.fail("metadata", "is larger than %d bytes", maxMetaSize)
+			} else if err := json.Unmarshal(s.Metadata, &obj); err != nil || obj == nil {
+				c.fail("metadata", "must be a JSON object")
+			}
+		}
+		key := s.IdempotencyKey
+		if key == "" {
+			key = derivedKey(s)
+		}
+		out[i] = store.SignalInput{
+			AccountExternalID: s.Account, Kind: kind, Source: s.Source, IdempotencyKey: key,
+			OccurredAt: s.OccurredAt.UTC(), Text: s.Text, Value: s.Value, Severity: s.Severity, Metadata: s.Metadata,
+		}
+	}
+	if len(c.errs) > 0 {
+		return nil, &ValidationError{Rows: c.errs}
+	}
+	return out, nil
+}
+
+// derivedKey makes a replay of a signal sent without a key a duplicate too.
+func derivedKey(s SignalIn) string {
+	h := sha256.New()
+	v := "nil"
+	if s.Value != nil {
+		v = fmt.Sprint(*s.Value)
+	}
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s", s.Account, s.Kind, s.OccurredAt.UTC().Format(time.RFC3339Nano), v, s.Severity, s.Text)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+func kindList() string {
+	names := make([]string, len(scoring.Kinds))
+	for i, k := range scoring.Kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Account is one customer account with its latest health.
+type Account struct {
+	ID           int64
+	ExternalID   string
+	Name         string
+	Tier         string
+	ARR          float64
+	Segment      string
+	RenewalDate  *time.Time
+	OwnerCSM     string
+	AE           string
+	SalesManager string
+	Champion     string
+	ChannelID    string
+	Status       string
+	HealthScore  *int
+	HealthBand   string
+	HealthAt     *time.Time
+	HealthDriver string // what costs the latest score most, "" when nothing does
+}
+
+// AccountInput is one row of an account upsert; ExternalID is the key.
+type AccountInput struct {
+	ExternalID   string
+	Name         string
+	Tier         string
+	ARR          float64
+	Segment      string
+	RenewalDate  *time.Time
+	OwnerCSM     string
+	AE           string
+	SalesManager string
+	Champion     string
+	ChannelID    string
+	Status       string
+}
+
+// UpsertResult says what happened to one input row.
+type UpsertResult struct {
+	ID      int64
+	Created bool
+}
+
+const accountColumns = `id, external_id, name, tier, arr, segment, renewal_date, owner_csm, ae,
+	sales_manager, champion, channel_id, status, health_score, health_band, health_at, health_driver`
+
+func scanAccount(row pgx.Row) (Account, error) {
+	var a Account
+	var band *string
+	err := row.Scan(&a.ID, &a.ExternalID, &a.Name, &a.Tier, &a.ARR, &a.Segment, &a.RenewalDate,
+		&a.OwnerCSM, &a.AE, &a.SalesManager, &a.Champion, &a.ChannelID, &a.Status,
+		&a.HealthScore, &band, &a.HealthAt, &a.HealthDriver)
+	if band != nil {
+		a.HealthBand = *band
+	}
+	return a, err
+}
+
+func collectAccounts(rows pgx.Rows) ([]Account, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Account, error) { return scanAccount(r) })
+}
+
+// UpsertAccounts inserts or updates every row in one transaction: all of
+// them are stored or none is. Results are in input order.
+func (s *Store) UpsertAccounts(ctx context.Context, in []AccountInput) ([]UpsertResult, error) {
+	out := make([]UpsertResult, len(in))
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		batch := &pgx.Batch{}
+		for _, a := range in {
+			status := a.Status
+			if status == "" {
+				status = "active"
+			}
+			batch.Queue(`INSERT INTO accounts (external_id, name, tier, arr, segment, renewal_date, owner_csm,
+					ae, sales_manager, champion, channel_id, status)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+				ON CONFLICT (external_id) DO UPDATE SET
+					name = EXCLUDED.name, tier = EXCLUDED.tier, arr = EXCLUDED.arr, segment = EXCLUDED.segment,
+					renewal_date = EXCLUDED.renewal_date, owner_csm = EXCLUDED.owner_csm, ae = EXCLUDED.ae,
+					sales_manager = EXCLUDED.sales_manager, champion = EXCLUDED.champion,
+					channel_id = EXCLUDED.channel_id, status = EXCLUDED.status, updated_at = now()
+				RETURNING id, (xmax = 0)`,
+				a.ExternalID, a.Name, a.Tier, a.ARR, a.Segment, a.RenewalDate, a.OwnerCSM,
+				a.AE, a.SalesManager, a.Champion, a.ChannelID, status)
+		}
+		br := tx.SendBatch(ctx, batch)
+		for i := range in {
+			if err := br.QueryRow().Scan(&out[i].ID, &out[i].Created); err != nil {
+				br.Close()
+				return fmt.Errorf("upsert account %q: %w", in[i].ExternalID, err)
+			}
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Account returns one account by id.
+func (s *Store) Account(ctx context.Context, id int64) (Account, error) {
+	a, err := scanAccount(s.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Account{}, ErrNotFound
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("account %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// FindAccounts resolves what a person typed after /health. Exact matches
+// (external id or whole name, case-insensitive) come back in exact; if there
+// are none, names starting with the query; failing that, similar names as
+// suggestions. Every step is index-backed.
+func (s *Store) FindAccounts(ctx context.Context, query string, limit int) (matches, suggestions []Account, err error) {
+	q := strings.ToLower(strings.TrimSpace(query))
+	if q == "" {
+		return nil, nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+accountColumns+` FROM accounts
+		WHERE lower(external_id) = $1 OR lower(name) = $1
+		ORDER BY arr DESC, id LIMIT $2`, q, limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find accounts: %w", err)
+	}
+	if matches, err = collectAccounts(rows); err != nil || len(matches) > 0 {
+		return matches, nil, wrap("find accounts", err)
+	}
+	rows, err = s.pool.Query(ctx, `SELECT `+accountColumns+` FROM accounts
+		WHERE lower(name) LIKE $1 ESCAPE '\'
+		ORDER BY arr DESC, id LIMIT $2`, likePrefix(q), limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find accounts by prefix: %w", err)
+	}
+	if matches, err = collectAccounts(rows); err != nil || len(matches) > 0 {
+		return matches, nil, wrap("find accounts by prefix", err)
+	}
+	// The % operator uses the trigram index; similarity() orders the few hits.
+	rows, err = s.pool.Query(ctx, `SELECT `+accountColumns+` FROM accounts
+		WHERE lower(name) OPERATOR(public.%) $1
+		ORDER BY public.similarity(lower(name), $1) DESC, arr DESC LIMIT $2`, q, limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("suggest accounts: %w", err)
+	}
+	suggestions, err = collectAccounts(rows)
+	return nil, suggestions, wrap("suggest accounts", err)
+}
+
+// AtRiskPage is a ranked slice of at-risk accounts plus totals over all of them.
+type AtRiskPage struct {
+	Accounts  []Account
+	Total     int
+	ARRAtRisk float64
+}
+
+// AtRisk ranks active at-risk and critical accounts by ARR, optionally only
+// those owned by one CSM.
+func (s *Store) AtRisk(ctx context.Context, owner string, limit int) (AtRiskPage, error) {
+	var p AtRiskPage
+	filter := `status = 'active' AND health_band IN ('at_risk', 'critical') AND ($1 = '' OR owner_csm = $1)`
+	rows, err := s.pool.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE `+filter+`
+		ORDER BY arr DESC, id LIMIT $2`, owner, limit)
+	if err != nil {
+		return p, fmt.Errorf("at-risk accounts: %w", err)
+	}
+	if p.Accounts, err = collectAccounts(rows); err != nil {
+		return p, fmt.Errorf("at-risk accounts: %w", err)
+	}
+	err = s.pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(arr), 0)::float8 FROM accounts WHERE `+filter,
+		owner).Scan(&p.Total, &p.ARRAtRisk)
+	return p, wrap("at-risk totals", err)
+}
+
+func likePrefix(q string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(q) + "%"
+}
+
+func wrap(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/holdfast/holdfast/scoring"
+)
+
+// TimelineEntry is one line of an account's history.
+type TimelineEntry struct {
+	At      time.Time
+	Kind    string
+	Summary string
+	Actor   string
+}
+
+// Timeline returns the newest entries first, and how many there are in all.
+func (s *Store) Timeline(ctx context.Context, accountID int64, limit int) ([]TimelineEntry, int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT at, kind, summary, actor FROM timeline WHERE account_id = $1
+		ORDER BY at DESC, id DESC LIMIT $2`, accountID, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("timeline: %w", err)
+	}
+	entries, err := pgx.CollectRows(rows, pgx.RowToStructByPos[TimelineEntry])
+	if err != nil {
+		return nil, 0, fmt.Errorf("timeline: %w", err)
+	}
+	total := len(entries)
+	if total == limit {
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM timeline WHERE account_id = $1`, accountID).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("count timeline: %w", err)
+		}
+	}
+	return entries, total, nil
+}
+
+// AddTimeline appends one entry.
+func (s *Store) AddTimeline(ctx context.Context, accountID int64, e TimelineEntry) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor) VALUES ($1, $2, $3, $4, $5)`,
+		accountID, e.At, e.Kind, e.Summary, e.Actor)
+	return wrap("add timeline", err)
+}
+
+// ScorePoint is the last score recorded in one week.
+type ScorePoint struct {
+	Week  time.Time
+	Score int
+}
+
+// WeeklyScores returns, for each week since `since` that has a snapshot, the
+// last score of that week, oldest first.
+func (s *Store) WeeklyScores(ctx context.Context, accountID int64, since time.Time) ([]ScorePoint, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT ON (week) date_trunc('week', computed_at) AS week, score
+		FROM health_snapshots WHERE account_id = $1 AND computed_at >= $2
+		ORDER BY week, computed_at DESC, id DESC`, accountID, since)
+	if err != nil {
+		return nil, fmt.Errorf("weekly scores: %w", err)
+	}
+	points, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ScorePoint])
+	return points, wrap("weekly scores", err)
+}
+
+// LatestHealth returns the newest snapshot, or ErrNotFound.
+func (s *Store) LatestHealth(ctx context.Context, accountID int64) (scoring.Health, error) {
+	var h scoring.Health
+	var band string
+	err := s.pool.QueryRow(ctx, `SELECT score, band, components, computed_at FROM health_snapshots
+		WHERE account_id = $1 ORDER BY computed_at DESC, id DESC LIMIT 1`, accountID).Scan(&h.Score, &band, &h.Components, &h.ComputedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return h, ErrNotFound
+	}
+	h.Band = scoring.Band(band)
+	return h, wrap("latest health", err)
+}
+
+// Alert is a recorded alert.
+type Alert struct {
+	ID        int64
+	AccountID int64
+	ChannelID string
+	MessageTS string
+	ClaimedBy string
+	View      json.RawMessage
+}
+
+// ClaimResult says whether a claim took.
+type ClaimResult struct {
+	Alert   Alert
+	Claimed bool // false: someone (see Alert.ClaimedBy) claimed it first
+}
+
+// ClaimAlert records who owns the follow-up. The first claim wins; the
+// conditional update makes two simultaneous clicks produce one owner.
+func (s *Store) ClaimAlert(ctx context.Context, alertID int64, user string, at time.Time) (ClaimResult, error) {
+	var r ClaimResult
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE alerts SET claimed_by = $2, claimed_at = $3 WHERE id = $1 AND claimed_by IS NULL`,
+			alertID, user, at)
+		if err != nil {
+			return fmt.Errorf("claim alert: %w", err)
+		}
+		r.Claimed = tag.RowsAffected() == 1
+		var ts, claimed *string
+		err = tx.QueryRow(ctx, `SELECT id, account_id, channel_id, message_ts, claimed_by, view FROM alerts WHERE id = $1`, alertID).
+			Scan(&r.Alert.ID, &r.Alert.AccountID, &r.Alert.ChannelID, &ts, &claimed, &r.Alert.View)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("read alert: %w", err)
+		}
+		r.Alert.MessageTS, r.Alert.ClaimedBy = deref(ts), deref(claimed)
+		if !r.Claimed {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor, ref_id)
+			VALUES ($1, $2, 'alert.claimed', 'alert claimed for follow-up', $3, $4)`, r.Alert.AccountID, at, user, alertID)
+		return wrap("append claim timeline", err)
+	})
+	return r, err
+}
+
+// EnqueueAlertUpdate queues an edit of a posted alert message.
+func (s *Store) EnqueueAlertUpdate(ctx context.Context, a Alert, ts string, msg any) error {
+	return s.Enqueue(ctx, OutboxItem{Op: OpUpdate, ChannelID: a.ChannelID, TargetTS: ts, Message: msg, AlertID: a.ID})
+}
+
+// AlertsForAccount returns recent alerts, newest first.
+func (s *Store) AlertsForAccount(ctx context.Context, accountID int64, limit int) ([]Alert, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, account_id, channel_id, coalesce(message_ts, ''), coalesce(claimed_by, ''), view
+		FROM alerts WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, accountID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	alerts, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Alert])
+	return alerts, wrap("alerts", err)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,390 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/holdfast/holdfast/scoring"
+)
+
+// SignalInput is one signal to store, already validated and analysed.
+type SignalInput struct {
+	AccountExternalID string
+	Kind              scoring.Kind
+	Source            string
+	IdempotencyKey    string
+	OccurredAt        time.Time
+	Text              string
+	Value             *float64
+	Severity          string
+	Sentiment         *float64
+	ChurnIntent       bool
+	Metadata          json.RawMessage // a JSON object; nil = {}
+}
+
+// UnknownAccountsError lists the input rows whose account does not exist.
+type UnknownAccountsError struct{ Indexes []int }
+
+func (e *UnknownAccountsError) Error() string {
+	return fmt.Sprintf("%d signals name an unknown account", len(e.Indexes))
+}
+
+// AccountChange is what an Evaluator sees for one account touched by an ingest.
+type AccountChange struct {
+	Account Account
+	Prev    *scoring.Health  // the latest snapshot, nil if never scored
+	History []scoring.Signal // signals since the window start, oldest first, the new ones included
+	New     []scoring.Signal // the signals this call stored for the account
+}
+
+// Outcome is an Evaluator's verdict, written in the same transaction as the signals.
+type Outcome struct {
+	Health         scoring.Health
+	RecordSnapshot bool   // append a health_snapshots row (the account row is always updated)
+	TopDriver      string // "usage -38% over 14 days: -22 points"; kept on the account for lists
+	Alert          *NewAlert
+}
+
+// NewAlert is an alert to record and post.
+type NewAlert struct {
+	Kinds     []scoring.AlertKind
+	Critical  bool
+	SignalID  int64
+	ChannelID string
+	ThreadKey string
+	NotBefore time.Time // zero = now; quiet hours push it later
+	// Render builds what the alert shows once it has an id (buttons carry it).
+	Render func(alertID int64) (view any, msg any, err error)
+}
+
+// Evaluator scores one changed account inside the ingest transaction.
+type Evaluator func(ctx context.Context, c AccountChange) (Outcome, error)
+
+// IngestResult reports each input row in order.
+type IngestResult struct {
+	SignalIDs  []int64 // 0 where the row was a duplicate
+	Duplicates int
+	Alerts     []int64
+}
+
+// Timeline kinds that signals produce; raw usage data points are not history
+// a person wants to read.
+func timelineKind(k scoring.Kind) (string, bool) {
+	if k == scoring.KindUsage {
+		return "", false
+	}
+	return "signal." + string(k), true
+}
+
+// IngestSignals stores a batch of signals and, for every account that got a
+// new one, asks eval for the new health and any alert, all in one
+// transaction: the caller's 2xx means everything is committed, and a replayed
+// batch stores nothing and evaluates nothing.
+func (s *Store) IngestSignals(ctx context.Context, in []SignalInput, since time.Time, eval Evaluator) (IngestResult, error) {
+	res := IngestResult{SignalIDs: make([]int64, len(in))}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		ids, err := resolveAccounts(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		stored, err := insertSignals(ctx, tx, in, ids)
+		if err != nil {
+			return err
+		}
+		changed := map[int64][]scoring.Signal{}
+		for i, id := range stored {
+			res.SignalIDs[i] = id
+			if id == 0 {
+				res.Duplicates++
+				continue
+			}
+			changed[ids[i]] = append(changed[ids[i]], toScoring(id, in[i]))
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		if err := appendSignalTimeline(ctx, tx, in, ids, stored); err != nil {
+			return err
+		}
+		accountIDs := make([]int64, 0, len(changed))
+		for id := range changed {
+			accountIDs = append(accountIDs, id)
+		}
+		slices.Sort(accountIDs)
+		accounts, prevs, history, err := loadForScoring(ctx, tx, accountIDs, since)
+		if err != nil {
+			return err
+		}
+		for _, id := range accountIDs {
+			out, err := eval(ctx, AccountChange{Account: accounts[id], Prev: prevs[id], History: history[id], New: changed[id]})
+			if err != nil {
+				return fmt.Errorf("evaluate account %d: %w", id, err)
+			}
+			alertID, err := recordOutcome(ctx, tx, accounts[id], out, changed[id])
+			if err != nil {
+				return err
+			}
+			if alertID != 0 {
+				res.Alerts = append(res.Alerts, alertID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return IngestResult{}, err
+	}
+	return res, nil
+}
+
+func resolveAccounts(ctx context.Context, tx pgx.Tx, in []SignalInput) ([]int64, error) {
+	keys := make([]string, 0, len(in))
+	seen := map[string]bool{}
+	for _, sig := range in {
+		if !seen[sig.AccountExternalID] {
+			seen[sig.AccountExternalID] = true
+			keys = append(keys, sig.AccountExternalID)
+		}
+	}
+	// Lock the accounts before anything references them: the signal inserts'
+	// foreign-key checks would otherwise take share locks first, and two
+	// batches upgrading them to update locks deadlock. Id order keeps
+	// concurrent batches from locking in opposite orders.
+	rows, err := tx.Query(ctx, `SELECT external_id, id FROM accounts WHERE external_id = ANY($1)
+		ORDER BY id FOR NO KEY UPDATE`, keys)
+	if err != nil {
+		return nil, fmt.Errorf("resolve accounts: %w", err)
+	}
+	byKey := map[string]int64{}
+	var ext string
+	var id int64
+	_, err = pgx.ForEachRow(rows, []any{&ext, &id}, func() error { byKey[ext] = id; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("resolve accounts: %w", err)
+	}
+	ids := make([]int64, len(in))
+	var unknown []int
+	for i, sig := range in {
+		if ids[i] = byKey[sig.AccountExternalID]; ids[i] == 0 {
+			unknown = append(unknown, i)
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, &UnknownAccountsError{Indexes: unknown}
+	}
+	return ids, nil
+}
+
+// insertSignals inserts the batch in one statement and returns, per input
+// row, the new signal id or 0 for a duplicate (of a stored signal or of an
+// earlier row in the same batch).
+func insertSignals(ctx context.Context, tx pgx.Tx, in []SignalInput, accountIDs []int64) ([]int64, error) {
+	n := len(in)
+	var (
+		kinds, sources, keys, texts, sevs = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		at                                = make([]time.Time, n)
+		values, sentiments                = make([]*float64, n), make([]*float64, n)
+		intents                           = make([]bool, n)
+		metas                             = make([]string, n)
+	)
+	for i, sig := range in {
+		kinds[i], sources[i], keys[i], texts[i], sevs[i] = string(sig.Kind), sig.Source, sig.IdempotencyKey, sig.Text, sig.Severity
+		at[i], values[i], sentiments[i], intents[i] = sig.OccurredAt, sig.Value, sig.Sentiment, sig.ChurnIntent
+		metas[i] = "{}"
+		if len(sig.Metadata) > 0 {
+			metas[i] = string(sig.Metadata)
+		}
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO signals (account_id, kind, source, idempotency_key, occurred_at,
+			text, value, severity, sentiment, churn_intent, metadata)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+			$6::text[], $7::float8[], $8::text[], $9::float8[], $10::bool[], $11::jsonb[])
+		ON CONFLICT (source, idempotency_key) DO NOTHING
+		RETURNING id, source, idempotency_key`,
+		accountIDs, kinds, sources, keys, at, texts, values, sevs, sentiments, intents, metas)
+	if err != nil {
+		return nil, fmt.Errorf("insert signals: %w", err)
+	}
+	inserted := map[[2]string]int64{}
+	var id int64
+	var source, key string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &source, &key}, func() error {
+		inserted[[2]string{source, key}] = id
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("insert signals: %w", err)
+	}
+	out := make([]int64, n)
+	for i, sig := range in {
+		k := [2]string{sig.Source, sig.IdempotencyKey}
+		if id, ok := inserted[k]; ok {
+			out[i] = id
+			delete(inserted, k) // later rows with the same key are duplicates
+		}
+	}
+	return out, nil
+}
+
+func toScoring(id int64, in SignalInput) scoring.Signal {
+	return scoring.Signal{
+		ID: id, Kind: in.Kind, Source: in.Source, OccurredAt: in.OccurredAt, Value: in.Value,
+		Sentiment: in.Sentiment, ChurnIntent: in.ChurnIntent, Severity: in.Severity, Text: in.Text,
+	}
+}
+
+func appendSignalTimeline(ctx context.Context, tx pgx.Tx, in []SignalInput, accountIDs, stored []int64) error {
+	var accts, refs []int64
+	var at []time.Time
+	var kinds, summaries []string
+	for i, sig := range in {
+		kind, ok := timelineKind(sig.Kind)
+		if stored[i] == 0 || !ok {
+			continue
+		}
+		accts, refs, at = append(accts, accountIDs[i]), append(refs, stored[i]), append(at, sig.OccurredAt)
+		kinds, summaries = append(kinds, kind), append(summaries, signalSummary(sig))
+	}
+	if len(accts) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, ref_id)
+		SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[])`,
+		accts, at, kinds, summaries, refs)
+	return wrap("append signal timeline", err)
+}
+
+func signalSummary(sig SignalInput) string {
+	var b strings.Builder
+	b.WriteString(sig.Source)
+	if sig.Value != nil {
+		fmt.Fprintf(&b, " (%g)", *sig.Value)
+	}
+	if t := strings.Join(strings.Fields(sig.Text), " "); t != "" {
+		if len([]rune(t)) > 280 {
+			t = string([]rune(t)[:279]) + "…"
+		}
+		b.WriteString(": ")
+		b.WriteString(t)
+	}
+	return b.String()
+}
+
+func loadForScoring(ctx context.Context, tx pgx.Tx, ids []int64, since time.Time) (map[int64]Account, map[int64]*scoring.Health, map[int64][]scoring.Signal, error) {
+	rows, err := tx.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("load accounts: %w", err)
+	}
+	list, err := collectAccounts(rows)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("load accounts: %w", err)
+	}
+	accounts := make(map[int64]Account, len(list))
+	for _, a := range list {
+		accounts[a.ID] = a
+	}
+
+	prevs := map[int64]*scoring.Health{}
+	rows, err = tx.Query(ctx, `SELECT DISTINCT ON (account_id) account_id, score, band, components, computed_at
+		FROM health_snapshots WHERE account_id = ANY($1) ORDER BY account_id, computed_at DESC, id DESC`, ids)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("latest snapshots: %w", err)
+	}
+	var accountID int64
+	var h scoring.Health
+	var band string
+	if _, err := pgx.ForEachRow(rows, []any{&accountID, &h.Score, &band, &h.Components, &h.ComputedAt}, func() error {
+		h.Band = scoring.Band(band)
+		prev := h
+		prevs[accountID] = &prev
+		h = scoring.Health{}
+		return nil
+	}); err != nil {
+		return nil, nil, nil, fmt.Errorf("latest snapshots: %w", err)
+	}
+
+	history := map[int64][]scoring.Signal{}
+	rows, err = tx.Query(ctx, `SELECT account_id, id, kind, source, occurred_at, value, sentiment, churn_intent, severity, text
+		FROM signals WHERE account_id = ANY($1) AND occurred_at >= $2 ORDER BY account_id, occurred_at, id`, ids, since)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("signal history: %w", err)
+	}
+	var sig scoring.Signal
+	var kind string
+	if _, err := pgx.ForEachRow(rows, []any{&accountID, &sig.ID, &kind, &sig.Source, &sig.OccurredAt, &sig.Value,
+		&sig.Sentiment, &sig.ChurnIntent, &sig.Severity, &sig.Text}, func() error {
+		sig.Kind = scoring.Kind(kind)
+		history[accountID] = append(history[accountID], sig)
+		sig = scoring.Signal{}
+		return nil
+	}); err != nil {
+		return nil, nil, nil, fmt.Errorf("signal history: %w", err)
+	}
+	return accounts, prevs, history, nil
+}
+
+func recordOutcome(ctx context.Context, tx pgx.Tx, acct Account, out Outcome, fresh []scoring.Signal) (int64, error) {
+	h := out.Health
+	if _, err := tx.Exec(ctx, `UPDATE accounts SET health_score = $2, health_band = $3, health_at = $4, health_driver = $5
+		WHERE id = $1`, acct.ID, h.Score, string(h.Band), h.ComputedAt, out.TopDriver); err != nil {
+		return 0, fmt.Errorf("update account health: %w", err)
+	}
+	lastSignal := fresh[len(fresh)-1].ID
+	if out.RecordSnapshot {
+		components, err := json.Marshal(h.Components)
+		if err != nil {
+			return 0, fmt.Errorf("encode components: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO health_snapshots (account_id, score, band, components, computed_at, signal_id)
+			VALUES ($1, $2, $3, $4, $5, $6)`, acct.ID, h.Score, string(h.Band), components, h.ComputedAt, lastSignal); err != nil {
+			return 0, fmt.Errorf("insert snapshot: %w", err)
+		}
+	}
+	if out.Alert == nil {
+		return 0, nil
+	}
+	return insertAlert(ctx, tx, acct.ID, h, out.Alert)
+}
+
+func insertAlert(ctx context.Context, tx pgx.Tx, accountID int64, h scoring.Health, a *NewAlert) (int64, error) {
+	kinds := make([]string, len(a.Kinds))
+	for i, k := range a.Kinds {
+		kinds[i] = string(k)
+	}
+	var id int64
+	if err := tx.QueryRow(ctx, `INSERT INTO alerts (account_id, kinds, critical, score, band, view, signal_id, channel_id)
+		VALUES ($1, $2, $3, $4, $5, '{}', $6, $7) RETURNING id`,
+		accountID, kinds, a.Critical, h.Score, string(h.Band), nullID(a.SignalID), a.ChannelID).Scan(&id); err != nil {
+		return 0, fmt.Errorf("insert alert: %w", err)
+	}
+	view, msg, err := a.Render(id)
+	if err != nil {
+		return 0, fmt.Errorf("render alert: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE alerts SET view = $2 WHERE id = $1`, id, view); err != nil {
+		return 0, fmt.Errorf("store alert view: %w", err)
+	}
+	notBefore := a.NotBefore
+	if notBefore.IsZero() {
+		notBefore = time.Now()
+	}
+	if err := enqueue(ctx, tx, OutboxItem{Op: OpPost, ChannelID: a.ChannelID, ThreadKey: a.ThreadKey, Message: msg,
+		AlertID: id, NotBefore: notBefore}); err != nil {
+		return 0, err
+	}
+	summary := "alert: " + strings.Join(kinds, ", ")
+	_, err = tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, ref_id) VALUES ($1, $2, 'alert', $3, $4)`,
+		accountID, h.ComputedAt, summary, id)
+	return id, wrap("append alert timeline", err)
+}
+
+func nullID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}

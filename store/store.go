@@ -1,0 +1,95 @@
+// Package store owns every SQL statement Holdfast runs against Postgres.
+package store
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/tern/v2/migrate"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is the Postgres-backed record of accounts and everything that happens to them.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects a pool and checks the database answers.
+func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	return OpenConfig(ctx, cfg)
+}
+
+// OpenConfig is Open for a pool configuration built by the caller (tests set
+// a per-test search_path this way).
+func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open pool: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("ping postgres: %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Pool exposes the pool for benchmarks that compare against raw pgx.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Close waits for borrowed connections and closes the pool.
+func (s *Store) Close() { s.pool.Close() }
+
+// Ping is the readiness check.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// Migrate brings the schema to the newest version. Tern holds an advisory
+// lock while it works, so replicas starting together do not race.
+func (s *Store) Migrate(ctx context.Context) (from, to int32, err error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("acquire connection: %w", err)
+	}
+	defer conn.Release()
+	m, err := migrate.NewMigrator(ctx, conn.Conn(), "schema_version")
+	if err != nil {
+		return 0, 0, fmt.Errorf("new migrator: %w", err)
+	}
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return 0, 0, fmt.Errorf("migrations dir: %w", err)
+	}
+	if err := m.LoadMigrations(sub); err != nil {
+		return 0, 0, fmt.Errorf("load migrations: %w", err)
+	}
+	from, err = m.GetCurrentVersion(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("current schema version: %w", err)
+	}
+	if err := m.Migrate(ctx); err != nil {
+		return from, 0, fmt.Errorf("migrate: %w", err)
+	}
+	to, err = m.GetCurrentVersion(ctx)
+	if err != nil {
+		return from, 0, fmt.Errorf("current schema version: %w", err)
+	}
+	return from, to, nil
+}
+
+// inTx runs fn in a transaction and commits only when fn succeeds.
+func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, fn)
+}

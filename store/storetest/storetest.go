@@ -1,0 +1,171 @@
+// Package storetest gives each test its own real Postgres schema and Redis
+// key prefix, so tests run in parallel against the same servers without
+// seeing each other's rows.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/holdfast/holdfast/store"
+)
+
+// DatabaseURL is the test database; HOLDFAST_TEST_DATABASE_URL overrides it.
+func DatabaseURL() string {
+	if u := os.Getenv("HOLDFAST_TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/holdfast_test?sslmode=disable"
+}
+
+// RedisURL is the test Redis; HOLDFAST_TEST_REDIS_URL overrides it.
+func RedisURL() string {
+	if u := os.Getenv("HOLDFAST_TEST_REDIS_URL"); u != "" {
+		return u
+	}
+	return "redis://127.0.0.1:6379/0"
+}
+
+// Schema is a migrated, private schema in the test database.
+type Schema struct {
+	Name        string
+	DatabaseURL string // connects with search_path set to the schema
+}
+
+// NewSchema creates a migrated schema that is dropped when the test ends.
+func NewSchema(tb testing.TB) Schema {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	base := DatabaseURL()
+	if err := ensureDatabase(ctx, base); err != nil {
+		tb.Fatalf("test database: %v", err)
+	}
+	name := "t_" + randomHex(6)
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		tb.Fatalf("connect test database: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
+		tb.Fatalf("create schema: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			tb.Logf("drop schema %s: %v", name, err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
+			tb.Logf("drop schema %s: %v", name, err)
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	s := Schema{Name: name, DatabaseURL: base + sep + "search_path=" + name + ",public"}
+	st, err := store.Open(ctx, s.DatabaseURL)
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	defer st.Close()
+	if _, _, err := st.Migrate(ctx); err != nil {
+		tb.Fatalf("migrate: %v", err)
+	}
+	return s
+}
+
+// New returns a store on a fresh migrated schema, closed when the test ends.
+func New(tb testing.TB) *store.Store {
+	tb.Helper()
+	s := NewSchema(tb)
+	cfg, err := pgxpool.ParseConfig(s.DatabaseURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st, err := store.OpenConfig(context.Background(), cfg)
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	tb.Cleanup(st.Close)
+	return st
+}
+
+// Redis returns a client and a key prefix unique to this test; the test's
+// keys are deleted when it ends.
+func Redis(tb testing.TB) (*redis.Client, string) {
+	tb.Helper()
+	opts, err := redis.ParseURL(RedisURL())
+	if err != nil {
+		tb.Fatalf("redis url: %v", err)
+	}
+	rdb := redis.NewClient(opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		tb.Fatalf("redis at %s: %v", RedisURL(), err)
+	}
+	prefix := "holdfast-test:" + randomHex(6) + ":"
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+		rdb.Close()
+	})
+	return rdb, prefix
+}
+
+func ensureDatabase(ctx context.Context, url string) error {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return err
+	}
+	db := cfg.Database
+	cfg.Database = "postgres"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("connect to postgres database: %w", err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", db).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
+	var pgErr *pgconn.PgError
+	// Another test package may have created it at the same moment.
+	if errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505") {
+		return nil
+	}
+	return err
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
