@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/scoring"
 )
 
@@ -32,6 +33,7 @@ type Config struct {
 	HTTPAddr      string
 	IngestToken   string
 	ConfigPath    string
+	LLM           llm.Config // OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL; off when unset
 
 	Settings Settings
 }
@@ -168,6 +170,8 @@ func Load(getenv Getenv) (Config, error) {
 		HTTPAddr:      orDefault(getenv("HOLDFAST_HTTP_ADDR"), "127.0.0.1:8080"),
 		IngestToken:   getenv("HOLDFAST_INGEST_TOKEN"),
 		ConfigPath:    getenv("HOLDFAST_CONFIG"),
+		LLM: llm.Config{BaseURL: getenv("OPENAI_BASE_URL"), APIKey: getenv("OPENAI_API_KEY"),
+			Model: getenv("OPENAI_MODEL")},
 		Settings:      DefaultSettings(),
 	}
 	if c.ConfigPath != "" {
@@ -278,6 +282,11 @@ func (c Config) validateEnv() error {
 	}
 	if c.IngestToken != "" && len(c.IngestToken) < 16 {
 		return errors.New("HOLDFAST_INGEST_TOKEN: must be at least 16 characters")
+	}
+	if u := c.LLM.BaseURL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return fmt.Errorf("OPENAI_BASE_URL: not an http(s) URL: %q", u)
+		}
 	}
 	if c.IngestToken == "" && !c.LocalMode() {
 		return errors.New("HOLDFAST_INGEST_TOKEN: required when connected to Slack (the ingest API must not be open)")

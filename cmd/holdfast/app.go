@@ -22,6 +22,7 @@ import (
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring/text"
 	"github.com/holdfast/holdfast/store"
@@ -92,6 +93,10 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 
 	// Domain: signals in, health scored, alerts decided.
 	analyzer := text.NewAnalyzer()
+	// Optional language model (nil when OPENAI_* is unset): summaries and
+	// richer text analysis; every caller has an offline fallback.
+	model := llm.New(cfg.LLM)
+	_ = model // used by the features that summarise; see their wiring below
 	mon := ingest.New(st, analyzer, ingest.NewCooldowns(rdb, prefix), cfg.Settings, now, log, ingest.NewMetrics(reg))
 
 	// Slack: Web API client, paced sender, outbox deliverer, Socket Mode link.
