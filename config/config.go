@@ -172,7 +172,7 @@ func Load(getenv Getenv) (Config, error) {
 		ConfigPath:    getenv("HOLDFAST_CONFIG"),
 		LLM: llm.Config{BaseURL: getenv("OPENAI_BASE_URL"), APIKey: getenv("OPENAI_API_KEY"),
 			Model: getenv("OPENAI_MODEL")},
-		Settings:      DefaultSettings(),
+		Settings: DefaultSettings(),
 	}
 	if c.ConfigPath != "" {
 		raw, err := os.ReadFile(c.ConfigPath)
