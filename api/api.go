@@ -27,7 +27,7 @@ const maxBody = 24 << 20
 // Ingester is the domain the API feeds.
 type Ingester interface {
 	UpsertAccounts(ctx context.Context, in []ingest.AccountIn) ([]store.UpsertResult, error)
-	IngestSignals(ctx context.Context, in []ingest.SignalIn) (ingest.SignalsResult, error)
+	IngestSignals(ctx context.Context, in []ingest.SignalIn, hooks ...store.TxHook) (ingest.SignalsResult, error)
 }
 
 // Check is one readiness probe (Postgres, Redis).

@@ -26,7 +26,7 @@ import (
 // Store is the part of the store the ingest pipeline writes through.
 type Store interface {
 	UpsertAccounts(ctx context.Context, in []store.AccountInput) ([]store.UpsertResult, error)
-	IngestSignals(ctx context.Context, in []store.SignalInput, since time.Time, eval store.Evaluator) (store.IngestResult, error)
+	IngestSignals(ctx context.Context, in []store.SignalInput, since time.Time, eval store.Evaluator, hooks ...store.TxHook) (store.IngestResult, error)
 }
 
 // Analyzer reads sentiment and churn intent from customer text.
@@ -76,8 +76,9 @@ func (m *Pipeline) UpsertAccounts(ctx context.Context, in []AccountIn) ([]store.
 
 // IngestSignals validates, analyses and stores a batch, rescoring every
 // account it touches. It returns only after everything is committed; on any
-// error nothing of the batch is stored.
-func (m *Pipeline) IngestSignals(ctx context.Context, in []SignalIn) (SignalsResult, error) {
+// error nothing of the batch is stored. hooks run in the same transaction
+// (see store.TxHook) for features that keep their own rows per signal.
+func (m *Pipeline) IngestSignals(ctx context.Context, in []SignalIn, hooks ...store.TxHook) (SignalsResult, error) {
 	now := m.now()
 	rows, err := validateSignals(in, now)
 	if err != nil {
@@ -93,7 +94,7 @@ func (m *Pipeline) IngestSignals(ctx context.Context, in []SignalIn) (SignalsRes
 		rows[i].ChurnIntent = r.ChurnIntent || rows[i].Kind == scoring.KindCancellation
 	}
 	ev := &evaluation{m: m, now: now}
-	res, err := m.store.IngestSignals(ctx, rows, now.AddDate(0, 0, -historyDays), ev.evaluate)
+	res, err := m.store.IngestSignals(ctx, rows, now.AddDate(0, 0, -historyDays), ev.evaluate, hooks...)
 	if err != nil {
 		ev.releaseCooldowns()
 		var unknown *store.UnknownAccountsError

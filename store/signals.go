@@ -66,6 +66,21 @@ type NewAlert struct {
 // Evaluator scores one changed account inside the ingest transaction.
 type Evaluator func(ctx context.Context, c AccountChange) (Outcome, error)
 
+// Ingested is what one ingest stored, as a TxHook sees it.
+type Ingested struct {
+	Inputs     []SignalInput
+	SignalIDs  []int64                  // per input row; 0 = duplicate (nothing new to act on)
+	AccountIDs []int64                  // per input row
+	Accounts   map[int64]Account        // accounts that got a new signal, as loaded for scoring
+	Health     map[int64]scoring.Health // their new health
+}
+
+// TxHook runs inside the ingest transaction after the signals, scores and
+// alerts are written, so a feature's own rows (an NPS answer, a dunning
+// case) commit or roll back with the signal that caused them. An error
+// rolls back the whole batch.
+type TxHook func(ctx context.Context, tx pgx.Tx, in Ingested) error
+
 // IngestResult reports each input row in order.
 type IngestResult struct {
 	SignalIDs  []int64 // 0 where the row was a duplicate
@@ -86,7 +101,7 @@ func timelineKind(k scoring.Kind) (string, bool) {
 // new one, asks eval for the new health and any alert, all in one
 // transaction: the caller's 2xx means everything is committed, and a replayed
 // batch stores nothing and evaluates nothing.
-func (s *Store) IngestSignals(ctx context.Context, in []SignalInput, since time.Time, eval Evaluator) (IngestResult, error) {
+func (s *Store) IngestSignals(ctx context.Context, in []SignalInput, since time.Time, eval Evaluator, hooks ...TxHook) (IngestResult, error) {
 	res := IngestResult{SignalIDs: make([]int64, len(in))}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		ids, err := resolveAccounts(ctx, tx, in)
@@ -106,8 +121,18 @@ func (s *Store) IngestSignals(ctx context.Context, in []SignalInput, since time.
 			}
 			changed[ids[i]] = append(changed[ids[i]], toScoring(id, in[i]))
 		}
-		if len(changed) == 0 {
+		done := Ingested{Inputs: in, SignalIDs: res.SignalIDs, AccountIDs: ids,
+			Accounts: map[int64]Account{}, Health: map[int64]scoring.Health{}}
+		runHooks := func() error {
+			for _, h := range hooks {
+				if err := h(ctx, tx, done); err != nil {
+					return err
+				}
+			}
 			return nil
+		}
+		if len(changed) == 0 {
+			return runHooks()
 		}
 		if err := appendSignalTimeline(ctx, tx, in, ids, stored); err != nil {
 			return err
@@ -133,8 +158,9 @@ func (s *Store) IngestSignals(ctx context.Context, in []SignalInput, since time.
 			if alertID != 0 {
 				res.Alerts = append(res.Alerts, alertID)
 			}
+			done.Accounts[id], done.Health[id] = accounts[id], out.Health
 		}
-		return nil
+		return runHooks()
 	})
 	if err != nil {
 		return IngestResult{}, err
