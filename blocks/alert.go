@@ -118,7 +118,11 @@ func Alert(v AlertView) Message {
 // component was already hurting before this score).
 func driverLine(d scoring.ComponentDelta) string {
 	line := userText(componentDetail(d.Component), maxDetailLen) + ": *" + pointsText(d.Points) + "*"
-	if delta := roundInt(d.Delta); delta != roundInt(d.Points) {
+	switch delta := roundInt(d.Delta); {
+	case delta == roundInt(d.Points):
+	case delta == 0:
+		line += " (unchanged since last score)"
+	default:
 		line += " (" + signed(delta) + " since last score)"
 	}
 	return line
@@ -149,4 +153,11 @@ func accountName(name string, id int64) string {
 		return "Account #" + strconv.FormatInt(id, 10)
 	}
 	return name
+}
+
+// AlreadyClaimed tells a second claimant who owns the follow-up. The owner
+// is a mention, which Problem would escape.
+func AlreadyClaimed(owner string) Message {
+	text := userRef(owner, "Someone") + " already claimed this alert."
+	return finish(text, []slack.Block{section("problem", "⚠️ "+text)}, maxMessageBlocks)
 }

@@ -239,7 +239,7 @@ func (h *Handlers) claim(ctx context.Context, cb slack.InteractionCallback, valu
 		if res.Alert.ClaimedBy == cb.User.ID {
 			h.tell(ctx, cb, blocks.Problem("You already own this follow-up."))
 		} else {
-			h.tell(ctx, cb, blocks.Problem("<@%s> already claimed this alert.", res.Alert.ClaimedBy))
+			h.tell(ctx, cb, blocks.AlreadyClaimed(res.Alert.ClaimedBy))
 		}
 		return nil
 	}

@@ -4,6 +4,7 @@
 package ingest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -195,18 +196,25 @@ func (e *evaluation) evaluate(ctx context.Context, c store.AccountChange) (store
 	return out, nil
 }
 
-// drivers are the components holding the score down, each with how much it
-// moved since the last score.
+// drivers explain an alert: the components that moved the score since the
+// last one come first (biggest move first), then those that were already
+// holding it down (biggest cost first), at most three.
 func drivers(prev *scoring.Health, h scoring.Health) []scoring.ComponentDelta {
 	moved := map[string]float64{}
 	for _, d := range scoring.Deltas(prev, h) {
 		moved[d.Key] = d.Delta
 	}
 	var out []scoring.ComponentDelta
-	for _, c := range h.Drivers(3) {
+	for _, c := range h.Drivers(len(h.Components)) {
 		out = append(out, scoring.ComponentDelta{Component: c, Delta: moved[c.Key]})
 	}
-	return out
+	slices.SortStableFunc(out, func(a, b scoring.ComponentDelta) int {
+		if c := cmp.Compare(min(a.Delta, 0), min(b.Delta, 0)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Points, b.Points)
+	})
+	return out[:min(3, len(out))]
 }
 
 // triggerSignal picks the new signal that best explains an alert: stated

@@ -85,7 +85,8 @@ func (s *Store) Enqueue(ctx context.Context, it OutboxItem) error {
 
 // LeaseOutbox claims up to n due messages for lease. Only the oldest
 // undelivered message of each thread is eligible, so a thread's messages go
-// out in order and the first one creates the thread. An update by
+// out in order and the first one creates the thread; a message deferred to
+// later (quiet hours) lets the ones after it go first. An update by
 // reference waits for its target's delivery and for earlier updates of the
 // same target. A lease that expires (the worker died) makes the row
 // eligible again.
@@ -97,7 +98,10 @@ func (s *Store) LeaseOutbox(ctx context.Context, n int, lease time.Duration) ([]
 			  AND (p.leased_until IS NULL OR p.leased_until < now())
 			  AND (p.thread_key IS NULL OR NOT EXISTS (
 				SELECT 1 FROM outbox e WHERE e.thread_key = p.thread_key AND e.id < p.id
-				  AND e.delivered_at IS NULL AND e.failed_at IS NULL))
+				  AND e.delivered_at IS NULL AND e.failed_at IS NULL
+				  -- A message deferred (quiet hours) and never tried does not
+				  -- hold up a later urgent one; one waiting to be retried does.
+				  AND (e.attempts > 0 OR e.not_before <= now())))
 			  AND (p.target_ref IS NULL OR (
 				EXISTS (SELECT 1 FROM outbox t WHERE t.ref = p.target_ref AND t.delivered_at IS NOT NULL)
 				AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.target_ref = p.target_ref AND e.id < p.id
