@@ -201,12 +201,28 @@ func ParseSettings(raw []byte) (Settings, error) {
 	dec.KnownFields(true)
 	// io.EOF: an empty file means "all defaults".
 	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
-		return Settings{}, fmt.Errorf("yaml: %w", err)
+		return Settings{}, yamlError(err)
 	}
 	if err := s.validate(); err != nil {
 		return Settings{}, err
 	}
 	return s, nil
+}
+
+var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+// yamlError puts yaml.v3's multi-line report on one line and says
+// "unknown key" in the words a person editing the file would use.
+func yamlError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return fmt.Errorf("yaml: %w", err)
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		msgs[i] = unknownField.ReplaceAllString(m, `unknown key "$1"`)
+	}
+	return errors.New("yaml: " + strings.Join(msgs, "; "))
 }
 
 var (
@@ -216,7 +232,8 @@ var (
 
 func (s *Settings) validate() error {
 	if err := s.Scoring.Validate(); err != nil {
-		return err
+		// Every scoring problem at once, on the one line a start failure gets.
+		return errors.New(strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	a := &s.Alerts
 	if a.DefaultChannel != "" && !channelID.MatchString(a.DefaultChannel) {
