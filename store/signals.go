@@ -146,19 +146,26 @@ func (s *Store) IngestSignals(ctx context.Context, in []SignalInput, since time.
 		if err != nil {
 			return err
 		}
+		scores := &healthWrites{}
 		for _, id := range accountIDs {
 			out, err := eval(ctx, AccountChange{Account: accounts[id], Prev: prevs[id], History: history[id], New: changed[id]})
 			if err != nil {
 				return fmt.Errorf("evaluate account %d: %w", id, err)
 			}
-			alertID, err := recordOutcome(ctx, tx, accounts[id], out, changed[id])
-			if err != nil {
+			if err := scores.add(id, out, changed[id]); err != nil {
 				return err
 			}
-			if alertID != 0 {
+			if out.Alert != nil {
+				alertID, err := insertAlert(ctx, tx, id, out.Health, out.Alert)
+				if err != nil {
+					return err
+				}
 				res.Alerts = append(res.Alerts, alertID)
 			}
 			done.Accounts[id], done.Health[id] = accounts[id], out.Health
+		}
+		if err := scores.write(ctx, tx); err != nil {
+			return err
 		}
 		return runHooks()
 	})
@@ -315,8 +322,12 @@ func loadForScoring(ctx context.Context, tx pgx.Tx, ids []int64, since time.Time
 	}
 
 	prevs := map[int64]*scoring.Health{}
-	rows, err = tx.Query(ctx, `SELECT DISTINCT ON (account_id) account_id, score, band, components, computed_at
-		FROM health_snapshots WHERE account_id = ANY($1) ORDER BY account_id, computed_at DESC, id DESC`, ids)
+	// One index probe per account: the latest snapshot only, however long
+	// the history.
+	rows, err = tx.Query(ctx, `SELECT a.id, h.score, h.band, h.components, h.computed_at
+		FROM unnest($1::bigint[]) AS a(id)
+		CROSS JOIN LATERAL (SELECT score, band, components, computed_at FROM health_snapshots s
+			WHERE s.account_id = a.id ORDER BY computed_at DESC, id DESC LIMIT 1) h`, ids)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("latest snapshots: %w", err)
 	}
@@ -353,27 +364,51 @@ func loadForScoring(ctx context.Context, tx pgx.Tx, ids []int64, since time.Time
 	return accounts, prevs, history, nil
 }
 
-func recordOutcome(ctx context.Context, tx pgx.Tx, acct Account, out Outcome, fresh []scoring.Signal) (int64, error) {
+// healthWrites collects a batch's new scores so they cost two statements,
+// not two per account: a batch of 1,000 signals often touches 1,000
+// accounts.
+type healthWrites struct {
+	ids, snapIDs, snapSignals []int64
+	scores, snapScores        []int32
+	bands, drivers, snapBands []string
+	at, snapAt                []time.Time
+	snapComponents            []string
+}
+
+func (w *healthWrites) add(id int64, out Outcome, fresh []scoring.Signal) error {
 	h := out.Health
-	if _, err := tx.Exec(ctx, `UPDATE accounts SET health_score = $2, health_band = $3, health_at = $4, health_driver = $5
-		WHERE id = $1`, acct.ID, h.Score, string(h.Band), h.ComputedAt, out.TopDriver); err != nil {
-		return 0, fmt.Errorf("update account health: %w", err)
+	w.ids, w.scores, w.bands = append(w.ids, id), append(w.scores, int32(h.Score)), append(w.bands, string(h.Band))
+	w.at, w.drivers = append(w.at, h.ComputedAt), append(w.drivers, out.TopDriver)
+	if !out.RecordSnapshot {
+		return nil
 	}
-	lastSignal := fresh[len(fresh)-1].ID
-	if out.RecordSnapshot {
-		components, err := json.Marshal(h.Components)
-		if err != nil {
-			return 0, fmt.Errorf("encode components: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO health_snapshots (account_id, score, band, components, computed_at, signal_id)
-			VALUES ($1, $2, $3, $4, $5, $6)`, acct.ID, h.Score, string(h.Band), components, h.ComputedAt, lastSignal); err != nil {
-			return 0, fmt.Errorf("insert snapshot: %w", err)
-		}
+	components, err := json.Marshal(h.Components)
+	if err != nil {
+		return fmt.Errorf("encode components: %w", err)
 	}
-	if out.Alert == nil {
-		return 0, nil
+	w.snapIDs, w.snapScores, w.snapBands = append(w.snapIDs, id), append(w.snapScores, int32(h.Score)), append(w.snapBands, string(h.Band))
+	w.snapComponents, w.snapAt = append(w.snapComponents, string(components)), append(w.snapAt, h.ComputedAt)
+	w.snapSignals = append(w.snapSignals, fresh[len(fresh)-1].ID)
+	return nil
+}
+
+func (w *healthWrites) write(ctx context.Context, tx pgx.Tx) error {
+	if len(w.ids) == 0 {
+		return nil
 	}
-	return insertAlert(ctx, tx, acct.ID, h, out.Alert)
+	if _, err := tx.Exec(ctx, `UPDATE accounts a SET health_score = u.score, health_band = u.band, health_at = u.at,
+			health_driver = u.driver
+		FROM unnest($1::bigint[], $2::int[], $3::text[], $4::timestamptz[], $5::text[]) AS u(id, score, band, at, driver)
+		WHERE a.id = u.id`, w.ids, w.scores, w.bands, w.at, w.drivers); err != nil {
+		return fmt.Errorf("update account health: %w", err)
+	}
+	if len(w.snapIDs) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO health_snapshots (account_id, score, band, components, computed_at, signal_id)
+		SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::bigint[])`,
+		w.snapIDs, w.snapScores, w.snapBands, w.snapComponents, w.snapAt, w.snapSignals)
+	return wrap("insert snapshots", err)
 }
 
 func insertAlert(ctx context.Context, tx pgx.Tx, accountID int64, h scoring.Health, a *NewAlert) (int64, error) {
