@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,13 +34,19 @@ type App interface {
 
 // Socket runs the Socket Mode link.
 type Socket struct {
-	client   *socketmode.Client
-	app      App
-	sender   *Sender
-	dedup    *redis.Client
-	prefix   string
-	log      *slog.Logger
-	inflight sync.WaitGroup
+	client *socketmode.Client
+	// crowdedWait is how long to stay away after too_many_websockets.
+	crowdedWait time.Duration
+
+	mu               sync.Mutex
+	cancelAttempt    context.CancelFunc // ends the current connection attempt
+	disconnectReason string             // why Slack ended it, if it said
+	app              App
+	sender           *Sender
+	dedup            *redis.Client
+	prefix           string
+	log              *slog.Logger
+	inflight         sync.WaitGroup
 	// answerWithin is how long a slash command may compute its answer and
 	// still return it in the ack; Slack gives 3 s for the ack.
 	answerWithin time.Duration
@@ -49,8 +56,14 @@ type Socket struct {
 
 // NewSocket wires the Socket Mode side. dedup holds envelope ids across
 // replicas so a redelivered envelope is handled once.
-func NewSocket(client *socketmode.Client, app App, sender *Sender, dedup *redis.Client, prefix string, log *slog.Logger, reg prometheus.Registerer) *Socket {
-	s := &Socket{client: client, app: app, sender: sender, dedup: dedup, prefix: prefix, log: log,
+func NewSocket(api *slack.Client, app App, sender *Sender, dedup *redis.Client, prefix string, log *slog.Logger, reg prometheus.Registerer) *Socket {
+	watcher := &disconnectWatcher{}
+	s := &Socket{
+		// slack-go reconnects on every disconnect message without saying
+		// why; its debug log is the only place the reason appears.
+		client:      socketmode.New(api, socketmode.OptionDebug(true), socketmode.OptionLog(watcher)),
+		crowdedWait: 30 * time.Second,
+		app:         app, sender: sender, dedup: dedup, prefix: prefix, log: log,
 		answerWithin: 2 * time.Second,
 		envelopes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "holdfast_slack_envelopes_total", Help: "Socket Mode envelopes by type and outcome.",
@@ -59,24 +72,51 @@ func NewSocket(client *socketmode.Client, app App, sender *Sender, dedup *redis.
 			Name: "holdfast_slack_ack_seconds", Help: "Time from receiving an envelope to acking it.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 10),
 		})}
+	watcher.onDisconnect = s.disconnected
 	reg.MustRegister(s.envelopes, s.ackLatency)
 	return s
 }
 
+// SetCrowdedWait changes the pause after too_many_websockets (tests).
+func (s *Socket) SetCrowdedWait(d time.Duration) { s.crowdedWait = d }
+
+// ErrLinkDisabled means Slack turned Socket Mode off for this app; no
+// reconnect can help until an admin turns it back on.
+var ErrLinkDisabled = errors.New("slack disabled socket mode for this app (link_disabled)")
+
 // Run keeps the link up until ctx ends, then waits for handlers in flight.
 // slack-go reconnects by itself on Slack's disconnect requests; RunContext
 // returns when it cannot connect at all, so this loop backs off and retries,
-// except on auth errors, which no retry fixes.
+// except on auth errors, which no retry fixes. Of the disconnect reasons,
+// warning and refresh_requested are routine (slack-go reconnects at once),
+// too_many_websockets means other replicas hold all ten connections (stay
+// away a while), and link_disabled is fatal.
 func (s *Socket) Run(ctx context.Context) error {
 	go s.dispatch(ctx)
 	defer s.inflight.Wait()
 	backoff := time.Second
 	for {
-		err := s.client.RunContext(ctx)
-		if ctx.Err() != nil {
+		attempt, cancel := context.WithCancel(ctx)
+		s.mu.Lock()
+		s.cancelAttempt, s.disconnectReason = cancel, ""
+		s.mu.Unlock()
+		err := s.client.RunContext(attempt)
+		cancel()
+		s.mu.Lock()
+		reason := s.disconnectReason
+		s.mu.Unlock()
+		switch {
+		case ctx.Err() != nil:
 			return nil
-		}
-		if fatal(err) {
+		case reason == "link_disabled":
+			return ErrLinkDisabled
+		case reason == "too_many_websockets":
+			s.log.Warn("slack: too many socket mode connections for this app; waiting before reconnecting", "wait", s.crowdedWait)
+			if sleep(ctx, s.crowdedWait) != nil {
+				return nil
+			}
+			continue
+		case fatal(err):
 			return err
 		}
 		s.log.Warn("socket mode connection lost; reconnecting", "err", err, "in", backoff)
@@ -86,6 +126,43 @@ func (s *Socket) Run(ctx context.Context) error {
 		// apps.connections.open is Tier 1: never reconnect in a tight loop.
 		backoff = min(backoff*2, time.Minute)
 	}
+}
+
+// disconnected runs on slack-go's read goroutine before it acts on a
+// disconnect message, so cancelling here stops its immediate reconnect.
+func (s *Socket) disconnected(reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch reason {
+	case "link_disabled", "too_many_websockets":
+		s.disconnectReason = reason
+		if s.cancelAttempt != nil {
+			s.cancelAttempt()
+		}
+	default:
+		s.log.Info("slack asked to reconnect", "reason", reason)
+	}
+}
+
+// disconnectWatcher is slack-go's debug logger: it reads the disconnect
+// messages out of the "Received WebSocket message" lines and drops every
+// line, so envelope payloads (customer text) never reach a log.
+type disconnectWatcher struct{ onDisconnect func(reason string) }
+
+func (w *disconnectWatcher) Output(_ int, line string) error {
+	const prefix = "Received WebSocket message: "
+	i := strings.Index(line, prefix)
+	if i < 0 || !strings.Contains(line, `"disconnect"`) {
+		return nil
+	}
+	var msg struct {
+		Type   string `json:"type"`
+		Reason string `json:"reason"`
+	}
+	if json.Unmarshal([]byte(strings.TrimSpace(line[i+len(prefix):])), &msg) == nil && msg.Type == "disconnect" {
+		w.onDisconnect(msg.Reason)
+	}
+	return nil
 }
 
 func fatal(err error) bool {

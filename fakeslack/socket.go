@@ -16,6 +16,10 @@ import (
 
 const writeTimeout = 10 * time.Second
 
+// disconnectGrace is how long Disconnect leaves a connection open after the
+// disconnect message.
+const disconnectGrace = 500 * time.Millisecond
+
 // envelope is a Socket Mode request as Slack sends it.
 type envelope struct {
 	EnvelopeID             string          `json:"envelope_id"`
@@ -195,11 +199,16 @@ func (s *Server) Disconnect(reason string) {
 		if err := c.writeJSON(obj{"type": "disconnect", "reason": reason, "debug_info": obj{"host": "fake"}}); err != nil {
 			s.log.Warn("fakeslack: write disconnect", "err", err)
 		}
-		_ = c.ws.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(websocket.CloseNormalClosure, reason), time.Now().Add(time.Second))
-		// The read loop drops the connection when the client answers the close,
-		// or at this deadline if it never does.
-		_ = c.ws.SetReadDeadline(time.Now().Add(2 * time.Second))
+		// Like Slack, give the client a moment to act on the message and
+		// close by itself, then close from this side.
+		s.wg.Go(func() {
+			time.Sleep(disconnectGrace)
+			_ = c.ws.WriteControl(websocket.CloseMessage,
+				websocket.FormatCloseMessage(websocket.CloseNormalClosure, reason), time.Now().Add(time.Second))
+			// The read loop drops the connection when the client answers the
+			// close, or at this deadline if it never does.
+			_ = c.ws.SetReadDeadline(time.Now().Add(time.Second))
+		})
 	}
 	s.log.Info("fakeslack: disconnected sockets", "reason", reason, "count", len(conns))
 }

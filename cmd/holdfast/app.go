@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
 
 	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/bot"
@@ -111,7 +110,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	deliverer := bot.NewDeliverer(st, sender, 4, log)
 	router := handlers.NewRouter(sender, log)
 	handlers.New(st, sender, now, log).Register(router)
-	socket := bot.NewSocket(socketmode.New(slackAPI), router, sender, rdb, prefix, log, reg)
+	socket := bot.NewSocket(slackAPI, router, sender, rdb, prefix, log, reg)
 
 	// Periodic work: each job runs once per tick across replicas.
 	scheduler := schedule.New(rdb, prefix, cfg.Settings.Schedule.Location(), now, log, reg)

@@ -119,3 +119,36 @@ func openCount(t *testing.T, url, query string, n *int) error {
 	defer st.Close()
 	return st.Pool().QueryRow(context.Background(), query).Scan(n)
 }
+
+func TestTooManyWebsocketsBacksOffAndLinkDisabledStops(t *testing.T) {
+	d := newDeployment(t)
+	r := d.start(unpaced())
+	r.app.socket.SetCrowdedWait(time.Second)
+	ctx := ctxTimeout(t, 30*time.Second)
+
+	// slack-go may reopen a connection before it hands over the disconnect
+	// message; the bot must then drop it and stay away for the wait.
+	d.fake.Disconnect("too_many_websockets")
+	gone := time.Now()
+	time.Sleep(400 * time.Millisecond)
+	if n := d.fake.Connections(); n != 0 {
+		t.Errorf("%d connections 400 ms after too_many_websockets, want none (backing off)", n)
+	}
+	if err := d.fake.WaitConnected(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(gone); waited < 900*time.Millisecond {
+		t.Errorf("back after %s, want about the 1 s wait", waited)
+	}
+
+	d.fake.Disconnect("link_disabled")
+	select {
+	case err := <-r.done:
+		if err == nil || !strings.Contains(err.Error(), "link_disabled") {
+			t.Errorf("serve ended with %v, want the link_disabled error", err)
+		}
+		r.cancel = nil // already stopped
+	case <-ctx.Done():
+		t.Fatal("bot kept running after link_disabled")
+	}
+}
