@@ -28,8 +28,7 @@ type Store interface {
 	WeeklyScores(ctx context.Context, accountID int64, since time.Time) ([]store.ScorePoint, error)
 	Timeline(ctx context.Context, accountID int64, limit int) ([]store.TimelineEntry, int, error)
 	AtRisk(ctx context.Context, owner string, limit int) (store.AtRiskPage, error)
-	ClaimAlert(ctx context.Context, alertID int64, user string, at time.Time) (store.ClaimResult, error)
-	EnqueueAlertUpdate(ctx context.Context, a store.Alert, ts string, msg any) error
+	ClaimAlert(ctx context.Context, alertID int64, user string, at time.Time, rerender func(store.Alert) (any, error)) (store.ClaimResult, error)
 }
 
 // Slack is the part of the Slack connection handlers use directly.
@@ -200,20 +199,27 @@ func (h *Handlers) tell(ctx context.Context, cb slack.InteractionCallback, m blo
 	h.router.Tell(ctx, cb, m)
 }
 
-func (h *Handlers) history(ctx context.Context, cb slack.InteractionCallback, value string) error {
+// clickedAccount loads the account a button names; a deleted one gets a
+// polite answer and ok=false.
+func (h *Handlers) clickedAccount(ctx context.Context, cb slack.InteractionCallback, value string) (_ store.Account, ok bool, _ error) {
 	id, err := strconv.ParseInt(value, 10, 64)
 	if err != nil {
-		return fmt.Errorf("bad account id %q", value)
+		return store.Account{}, false, fmt.Errorf("bad account id %q", value)
 	}
 	a, err := h.store.Account(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		h.tell(ctx, cb, blocks.Problem("That account no longer exists."))
-		return nil
+		return a, false, nil
 	}
-	if err != nil {
+	return a, err == nil, err
+}
+
+func (h *Handlers) history(ctx context.Context, cb slack.InteractionCallback, value string) error {
+	a, ok, err := h.clickedAccount(ctx, cb, value)
+	if !ok {
 		return err
 	}
-	entries, total, err := h.store.Timeline(ctx, id, historyRows)
+	entries, total, err := h.store.Timeline(ctx, a.ID, historyRows)
 	if err != nil {
 		return err
 	}
@@ -227,46 +233,31 @@ func (h *Handlers) claim(ctx context.Context, cb slack.InteractionCallback, valu
 	if err != nil {
 		return fmt.Errorf("bad alert id %q", value)
 	}
-	res, err := h.store.ClaimAlert(ctx, id, cb.User.ID, h.now())
-	if errors.Is(err, store.ErrNotFound) {
-		h.tell(ctx, cb, blocks.Problem("That alert no longer exists."))
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if !res.Claimed {
-		if res.Alert.ClaimedBy == cb.User.ID {
-			h.tell(ctx, cb, blocks.Problem("You already own this follow-up."))
-		} else {
-			h.tell(ctx, cb, blocks.AlreadyClaimed(res.Alert.ClaimedBy))
+	res, err := h.store.ClaimAlert(ctx, id, cb.User.ID, h.now(), func(a store.Alert) (any, error) {
+		var view blocks.AlertView
+		if err := json.Unmarshal(a.View, &view); err != nil {
+			return nil, fmt.Errorf("decode alert view: %w", err)
 		}
-		return nil
+		view.ClaimedBy = cb.User.ID
+		m := blocks.Alert(view)
+		return bot.NewMessage(m.Text, m.Blocks), nil
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		h.tell(ctx, cb, blocks.Problem("That alert no longer exists."))
+	case err != nil:
+		return err
+	case !res.Claimed && res.Alert.ClaimedBy == cb.User.ID:
+		h.tell(ctx, cb, blocks.Problem("You already own this follow-up."))
+	case !res.Claimed:
+		h.tell(ctx, cb, blocks.AlreadyClaimed(res.Alert.ClaimedBy))
 	}
-	var view blocks.AlertView
-	if err := json.Unmarshal(res.Alert.View, &view); err != nil {
-		return fmt.Errorf("decode alert view: %w", err)
-	}
-	view.ClaimedBy = cb.User.ID
-	ts := firstNonEmpty(cb.Container.MessageTs, cb.Message.Timestamp, res.Alert.MessageTS)
-	if ts == "" {
-		return nil // the message was never posted; the claim is recorded all the same
-	}
-	m := blocks.Alert(view)
-	return h.store.EnqueueAlertUpdate(ctx, res.Alert, ts, bot.NewMessage(m.Text, m.Blocks))
+	return nil
 }
 
 func (h *Handlers) pick(ctx context.Context, cb slack.InteractionCallback, value string) error {
-	id, err := strconv.ParseInt(value, 10, 64)
-	if err != nil {
-		return fmt.Errorf("bad account id %q", value)
-	}
-	a, err := h.store.Account(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		h.tell(ctx, cb, blocks.Problem("That account no longer exists."))
-		return nil
-	}
-	if err != nil {
+	a, ok, err := h.clickedAccount(ctx, cb, value)
+	if !ok {
 		return err
 	}
 	r, err := h.healthCard(ctx, a)
@@ -274,13 +265,4 @@ func (h *Handlers) pick(ctx context.Context, cb slack.InteractionCallback, value
 		return err
 	}
 	return h.slack.Respond(ctx, cb.ResponseURL, r.Message, true)
-}
-
-func firstNonEmpty(v ...string) string {
-	for _, s := range v {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -160,7 +160,7 @@ func (e *evaluation) evaluate(ctx context.Context, c store.AccountChange) (store
 	if len(kept) == 0 {
 		return out, nil
 	}
-	channel := firstNonEmpty(c.Account.ChannelID, e.m.settings.Alerts.DefaultChannel, c.Account.OwnerCSM)
+	channel := cmp.Or(c.Account.ChannelID, e.m.settings.Alerts.DefaultChannel, c.Account.OwnerCSM)
 	if channel == "" {
 		e.m.log.Warn("alert has nowhere to go: set alerts.default_channel", "account", c.Account.ExternalID)
 		return out, nil
@@ -244,15 +244,6 @@ func describeSignal(s scoring.Signal) string {
 		d += ": “" + t + "”"
 	}
 	return d
-}
-
-func firstNonEmpty(v ...string) string {
-	for _, s := range v {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 func cooldownKey(accountID int64, kind scoring.AlertKind) string {

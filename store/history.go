@@ -96,8 +96,10 @@ type ClaimResult struct {
 }
 
 // ClaimAlert records who owns the follow-up. The first claim wins; the
-// conditional update makes two simultaneous clicks produce one owner.
-func (s *Store) ClaimAlert(ctx context.Context, alertID int64, user string, at time.Time) (ClaimResult, error) {
+// conditional update makes two simultaneous clicks produce one owner. On a
+// successful claim, rerender gives the alert's new message, which is
+// queued as an edit of the posted alert in the same transaction.
+func (s *Store) ClaimAlert(ctx context.Context, alertID int64, user string, at time.Time, rerender func(Alert) (any, error)) (ClaimResult, error) {
 	var r ClaimResult
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE alerts SET claimed_by = $2, claimed_at = $3 WHERE id = $1 AND claimed_by IS NULL`,
@@ -119,16 +121,18 @@ func (s *Store) ClaimAlert(ctx context.Context, alertID int64, user string, at t
 		if !r.Claimed {
 			return nil
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor, ref_id)
-			VALUES ($1, $2, 'alert.claimed', 'alert claimed for follow-up', $3, $4)`, r.Alert.AccountID, at, user, alertID)
-		return wrap("append claim timeline", err)
+		if _, err = tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor, ref_id)
+			VALUES ($1, $2, 'alert.claimed', 'alert claimed for follow-up', $3, $4)`, r.Alert.AccountID, at, user, alertID); err != nil {
+			return fmt.Errorf("append claim timeline: %w", err)
+		}
+		msg, err := rerender(r.Alert)
+		if err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, OutboxItem{Op: OpUpdate, ChannelID: r.Alert.ChannelID, TargetRef: AlertRef(alertID),
+			Message: msg, AlertID: alertID})
 	})
 	return r, err
-}
-
-// EnqueueAlertUpdate queues an edit of a posted alert message.
-func (s *Store) EnqueueAlertUpdate(ctx context.Context, a Alert, ts string, msg any) error {
-	return s.Enqueue(ctx, OutboxItem{Op: OpUpdate, ChannelID: a.ChannelID, TargetTS: ts, Message: msg, AlertID: a.ID})
 }
 
 // AlertsForAccount returns recent alerts, newest first.

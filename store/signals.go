@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -434,7 +435,7 @@ func insertAlert(ctx context.Context, tx pgx.Tx, accountID int64, h scoring.Heal
 		notBefore = time.Now()
 	}
 	if err := enqueue(ctx, tx, OutboxItem{Op: OpPost, ChannelID: a.ChannelID, ThreadKey: a.ThreadKey, Message: msg,
-		AlertID: id, NotBefore: notBefore}); err != nil {
+		AlertID: id, NotBefore: notBefore, Ref: AlertRef(id)}); err != nil {
 		return 0, err
 	}
 	summary := "alert: " + strings.Join(kinds, ", ")
@@ -442,6 +443,10 @@ func insertAlert(ctx context.Context, tx pgx.Tx, accountID int64, h scoring.Heal
 		accountID, h.ComputedAt, summary, id)
 	return id, wrap("append alert timeline", err)
 }
+
+// AlertRef names an alert's Slack message in the outbox, so edits can
+// target it whether or not it has been delivered yet.
+func AlertRef(alertID int64) string { return "alert:" + strconv.FormatInt(alertID, 10) }
 
 func nullID(id int64) *int64 {
 	if id == 0 {

@@ -42,6 +42,14 @@ func trouble(now time.Time) []ingest.SignalIn {
 	}
 }
 
+// atRiskAcme takes acme from healthy (80) into at risk in two batches;
+// the second raises the alert.
+func atRiskAcme(r *replica, now time.Time) ingest.SignalsResult {
+	r.accounts(acme())
+	r.signals(droppingUsage(now)...)
+	return r.signals(trouble(now)...)
+}
+
 func TestSignalsToOneAlertWithDrivers(t *testing.T) {
 	d := newDeployment(t)
 	r := d.start(unpaced())
@@ -152,9 +160,7 @@ func TestCooldownStopsARepeatAlertAndLaterAlertsThread(t *testing.T) {
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	now := time.Now()
-	r.accounts(acme())
-	r.signals(droppingUsage(now)...)
-	r.signals(trouble(now)...)
+	atRiskAcme(r, now)
 	// A second drop right after: same kind (score drop / at risk) is in
 	// cooldown, but stated cancellation intent always alerts.
 	cancel := ingest.SignalIn{Account: "acme", Kind: "email", Source: "gmail", IdempotencyKey: "E-9", OccurredAt: now,
@@ -200,9 +206,7 @@ redis:
 	if now.Hour() == 23 && now.Minute() == 59 {
 		t.Skip("inside the one open minute")
 	}
-	r.accounts(acme())
-	r.signals(droppingUsage(now)...)
-	r.signals(trouble(now)...)
+	atRiskAcme(r, now)
 	var notBefore time.Time
 	if err := d.store.Pool().QueryRow(context.Background(), `SELECT not_before FROM outbox`).Scan(&notBefore); err != nil {
 		t.Fatal(err)
@@ -416,9 +420,7 @@ func TestViewHistoryOpensModal(t *testing.T) {
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	now := time.Now()
-	r.accounts(acme())
-	r.signals(droppingUsage(now)...)
-	r.signals(trouble(now)...)
+	atRiskAcme(r, now)
 	var id int64
 	_ = d.store.Pool().QueryRow(context.Background(), `SELECT id FROM accounts WHERE external_id = 'acme'`).Scan(&id)
 	ctx := ctxTimeout(t, 20*time.Second)
@@ -472,9 +474,7 @@ func TestRateLimitedPostIsRetriedAfterRetryAfter(t *testing.T) {
 	r := d.start(unpaced())
 	d.fake.RateLimit("chat.postMessage", 1, time.Second)
 	now := time.Now()
-	r.accounts(acme())
-	r.signals(droppingUsage(now)...)
-	r.signals(trouble(now)...)
+	atRiskAcme(r, now)
 	d.settle()
 	calls := d.fake.Calls("chat.postMessage")
 	if len(calls) != 2 || !calls[0].RateLimited || calls[1].RateLimited || calls[1].Error != "" {
@@ -517,9 +517,7 @@ func TestUndeliveredAlertSurvivesRestart(t *testing.T) {
 	// Slack is down for this replica's whole life.
 	d.fake.Fail("chat.postMessage", 1000, "service_unavailable")
 	now := time.Now()
-	r.accounts(acme())
-	r.signals(droppingUsage(now)...)
-	r.signals(trouble(now)...)
+	atRiskAcme(r, now)
 	ctx := ctxTimeout(t, 20*time.Second)
 	if _, err := d.fake.WaitCalls(ctx, "chat.postMessage", 1); err != nil {
 		t.Fatal(err)
