@@ -117,6 +117,7 @@ CREATE TABLE winback_offers (
     churn_id    bigint REFERENCES churn_records (id),
     cause       text        NOT NULL DEFAULT '',
     owner       text        NOT NULL,
+    detail      text        NOT NULL DEFAULT '', -- why it was listed, as shown
     week        date        NOT NULL,
     message_ref text        NOT NULL,
     offered_at  timestamptz NOT NULL,
