@@ -189,7 +189,7 @@ type SalesDebriefView struct {
 	SameCauseAE   int
 	SameCauseTeam int
 	Debrief       DebriefState
-	Loc           *time.Location // for the debrief time
+	Loc           *time.Location `json:"-"` // for the debrief time
 }
 
 // SalesDebrief builds the forward-looking debrief DM: what the data shows
@@ -376,4 +376,14 @@ func Checkin(v CheckinView) Message {
 func ChurnNote(accountName string, cause churn.Cause, by string, churnedOn time.Time) Message {
 	text := "Marked churned by " + userRef(by, "someone") + " on " + Date(churnedOn) + ": *" + Escape(cause.Label()) + "*. Health scoring stops for " + userText(accountName, maxNameLen) + "."
 	return finish(text, []slack.Block{section("churn_note", "🪦 "+text)}, maxMessageBlocks)
+}
+
+// Mention renders a Slack user id as a mention, or escaped text when it is
+// not a well-formed id.
+func Mention(id string) string { return userRef(id, "someone") }
+
+// Note is a one-section message of bot-built mrkdwn (callers escape any
+// user text in it, e.g. with Mention and Escape).
+func Note(blockID, text string) Message {
+	return finish(text, []slack.Block{section(blockID, text)}, maxMessageBlocks)
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -72,7 +73,8 @@ type ChurnInput struct {
 // submission returns the stored record with created=false and enqueues
 // nothing; a different submission for an account that is already churned
 // gets ErrAlreadyChurned.
-func (s *Store) RecordChurn(ctx context.Context, in ChurnInput, render func(ChurnContext) ([]OutboxItem, error)) (rec ChurnRecord, created bool, err error) {
+// render also returns what the debrief DM showed (stored to re-render it).
+func (s *Store) RecordChurn(ctx context.Context, in ChurnInput, render func(ChurnContext) ([]OutboxItem, any, error)) (rec ChurnRecord, created bool, err error) {
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		acct, err := accountTx(ctx, tx, in.AccountID, true)
 		if err != nil {
@@ -113,11 +115,6 @@ func (s *Store) RecordChurn(ctx context.Context, in ChurnInput, render func(Chur
 			return fmt.Errorf("read churn record: %w", err)
 		}
 		created = true
-		if rec.SalesAttributable {
-			if _, err := tx.Exec(ctx, `INSERT INTO churn_debriefs (churn_id) VALUES ($1)`, rec.ID); err != nil {
-				return fmt.Errorf("insert debrief: %w", err)
-			}
-		}
 		summary := "churned: " + sub.Cause.Label()
 		if err := addTimeline(ctx, tx, acct.ID, TimelineEntry{At: in.At, Kind: "churn.recorded", Summary: summary, Actor: in.RecordedBy}, rec.ID); err != nil {
 			return err
@@ -134,9 +131,18 @@ func (s *Store) RecordChurn(ctx context.Context, in ChurnInput, render func(Chur
 				return fmt.Errorf("count same-cause churn: %w", err)
 			}
 		}
-		items, err := render(cc)
+		items, view, err := render(cc)
 		if err != nil {
 			return err
+		}
+		if rec.SalesAttributable {
+			raw, err := json.Marshal(view)
+			if err != nil {
+				return fmt.Errorf("encode debrief view: %w", err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO churn_debriefs (churn_id, view) VALUES ($1, $2)`, rec.ID, raw); err != nil {
+				return fmt.Errorf("insert debrief: %w", err)
+			}
 		}
 		for _, it := range items {
 			if err := enqueue(ctx, tx, it); err != nil {
@@ -264,6 +270,7 @@ type Debrief struct {
 	ChangeOwner   string
 	CheckinDue    *time.Time
 	CheckinSentAt *time.Time
+	View          json.RawMessage // what the debrief DM showed
 }
 
 // DebriefInfo is a debrief with its churn record.
@@ -273,7 +280,7 @@ type DebriefInfo struct {
 }
 
 const debriefColumns = `d.churn_id, d.scheduled_for, coalesce(d.scheduled_by, ''), d.held_at, coalesce(d.outcome, ''),
-	coalesce(d.recorded_by, ''), coalesce(d.process_change, ''), coalesce(d.change_owner, ''), d.checkin_due, d.checkin_sent_at`
+	coalesce(d.recorded_by, ''), coalesce(d.process_change, ''), coalesce(d.change_owner, ''), d.checkin_due, d.checkin_sent_at, d.view`
 
 func scanDebriefInfo(row pgx.Row) (DebriefInfo, error) {
 	var info DebriefInfo
@@ -284,7 +291,7 @@ func scanDebriefInfo(row pgx.Row) (DebriefInfo, error) {
 		&r.SalesManager, &r.Profile.SizeBand, &r.Profile.Industry, &r.Profile.DealSource, &r.Profile.ChampionTenureMonths,
 		&r.StatedReason, &r.Diagnosis, &r.DealBehaviour, &r.SalesAttributable, &r.Tier, &r.CreatedAt,
 		&d.ChurnID, &d.ScheduledFor, &d.ScheduledBy, &d.HeldAt, &d.Outcome, &d.RecordedBy, &d.ProcessChange,
-		&d.ChangeOwner, &d.CheckinDue, &d.CheckinSentAt)
+		&d.ChangeOwner, &d.CheckinDue, &d.CheckinSentAt, &d.View)
 	r.Cause = churn.Cause(cause)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return info, ErrNotFound

@@ -46,6 +46,7 @@ CREATE INDEX churn_records_account ON churn_records (account_id, churned_on DESC
 -- The 20-minute debrief of a sales-attributable churn.
 CREATE TABLE churn_debriefs (
     churn_id             bigint PRIMARY KEY REFERENCES churn_records (id),
+    view                 jsonb NOT NULL DEFAULT '{}', -- what the debrief DM showed, to re-render it
     scheduled_for        timestamptz,
     scheduled_by         text,
     held_at              timestamptz,
