@@ -102,7 +102,7 @@ func TestChurnSalesAttributableNotifiesOnce(t *testing.T) {
 				t.Errorf("%s's DM lists %s, which does not look the same or is not in the AE's book", u, bad)
 			}
 		}
-		if strings.Contains(posts[0].Raw.Params["blocks"], "<!channel>") {
+		if got := mrkdwn(posts[0]); strings.Contains(got, "<!channel>") || !strings.Contains(got, "&lt;!channel&gt;") {
 			t.Error("customer text unescaped in the DM")
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"sync"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -208,3 +209,51 @@ func appendYAML(extra string) deploymentOption {
 }
 
 const loopConfig = "churn:\n  debrief_channel: " + debriefChannel + "\n  admins: [U0ADMIN]\n"
+
+// testClock is a settable clock the replica and the test share.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock(t time.Time) *testClock { return &testClock{t: t} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// mrkdwn is the top-level text and every mrkdwn text in a posted
+// message's blocks as Slack receives them (escaped), for checks on
+// escaping and mentions. plain_text is never parsed by Slack.
+func mrkdwn(m fakeslack.Message) string {
+	var v any
+	_ = json.Unmarshal([]byte(m.Raw.Params["blocks"]), &v)
+	var b strings.Builder
+	b.WriteString(m.Raw.Params["text"] + "\n")
+	var walk func(any)
+	walk = func(x any) {
+		switch x := x.(type) {
+		case map[string]any:
+			if s, ok := x["text"].(string); ok && x["type"] == "mrkdwn" {
+				b.WriteString(s + "\n")
+			}
+			for _, v := range x {
+				walk(v)
+			}
+		case []any:
+			for _, v := range x {
+				walk(v)
+			}
+		}
+	}
+	walk(v)
+	return b.String()
+}
