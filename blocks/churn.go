@@ -13,16 +13,16 @@ import (
 
 // Action ids and view callback ids of the churn root-cause flow.
 const (
-	ActionChurnPickPrefix   = "churn_pick_"             // + position; value: account id
-	ActionDebriefSchedule   = "churn_debrief_schedule"  // value: churn id
-	ActionDebriefOutcome    = "churn_debrief_outcome"   // value: churn id
-	ViewChurnRecord         = "churn_record"            // private_metadata: ChurnMeta
-	ViewDebriefSchedule     = "churn_debrief_schedule"  // private_metadata: churn id
-	ViewDebriefOutcome      = "churn_debrief_outcome"   // private_metadata: churn id
-	FieldDebriefWhen        = "debrief_when"            // datetimepicker
-	FieldDebriefOutcome     = "debrief_outcome"         // what was learned
-	FieldProcessChange      = "process_change"          // the one change agreed
-	FieldProcessChangeOwner = "process_change_owner"    // users_select
+	ActionChurnPickPrefix   = "churn_pick_"            // + position; value: account id
+	ActionDebriefSchedule   = "churn_debrief_schedule" // value: churn id
+	ActionDebriefOutcome    = "churn_debrief_outcome"  // value: churn id
+	ViewChurnRecord         = "churn_record"           // private_metadata: ChurnMeta
+	ViewDebriefSchedule     = "churn_debrief_schedule" // private_metadata: churn id
+	ViewDebriefOutcome      = "churn_debrief_outcome"  // private_metadata: churn id
+	FieldDebriefWhen        = "debrief_when"           // datetimepicker
+	FieldDebriefOutcome     = "debrief_outcome"        // what was learned
+	FieldProcessChange      = "process_change"         // the one change agreed
+	FieldProcessChangeOwner = "process_change_owner"   // users_select
 )
 
 const maxChurnText = 600 // each level of a record as shown in a DM or report

@@ -184,7 +184,7 @@ func Load(getenv Getenv) (Config, error) {
 		LLM: llm.Config{BaseURL: getenv("OPENAI_BASE_URL"), APIKey: getenv("OPENAI_API_KEY"),
 			Model: getenv("OPENAI_MODEL")},
 		StripeWebhookSecret: getenv("STRIPE_WEBHOOK_SECRET"),
-		Settings: DefaultSettings(),
+		Settings:            DefaultSettings(),
 	}
 	if c.ConfigPath != "" {
 		raw, err := os.ReadFile(c.ConfigPath)

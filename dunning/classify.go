@@ -87,8 +87,8 @@ type PlanInput struct {
 // Plan is what to do about one failed payment.
 type Plan struct {
 	Class     Class
-	Path      string   // the path's name
-	AutoRetry bool     // whether retries should run
+	Path      string // the path's name
+	AutoRetry bool   // whether retries should run
 	Retries   []time.Time
 	Steps     []string // what the CSM does, in order
 	// CustomerNote is a ready-to-send note for the customer (plain text;

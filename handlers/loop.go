@@ -410,7 +410,9 @@ func (h *Loop) submitSchedule(ctx context.Context, cb slack.InteractionCallback)
 	return nil, nil
 }
 
-func whenText(t time.Time, loc *time.Location) string { return t.In(loc).Format("Mon Jan 2, 15:04 MST") }
+func whenText(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("Mon Jan 2, 15:04 MST")
+}
 
 func (h *Loop) submitOutcome(ctx context.Context, cb slack.InteractionCallback) (any, error) {
 	id, ack, err := h.debriefFormCheck(ctx, cb, blocks.FieldDebriefOutcome)

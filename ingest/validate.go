@@ -257,6 +257,9 @@ func validateSignals(in []SignalIn, now time.Time) ([]store.SignalInput, error) 
 		if !severities[s.Severity] {
 			c.fail("severity", "must be low, normal, high or urgent (got %q)", s.Severity)
 		}
+		if strings.TrimSpace(string(s.Metadata)) == "null" {
+			s.Metadata = nil // "metadata": null is an absent field, as Go clients send it
+		}
 		if len(s.Metadata) > 0 {
 			var obj map[string]any
 			if len(s.Metadata) > maxMetaSize {

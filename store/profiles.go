@@ -109,7 +109,9 @@ func accountTx(ctx context.Context, tx pgx.Tx, id int64, lock bool) (Account, er
 }
 
 // AccountTx reads an account inside the caller's transaction (hooks).
-func AccountTx(ctx context.Context, tx pgx.Tx, id int64) (Account, error) { return accountTx(ctx, tx, id, false) }
+func AccountTx(ctx context.Context, tx pgx.Tx, id int64) (Account, error) {
+	return accountTx(ctx, tx, id, false)
+}
 
 // addTimeline appends one entry inside a transaction.
 func addTimeline(ctx context.Context, tx pgx.Tx, accountID int64, e TimelineEntry, refID int64) error {

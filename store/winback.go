@@ -196,6 +196,16 @@ func offersByRef(ctx context.Context, tx pgx.Tx, ref string) ([]WinbackOffer, er
 	return out, wrap("win-back offers", err)
 }
 
+// lockOffer locks the offer, then reads it with its attempt in a new
+// statement: read committed re-reads only the locked row after a wait,
+// and the attempt a concurrent click just inserted must be seen.
+func lockOffer(ctx context.Context, tx pgx.Tx, id int64) (WinbackOffer, error) {
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM winback_offers WHERE id = $1 FOR UPDATE`, id); err != nil {
+		return WinbackOffer{}, fmt.Errorf("lock win-back offer: %w", err)
+	}
+	return scanOffer(tx.QueryRow(ctx, `SELECT `+offerColumns+offerFrom+`WHERE o.id = $1`, id))
+}
+
 // ErrWinbackOpen: the account already has an open win-back attempt.
 var ErrWinbackOpen = errors.New("a win-back attempt is already open for this account")
 
@@ -208,7 +218,7 @@ func (s *Store) StartWinback(ctx context.Context, offerID int64, user string, no
 	started := false
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if offer, err = scanOffer(tx.QueryRow(ctx, `SELECT `+offerColumns+offerFrom+`WHERE o.id = $1 FOR UPDATE OF o`, offerID)); err != nil {
+		if offer, err = lockOffer(ctx, tx, offerID); err != nil {
 			return err
 		}
 		if offer.Attempt != nil {
@@ -219,7 +229,7 @@ func (s *Store) StartWinback(ctx context.Context, offerID int64, user string, no
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 			offer.ID, offer.AccountID, offer.Kind, nullID(offer.ChurnID), string(offer.Cause), user, now).Scan(&id)
 		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "winback_attempts_open" {
 			return ErrWinbackOpen
 		}
 		if err != nil {
@@ -247,7 +257,7 @@ func (s *Store) RecordWinbackOutcome(ctx context.Context, offerID int64, outcome
 	ok := false
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if offer, err = scanOffer(tx.QueryRow(ctx, `SELECT `+offerColumns+offerFrom+`WHERE o.id = $1 FOR UPDATE OF o`, offerID)); err != nil {
+		if offer, err = lockOffer(ctx, tx, offerID); err != nil {
 			return err
 		}
 		if offer.Attempt == nil || offer.Attempt.Outcome != "" {

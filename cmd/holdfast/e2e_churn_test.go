@@ -25,7 +25,7 @@ func TestChurnSalesAttributableNotifiesOnce(t *testing.T) {
 	r := d.start(withClock(clock), unpaced())
 	r.accounts(
 		profiled("acme", "Acme <!channel> Corp", 120000, "U0CSM", "U0AE", "U0MGR", "51-200", "Retail", "Outbound", num(3)),
-		profiled("bolt", "Bolt", 80000, "U0CSM2", "U0AE", "U0MGR", "51-200", "Retail", "Outbound", num(5)),  // all four traits
+		profiled("bolt", "Bolt", 80000, "U0CSM2", "U0AE", "U0MGR", "51-200", "Retail", "Outbound", num(5)),   // all four traits
 		profiled("crate", "Crate", 90000, "U0CSM2", "U0AE", "U0MGR", "51-200", "Fintech", "Inbound", num(3)), // two traits
 		profiled("dune", "Dune", 99000, "U0CSM2", "U0OTHERAE", "U0MGR", "51-200", "Retail", "Outbound", num(3)),
 	)

@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"os"
-	"sync"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
