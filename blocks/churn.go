@@ -114,7 +114,7 @@ func ChurnRecordedModal(accountName string, cause churn.Cause, notified []string
 		}
 		text += "\nSales-attributable: " + strings.Join(refs, " and ") + " get a debrief DM now."
 	case fallbackChannel != "":
-		text += "\nSales-attributable, but no AE or sales manager is on file: the debrief went to <#" + fallbackChannel + ">."
+		text += "\nSales-attributable, but no AE or sales manager is on file: the debrief went to the debrief channel."
 	case cause.SalesAttributable():
 		text += "\nSales-attributable, but no AE, sales manager or debrief channel is on file: nobody in Sales was told."
 	}

@@ -106,9 +106,11 @@ func DunningAlert(v DunningView) Message {
 		}
 		blocks = append(blocks, contextBlock("dunning_who", prefix+strings.Join(who, " ")))
 	}
-	text := head + " (" + userText(v.Amount, 40) + ", " + userText(code, 60) + ": " + Escape(v.Path) + ")"
+	// head is plain_text in the header; the fallback text is mrkdwn.
+	safeHead := strings.Replace(head, name, Escape(name), 1)
+	text := safeHead + " (" + userText(v.Amount, 40) + ", " + userText(code, 60) + ": " + Escape(v.Path) + ")"
 	if v.RecoveredAt != nil {
-		text = head + " (" + userText(v.Amount, 40) + ")"
+		text = safeHead + " (" + userText(v.Amount, 40) + ")"
 	}
 	return finish(text, blocks, maxMessageBlocks)
 }
