@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -175,23 +176,29 @@ func lookalikeCandidates(ctx context.Context, tx pgx.Tx, profiles []churn.Profil
 	}
 	sizes, industries, sources, tenures := make([]string, len(profiles)), make([]string, len(profiles)), make([]string, len(profiles)), make([]int, len(profiles))
 	for i, p := range profiles {
-		sizes[i], industries[i], sources[i], tenures[i] = p.SizeBand, p.Industry, p.DealSource, churn.TenureBucket(p.ChampionTenureMonths)
+		sizes[i], industries[i], sources[i] = strings.ToLower(strings.TrimSpace(p.SizeBand)), strings.ToLower(strings.TrimSpace(p.Industry)), strings.ToLower(strings.TrimSpace(p.DealSource))
+		tenures[i] = churn.TenureBucket(p.ChampionTenureMonths)
 	}
-	rows, err := tx.Query(ctx, `SELECT a.id, a.name, a.arr::float8, a.owner_csm, a.ae, a.health_score,
-			p.company_size_band, p.industry, p.deal_source, p.champion_tenure_months
-		FROM accounts a JOIN account_profiles p ON p.account_id = a.id
-		CROSS JOIN unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS c(size, industry, source, tenure)
-		WHERE a.status = 'active' AND ($5 = '' OR a.ae = $5)
-		GROUP BY a.id, p.account_id
-		HAVING max((c.size <> '' AND lower(p.company_size_band) = lower(c.size))::int
-			+ (c.industry <> '' AND lower(p.industry) = lower(c.industry))::int
-			+ (c.source <> '' AND lower(p.deal_source) = lower(c.source))::int
-			+ coalesce((c.tenure >= 0 AND width_bucket(p.champion_tenure_months, $6::int[]) = c.tenure)::int, 0)) >= $7
-		ORDER BY max((c.size <> '' AND lower(p.company_size_band) = lower(c.size))::int
-			+ (c.industry <> '' AND lower(p.industry) = lower(c.industry))::int
-			+ (c.source <> '' AND lower(p.deal_source) = lower(c.source))::int
-			+ coalesce((c.tenure >= 0 AND width_bucket(p.champion_tenure_months, $6::int[]) = c.tenure)::int, 0)) DESC,
-			a.arr DESC, a.id
+	// Each account's traits are lowered and bucketed once, scored against
+	// every profile (plain equality), and only pairs at or above the
+	// minimum survive to be ranked.
+	rows, err := tx.Query(ctx, `WITH c AS (
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS c(size, industry, source, tenure)),
+		acc AS (
+			SELECT a.id, a.name, a.arr::float8 AS arr, a.owner_csm, a.ae, a.health_score, p.company_size_band, p.industry,
+				p.deal_source, p.champion_tenure_months, lower(p.company_size_band) AS ls, lower(p.industry) AS li,
+				lower(p.deal_source) AS lsrc, coalesce(width_bucket(p.champion_tenure_months, $6::int[]), -2) AS tb
+			FROM accounts a JOIN account_profiles p ON p.account_id = a.id
+			WHERE a.status = 'active' AND ($5 = '' OR a.ae = $5)),
+		scored AS (
+			SELECT DISTINCT ON (acc.id) acc.*, (c.size <> '' AND acc.ls = c.size)::int + (c.industry <> '' AND acc.li = c.industry)::int
+				+ (c.source <> '' AND acc.lsrc = c.source)::int + (acc.tb = c.tenure)::int AS score
+			FROM acc CROSS JOIN c
+			WHERE (c.size <> '' AND acc.ls = c.size)::int + (c.industry <> '' AND acc.li = c.industry)::int
+				+ (c.source <> '' AND acc.lsrc = c.source)::int + (acc.tb = c.tenure)::int >= $7
+			ORDER BY acc.id, 11 DESC)
+		SELECT id, name, arr, owner_csm, ae, health_score, company_size_band, industry, deal_source, champion_tenure_months
+		FROM scored ORDER BY score DESC, arr DESC, id
 		LIMIT $8`, sizes, industries, sources, tenures, ae, churn.TenureThresholds, minMatch, limit)
 	if err != nil {
 		return nil, fmt.Errorf("lookalike accounts: %w", err)
@@ -234,16 +241,19 @@ func (s *Store) ChurnRecords(ctx context.Context, from, to time.Time) ([]ChurnRe
 // account marked churned without a record has no date to judge by).
 // Churned accounts are counted with the traits recorded at churn.
 func (s *Store) CohortGroups(ctx context.Context, p churn.Period) ([]churn.CohortGroup, error) {
-	rows, err := s.pool.Query(ctx, `WITH base AS (
+	// The latest record per churned account (a small set) joined by hash,
+	// rather than a lookup per account.
+	rows, err := s.pool.Query(ctx, `WITH latest AS (
+			SELECT DISTINCT ON (account_id) * FROM churn_records ORDER BY account_id, churned_on DESC, id DESC),
+		base AS (
 			SELECT CASE WHEN r.id IS NULL THEN coalesce(pr.company_size_band, '') ELSE r.company_size_band END AS size,
 				CASE WHEN r.id IS NULL THEN coalesce(pr.industry, '') ELSE r.industry END AS industry,
 				CASE WHEN r.id IS NULL THEN coalesce(pr.deal_source, '') ELSE r.deal_source END AS source,
 				CASE WHEN r.id IS NULL THEN pr.champion_tenure_months ELSE r.champion_tenure_months END AS tenure,
-				(r.churned_on >= $1 AND r.churned_on < $2) AS churned
+				coalesce(r.churned_on >= $1 AND r.churned_on < $2, false) AS churned
 			FROM accounts a
 			LEFT JOIN account_profiles pr ON pr.account_id = a.id
-			LEFT JOIN LATERAL (SELECT * FROM churn_records c WHERE c.account_id = a.id
-				ORDER BY c.churned_on DESC, c.id DESC LIMIT 1) r ON true
+			LEFT JOIN latest r ON r.account_id = a.id
 			WHERE (r.id IS NULL AND a.status = 'active') OR r.churned_on >= $1)
 		SELECT size, industry, source, tenure, count(*), count(*) FILTER (WHERE churned)
 		FROM base GROUP BY size, industry, source, tenure ORDER BY 1, 2, 3, 4`, p.Start, p.End)
