@@ -75,3 +75,14 @@ func TestStripeWebhookDisabled(t *testing.T) {
 		t.Errorf("disabled webhook answered %d %s", rec.Code, rec.Body)
 	}
 }
+
+func BenchmarkVerifyStripeSignature(b *testing.B) {
+	payload := []byte(strings.Repeat(`{"id":"evt_1","type":"invoice.payment_failed"}`, 60)) // ~3 KB, a typical event
+	now := time.Unix(1_800_000_000, 0)
+	header := SignStripePayload(payload, "whsec_test_secret_0123456789", now)
+	for b.Loop() {
+		if err := VerifyStripeSignature(payload, header, "whsec_test_secret_0123456789", now, StripeTolerance); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -320,3 +320,29 @@ func TestBuildReport(t *testing.T) {
 		t.Errorf("report %+v", r)
 	}
 }
+
+func BenchmarkBuildReport(b *testing.B) {
+	feb := MonthOf(day("2027-02-01"))
+	var recs []Record
+	for i := range 10_000 {
+		recs = append(recs, rec(int64(i), day("2026-04-01").AddDate(0, 0, i%330).Format(time.DateOnly), Causes[i%8].Cause, 1000, "U"+string(rune('A'+i%26)),
+			Profile{SizeBand: "s" + string(rune('a'+i%4)), Industry: "i" + string(rune('a'+i%5)), DealSource: "d" + string(rune('a'+i%3)), ChampionTenureMonths: months(i % 48)}))
+	}
+	var groups []CohortGroup
+	for i := range 1000 {
+		groups = append(groups, CohortGroup{Profile: recs[i].Profile, Accounts: 100, Churned: i % 7})
+	}
+	for b.Loop() {
+		BuildReport(ReportInput{Period: feb, Records: recs, Cohorts: groups})
+	}
+}
+
+func BenchmarkTagAudit(b *testing.B) {
+	var recs []Record
+	for i := range 10_000 {
+		recs = append(recs, rec(int64(i), "2027-01-10", Causes[i%8].Cause, 1, "U"+string(rune('A'+i%26)), Profile{}))
+	}
+	for b.Loop() {
+		TagAudit(recs, 4, 0.5)
+	}
+}
