@@ -44,6 +44,18 @@ type Server struct {
 	gatherer prometheus.Gatherer
 	log      *slog.Logger
 	requests *prometheus.HistogramVec
+	mounts   []mount
+}
+
+type mount struct {
+	pattern, route string
+	h              http.Handler
+}
+
+// Mount adds an endpoint that brings its own authentication (a webhook
+// verified by signature), instrumented under route. Call before Handler.
+func (s *Server) Mount(pattern, route string, h http.Handler) {
+	s.mounts = append(s.mounts, mount{pattern, route, h})
 }
 
 // New builds the API. An empty token leaves the write endpoints open, which
@@ -68,6 +80,9 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
+	for _, m := range s.mounts {
+		mux.Handle(m.pattern, s.instrument(m.route, m.h.ServeHTTP))
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path), nil)
 	})

@@ -34,6 +34,9 @@ type Config struct {
 	IngestToken   string
 	ConfigPath    string
 	LLM           llm.Config // OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL; off when unset
+	// StripeWebhookSecret (STRIPE_WEBHOOK_SECRET, whsec_…) verifies POST
+	// /webhooks/stripe; unset, the endpoint answers 404.
+	StripeWebhookSecret string
 
 	Settings Settings
 }
@@ -48,6 +51,11 @@ type Settings struct {
 	Scoring  scoring.Config   `yaml:"scoring"`
 	Redis    RedisSettings    `yaml:"redis"`
 	Schedule ScheduleSettings `yaml:"schedule"`
+
+	// Close the loop (issue 6): churn root causes, dunning, win-back.
+	Churn   ChurnSettings   `yaml:"churn"`
+	Dunning DunningSettings `yaml:"dunning"`
+	Winback WinbackSettings `yaml:"winback"`
 }
 
 // ScheduleSettings says how periodic work reads its cron specs.
@@ -153,6 +161,9 @@ func DefaultSettings() Settings {
 		},
 		Scoring: scoring.DefaultConfig(),
 		Redis:   RedisSettings{KeyPrefix: "holdfast:"},
+		Churn:   defaultChurn(),
+		Dunning: defaultDunning(),
+		Winback: defaultWinback(),
 	}
 }
 
@@ -172,7 +183,8 @@ func Load(getenv Getenv) (Config, error) {
 		ConfigPath:    getenv("HOLDFAST_CONFIG"),
 		LLM: llm.Config{BaseURL: getenv("OPENAI_BASE_URL"), APIKey: getenv("OPENAI_API_KEY"),
 			Model: getenv("OPENAI_MODEL")},
-		Settings: DefaultSettings(),
+		StripeWebhookSecret: getenv("STRIPE_WEBHOOK_SECRET"),
+		Settings:            DefaultSettings(),
 	}
 	if c.ConfigPath != "" {
 		raw, err := os.ReadFile(c.ConfigPath)
@@ -269,7 +281,7 @@ func (s *Settings) validate() error {
 	if s.Redis.KeyPrefix == "" {
 		return errors.New("redis.key_prefix: must not be empty")
 	}
-	return nil
+	return s.validateLoop()
 }
 
 func (c Config) validateEnv() error {
@@ -304,6 +316,9 @@ func (c Config) validateEnv() error {
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			return fmt.Errorf("OPENAI_BASE_URL: not an http(s) URL: %q", u)
 		}
+	}
+	if s := c.StripeWebhookSecret; s != "" && (len(s) < 16 || strings.ContainsAny(s, " \t\r\n")) {
+		return errors.New("STRIPE_WEBHOOK_SECRET: must be the endpoint's signing secret (whsec_…), at least 16 characters without spaces")
 	}
 	if c.IngestToken == "" && !c.LocalMode() {
 		return errors.New("HOLDFAST_INGEST_TOKEN: required when connected to Slack (the ingest API must not be open)")

@@ -69,6 +69,10 @@ func (m *Pipeline) UpsertAccounts(ctx context.Context, in []AccountIn) ([]store.
 		return nil, err
 	}
 	res, err := m.store.UpsertAccounts(ctx, rows)
+	var conflict *store.RowConflictError
+	if errors.As(err, &conflict) {
+		return nil, &ValidationError{Rows: []RowError{{Index: conflict.Index, Field: conflict.Field, Message: conflict.Message}}}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("upsert accounts: %w", err)
 	}

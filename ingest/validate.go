@@ -76,6 +76,14 @@ type AccountIn struct {
 	Champion     string  `json:"champion"`
 	Channel      string  `json:"channel"` // Slack channel id
 	Status       string  `json:"status"`  // active (default) or churned
+
+	// Cohort traits and billing link (issue 6). Omitted fields keep what is
+	// stored; "" clears a text field.
+	CompanySizeBand      *string `json:"company_size_band,omitempty"`      // e.g. "51-200"
+	Industry             *string `json:"industry,omitempty"`               // e.g. "Retail"
+	DealSource           *string `json:"deal_source,omitempty"`            // e.g. "Outbound", "Partner"
+	ChampionTenureMonths *int    `json:"champion_tenure_months,omitempty"` // the champion's tenure in role at close
+	StripeCustomerID     *string `json:"stripe_customer_id,omitempty"`     // cus_…
 }
 
 var (
@@ -128,6 +136,7 @@ func ValidateAccounts(in []AccountIn) ([]store.AccountInput, error) {
 	c := &rowChecker{}
 	out := make([]store.AccountInput, len(in))
 	seen := map[string]int{}
+	seenStripe := map[string]int{}
 	for i, a := range in {
 		c.i = i
 		c.text("external_id", a.ExternalID, true, maxIDLen)
@@ -162,12 +171,49 @@ func ValidateAccounts(in []AccountIn) ([]store.AccountInput, error) {
 			ExternalID: strings.TrimSpace(a.ExternalID), Name: strings.TrimSpace(a.Name), Tier: a.Tier, ARR: a.ARR,
 			Segment: a.Segment, RenewalDate: renewal, OwnerCSM: a.OwnerCSM, AE: a.AE, SalesManager: a.SalesManager,
 			Champion: a.Champion, ChannelID: a.Channel, Status: a.Status,
+			Profile: c.profile(a, seenStripe),
 		}
 	}
 	if len(c.errs) > 0 {
 		return nil, &ValidationError{Rows: c.errs}
 	}
 	return out, nil
+}
+
+var stripeCustomerID = regexp.MustCompile(`^cus_[A-Za-z0-9]{1,250}$`)
+
+// profile checks the cohort traits of one account row; nil when none is set.
+func (c *rowChecker) profile(a AccountIn, seenStripe map[string]int) *store.ProfileInput {
+	if a.CompanySizeBand == nil && a.Industry == nil && a.DealSource == nil && a.ChampionTenureMonths == nil && a.StripeCustomerID == nil {
+		return nil
+	}
+	p := &store.ProfileInput{ChampionTenureMonths: a.ChampionTenureMonths}
+	trim := func(field string, v *string) *string {
+		if v == nil {
+			return nil
+		}
+		c.text(field, *v, false, 100)
+		t := strings.TrimSpace(*v)
+		return &t
+	}
+	p.SizeBand = trim("company_size_band", a.CompanySizeBand)
+	p.Industry = trim("industry", a.Industry)
+	p.DealSource = trim("deal_source", a.DealSource)
+	if m := a.ChampionTenureMonths; m != nil && (*m < 0 || *m > 600) {
+		c.fail("champion_tenure_months", "must be a number of months from 0 to 600 (got %d)", *m)
+	}
+	if id := a.StripeCustomerID; id != nil {
+		v := strings.TrimSpace(*id)
+		if v != "" && !stripeCustomerID.MatchString(v) {
+			c.fail("stripe_customer_id", "%q is not a Stripe customer id (cus_…)", v)
+		}
+		if j, dup := seenStripe[v]; dup && v != "" {
+			c.fail("stripe_customer_id", "%q repeats row %d", v, j)
+		}
+		seenStripe[v] = c.i
+		p.StripeCustomerID = &v
+	}
+	return p
 }
 
 // validateSignals checks every row; it does not analyse text.
@@ -211,8 +257,8 @@ func validateSignals(in []SignalIn, now time.Time) ([]store.SignalInput, error) 
 		if !severities[s.Severity] {
 			c.fail("severity", "must be low, normal, high or urgent (got %q)", s.Severity)
 		}
-		if string(s.Metadata) == "null" {
-			s.Metadata = nil // "metadata": null is the same as leaving it out
+		if strings.TrimSpace(string(s.Metadata)) == "null" {
+			s.Metadata = nil // "metadata": null is an absent field, as Go clients send it
 		}
 		if len(s.Metadata) > 0 {
 			var obj map[string]any

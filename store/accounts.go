@@ -45,6 +45,9 @@ type AccountInput struct {
 	Champion     string
 	ChannelID    string
 	Status       string
+	// Profile carries the cohort traits and Stripe customer (issue 6); nil
+	// fields keep what is stored, so clients that do not send them lose nothing.
+	Profile *ProfileInput
 }
 
 // UpsertResult says what happened to one input row.
@@ -102,7 +105,10 @@ func (s *Store) UpsertAccounts(ctx context.Context, in []AccountInput) ([]Upsert
 				return fmt.Errorf("upsert account %q: %w", in[i].ExternalID, err)
 			}
 		}
-		return br.Close()
+		if err := br.Close(); err != nil {
+			return err
+		}
+		return upsertProfiles(ctx, tx, in, out)
 	})
 	if err != nil {
 		return nil, err

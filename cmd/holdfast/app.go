@@ -19,6 +19,7 @@ import (
 	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/config"
+	"github.com/holdfast/holdfast/dunning"
 	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/llm"
@@ -115,11 +116,27 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	// Periodic work: each job runs once per tick across replicas.
 	scheduler := schedule.New(rdb, prefix, cfg.Settings.Schedule.Location(), now, log, reg)
 
+	// Close the loop (issue 6): churn root causes back to Sales (/churned,
+	// debriefs, /rootcause, monthly post, check-ins), dunning by decline
+	// reason (a hook on every ingested payment signal, and the Stripe
+	// webhook), and the weekly win-back list.
+	loop := handlers.NewLoop(st, sender, cfg.Settings, now, log)
+	loop.Register(router)
+	for _, j := range loop.Jobs() {
+		if err := scheduler.Add(j); err != nil {
+			return nil, err
+		}
+	}
+	dun := dunning.NewService(cfg.Settings, now, log)
+	ingester := api.WithHooks(mon, dun.Hook)
+	stripeHook := api.NewStripeWebhook(cfg.StripeWebhookSecret, ingester, st, now, log)
+
 	// HTTP: ingest API, health, readiness and metrics.
-	server := api.New(mon, cfg.IngestToken, []api.Check{
+	server := api.New(ingester, cfg.IngestToken, []api.Check{
 		{Name: "postgres", Ping: st.Ping},
 		{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 	}, reg, log)
+	server.Mount("POST /webhooks/stripe", "stripe_webhook", stripeHook) // issue 6
 	ln := opts.listener
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {

@@ -16,10 +16,6 @@ import (
 	"github.com/holdfast/holdfast/ingest"
 )
 
-func withClock(now func() time.Time) replicaOption {
-	return func(o *appOptions) { o.now = now }
-}
-
 // acme is the account most tests watch: healthy renewal far away, an owner.
 func acme() ingest.AccountIn {
 	return ingest.AccountIn{ExternalID: "acme", Name: "Acme Corp", Tier: "enterprise", ARR: 240000,
@@ -391,7 +387,7 @@ func TestClaimRecordsOwnerOnceAcrossRedeliveryAndRivals(t *testing.T) {
 	if _, err := d.fake.SendInteraction(ctx, blockAction(d, "U0RIVAL", "alert_claim", fmt.Sprint(res.Alerts[0]), alertChannel, alert.TS)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return len(d.fake.ResponseURLPosts()) >= 1 })
+	waitFor(t, "the rival's refusal", func() bool { return len(d.fake.ResponseURLPosts()) >= 1 })
 	d.settle()
 
 	if n := d.count(`SELECT count(*) FROM timeline WHERE kind = 'alert.claimed'`); n != 1 {
@@ -643,17 +639,6 @@ func mrkdwnTexts(t *testing.T, doc []byte) []string {
 	}
 	walk(v)
 	return out
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 10 s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func readAll(t *testing.T, resp *http.Response) string {

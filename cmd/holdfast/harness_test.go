@@ -218,7 +218,7 @@ func usageHistory(account string, now time.Time, before, after float64) []ingest
 	return out
 }
 
-func ctxTimeout(t *testing.T, d time.Duration) context.Context {
+func ctxTimeout(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
@@ -267,7 +267,7 @@ func plain(m fakeslack.Message) string {
 }
 
 // ackReply decodes a slash command's ack payload.
-func ackReply(t *testing.T, ack fakeslack.Ack) (string, []slack.Block) {
+func ackReply(t testing.TB, ack fakeslack.Ack) (string, []slack.Block) {
 	t.Helper()
 	var r struct {
 		ResponseType string       `json:"response_type"`

@@ -17,7 +17,9 @@ import (
 
 // csvColumns are the accepted header names; external_id and name are required.
 var csvColumns = []string{"external_id", "name", "tier", "arr", "segment", "renewal_date", "owner_csm", "ae",
-	"sales_manager", "champion", "channel", "status"}
+	"sales_manager", "champion", "channel", "status",
+	// Cohort traits and billing link (issue 6); a column left out keeps stored values.
+	"company_size_band", "industry", "deal_source", "champion_tenure_months", "stripe_customer_id"}
 
 // importAccounts upserts every row of a CSV file in one transaction, or
 // none when any row is wrong; each problem is printed with its line number.
@@ -118,6 +120,22 @@ func readAccountsCSV(r io.Reader) ([]ingest.AccountIn, []string) {
 		a := ingest.AccountIn{ExternalID: get("external_id"), Name: get("name"), Tier: get("tier"), Segment: get("segment"),
 			RenewalDate: get("renewal_date"), OwnerCSM: get("owner_csm"), AE: get("ae"), SalesManager: get("sales_manager"),
 			Champion: get("champion"), Channel: get("channel"), Status: get("status")}
+		opt := func(name string) *string {
+			if _, ok := col[name]; !ok {
+				return nil
+			}
+			v := get(name)
+			return &v
+		}
+		a.CompanySizeBand, a.Industry, a.DealSource, a.StripeCustomerID = opt("company_size_band"), opt("industry"),
+			opt("deal_source"), opt("stripe_customer_id")
+		if s := get("champion_tenure_months"); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("line %d: champion_tenure_months: %q is not a whole number of months", line, s))
+			}
+			a.ChampionTenureMonths = &n
+		}
 		if s := strings.NewReplacer("$", "", ",", "", "_", "").Replace(get("arr")); s != "" {
 			v, err := strconv.ParseFloat(s, 64)
 			if err != nil {

@@ -1,0 +1,389 @@
+package blocks
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/holdfast/holdfast/churn"
+)
+
+// Action ids and view callback ids of the churn root-cause flow.
+const (
+	ActionChurnPickPrefix   = "churn_pick_"            // + position; value: account id
+	ActionDebriefSchedule   = "churn_debrief_schedule" // value: churn id
+	ActionDebriefOutcome    = "churn_debrief_outcome"  // value: churn id
+	ViewChurnRecord         = "churn_record"           // private_metadata: ChurnMeta
+	ViewDebriefSchedule     = "churn_debrief_schedule" // private_metadata: churn id
+	ViewDebriefOutcome      = "churn_debrief_outcome"  // private_metadata: churn id
+	FieldDebriefWhen        = "debrief_when"           // datetimepicker
+	FieldDebriefOutcome     = "debrief_outcome"        // what was learned
+	FieldProcessChange      = "process_change"         // the one change agreed
+	FieldProcessChangeOwner = "process_change_owner"   // users_select
+)
+
+const maxChurnText = 600 // each level of a record as shown in a DM or report
+
+// ChurnMeta rides in the churn modal's private_metadata. It is a hint for
+// where to answer, never trusted for permission: the submit re-checks.
+type ChurnMeta struct {
+	AccountID int64  `json:"account_id"`
+	ChannelID string `json:"channel_id,omitempty"`
+}
+
+// ChurnModalView is the /churned form.
+type ChurnModalView struct {
+	Meta        ChurnMeta
+	AccountName string
+	ARR         float64
+	OwnerCSM    string
+	AE          string
+	Today       time.Time // the datepicker's initial date
+}
+
+// ChurnModal builds the three-level churn form: the customer's words, the
+// root cause (every definition shown), CS's diagnosis, and the deal
+// behaviour that predicted it.
+func ChurnModal(v ChurnModalView) slack.ModalViewRequest {
+	meta, _ := json.Marshal(v.Meta)
+	name := truncate(oneLine(accountName(v.AccountName, v.Meta.AccountID)), maxNameLen)
+	who := "Owner " + userRef(v.OwnerCSM, "none") + " · AE " + userRef(v.AE, "none")
+	var defs []string
+	options := make([]*slack.OptionBlockObject, 0, len(churn.Causes))
+	for _, c := range churn.Causes {
+		tag := ""
+		desc := (*slack.TextBlockObject)(nil)
+		if c.SalesAttributable {
+			tag = " _(sales-attributable)_"
+			desc = plain("Sales-attributable: the AE and sales manager debrief it", 75)
+		}
+		defs = append(defs, "*"+c.Label+"*"+tag+": "+Escape(c.Definition))
+		options = append(options, slack.NewOptionBlockObject(string(c.Cause), plain(c.Label, 75), desc))
+	}
+	multiline := func(actionID, placeholder string) *slack.PlainTextInputBlockElement {
+		e := slack.NewPlainTextInputBlockElement(plain(placeholder, 150), actionID)
+		e.Multiline = true
+		e.MaxLength = churn.MaxTextLen
+		return e
+	}
+	dealInput := slack.NewInputBlock(churn.FieldDealBehaviour, plain("Deal behaviour that predicted it", 2000),
+		plain("Required for sales-attributable causes: what in the deal pointed here (a promise, a single thread, a rushed close).", 2000),
+		multiline(churn.FieldDealBehaviour, "e.g. Roadmap item sold as shipped; no exec sponsor after close"))
+	dealInput.Optional = true
+	date := slack.NewDatePickerBlockElement(churn.FieldChurnedOn)
+	if !v.Today.IsZero() {
+		date.InitialDate = v.Today.Format(time.DateOnly)
+	}
+	dateInput := slack.NewInputBlock(churn.FieldChurnedOn, plain("Churn date", 2000), nil, date)
+	dateInput.Optional = true
+
+	blocks := []slack.Block{
+		section("churn_account", "*"+Escape(name)+"* · "+Money(v.ARR)+" ARR · "+who),
+		contextBlock("churn_effect", "Marks the account churned: its health is no longer scored. Sales-attributable causes go to the AE and sales manager as a debrief."),
+		slack.NewInputBlock(churn.FieldStatedReason, plain("The customer's stated reason, in their words", 2000), nil,
+			multiline(churn.FieldStatedReason, "What the customer said, as they said it")),
+		section("churn_definitions", bulletList("*Root causes*", defs, maxSectionText)),
+		slack.NewInputBlock(churn.FieldCause, plain("Root cause", 2000), nil, slack.NewRadioButtonsBlockElement(churn.FieldCause, options...)),
+		slack.NewInputBlock(churn.FieldDiagnosis, plain("Your diagnosis", 2000), plain("What actually happened, as CS sees it.", 2000),
+			multiline(churn.FieldDiagnosis, "What CS saw happen")),
+		dealInput,
+		dateInput,
+	}
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      ViewChurnRecord,
+		Title:           plain("Record churn", maxViewTitle),
+		Submit:          plain("Mark churned", maxViewTitle),
+		Close:           plain("Cancel", maxViewTitle),
+		PrivateMetadata: string(meta),
+		Blocks:          slack.Blocks{BlockSet: blocks},
+	}
+}
+
+// ChurnRecordedModal replaces the form after a successful submit.
+func ChurnRecordedModal(accountName string, cause churn.Cause, notified []string, fallbackChannel string) slack.ModalViewRequest {
+	text := "*" + userText(accountName, maxNameLen) + "* is marked churned: *" + Escape(cause.Label()) + "*."
+	switch {
+	case len(notified) > 0:
+		refs := make([]string, len(notified))
+		for i, u := range notified {
+			refs[i] = userRef(u, "")
+		}
+		text += "\nSales-attributable: " + strings.Join(refs, " and ") + " get a debrief DM now."
+	case fallbackChannel != "":
+		text += "\nSales-attributable, but no AE or sales manager is on file: the debrief went to the debrief channel."
+	case cause.SalesAttributable():
+		text += "\nSales-attributable, but no AE, sales manager or debrief channel is on file: nobody in Sales was told."
+	}
+	return slack.ModalViewRequest{
+		Type:   slack.VTModal,
+		Title:  plain("Churn recorded", maxViewTitle),
+		Close:  plain("Done", maxViewTitle),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{section("churn_recorded", text)}},
+	}
+}
+
+// ChurnChoices asks which account /churned meant; each button opens the form.
+func ChurnChoices(query string, choices []AccountChoice) Message {
+	q := userText(query, maxQueryLen)
+	if len(choices) == 0 {
+		return finish("No account matches “"+q+"”.", []slack.Block{section("churn_notfound", "No account matches “"+q+"”.")}, maxMessageBlocks)
+	}
+	if len(choices) > maxChoices {
+		choices = choices[:maxChoices]
+	}
+	btns := make([]*slack.ButtonBlockElement, len(choices))
+	for i, c := range choices {
+		label := accountName(c.Name, c.AccountID)
+		if c.ExternalID != "" {
+			label += " (" + c.ExternalID + ")"
+		}
+		btns[i] = button(ActionChurnPickPrefix+itoa(i), strconv.FormatInt(c.AccountID, 10), label)
+	}
+	prompt := "Which account churned? Several match “" + q + "”."
+	return finish(prompt, []slack.Block{section("churn_choices_prompt", prompt), actions("churn_choices", btns...)}, maxMessageBlocks)
+}
+
+// LookalikeRow is a current account resembling the churned one.
+type LookalikeRow struct {
+	Name        string
+	ARR         float64
+	HealthScore *int
+	OwnerCSM    string
+	Traits      []string
+	Like        string // the churned account it resembles (reports)
+	LikeCause   churn.Cause
+}
+
+// DebriefState is how far a debrief got.
+type DebriefState struct {
+	ScheduledFor  *time.Time
+	ScheduledBy   string
+	HeldAt        *time.Time
+	Outcome       string
+	ProcessChange string
+	ChangeOwner   string
+	CheckinDue    *time.Time
+}
+
+// SalesDebriefView is the DM an AE or sales manager gets about a
+// sales-attributable churn.
+type SalesDebriefView struct {
+	ChurnID       int64
+	Recipient     string // Slack user (or channel) the DM goes to
+	AccountName   string
+	ARR           float64
+	ChurnedOn     time.Time
+	Cause         churn.Cause
+	StatedReason  string
+	Diagnosis     string
+	DealBehaviour string
+	OwnerCSM      string
+	AE            string
+	SalesManager  string
+	RecordedBy    string
+	Lookalikes    []LookalikeRow
+	SameCauseAE   int
+	SameCauseTeam int
+	Debrief       DebriefState
+	Loc           *time.Location `json:"-"` // for the debrief time
+}
+
+// SalesDebrief builds the forward-looking debrief DM: what the data shows
+// and which accounts in the book look the same, with the debrief buttons.
+func SalesDebrief(v SalesDebriefView) Message {
+	info, _ := churn.Lookup(v.Cause)
+	name := userText(v.AccountName, maxNameLen)
+	book := "your book"
+	if v.Recipient != v.AE && v.AE != "" {
+		book = userRef(v.AE, "") + "'s book"
+	}
+	intro := "*" + name + "* (" + Money(v.ARR) + " ARR) churned on " + Date(v.ChurnedOn) + ". " +
+		userRef(v.RecordedBy, "CS") + " traced it to *" + Escape(info.Label) + "*, a cause that starts in the deal. " +
+		"This is not about blame: it is what the data shows, so the next deals in " + book + " close cleaner."
+	facts := []string{
+		"Customer's words: “" + userText(v.StatedReason, maxChurnText) + "”",
+		"CS diagnosis: " + userText(v.Diagnosis, maxChurnText),
+	}
+	if strings.TrimSpace(v.DealBehaviour) != "" {
+		facts = append(facts, "Deal behaviour that predicted it: "+userText(v.DealBehaviour, maxChurnText))
+	}
+	if v.SameCauseTeam > 0 {
+		line := itoa(v.SameCauseTeam) + " across the team"
+		if v.AE != "" {
+			line = itoa(v.SameCauseAE) + " in " + book + ", " + line
+		}
+		facts = append(facts, "Pattern: "+strings.ToLower(info.Label)+" churns in the last 12 months, this one included: "+line)
+	}
+	blocks := []slack.Block{
+		header("debrief_header", "Churn debrief: "+truncate(oneLine(accountName(v.AccountName, 0)), maxNameLen)),
+		section("debrief_intro", intro),
+		section("debrief_data", bulletList("*What the data shows*", facts, maxSectionText)),
+		contextBlock("debrief_definition", "*"+Escape(info.Label)+"*: "+Escape(info.Definition)),
+	}
+	var looks []string
+	for _, l := range v.Lookalikes {
+		looks = append(looks, lookalikeLine(l, false))
+	}
+	if len(looks) > 0 {
+		blocks = append(blocks, section("debrief_lookalikes", bulletList("*Accounts in "+book+" that look the same*", looks, maxSectionText)))
+	} else {
+		blocks = append(blocks, section("debrief_lookalikes", "*Accounts in "+book+" that look the same*\nNone of the current accounts share this profile."))
+	}
+	blocks = append(blocks, section("debrief_status", debriefStatus(v.Debrief, v.Loc)))
+	if v.Debrief.HeldAt == nil {
+		id := strconv.FormatInt(v.ChurnID, 10)
+		sched := "Schedule 20-min debrief"
+		if v.Debrief.ScheduledFor != nil {
+			sched = "Reschedule debrief"
+		}
+		blocks = append(blocks, actions("debrief_actions",
+			button(ActionDebriefSchedule, id, sched).WithStyle(slack.StylePrimary),
+			button(ActionDebriefOutcome, id, "Record debrief outcome")))
+	}
+	text := "Churn debrief: " + name + " churned (" + Escape(info.Label) + ")"
+	return finish(text, blocks, maxMessageBlocks)
+}
+
+func lookalikeLine(l LookalikeRow, withLike bool) string {
+	line := "*" + userText(l.Name, maxNameLen) + "* · " + Money(l.ARR)
+	if l.HealthScore != nil {
+		line += " · health " + itoa(*l.HealthScore)
+	}
+	if l.OwnerCSM != "" {
+		line += " · " + userRef(l.OwnerCSM, "")
+	}
+	if withLike && l.Like != "" {
+		line += " · like " + userText(l.Like, maxNameLen) + " (" + Escape(l.LikeCause.Label()) + ")"
+	}
+	if len(l.Traits) > 0 {
+		traits := make([]string, len(l.Traits))
+		for i, t := range l.Traits {
+			traits[i] = userText(t, 80)
+		}
+		line += "\n    _" + strings.Join(traits, " · ") + "_"
+	}
+	return line
+}
+
+func when(t time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("Mon Jan 2, 15:04 MST")
+}
+
+func debriefStatus(d DebriefState, loc *time.Location) string {
+	switch {
+	case d.HeldAt != nil:
+		s := "✅ *Debrief held* " + Date(d.HeldAt.In(locOrUTC(loc))) + ": " + userText(d.Outcome, maxChurnText)
+		if d.ProcessChange != "" {
+			s += "\n*Process change agreed:* " + userText(d.ProcessChange, maxChurnText) + " · owner " + userRef(d.ChangeOwner, "unassigned")
+			if d.CheckinDue != nil {
+				s += " · check-in " + Date(*d.CheckinDue)
+			}
+		} else {
+			s += "\nNo process change agreed."
+		}
+		return s
+	case d.ScheduledFor != nil:
+		return "🗓️ *Debrief scheduled* for " + when(*d.ScheduledFor, loc) + " by " + userRef(d.ScheduledBy, "someone") + " (20 minutes: AE, sales manager, CSM)."
+	}
+	return "*Next step:* a 20-minute debrief with the AE, the sales manager and the CSM. One process change, one owner."
+}
+
+func locOrUTC(loc *time.Location) *time.Location {
+	if loc == nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// DebriefScheduleModal asks when the debrief takes place.
+func DebriefScheduleModal(churnID int64, accountName string, initial time.Time) slack.ModalViewRequest {
+	picker := slack.NewDateTimePickerBlockElement(FieldDebriefWhen)
+	if !initial.IsZero() {
+		picker.InitialDateTime = initial.Unix()
+	}
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      ViewDebriefSchedule,
+		Title:           plain("Schedule debrief", maxViewTitle),
+		Submit:          plain("Schedule", maxViewTitle),
+		Close:           plain("Cancel", maxViewTitle),
+		PrivateMetadata: strconv.FormatInt(churnID, 10),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			section("debrief_schedule_intro", "20 minutes on *"+userText(accountName, maxNameLen)+"*: the AE, the sales manager and the CSM. Leave with one process change and its owner."),
+			slack.NewInputBlock(FieldDebriefWhen, plain("When", 2000), nil, picker),
+		}},
+	}
+}
+
+// DebriefOutcomeModal records what the debrief concluded.
+func DebriefOutcomeModal(churnID int64, accountName string, checkinDays int) slack.ModalViewRequest {
+	outcome := slack.NewPlainTextInputBlockElement(plain("What did the debrief conclude?", 150), FieldDebriefOutcome)
+	outcome.Multiline = true
+	outcome.MaxLength = churn.MaxTextLen
+	change := slack.NewPlainTextInputBlockElement(plain("e.g. Roadmap items need PM sign-off before they go in a proposal", 150), FieldProcessChange)
+	change.MaxLength = 500
+	changeInput := slack.NewInputBlock(FieldProcessChange, plain("Process change agreed", 2000),
+		plain("One change, if one was agreed.", 2000), change)
+	changeInput.Optional = true
+	owner := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, plain("Who owns it", 150), FieldProcessChangeOwner)
+	ownerInput := slack.NewInputBlock(FieldProcessChangeOwner, plain("Owner of the change", 2000),
+		plain("They get a check-in reminder "+itoa(checkinDays)+" days from now.", 2000), owner)
+	ownerInput.Optional = true
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      ViewDebriefOutcome,
+		Title:           plain("Debrief outcome", maxViewTitle),
+		Submit:          plain("Record", maxViewTitle),
+		Close:           plain("Cancel", maxViewTitle),
+		PrivateMetadata: strconv.FormatInt(churnID, 10),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			section("debrief_outcome_intro", "Debrief of *"+userText(accountName, maxNameLen)+"*'s churn."),
+			slack.NewInputBlock(FieldDebriefOutcome, plain("Outcome", 2000), nil, outcome),
+			changeInput,
+			ownerInput,
+		}},
+	}
+}
+
+// CheckinView is the 30-day check-in on an agreed process change.
+type CheckinView struct {
+	AccountName   string
+	Cause         churn.Cause
+	ProcessChange string
+	ChangeOwner   string
+	HeldAt        time.Time
+	AE            string
+	SalesManager  string
+}
+
+// Checkin builds the reminder DM to the owner of a process change.
+func Checkin(v CheckinView) Message {
+	text := "30-day check-in: the process change agreed after " + userText(v.AccountName, maxNameLen) + "'s churn"
+	body := "🔁 *30-day check-in*\n" + userRef(v.ChangeOwner, "You") + ", on " + Date(v.HeldAt) + " the debrief of *" +
+		userText(v.AccountName, maxNameLen) + "*'s churn (" + Escape(v.Cause.Label()) + ") agreed one process change, owned by you:\n>" +
+		userText(v.ProcessChange, maxChurnText) + "\nIs it in place? Tell " + userRef(v.SalesManager, "your sales manager") + " where it stands."
+	return finish(text, []slack.Block{section("checkin", body)}, maxMessageBlocks)
+}
+
+// ChurnNote is the line posted in the account's thread when it churns.
+func ChurnNote(accountName string, cause churn.Cause, by string, churnedOn time.Time) Message {
+	text := "Marked churned by " + userRef(by, "someone") + " on " + Date(churnedOn) + ": *" + Escape(cause.Label()) + "*. Health scoring stops for " + userText(accountName, maxNameLen) + "."
+	return finish(text, []slack.Block{section("churn_note", "🪦 "+text)}, maxMessageBlocks)
+}
+
+// Mention renders a Slack user id as a mention, or escaped text when it is
+// not a well-formed id.
+func Mention(id string) string { return userRef(id, "someone") }
+
+// Note is a one-section message of bot-built mrkdwn (callers escape any
+// user text in it, e.g. with Mention and Escape).
+func Note(blockID, text string) Message {
+	return finish(text, []slack.Block{section(blockID, text)}, maxMessageBlocks)
+}

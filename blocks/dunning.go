@@ -1,0 +1,142 @@
+package blocks
+
+import (
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/holdfast/holdfast/scoring"
+)
+
+const maxNoteLen = 1200
+
+// DunningView is everything a payment-failure alert shows; it is stored
+// with the case so the alert can be re-rendered when the case changes.
+type DunningView struct {
+	CaseID       int64        `json:"case_id"`
+	AccountID    int64        `json:"account_id"`
+	AccountName  string       `json:"account_name"`
+	ExternalID   string       `json:"external_id"`
+	Tier         string       `json:"tier"`
+	ARR          float64      `json:"arr"`
+	HealthScore  *int         `json:"health_score,omitempty"`
+	Band         scoring.Band `json:"band"`
+	OwnerCSM     string       `json:"owner_csm"`
+	EscalateTo   []string     `json:"escalate_to,omitempty"`
+	HighValue    bool         `json:"high_value"`
+	Amount       string       `json:"amount"` // formatted
+	Invoice      string       `json:"invoice"`
+	Code         string       `json:"code"`
+	ClassLabel   string       `json:"class_label"`
+	Path         string       `json:"path"`
+	Steps        []string     `json:"steps"`
+	CustomerNote string       `json:"customer_note"`
+	Retries      []time.Time  `json:"retries,omitempty"`
+	Attempts     int          `json:"attempts"`
+	FailedAt     time.Time    `json:"failed_at"`
+	RecoveredAt  *time.Time   `json:"recovered_at,omitempty"`
+}
+
+// DunningAlert builds the payment-failure alert: the decline, its path,
+// the ready customer note, and health, tier and ARR so a large account
+// is never handled like a small one.
+func DunningAlert(v DunningView) Message {
+	name := truncate(oneLine(accountName(v.AccountName, v.AccountID)), maxNameLen)
+	head := "💳 Payment failed: " + name
+	if v.HighValue {
+		head = "🚨 High-value payment failed: " + name
+	}
+	if v.RecoveredAt != nil {
+		head = "✅ Payment recovered: " + name
+	}
+	code := v.Code
+	if code == "" {
+		code = "no decline code"
+	}
+	health := "Not scored"
+	if v.HealthScore != nil {
+		health = itoa(*v.HealthScore) + "/100 · " + bandLabel(v.Band)
+	}
+	tier := v.Tier
+	if tier == "" {
+		tier = "—"
+	}
+	facts := [][2]string{
+		{"Amount", userText(v.Amount, 40)},
+		{"Decline", userText(code, 60) + " · " + Escape(v.ClassLabel)},
+		{"ARR", Money(v.ARR)},
+		{"Tier", userText(tier, maxIDLen)},
+		{"Health", health},
+		{"Owner", userRef(v.OwnerCSM, "No owner")},
+	}
+	if v.Attempts > 1 {
+		facts = append(facts, [2]string{"Failed attempts", itoa(v.Attempts)})
+	}
+	if v.Invoice != "" {
+		facts = append(facts, [2]string{"Invoice", userText(v.Invoice, maxIDLen)})
+	}
+	blocks := []slack.Block{header("dunning_header", head), fieldsSection("dunning_facts", facts...)}
+	if v.RecoveredAt != nil {
+		blocks = append(blocks, section("dunning_recovered", "Paid on "+Date(*v.RecoveredAt)+" after "+plural(v.Attempts, "failed attempt", "failed attempts")+". Case closed."))
+	} else {
+		steps := make([]string, len(v.Steps))
+		for i, s := range v.Steps {
+			steps[i] = Escape(s)
+		}
+		blocks = append(blocks, section("dunning_path", bulletList("*Path: "+Escape(v.Path)+"*", steps, maxSectionText)))
+		if len(v.Retries) > 0 {
+			dates := make([]string, len(v.Retries))
+			for i, r := range v.Retries {
+				dates[i] = Date(r)
+			}
+			blocks = append(blocks, contextBlock("dunning_retries", "Retry schedule: "+strings.Join(dates, " · ")))
+		}
+		if strings.TrimSpace(v.CustomerNote) != "" {
+			note := strings.ReplaceAll(Escape(truncate(v.CustomerNote, maxNoteLen)), "```", "ʼʼʼ")
+			blocks = append(blocks, section("dunning_note", "*Ready customer note* (copy and send)\n```"+note+"```"))
+		}
+		who := []string{userRef(v.OwnerCSM, "No owner: assign one")}
+		for _, u := range v.EscalateTo {
+			who = append(who, userRef(u, ""))
+		}
+		prefix := "For "
+		if v.HighValue {
+			prefix = "Escalated to "
+		}
+		blocks = append(blocks, contextBlock("dunning_who", prefix+strings.Join(who, " ")))
+	}
+	// head is plain_text in the header; the fallback text is mrkdwn.
+	safeHead := strings.Replace(head, name, Escape(name), 1)
+	text := safeHead + " (" + userText(v.Amount, 40) + ", " + userText(code, 60) + ": " + Escape(v.Path) + ")"
+	if v.RecoveredAt != nil {
+		text = safeHead + " (" + userText(v.Amount, 40) + ")"
+	}
+	return finish(text, blocks, maxMessageBlocks)
+}
+
+// DunningNote is a follow-up in a case's thread (a new failed attempt, a
+// decline reason learned later, the recovery).
+func DunningNote(text string) Message {
+	return finish(text, []slack.Block{section("dunning_note", text)}, maxMessageBlocks)
+}
+
+// DunningAttemptText: "Attempt 2 failed: insufficient_funds (Soft decline). Path: …".
+func DunningAttemptText(attempt int, code, classLabel, path string) string {
+	if code == "" {
+		code = "no decline code"
+	}
+	return "❌ Attempt " + itoa(attempt) + " failed: " + userText(code, 60) + " (" + Escape(classLabel) + "). Path: *" + Escape(path) + "*."
+}
+
+// DunningReclassifiedText: the decline reason arrived after the alert.
+func DunningReclassifiedText(code, classLabel, path string) string {
+	return "ℹ️ Decline reason received: " + userText(code, 60) + " (" + Escape(classLabel) + "). Path: *" + Escape(path) + "*; the alert above is updated."
+}
+
+// DunningRecoveredText closes the loop in the thread.
+func DunningRecoveredText(amount string, attempts int, opened, paid time.Time) string {
+	days := int(paid.Sub(opened).Hours() / 24)
+	return "✅ Invoice paid: " + userText(amount, 40) + " recovered after " + plural(attempts, "failed attempt", "failed attempts") +
+		" (" + plural(days, "day", "days") + " after the first failure). Case closed."
+}

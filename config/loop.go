@@ -1,0 +1,225 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/holdfast/holdfast/churn"
+)
+
+// ChurnSettings configure churn root-cause records and their reports.
+type ChurnSettings struct {
+	// Admins may record a churn for any account; otherwise only the
+	// account's owner CSM may.
+	Admins []string `yaml:"admins"`
+	// DebriefChannel gets the monthly root-cause post, and the debrief DM
+	// when a sales-attributable churn has no AE or sales manager on file.
+	DebriefChannel string `yaml:"debrief_channel"`
+	// CheckinAfter is when the owner of an agreed process change is asked
+	// whether it happened.
+	CheckinAfter Duration `yaml:"checkin_after"`
+	// LookalikeWindow: sales-attributable churn this recent defines the
+	// profile current accounts are matched against.
+	LookalikeWindow Duration `yaml:"lookalike_window"`
+	// LookalikeMinMatch is how many of the four cohort traits (size band,
+	// industry, deal source, champion tenure) must match.
+	LookalikeMinMatch int `yaml:"lookalike_min_match"`
+	// Audit flags a CSM whose records lean on one cause ("product gap" as a
+	// catch-all): at least MinRecords records and one cause's share above
+	// CatchAllShare.
+	Audit AuditSettings `yaml:"audit"`
+}
+
+// AuditSettings tune the root-cause tag audit.
+type AuditSettings struct {
+	CatchAllShare float64 `yaml:"catch_all_share"`
+	MinRecords    int     `yaml:"min_records"`
+}
+
+// DunningSettings configure payment-failure handling.
+type DunningSettings struct {
+	// Channel overrides where dunning alerts go (default: the account's
+	// channel, else alerts.default_channel).
+	Channel string `yaml:"channel"`
+	// EscalateARR: failures on accounts with at least this ARR are high
+	// value: posted first, marked urgent, the CSM and EscalateTo mentioned,
+	// and never held back by quiet hours.
+	EscalateARR float64  `yaml:"escalate_arr"`
+	EscalateTo  []string `yaml:"escalate_to"`
+	// SoftRetryDays is the retry schedule shown for soft declines when
+	// Stripe does not say when it retries (days after the failure).
+	SoftRetryDays []int `yaml:"soft_retry_days"`
+	// UpdateCardURL goes into the customer note of the card-update path.
+	UpdateCardURL string `yaml:"update_card_url"`
+}
+
+// WinbackSettings configure the weekly win-back list.
+type WinbackSettings struct {
+	// DormantAfter: an active account without a usage signal this long is dormant.
+	DormantAfter Duration `yaml:"dormant_after"`
+	// WindowLength: how long a churned account's win-back window stays
+	// open once it opens.
+	WindowLength Duration `yaml:"window_length"`
+	// Windows: per root cause, how long after the churn the window opens,
+	// or "never".
+	Windows map[churn.Cause]Window `yaml:"windows"`
+}
+
+// Window is a win-back delay in whole days, or never.
+type Window struct {
+	After time.Duration
+	Never bool
+}
+
+// UnmarshalYAML accepts "never" or a duration in days ("90d").
+func (w *Window) UnmarshalYAML(node *yaml.Node) error {
+	var s string
+	if err := node.Decode(&s); err != nil {
+		return err
+	}
+	if strings.TrimSpace(s) == "never" {
+		*w = Window{Never: true}
+		return nil
+	}
+	d, err := ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("want a number of days like 90d, or never (got %q)", s)
+	}
+	*w = Window{After: d}
+	return nil
+}
+
+// WinbackDays converts the windows for churn.WinbackWindow: -1 = never.
+func (w WinbackSettings) WinbackDays() map[churn.Cause]int {
+	out := make(map[churn.Cause]int, len(w.Windows))
+	for c, win := range w.Windows {
+		if win.Never {
+			out[c] = -1
+		} else {
+			out[c] = int(win.After / (24 * time.Hour))
+		}
+	}
+	return out
+}
+
+func defaultChurn() ChurnSettings {
+	return ChurnSettings{
+		CheckinAfter:      Duration{30 * 24 * time.Hour},
+		LookalikeWindow:   Duration{180 * 24 * time.Hour},
+		LookalikeMinMatch: 3,
+		Audit:             AuditSettings{CatchAllShare: 0.5, MinRecords: 4},
+	}
+}
+
+func defaultDunning() DunningSettings {
+	return DunningSettings{EscalateARR: 50000, SoftRetryDays: []int{3, 5, 7}}
+}
+
+func defaultWinback() WinbackSettings {
+	day := 24 * time.Hour
+	return WinbackSettings{
+		DormantAfter: Duration{30 * day},
+		WindowLength: Duration{90 * day},
+		Windows: map[churn.Cause]Window{
+			churn.Pricing:             {After: 90 * day},
+			churn.BusinessChange:      {After: 180 * day},
+			churn.CompetitiveLoss:     {After: 180 * day},
+			churn.ProductDeficiency:   {After: 180 * day},
+			churn.FeatureOverpromise:  {After: 180 * day},
+			churn.TimelineOverpromise: {After: 120 * day},
+			churn.PhantomChampion:     {After: 90 * day},
+			churn.ICPMiss:             {Never: true},
+		},
+	}
+}
+
+var slackUser = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+
+func (s *Settings) validateLoop() error {
+	c := &s.Churn
+	for i, u := range c.Admins {
+		if !slackUser.MatchString(u) {
+			return fmt.Errorf("churn.admins[%d]: %q is not a Slack user id (like U0123ABCD)", i, u)
+		}
+	}
+	if c.DebriefChannel != "" && !channelID.MatchString(c.DebriefChannel) {
+		return fmt.Errorf("churn.debrief_channel: %q is not a Slack channel id (like C0123ABCD)", c.DebriefChannel)
+	}
+	if err := wholeDays("churn.checkin_after", c.CheckinAfter.Duration); err != nil {
+		return err
+	}
+	if err := wholeDays("churn.lookalike_window", c.LookalikeWindow.Duration); err != nil {
+		return err
+	}
+	if c.LookalikeMinMatch < 1 || c.LookalikeMinMatch > 4 {
+		return fmt.Errorf("churn.lookalike_min_match: must be 1 to 4 of the four cohort traits (got %d)", c.LookalikeMinMatch)
+	}
+	if c.Audit.CatchAllShare <= 0 || c.Audit.CatchAllShare > 1 {
+		return fmt.Errorf("churn.audit.catch_all_share: must be above 0 and at most 1 (got %g)", c.Audit.CatchAllShare)
+	}
+	if c.Audit.MinRecords < 1 {
+		return fmt.Errorf("churn.audit.min_records: must be at least 1 (got %d)", c.Audit.MinRecords)
+	}
+
+	d := &s.Dunning
+	if d.Channel != "" && !channelID.MatchString(d.Channel) {
+		return fmt.Errorf("dunning.channel: %q is not a Slack channel id (like C0123ABCD)", d.Channel)
+	}
+	if d.EscalateARR < 0 {
+		return fmt.Errorf("dunning.escalate_arr: must not be negative (got %g)", d.EscalateARR)
+	}
+	for i, u := range d.EscalateTo {
+		if !slackUser.MatchString(u) {
+			return fmt.Errorf("dunning.escalate_to[%d]: %q is not a Slack user id (like U0123ABCD)", i, u)
+		}
+	}
+	if len(d.SoftRetryDays) > 10 {
+		return errors.New("dunning.soft_retry_days: at most 10 retries")
+	}
+	for i, n := range d.SoftRetryDays {
+		if n < 1 || n > 60 || (i > 0 && n <= d.SoftRetryDays[i-1]) {
+			return fmt.Errorf("dunning.soft_retry_days[%d]: want increasing days from 1 to 60 (got %d)", i, n)
+		}
+	}
+	if u := d.UpdateCardURL; u != "" {
+		if p, err := url.Parse(u); err != nil || p.Scheme != "https" || p.Host == "" {
+			return fmt.Errorf("dunning.update_card_url: not an https URL: %q", u)
+		}
+	}
+
+	w := &s.Winback
+	if err := wholeDays("winback.dormant_after", w.DormantAfter.Duration); err != nil {
+		return err
+	}
+	if err := wholeDays("winback.window_length", w.WindowLength.Duration); err != nil {
+		return err
+	}
+	for cause, win := range w.Windows {
+		info, ok := churn.Lookup(cause)
+		if !ok || cause == churn.SupportExperience {
+			return fmt.Errorf("winback.windows.%s: not a churn root cause (want one of %s)", cause, churn.CauseList())
+		}
+		if cause == churn.ICPMiss && !win.Never {
+			return fmt.Errorf("winback.windows.%s: must be never: an %s account was never a fit, and winning it back repeats the mistake", cause, info.Label)
+		}
+		if !win.Never {
+			if err := wholeDays("winback.windows."+string(cause), win.After); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func wholeDays(key string, d time.Duration) error {
+	if d < 24*time.Hour || d%(24*time.Hour) != 0 {
+		return fmt.Errorf("%s: want whole days of at least 1d, like 30d (got %s)", key, d)
+	}
+	return nil
+}

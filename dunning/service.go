@@ -1,0 +1,295 @@
+package dunning
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/holdfast/holdfast/blocks"
+	"github.com/holdfast/holdfast/bot"
+	"github.com/holdfast/holdfast/config"
+	"github.com/holdfast/holdfast/scoring"
+	"github.com/holdfast/holdfast/store"
+)
+
+// Meta is the metadata a payment_failed or payment_recovered signal carries
+// (the ingest API contract; the Stripe webhook fills it the same way).
+type Meta struct {
+	DeclineCode        string     `json:"decline_code,omitempty"`
+	Invoice            string     `json:"invoice,omitempty"`
+	Charge             string     `json:"charge,omitempty"`
+	Currency           string     `json:"currency,omitempty"`
+	NextPaymentAttempt *time.Time `json:"next_payment_attempt,omitempty"`
+	StripeEvent        string     `json:"stripe_event,omitempty"`
+}
+
+// Service opens and closes dunning cases inside the ingest transaction.
+type Service struct {
+	cfg    config.DunningSettings
+	alerts config.AlertSettings
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// NewService wires the dunning rules from the settings; now is the clock
+// quiet hours are judged by.
+func NewService(s config.Settings, now func() time.Time, log *slog.Logger) *Service {
+	return &Service{cfg: s.Dunning, alerts: s.Alerts, now: now, log: log}
+}
+
+type payment struct {
+	index   int
+	account store.Account
+	meta    Meta
+}
+
+// Hook is a store.TxHook: every payment_failed signal opens or extends a
+// dunning case with its alert, every payment_recovered signal closes its
+// case in the same thread, in the transaction that stores the signal. The
+// most valuable accounts are handled (and so posted) first.
+func (s *Service) Hook(ctx context.Context, tx pgx.Tx, in store.Ingested) error {
+	var pays []payment
+	for i, sig := range in.Inputs {
+		if sig.Kind != scoring.KindPaymentFailed && sig.Kind != scoring.KindPaymentRecovered {
+			continue
+		}
+		var m Meta
+		if len(sig.Metadata) > 0 {
+			// Validated as an object upstream; fields of the wrong type are ignored.
+			_ = json.Unmarshal(sig.Metadata, &m)
+		}
+		acct, ok := in.Accounts[in.AccountIDs[i]]
+		if !ok {
+			var err error
+			if acct, err = store.AccountTx(ctx, tx, in.AccountIDs[i]); err != nil {
+				return err
+			}
+		}
+		pays = append(pays, payment{index: i, account: acct, meta: m})
+	}
+	ByValue(pays, func(p payment) float64 { return p.account.ARR })
+	for _, p := range pays {
+		var err error
+		if in.Inputs[p.index].Kind == scoring.KindPaymentFailed {
+			err = s.failed(ctx, tx, in, p)
+		} else {
+			err = s.recovered(ctx, tx, in, p)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) plan(p payment, sig store.SignalInput, code string) Plan {
+	amount := 0.0
+	if sig.Value != nil {
+		amount = *sig.Value
+	}
+	return PlanFor(PlanInput{Code: code, AccountName: p.account.Name, Champion: p.account.Champion, Amount: amount,
+		Currency: p.meta.Currency, FailedAt: sig.OccurredAt, NextRetry: p.meta.NextPaymentAttempt,
+		SoftRetryDays: s.cfg.SoftRetryDays, UpdateCardURL: s.cfg.UpdateCardURL, ARR: p.account.ARR, EscalateARR: s.cfg.EscalateARR})
+}
+
+func (s *Service) view(c store.DunningCase, p payment, in store.Ingested, plan Plan, code string, sig store.SignalInput) blocks.DunningView {
+	v := blocks.DunningView{CaseID: c.ID, AccountID: p.account.ID, AccountName: p.account.Name, ExternalID: p.account.ExternalID,
+		Tier: p.account.Tier, ARR: p.account.ARR, HealthScore: p.account.HealthScore, Band: scoring.Band(p.account.HealthBand),
+		OwnerCSM: p.account.OwnerCSM, HighValue: plan.HighValue, Amount: FormatAmount(c.Amount, c.Currency),
+		Invoice: p.meta.Invoice, Code: code, ClassLabel: plan.Class.Label(), Path: plan.Path, Steps: plan.Steps,
+		CustomerNote: plan.CustomerNote, Retries: plan.Retries, Attempts: c.Attempts, FailedAt: sig.OccurredAt}
+	if h, ok := in.Health[p.account.ID]; ok {
+		score := h.Score
+		v.HealthScore, v.Band = &score, h.Band
+	}
+	if plan.HighValue {
+		v.EscalateTo = s.cfg.EscalateTo
+	}
+	return v
+}
+
+func (s *Service) failed(ctx context.Context, tx pgx.Tx, in store.Ingested, p payment) error {
+	sig := in.Inputs[p.index]
+	attemptKey := sig.Source + ":" + sig.IdempotencyKey
+	code := NormalizeCode(p.meta.DeclineCode)
+	class := Classify(code)
+	if in.SignalIDs[p.index] == 0 {
+		return s.enrich(ctx, tx, in, p, attemptKey, code, class)
+	}
+	caseKey := "payment:" + attemptKey
+	if p.meta.Invoice != "" {
+		caseKey = "invoice:" + p.meta.Invoice
+	}
+	c, err := store.LockDunningCaseTx(ctx, tx, caseKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return s.open(ctx, tx, in, p, caseKey, attemptKey, code, class)
+	}
+	if err != nil {
+		return err
+	}
+	// Another failed attempt on a known invoice: same thread, alert updated.
+	c.Attempts++
+	if code != "" {
+		c.DeclineCode, c.DeclineClass = code, string(class)
+	}
+	if c.Status != "open" {
+		c.Status, c.RecoveredAt = "open", nil
+	}
+	if sig.Value != nil {
+		c.Amount = *sig.Value
+	}
+	plan := s.plan(p, sig, c.DeclineCode)
+	v := s.view(c, p, in, plan, c.DeclineCode, sig)
+	if c.View, err = json.Marshal(v); err != nil {
+		return fmt.Errorf("encode dunning view: %w", err)
+	}
+	if err := store.UpdateDunningCaseTx(ctx, tx, c); err != nil {
+		return err
+	}
+	if err := store.InsertDunningAttemptTx(ctx, tx, c.ID, attemptKey, code, string(class), sig.OccurredAt, in.SignalIDs[p.index]); err != nil {
+		return err
+	}
+	if err := s.post(ctx, tx, c, plan.HighValue, sig.OccurredAt,
+		blocks.DunningNote(blocks.DunningAttemptText(c.Attempts, code, class.Label(), plan.Path)), blocks.DunningAlert(v)); err != nil {
+		return err
+	}
+	return store.AddTimelineTx(ctx, tx, p.account.ID, store.TimelineEntry{At: sig.OccurredAt, Kind: "dunning.attempt_failed",
+		Summary: "payment attempt " + strconv.Itoa(c.Attempts) + " failed: " + cmp.Or(code, "no decline code") + " (" + string(class) + ")"}, c.ID)
+}
+
+func (s *Service) open(ctx context.Context, tx pgx.Tx, in store.Ingested, p payment, caseKey, attemptKey, code string, class Class) error {
+	sig := in.Inputs[p.index]
+	channel := cmp.Or(s.cfg.Channel, p.account.ChannelID, s.alerts.DefaultChannel, p.account.OwnerCSM)
+	if channel == "" {
+		s.log.Warn("dunning alert has nowhere to go: set dunning.channel or alerts.default_channel", "account", p.account.ExternalID)
+		return nil
+	}
+	c := store.DunningCase{AccountID: p.account.ID, Key: caseKey, Status: "open", DeclineCode: code, DeclineClass: string(class),
+		Currency: p.meta.Currency, Attempts: 1, ChannelID: channel, ThreadKey: "dunning:" + caseKey,
+		RootRef: "dunning:" + caseKey + ":root", View: json.RawMessage(`{}`), OpenedAt: sig.OccurredAt, SignalID: in.SignalIDs[p.index]}
+	if sig.Value != nil {
+		c.Amount = *sig.Value
+	}
+	if err := store.InsertDunningCaseTx(ctx, tx, &c); err != nil {
+		return err
+	}
+	plan := s.plan(p, sig, code)
+	v := s.view(c, p, in, plan, code, sig)
+	var err error
+	if c.View, err = json.Marshal(v); err != nil {
+		return fmt.Errorf("encode dunning view: %w", err)
+	}
+	if err := store.UpdateDunningCaseTx(ctx, tx, c); err != nil {
+		return err
+	}
+	if err := store.InsertDunningAttemptTx(ctx, tx, c.ID, attemptKey, code, string(class), sig.OccurredAt, in.SignalIDs[p.index]); err != nil {
+		return err
+	}
+	m := blocks.DunningAlert(v)
+	if err := store.EnqueueTx(ctx, tx, store.OutboxItem{Op: store.OpPost, ChannelID: channel, ThreadKey: c.ThreadKey,
+		Ref: c.RootRef, Message: bot.NewMessage(m.Text, m.Blocks), NotBefore: s.notBefore(plan.HighValue, sig.OccurredAt)}); err != nil {
+		return err
+	}
+	return store.AddTimelineTx(ctx, tx, p.account.ID, store.TimelineEntry{At: sig.OccurredAt, Kind: "dunning.opened",
+		Summary: "payment failed: " + cmp.Or(code, "no decline code") + " (" + string(class) + "), " + plan.Path}, c.ID)
+}
+
+// enrich handles a second report of a payment already recorded (Stripe
+// sends charge.failed and invoice.payment_failed for one failure): if it
+// brings the decline reason the first lacked, the case takes its path.
+func (s *Service) enrich(ctx context.Context, tx pgx.Tx, in store.Ingested, p payment, attemptKey, code string, class Class) error {
+	attemptID, caseID, oldClass, err := store.DunningAttemptTx(ctx, tx, attemptKey)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (Class(oldClass) != Unknown || class == Unknown)) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := store.UpdateDunningAttemptTx(ctx, tx, attemptID, code, string(class)); err != nil {
+		return err
+	}
+	c, err := store.DunningCaseByIDTx(ctx, tx, caseID)
+	if err != nil || c.Status != "open" {
+		return err
+	}
+	sig := in.Inputs[p.index]
+	c.DeclineCode, c.DeclineClass = code, string(class)
+	var v blocks.DunningView
+	if err := json.Unmarshal(c.View, &v); err != nil {
+		return fmt.Errorf("decode dunning view: %w", err)
+	}
+	sig.OccurredAt = v.FailedAt
+	plan := s.plan(p, sig, code)
+	v.Code, v.ClassLabel, v.Path, v.Steps, v.CustomerNote, v.Retries = code, plan.Class.Label(), plan.Path, plan.Steps, plan.CustomerNote, plan.Retries
+	if c.View, err = json.Marshal(v); err != nil {
+		return fmt.Errorf("encode dunning view: %w", err)
+	}
+	if err := store.UpdateDunningCaseTx(ctx, tx, c); err != nil {
+		return err
+	}
+	return s.post(ctx, tx, c, plan.HighValue, time.Time{},
+		blocks.DunningNote(blocks.DunningReclassifiedText(code, class.Label(), plan.Path)), blocks.DunningAlert(v))
+}
+
+func (s *Service) recovered(ctx context.Context, tx pgx.Tx, in store.Ingested, p payment) error {
+	if in.SignalIDs[p.index] == 0 || p.meta.Invoice == "" {
+		return nil
+	}
+	c, err := store.LockDunningCaseTx(ctx, tx, "invoice:"+p.meta.Invoice)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // a normal payment: nothing was being chased
+	}
+	if err != nil || c.Status != "open" {
+		return err
+	}
+	sig := in.Inputs[p.index]
+	var v blocks.DunningView
+	if err := json.Unmarshal(c.View, &v); err != nil {
+		return fmt.Errorf("decode dunning view: %w", err)
+	}
+	paid := sig.OccurredAt
+	c.Status, c.RecoveredAt, v.RecoveredAt = "recovered", &paid, &paid
+	if h, ok := in.Health[p.account.ID]; ok {
+		score := h.Score
+		v.HealthScore, v.Band = &score, h.Band
+	}
+	if c.View, err = json.Marshal(v); err != nil {
+		return fmt.Errorf("encode dunning view: %w", err)
+	}
+	if err := store.UpdateDunningCaseTx(ctx, tx, c); err != nil {
+		return err
+	}
+	if err := s.post(ctx, tx, c, true, time.Time{},
+		blocks.DunningNote(blocks.DunningRecoveredText(v.Amount, c.Attempts, c.OpenedAt, paid)), blocks.DunningAlert(v)); err != nil {
+		return err
+	}
+	return store.AddTimelineTx(ctx, tx, p.account.ID, store.TimelineEntry{At: paid, Kind: "dunning.recovered",
+		Summary: "failed payment recovered: " + v.Amount}, c.ID)
+}
+
+// post adds a note to the case's thread and re-renders its alert.
+func (s *Service) post(ctx context.Context, tx pgx.Tx, c store.DunningCase, urgent bool, at time.Time, note, alert blocks.Message) error {
+	nb := s.notBefore(urgent, at)
+	if err := store.EnqueueTx(ctx, tx, store.OutboxItem{Op: store.OpPost, ChannelID: c.ChannelID, ThreadKey: c.ThreadKey,
+		Message: bot.NewMessage(note.Text, note.Blocks), NotBefore: nb}); err != nil {
+		return err
+	}
+	return store.EnqueueTx(ctx, tx, store.OutboxItem{Op: store.OpUpdate, ChannelID: c.ChannelID, TargetRef: c.RootRef,
+		Message: bot.NewMessage(alert.Text, alert.Blocks)})
+}
+
+// notBefore holds a standard account's alert until quiet hours end; a
+// high-value account's goes out now.
+func (s *Service) notBefore(highValue bool, _ time.Time) time.Time {
+	if highValue {
+		return time.Time{}
+	}
+	return s.alerts.QuietHours.Until(s.now())
+}
