@@ -34,6 +34,7 @@ type Config struct {
 	IngestToken   string
 	ConfigPath    string
 	LLM           llm.Config // OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL; off when unset
+	CRM           CRMEnv     // SALESFORCE_*, HOLDFAST_CRM_WEBHOOK_SECRET; write-back off when unset
 
 	Settings Settings
 }
@@ -48,6 +49,8 @@ type Settings struct {
 	Scoring  scoring.Config   `yaml:"scoring"`
 	Redis    RedisSettings    `yaml:"redis"`
 	Schedule ScheduleSettings `yaml:"schedule"`
+	Rooms    RoomSettings     `yaml:"rooms"`
+	CRM      CRMSettings      `yaml:"crm"`
 }
 
 // ScheduleSettings says how periodic work reads its cron specs.
@@ -153,6 +156,8 @@ func DefaultSettings() Settings {
 		},
 		Scoring: scoring.DefaultConfig(),
 		Redis:   RedisSettings{KeyPrefix: "holdfast:"},
+		Rooms:   defaultRooms(),
+		CRM:     defaultCRM(),
 	}
 }
 
@@ -172,6 +177,7 @@ func Load(getenv Getenv) (Config, error) {
 		ConfigPath:    getenv("HOLDFAST_CONFIG"),
 		LLM: llm.Config{BaseURL: getenv("OPENAI_BASE_URL"), APIKey: getenv("OPENAI_API_KEY"),
 			Model: getenv("OPENAI_MODEL")},
+		CRM:      loadCRMEnv(getenv),
 		Settings: DefaultSettings(),
 	}
 	if c.ConfigPath != "" {
@@ -252,7 +258,7 @@ func (s *Settings) validate() error {
 	if s.Redis.KeyPrefix == "" {
 		return errors.New("redis.key_prefix: must not be empty")
 	}
-	return nil
+	return s.validateRooms()
 }
 
 func (c Config) validateEnv() error {
@@ -287,6 +293,9 @@ func (c Config) validateEnv() error {
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			return fmt.Errorf("OPENAI_BASE_URL: not an http(s) URL: %q", u)
 		}
+	}
+	if err := c.CRM.validate(); err != nil {
+		return err
 	}
 	if c.IngestToken == "" && !c.LocalMode() {
 		return errors.New("HOLDFAST_INGEST_TOKEN: required when connected to Slack (the ingest API must not be open)")

@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/holdfast/holdfast/blocks"
@@ -89,12 +88,6 @@ const (
 	backoffBase  = 2 * time.Second
 	backoffLimit = 10 * time.Minute
 )
-
-// CardRef names a deal's handoff card in the outbox.
-func CardRef(dealID int64) string { return "handoff:" + strconv.FormatInt(dealID, 10) + ":card" }
-
-// ReviewRef names the AE's review request DM in the outbox.
-func ReviewRef(dealID int64) string { return "handoff:" + strconv.FormatInt(dealID, 10) + ":review" }
 
 // NextDue implements worker.Queue.
 func (r *Runner) NextDue(ctx context.Context) (time.Time, error) { return r.store.NextHandoffDue(ctx) }
@@ -301,7 +294,7 @@ func (r *Runner) invite(ctx context.Context, h store.Handoff, sub store.HandoffS
 // step: each is sent once.
 func (r *Runner) card(ctx context.Context, h store.Handoff, sub store.HandoffSubject) error {
 	card := r.renderCard(sub)
-	msgs := []store.OutboxItem{{Op: store.OpPost, ChannelID: h.ChannelID, Ref: CardRef(h.DealID), Message: card}}
+	msgs := []store.OutboxItem{{Op: store.OpPost, ChannelID: h.ChannelID, Ref: rooms.CardRef(h.DealID), Message: card}}
 	detail := "card queued"
 	if missing := sub.Deal.Missing(); len(missing) > 0 {
 		if to := firstSet(sub.Deal.AE, sub.Account.AE, sub.Account.SalesManager, sub.Account.OwnerCSM); to != "" {
@@ -313,7 +306,7 @@ func (r *Runner) card(ctx context.Context, h store.Handoff, sub store.HandoffSub
 			}
 			m := blocks.ReviewRequest(blocks.ReviewRequestView{AccountName: sub.Account.Name, DealID: h.DealID,
 				DealName: sub.Deal.Name, RoomID: h.ChannelID, Missing: missing})
-			msgs = append(msgs, store.OutboxItem{Op: store.OpPost, ChannelID: dm, Ref: ReviewRef(h.DealID),
+			msgs = append(msgs, store.OutboxItem{Op: store.OpPost, ChannelID: dm, Ref: rooms.ReviewRef(h.DealID),
 				Message: bot.NewMessage(m.Text, m.Blocks)})
 			detail = fmt.Sprintf("card queued; review requested from %s (%d missing)", to, len(missing))
 		} else {
@@ -331,7 +324,7 @@ func (r *Runner) renderCard(sub store.HandoffSubject) bot.Message {
 
 // pin pins the card once the outbox has delivered it.
 func (r *Runner) pin(ctx context.Context, h store.Handoff) error {
-	st, err := r.store.OutboxMessage(ctx, CardRef(h.DealID))
+	st, err := r.store.OutboxMessage(ctx, rooms.CardRef(h.DealID))
 	switch {
 	case err != nil:
 		return err
@@ -350,12 +343,12 @@ func (r *Runner) pin(ctx context.Context, h store.Handoff) error {
 
 // refreshCard queues an update of the card with the deal as it is now.
 func (r *Runner) refreshCard(ctx context.Context, h store.Handoff, sub store.HandoffSubject) error {
-	st, err := r.store.OutboxMessage(ctx, CardRef(h.DealID))
+	st, err := r.store.OutboxMessage(ctx, rooms.CardRef(h.DealID))
 	if err != nil || !st.Queued {
 		return err
 	}
 	return r.store.Enqueue(ctx, store.OutboxItem{Op: store.OpUpdate, ChannelID: st.ChannelID,
-		TargetRef: CardRef(h.DealID), Message: r.renderCard(sub)})
+		TargetRef: rooms.CardRef(h.DealID), Message: r.renderCard(sub)})
 }
 
 func uniqueUsers(ids []string) []string {

@@ -280,3 +280,10 @@ func groupThousands(n int64) string {
 	}
 	return b.String()
 }
+
+// CardRef names a deal's handoff card in the outbox, so later changes
+// update it in place.
+func CardRef(dealID int64) string { return "handoff:" + strconv.FormatInt(dealID, 10) + ":card" }
+
+// ReviewRef names the AE's won deal review request in the outbox.
+func ReviewRef(dealID int64) string { return "handoff:" + strconv.FormatInt(dealID, 10) + ":review" }

@@ -48,8 +48,10 @@ func ValidatePattern(p string) error {
 	if strings.ContainsAny(fixed, "{}") {
 		return errors.New("has an unclosed { or }")
 	}
-	if slug(fixed) != strings.Trim(strings.ToLower(fixed), "-_") && strings.Trim(fixed, "-_") != "" {
-		return fmt.Errorf("fixed text %q has characters Slack does not allow in channel names (use a-z, 0-9, - and _)", fixed)
+	for _, r := range strings.ToLower(fixed) {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return fmt.Errorf("fixed text %q has characters Slack does not allow in channel names (use a-z, 0-9, - and _)", fixed)
+		}
 	}
 	return nil
 }

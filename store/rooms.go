@@ -388,14 +388,15 @@ func (s *Store) MarkCardStale(ctx context.Context, h Handoff) error {
 type HandoffStatus struct {
 	DealID    int64
 	DealName  string
-	Step      string
+	Step      string // for a failed handoff, the step it failed at
+	Failed    bool
 	LastError string
 }
 
 // HandoffsForAccount lists an account's handoffs, newest first.
 func (s *Store) HandoffsForAccount(ctx context.Context, accountID int64) ([]HandoffStatus, error) {
 	rows, err := s.pool.Query(ctx, `SELECT h.deal_id, d.name, CASE WHEN h.step = 'failed' THEN h.failed_step ELSE h.step END,
-			h.last_error
+			h.step = 'failed', h.last_error
 		FROM handoffs h JOIN deals d ON d.id = h.deal_id WHERE h.account_id = $1 ORDER BY h.created_at DESC LIMIT 10`, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("account handoffs: %w", err)

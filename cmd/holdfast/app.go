@@ -45,6 +45,7 @@ type app struct {
 	socket    *bot.Socket
 	deliverer *bot.Deliverer
 	scheduler *schedule.Scheduler
+	rooms     *roomWork
 	http      *http.Server
 	listener  net.Listener
 }
@@ -96,7 +97,6 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	// Optional language model (nil when OPENAI_* is unset): summaries and
 	// richer text analysis; every caller has an offline fallback.
 	model := llm.New(cfg.LLM)
-	_ = model // used by the features that summarise; see their wiring below
 	mon := ingest.New(st, analyzer, ingest.NewCooldowns(rdb, prefix), cfg.Settings, now, log, ingest.NewMetrics(reg))
 
 	// Slack: Web API client, paced sender, outbox deliverer, Socket Mode link.
@@ -111,13 +111,16 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	deliverer := bot.NewDeliverer(st, sender, 4, log)
 	router := handlers.NewRouter(sender, log)
 	handlers.New(st, sender, now, log).Register(router)
+	// Account rooms (issue 7): won deals -> handoff rooms, notes with
+	// summaries, CRM write-back; see rooms.go.
+	roomWork := newRoomWork(cfg, st, sender, router, model, now, log)
 	socket := bot.NewSocket(socketmode.New(slackAPI), router, sender, rdb, prefix, log, reg)
 
 	// Periodic work: each job runs once per tick across replicas.
 	scheduler := schedule.New(rdb, prefix, cfg.Settings.Schedule.Location(), now, log, reg)
 
 	// HTTP: ingest API, health, readiness and metrics.
-	server := api.New(mon, cfg.IngestToken, []api.Check{
+	server := api.New(roomWork.ingester(mon), cfg.IngestToken, []api.Check{
 		{Name: "postgres", Ping: st.Ping},
 		{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 	}, reg, log)
@@ -128,8 +131,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		}
 	}
 	return &app{
-		cfg: cfg, log: log, store: st, redis: rdb, ingest: mon, socket: socket, deliverer: deliverer, scheduler: scheduler, listener: ln,
-		http: &http.Server{Handler: server.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		cfg: cfg, log: log, store: st, redis: rdb, ingest: mon, socket: socket, deliverer: deliverer, scheduler: scheduler, listener: ln, rooms: roomWork,
+		http: &http.Server{Handler: roomWork.handler(server), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 			WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute},
 	}, nil
 }
@@ -157,6 +160,7 @@ func (a *app) serve(ctx context.Context) error {
 		}
 	})
 	delivery.Go(func() { a.deliverer.Run(runCtx) })
+	delivery.Go(func() { a.rooms.Run(runCtx) })
 	intake.Go(func() { a.scheduler.Run(runCtx) })
 
 	var err error
