@@ -106,22 +106,35 @@ func upsertDeal(ctx context.Context, tx pgx.Tx, in rooms.DealInput, now time.Tim
 		prevHash  string
 		prevStage string
 	)
-	err = tx.QueryRow(ctx, `SELECT id, account_id, payload_hash, stage FROM deals WHERE external_id = $1 FOR UPDATE`,
-		d.ExternalID).Scan(&dealID, &owner, &prevHash, &prevStage)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
+	read := func() error {
+		return tx.QueryRow(ctx, `SELECT id, account_id, payload_hash, stage FROM deals WHERE external_id = $1 FOR UPDATE`,
+			d.ExternalID).Scan(&dealID, &owner, &prevHash, &prevStage)
+	}
+	err = read()
+	inserted := false
+	if errors.Is(err, pgx.ErrNoRows) {
+		// ON CONFLICT: a concurrent delivery of the same new deal inserts
+		// it first; this one then waits for it and takes the update path.
 		err = tx.QueryRow(ctx, `INSERT INTO deals (external_id, account_id, source, name, stage, closed_at, ae, owner_csm,
 				decision_maker, champion, champion_title, champion_role_since, close_reason, product_concerns,
 				competitors, promises_known, arr, term_months, renewal_date, segment, payload_hash)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, nullif($18, 0), $19, $20, $21)
-			RETURNING id`,
+			ON CONFLICT (external_id) DO NOTHING RETURNING id`,
 			d.ExternalID, accountID, in.Source, d.Name, d.Stage, d.ClosedAt, d.AE, d.OwnerCSM,
 			d.DecisionMaker, d.Champion, d.ChampionTitle, d.ChampionRoleSince, d.CloseReason, knownText(d.ProductConcerns, d.ConcernsKnown),
 			knownList(d.Competitors, d.CompetitorsKnown), d.PromisesKnown, d.ARR, d.TermMonths, d.RenewalDate, d.Segment,
 			in.PayloadHash).Scan(&dealID)
-		if err != nil {
+		switch {
+		case err == nil:
+			inserted = true
+		case errors.Is(err, pgx.ErrNoRows):
+			err = read()
+		default:
 			return res, nil, fmt.Errorf("insert deal: %w", err)
 		}
+	}
+	switch {
+	case inserted:
 		res.Status = "created"
 	case err != nil:
 		return res, nil, fmt.Errorf("read deal: %w", err)
