@@ -58,7 +58,7 @@ func Extractive(text string, limit int) string {
 		// Dividing by sqrt(length) favours dense sentences without making
 		// one-word fragments win.
 		s.score = sum / math.Sqrt(float64(len(s.words)))
-		s.score += 0.6 * float64(min(cueCount(s.text), 3))
+		s.score += min(cueWeight(s.text), 2.4)
 		if i == 0 {
 			s.score += 0.3 // openings tend to say what the conversation was about
 		}
@@ -116,7 +116,7 @@ var (
 	wroteLine   = regexp.MustCompile(`(?i)^on .{3,200} wrote:$`)
 	headerLine  = regexp.MustCompile(`(?i)^(from|to|cc|sent|date|subject):\s`)
 	greeting    = regexp.MustCompile(`(?i)^(hi|hello|hey|dear|good (morning|afternoon|evening))\b[^.!?]{0,40}[,!]?$`)
-	signoff     = regexp.MustCompile(`(?i)^(thanks|thank you|many thanks|best|best regards|regards|kind regards|cheers|sincerely)\b[^.!?]{0,30}[,!.]?$`)
+	signoff     = regexp.MustCompile(`(?i)^(thanks|thank you|many thanks|thanks again|best|best regards|regards|kind regards|warm regards|cheers|sincerely)[,!.]?$`)
 	sentFromMy  = regexp.MustCompile(`(?i)^sent from my `)
 	sentenceEnd = regexp.MustCompile(`([.!?…])\s+`)
 	bullet      = regexp.MustCompile(`^\s*([-*•]|\d+[.)])\s+`)
@@ -129,11 +129,11 @@ func cleanText(s string) string {
 	for _, line := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
 		t := strings.TrimSpace(line)
 		switch {
-		case t == "--" || strings.HasPrefix(line, "-- ") || sentFromMy.MatchString(t):
-			return strings.TrimSpace(strings.Join(keep, "\n")) // a signature: the rest is not the message
+		case t == "--" || strings.HasPrefix(line, "-- ") || sentFromMy.MatchString(t) || signoff.MatchString(t):
+			return strings.TrimSpace(strings.Join(keep, "\n")) // a sign-off or signature: the rest is not the message
 		case wroteLine.MatchString(t):
 			return strings.TrimSpace(strings.Join(keep, "\n")) // a quoted earlier message follows
-		case strings.HasPrefix(t, ">"), headerLine.MatchString(t), greeting.MatchString(t), signoff.MatchString(t):
+		case strings.HasPrefix(t, ">"), headerLine.MatchString(t), greeting.MatchString(t):
 			continue
 		}
 		keep = append(keep, bullet.ReplaceAllString(line, ""))
@@ -145,6 +145,7 @@ func cleanText(s string) string {
 // one point per line), keeping sentences with at least three words.
 func sentences(s string) []sentence {
 	var out []sentence
+	seen := map[string]bool{}
 	for _, line := range strings.Split(s, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
@@ -159,6 +160,11 @@ func sentences(s string) []sentence {
 			if !strings.ContainsAny(part[len(part)-1:], ".!?…") {
 				part += "."
 			}
+			key := strings.ToLower(part)
+			if seen[key] {
+				continue // a repeated line (a pasted template, a forwarded copy) says nothing new
+			}
+			seen[key] = true
 			out = append(out, sentence{text: part, words: contentWords(part)})
 		}
 	}
@@ -177,21 +183,30 @@ func contentWords(s string) []string {
 	return out
 }
 
-// cues are what a CSM acts on; a sentence naming one is worth keeping.
-var cues = []string{"cancel", "churn", "renew", "contract", "price", "pricing", "discount", "budget", "invoice",
-	"outage", "bug", "broken", "escalat", "urgent", "blocker", "deadline", "by friday", "next week",
-	"competitor", "switch", "integration", "sso", "migrat", "launch", "expand", "upgrade", "seats", "risk",
-	"promise", "action item", "next step", "follow up", "follow-up", "decision", "legal", "security"}
+// riskCues signal churn risk, the first thing a CSM must know; cues are
+// other things a CSM acts on. A sentence naming either is worth keeping.
+var (
+	riskCues = []string{"cancel", "churn", "competitor", "switch", "not renew", "outage", "escalat", "legal", "terminate"}
+	cues     = []string{"renew", "contract", "price", "pricing", "discount", "budget", "invoice", "bug", "broken",
+		"urgent", "blocker", "blocked", "deadline", "by friday", "next week", "integration", "sso", "migrat", "launch",
+		"expand", "upgrade", "seats", "risk", "promise", "action item", "next step", "follow up", "follow-up",
+		"decision", "security"}
+)
 
-func cueCount(s string) int {
+func cueWeight(s string) float64 {
 	s = strings.ToLower(s)
-	n := 0
-	for _, c := range cues {
+	w := 0.0
+	for _, c := range riskCues {
 		if strings.Contains(s, c) {
-			n++
+			w += 1.2
 		}
 	}
-	return n
+	for _, c := range cues {
+		if strings.Contains(s, c) {
+			w += 0.6
+		}
+	}
+	return w
 }
 
 var stopwords = func() map[string]bool {

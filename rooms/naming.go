@@ -34,6 +34,9 @@ func ValidatePattern(p string) error {
 	if strings.TrimSpace(p) == "" {
 		return errors.New("must not be empty")
 	}
+	if strings.Count(p, "{") != strings.Count(p, "}") {
+		return errors.New("has an unclosed { or }")
+	}
 	for _, ph := range placeholder.FindAllString(p, -1) {
 		switch ph {
 		case "{name}", "{external_id}", "{segment}", "{tier}":

@@ -46,6 +46,9 @@ func ParseNote(s string) (targets []NoteTarget, openCase bool) {
 	words := wordSpans(s)
 	for n := min(maxAccountWords, len(words)-1); n >= 1; n-- {
 		account := s[:words[n-1][1]]
+		if strings.ContainsAny(account, "\n\r") {
+			continue // an account name does not span lines
+		}
 		text := strings.TrimSpace(s[words[n][0]:])
 		targets = append(targets, NoteTarget{Account: account, Text: text})
 	}

@@ -132,12 +132,13 @@ func fakeBase(f *fakeslack.Server) string { return strings.TrimSuffix(f.APIURL()
 func textOf(m fakeslack.Message) string { return plain(m) }
 
 // TestRoomHandoffFromClosedWonDeal: a closed-won deal creates one room
-// (replays through the API, the webhook and concurrent deliveries
-// included), invites the CSM and the AE, pins the handoff card, DMs the AE
+// (replays through the API, the webhook and concurrent deliveries to two
+// replicas included), invites the CSM and the AE, pins the handoff card, DMs the AE
 // the won deal review, and the account's alerts go to the room from then on.
 func TestRoomHandoffFromClosedWonDeal(t *testing.T) {
 	d := newDeployment(t, func(d *deployment) { d.env["HOLDFAST_CRM_WEBHOOK_SECRET"] = webhookKey })
 	r := d.start(unpaced())
+	r2 := d.start(unpaced()) // a second replica races for the same work
 
 	deal := wonDeal("006ACME", "acme", "Acme Corp")
 	got := r.deals(deal)
@@ -148,13 +149,13 @@ func TestRoomHandoffFromClosedWonDeal(t *testing.T) {
 	if res := r.deals(deal).Deals[0]; res.Status != "unchanged" || res.Handoff != "exists" {
 		t.Fatalf("replay: %+v", res)
 	}
-	if code, res := r.webhook(map[string]any{"deals": []rooms.DealIn{deal}}, webhookKey, 0); code != http.StatusOK ||
+	if code, res := r2.webhook(map[string]any{"deals": []rooms.DealIn{deal}}, webhookKey, 0); code != http.StatusOK ||
 		res.Deals[0].Handoff != "exists" {
 		t.Fatalf("webhook replay: %d %+v", code, res)
 	}
 	var wg sync.WaitGroup
-	for range 5 {
-		wg.Go(func() { r.deals(deal) })
+	for i := range 6 {
+		wg.Go(func() { []*replica{r, r2}[i%2].deals(deal) })
 	}
 	wg.Wait()
 
@@ -223,6 +224,26 @@ func TestRoomHandoffFromClosedWonDeal(t *testing.T) {
 	}
 
 	t.Run("won deal review updates the card", func(t *testing.T) { testWonDealReview(t, d, room, cards[0]) })
+
+	// An expansion, delivered six times at once to two replicas while
+	// new: one more handoff, in the same room, with its own pinned card.
+	expansion := wonDeal("006ACME-X", "acme", "Acme Corp")
+	expansion.Name = "Acme – Expansion"
+	for i := range 6 {
+		wg.Go(func() { []*replica{r, r2}[i%2].deals(expansion) })
+	}
+	wg.Wait()
+	d.waitHandoffDone("006ACME-X")
+	if n := d.count(`SELECT count(*) FROM handoffs`); n != 2 {
+		t.Fatalf("%d handoffs after the expansion, want 2", n)
+	}
+	if n := len(d.fake.Calls("conversations.create")); n != 1 {
+		t.Fatalf("the expansion created a channel (%d creates)", n)
+	}
+	ch, _ = d.fake.ChannelInfo(room.ChannelID)
+	if len(ch.Pins) != 2 {
+		t.Fatalf("%d pins in the room, want both cards", len(ch.Pins))
+	}
 }
 
 func testWonDealReview(t *testing.T, d *deployment, room store.Room, card fakeslack.Message) {
