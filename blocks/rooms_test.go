@@ -45,7 +45,7 @@ func handoffDeal() rooms.Deal {
 		OwnerCSM: "U0CSM", DecisionMaker: "Dana Lee, VP Ops", Champion: "Sam Ortiz", ChampionTitle: "Ops Manager",
 		ChampionRoleSince: &since, CloseReason: evilTicket, ProductConcerns: "Reporting is thin", ConcernsKnown: true,
 		Competitors: []string{"Gainsight", "<!here>"}, CompetitorsKnown: true,
-		Promises: []rooms.Promise{{Kind: rooms.PromiseFeature, Text: "SSO with Okta", Due: &due}, {Kind: rooms.PromiseIntegration, Text: "Jira"}},
+		Promises:      []rooms.Promise{{Kind: rooms.PromiseFeature, Text: "SSO with Okta", Due: &due}, {Kind: rooms.PromiseIntegration, Text: "Jira"}},
 		PromisesKnown: true, ARR: &arr, TermMonths: 12, RenewalDate: &renew, Segment: "mid-market"}
 }
 

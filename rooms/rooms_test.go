@@ -135,13 +135,13 @@ func TestChannelName(t *testing.T) {
 
 func TestValidatePattern(t *testing.T) {
 	for p, wantErr := range map[string]string{
-		"acct-{name}":               "",
+		"acct-{name}":                "",
 		"cs_{segment}_{external_id}": "",
-		"":                          "empty",
-		"acct-{nam}":                "unknown placeholder",
-		"acct-{segment}":            "needs {name} or {external_id}",
-		"Acct #{name}":              "characters Slack does not allow",
-		"acct-{name":                "unclosed",
+		"":                           "empty",
+		"acct-{nam}":                 "unknown placeholder",
+		"acct-{segment}":             "needs {name} or {external_id}",
+		"Acct #{name}":               "characters Slack does not allow",
+		"acct-{name":                 "unclosed",
 	} {
 		err := ValidatePattern(p)
 		switch {

@@ -304,9 +304,15 @@ func testWonDealReview(t *testing.T, d *deployment, room store.Room, card fakesl
 	}
 
 	values := map[string]map[string]any{}
-	text := func(id, v string) { values[id] = map[string]any{id + "_in": map[string]any{"type": "plain_text_input", "value": v}} }
-	date := func(id, v string) { values[id] = map[string]any{id + "_in": map[string]any{"type": "datepicker", "selected_date": v}} }
-	number := func(id, v string) { values[id] = map[string]any{id + "_in": map[string]any{"type": "number_input", "value": v}} }
+	text := func(id, v string) {
+		values[id] = map[string]any{id + "_in": map[string]any{"type": "plain_text_input", "value": v}}
+	}
+	date := func(id, v string) {
+		values[id] = map[string]any{id + "_in": map[string]any{"type": "datepicker", "selected_date": v}}
+	}
+	number := func(id, v string) {
+		values[id] = map[string]any{id + "_in": map[string]any{"type": "number_input", "value": v}}
+	}
 	kind := func(id, v string) {
 		values[id] = map[string]any{id + "_in": map[string]any{"type": "static_select", "selected_option": map[string]any{"value": v}}}
 	}
