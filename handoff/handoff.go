@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/holdfast/holdfast/blocks"
@@ -59,6 +60,9 @@ type Settings struct {
 	Pattern string   // channel name pattern, see rooms.ChannelName
 	Private bool     // create private channels
 	Invite  []string // Slack user ids invited to every room
+	// NotRooms are channels never taken as an account's room even when an
+	// account names them (the default alert channel).
+	NotRooms []string
 }
 
 // Runner works the handoff queue; it is a worker.Queue.
@@ -80,13 +84,15 @@ func New(st Store, sl Slack, settings Settings, now func() time.Time, log *slog.
 
 // Tuning of the queue.
 const (
-	Batch        = 8
-	lease        = 2 * time.Minute
-	maxFailures  = 12 // ~1 h of backoff before a person is told
-	maxNameTries = 20
-	deliveryPoll = 500 * time.Millisecond
-	backoffBase  = 2 * time.Second
-	backoffLimit = 10 * time.Minute
+	Batch         = 8
+	lease         = 2 * time.Minute
+	maxFailures   = 12 // ~1 h of backoff before a person is told
+	maxNameTries  = 20
+	deliveryPoll  = 100 * time.Millisecond
+	deliveryLook  = 10 * time.Millisecond
+	deliveryLooks = 10
+	backoffBase   = 2 * time.Second
+	backoffLimit  = 10 * time.Minute
 )
 
 // NextDue implements worker.Queue.
@@ -194,7 +200,7 @@ func (r *Runner) channel(ctx context.Context, h store.Handoff, sub store.Handoff
 		_, err := r.store.RoomReady(ctx, h, *sub.Room, r.now())
 		return err
 	}
-	if ch := sub.Account.ChannelID; ch != "" && !sub.ChannelShared {
+	if ch := sub.Account.ChannelID; ch != "" && !sub.ChannelShared && !slices.Contains(r.settings.NotRooms, ch) {
 		name, err := r.slack.Join(ctx, ch)
 		if err == nil {
 			_, err = r.store.RoomReady(ctx, h, store.Room{AccountID: h.AccountID, ChannelID: ch, ChannelName: name, Origin: "existing"}, r.now())
@@ -324,7 +330,16 @@ func (r *Runner) renderCard(sub store.HandoffSubject) bot.Message {
 
 // pin pins the card once the outbox has delivered it.
 func (r *Runner) pin(ctx context.Context, h store.Handoff) error {
-	st, err := r.store.OutboxMessage(ctx, rooms.CardRef(h.DealID))
+	// The deliverer usually posts the card within milliseconds of its
+	// queueing: look a few times before handing the handoff back.
+	var st store.MessageState
+	var err error
+	for range deliveryLooks {
+		if st, err = r.store.OutboxMessage(ctx, rooms.CardRef(h.DealID)); err != nil || st.TS != "" || st.Failed {
+			break
+		}
+		time.Sleep(deliveryLook)
+	}
 	switch {
 	case err != nil:
 		return err

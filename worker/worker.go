@@ -12,8 +12,9 @@ import (
 
 // Queue is one kind of durable work.
 type Queue interface {
-	// Work does one batch of due items and reports how many it leased;
-	// a full batch means more may be waiting.
+	// Work does one batch of due items and reports how many it leased.
+	// A pass that leased anything is followed by another at once: its work
+	// may have made more work due (the next step of a state machine).
 	Work(ctx context.Context) (leased int, err error)
 	// NextDue is when the earliest waiting item is due (zero if none).
 	NextDue(ctx context.Context) (time.Time, error)
@@ -23,7 +24,6 @@ type Queue interface {
 type Loop struct {
 	Name  string
 	Queue Queue
-	Batch int           // a Work that leased this many runs again at once
 	Poll  time.Duration // longest sleep; default 5 s
 	Log   *slog.Logger
 
@@ -64,7 +64,7 @@ func (l *Loop) Run(ctx context.Context) {
 			l.sleep(ctx, time.Second)
 			continue
 		}
-		if l.Batch > 0 && n >= l.Batch {
+		if n > 0 {
 			continue
 		}
 		l.sleep(ctx, l.untilNext(ctx))

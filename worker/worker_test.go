@@ -21,7 +21,7 @@ func TestBackoff(t *testing.T) {
 
 type queue struct {
 	works atomic.Int32
-	full  atomic.Int32 // passes that report a full batch
+	full  atomic.Int32 // passes that lease something
 }
 
 func (q *queue) Work(context.Context) (int, error) {
@@ -34,15 +34,15 @@ func (q *queue) Work(context.Context) (int, error) {
 
 func (q *queue) NextDue(context.Context) (time.Time, error) { return time.Time{}, nil }
 
-func TestLoopDrainsFullBatchesAndWakes(t *testing.T) {
+func TestLoopDrainsUntilEmptyAndWakes(t *testing.T) {
 	q := &queue{}
 	q.full.Store(3)
-	l := (&Loop{Name: "q", Queue: q, Batch: 4, Poll: time.Hour, Log: slog.New(slog.DiscardHandler)}).Init()
+	l := (&Loop{Name: "q", Queue: q, Poll: time.Hour, Log: slog.New(slog.DiscardHandler)}).Init()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { l.Run(ctx); close(done) }()
 	deadline := time.Now().Add(5 * time.Second)
-	for q.works.Load() < 4 { // three full batches, then an empty one
+	for q.works.Load() < 4 { // three passes with work, then an empty one
 		if time.Now().After(deadline) {
 			t.Fatalf("only %d passes", q.works.Load())
 		}

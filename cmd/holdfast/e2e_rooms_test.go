@@ -88,7 +88,7 @@ func (r *replica) webhook(body any, secret string, ts int64) (int, dealsAnswer) 
 }
 
 // eventually polls cond until it holds (20 s at most).
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
@@ -776,4 +776,59 @@ func TestDealAPIRejectsBadInputAndUnsignedWebhooks(t *testing.T) {
 		t.Fatalf("signed webhook: %d %+v", code, res)
 	}
 	d.waitHandoffDone("006OK")
+}
+
+// TestRoomFailureIsToldAndLinkResumes: when Slack refuses to create the
+// room, the CSM is told and /room link in an existing channel resumes the
+// handoff there; an account imported with a channel of its own gets that
+// channel as its room.
+func TestRoomFailureIsToldAndLinkResumes(t *testing.T) {
+	d := newDeployment(t)
+	r := d.start(unpaced())
+	ctx := ctxTimeout(t, time.Minute)
+
+	d.fake.Fail("conversations.create", 1, "restricted_action")
+	r.deals(wonDeal("006ACME", "acme", "Acme Corp"))
+	eventually(t, "the handoff to fail", func() bool { return d.handoffStep("006ACME") == store.StepFailed })
+	d.settle()
+	told := d.posts(roomCSM)
+	if len(told) != 1 || !strings.Contains(textOf(told[0]), "restricted_action") || !strings.Contains(textOf(told[0]), "/room link Acme Corp") {
+		t.Fatalf("CSM not told: %d messages", len(told))
+	}
+	ack, err := d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/room", Text: "acme", UserID: roomCSM, ChannelID: "C0ELSEWHERE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := ackReply(t, ack); !strings.Contains(out, "has no room yet") || !strings.Contains(out, "stopped at channel") {
+		t.Fatalf("/room status: %s", out)
+	}
+
+	existing := d.fake.CreateChannel("acme-success", roomCSM, false)
+	ack, err = d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/room", Text: "link Acme Corp", UserID: roomAE, ChannelID: existing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := ackReply(t, ack); !strings.Contains(out, "now *Acme Corp*'s room") {
+		t.Fatalf("link: %s", out)
+	}
+	d.waitHandoffDone("006ACME")
+	ch, _ := d.fake.ChannelInfo(existing)
+	if len(ch.Pins) != 1 || !slices.Contains(ch.Members, roomAE) || len(d.fake.Calls("conversations.create")) != 1 {
+		t.Fatalf("linked room: %+v, %d creates", ch, len(d.fake.Calls("conversations.create")))
+	}
+	if room := d.roomOf("acme"); room.Origin != "linked" || room.LinkedBy != roomAE {
+		t.Fatalf("room %+v", room)
+	}
+
+	// An account that came with its own channel keeps it as the room.
+	own := d.fake.CreateChannel("globex-team", "UHUMAN", false)
+	r.accounts(ingest.AccountIn{ExternalID: "globex", Name: "Globex", OwnerCSM: roomCSM, Channel: own})
+	r.deals(wonDeal("006GLOBEX", "globex", "Globex"))
+	d.waitHandoffDone("006GLOBEX")
+	if room := d.roomOf("globex"); room.ChannelID != own || room.Origin != "existing" {
+		t.Fatalf("globex room %+v", room)
+	}
+	if c, _ := d.fake.ChannelInfo(own); !slices.Contains(c.Members, fakeslack.BotUser) || len(c.Pins) != 1 {
+		t.Fatalf("the bot did not join and pin in the account's channel: %+v", c)
+	}
 }

@@ -43,8 +43,8 @@ func newRoomWork(cfg config.Config, st *store.Store, sender *bot.Sender, router 
 		deals: handoff.NewDeals(st, now), webhook: cfg.CRM.WebhookSecret}
 
 	runner := handoff.New(st, channels, handoff.Settings{Pattern: set.Rooms.ChannelPattern, Private: set.Rooms.Private,
-		Invite: set.Rooms.Invite}, now, log)
-	w.add(store.QueueHandoffs, runner, handoff.Batch)
+		Invite: set.Rooms.Invite, NotRooms: []string{set.Alerts.DefaultChannel}}, now, log)
+	w.add(store.QueueHandoffs, runner)
 
 	var m notes.Model // a nil interface, not a nil *llm.Client, when no model is configured
 	if model != nil {
@@ -56,13 +56,13 @@ func newRoomWork(cfg config.Config, st *store.Store, sender *bot.Sender, router 
 		kinds[k] = true
 	}
 	w.add(store.QueueNotes, notes.NewWorker(st, notes.NewSummarizer(m, log),
-		notes.CRMPolicy{Enabled: crmOn, NoteObject: set.CRM.NoteObject, Kinds: kinds}, log), notes.Batch)
+		notes.CRMPolicy{Enabled: crmOn, NoteObject: set.CRM.NoteObject, Kinds: kinds}, log))
 	if crmOn {
 		sf := salesforce.New(salesforce.Config{InstanceURL: cfg.CRM.InstanceURL, TokenURL: cfg.CRM.TokenURL,
 			ClientID: cfg.CRM.ClientID, ClientSecret: cfg.CRM.ClientSecret, AccessToken: cfg.CRM.AccessToken,
 			APIVersion: set.CRM.Salesforce.APIVersion, ExternalIDField: set.CRM.Salesforce.ExternalIDField,
 			CaseOrigin: set.CRM.Salesforce.CaseOrigin})
-		w.add(store.QueueCRM, crm.NewWriter(st, sf, log), crm.Batch)
+		w.add(store.QueueCRM, crm.NewWriter(st, sf, log))
 		log.Info("crm write-back on", "crm", cfg.CRM.String())
 	}
 
@@ -83,8 +83,8 @@ type roomSlack struct {
 	*bot.Channels
 }
 
-func (w *roomWork) add(name string, q worker.Queue, batch int) {
-	w.loops[name] = (&worker.Loop{Name: name, Queue: q, Batch: batch, Log: w.log}).Init()
+func (w *roomWork) add(name string, q worker.Queue) {
+	w.loops[name] = (&worker.Loop{Name: name, Queue: q, Log: w.log}).Init()
 }
 
 // ingester adds the feature's ingest hooks to the API's signal intake.
