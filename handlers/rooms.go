@@ -353,7 +353,7 @@ func (h *Rooms) openReview(ctx context.Context, cb slack.InteractionCallback, ac
 		return err
 	}
 	if !ok {
-		h.router.Tell(ctx, cb, blocks.Problem("Only the deal's AE or the account's sales manager can fill in its review."))
+		h.router.Tell(ctx, cb, blocks.Problem("Only the deal's AE, the account's sales manager or its CSM can fill in its review."))
 		return nil
 	}
 	d, err := h.store.Deal(ctx, id)
@@ -396,7 +396,7 @@ func (h *Rooms) reviewSubmitted(ctx context.Context, cb slack.InteractionCallbac
 	_, err = h.store.CompleteReview(ctx, store.Review{DealID: id, Deal: d, User: cb.User.ID, At: h.now(),
 		DMRef: rooms.ReviewRef(id), Thanks: bot.NewMessage(thanks.Text, thanks.Blocks), Summary: summary})
 	if errors.Is(err, store.ErrNotAllowed) {
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{"rv_dm": "Only the deal's AE or the account's sales manager can save this review."}), nil
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{"rv_dm": "Only the deal's AE, the account's sales manager or its CSM can save this review."}), nil
 	}
 	return nil, err
 }

@@ -368,8 +368,8 @@ type Review struct {
 // ErrNotAllowed is returned when a user may not do what they asked.
 var ErrNotAllowed = errors.New("not allowed")
 
-// CompleteReview stores a won deal review, if user is the deal's AE or the
-// account's AE or sales manager; the card is refreshed by the handoff
+// CompleteReview stores a won deal review, if user may review it (see
+// MayReview); the card is refreshed by the handoff
 // worker (card_stale), and the request DM updated, in the same
 // transaction.
 func (s *Store) CompleteReview(ctx context.Context, r Review) (rooms.Deal, error) {
@@ -377,7 +377,7 @@ func (s *Store) CompleteReview(ctx context.Context, r Review) (rooms.Deal, error
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var allowed bool
 		var accountID int64
-		err := tx.QueryRow(ctx, `SELECT d.account_id, $2 <> '' AND $2 IN (d.ae, a.ae, a.sales_manager)
+		err := tx.QueryRow(ctx, `SELECT d.account_id, $2 <> '' AND $2 IN (d.ae, a.ae, a.sales_manager, d.owner_csm, a.owner_csm)
 			FROM deals d JOIN accounts a ON a.id = d.account_id WHERE d.id = $1 FOR UPDATE OF d`, r.DealID, r.User).
 			Scan(&accountID, &allowed)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -433,11 +433,12 @@ func (s *Store) CompleteReview(ctx context.Context, r Review) (rooms.Deal, error
 	return out, err
 }
 
-// MayReview reports whether user may fill in a deal's review: its AE, or
-// the account's AE or sales manager.
+// MayReview reports whether user may fill in a deal's review: its AE or
+// CSM, or the account's AE, sales manager or CSM (the review request goes
+// to the CSM when nobody from Sales is known).
 func (s *Store) MayReview(ctx context.Context, dealID int64, user string) (bool, error) {
 	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT $2 <> '' AND $2 IN (d.ae, a.ae, a.sales_manager)
+	err := s.pool.QueryRow(ctx, `SELECT $2 <> '' AND $2 IN (d.ae, a.ae, a.sales_manager, d.owner_csm, a.owner_csm)
 		FROM deals d JOIN accounts a ON a.id = d.account_id WHERE d.id = $1`, dealID, user).Scan(&ok)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, ErrNotFound

@@ -392,6 +392,14 @@ func testWonDealReview(t *testing.T, d *deployment, room store.Room, card fakesl
 	if kinds != "feature:SSO with Okta|integration:Salesforce sync" {
 		t.Fatalf("promises stored as %q", kinds)
 	}
+	// What the root-cause flow reads to link "feature overpromise" churn.
+	var accountID int64
+	_ = d.store.Pool().QueryRow(ctx, `SELECT account_id FROM deals WHERE id = $1`, dealID).Scan(&accountID)
+	promises, err := d.store.PromisesForAccount(ctx, accountID)
+	if err != nil || len(promises) != 2 || promises[0].Kind != rooms.PromiseFeature || promises[0].DealID != dealID ||
+		promises[0].Due == nil || promises[0].DealName != "Acme Corp – New Business" {
+		t.Fatalf("account promises %+v %v", promises, err)
+	}
 	if n := d.count(`SELECT count(*) FROM timeline WHERE kind = 'handoff.reviewed'`); n != 1 {
 		t.Fatalf("%d review timeline entries", n)
 	}
