@@ -37,6 +37,7 @@ type Config struct {
 	// StripeWebhookSecret (STRIPE_WEBHOOK_SECRET, whsec_…) verifies POST
 	// /webhooks/stripe; unset, the endpoint answers 404.
 	StripeWebhookSecret string
+	CRM                 CRMEnv // SALESFORCE_*, HOLDFAST_CRM_WEBHOOK_SECRET; write-back off when unset
 
 	Settings Settings
 }
@@ -56,6 +57,10 @@ type Settings struct {
 	Churn   ChurnSettings   `yaml:"churn"`
 	Dunning DunningSettings `yaml:"dunning"`
 	Winback WinbackSettings `yaml:"winback"`
+
+	// Account rooms (issue 7).
+	Rooms RoomSettings `yaml:"rooms"`
+	CRM   CRMSettings  `yaml:"crm"`
 }
 
 // ScheduleSettings says how periodic work reads its cron specs.
@@ -164,6 +169,8 @@ func DefaultSettings() Settings {
 		Churn:   defaultChurn(),
 		Dunning: defaultDunning(),
 		Winback: defaultWinback(),
+		Rooms:   defaultRooms(),
+		CRM:     defaultCRM(),
 	}
 }
 
@@ -184,6 +191,7 @@ func Load(getenv Getenv) (Config, error) {
 		LLM: llm.Config{BaseURL: getenv("OPENAI_BASE_URL"), APIKey: getenv("OPENAI_API_KEY"),
 			Model: getenv("OPENAI_MODEL")},
 		StripeWebhookSecret: getenv("STRIPE_WEBHOOK_SECRET"),
+		CRM:                 loadCRMEnv(getenv),
 		Settings:            DefaultSettings(),
 	}
 	if c.ConfigPath != "" {
@@ -281,7 +289,10 @@ func (s *Settings) validate() error {
 	if s.Redis.KeyPrefix == "" {
 		return errors.New("redis.key_prefix: must not be empty")
 	}
-	return s.validateLoop()
+	if err := s.validateLoop(); err != nil {
+		return err
+	}
+	return s.validateRooms()
 }
 
 func (c Config) validateEnv() error {
@@ -319,6 +330,9 @@ func (c Config) validateEnv() error {
 	}
 	if s := c.StripeWebhookSecret; s != "" && (len(s) < 16 || strings.ContainsAny(s, " \t\r\n")) {
 		return errors.New("STRIPE_WEBHOOK_SECRET: must be the endpoint's signing secret (whsec_…), at least 16 characters without spaces")
+	}
+	if err := c.CRM.validate(); err != nil {
+		return err
 	}
 	if c.IngestToken == "" && !c.LocalMode() {
 		return errors.New("HOLDFAST_INGEST_TOKEN: required when connected to Slack (the ingest API must not be open)")

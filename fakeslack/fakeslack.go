@@ -87,6 +87,7 @@ type Server struct {
 	rateLimits map[string]rateLimit
 	failures   map[string]failure
 	messages   []*message
+	channels   map[string]*fakeChannel // known channels (channels.go)
 	tickets    map[string]bool
 	conns      map[*wsConn]struct{}
 	sent       map[string]*sentEnvelope

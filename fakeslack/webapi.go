@@ -150,6 +150,9 @@ func (s *Server) handle(method string, p map[string]string, token string) obj {
 	if !strings.HasPrefix(token, prefix) {
 		return fail("invalid_auth")
 	}
+	if o, known := s.channelMethod(method, p); known {
+		return o
+	}
 	switch method {
 	case "apps.connections.open":
 		ticket := randHex(16)

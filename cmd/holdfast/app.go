@@ -45,6 +45,7 @@ type app struct {
 	socket    *bot.Socket
 	deliverer *bot.Deliverer
 	scheduler *schedule.Scheduler
+	rooms     *roomWork
 	http      *http.Server
 	listener  net.Listener
 }
@@ -96,7 +97,6 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	// Optional language model (nil when OPENAI_* is unset): summaries and
 	// richer text analysis; every caller has an offline fallback.
 	model := llm.New(cfg.LLM)
-	_ = model // used by the features that summarise; see their wiring below
 	mon := ingest.New(st, analyzer, ingest.NewCooldowns(rdb, prefix), cfg.Settings, now, log, ingest.NewMetrics(reg))
 
 	// Slack: Web API client, paced sender, outbox deliverer, Socket Mode link.
@@ -111,6 +111,9 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	deliverer := bot.NewDeliverer(st, sender, 4, log)
 	router := handlers.NewRouter(sender, log)
 	handlers.New(st, sender, now, log).Register(router)
+	// Account rooms (issue 7): won deals -> handoff rooms, notes with
+	// summaries, CRM write-back; see rooms.go.
+	roomWork := newRoomWork(cfg, st, sender, router, model, now, log)
 	socket := bot.NewSocket(slackAPI, router, sender, rdb, prefix, log, reg)
 
 	// Periodic work: each job runs once per tick across replicas.
@@ -128,7 +131,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		}
 	}
 	dun := dunning.NewService(cfg.Settings, now, log)
-	ingester := api.WithHooks(mon, dun.Hook)
+	ingester := api.WithHooks(roomWork.ingester(mon), dun.Hook)
 	stripeHook := api.NewStripeWebhook(cfg.StripeWebhookSecret, ingester, st, now, log)
 
 	// HTTP: ingest API, health, readiness and metrics.
@@ -144,8 +147,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		}
 	}
 	return &app{
-		cfg: cfg, log: log, store: st, redis: rdb, ingest: mon, socket: socket, deliverer: deliverer, scheduler: scheduler, listener: ln,
-		http: &http.Server{Handler: server.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		cfg: cfg, log: log, store: st, redis: rdb, ingest: mon, socket: socket, deliverer: deliverer, scheduler: scheduler, listener: ln, rooms: roomWork,
+		http: &http.Server{Handler: roomWork.handler(server), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 			WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute},
 	}, nil
 }
@@ -173,6 +176,7 @@ func (a *app) serve(ctx context.Context) error {
 		}
 	})
 	delivery.Go(func() { a.deliverer.Run(runCtx) })
+	delivery.Go(func() { a.rooms.Run(runCtx) })
 	intake.Go(func() { a.scheduler.Run(runCtx) })
 
 	var err error

@@ -1,0 +1,140 @@
+package handoff_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/slack-go/slack"
+
+	"github.com/holdfast/holdfast/bot"
+	"github.com/holdfast/holdfast/fakeslack"
+	"github.com/holdfast/holdfast/handoff"
+	"github.com/holdfast/holdfast/rooms"
+	"github.com/holdfast/holdfast/store"
+	"github.com/holdfast/holdfast/store/storetest"
+	"github.com/holdfast/holdfast/worker"
+)
+
+// rig is the handoff machinery on its own: real Postgres and Redis, the
+// fake Slack, the outbox deliverer and the runner's queue loop.
+type rig struct {
+	st   *store.Store
+	fake *fakeslack.Server
+}
+
+func newRig(tb testing.TB) *rig {
+	tb.Helper()
+	st := storetest.New(tb)
+	rdb, prefix := storetest.Redis(tb)
+	fake, err := fakeslack.New(fakeslack.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { fake.Close() })
+	log := slog.New(slog.DiscardHandler)
+	api := slack.New("xoxb-test", slack.OptionAPIURL(fake.APIURL()))
+	sender := bot.NewSender(api, http.DefaultClient, redis_rate.NewLimiter(rdb), prefix, redis_rate.PerSecond(100000), log,
+		prometheus.NewRegistry())
+	runner := handoff.New(st, bot.NewChannels(sender), handoff.Settings{Invite: []string{"U0LEAD"}}, time.Now, log)
+	loop := (&worker.Loop{Name: "handoffs", Queue: runner, Log: log}).Init()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { bot.NewDeliverer(st, sender, 4, log).Run(ctx) })
+	wg.Go(func() { loop.Run(ctx) })
+	wg.Go(func() { _ = st.ListenRooms(ctx, func(string) { loop.Wake() }) })
+	tb.Cleanup(func() { cancel(); wg.Wait() })
+	return &rig{st: st, fake: fake}
+}
+
+func (r *rig) win(tb testing.TB, n int) {
+	tb.Helper()
+	arr := 1000.0
+	in, err := rooms.ValidateDeals([]rooms.DealIn{{ID: fmt.Sprintf("006-%d", n), Account: fmt.Sprintf("acct-%d", n),
+		AccountName: fmt.Sprintf("Account %d", n), Stage: "closed_won", AE: "U0AE", OwnerCSM: "U0CSM", ARR: &arr}}, "api", time.Now())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := r.st.UpsertDeals(context.Background(), in, time.Now()); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func ctx(tb testing.TB) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	tb.Cleanup(cancel)
+	return c
+}
+
+// TestStepErrorsRetryTheirOwnStep: a Slack error at invite is retried at
+// invite; nothing before it runs again.
+func TestStepErrorsRetryTheirOwnStep(t *testing.T) {
+	r := newRig(t)
+	r.fake.Fail("conversations.invite", 1, "internal_error")
+	r.win(t, 1)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var step string
+		_ = r.st.Pool().QueryRow(context.Background(), `SELECT step FROM handoffs`).Scan(&step)
+		if step == store.StepDone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("handoff at %q", step)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := len(r.fake.Calls("conversations.create")); n != 1 {
+		t.Fatalf("%d creates", n)
+	}
+	chans := r.fake.Channels()
+	if len(chans) != 1 || !slices.Contains(chans[0].Members, "U0LEAD") || !slices.Contains(chans[0].Members, "U0AE") {
+		t.Fatalf("channels %+v", chans)
+	}
+	var outcomes []string
+	rows, err := r.st.Pool().Query(context.Background(), `SELECT step || ':' || outcome FROM handoff_steps ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s string
+		_ = rows.Scan(&s)
+		outcomes = append(outcomes, s)
+	}
+	if want := []string{"channel:ok", "invite:retry", "invite:ok", "card:ok", "pin:ok"}; !slices.Equal(outcomes, want) {
+		t.Fatalf("steps %v, want %v", outcomes, want)
+	}
+}
+
+// BenchmarkHandoff measures a won deal's way to a pinned card in its new
+// room: commit of the win -> conversations.create -> invites -> card
+// delivered through the outbox -> pins.add, one deal after another.
+func BenchmarkHandoff(b *testing.B) {
+	r := newRig(b)
+	const deals = 50
+	for b.Loop() {
+		var lat []time.Duration
+		base := len(r.fake.Calls("pins.add"))
+		start := time.Now()
+		for i := range deals {
+			t0 := time.Now()
+			r.win(b, base+i)
+			if _, err := r.fake.WaitCalls(ctx(b), "pins.add", base+i+1); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		elapsed := time.Since(start)
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+		b.ReportMetric(deals/elapsed.Seconds(), "handoffs/s")
+	}
+}

@@ -1,0 +1,77 @@
+package rooms
+
+import (
+	"regexp"
+	"strings"
+)
+
+// NoteTarget is one reading of "/note <account> <text>": which words name
+// the account and which are the note.
+type NoteTarget struct {
+	Account string
+	Text    string
+}
+
+// maxAccountWords bounds how many leading words may name an account.
+const maxAccountWords = 5
+
+var caseFlag = regexp.MustCompile(`(^|\s)--case(\s|$)`)
+
+// ParseNote reads a /note command's text. A quoted account name ("Acme
+// Corp" or “Acme Corp”) is the only reading; otherwise the first one to
+// five words are tried as the account, longest first, so "acme corp
+// called" finds "Acme Corp" before "Acme". openCase is set by a --case
+// flag anywhere in the text (also open a CRM case). Readings without note
+// text are left out.
+func ParseNote(s string) (targets []NoteTarget, openCase bool) {
+	if caseFlag.MatchString(s) {
+		openCase = true
+		s = caseFlag.ReplaceAllString(s, " ")
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, openCase
+	}
+	for _, q := range [][2]string{{`"`, `"`}, {"“", "”"}, {"'", "'"}} {
+		if rest, ok := strings.CutPrefix(s, q[0]); ok {
+			if name, text, ok := strings.Cut(rest, q[1]); ok {
+				name, text = strings.TrimSpace(name), strings.TrimSpace(text)
+				if name != "" && text != "" {
+					return []NoteTarget{{Account: name, Text: text}}, openCase
+				}
+				return nil, openCase
+			}
+		}
+	}
+	words := wordSpans(s)
+	for n := min(maxAccountWords, len(words)-1); n >= 1; n-- {
+		account := s[:words[n-1][1]]
+		if strings.ContainsAny(account, "\n\r") {
+			continue // an account name does not span lines
+		}
+		text := strings.TrimSpace(s[words[n][0]:])
+		targets = append(targets, NoteTarget{Account: account, Text: text})
+	}
+	return targets, openCase
+}
+
+// wordSpans returns the [start, end) byte offsets of each
+// whitespace-separated word, so the note keeps its own line breaks.
+func wordSpans(s string) [][2]int {
+	var spans [][2]int
+	start := -1
+	for i, r := range s {
+		space := r == ' ' || r == '\t' || r == '\n' || r == '\r'
+		switch {
+		case !space && start < 0:
+			start = i
+		case space && start >= 0:
+			spans = append(spans, [2]int{start, i})
+			start = -1
+		}
+	}
+	if start >= 0 {
+		spans = append(spans, [2]int{start, len(s)})
+	}
+	return spans
+}
