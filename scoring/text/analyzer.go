@@ -69,10 +69,11 @@ type Analyzer struct {
 	vader      *govader.SentimentIntensityAnalyzer // lexicon extended; read-only after construction
 	words      map[string]*wordInfo
 	rules      []rule
-	startRules []int32             // rules that begin with #start
+	startRules []int32               // rules that begin with #start
 	classRules map[slotClass][]int32 // rules that begin with a class
 	aliases    []alias
-	names      []string // competitor names by index
+	names      []string        // competitor names by index
+	vaderNeg   map[string]bool // VADER's negation words
 	pool       sync.Pool
 }
 
@@ -116,6 +117,10 @@ func NewAnalyzer(competitors []Competitor) (*Analyzer, error) {
 	for _, w := range negWords {
 		get(w).neg = true
 	}
+	a.vaderNeg = map[string]bool{}
+	for _, w := range a.vader.Constants.NegateList {
+		a.vaderNeg[w] = true
+	}
 	for _, w := range []string{"but"} {
 		get(w)
 	}
@@ -128,6 +133,7 @@ func NewAnalyzer(competitors []Competitor) (*Analyzer, error) {
 			if _, ok := a.vader.Lexicon[w]; !ok {
 				return nil, fmt.Errorf("domain rule %q: %q is not in the lexicon", spec.pattern, w)
 			}
+			get(w) // tokens need its valence to take it out
 		}
 		idx := int32(len(a.rules))
 		first := r.slots[0]
@@ -303,7 +309,7 @@ func (a *Analyzer) sentiment(sc *scratch, s string, intent bool) (float64, []str
 		case kindCue:
 			extra += butScale(r.val, int(h.from), int(h.to))
 			if len(r.neutral) > 0 {
-				extra -= sc.neutralize(r, h, butScale)
+				extra -= a.neutralize(sc, r, h, butScale)
 			}
 			if r.val < 0 && r.cue != "request" {
 				complaint = true
@@ -320,13 +326,23 @@ func (a *Analyzer) sentiment(sc *scratch, s string, intent bool) (float64, []str
 		case kindSarcasmIf:
 			weak = true
 		case kindLaughIf:
-			laugh -= sc.neutralize(r, h, butScale)
+			laugh -= a.neutralize(sc, r, h, butScale)
 		case kindDenial:
-			extra -= sc.neutralize(r, h, butScale)
+			extra -= a.neutralize(sc, r, h, butScale)
 		}
 	}
 	if bitter {
 		extra += laugh
+	}
+	// A competitor's name is a name: "Vitally" is not an adverb here.
+	for i := range sc.toks {
+		t := &sc.toks[i]
+		if !t.has(fMention) {
+			continue
+		}
+		if lex, ok := a.vader.Lexicon[string(sc.low[t.lo:t.hi])]; ok {
+			extra -= butScale(a.vaderValence(sc, i, lex), i, i+1)
+		}
 	}
 	if !strong && hasEyeRoll(s) {
 		strong = true
@@ -461,10 +477,8 @@ func (sc *scratch) scareQuoted() bool {
 
 // neutralize returns the valence VADER gave the rule's neutral words
 // inside the hit, each token at most once, so the caller can take it back
-// out: "please" in "please send the invoice" is not praise. VADER's value
-// is approximated by the lexicon value, flipped when a negation precedes
-// within three words as VADER does.
-func (sc *scratch) neutralize(r *rule, h hit, butScale func(float64, int, int) float64) float64 {
+// out: "please" in "please send the invoice" is not praise.
+func (a *Analyzer) neutralize(sc *scratch, r *rule, h hit, butScale func(float64, int, int) float64) float64 {
 	if len(r.neutral) == 0 {
 		return 0
 	}
@@ -483,14 +497,55 @@ func (sc *scratch) neutralize(r *rule, h hit, butScale func(float64, int, int) f
 			continue
 		}
 		sc.neutral[i] = true
-		v := t.info.lex
-		for j := i - 1; j >= 0 && j >= i-3; j-- {
-			if sc.toks[j].isNeg() {
-				v *= -0.74
-				break
-			}
-		}
-		sum += butScale(v, i, i+1)
+		sum += butScale(a.vaderValence(sc, i, t.info.lex), i, i+1)
 	}
 	return sum
+}
+
+// vaderValence approximates the valence VADER gives token i, with its
+// rules for capitals, boosters and negation in the three words before.
+// (govader only returns the total.)
+func (a *Analyzer) vaderValence(sc *scratch, i int, lex float64) float64 {
+	word := func(j int) string { return string(sc.low[sc.toks[j].lo:sc.toks[j].hi]) }
+	t := &sc.toks[i]
+	v := lex
+	capDiff := sc.capDifferential()
+	if t.has(fUpper) && capDiff {
+		v += math.Copysign(0.733, v)
+	}
+	for k := 1; k <= 3 && i-k >= 0; k++ {
+		j := i - k
+		w := word(j)
+		if _, inLex := a.vader.Lexicon[w]; inLex {
+			continue
+		}
+		if b, ok := a.vader.Constants.BoosterDict[w]; ok {
+			if v < 0 {
+				b = -b
+			}
+			if sc.toks[j].has(fUpper) && capDiff {
+				b += math.Copysign(0.733, v)
+			}
+			v += b * [...]float64{1, 0.95, 0.9}[k-1]
+		}
+		if a.vaderNeg[w] || sc.toks[j].has(fNegForm) {
+			v *= -0.74
+		}
+	}
+	// "no" one or two words before negates the lexicon value outright.
+	if (i > 0 && word(i-1) == "no") || (i > 1 && word(i-2) == "no") {
+		v = lex * -0.74
+	}
+	return v
+}
+
+// capDifferential is VADER's: some words, but not all, are in capitals.
+func (sc *scratch) capDifferential() bool {
+	upper := 0
+	for i := range sc.toks {
+		if sc.toks[i].has(fUpper) {
+			upper++
+		}
+	}
+	return upper > 0 && upper < len(sc.toks)
 }

@@ -194,7 +194,7 @@ func (a *Analyzer) findMentions(sc *scratch, text string) {
 }
 
 type rawMention struct {
-	alias              int32
+	alias               int32
 	start, end, wordEnd int32
 }
 
@@ -208,7 +208,42 @@ func overlaps(ms []rawMention, start, end int) bool {
 }
 
 func isWordByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c >= 0x80
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return isWordByte(byte(r))
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// wordRuneAt reports whether a letter, digit or _ starts at text[i].
+func wordRuneAt(text string, i int) bool {
+	if i >= len(text) {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(text[i:])
+	return isWordRune(r)
+}
+
+// wordRuneBefore reports whether a letter, digit or _ ends at text[i].
+func wordRuneBefore(text string, i int) bool {
+	if i <= 0 {
+		return false
+	}
+	r, _ := utf8.DecodeLastRuneInString(text[:i])
+	return isWordRune(r)
+}
+
+// possessive: rest starts with 's, ’s, ' or ’ and the word ends there.
+func possessive(rest string) bool {
+	for _, p := range []string{"'s", "’s", "'", "’"} {
+		if strings.HasPrefix(rest, p) && !wordRuneAt(rest, len(p)) {
+			return true
+		}
+	}
+	return false
 }
 
 func isLetterByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
@@ -219,7 +254,7 @@ func isLetterByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <=
 func (al *alias) matchAt(text, fold string, pos int) (end, nameEnd int, ok bool) {
 	if pos > 0 {
 		c := text[pos-1]
-		if isWordByte(c) || c == '.' || c == '/' || c == '@' || c == '\\' {
+		if wordRuneBefore(text, pos) || c == '.' || c == '/' || c == '@' || c == '\\' {
 			return 0, 0, false
 		}
 	}
@@ -241,12 +276,15 @@ func (al *alias) matchAt(text, fold string, pos int) (end, nameEnd int, ok bool)
 		j += len(p)
 	}
 	nameEnd, end = j, j
-	// Plural: "Gainsights", "Totangos"; but never a longer word.
-	if j < len(text) && isWordByte(text[j]) {
+	// Possessive ("Gainsight's", "Gainsight’s") or plural ("Totangos");
+	// never a longer word.
+	switch rest := text[j:]; {
+	case possessive(rest):
+	case wordRuneAt(text, j):
 		switch {
-		case text[j] == 's' && (j+1 == len(text) || !isWordByte(text[j+1])):
+		case text[j] == 's' && !wordRuneAt(text, j+1):
 			end = j + 1
-		case j+1 < len(text) && text[j] == 'e' && text[j+1] == 's' && (j+2 == len(text) || !isWordByte(text[j+2])):
+		case text[j] == 'e' && j+1 < len(text) && text[j+1] == 's' && !wordRuneAt(text, j+2):
 			end = j + 2
 		default:
 			return 0, 0, false

@@ -137,7 +137,8 @@ var domainRules = []rule{
 	// rival or an alternative, so "cancel the meeting" or "switching to
 	// SSO" do not count.
 	{pattern: "cancellation|cancelation|termination|non-renewal|nonrenewal ~1 terms|notice|process|request|policy|fee|fees|date|letter|clause|details|confirmation|form|procedure|period|paperwork|instructions|options", kind: kindIntent},
-	{pattern: "cancel|cancelling|canceling|cancelled|canceled|terminate|terminating|terminated|end|ending|close|closing|discontinue|discontinuing|exit|exiting [all] [of] @det ~1 @contract", kind: kindIntent},
+	{pattern: "cancel|cancelling|canceling|cancelled|canceled|terminate|terminating|terminated|end|ending|close|closing|discontinue|discontinuing|exit|exiting @det ~1 @contract", kind: kindIntent},
+	{pattern: "cancel|cancelling|canceling|cancelled|canceled|terminate|terminating|terminated|end|ending|close|closing|discontinue|discontinuing all [of] @det ~1 @contract", kind: kindIntent},
 	{pattern: "cancel|cancelling|canceling|terminate|terminating|end|ending|close|closing|discontinue|exit @contract", kind: kindIntent},
 	{pattern: "will|we'll|i'll|they'll|likely|probably|going|plan|planning|intend|intending|decided|forced|want|wanted|like|considering|thinking ~2 cancel|terminate|churn #end", kind: kindIntent},
 	{pattern: "will|we'll|i'll|they'll|likely|probably|going|plan|planning|intend|intending|decided|forced|want|wanted|like|considering|thinking ~2 cancel|terminate|churn next|at|in|by|soon|unless|if|before|after|immediately|now|today|asap|when|once", kind: kindIntent},

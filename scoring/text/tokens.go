@@ -9,15 +9,16 @@ import (
 type tokFlag uint16
 
 const (
-	fSentEnd   tokFlag = 1 << iota // a sentence (or clause ending in : or ;) ends after this token
-	fSentStart                     // first token of a sentence
-	fComma                         // a comma follows the word
-	fQuoteOpen                     // the raw token opens a quotation: "fixed
-	fQuoteClose                    // the raw token closes one: fixed"
-	fNumber                        // digits: 3, 10, 2,000, 20%
-	fOrdinal                       // 3rd, 4th
-	fMention                       // inside a competitor mention
-	fNegForm                       // a "n't" form: don't, won't, haven't
+	fSentEnd    tokFlag = 1 << iota // a sentence (or clause ending in : or ;) ends after this token
+	fSentStart                      // first token of a sentence
+	fComma                          // a comma follows the word
+	fQuoteOpen                      // the raw token opens a quotation: "fixed
+	fQuoteClose                     // the raw token closes one: fixed"
+	fNumber                         // digits: 3, 10, 2,000, 20%
+	fOrdinal                        // 3rd, 4th
+	fMention                        // inside a competitor mention
+	fNegForm                        // a "n't" form: don't, won't, haven't
+	fUpper                          // written in capitals: PO, ASAP
 )
 
 // token is one whitespace-delimited word of the text with its surrounding
@@ -135,7 +136,7 @@ func (a *Analyzer) addToken(sc *scratch, text string, s, e int, sentStart bool) 
 		return false
 	}
 	t := token{start: int32(s), end: int32(e), ws: int32(ws), we: int32(we), lo: int32(len(sc.low))}
-	digits, letters, ordinal := 0, 0, false
+	digits, letters, lowers, ordinal := 0, 0, 0, false
 	for j := ws; j < we; {
 		c := text[j]
 		if c < utf8.RuneSelf {
@@ -145,6 +146,7 @@ func (a *Analyzer) addToken(sc *scratch, text string, s, e int, sentStart bool) 
 				letters++
 			case c >= 'a' && c <= 'z':
 				letters++
+				lowers++
 			case c >= '0' && c <= '9':
 				digits++
 			}
@@ -158,7 +160,12 @@ func (a *Analyzer) addToken(sc *scratch, text string, s, e int, sentStart bool) 
 			sc.low = append(sc.low, '\'')
 		default:
 			sc.low = utf8.AppendRune(sc.low, unicode.ToLower(r))
-			letters++
+			if unicode.IsLetter(r) {
+				letters++
+				if !unicode.IsUpper(r) {
+					lowers++
+				}
+			}
 		}
 		j += size
 	}
@@ -181,6 +188,9 @@ func (a *Analyzer) addToken(sc *scratch, text string, s, e int, sentStart bool) 
 	}
 	if sentStart {
 		t.flags |= fSentStart
+	}
+	if letters > 0 && lowers == 0 {
+		t.flags |= fUpper
 	}
 	if endsSentence(trail) {
 		t.flags |= fSentEnd
