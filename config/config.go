@@ -48,6 +48,8 @@ type Settings struct {
 	Scoring  scoring.Config   `yaml:"scoring"`
 	Redis    RedisSettings    `yaml:"redis"`
 	Schedule ScheduleSettings `yaml:"schedule"`
+	Text     TextSettings     `yaml:"text"`   // sentiment, competitors, text alerts (config/text.go)
+	Digest   DigestSettings   `yaml:"digest"` // /digest defaults (config/text.go)
 }
 
 // ScheduleSettings says how periodic work reads its cron specs.
@@ -153,6 +155,8 @@ func DefaultSettings() Settings {
 		},
 		Scoring: scoring.DefaultConfig(),
 		Redis:   RedisSettings{KeyPrefix: "holdfast:"},
+		Text:    defaultTextSettings(),
+		Digest:  defaultDigestSettings(),
 	}
 }
 
@@ -249,6 +253,12 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("schedule.timezone: unknown time zone %q", tz)
 	}
 	s.Schedule.loc = loc
+	if err := s.Text.validate(); err != nil {
+		return err
+	}
+	if err := s.Digest.validate(tz); err != nil {
+		return err
+	}
 	if s.Redis.KeyPrefix == "" {
 		return errors.New("redis.key_prefix: must not be empty")
 	}
