@@ -161,3 +161,7 @@ func signedFloat(f float64) string {
 	}
 	return s
 }
+
+// FromMrkdwn turns text as Slack sends it (a message event's text, with
+// <@U1>, <url|label> and &amp;) into plain words for analysis and history.
+func FromMrkdwn(s string) string { return displayText(s) }
