@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -214,6 +215,9 @@ func validateSignals(in []SignalIn, now time.Time) ([]store.SignalInput, error) 
 		}
 		if !severities[s.Severity] {
 			c.fail("severity", "must be low, normal, high or urgent (got %q)", s.Severity)
+		}
+		if string(bytes.TrimSpace(s.Metadata)) == "null" {
+			s.Metadata = nil // JSON null is no metadata, as an absent field is
 		}
 		if len(s.Metadata) > 0 {
 			var obj map[string]any

@@ -214,11 +214,11 @@ func (a *Analyzer) Analyze(s string) Result {
 	}
 	if intentFrom >= 0 {
 		r.ChurnIntent = true
-		end := int(sc.toks[intentTo-1].we)
-		for _, m := range sc.mentions { // a multi-word name ends the phrase
-			if int(m.start) < end && end < int(m.end) {
-				end = int(m.end)
-			}
+		last := &sc.toks[intentTo-1]
+		end := int(last.we)
+		if last.has(fMention) {
+			// The name ends the phrase: all of "Churn Zero", not "Gainsight's".
+			end = int(sc.mentions[last.mention].end)
 		}
 		r.IntentPhrase = s[sc.toks[intentFrom].ws:end]
 	}

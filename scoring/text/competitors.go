@@ -391,13 +391,13 @@ func snippetAround(text string, start, end int) string {
 	to := min(len(text), end+side)
 	// Prefer the sentence: stop at a sentence end before the mention.
 	for i := start - 1; i > from; i-- {
-		if c := text[i]; (c == '.' || c == '!' || c == '?' || c == '\n') && i+1 < start {
+		if sentenceEndAt(text, i) && i+1 < start {
 			from = i + 1
 			break
 		}
 	}
 	for i := end; i < to; i++ {
-		if c := text[i]; c == '.' || c == '!' || c == '?' || c == '\n' {
+		if sentenceEndAt(text, i) {
 			to = i + 1
 			break
 		}
@@ -427,6 +427,18 @@ func snippetAround(text string, start, end int) string {
 		s += "…"
 	}
 	return s
+}
+
+// sentenceEndAt: a line break, or . ! ? followed by white space or the
+// end ("v2.1" and "<!channel>" do not end a sentence).
+func sentenceEndAt(text string, i int) bool {
+	switch text[i] {
+	case '\n':
+		return true
+	case '.', '!', '?':
+		return i+1 == len(text) || isSpaceByte(text[i+1])
+	}
+	return false
 }
 
 func atBoundary(text string, i int) bool {

@@ -117,6 +117,11 @@ var domainRules = []rule{
 	{pattern: "meeting|call|invite|invitation|flight|training|session|workshop|registration|webinar|demo|appointment|booking|sync|qbr|reservation|trip|event|standup|dinner|lunch ~2 cancel|cancelled", neutral: []string{"cancel", "cancelled"}, cue: ""},
 	{pattern: "kill ~3 key|keys|token|tokens|instance|session|job|process|sandbox|query|task|tab|feature|flag|switch|webhook|integration|sessions|jobs", neutral: []string{"kill"}, cue: ""},
 
+	// Praise for a rival is a complaint about us.
+	{pattern: "#competitor ~4 better|easier|cheaper|faster|nicer|simpler|superior|smoother|friendlier", val: -1.5,
+		neutral: []string{"better", "easier", "nicer", "superior", "friendlier"}, cue: "competitor_favoured"},
+	{pattern: "prefer|preferred|prefers ~2 #competitor", val: -1.5, cue: "competitor_favoured"},
+
 	// Good news in customer-success words. Not after a negation.
 	{pattern: "renewal [is|was|has|been|now|finally|got|just] signed|approved|confirmed|done|complete|completed|closed|finalized|finalised", val: 1.2, cue: "renewal", blockAfterNeg: true},
 	{pattern: "renewed|extended ~3 for|through|until|another|again", val: 1.0, cue: "renewal", blockAfterNeg: true},
