@@ -154,8 +154,8 @@ func TestCompetitorMentionAlertsOnce(t *testing.T) {
 	post := d.posts(leadChannel)[0]
 	claim := findButtonByAction(t, post.Blocks, blocks.ActionTextAlertClaim)
 	cb := slack.InteractionCallback{Type: slack.InteractionTypeBlockActions, User: slack.User{ID: "U0VP"},
-		Channel: slack.Channel{GroupConversation: slack.GroupConversation{Conversation: slack.Conversation{ID: leadChannel}}},
-		Container: slack.Container{ChannelID: leadChannel, MessageTs: post.TS},
+		Channel:        slack.Channel{GroupConversation: slack.GroupConversation{Conversation: slack.Conversation{ID: leadChannel}}},
+		Container:      slack.Container{ChannelID: leadChannel, MessageTs: post.TS},
 		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{{ActionID: claim.ActionID, BlockID: "text_alert_actions", Value: claim.Value}}}}
 	if _, err := d.fake.SendInteraction(ctxTimeout(t, 10*time.Second), cb); err != nil {
 		t.Fatal(err)
