@@ -39,6 +39,9 @@ func collectSubscriptions(rows pgx.Rows) ([]DigestSubscription, error) {
 // replaces its settings; created says which.
 func (s *Store) SubscribeDigest(ctx context.Context, d DigestSubscription) (DigestSubscription, bool, error) {
 	var created bool
+	if d.Topics == nil {
+		d.Topics = []string{} // no topics picked: all of them
+	}
 	err := s.pool.QueryRow(ctx, `INSERT INTO digest_subscriptions (channel_id, frequency, topics, min_arr, tier, timezone, send_at, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (channel_id, frequency) DO UPDATE SET topics = EXCLUDED.topics, min_arr = EXCLUDED.min_arr,

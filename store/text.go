@@ -66,11 +66,12 @@ const (
 	TopicSentiment   = "sentiment"
 )
 
-// AlertChannelsTx lists the channels subscribed to topic whose filters an
-// account with arr and tier passes.
+// AlertChannelsTx lists the channels subscribed to topic (a subscription
+// without topics has all of them) whose filters an account with arr and
+// tier passes.
 func AlertChannelsTx(ctx context.Context, tx pgx.Tx, topic string, arr float64, tier string) ([]string, error) {
 	rows, err := tx.Query(ctx, `SELECT DISTINCT channel_id FROM digest_subscriptions
-		WHERE topics @> ARRAY[$1::text] AND min_arr <= $2 AND (tier = '' OR lower(tier) = lower($3))
+		WHERE (topics @> ARRAY[$1::text] OR cardinality(topics) = 0) AND min_arr <= $2 AND (tier = '' OR lower(tier) = lower($3))
 		ORDER BY channel_id`, topic, arr, tier)
 	if err != nil {
 		return nil, fmt.Errorf("alert channels: %w", err)

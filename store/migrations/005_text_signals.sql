@@ -53,7 +53,7 @@ CREATE TABLE digest_subscriptions (
     id          bigserial PRIMARY KEY,
     channel_id  text        NOT NULL,
     frequency   text        NOT NULL CHECK (frequency IN ('daily', 'weekly')),
-    topics      text[]      NOT NULL,   -- risk, competitors, sentiment
+    topics      text[]      NOT NULL,   -- risk, competitors, sentiment; empty = all
     min_arr     numeric(14, 2) NOT NULL DEFAULT 0 CHECK (min_arr >= 0),
     tier        text        NOT NULL DEFAULT '',
     timezone    text        NOT NULL,
@@ -63,8 +63,6 @@ CREATE TABLE digest_subscriptions (
     updated_at  timestamptz NOT NULL DEFAULT now(),
     UNIQUE (channel_id, frequency)
 );
--- Live competitor and sentiment alerts go to channels subscribed to those topics.
-CREATE INDEX digest_subscriptions_topics ON digest_subscriptions USING gin (topics);
 
 -- One row per digest sent: claiming the row in the same transaction as the
 -- outbox post is what makes a digest go out once per period, however many
