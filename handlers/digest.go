@@ -128,8 +128,8 @@ func (d *Digests) describe(s store.DigestSubscription) string {
 		topics = strings.Join(s.Topics, ", ")
 	}
 	var scope []string
-	if s.Tier != "" {
-		scope = append(scope, blocks.Escape(s.Tier)+" accounts")
+	if s.Tier != "" || s.MinARR > 0 {
+		scope = append(scope, strings.TrimSpace(blocks.Escape(s.Tier)+" accounts"))
 	}
 	if s.MinARR > 0 {
 		scope = append(scope, "from "+blocks.Money(s.MinARR)+" ARR")

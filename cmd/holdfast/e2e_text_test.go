@@ -90,7 +90,7 @@ func TestCompetitorMentionAlertsOnce(t *testing.T) {
 	r.accounts(acme())
 
 	// Leadership subscribes its channel; competitor alerts then come here live.
-	if got := d.slash("/digest", "subscribe weekly competitors sentiment min_arr=100k", leadChannel, "U0VP"); !strings.Contains(got, "subscribed this channel to the weekly digest (competitors, sentiment) for from $100k ARR") ||
+	if got := d.slash("/digest", "subscribe weekly competitors sentiment min_arr=100k", leadChannel, "U0VP"); !strings.Contains(got, "subscribed this channel to the weekly digest (competitors, sentiment) for accounts from $100k ARR, Mondays at 09:00 UTC") ||
 		!strings.Contains(got, "Competitor-mention and sentiment-drop alerts will also be posted here") {
 		t.Fatalf("subscribe answer %q", got)
 	}

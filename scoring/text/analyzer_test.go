@@ -162,7 +162,7 @@ func TestAnalyzeConcurrent(t *testing.T) {
 		"Still waiting on the export fix, third week now.",
 		"We're considering moving to Gainsight when the contract ends.",
 		"Love the new health score view!",
-		strings.Repeat("The sync is broken again and nobody has responded. ", 200),
+		strings.Repeat("The sync is broken again and nobody has responded. ", 40),
 	}
 	want := make([]Result, len(texts))
 	for i, s := range texts {
@@ -171,7 +171,7 @@ func TestAnalyzeConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
-			for k := range 200 {
+			for k := range 40 {
 				i := (g + k) % len(texts)
 				got := a.Analyze(texts[i])
 				if got.Sentiment != want[i].Sentiment || got.ChurnIntent != want[i].ChurnIntent || len(got.Competitors) != len(want[i].Competitors) {
