@@ -237,9 +237,6 @@ func (a *Analyzer) Analyze(s string) Result {
 	return r
 }
 
-// Competitors returns the configured competitor names, in order.
-func (a *Analyzer) Competitors() []string { return append([]string(nil), a.names...) }
-
 func (a *Analyzer) markMentions(sc *scratch) {
 	if len(sc.mentions) == 0 {
 		return
