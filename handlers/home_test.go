@@ -17,7 +17,9 @@ import (
 )
 
 // published records views.publish calls (Slack's side of the App Home).
-type published struct{ views map[string]slack.HomeTabViewRequest }
+type published struct {
+	views map[string]slack.HomeTabViewRequest
+}
 
 func (p *published) PublishView(_ context.Context, user string, v slack.HomeTabViewRequest) error {
 	p.views[user] = v
