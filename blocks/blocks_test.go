@@ -57,6 +57,11 @@ func walk(t *testing.T, blocks []slack.Block) (texts []textObj, buttons []foundB
 			if blk.Text == nil && len(blk.Fields) == 0 {
 				t.Errorf("%s: section without text or fields", where)
 			}
+			if blk.Accessory != nil && blk.Accessory.ButtonElement != nil {
+				b := blk.Accessory.ButtonElement
+				texts = append(texts, textObj{where + " accessory", b.Text, 75})
+				buttons = append(buttons, foundButton{blk.BlockID, b})
+			}
 		case *slack.ContextBlock:
 			els := blk.ContextElements.Elements
 			if len(els) == 0 || len(els) > 10 {
@@ -109,7 +114,9 @@ func assertSafeMrkdwn(t *testing.T, where, s string) {
 		switch s[i] {
 		case '<':
 			end := strings.IndexByte(s[i:], '>')
-			if end < 0 || !strings.HasPrefix(s[i:], "<@") || !isSlackUserID(s[i+2:i+end]) {
+			// The bot's own channel links (<#C123>) are allowed too.
+			channelLink := end > 0 && strings.HasPrefix(s[i:], "<#") && channelIDPattern.MatchString(s[i+2:i+end])
+			if end < 0 || (!channelLink && (!strings.HasPrefix(s[i:], "<@") || !isSlackUserID(s[i+2:i+end]))) {
 				t.Errorf("%s: raw '<' at %d: %.60q", where, i, s[i:])
 				return
 			}

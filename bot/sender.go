@@ -101,6 +101,14 @@ func (s *Sender) OpenView(ctx context.Context, triggerID string, view slack.Moda
 	return err
 }
 
+// PublishView sets a user's App Home tab (views.publish, Tier 4: not paced
+// per channel; a 429 is returned to the caller, as the next open refreshes).
+func (s *Sender) PublishView(ctx context.Context, userID string, view slack.HomeTabViewRequest) error {
+	_, err := s.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: view})
+	s.count("views.publish", err)
+	return err
+}
+
 // Respond posts to an interaction's response_url (ephemeral by default).
 func (s *Sender) Respond(ctx context.Context, responseURL string, m Message, replaceOriginal bool) error {
 	msg := &slack.WebhookMessage{Text: m.Text, Blocks: &m.Blocks, ResponseType: slack.ResponseTypeEphemeral, ReplaceOriginal: replaceOriginal}

@@ -61,6 +61,10 @@ type Settings struct {
 	// Account rooms (issue 7).
 	Rooms RoomSettings `yaml:"rooms"`
 	CRM   CRMSettings  `yaml:"crm"`
+
+	// Text signals (issue 5).
+	Text   TextSettings   `yaml:"text"`   // sentiment, competitors, text alerts (config/text.go)
+	Digest DigestSettings `yaml:"digest"` // /digest defaults (config/text.go)
 }
 
 // ScheduleSettings says how periodic work reads its cron specs.
@@ -171,6 +175,8 @@ func DefaultSettings() Settings {
 		Winback: defaultWinback(),
 		Rooms:   defaultRooms(),
 		CRM:     defaultCRM(),
+		Text:    defaultTextSettings(),
+		Digest:  defaultDigestSettings(),
 	}
 }
 
@@ -286,6 +292,12 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("schedule.timezone: unknown time zone %q", tz)
 	}
 	s.Schedule.loc = loc
+	if err := s.Text.validate(); err != nil {
+		return err
+	}
+	if err := s.Digest.validate(tz); err != nil {
+		return err
+	}
 	if s.Redis.KeyPrefix == "" {
 		return errors.New("redis.key_prefix: must not be empty")
 	}

@@ -44,6 +44,7 @@ type Pipeline struct {
 	now       func() time.Time
 	log       *slog.Logger
 	metrics   *Metrics
+	insight   Insighter // optional language model (text.go)
 }
 
 // New wires the pipeline. now is the clock (tests pass a fixed one).
@@ -57,6 +58,7 @@ type SignalsResult struct {
 	Duplicates int     `json:"duplicates"`
 	SignalIDs  []int64 `json:"signal_ids"` // per input row; 0 = duplicate
 	Alerts     []int64 `json:"alerts"`
+	TextAlerts []int64 `json:"text_alerts,omitempty"` // competitor and sentiment-drop alerts (text.go)
 }
 
 // UpsertAccounts validates and stores a batch of accounts, all or nothing.
@@ -89,16 +91,20 @@ func (m *Pipeline) IngestSignals(ctx context.Context, in []SignalIn, hooks ...st
 	if err != nil {
 		return SignalsResult{}, err
 	}
+	tb := &textBatch{results: make([]text.Result, len(rows)), insights: map[int]Insight{}, trends: map[int64]scoring.SentimentTrend{}}
 	for i := range rows {
-		if strings.TrimSpace(rows[i].Text) == "" {
+		if strings.TrimSpace(rows[i].Text) == "" || in[i].Unanalysed {
 			continue
 		}
 		r := m.analyzer.Analyze(rows[i].Text)
+		tb.results[i] = r
 		s := r.Sentiment
 		rows[i].Sentiment = &s
 		rows[i].ChurnIntent = r.ChurnIntent || rows[i].Kind == scoring.KindCancellation
 	}
-	ev := &evaluation{m: m, now: now}
+	m.insights(ctx, rows, tb)
+	ev := &evaluation{m: m, now: now, text: tb}
+	hooks = append(hooks, ev.textHook(rows))
 	res, err := m.store.IngestSignals(ctx, rows, now.AddDate(0, 0, -historyDays), ev.evaluate, hooks...)
 	if err != nil {
 		ev.releaseCooldowns()
@@ -113,7 +119,8 @@ func (m *Pipeline) IngestSignals(ctx context.Context, in []SignalIn, hooks ...st
 		return SignalsResult{}, fmt.Errorf("ingest signals: %w", err)
 	}
 	m.metrics.observe(len(rows)-res.Duplicates, res.Duplicates, len(res.Alerts))
-	return SignalsResult{Stored: len(rows) - res.Duplicates, Duplicates: res.Duplicates, SignalIDs: res.SignalIDs, Alerts: res.Alerts}, nil
+	return SignalsResult{Stored: len(rows) - res.Duplicates, Duplicates: res.Duplicates, SignalIDs: res.SignalIDs, Alerts: res.Alerts,
+		TextAlerts: tb.alerts}, nil
 }
 
 // historyDays bounds the signals loaded to rescore an account: long enough
@@ -126,6 +133,7 @@ type evaluation struct {
 	m        *Pipeline
 	now      time.Time
 	acquired []string
+	text     *textBatch
 }
 
 func (e *evaluation) releaseCooldowns() {
@@ -140,6 +148,7 @@ func (e *evaluation) releaseCooldowns() {
 
 func (e *evaluation) evaluate(ctx context.Context, c store.AccountChange) (store.Outcome, error) {
 	cfg := e.m.settings.Scoring
+	e.noteTrend(c)
 	h := scoring.Compute(cfg, scoring.Account{RenewalDate: c.Account.RenewalDate, Status: c.Account.Status}, c.History, e.now)
 	out := store.Outcome{Health: h}
 	if d := h.Drivers(1); len(d) > 0 {

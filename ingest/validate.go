@@ -60,6 +60,10 @@ type SignalIn struct {
 	Value          *float64        `json:"value"`
 	Severity       string          `json:"severity"`
 	Metadata       json.RawMessage `json:"metadata"`
+	// Unanalysed keeps the text as history without reading sentiment,
+	// intent or competitors from it (the team's own words in a customer
+	// channel). Not settable through the API.
+	Unanalysed bool `json:"-"`
 }
 
 // AccountIn is one account as a client sends it.

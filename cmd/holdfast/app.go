@@ -26,6 +26,7 @@ import (
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring/text"
 	"github.com/holdfast/holdfast/store"
+	"github.com/holdfast/holdfast/textai"
 )
 
 // appOptions are the seams tests and local mode use.
@@ -48,6 +49,7 @@ type app struct {
 	rooms     *roomWork
 	http      *http.Server
 	listener  net.Listener
+	home      *handlers.Home // other features add App Home sections here
 }
 
 // newApp wires every part of Holdfast. Nothing starts running here.
@@ -93,11 +95,17 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	// Domain: signals in, health scored, alerts decided.
-	analyzer := text.NewAnalyzer()
+	analyzer, err := text.NewAnalyzer(cfg.Settings.Text.Competitors)
+	if err != nil {
+		return nil, fmt.Errorf("text.%w", err)
+	}
 	// Optional language model (nil when OPENAI_* is unset): summaries and
 	// richer text analysis; every caller has an offline fallback.
 	model := llm.New(cfg.LLM)
 	mon := ingest.New(st, analyzer, ingest.NewCooldowns(rdb, prefix), cfg.Settings, now, log, ingest.NewMetrics(reg))
+	if analyst := textai.New(model, cfg.LLM.Model, cfg.Settings.Text.Competitors, st, log); analyst != nil {
+		mon.WithInsight(analyst) // summaries in competitor alerts
+	}
 
 	// Slack: Web API client, paced sender, outbox deliverer, Socket Mode link.
 	httpClient := &http.Client{Timeout: 15 * time.Second}
@@ -134,6 +142,19 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	ingester := api.WithHooks(roomWork.ingester(mon), dun.Hook)
 	stripeHook := api.NewStripeWebhook(cfg.StripeWebhookSecret, ingester, st, now, log)
 
+	// Text signals (issue 5): customer messages in account channels become
+	// signals; competitor and sentiment alerts can be claimed; /digest and
+	// its job; the App Home, which other features extend with home.AddSection.
+	handlers.NewSlackMessages(st, mon, cfg.Settings.Text.SlackAuthors, now, log).Register(router)
+	handlers.NewTextAlerts(st, now).Register(router)
+	digests := handlers.NewDigests(st, cfg.Settings.Digest, now, log)
+	digests.Register(router)
+	if err := scheduler.Add(schedule.Job{Name: "digest", Spec: handlers.DigestJobSpec, Run: digests.Run}); err != nil {
+		return nil, err
+	}
+	home := handlers.NewHome(st, sender, now, log)
+	home.Register(router)
+
 	// HTTP: ingest API, health, readiness and metrics.
 	server := api.New(ingester, cfg.IngestToken, []api.Check{
 		{Name: "postgres", Ping: st.Ping},
@@ -147,7 +168,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		}
 	}
 	return &app{
-		cfg: cfg, log: log, store: st, redis: rdb, ingest: mon, socket: socket, deliverer: deliverer, scheduler: scheduler, listener: ln, rooms: roomWork,
+		cfg: cfg, log: log, store: st, redis: rdb, ingest: mon, socket: socket, deliverer: deliverer, scheduler: scheduler, listener: ln, rooms: roomWork, home: home,
 		http: &http.Server{Handler: roomWork.handler(server), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 			WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute},
 	}, nil

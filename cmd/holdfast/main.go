@@ -1,6 +1,6 @@
 // Command holdfast is the Holdfast bot: `run` (default) serves Slack and the
 // ingest API, `migrate` applies schema migrations, `import` upserts accounts
-// from a CSV file, `version` prints the build.
+// from a CSV file, `analyze` reads texts offline, `version` prints the build.
 //
 // The whole system is wired in app.go's newApp; read it top to bottom.
 package main
@@ -28,6 +28,7 @@ commands:
   run               serve Slack (Socket Mode) and the ingest API (default)
   migrate           apply database migrations and exit
   import FILE.csv   upsert accounts from a CSV file (all rows or none)
+  analyze [FILE]    sentiment, churn intent and competitors of texts (JSONL or CSV) as JSONL
   version           print the version
 
 Configuration comes from the environment; see README.md.`
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return 0
+	case "analyze": // offline: needs only the YAML file, not Slack or a database
+		return analyzeCommand(ctx, args, getenv, stdin, stdout, stderr)
 	case "run", "migrate", "import":
 	default:
 		fmt.Fprintf(stderr, "holdfast: unknown command %q\n\n%s\n", cmd, usage)

@@ -1,12 +1,32 @@
 // Package text reads customer-success text (tickets, call notes, emails,
-// Slack messages) offline: a sentiment score and whether the text states an
-// intent to cancel. Everything is pure; one Analyzer serves any number of
-// goroutines.
+// Slack messages) offline: sentiment in -1..+1 with a three-way label,
+// whether the text states an intent to leave, and which configured
+// competitors it mentions, each with a context snippet.
+//
+// Sentiment is VADER (Hutto & Gilbert 2014) as implemented by
+// github.com/jonreiter/govader, extended for the way customers complain:
+// in neutral words ("still waiting on the export fix, third week now",
+// "we are evaluating other options"), with sarcasm ("oh great, down
+// again 🙄") and with politeness that VADER reads as praise ("please send
+// the cancellation terms"). The extension is a small lexicon of product
+// words VADER lacks (outage, unusable, …) and a list of word patterns
+// (domain.go), each adding valence on VADER's own scale before the score is
+// normalised. eval_test.go measures both on the VADER authors' human-rated
+// sets and on customer texts, and fails if general-text quality drops.
+//
+// Everything is pure: an Analyzer holds read-only tables built by
+// NewAnalyzer and per-call scratch space from a pool, so one Analyzer
+// serves any number of goroutines.
 package text
 
 import (
-	"regexp"
+	"fmt"
+	"math"
+	"slices"
 	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jonreiter/govader"
 )
@@ -36,55 +56,493 @@ func LabelOf(compound float64) Label {
 
 // Result is what Analyze finds in one text.
 type Result struct {
-	Sentiment    float64 // VADER compound, -1..+1
-	Label        Label
-	ChurnIntent  bool   // the text states an intent to cancel, not renew or switch
-	IntentPhrase string // the words that triggered ChurnIntent, as written
+	Sentiment    float64   // -1..+1
+	Label        Label     // LabelOf(Sentiment)
+	ChurnIntent  bool      // the text states an intent to cancel, not renew, switch or shop around
+	IntentPhrase string    // the words that triggered ChurnIntent, as written; "" when none
+	Competitors  []Mention // in order of position
+	Cues         []string  // domain cues that moved the score ("waiting", "sarcasm"), for explanations
 }
 
-// Analyzer is built once and is safe for concurrent use: govader's analyzer
-// only reads its tables after construction.
+// Analyzer is built once and is safe for concurrent use.
 type Analyzer struct {
-	vader *govader.SentimentIntensityAnalyzer
+	vader      *govader.SentimentIntensityAnalyzer // lexicon extended; read-only after construction
+	words      map[string]*wordInfo
+	rules      []rule
+	startRules []int32               // rules that begin with #start
+	classRules map[slotClass][]int32 // rules that begin with a class
+	aliases    []alias
+	names      []string        // competitor names by index
+	vaderNeg   map[string]bool // VADER's negation words
+	pool       sync.Pool
 }
 
-// NewAnalyzer builds the lexicon tables.
-func NewAnalyzer() *Analyzer {
-	return &Analyzer{vader: govader.NewSentimentIntensityAnalyzer()}
+// wordInfo is what the tables know about one lower-case word, so a token
+// costs one map lookup however many rules look at it.
+type wordInfo struct {
+	lex    float64 // VADER valence (extended lexicon), when inLex
+	inLex  bool
+	neg    bool
+	starts []int32 // rules whose first slot lists this word
 }
 
-// intentPatterns are statements of intent to leave. Each needs a verb of
-// leaving tied to the contract or a rival, so "cancel the meeting" or "we
-// are not planning to cancel" do not count.
-var intentPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)\b(?:will|won't|wont|going to|plan(?:ning)? to|decided to|want to|would like to|need to|have to|must)\s+(?:not\s+)?(?:cancel|terminate|end|churn)\b(?:\s+(?:our|the|my))?\s*(?:contract|subscription|account|plan|service|agreement|license)?`),
-	regexp.MustCompile(`(?i)\b(?:cancellation|termination)\s+(?:terms|notice|request|process|date|letter)\b`),
-	regexp.MustCompile(`(?i)\b(?:not|won't|wont|will not|do not|don't|aren't|are not)\s+(?:going to\s+|planning to\s+|be\s+)?renew(?:ing)?\b`),
-	regexp.MustCompile(`(?i)\b(?:switch(?:ing)?|mov(?:e|ing)|migrat(?:e|ing))\s+(?:over\s+)?to\s+(?:a\s+)?(?:another|a different|[A-Z][\w-]+)`),
-	regexp.MustCompile(`(?i)\b(?:evaluat(?:e|ing)|look(?:ing)? at|consider(?:ing)?|explor(?:e|ing)|shop(?:ping)? (?:for|around))\s+(?:other|alternative|different)?\s*(?:options|alternatives|vendors|solutions|tools|providers)\b`),
-	regexp.MustCompile(`(?i)\bwe will cancel\b|\bwe'll cancel\b|\bwe are cancel(?:l)?ing\b|\bwe're cancel(?:l)?ing\b`),
+// NewAnalyzer builds the tables and checks the competitor list.
+func NewAnalyzer(competitors []Competitor) (*Analyzer, error) {
+	aliases, err := compileAliases(competitors)
+	if err != nil {
+		return nil, fmt.Errorf("competitors%w", err)
+	}
+	a := &Analyzer{vader: govader.NewSentimentIntensityAnalyzer(), aliases: aliases,
+		words: map[string]*wordInfo{}, classRules: map[slotClass][]int32{}}
+	for _, c := range competitors {
+		a.names = append(a.names, strings.TrimSpace(c.Name))
+	}
+	if len(a.vader.Lexicon) == 0 {
+		return nil, fmt.Errorf("govader lexicon is empty")
+	}
+	for w, v := range domainLexicon {
+		a.vader.Lexicon[w] = v
+	}
+	get := func(w string) *wordInfo {
+		wi := a.words[w]
+		if wi == nil {
+			wi = &wordInfo{}
+			if v, ok := a.vader.Lexicon[w]; ok {
+				wi.lex, wi.inLex = v, true
+			}
+			a.words[w] = wi
+		}
+		return wi
+	}
+	for _, w := range negWords {
+		get(w).neg = true
+	}
+	a.vaderNeg = map[string]bool{}
+	for _, w := range a.vader.Constants.NegateList {
+		a.vaderNeg[w] = true
+	}
+	for _, w := range []string{"but"} {
+		get(w)
+	}
+	for _, spec := range domainRules {
+		r, err := parseRule(spec)
+		if err != nil {
+			return nil, fmt.Errorf("domain rule %q: %w", spec.pattern, err)
+		}
+		for _, w := range r.neutral {
+			if _, ok := a.vader.Lexicon[w]; !ok {
+				return nil, fmt.Errorf("domain rule %q: %q is not in the lexicon", spec.pattern, w)
+			}
+			get(w) // tokens need its valence to take it out
+		}
+		idx := int32(len(a.rules))
+		first := r.slots[0]
+		switch {
+		case first.zero == zwStart:
+			a.startRules = append(a.startRules, idx)
+		default:
+			for w := range first.words {
+				wi := get(w)
+				wi.starts = append(wi.starts, idx)
+			}
+			for _, c := range []slotClass{clsNeg, clsNum, clsOrdinal, clsCompetitor} {
+				if first.classes&c != 0 {
+					a.classRules[c] = append(a.classRules[c], idx)
+				}
+			}
+		}
+		a.rules = append(a.rules, r)
+	}
+	a.pool.New = func() any { return new(scratch) }
+	return a, nil
 }
 
-// negatedIntent catches the common denials that would otherwise match.
-var negatedIntent = regexp.MustCompile(`(?i)\b(?:not|no|never)\s+(?:planning|going|intending|looking)\s+to\s+(?:cancel|switch|leave|churn)`)
+// scratch is one call's working memory; pooling it keeps Analyze to a
+// handful of allocations.
+type scratch struct {
+	low      []byte
+	fold     []byte
+	toks     []token
+	hits     []hit
+	ruleEnd  []int32
+	mentions []rawMention
+	neutral  []bool // per token: its valence was already taken out
+	norm     []byte
+}
 
-// Analyze scores one text.
+func (sc *scratch) reset() {
+	sc.low, sc.fold, sc.toks, sc.hits, sc.mentions, sc.norm = sc.low[:0], sc.fold[:0], sc.toks[:0], sc.hits[:0], sc.mentions[:0], sc.norm[:0]
+	sc.neutral = sc.neutral[:0]
+}
+
+// maxPooled bounds what a pooled scratch keeps after one huge text.
+const maxPooled = 1 << 16
+
+func (sc *scratch) shrink() {
+	if cap(sc.low) > maxPooled || cap(sc.fold) > maxPooled || cap(sc.norm) > maxPooled {
+		*sc = scratch{}
+	}
+}
+
+// Domain valence for stated churn intent, on VADER's word scale.
+const intentValence = -2.0
+
+// Analyze reads one text.
 func (a *Analyzer) Analyze(s string) Result {
 	var r Result
 	if strings.TrimSpace(s) == "" {
 		r.Label = Neutral
 		return r
 	}
-	r.Sentiment = a.vader.PolarityScores(s).Compound
-	if !negatedIntent.MatchString(s) {
-		for _, p := range intentPatterns {
-			if loc := p.FindStringIndex(s); loc != nil {
-				r.ChurnIntent = true
-				r.IntentPhrase = strings.TrimSpace(s[loc[0]:loc[1]])
+	sc := a.pool.Get().(*scratch)
+	defer func() { sc.shrink(); a.pool.Put(sc) }()
+	sc.reset()
+
+	a.tokenize(sc, s)
+	a.findMentions(sc, s)
+	a.markMentions(sc)
+	a.findHits(sc)
+
+	// Churn intent: the first intent pattern not inside a denial.
+	intentFrom, intentTo := -1, -1
+	for _, h := range sc.hits {
+		if a.rules[h.rule].kind != kindIntent || sc.denied(a, h) {
+			continue
+		}
+		intentFrom, intentTo = int(h.from), int(h.to)
+		break
+	}
+	if intentFrom >= 0 {
+		r.ChurnIntent = true
+		last := &sc.toks[intentTo-1]
+		end := int(last.we)
+		if last.has(fMention) {
+			// The name ends the phrase: all of "Churn Zero", not "Gainsight's".
+			end = int(sc.mentions[last.mention].end)
+		}
+		r.IntentPhrase = s[sc.toks[intentFrom].ws:end]
+	}
+
+	r.Sentiment, r.Cues = a.sentiment(sc, s, r.ChurnIntent)
+	r.Label = LabelOf(r.Sentiment)
+
+	if len(sc.mentions) > 0 {
+		r.Competitors = make([]Mention, len(sc.mentions))
+		for i, m := range sc.mentions {
+			al := &a.aliases[m.alias]
+			r.Competitors[i] = Mention{Competitor: a.names[al.competitor], Alias: al.configured,
+				Text: s[m.start:m.end], Start: int(m.start), End: int(m.end), Snippet: snippetAround(s, int(m.start), int(m.end))}
+		}
+	}
+	return r
+}
+
+func (a *Analyzer) markMentions(sc *scratch) {
+	if len(sc.mentions) == 0 {
+		return
+	}
+	mi := 0
+	for i := range sc.toks {
+		t := &sc.toks[i]
+		for mi < len(sc.mentions) && int(sc.mentions[mi].end) <= int(t.ws) {
+			mi++
+		}
+		if mi < len(sc.mentions) && int(sc.mentions[mi].start) < int(t.we) {
+			t.flags |= fMention
+			t.mention = int16(min(mi, math.MaxInt16))
+		}
+	}
+}
+
+// denied: a denial pattern ("not planning to cancel") overlaps h.
+func (sc *scratch) denied(a *Analyzer, h hit) bool {
+	for _, d := range sc.hits {
+		if a.rules[d.rule].kind == kindDenial && d.from < h.to && h.from < d.to {
+			return true
+		}
+	}
+	return false
+}
+
+// sentiment is VADER's compound for the text with the domain cues added
+// to VADER's raw sum, so they weigh like words of the same valence.
+func (a *Analyzer) sentiment(sc *scratch, s string, intent bool) (float64, []string) {
+	// VADER splits on single spaces only; Python's VADER splits on any
+	// white space, which is what e-mails and Slack messages need.
+	norm := normalizeSpace(sc, s)
+	compound := a.vader.PolarityScores(norm).Compound
+
+	butAt := -1
+	for i := range sc.toks {
+		if string(sc.low[sc.toks[i].lo:sc.toks[i].hi]) == "but" {
+			butAt = i
+			break
+		}
+	}
+	var extra, laugh float64
+	var cues []string
+	strong, weak, complaint, bitter := false, false, false, false
+	addCue := func(name string) {
+		for _, c := range cues {
+			if c == name {
+				return
+			}
+		}
+		cues = append(cues, name)
+	}
+	butScale := func(v float64, from, to int) float64 {
+		switch {
+		case butAt < 0:
+		case to <= butAt:
+			v *= 0.5
+		case from > butAt:
+			v *= 1.5
+		}
+		return v
+	}
+	for _, h := range sc.hits {
+		r := &a.rules[h.rule]
+		switch r.kind {
+		case kindCue:
+			extra += butScale(r.val, int(h.from), int(h.to))
+			if len(r.neutral) > 0 {
+				extra -= a.neutralize(sc, r, h, butScale)
+			}
+			if r.val < 0 && r.cue != "request" {
+				complaint = true
+				// Counting and dates alone ("third time today") do not
+				// make a laugh bitter.
+				bitter = bitter || (r.cue != "repeat" && r.cue != "duration")
+			}
+			if r.cue != "" {
+				addCue(r.cue)
+			}
+		case kindSarcasm:
+			strong = true
+			extra += r.val
+		case kindSarcasmIf:
+			weak = true
+		case kindLaughIf:
+			laugh -= a.neutralize(sc, r, h, butScale)
+		case kindDenial:
+			extra -= a.neutralize(sc, r, h, butScale)
+		}
+	}
+	if bitter {
+		extra += laugh
+	}
+	// A competitor's name is a name: "Vitally" is not an adverb here.
+	for i := range sc.toks {
+		t := &sc.toks[i]
+		if !t.has(fMention) {
+			continue
+		}
+		if lex, ok := a.vader.Lexicon[string(sc.low[t.lo:t.hi])]; ok {
+			extra -= butScale(a.vaderValence(sc, i, lex), i, i+1)
+		}
+	}
+	if !strong && hasEyeRoll(s) {
+		strong = true
+	}
+	if !weak && sc.scareQuoted() {
+		weak = true
+	}
+	raw := inverseNormalize(compound)
+	amp := punctuationEmphasis(norm)
+	if raw > 0 {
+		raw -= amp
+	} else if raw < 0 {
+		raw += amp
+	}
+	if strong || (weak && complaint) {
+		addCue("sarcasm")
+		// The praise is the complaint: "great, another outage".
+		if raw > 0 {
+			raw = -raw
+		}
+		extra -= 0.5
+	}
+	if intent {
+		extra += intentValence
+		addCue("churn_intent")
+	}
+	sum := raw + extra
+	if sum == 0 {
+		return 0, cues
+	}
+	if sum > 0 {
+		sum += amp
+	} else {
+		sum -= amp
+	}
+	return normalize(sum), cues
+}
+
+// normalize is VADER's: score / sqrt(score² + 15).
+func normalize(score float64) float64 {
+	n := score / math.Sqrt(score*score+15)
+	return max(-1, min(1, n))
+}
+
+// inverseNormalize recovers VADER's raw sum from its compound score.
+func inverseNormalize(c float64) float64 {
+	if c >= 1 || c <= -1 {
+		return math.Copysign(60, c) // beyond any sum VADER produces in practice
+	}
+	return c * math.Sqrt(15) / math.Sqrt(1-c*c)
+}
+
+// punctuationEmphasis is VADER's: up to four "!" and more than one "?".
+func punctuationEmphasis(s string) float64 {
+	ep := min(strings.Count(s, "!"), 4)
+	amp := float64(ep) * 0.292
+	if qm := strings.Count(s, "?"); qm > 1 {
+		if qm <= 3 {
+			amp += float64(qm) * 0.18
+		} else {
+			amp += 0.96
+		}
+	}
+	return amp
+}
+
+// normalizeSpace turns every run of white space into one space, returning
+// s itself when it has none to change.
+func normalizeSpace(sc *scratch, s string) string {
+	clean := true
+	prevSpace := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || (c == ' ' && prevSpace) || c >= 0x80 && isUnicodeSpaceAt(s, i) {
+			clean = false
+			break
+		}
+		prevSpace = c == ' '
+	}
+	if clean {
+		return s
+	}
+	sc.norm = sc.norm[:0]
+	for i, f := range strings.Fields(s) {
+		if i > 0 {
+			sc.norm = append(sc.norm, ' ')
+		}
+		sc.norm = append(sc.norm, f...)
+	}
+	return string(sc.norm)
+}
+
+func isUnicodeSpaceAt(s string, i int) bool {
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return unicode.IsSpace(r)
+}
+
+// hasEyeRoll: 🙄 says sarcasm on its own.
+func hasEyeRoll(s string) bool {
+	return strings.Contains(s, "🙄") || strings.Contains(s, "/s ") || strings.HasSuffix(s, "/s")
+}
+
+// scareWords are what customers put in scare quotes: thanks for the "fix".
+var scareWords = map[string]bool{"fix": true, "fixed": true, "fixes": true, "resolved": true, "solution": true,
+	"support": true, "help": true, "helpful": true, "quick": true, "update": true, "upgrade": true,
+	"improvement": true, "improved": true, "working": true, "priority": true, "urgent": true, "soon": true,
+	"done": true, "solved": true, "feature": true, "stable": true, "fast": true, "premium": true,
+	"enterprise": true, "service": true, "sorted": true, "answer": true, "response": true}
+
+// scareQuoted: a quotation of at most three words holds one of scareWords.
+func (sc *scratch) scareQuoted() bool {
+	for i := range sc.toks {
+		if !sc.toks[i].has(fQuoteOpen) {
+			continue
+		}
+		for j := i; j < len(sc.toks) && j < i+3; j++ {
+			t := &sc.toks[j]
+			if scareWords[string(sc.low[t.lo:t.hi])] {
+				for k := j; k < len(sc.toks) && k < i+3; k++ {
+					if sc.toks[k].has(fQuoteClose) {
+						return true
+					}
+				}
+			}
+			if t.has(fQuoteClose) {
 				break
 			}
 		}
 	}
-	r.Label = LabelOf(r.Sentiment)
-	return r
+	return false
+}
+
+// neutralize returns the valence VADER gave the rule's neutral words
+// inside the hit, each token at most once, so the caller can take it back
+// out: "please" in "please send the invoice" is not praise.
+func (a *Analyzer) neutralize(sc *scratch, r *rule, h hit, butScale func(float64, int, int) float64) float64 {
+	if len(r.neutral) == 0 {
+		return 0
+	}
+	if n := len(sc.toks); len(sc.neutral) != n {
+		if cap(sc.neutral) < n {
+			sc.neutral = make([]bool, n)
+		} else {
+			sc.neutral = sc.neutral[:n]
+			clear(sc.neutral)
+		}
+	}
+	var sum float64
+	for i := int(h.from); i < int(h.to); i++ {
+		t := &sc.toks[i]
+		if sc.neutral[i] || t.info == nil || !t.info.inLex || !slices.Contains(r.neutral, string(sc.low[t.lo:t.hi])) {
+			continue
+		}
+		sc.neutral[i] = true
+		sum += butScale(a.vaderValence(sc, i, t.info.lex), i, i+1)
+	}
+	return sum
+}
+
+// vaderValence approximates the valence VADER gives token i, with its
+// rules for capitals, boosters and negation in the three words before.
+// (govader only returns the total.)
+func (a *Analyzer) vaderValence(sc *scratch, i int, lex float64) float64 {
+	word := func(j int) string { return string(sc.low[sc.toks[j].lo:sc.toks[j].hi]) }
+	t := &sc.toks[i]
+	v := lex
+	capDiff := sc.capDifferential()
+	if t.has(fUpper) && capDiff {
+		v += math.Copysign(0.733, v)
+	}
+	for k := 1; k <= 3 && i-k >= 0; k++ {
+		j := i - k
+		w := word(j)
+		if _, inLex := a.vader.Lexicon[w]; inLex {
+			continue
+		}
+		if b, ok := a.vader.Constants.BoosterDict[w]; ok {
+			if v < 0 {
+				b = -b
+			}
+			if sc.toks[j].has(fUpper) && capDiff {
+				b += math.Copysign(0.733, v)
+			}
+			v += b * [...]float64{1, 0.95, 0.9}[k-1]
+		}
+		if a.vaderNeg[w] || sc.toks[j].has(fNegForm) {
+			v *= -0.74
+		}
+	}
+	// "no" one or two words before negates the lexicon value outright.
+	if (i > 0 && word(i-1) == "no") || (i > 1 && word(i-2) == "no") {
+		v = lex * -0.74
+	}
+	return v
+}
+
+// capDifferential is VADER's: some words, but not all, are in capitals.
+func (sc *scratch) capDifferential() bool {
+	upper := 0
+	for i := range sc.toks {
+		if sc.toks[i].has(fUpper) {
+			upper++
+		}
+	}
+	return upper > 0 && upper < len(sc.toks)
 }

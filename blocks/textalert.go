@@ -1,0 +1,167 @@
+package blocks
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/holdfast/holdfast/scoring"
+)
+
+// ActionTextAlertClaim claims a competitor or sentiment alert; value: its id.
+const ActionTextAlertClaim = "text_alert_claim"
+
+// Text alert kinds (store.TextAlert*).
+const (
+	KindCompetitorMention = "competitor_mention"
+	KindSentimentDrop     = "sentiment_drop"
+)
+
+const (
+	maxSnippetLen  = 300
+	maxSnippets    = 3
+	maxAISummary   = 400
+	maxSourceLen   = 120
+	maxCompetitor  = 60
+	maxIntentQuote = 120
+)
+
+// TextAlertView is everything a competitor-mention or sentiment-drop alert
+// shows. It is stored with the alert so a claim can re-render it.
+type TextAlertView struct {
+	AlertID     int64  `json:"alert_id"`
+	Kind        string `json:"kind"`
+	AccountID   int64  `json:"account_id"`
+	AccountName string `json:"account_name"`
+	ExternalID  string `json:"external_id"`
+
+	// Competitor mention.
+	Competitor    string   `json:"competitor,omitempty"`
+	Snippets      []string `json:"snippets,omitempty"`       // customer words around each mention
+	Source        string   `json:"source,omitempty"`         // "ticket from zendesk"
+	SourceChannel string   `json:"source_channel,omitempty"` // a Slack channel id, linked when valid
+	ChurnIntent   bool     `json:"churn_intent,omitempty"`
+	IntentPhrase  string   `json:"intent_phrase,omitempty"`
+	Sentiment     *float64 `json:"sentiment,omitempty"`
+
+	// Sentiment drop.
+	From       float64 `json:"from,omitempty"`
+	To         float64 `json:"to,omitempty"`
+	WindowDays int     `json:"window_days,omitempty"`
+	Texts      int     `json:"texts,omitempty"`
+	Worst      string  `json:"worst,omitempty"` // the most negative recent text
+
+	// The language model's reading, when one is configured.
+	AISummary string `json:"ai_summary,omitempty"`
+
+	ARR          float64      `json:"arr"`
+	Score        *int         `json:"score,omitempty"`
+	Band         scoring.Band `json:"band,omitempty"`
+	RenewalDate  *time.Time   `json:"renewal_date,omitempty"`
+	OwnerSlackID string       `json:"owner,omitempty"`
+	ClaimedBy    string       `json:"claimed_by,omitempty"`
+	Now          time.Time    `json:"now"`
+}
+
+var channelIDPattern = regexp.MustCompile(`^[CG][A-Z0-9]{2,20}$`)
+
+// TextAlert builds a competitor-mention or sentiment-drop alert.
+func TextAlert(v TextAlertView) Message {
+	name := truncate(oneLine(accountName(v.AccountName, v.AccountID)), maxNameLen)
+	var title, text string
+	var body []string
+	switch v.Kind {
+	case KindSentimentDrop:
+		title = "📉 Sentiment drop: " + name
+		text = "Sentiment drop at " + userText(name, maxNameLen) + ": " + signedFloat(v.From) + " → " + signedFloat(v.To)
+		body = append(body, "*Mean sentiment "+signedFloat(v.From)+" → "+signedFloat(v.To)+"* over the last "+
+			plural(v.WindowDays, "day", "days")+" ("+plural(v.Texts, "text", "texts")+") against the "+itoa(v.WindowDays)+" before")
+		if w := strings.TrimSpace(v.Worst); w != "" {
+			body = append(body, "Most negative: “"+userText(w, maxSnippetLen)+"”")
+		}
+	default:
+		comp := truncate(oneLine(v.Competitor), maxCompetitor)
+		title = "🥊 " + comp + " mentioned: " + name
+		text = userText(comp, maxCompetitor) + " mentioned by " + userText(name, maxNameLen)
+		where := "in a " + userText(v.Source, maxSourceLen)
+		if channelIDPattern.MatchString(v.SourceChannel) {
+			where += " in <#" + v.SourceChannel + ">"
+		}
+		body = append(body, "*"+userText(comp, maxCompetitor)+"* came up "+where)
+		for i, s := range v.Snippets {
+			if i == maxSnippets {
+				body = append(body, "…and "+itoa(len(v.Snippets)-i)+" more")
+				break
+			}
+			body = append(body, "> "+userText(s, maxSnippetLen))
+		}
+		if v.ChurnIntent {
+			line := "⚠️ *Stated intent to leave*"
+			if p := strings.TrimSpace(v.IntentPhrase); p != "" {
+				line += ": “" + userText(p, maxIntentQuote) + "”"
+			}
+			body = append(body, line)
+			text += " with intent to leave"
+		}
+	}
+
+	blocks := []slack.Block{
+		header("text_alert_header", title),
+		section("text_alert_body", strings.Join(body, "\n")),
+	}
+	health := "Not scored yet"
+	if v.Score != nil {
+		health = bandEmoji(v.Band) + " " + itoa(*v.Score) + " · " + bandLabel(v.Band)
+	}
+	facts := [][2]string{
+		{"ARR", Money(v.ARR)},
+		{"Health", health},
+		{"Renewal", renewal(v.RenewalDate, v.Now)},
+		{"Owner", userRef(v.OwnerSlackID, "No owner")},
+	}
+	if v.Kind != KindSentimentDrop && v.Sentiment != nil {
+		facts = append(facts, [2]string{"Tone", toneLabel(*v.Sentiment)})
+	}
+	blocks = append(blocks, fieldsSection("text_alert_facts", facts...))
+	if s := strings.TrimSpace(v.AISummary); s != "" {
+		blocks = append(blocks, contextBlock("text_alert_ai", "🤖 "+userText(s, maxAISummary)))
+	}
+	history := button(ActionHistory, strconv.FormatInt(v.AccountID, 10), "View history")
+	if v.ClaimedBy != "" {
+		blocks = append(blocks,
+			contextBlock("text_alert_claimed", "Claimed by "+userRef(v.ClaimedBy, "")),
+			actions("text_alert_actions", history))
+	} else {
+		claim := button(ActionTextAlertClaim, strconv.FormatInt(v.AlertID, 10), "Claim").WithStyle(slack.StylePrimary)
+		blocks = append(blocks, actions("text_alert_actions", history, claim))
+	}
+	return finish(text, blocks, maxMessageBlocks)
+}
+
+// toneLabel: "negative (-0.62)".
+func toneLabel(s float64) string {
+	label := "neutral"
+	switch {
+	case s > 0.05:
+		label = "positive"
+	case s < -0.05:
+		label = "negative"
+	}
+	return label + " (" + signedFloat(s) + ")"
+}
+
+// signedFloat: "+0.42", "-0.10".
+func signedFloat(f float64) string {
+	s := strconv.FormatFloat(f, 'f', 2, 64)
+	if f >= 0 {
+		return "+" + s
+	}
+	return s
+}
+
+// FromMrkdwn turns text as Slack sends it (a message event's text, with
+// <@U1>, <url|label> and &amp;) into plain words for analysis and history.
+func FromMrkdwn(s string) string { return displayText(s) }

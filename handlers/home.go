@@ -1,0 +1,131 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/holdfast/holdfast/blocks"
+	"github.com/holdfast/holdfast/scoring"
+	"github.com/holdfast/holdfast/store"
+)
+
+// HomeStore is what the App Home reads.
+type HomeStore interface {
+	OwnedAccounts(ctx context.Context, owner string, limit int) ([]store.Account, int, error)
+	ClaimedAlerts(ctx context.Context, user string, since time.Time, limit int) ([]store.ClaimedAlert, error)
+}
+
+// HomePublisher sets a user's Home tab (views.publish).
+type HomePublisher interface {
+	PublishView(ctx context.Context, userID string, view slack.HomeTabViewRequest) error
+}
+
+// HomeSection lets another feature add a section to every user's App Home
+// (pending offer approvals, open NPS loops…). It returns ok=false when it
+// has nothing for this user. Block ids must be unique in the view: prefix
+// them with the feature's name. An error shows a one-line note in place of
+// the section; the rest of the Home still renders.
+type HomeSection func(ctx context.Context, userID string, now time.Time) (section blocks.HomeSection, ok bool, err error)
+
+// Home publishes the App Home when a user opens it.
+type Home struct {
+	store    HomeStore
+	slack    HomePublisher
+	sections []namedSection
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+type namedSection struct {
+	name string
+	fn   HomeSection
+}
+
+// NewHome wires the App Home.
+func NewHome(st HomeStore, sl HomePublisher, now func() time.Time, log *slog.Logger) *Home {
+	return &Home{store: st, slack: sl, now: now, log: log}
+}
+
+// AddSection appends a feature's section; sections show in the order added.
+func (h *Home) AddSection(name string, fn HomeSection) {
+	h.sections = append(h.sections, namedSection{name, fn})
+}
+
+// Register publishes on app_home_opened.
+func (h *Home) Register(r *Router) { r.HandleEvent("app_home_opened", h.opened) }
+
+const (
+	homeAccounts    = 15
+	homeAlerts      = 10
+	homeAlertDays   = 30
+	homeSectionWait = 2 * time.Second
+)
+
+func (h *Home) opened(ctx context.Context, ev slackevents.EventsAPIEvent) error {
+	e, ok := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent)
+	if !ok || e == nil || e.User == "" || (e.Tab != "" && e.Tab != "home") {
+		return nil
+	}
+	return h.Publish(ctx, e.User)
+}
+
+// Publish renders and sets one user's Home tab.
+func (h *Home) Publish(ctx context.Context, user string) error {
+	now := h.now()
+	accounts, total, err := h.store.OwnedAccounts(ctx, user, homeAccounts)
+	if err != nil {
+		return err
+	}
+	claimed, err := h.store.ClaimedAlerts(ctx, user, now.AddDate(0, 0, -homeAlertDays), homeAlerts)
+	if err != nil {
+		return err
+	}
+	v := blocks.HomeView{UserID: user, Total: total, Now: now}
+	for _, a := range accounts {
+		v.Accounts = append(v.Accounts, blocks.HomeAccount{AccountID: a.ID, Name: a.Name, Score: a.HealthScore,
+			Band: scoring.Band(a.HealthBand), ARR: a.ARR, RenewalDate: a.RenewalDate, Driver: a.HealthDriver})
+	}
+	for _, c := range claimed {
+		v.Claimed = append(v.Claimed, blocks.HomeAlert{AccountID: c.AccountID, AccountName: c.AccountName, What: claimedWhat(c), ClaimedAt: c.ClaimedAt})
+	}
+	var extra []blocks.HomeSection
+	for _, s := range h.sections {
+		sctx, cancel := context.WithTimeout(ctx, homeSectionWait)
+		sec, ok, err := s.fn(sctx, user, now)
+		cancel()
+		switch {
+		case err != nil:
+			h.log.Warn("app home section failed", "section", s.name, "err", err)
+			extra = append(extra, blocks.HomeSection{Title: s.name, Blocks: []slack.Block{
+				slack.NewContextBlock("home_error_"+s.name, slack.NewTextBlockObject(slack.PlainTextType, "Could not load this section right now.", false, false))}})
+		case ok:
+			extra = append(extra, sec)
+		}
+	}
+	if err := h.slack.PublishView(ctx, user, blocks.Home(v, extra)); err != nil {
+		return fmt.Errorf("publish app home: %w", err)
+	}
+	return nil
+}
+
+// claimedWhat: "entered at risk, score drop" or "Gainsight mentioned".
+func claimedWhat(c store.ClaimedAlert) string {
+	var parts []string
+	for _, k := range c.Kinds {
+		switch k {
+		case store.TextAlertCompetitor:
+			parts = append(parts, c.Competitor+" mentioned")
+		case store.TextAlertSentiment:
+			parts = append(parts, "sentiment drop")
+		default:
+			parts = append(parts, strings.ReplaceAll(k, "_", " "))
+		}
+	}
+	return strings.Join(parts, ", ")
+}

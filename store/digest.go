@@ -1,0 +1,263 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/holdfast/holdfast/scoring"
+)
+
+// DigestSubscription is one channel's /digest subscription.
+type DigestSubscription struct {
+	ID        int64
+	ChannelID string
+	Frequency string   // daily, weekly
+	Topics    []string // risk, competitors, sentiment
+	MinARR    float64
+	Tier      string
+	Timezone  string // IANA name
+	SendAt    string // HH:MM
+	CreatedBy string
+	CreatedAt time.Time
+}
+
+const subscriptionColumns = `id, channel_id, frequency, topics, min_arr::float8, tier, timezone, send_at, created_by, created_at`
+
+func collectSubscriptions(rows pgx.Rows) ([]DigestSubscription, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (DigestSubscription, error) {
+		var d DigestSubscription
+		err := r.Scan(&d.ID, &d.ChannelID, &d.Frequency, &d.Topics, &d.MinARR, &d.Tier, &d.Timezone, &d.SendAt, &d.CreatedBy, &d.CreatedAt)
+		return d, err
+	})
+}
+
+// SubscribeDigest creates the channel's subscription of that frequency or
+// replaces its settings; created says which.
+func (s *Store) SubscribeDigest(ctx context.Context, d DigestSubscription) (DigestSubscription, bool, error) {
+	var created bool
+	if d.Topics == nil {
+		d.Topics = []string{} // no topics picked: all of them
+	}
+	err := s.pool.QueryRow(ctx, `INSERT INTO digest_subscriptions (channel_id, frequency, topics, min_arr, tier, timezone, send_at, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (channel_id, frequency) DO UPDATE SET topics = EXCLUDED.topics, min_arr = EXCLUDED.min_arr,
+			tier = EXCLUDED.tier, timezone = EXCLUDED.timezone, send_at = EXCLUDED.send_at, updated_at = now()
+		RETURNING id, created_at, (xmax = 0)`,
+		d.ChannelID, d.Frequency, d.Topics, d.MinARR, d.Tier, d.Timezone, d.SendAt, d.CreatedBy).Scan(&d.ID, &d.CreatedAt, &created)
+	if err != nil {
+		return d, false, fmt.Errorf("subscribe digest: %w", err)
+	}
+	return d, created, nil
+}
+
+// DigestSubscriptions lists a channel's subscriptions, or every one when
+// channel is "".
+func (s *Store) DigestSubscriptions(ctx context.Context, channel string) ([]DigestSubscription, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+subscriptionColumns+` FROM digest_subscriptions
+		WHERE $1 = '' OR channel_id = $1 ORDER BY channel_id, frequency`, channel)
+	if err != nil {
+		return nil, fmt.Errorf("digest subscriptions: %w", err)
+	}
+	subs, err := collectSubscriptions(rows)
+	return subs, wrap("digest subscriptions", err)
+}
+
+// UnsubscribeDigest removes a channel's subscription of one frequency, or
+// all of them when frequency is "", and says how many went.
+func (s *Store) UnsubscribeDigest(ctx context.Context, channel, frequency string) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM digest_subscriptions WHERE channel_id = $1 AND ($2 = '' OR frequency = $2)`, channel, frequency)
+	if err != nil {
+		return 0, fmt.Errorf("unsubscribe digest: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// SendDigestOnce claims the subscription's period and queues its post in
+// one transaction. sent is false when the period was claimed before (by
+// this or another replica); then nothing is queued.
+func (s *Store) SendDigestOnce(ctx context.Context, subscriptionID int64, period string, start, end time.Time, post OutboxItem) (sent bool, err error) {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO digest_runs (subscription_id, period, window_start, window_end)
+			SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM digest_subscriptions WHERE id = $1)
+			ON CONFLICT (subscription_id, period) DO NOTHING`, subscriptionID, period, start, end)
+		if err != nil {
+			return fmt.Errorf("claim digest period: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+		sent = true
+		return enqueue(ctx, tx, post)
+	})
+	return sent, err
+}
+
+// DigestQuery selects what a digest covers: [Start, End) against the
+// window of the same length before it, for accounts with at least MinARR
+// and, when Tier is set, that tier.
+type DigestQuery struct {
+	Start, End time.Time
+	MinARR     float64
+	Tier       string
+	Limit      int // rows per list; default 200
+}
+
+func (q DigestQuery) prevStart() time.Time { return q.Start.Add(-q.End.Sub(q.Start)) }
+
+func (q DigestQuery) limit() int {
+	if q.Limit <= 0 {
+		return 200
+	}
+	return q.Limit
+}
+
+// ScoreChange is an account whose health got worse in the window.
+type ScoreChange struct {
+	AccountID  int64
+	Name       string
+	ARR        float64
+	OwnerCSM   string
+	FromScore  *int // nil: first scored in the window
+	FromBand   scoring.Band
+	ToScore    int
+	ToBand     scoring.Band
+	Components []scoring.Component
+}
+
+// HealthWorsened lists accounts whose score fell or band worsened from
+// the window's start to its end, biggest fall first.
+func (s *Store) HealthWorsened(ctx context.Context, q DigestQuery) ([]ScoreChange, error) {
+	rows, err := s.pool.Query(ctx, `WITH touched AS (
+			SELECT DISTINCT account_id FROM health_snapshots WHERE computed_at >= $1 AND computed_at < $2),
+		before AS (
+			SELECT DISTINCT ON (h.account_id) h.account_id, h.score, h.band FROM health_snapshots h
+			JOIN touched t ON t.account_id = h.account_id WHERE h.computed_at < $1
+			ORDER BY h.account_id, h.computed_at DESC, h.id DESC),
+		after AS (
+			SELECT DISTINCT ON (h.account_id) h.account_id, h.score, h.band, h.components FROM health_snapshots h
+			JOIN touched t ON t.account_id = h.account_id WHERE h.computed_at < $2
+			ORDER BY h.account_id, h.computed_at DESC, h.id DESC)
+		SELECT a.id, a.name, a.arr::float8, a.owner_csm, b.score, coalesce(b.band, ''), af.score, af.band, af.components
+		FROM after af JOIN accounts a ON a.id = af.account_id LEFT JOIN before b ON b.account_id = af.account_id
+		WHERE a.status = 'active' AND a.arr >= $3 AND ($4 = '' OR lower(a.tier) = lower($4))
+		  AND (b.score IS NULL OR af.score < b.score
+		       OR (CASE af.band WHEN 'critical' THEN 2 WHEN 'at_risk' THEN 1 ELSE 0 END) >
+		          (CASE b.band WHEN 'critical' THEN 2 WHEN 'at_risk' THEN 1 ELSE 0 END))
+		  AND (b.score IS NOT NULL OR af.band <> 'healthy')
+		ORDER BY coalesce(b.score, 100) - af.score DESC, a.arr DESC, a.id
+		LIMIT $5`, q.Start, q.End, q.MinARR, q.Tier, q.limit())
+	if err != nil {
+		return nil, fmt.Errorf("health worsened: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ScoreChange, error) {
+		var c ScoreChange
+		var from, to string
+		err := r.Scan(&c.AccountID, &c.Name, &c.ARR, &c.OwnerCSM, &c.FromScore, &from, &c.ToScore, &to, &c.Components)
+		c.FromBand, c.ToBand = scoring.Band(from), scoring.Band(to)
+		return c, err
+	})
+	return out, wrap("health worsened", err)
+}
+
+// ARRAtRisk totals active at-risk and critical accounts passing the filters, now.
+func (s *Store) ARRAtRisk(ctx context.Context, q DigestQuery) (count int, arr float64, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(arr), 0)::float8 FROM accounts
+		WHERE status = 'active' AND health_band IN ('at_risk', 'critical') AND arr >= $1 AND ($2 = '' OR lower(tier) = lower($2))`,
+		q.MinARR, q.Tier).Scan(&count, &arr)
+	return count, arr, wrap("arr at risk", err)
+}
+
+// CompetitorCount is one competitor's mentions in the window and the one before.
+type CompetitorCount struct {
+	Competitor      string
+	Mentions        int
+	Accounts        int
+	MentionsBefore  int
+	WithChurnIntent int
+}
+
+// MentionExample is one mention to quote in a digest.
+type MentionExample struct {
+	Competitor  string
+	AccountID   int64
+	AccountName string
+	ARR         float64
+	Kind        string
+	Snippet     string
+	ChurnIntent bool
+	OccurredAt  time.Time
+}
+
+// CompetitorMentions counts mentions by competitor and returns up to
+// perCompetitor recent examples of each, from the largest accounts.
+func (s *Store) CompetitorMentions(ctx context.Context, q DigestQuery, perCompetitor int) ([]CompetitorCount, []MentionExample, error) {
+	rows, err := s.pool.Query(ctx, `SELECT m.competitor,
+			count(*) FILTER (WHERE m.occurred_at >= $1),
+			count(DISTINCT m.account_id) FILTER (WHERE m.occurred_at >= $1),
+			count(*) FILTER (WHERE m.occurred_at < $1),
+			count(*) FILTER (WHERE m.occurred_at >= $1 AND m.churn_intent)
+		FROM competitor_mentions m JOIN accounts a ON a.id = m.account_id
+		WHERE m.occurred_at >= $2 AND m.occurred_at < $3 AND a.arr >= $4 AND ($5 = '' OR lower(a.tier) = lower($5))
+		GROUP BY m.competitor
+		HAVING count(*) FILTER (WHERE m.occurred_at >= $1) > 0
+		ORDER BY 2 DESC, 1`, q.Start, q.prevStart(), q.End, q.MinARR, q.Tier)
+	if err != nil {
+		return nil, nil, fmt.Errorf("competitor counts: %w", err)
+	}
+	counts, err := pgx.CollectRows(rows, pgx.RowToStructByPos[CompetitorCount])
+	if err != nil {
+		return nil, nil, fmt.Errorf("competitor counts: %w", err)
+	}
+	rows, err = s.pool.Query(ctx, `SELECT competitor, account_id, name, arr, kind, snippet, churn_intent, occurred_at FROM (
+			SELECT m.competitor, m.account_id, a.name, a.arr::float8 AS arr, m.kind, m.snippet, m.churn_intent, m.occurred_at,
+				row_number() OVER (PARTITION BY m.competitor ORDER BY m.churn_intent DESC, a.arr DESC, m.occurred_at DESC) AS n
+			FROM competitor_mentions m JOIN accounts a ON a.id = m.account_id
+			WHERE m.occurred_at >= $1 AND m.occurred_at < $2 AND a.arr >= $3 AND ($4 = '' OR lower(a.tier) = lower($4))) x
+		WHERE n <= $5 ORDER BY competitor, n`, q.Start, q.End, q.MinARR, q.Tier, perCompetitor)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mention examples: %w", err)
+	}
+	examples, err := pgx.CollectRows(rows, pgx.RowToStructByPos[MentionExample])
+	return counts, examples, wrap("mention examples", err)
+}
+
+// SentimentChange is one account's mean text sentiment in the window and
+// the one before.
+type SentimentChange struct {
+	AccountID int64
+	Name      string
+	ARR       float64
+	Recent    float64
+	RecentN   int
+	Before    *float64 // nil: no texts before
+	BeforeN   int
+}
+
+// SentimentChanges lists accounts with texts in the window, biggest fall
+// first.
+func (s *Store) SentimentChanges(ctx context.Context, q DigestQuery) ([]SentimentChange, error) {
+	rows, err := s.pool.Query(ctx, `SELECT a.id, a.name, a.arr::float8,
+			avg(s.sentiment) FILTER (WHERE s.occurred_at >= $1),
+			count(*) FILTER (WHERE s.occurred_at >= $1),
+			avg(s.sentiment) FILTER (WHERE s.occurred_at < $1),
+			count(*) FILTER (WHERE s.occurred_at < $1)
+		FROM signals s JOIN accounts a ON a.id = s.account_id
+		WHERE s.sentiment IS NOT NULL AND s.occurred_at >= $2 AND s.occurred_at < $3
+		  AND a.status = 'active' AND a.arr >= $4 AND ($5 = '' OR lower(a.tier) = lower($5))
+		GROUP BY a.id
+		HAVING count(*) FILTER (WHERE s.occurred_at >= $1) > 0
+		ORDER BY coalesce(avg(s.sentiment) FILTER (WHERE s.occurred_at < $1), 0) - avg(s.sentiment) FILTER (WHERE s.occurred_at >= $1) DESC, a.arr DESC
+		LIMIT $6`, q.Start, q.prevStart(), q.End, q.MinARR, q.Tier, q.limit())
+	if err != nil {
+		return nil, fmt.Errorf("sentiment changes: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[SentimentChange])
+	return out, wrap("sentiment changes", err)
+}
+
+// ErrNoSubscription is returned when a channel has no matching subscription.
+var ErrNoSubscription = errors.New("no digest subscription")
