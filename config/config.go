@@ -34,6 +34,9 @@ type Config struct {
 	IngestToken   string
 	ConfigPath    string
 	LLM           llm.Config // OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL; off when unset
+	// SurveyWebhookSecret signs POSTs to nps.survey_webhook.url
+	// (HOLDFAST_SURVEY_WEBHOOK_SECRET); never logged.
+	SurveyWebhookSecret string
 
 	Settings Settings
 }
@@ -48,6 +51,7 @@ type Settings struct {
 	Scoring  scoring.Config   `yaml:"scoring"`
 	Redis    RedisSettings    `yaml:"redis"`
 	Schedule ScheduleSettings `yaml:"schedule"`
+	NPS      NPSSettings      `yaml:"nps"`
 }
 
 // ScheduleSettings says how periodic work reads its cron specs.
@@ -153,6 +157,7 @@ func DefaultSettings() Settings {
 		},
 		Scoring: scoring.DefaultConfig(),
 		Redis:   RedisSettings{KeyPrefix: "holdfast:"},
+		NPS:     defaultNPS(),
 	}
 }
 
@@ -172,7 +177,8 @@ func Load(getenv Getenv) (Config, error) {
 		ConfigPath:    getenv("HOLDFAST_CONFIG"),
 		LLM: llm.Config{BaseURL: getenv("OPENAI_BASE_URL"), APIKey: getenv("OPENAI_API_KEY"),
 			Model: getenv("OPENAI_MODEL")},
-		Settings: DefaultSettings(),
+		Settings:            DefaultSettings(),
+		SurveyWebhookSecret: getenv("HOLDFAST_SURVEY_WEBHOOK_SECRET"),
 	}
 	if c.ConfigPath != "" {
 		raw, err := os.ReadFile(c.ConfigPath)
@@ -249,6 +255,9 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("schedule.timezone: unknown time zone %q", tz)
 	}
 	s.Schedule.loc = loc
+	if err := s.NPS.validate(loc); err != nil {
+		return err
+	}
 	if s.Redis.KeyPrefix == "" {
 		return errors.New("redis.key_prefix: must not be empty")
 	}
@@ -287,6 +296,9 @@ func (c Config) validateEnv() error {
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			return fmt.Errorf("OPENAI_BASE_URL: not an http(s) URL: %q", u)
 		}
+	}
+	if c.Settings.NPS.Webhook.URL != "" && len(c.SurveyWebhookSecret) < 16 {
+		return errors.New("HOLDFAST_SURVEY_WEBHOOK_SECRET: at least 16 characters required when nps.survey_webhook.url is set")
 	}
 	if c.IngestToken == "" && !c.LocalMode() {
 		return errors.New("HOLDFAST_INGEST_TOKEN: required when connected to Slack (the ingest API must not be open)")
