@@ -76,6 +76,8 @@ type AccountIn struct {
 	Champion     string  `json:"champion"`
 	Channel      string  `json:"channel"` // Slack channel id
 	Status       string  `json:"status"`  // active (default) or churned
+	// ActivationDate (YYYY-MM-DD) starts the tenure the NPS cadence counts.
+	ActivationDate string `json:"activation_date,omitempty"`
 }
 
 var (
@@ -151,6 +153,15 @@ func ValidateAccounts(in []AccountIn) ([]store.AccountInput, error) {
 				renewal = &d
 			}
 		}
+		var activation *time.Time
+		if a.ActivationDate != "" {
+			d, err := time.Parse(time.DateOnly, a.ActivationDate)
+			if err != nil {
+				c.fail("activation_date", "want YYYY-MM-DD (got %q)", a.ActivationDate)
+			} else {
+				activation = &d
+			}
+		}
 		c.slackID("owner_csm", a.OwnerCSM, slackUserID, "user")
 		c.slackID("ae", a.AE, slackUserID, "user")
 		c.slackID("sales_manager", a.SalesManager, slackUserID, "user")
@@ -161,7 +172,7 @@ func ValidateAccounts(in []AccountIn) ([]store.AccountInput, error) {
 		out[i] = store.AccountInput{
 			ExternalID: strings.TrimSpace(a.ExternalID), Name: strings.TrimSpace(a.Name), Tier: a.Tier, ARR: a.ARR,
 			Segment: a.Segment, RenewalDate: renewal, OwnerCSM: a.OwnerCSM, AE: a.AE, SalesManager: a.SalesManager,
-			Champion: a.Champion, ChannelID: a.Channel, Status: a.Status,
+			Champion: a.Champion, ChannelID: a.Channel, Status: a.Status, ActivationDate: activation,
 		}
 	}
 	if len(c.errs) > 0 {

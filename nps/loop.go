@@ -257,7 +257,11 @@ func (l *Loop) RecordRootCause(cause churn.Cause, words, by string, at time.Time
 		return &InputError{Field: "words", Message: fmt.Sprintf("keep it under %d characters", MaxWordsLen)}
 	}
 	l.contactImplied(by, at)
-	l.RootCause, l.RootCauseWords, l.RootCauseAt, l.RootCauseBy = cause, words, &at, by
+	l.RootCause, l.RootCauseWords = cause, words
+	// A correction keeps the first recording's time: the step was done then.
+	if l.RootCauseAt == nil {
+		l.RootCauseAt, l.RootCauseBy = &at, by
+	}
 	return nil
 }
 
@@ -282,11 +286,12 @@ func (l *Loop) RecordPlan(p Policy, plan, owner string, due time.Time, by string
 		return &InputError{Field: "due", Message: "the due date is in the past"}
 	}
 	l.contactImplied(by, at)
-	first := l.PlanAt == nil
-	l.Plan, l.PlanOwner, l.PlanDue, l.PlanAt, l.PlanBy = plan, owner, &due, &at, by
-	// A revised plan does not push the follow-up back: the customer was
-	// promised a check-in, and the clock started with the first plan.
-	if first {
+	l.Plan, l.PlanOwner, l.PlanDue = plan, owner, &due
+	// A revision keeps the first plan's time and does not push the
+	// follow-up back: the customer was promised a check-in, and the clock
+	// started with the first plan.
+	if l.PlanAt == nil {
+		l.PlanAt, l.PlanBy = &at, by
 		f := at.Add(p.FollowUp)
 		l.FollowUpDue = &f
 	}

@@ -233,8 +233,8 @@ func TestLoopTransitions(t *testing.T) {
 	if !l.FollowUpDue.Equal(first) || l.Plan != "revised" {
 		t.Error("a revised plan moved the follow-up or was not kept")
 	}
-	if l.OnTime() {
-		t.Error("a plan revised after its deadline counts as on time")
+	if !l.OnTime() || !l.PlanAt.Equal(now) {
+		t.Error("a revision moved the time the plan was first recorded")
 	}
 	if err := l.Escalate("U9", now); err != nil || l.Escalate("U9", now) == nil {
 		t.Error("escalate once")
@@ -257,61 +257,63 @@ func isInput(err error, field string) bool {
 // renewal in 59/60/61 days, plus the other rules and the quiet period.
 func TestCadenceEdges(t *testing.T) {
 	p := CadencePolicy{QuietPeriod: 60 * 24 * time.Hour, CatchUp: 7 * 24 * time.Hour, Location: time.UTC}
-	today := civilDate(now, time.UTC)
+	today := Today(now, time.UTC)
 	activated := func(daysAgo int) time.Time { return today.AddDate(0, 0, -daysAgo) }
 	renews := func(in int) *time.Time { d := today.AddDate(0, 0, in); return &d }
+	touched := func(daysAgo int) *time.Time { return ptr(now.AddDate(0, 0, -daysAgo)) }
 	// Surveyed 85 days ago: past the quiet period, not due a quarterly yet.
-	recent := map[string]time.Time{"": now.AddDate(0, 0, -85)}
+	recent := touched(85)
 	cases := []struct {
 		name string
 		acct CadenceAccount
-		want []SurveyKind // due kinds
-		defr int          // deferred count
+		want SurveyKind // "" = none due
+		defr int        // deferred count
 	}{
-		{"tenure 89", CadenceAccount{Activation: activated(89)}, nil, 0},
-		{"tenure 90", CadenceAccount{Activation: activated(90)}, nil, 0},
-		{"tenure 91", CadenceAccount{Activation: activated(91)}, []SurveyKind{KindQuarterly}, 0},
-		{"renewal in 61", CadenceAccount{Activation: activated(300), Renewal: renews(61), LastTouch: recent}, nil, 0},
-		{"renewal in 60", CadenceAccount{Activation: activated(300), Renewal: renews(60), LastTouch: recent}, []SurveyKind{KindPreRenewal}, 0},
-		{"renewal in 59, missed yesterday", CadenceAccount{Activation: activated(300), Renewal: renews(59), LastTouch: recent}, []SurveyKind{KindPreRenewal}, 0},
-		{"renewal in 59, surveyed yesterday", CadenceAccount{Activation: activated(300), Renewal: renews(59), LastTouch: recent,
-			Taken: map[string]bool{SurveyKey(KindPreRenewal, renews(59).Format(time.DateOnly), ""): true}}, nil, 0},
-		{"renewal in 53: window passed", CadenceAccount{Activation: activated(300), Renewal: renews(53), LastTouch: recent}, nil, 0},
-		{"day 30", CadenceAccount{Activation: activated(30)}, []SurveyKind{KindOnboarding}, 0},
-		{"day 29", CadenceAccount{Activation: activated(29)}, nil, 0},
-		{"day 37: window passed", CadenceAccount{Activation: activated(37)}, nil, 0},
-		{"day 31, taken", CadenceAccount{Activation: activated(31), Taken: map[string]bool{SurveyKey(KindOnboarding, "day30", ""): true}}, nil, 0},
-		{"quarterly again 90 days later", CadenceAccount{Activation: activated(200), LastTouch: map[string]time.Time{"": now.AddDate(0, 0, -90)}},
-			[]SurveyKind{KindQuarterly}, 0},
-		{"ticket resolved yesterday", CadenceAccount{Activation: activated(50), Tickets: []Ticket{{"T-1", now.Add(-24 * time.Hour)}}},
-			[]SurveyKind{KindPostTicket}, 0},
-		{"ticket resolved 8 days ago", CadenceAccount{Activation: activated(50), Tickets: []Ticket{{"T-1", now.AddDate(0, 0, -8)}}}, nil, 0},
+		{"tenure 89", CadenceAccount{Activation: activated(89)}, "", 0},
+		{"tenure 90", CadenceAccount{Activation: activated(90)}, "", 0},
+		{"tenure 91", CadenceAccount{Activation: activated(91)}, KindQuarterly, 0},
+		{"renewal in 61", CadenceAccount{Activation: activated(300), Renewal: renews(61), LastTouch: recent}, "", 0},
+		{"renewal in 60", CadenceAccount{Activation: activated(300), Renewal: renews(60), LastTouch: recent}, KindPreRenewal, 0},
+		{"renewal in 59, missed yesterday", CadenceAccount{Activation: activated(300), Renewal: renews(59), LastTouch: recent}, KindPreRenewal, 0},
+		{"renewal in 59, surveyed yesterday", CadenceAccount{Activation: activated(300), Renewal: renews(59), LastTouch: touched(1),
+			Taken: map[string]bool{SurveyKey(KindPreRenewal, renews(59).Format(time.DateOnly)): true}}, "", 0},
+		{"renewal in 53: window passed", CadenceAccount{Activation: activated(300), Renewal: renews(53), LastTouch: recent}, "", 0},
+		{"renewal already passed", CadenceAccount{Activation: activated(50), Renewal: renews(-1)}, "", 0},
+		{"day 30", CadenceAccount{Activation: activated(30)}, KindOnboarding, 0},
+		{"day 29", CadenceAccount{Activation: activated(29)}, "", 0},
+		{"day 37: window passed", CadenceAccount{Activation: activated(37)}, "", 0},
+		{"day 31, taken", CadenceAccount{Activation: activated(31), Taken: map[string]bool{SurveyKey(KindOnboarding, "day30"): true}}, "", 0},
+		{"quarterly again 90 days later", CadenceAccount{Activation: activated(200), LastTouch: touched(90)}, KindQuarterly, 0},
+		{"quarterly waits for 90 days", CadenceAccount{Activation: activated(200), LastTouch: touched(89)}, "", 0},
+		{"ticket resolved yesterday", CadenceAccount{Activation: activated(50), Tickets: []Ticket{{"T-1", now.Add(-24 * time.Hour)}}}, KindPostTicket, 0},
+		{"ticket resolved 8 days ago", CadenceAccount{Activation: activated(50), Tickets: []Ticket{{"T-1", now.AddDate(0, 0, -8)}}}, "", 0},
 		{"quiet period holds back", CadenceAccount{Activation: activated(50), Tickets: []Ticket{{"T-1", now.Add(-time.Hour)}},
-			LastTouch: map[string]time.Time{"": now.AddDate(0, 0, -59)}}, nil, 1},
-		{"one survey per contact a day", CadenceAccount{Activation: activated(91), Renewal: renews(60)}, []SurveyKind{KindPreRenewal}, 1},
-		{"per contact", CadenceAccount{Activation: activated(91), Contacts: []string{"a@x", "B@x"},
-			LastTouch: map[string]time.Time{"b@x": now.AddDate(0, 0, -10)}}, []SurveyKind{KindQuarterly}, 0},
-		{"renewal already passed", CadenceAccount{Activation: activated(50), Renewal: renews(-1)}, nil, 0},
+			LastTouch: touched(59)}, "", 1},
+		{"one survey a day", CadenceAccount{Activation: activated(91), Renewal: renews(60)}, KindPreRenewal, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			due, deferred := p.Due(c.acct, now)
-			var kinds []SurveyKind
-			for _, d := range due {
-				kinds = append(kinds, d.Kind)
+			var kind SurveyKind
+			if due != nil {
+				kind = due.Kind
 			}
-			if !slices.Equal(kinds, c.want) || len(deferred) != c.defr {
-				t.Errorf("due %v deferred %d (%+v), want %v and %d", kinds, len(deferred), deferred, c.want, c.defr)
+			if kind != c.want || len(deferred) != c.defr {
+				t.Errorf("due %q deferred %d (%+v), want %q and %d", kind, len(deferred), deferred, c.want, c.defr)
 			}
 		})
 	}
-	due, _ := p.Due(CadenceAccount{ID: 7, Activation: activated(91), Contacts: []string{"a@x"}}, now)
-	if len(due) != 1 || due[0].Cycle != "q1" || due[0].Contact != "a@x" || due[0].AccountID != 7 || due[0].Reason != "quarterly (tenure 91 days)" {
+	due, _ := p.Due(CadenceAccount{ID: 7, Activation: activated(91)}, now)
+	if due == nil || due.Cycle != "q1" || due.AccountID != 7 || due.Reason != "quarterly (tenure 91 days)" {
 		t.Errorf("due = %+v", due)
 	}
-	due, _ = p.Due(CadenceAccount{Activation: activated(181), LastTouch: map[string]time.Time{"": now.AddDate(0, 0, -90)}}, now)
-	if len(due) != 1 || due[0].Cycle != "q2" {
+	due, _ = p.Due(CadenceAccount{Activation: activated(181), LastTouch: touched(90)}, now)
+	if due == nil || due.Cycle != "q2" {
 		t.Errorf("second quarter cycle = %+v", due)
+	}
+	_, deferred := p.Due(CadenceAccount{Activation: activated(50), Tickets: []Ticket{{"T-1", now.Add(-time.Hour)}}, LastTouch: touched(59)}, now)
+	if want := now.AddDate(0, 0, -59).Add(60 * 24 * time.Hour); len(deferred) != 1 || !deferred[0].Until.Equal(want) {
+		t.Errorf("deferred until %+v, want %s", deferred, want)
 	}
 }
 

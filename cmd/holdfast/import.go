@@ -17,7 +17,7 @@ import (
 
 // csvColumns are the accepted header names; external_id and name are required.
 var csvColumns = []string{"external_id", "name", "tier", "arr", "segment", "renewal_date", "owner_csm", "ae",
-	"sales_manager", "champion", "channel", "status"}
+	"sales_manager", "champion", "channel", "status", "activation_date"}
 
 // importAccounts upserts every row of a CSV file in one transaction, or
 // none when any row is wrong; each problem is printed with its line number.
@@ -117,7 +117,7 @@ func readAccountsCSV(r io.Reader) ([]ingest.AccountIn, []string) {
 		}
 		a := ingest.AccountIn{ExternalID: get("external_id"), Name: get("name"), Tier: get("tier"), Segment: get("segment"),
 			RenewalDate: get("renewal_date"), OwnerCSM: get("owner_csm"), AE: get("ae"), SalesManager: get("sales_manager"),
-			Champion: get("champion"), Channel: get("channel"), Status: get("status")}
+			Champion: get("champion"), Channel: get("channel"), Status: get("status"), ActivationDate: get("activation_date")}
 		if s := strings.NewReplacer("$", "", ",", "", "_", "").Replace(get("arr")); s != "" {
 			v, err := strconv.ParseFloat(s, 64)
 			if err != nil {

@@ -1,0 +1,913 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/holdfast/holdfast/churn"
+	"github.com/holdfast/holdfast/nps"
+)
+
+// NPSResponse is one stored NPS answer.
+type NPSResponse struct {
+	ID             int64
+	AccountID      int64
+	SignalID       int64
+	Respondent     string
+	Score          int
+	Category       nps.Category
+	Comment        string
+	Kind           nps.SurveyKind
+	SurveyID       int64
+	LoopID         int64 // follow-up answers: the loop followed up
+	AnsweredAt     time.Time
+	Sentiment      *float64
+	SentimentLabel string
+	ChurnIntent    bool
+	Competitors    []string
+}
+
+// InsertNPSResponseTx stores an answer inside the ingest transaction that
+// stored its signal.
+func InsertNPSResponseTx(ctx context.Context, tx pgx.Tx, r NPSResponse) (int64, error) {
+	if r.Competitors == nil {
+		r.Competitors = []string{}
+	}
+	var id int64
+	err := tx.QueryRow(ctx, `INSERT INTO nps_responses (account_id, signal_id, respondent, score, category, comment,
+			survey_kind, answered_at, sentiment, sentiment_label, churn_intent, competitors)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+		r.AccountID, r.SignalID, r.Respondent, r.Score, string(r.Category), r.Comment, string(r.Kind), r.AnsweredAt,
+		r.Sentiment, r.SentimentLabel, r.ChurnIntent, r.Competitors).Scan(&id)
+	return id, wrap("insert nps response", err)
+}
+
+// LinkNPSResponseTx records which survey an answer answered and which loop
+// it follows up.
+func LinkNPSResponseTx(ctx context.Context, tx pgx.Tx, responseID, surveyID, loopID int64) error {
+	_, err := tx.Exec(ctx, `UPDATE nps_responses SET survey_id = $2, loop_id = $3 WHERE id = $1`,
+		responseID, nullID(surveyID), nullID(loopID))
+	return wrap("link nps response", err)
+}
+
+const npsResponseColumns = `id, account_id, signal_id, respondent, score, category, comment, survey_kind,
+	coalesce(survey_id, 0), coalesce(loop_id, 0), answered_at, sentiment, sentiment_label, churn_intent, competitors`
+
+func scanNPSResponse(row pgx.Row, extra ...any) (NPSResponse, error) {
+	var r NPSResponse
+	var cat, kind string
+	err := row.Scan(append([]any{&r.ID, &r.AccountID, &r.SignalID, &r.Respondent, &r.Score, &cat, &r.Comment, &kind,
+		&r.SurveyID, &r.LoopID, &r.AnsweredAt, &r.Sentiment, &r.SentimentLabel, &r.ChurnIntent, &r.Competitors}, extra...)...)
+	r.Category, r.Kind = nps.Category(cat), nps.SurveyKind(kind)
+	return r, err
+}
+
+// PreviousNPSTx is the account's latest answer before the one being
+// stored (id), if any.
+func PreviousNPSTx(ctx context.Context, tx pgx.Tx, accountID, exceptID int64) (*NPSResponse, error) {
+	r, err := scanNPSResponse(tx.QueryRow(ctx, `SELECT `+npsResponseColumns+` FROM nps_responses
+		WHERE account_id = $1 AND id <> $2 ORDER BY answered_at DESC, id DESC LIMIT 1`, accountID, exceptID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("previous nps: %w", err)
+	}
+	return &r, nil
+}
+
+// NPSHistory is an account's answers, newest first.
+func (s *Store) NPSHistory(ctx context.Context, accountID int64, limit int) ([]NPSResponse, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+npsResponseColumns+` FROM nps_responses WHERE account_id = $1
+		ORDER BY answered_at DESC, id DESC LIMIT $2`, accountID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("nps history: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (NPSResponse, error) { return scanNPSResponse(r) })
+	return out, wrap("nps history", err)
+}
+
+// ---- surveys ----
+
+// NPSSurvey is a survey Holdfast selected (and maybe sent).
+type NPSSurvey struct {
+	ID         int64
+	AccountID  int64
+	Contact    string
+	Kind       nps.SurveyKind
+	Cycle      string
+	Reason     string
+	LoopID     int64
+	CreatedAt  time.Time
+	SentAt     *time.Time
+	AnsweredAt *time.Time
+}
+
+// ErrSurveyMismatch: an answer names a survey that does not exist or
+// belongs to another account.
+var ErrSurveyMismatch = errors.New("no such survey for this account")
+
+const npsSurveyColumns = `id, account_id, contact, kind, cycle, reason, coalesce(loop_id, 0), created_at, sent_at, answered_at`
+
+func scanNPSSurvey(row pgx.Row) (NPSSurvey, error) {
+	var v NPSSurvey
+	var kind string
+	err := row.Scan(&v.ID, &v.AccountID, &v.Contact, &kind, &v.Cycle, &v.Reason, &v.LoopID, &v.CreatedAt, &v.SentAt, &v.AnsweredAt)
+	v.Kind = nps.SurveyKind(kind)
+	return v, err
+}
+
+// ClaimNPSSurveyTx finds the survey an answer answers and marks it
+// answered: the one named by surveyID, else the newest unanswered survey of
+// the account sent to the respondent (or to the account as a whole) in the
+// 90 days before the answer, of the answer's kind unless it is ad hoc.
+func ClaimNPSSurveyTx(ctx context.Context, tx pgx.Tx, accountID, surveyID int64, respondent string, kind nps.SurveyKind,
+	answeredAt time.Time, responseID int64) (NPSSurvey, bool, error) {
+	var v NPSSurvey
+	var err error
+	if surveyID != 0 {
+		v, err = scanNPSSurvey(tx.QueryRow(ctx, `SELECT `+npsSurveyColumns+` FROM nps_surveys
+			WHERE id = $1 AND account_id = $2 FOR UPDATE`, surveyID, accountID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return NPSSurvey{}, false, ErrSurveyMismatch
+		}
+	} else {
+		v, err = scanNPSSurvey(tx.QueryRow(ctx, `SELECT `+npsSurveyColumns+` FROM nps_surveys
+			WHERE account_id = $1 AND answered_at IS NULL
+			  AND (lower(contact) = lower($2) OR contact = '')
+			  AND ($3 = 'adhoc' OR kind = $3)
+			  AND created_at <= $4::timestamptz + interval '1 day' AND created_at > $4::timestamptz - interval '90 days'
+			ORDER BY (contact <> '') DESC, created_at DESC, id DESC LIMIT 1 FOR UPDATE`,
+			accountID, respondent, string(kind), answeredAt))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return NPSSurvey{}, false, nil
+		}
+	}
+	if err != nil {
+		return NPSSurvey{}, false, fmt.Errorf("find survey: %w", err)
+	}
+	if v.AnsweredAt == nil {
+		if _, err := tx.Exec(ctx, `UPDATE nps_surveys SET answered_at = $2, response_id = $3 WHERE id = $1`,
+			v.ID, answeredAt, responseID); err != nil {
+			return NPSSurvey{}, false, fmt.Errorf("mark survey answered: %w", err)
+		}
+		v.AnsweredAt = &answeredAt
+	}
+	return v, true, nil
+}
+
+// ---- detractor loops ----
+
+// NPSLoop is a detractor loop as stored.
+type NPSLoop struct {
+	nps.Loop
+	ResponseID         int64
+	PreviousLoopID     int64
+	ChannelID          string
+	ThreadKey          string
+	CardRef            string
+	Card               json.RawMessage // the card's context at opening
+	FollowUpSurveyID   int64
+	FollowUpResponseID int64
+	// Nudged are the nudges already sent (loaded by UpdateNPSLoop).
+	Nudged map[nps.NudgeKey]bool
+}
+
+const npsLoopColumns = `id, account_id, response_id, coalesce(previous_loop_id, 0), respondent, score, owner_csm,
+	channel_id, thread_key, card_ref, card, opened_at, contact_due, root_cause_due, action_plan_due, escalation_proposed,
+	contacted_at, coalesce(contacted_by, ''), coalesce(root_cause, ''), coalesce(root_cause_words, ''), root_cause_at,
+	coalesce(root_cause_by, ''), coalesce(plan_text, ''), coalesce(plan_owner, ''), plan_due, plan_at, coalesce(plan_by, ''),
+	escalated_at, coalesce(escalated_by, ''), follow_up_due, coalesce(follow_up_survey_id, 0), follow_up_sent_at,
+	coalesce(follow_up_response_id, 0), follow_up_score, follow_up_at, closed_at`
+
+func scanNPSLoop(row pgx.Row, extra ...any) (NPSLoop, error) {
+	var l NPSLoop
+	var cause string
+	dest := []any{&l.ID, &l.AccountID, &l.ResponseID, &l.PreviousLoopID, &l.Respondent, &l.Score, &l.OwnerCSM,
+		&l.ChannelID, &l.ThreadKey, &l.CardRef, &l.Card, &l.OpenedAt, &l.Due.Contact, &l.Due.RootCause, &l.Due.ActionPlan,
+		&l.EscalationProposed, &l.ContactedAt, &l.ContactedBy, &cause, &l.RootCauseWords, &l.RootCauseAt,
+		&l.RootCauseBy, &l.Plan, &l.PlanOwner, &l.PlanDue, &l.PlanAt, &l.PlanBy,
+		&l.EscalatedAt, &l.EscalatedBy, &l.FollowUpDue, &l.FollowUpSurveyID, &l.FollowUpSentAt,
+		&l.FollowUpResponseID, &l.FollowUpScore, &l.FollowUpAt, &l.ClosedAt}
+	err := row.Scan(append(dest, extra...)...)
+	l.RootCause = churn.Cause(cause)
+	return l, err
+}
+
+func collectNPSLoops(rows pgx.Rows) ([]NPSLoop, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (NPSLoop, error) { return scanNPSLoop(r) })
+}
+
+// NPSLoopThreadKey and NPSLoopCardRef name a new loop's thread and card.
+func NPSLoopThreadKey(loopID int64) string { return "nps:loop:" + strconv.FormatInt(loopID, 10) }
+
+// NPSLoopCardRef is the outbox ref of a loop's card.
+func NPSLoopCardRef(loopID int64) string { return "nps:loop:" + strconv.FormatInt(loopID, 10) + ":card" }
+
+// NextNPSLoopIDTx reserves a loop id, so the card can carry it before the
+// loop row is written.
+func NextNPSLoopIDTx(ctx context.Context, tx pgx.Tx) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('nps_loops', 'id'))`).Scan(&id)
+	return id, wrap("reserve loop id", err)
+}
+
+// InsertNPSLoopTx writes a new loop with its reserved id.
+func InsertNPSLoopTx(ctx context.Context, tx pgx.Tx, l NPSLoop) error {
+	_, err := tx.Exec(ctx, `INSERT INTO nps_loops (id, account_id, response_id, previous_loop_id, respondent, score, owner_csm,
+			channel_id, thread_key, card_ref, card, opened_at, contact_due, root_cause_due, action_plan_due, escalation_proposed)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		l.ID, l.AccountID, l.ResponseID, nullID(l.PreviousLoopID), l.Respondent, l.Score, l.OwnerCSM,
+		l.ChannelID, l.ThreadKey, l.CardRef, l.Card, l.OpenedAt, l.Due.Contact, l.Due.RootCause, l.Due.ActionPlan,
+		l.EscalationProposed)
+	return wrap("insert nps loop", err)
+}
+
+// saveNPSLoopTx writes a loop's step columns back.
+func saveNPSLoopTx(ctx context.Context, tx pgx.Tx, l NPSLoop) error {
+	_, err := tx.Exec(ctx, `UPDATE nps_loops SET
+			contacted_at = $2, contacted_by = nullif($3, ''), root_cause = nullif($4, ''), root_cause_words = nullif($5, ''),
+			root_cause_at = $6, root_cause_by = nullif($7, ''), plan_text = nullif($8, ''), plan_owner = nullif($9, ''),
+			plan_due = $10, plan_at = $11, plan_by = nullif($12, ''), escalated_at = $13, escalated_by = nullif($14, ''),
+			follow_up_due = $15, follow_up_survey_id = $16, follow_up_sent_at = $17, follow_up_response_id = $18,
+			follow_up_score = $19, follow_up_at = $20, closed_at = $21
+		WHERE id = $1`,
+		l.ID, l.ContactedAt, l.ContactedBy, string(l.RootCause), l.RootCauseWords, l.RootCauseAt, l.RootCauseBy,
+		l.Plan, l.PlanOwner, l.PlanDue, l.PlanAt, l.PlanBy, l.EscalatedAt, l.EscalatedBy,
+		l.FollowUpDue, nullID(l.FollowUpSurveyID), l.FollowUpSentAt, nullID(l.FollowUpResponseID),
+		l.FollowUpScore, l.FollowUpAt, l.ClosedAt)
+	return wrap("save nps loop", err)
+}
+
+// NPSLoop returns a loop and its account as they are now.
+func (s *Store) NPSLoop(ctx context.Context, id int64) (NPSLoop, Account, error) {
+	l, err := scanNPSLoop(s.pool.QueryRow(ctx, `SELECT `+npsLoopColumns+` FROM nps_loops WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return NPSLoop{}, Account{}, ErrNotFound
+	}
+	if err != nil {
+		return NPSLoop{}, Account{}, fmt.Errorf("nps loop %d: %w", id, err)
+	}
+	a, err := s.Account(ctx, l.AccountID)
+	return l, a, err
+}
+
+// NPSLoopsForAccount lists an account's loops, open ones first, newest first.
+func (s *Store) NPSLoopsForAccount(ctx context.Context, accountID int64, limit int) ([]NPSLoop, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+npsLoopColumns+` FROM nps_loops WHERE account_id = $1
+		ORDER BY (closed_at IS NULL) DESC, opened_at DESC, id DESC LIMIT $2`, accountID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("account loops: %w", err)
+	}
+	out, err := collectNPSLoops(rows)
+	return out, wrap("account loops", err)
+}
+
+// FollowUpLoopTx finds, and locks, the open loop a follow-up answer
+// belongs to: the survey's loop when the answer matched a follow-up
+// survey, else the account's newest open loop with a plan whose
+// respondent gave this answer.
+func FollowUpLoopTx(ctx context.Context, tx pgx.Tx, accountID, loopID int64, respondent string) (NPSLoop, bool, error) {
+	var l NPSLoop
+	var err error
+	if loopID != 0 {
+		l, err = scanNPSLoop(tx.QueryRow(ctx, `SELECT `+npsLoopColumns+` FROM nps_loops
+			WHERE id = $1 AND account_id = $2 AND closed_at IS NULL FOR UPDATE`, loopID, accountID))
+	} else {
+		l, err = scanNPSLoop(tx.QueryRow(ctx, `SELECT `+npsLoopColumns+` FROM nps_loops
+			WHERE account_id = $1 AND lower(respondent) = lower($2) AND closed_at IS NULL AND plan_at IS NOT NULL
+			ORDER BY opened_at DESC, id DESC LIMIT 1 FOR UPDATE`, accountID, respondent))
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return NPSLoop{}, false, nil
+	}
+	if err != nil {
+		return NPSLoop{}, false, fmt.Errorf("follow-up loop: %w", err)
+	}
+	return l, true, nil
+}
+
+// LoopEffects are what a loop change writes besides the loop itself, all
+// in the loop's transaction.
+type LoopEffects struct {
+	Timeline []TimelineEntry // appended with the loop as ref
+	Outbox   []OutboxItem
+	Nudges   []nps.NudgeKey // recorded as sent at NudgedAt
+	NudgedAt time.Time
+}
+
+// ErrNoChange from an UpdateNPSLoop callback rolls back quietly: the
+// change was refused (already recorded, not allowed) and the caller has
+// said why.
+var ErrNoChange = errors.New("no change")
+
+// UpdateNPSLoop applies fn to the loop under a row lock and writes the
+// loop, its timeline entries, its nudges and its Slack messages in one
+// transaction. fn sees the account as it is now (owner checks) and the
+// nudges already sent.
+func (s *Store) UpdateNPSLoop(ctx context.Context, id int64, fn func(l *NPSLoop, a Account) (LoopEffects, error)) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		l, err := scanNPSLoop(tx.QueryRow(ctx, `SELECT `+npsLoopColumns+` FROM nps_loops WHERE id = $1 FOR UPDATE`, id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("lock nps loop: %w", err)
+		}
+		a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, l.AccountID))
+		if err != nil {
+			return fmt.Errorf("loop account: %w", err)
+		}
+		if l.Nudged, err = loopNudgesTx(ctx, tx, id); err != nil {
+			return err
+		}
+		eff, err := fn(&l, a)
+		if err != nil {
+			return err
+		}
+		return applyLoopTx(ctx, tx, l, eff)
+	})
+}
+
+func loopNudgesTx(ctx context.Context, tx pgx.Tx, id int64) (map[nps.NudgeKey]bool, error) {
+	rows, err := tx.Query(ctx, `SELECT step, level FROM nps_loop_nudges WHERE loop_id = $1`, id)
+	if err != nil {
+		return nil, fmt.Errorf("loop nudges: %w", err)
+	}
+	out := map[nps.NudgeKey]bool{}
+	var step string
+	var level int
+	_, err = pgx.ForEachRow(rows, []any{&step, &level}, func() error {
+		out[nps.NudgeKey{Step: nps.Step(step), Level: level}] = true
+		return nil
+	})
+	return out, wrap("loop nudges", err)
+}
+
+// applyLoopTx writes a changed loop and its effects.
+func applyLoopTx(ctx context.Context, tx pgx.Tx, l NPSLoop, eff LoopEffects) error {
+	if err := saveNPSLoopTx(ctx, tx, l); err != nil {
+		return err
+	}
+	for _, n := range eff.Nudges {
+		if _, err := tx.Exec(ctx, `INSERT INTO nps_loop_nudges (loop_id, step, level, at) VALUES ($1, $2, $3, $4)`,
+			l.ID, string(n.Step), n.Level, eff.NudgedAt); err != nil {
+			return fmt.Errorf("record nudge: %w", err)
+		}
+	}
+	for _, e := range eff.Timeline {
+		if err := AddTimelineTx(ctx, tx, l.AccountID, e, l.ID); err != nil {
+			return err
+		}
+	}
+	for _, it := range eff.Outbox {
+		if err := enqueue(ctx, tx, it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ApplyNPSLoopTx writes a loop changed inside another transaction (the
+// ingest hook recording a follow-up answer).
+func ApplyNPSLoopTx(ctx context.Context, tx pgx.Tx, l NPSLoop, eff LoopEffects) error {
+	return applyLoopTx(ctx, tx, l, eff)
+}
+
+// DueNPSLoops lists open loops that may need attention at now: a step
+// past its deadline without a nudge at every level, or a follow-up due
+// and not sent. The caller decides per loop under its lock.
+func (s *Store) DueNPSLoops(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT l.id FROM nps_loops l
+		WHERE l.closed_at IS NULL AND (
+			(l.follow_up_due <= $1 AND l.follow_up_survey_id IS NULL)
+			OR (l.contacted_at IS NULL AND l.contact_due <= $1
+				AND (SELECT count(*) FROM nps_loop_nudges n WHERE n.loop_id = l.id AND n.step = 'contact') < 2)
+			OR (l.root_cause_at IS NULL AND l.root_cause_due <= $1
+				AND (SELECT count(*) FROM nps_loop_nudges n WHERE n.loop_id = l.id AND n.step = 'root_cause') < 2)
+			OR (l.plan_at IS NULL AND l.action_plan_due <= $1
+				AND (SELECT count(*) FROM nps_loop_nudges n WHERE n.loop_id = l.id AND n.step = 'action_plan') < 2))
+		ORDER BY l.opened_at, l.id LIMIT $2`, now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("due loops: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	return ids, wrap("due loops", err)
+}
+
+// NPSLoopSummary is an open loop with its account, for lists (App Home).
+type NPSLoopSummary struct {
+	Loop        NPSLoop
+	AccountName string
+	ExternalID  string
+	ARR         float64
+}
+
+// OpenNPSLoopsFor lists the open detractor loops a user should act on:
+// loops of accounts they own (as the account is now), oldest first.
+func (s *Store) OpenNPSLoopsFor(ctx context.Context, user string, limit int) ([]NPSLoopSummary, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+npsLoopColumns+`, account_name, account_external_id, account_arr
+		FROM (SELECT l.*, a.name AS account_name, a.external_id AS account_external_id, a.arr::float8 AS account_arr
+			FROM nps_loops l JOIN accounts a ON a.id = l.account_id
+			WHERE l.closed_at IS NULL AND a.owner_csm = $1) x
+		ORDER BY opened_at, id LIMIT $2`, user, limit)
+	if err != nil {
+		return nil, fmt.Errorf("open loops for user: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (NPSLoopSummary, error) {
+		var v NPSLoopSummary
+		l, err := scanNPSLoop(r, &v.AccountName, &v.ExternalID, &v.ARR)
+		v.Loop = l
+		return v, err
+	})
+	return out, wrap("open loops for user", err)
+}
+
+// ---- follow-up survey ----
+
+// FollowUpEffects is what sending a loop's follow-up writes.
+type FollowUpEffects struct {
+	LoopEffects
+	// Webhook is the survey-tool payload for the new survey (nil: no
+	// webhook; the survey counts as sent now).
+	Webhook func(survey NPSSurvey) any
+}
+
+// SendNPSFollowUp creates the loop's follow-up survey (once: a loop with
+// one is left alone) and lets fn say what to post and send, in one
+// transaction.
+func (s *Store) SendNPSFollowUp(ctx context.Context, loopID int64, now time.Time,
+	fn func(l *NPSLoop, a Account, v NPSSurvey) (FollowUpEffects, error)) (bool, error) {
+	created := false
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		l, err := scanNPSLoop(tx.QueryRow(ctx, `SELECT `+npsLoopColumns+` FROM nps_loops WHERE id = $1 FOR UPDATE`, loopID))
+		if err != nil {
+			return fmt.Errorf("lock nps loop: %w", err)
+		}
+		if l.ClosedAt != nil || l.FollowUpSurveyID != 0 || l.FollowUpDue == nil || l.FollowUpDue.After(now) {
+			return nil
+		}
+		a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, l.AccountID))
+		if err != nil {
+			return fmt.Errorf("loop account: %w", err)
+		}
+		v := NPSSurvey{AccountID: l.AccountID, Contact: l.Respondent, Kind: nps.KindFollowUp,
+			Cycle: "loop:" + strconv.FormatInt(l.ID, 10), Reason: "30-day follow-up of a detractor loop", LoopID: l.ID, CreatedAt: now}
+		v, err = insertSurveyTx(ctx, tx, v)
+		if err != nil {
+			return err
+		}
+		eff, err := fn(&l, a, v)
+		if err != nil {
+			return err
+		}
+		l.FollowUpSurveyID = v.ID
+		if eff.Webhook == nil {
+			l.FollowUpSentAt = &now
+			if _, err := tx.Exec(ctx, `UPDATE nps_surveys SET sent_at = $2 WHERE id = $1`, v.ID, now); err != nil {
+				return fmt.Errorf("mark follow-up sent: %w", err)
+			}
+		} else if _, err := insertDeliveryTx(ctx, tx, eff.Webhook(v), now, []int64{v.ID}); err != nil {
+			return err
+		}
+		created = true
+		return applyLoopTx(ctx, tx, l, eff.LoopEffects)
+	})
+	return created, err
+}
+
+func insertSurveyTx(ctx context.Context, tx pgx.Tx, v NPSSurvey) (NPSSurvey, error) {
+	err := tx.QueryRow(ctx, `INSERT INTO nps_surveys (account_id, contact, kind, cycle, reason, loop_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id, contact, kind, cycle) DO NOTHING RETURNING id`,
+		v.AccountID, v.Contact, string(v.Kind), v.Cycle, v.Reason, nullID(v.LoopID), v.CreatedAt).Scan(&v.ID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return v, nil // already selected: ID stays 0
+	}
+	return v, wrap("insert survey", err)
+}
+
+// ---- cadence ----
+
+// NPSCadenceCandidate is an account the cadence rules may select today.
+type NPSCadenceCandidate struct {
+	nps.CadenceAccount
+	ExternalID string
+	Name       string
+	OwnerCSM   string
+	// Respondents are people who answered for the account in the last
+	// year: a hint for the survey tool.
+	Respondents []string
+}
+
+// CadenceParams bound the candidate query to the rules' windows.
+type CadenceParams struct {
+	Now      time.Time
+	Today    time.Time // now's date in the schedule time zone (00:00 UTC)
+	Timezone string    // IANA name, for activation dates of accounts without one
+	CatchUp  time.Duration
+	Webhook  bool // surveys are handed to the survey tool (sent when it accepts them)
+}
+
+// CadenceRun is what one cadence run decided.
+type CadenceRun struct {
+	Surveys []NPSSurvey
+	// Render builds, for the surveys actually created (ids set), the Slack
+	// messages and the survey-tool payload (nil: none).
+	Render func(created []NPSSurvey) (items []OutboxItem, webhook any, err error)
+}
+
+// cadenceLock serialises cadence runs across replicas and manual reruns.
+const cadenceLock = 0x6e70735f636164 // "nps_cad"
+
+// RunNPSCadence loads the accounts due a survey by the cadence windows,
+// lets decide pick, and writes the surveys, their Slack messages and their
+// survey-tool delivery in one transaction. Surveys already selected are
+// skipped by the unique key, so a rerun selects nothing twice.
+func (s *Store) RunNPSCadence(ctx context.Context, p CadenceParams, decide func([]NPSCadenceCandidate) (CadenceRun, error)) ([]NPSSurvey, error) {
+	var created []NPSSurvey
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(cadenceLock)); err != nil {
+			return fmt.Errorf("cadence lock: %w", err)
+		}
+		cands, err := cadenceCandidatesTx(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		run, err := decide(cands)
+		if err != nil {
+			return err
+		}
+		for _, v := range run.Surveys {
+			v.CreatedAt = p.Now
+			v, err := insertSurveyTx(ctx, tx, v)
+			if err != nil {
+				return err
+			}
+			if v.ID != 0 {
+				created = append(created, v)
+			}
+		}
+		if len(created) == 0 || run.Render == nil {
+			return nil
+		}
+		items, payload, err := run.Render(created)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := enqueue(ctx, tx, it); err != nil {
+				return err
+			}
+		}
+		ids := make([]int64, len(created))
+		for i, v := range created {
+			ids[i] = v.ID
+		}
+		if payload != nil && p.Webhook {
+			_, err := insertDeliveryTx(ctx, tx, payload, p.Now, ids)
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE nps_surveys SET sent_at = $2 WHERE id = ANY($1)`, ids, p.Now)
+		return wrap("mark surveys sent", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return created, nil
+}
+
+func cadenceCandidatesTx(ctx context.Context, tx pgx.Tx, p CadenceParams) ([]NPSCadenceCandidate, error) {
+	catchUpDays := max(1, int(p.CatchUp/(24*time.Hour)))
+	// Each clause is one cadence rule's window; the Go rules decide
+	// exactly, this only keeps the daily scan to plausible accounts.
+	rows, err := tx.Query(ctx, `
+		SELECT a.id, a.external_id, a.name, a.owner_csm, d.act, a.renewal_date, t.touch
+		FROM accounts a
+		CROSS JOIN LATERAL (SELECT coalesce(a.activation_date, (a.created_at AT TIME ZONE $3)::date) AS act) d
+		CROSS JOIN LATERAL (SELECT greatest(
+			(SELECT max(s.created_at) FROM nps_surveys s WHERE s.account_id = a.id),
+			(SELECT max(r.answered_at) FROM nps_responses r WHERE r.account_id = a.id)) AS touch) t
+		WHERE a.status = 'active' AND (
+			($2::date - d.act) BETWEEN 30 AND 30 + $4 - 1
+			OR (a.renewal_date - $2::date) BETWEEN 61 - $4 AND 60
+			OR (($2::date - d.act) > 90 AND (t.touch IS NULL OR t.touch <= $1::timestamptz - interval '90 days'))
+			OR EXISTS (SELECT 1 FROM signals g WHERE g.account_id = a.id AND g.kind = 'ticket' AND g.severity = 'urgent'
+				AND lower(g.metadata->>'status') IN ('resolved', 'closed', 'solved')
+				AND g.occurred_at <= $1 AND g.occurred_at > $1::timestamptz - $5::interval))
+		ORDER BY a.id`, p.Now, p.Today, p.Timezone, catchUpDays, p.CatchUp.String())
+	if err != nil {
+		return nil, fmt.Errorf("cadence candidates: %w", err)
+	}
+	byID := map[int64]*NPSCadenceCandidate{}
+	var out []NPSCadenceCandidate
+	out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (NPSCadenceCandidate, error) {
+		var c NPSCadenceCandidate
+		err := r.Scan(&c.ID, &c.ExternalID, &c.Name, &c.OwnerCSM, &c.Activation, &c.Renewal, &c.LastTouch)
+		c.Taken = map[string]bool{}
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cadence candidates: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(out))
+	for i := range out {
+		ids[i] = out[i].ID
+		byID[out[i].ID] = &out[i]
+	}
+	rows, err = tx.Query(ctx, `SELECT account_id, kind, cycle FROM nps_surveys WHERE account_id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("taken surveys: %w", err)
+	}
+	var id int64
+	var kind, cycle string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &kind, &cycle}, func() error {
+		byID[id].Taken[nps.SurveyKey(nps.SurveyKind(kind), cycle)] = true
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("taken surveys: %w", err)
+	}
+	rows, err = tx.Query(ctx, `SELECT account_id, coalesce(nullif(metadata->>'ticket_id', ''), idempotency_key), occurred_at
+		FROM signals WHERE account_id = ANY($1) AND kind = 'ticket' AND severity = 'urgent'
+		  AND lower(metadata->>'status') IN ('resolved', 'closed', 'solved')
+		  AND occurred_at <= $2 AND occurred_at > $2::timestamptz - $3::interval
+		ORDER BY occurred_at`, ids, p.Now, p.CatchUp.String())
+	if err != nil {
+		return nil, fmt.Errorf("resolved tickets: %w", err)
+	}
+	var key string
+	var at time.Time
+	if _, err := pgx.ForEachRow(rows, []any{&id, &key, &at}, func() error {
+		byID[id].Tickets = append(byID[id].Tickets, nps.Ticket{Key: key, ResolvedAt: at})
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("resolved tickets: %w", err)
+	}
+	rows, err = tx.Query(ctx, `SELECT DISTINCT ON (account_id, lower(respondent)) account_id, respondent
+		FROM nps_responses WHERE account_id = ANY($1) AND answered_at > $2::timestamptz - interval '365 days'
+		ORDER BY account_id, lower(respondent), answered_at DESC`, ids, p.Now)
+	if err != nil {
+		return nil, fmt.Errorf("known respondents: %w", err)
+	}
+	var who string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &who}, func() error {
+		byID[id].Respondents = append(byID[id].Respondents, who)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("known respondents: %w", err)
+	}
+	return out, nil
+}
+
+// ---- survey-tool deliveries ----
+
+// NPSDelivery is one pending POST to the survey tool.
+type NPSDelivery struct {
+	ID        int64
+	Payload   json.RawMessage
+	Attempts  int
+	CreatedAt time.Time
+}
+
+func insertDeliveryTx(ctx context.Context, tx pgx.Tx, payload any, now time.Time, surveyIDs []int64) (int64, error) {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return 0, fmt.Errorf("encode survey payload: %w", err)
+	}
+	var id int64
+	if err := tx.QueryRow(ctx, `INSERT INTO nps_webhook_deliveries (payload, created_at, next_attempt_at)
+		VALUES ($1, $2, $2) RETURNING id`, body, now).Scan(&id); err != nil {
+		return 0, fmt.Errorf("queue survey delivery: %w", err)
+	}
+	_, err = tx.Exec(ctx, `UPDATE nps_surveys SET delivery_id = $2 WHERE id = ANY($1)`, surveyIDs, id)
+	return id, wrap("link survey delivery", err)
+}
+
+// LeaseNPSDeliveries claims up to n deliveries due at now for lease; an
+// expired lease (the sender died) makes one due again.
+func (s *Store) LeaseNPSDeliveries(ctx context.Context, now time.Time, n int, lease time.Duration) ([]NPSDelivery, error) {
+	rows, err := s.pool.Query(ctx, `UPDATE nps_webhook_deliveries d SET leased_until = $1::timestamptz + $3::interval,
+			attempts = attempts + 1
+		WHERE d.id IN (SELECT id FROM nps_webhook_deliveries
+			WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND (leased_until IS NULL OR leased_until < $1)
+			ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+		RETURNING d.id, d.payload, d.attempts, d.created_at`, now, n, lease.String())
+	if err != nil {
+		return nil, fmt.Errorf("lease survey deliveries: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[NPSDelivery])
+	return out, wrap("lease survey deliveries", err)
+}
+
+// NPSDeliveryDone records the survey tool's 2xx: the delivery's surveys
+// (and follow-up loops) count as sent from now.
+func (s *Store) NPSDeliveryDone(ctx context.Context, id int64, now time.Time) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE nps_webhook_deliveries SET delivered_at = $2, leased_until = NULL, last_error = NULL
+			WHERE id = $1`, id, now); err != nil {
+			return fmt.Errorf("mark delivery done: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE nps_surveys SET sent_at = $2 WHERE delivery_id = $1 AND sent_at IS NULL`, id, now); err != nil {
+			return fmt.Errorf("mark surveys sent: %w", err)
+		}
+		_, err := tx.Exec(ctx, `UPDATE nps_loops l SET follow_up_sent_at = $2 FROM nps_surveys v
+			WHERE v.delivery_id = $1 AND l.follow_up_survey_id = v.id AND l.follow_up_sent_at IS NULL`, id, now)
+		return wrap("mark follow-ups sent", err)
+	})
+}
+
+// NPSDeliveryFailed schedules the next attempt; warn, if set, is posted
+// once per delivery (the first time the caller passes one).
+func (s *Store) NPSDeliveryFailed(ctx context.Context, id int64, now, next time.Time, cause string, warn *OutboxItem) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE nps_webhook_deliveries SET next_attempt_at = $2, leased_until = NULL, last_error = $3
+			WHERE id = $1`, id, next, cause); err != nil {
+			return fmt.Errorf("mark delivery failed: %w", err)
+		}
+		if warn == nil {
+			return nil
+		}
+		tag, err := tx.Exec(ctx, `UPDATE nps_webhook_deliveries SET warned_at = $2 WHERE id = $1 AND warned_at IS NULL`, id, now)
+		if err != nil || tag.RowsAffected() == 0 {
+			return wrap("mark delivery warned", err)
+		}
+		return enqueue(ctx, tx, *warn)
+	})
+}
+
+// ---- non-responders and digest ----
+
+// NPSUnanswered is a survey sent and not answered, with its account.
+type NPSUnanswered struct {
+	Survey      NPSSurvey
+	AccountName string
+	ExternalID  string
+	OwnerCSM    string
+}
+
+// RemindNPSNonResponders marks surveys sent at or before cutoff and still
+// unanswered as reminded, and writes render's messages, in one
+// transaction: each survey gets one reminder.
+func (s *Store) RemindNPSNonResponders(ctx context.Context, cutoff, now time.Time, limit int,
+	render func([]NPSUnanswered) ([]OutboxItem, error)) (int, error) {
+	n := 0
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+prefixedSurvey+`, a.name, a.external_id, a.owner_csm
+			FROM nps_surveys v JOIN accounts a ON a.id = v.account_id
+			WHERE v.sent_at <= $1 AND v.answered_at IS NULL AND v.reminded_at IS NULL AND a.status = 'active'
+			ORDER BY v.sent_at, v.id LIMIT $2 FOR UPDATE OF v SKIP LOCKED`, cutoff, limit)
+		if err != nil {
+			return fmt.Errorf("unanswered surveys: %w", err)
+		}
+		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (NPSUnanswered, error) {
+			var u NPSUnanswered
+			var kind string
+			v := &u.Survey
+			err := r.Scan(&v.ID, &v.AccountID, &v.Contact, &kind, &v.Cycle, &v.Reason, &v.LoopID, &v.CreatedAt, &v.SentAt,
+				&v.AnsweredAt, &u.AccountName, &u.ExternalID, &u.OwnerCSM)
+			v.Kind = nps.SurveyKind(kind)
+			return u, err
+		})
+		if err != nil || len(list) == 0 {
+			return wrap("unanswered surveys", err)
+		}
+		ids := make([]int64, len(list))
+		for i, u := range list {
+			ids[i] = u.Survey.ID
+		}
+		if _, err := tx.Exec(ctx, `UPDATE nps_surveys SET reminded_at = $2 WHERE id = ANY($1)`, ids, now); err != nil {
+			return fmt.Errorf("mark reminded: %w", err)
+		}
+		items, err := render(list)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := enqueue(ctx, tx, it); err != nil {
+				return err
+			}
+		}
+		n = len(list)
+		return nil
+	})
+	return n, err
+}
+
+const prefixedSurvey = `v.id, v.account_id, v.contact, v.kind, v.cycle, v.reason, coalesce(v.loop_id, 0), v.created_at, v.sent_at, v.answered_at`
+
+// NPSDigestEntry is a promoter or passive answer for the weekly digest.
+type NPSDigestEntry struct {
+	Response    NPSResponse
+	AccountName string
+	ExternalID  string
+	OwnerCSM    string
+	ARR         float64
+}
+
+// DigestNPS marks promoter and passive answers received up to now and not
+// yet digested, and writes render's messages, in one transaction.
+func (s *Store) DigestNPS(ctx context.Context, now time.Time, limit int, render func([]NPSDigestEntry) ([]OutboxItem, error)) (int, error) {
+	n := 0
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+npsResponseColumns+`, account_name, account_external_id, account_owner, account_arr
+			FROM (SELECT r.*, a.name AS account_name, a.external_id AS account_external_id, a.owner_csm AS account_owner,
+					a.arr::float8 AS account_arr
+				FROM nps_responses r JOIN accounts a ON a.id = r.account_id
+				WHERE r.digested_at IS NULL AND r.category IN ('promoter', 'passive') AND r.answered_at <= $1
+				ORDER BY r.answered_at, r.id LIMIT $2 FOR UPDATE OF r SKIP LOCKED) x
+			ORDER BY answered_at, id`, now, limit)
+		if err != nil {
+			return fmt.Errorf("digest answers: %w", err)
+		}
+		list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (NPSDigestEntry, error) {
+			var e NPSDigestEntry
+			r, err := scanNPSResponse(row, &e.AccountName, &e.ExternalID, &e.OwnerCSM, &e.ARR)
+			e.Response = r
+			return e, err
+		})
+		if err != nil || len(list) == 0 {
+			return wrap("digest answers", err)
+		}
+		ids := make([]int64, len(list))
+		for i, e := range list {
+			ids[i] = e.Response.ID
+		}
+		if _, err := tx.Exec(ctx, `UPDATE nps_responses SET digested_at = $2 WHERE id = ANY($1)`, ids, now); err != nil {
+			return fmt.Errorf("mark digested: %w", err)
+		}
+		items, err := render(list)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := enqueue(ctx, tx, it); err != nil {
+				return err
+			}
+		}
+		n = len(list)
+		return nil
+	})
+	return n, err
+}
+
+// ---- report ----
+
+// NPSReportAnswers returns the answers in [from, to) as the report counts
+// them (follow-ups excluded: they are a sample of detractors, reported on
+// their own).
+func (s *Store) NPSReportAnswers(ctx context.Context, from, to time.Time) ([]nps.ScoredAnswer, error) {
+	rows, err := s.pool.Query(ctx, `SELECT r.account_id, r.respondent, r.score, a.segment, a.tier, r.answered_at
+		FROM nps_responses r JOIN accounts a ON a.id = r.account_id
+		WHERE r.answered_at >= $1 AND r.answered_at < $2 AND r.survey_kind <> 'follow_up'`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("report answers: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[nps.ScoredAnswer])
+	return out, wrap("report answers", err)
+}
+
+// NPSReportLoops returns loops opened, or followed up, in [from, to).
+func (s *Store) NPSReportLoops(ctx context.Context, from, to time.Time) ([]nps.Loop, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+npsLoopColumns+` FROM nps_loops
+		WHERE (opened_at >= $1 AND opened_at < $2) OR (follow_up_at >= $1 AND follow_up_at < $2)`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("report loops: %w", err)
+	}
+	loops, err := collectNPSLoops(rows)
+	if err != nil {
+		return nil, fmt.Errorf("report loops: %w", err)
+	}
+	out := make([]nps.Loop, len(loops))
+	for i, l := range loops {
+		out[i] = l.Loop
+	}
+	return out, nil
+}
+
+// ---- timeline inside a transaction ----
+
+// AddTimelineTx appends one entry inside the caller's transaction.
+func AddTimelineTx(ctx context.Context, tx pgx.Tx, accountID int64, e TimelineEntry, refID int64) error {
+	_, err := tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor, ref_id) VALUES ($1, $2, $3, $4, $5, $6)`,
+		accountID, e.At, e.Kind, e.Summary, e.Actor, nullID(refID))
+	return wrap("add timeline", err)
+}
+
+// RecentTimelineTx is the account's latest entries, newest first.
+func RecentTimelineTx(ctx context.Context, tx pgx.Tx, accountID int64, limit int) ([]TimelineEntry, error) {
+	rows, err := tx.Query(ctx, `SELECT at, kind, summary, actor FROM timeline WHERE account_id = $1
+		ORDER BY at DESC, id DESC LIMIT $2`, accountID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("recent timeline: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[TimelineEntry])
+	return out, wrap("recent timeline", err)
+}
