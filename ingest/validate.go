@@ -183,9 +183,6 @@ func ValidateAccounts(in []AccountIn) ([]store.AccountInput, error) {
 
 // validateSignals checks every row; it does not analyse text.
 func validateSignals(in []SignalIn, now time.Time) ([]store.SignalInput, error) {
-	if err := checkBatchSize(len(in)); err != nil {
-		return nil, err
-	}
 	c := &rowChecker{}
 	out := make([]store.SignalInput, len(in))
 	for i, s := range in {

@@ -236,12 +236,12 @@ func saveNPSLoopTx(ctx context.Context, tx pgx.Tx, l NPSLoop) error {
 			root_cause_at = $6, root_cause_by = nullif($7, ''), plan_text = nullif($8, ''), plan_owner = nullif($9, ''),
 			plan_due = $10, plan_at = $11, plan_by = nullif($12, ''), escalated_at = $13, escalated_by = nullif($14, ''),
 			follow_up_due = $15, follow_up_survey_id = $16, follow_up_sent_at = $17, follow_up_response_id = $18,
-			follow_up_score = $19, follow_up_at = $20, closed_at = $21
+			follow_up_score = $19, follow_up_at = $20, closed_at = $21, owner_csm = $22
 		WHERE id = $1`,
 		l.ID, l.ContactedAt, l.ContactedBy, string(l.RootCause), l.RootCauseWords, l.RootCauseAt, l.RootCauseBy,
 		l.Plan, l.PlanOwner, l.PlanDue, l.PlanAt, l.PlanBy, l.EscalatedAt, l.EscalatedBy,
 		l.FollowUpDue, nullID(l.FollowUpSurveyID), l.FollowUpSentAt, nullID(l.FollowUpResponseID),
-		l.FollowUpScore, l.FollowUpAt, l.ClosedAt)
+		l.FollowUpScore, l.FollowUpAt, l.ClosedAt, l.OwnerCSM)
 	return wrap("save nps loop", err)
 }
 
