@@ -634,7 +634,7 @@ type NPSReportView struct {
 	Quarter, PrevQuarter string // "Q1 2027"
 	Overall, PrevOverall nps.Score
 	BySegment, ByTier    []nps.Breakdown
-	Loops                nps.LoopStats
+	Loops, PrevLoops     nps.LoopStats
 }
 
 const maxBreakdownRows = 12
@@ -670,11 +670,17 @@ func NPSReport(v NPSReportView) Message {
 	if s.Opened == 0 {
 		loops = append(loops, "No detractor loops opened this quarter.")
 	} else {
-		loops = append(loops, fmt.Sprintf("Completion: *%d%%* (%d of %d loops with contact, root cause and plan; %d on time)",
-			int(math.Round(s.CompletionRate()*100)), s.Completed, s.Opened, s.OnTime))
+		loops = append(loops, "Completion: "+loopCompletion(s))
 	}
 	if s.Contacted > 0 {
 		loops = append(loops, "Median time to contact: *"+humanDuration(s.MedianContact)+"* ("+plural(s.Contacted, "loop", "loops")+")")
+	}
+	if p := v.PrevLoops; p.Opened > 0 {
+		line := v.PrevQuarter + ": " + loopCompletion(p)
+		if p.Contacted > 0 {
+			line += "; median time to contact " + humanDuration(p.MedianContact)
+		}
+		loops = append(loops, line)
 	}
 	if s.FollowUps > 0 {
 		loops = append(loops, fmt.Sprintf("Follow-up score change: *%+.1f* on average over %s (%d up, %d down); NPS of intervention accounts %s → *%s*",
@@ -691,6 +697,12 @@ func NPSReport(v NPSReportView) Message {
 		text += signed(v.Overall.NPS) + " from " + plural(v.Overall.N, "answer", "answers")
 	}
 	return finish(text, blocks, maxMessageBlocks)
+}
+
+// loopCompletion: "*100%* (1 of 1 loops with contact, root cause and plan; 1 on time)".
+func loopCompletion(s nps.LoopStats) string {
+	return fmt.Sprintf("*%d%%* (%d of %d loops with contact, root cause and plan; %d on time)",
+		int(math.Round(s.CompletionRate()*100)), s.Completed, s.Opened, s.OnTime)
 }
 
 // scoreWithTrend: "+32 (n=40) · ▲12 vs Q4 2026 (+20)".
@@ -883,4 +895,17 @@ func NPSHomeLoops(loops []NPSHomeLoop, now time.Time) []slack.Block {
 		blocks = append(blocks, contextBlock("nps_home_more", "…and "+itoa(more)+" more: /nps <account> shows each."))
 	}
 	return blocks
+}
+
+// NPSStepAlreadyRecorded answers a click on a step someone recorded
+// already, saying who and when.
+func NPSStepAlreadyRecorded(step nps.Step, by string, at time.Time) Message {
+	text := "ℹ️ " + step.Label() + " was already recorded"
+	if by != "" {
+		text += " by " + userRef(by, "someone")
+	}
+	if !at.IsZero() {
+		text += " " + slackDate(at)
+	}
+	return NPSNote("nps_already", text+".")
 }

@@ -120,9 +120,9 @@ func loopID(value string) (int64, error) {
 	return id, nil
 }
 
-// refusal explains, ephemerally, why a click changed nothing; ok reports
-// whether err was one of those expected refusals.
-func (h *NPS) refusal(ctx context.Context, cb slack.InteractionCallback, loop int64, err error) (handled bool) {
+// refusal explains, ephemerally, why a click on step changed nothing;
+// handled reports whether err was one of those expected refusals.
+func (h *NPS) refusal(ctx context.Context, cb slack.InteractionCallback, loop int64, step nps.Step, err error) (handled bool) {
 	switch {
 	case errors.Is(err, npsflow.ErrNotAllowed):
 		h.router.Tell(ctx, cb, blocks.Problem("Only the account's owner CSM or a manager can record steps of this detractor loop."))
@@ -131,14 +131,12 @@ func (h *NPS) refusal(ctx context.Context, cb slack.InteractionCallback, loop in
 	case errors.Is(err, store.ErrNotFound):
 		h.router.Tell(ctx, cb, blocks.Problem("That detractor loop no longer exists."))
 	case errors.Is(err, nps.ErrAlreadyDone):
-		l, _, lerr := h.svc.Authorize(ctx, loop, cb.User.ID)
-		msg := blocks.Problem("That step is already recorded.")
-		if lerr == nil {
-			if l.Done(nps.StepContact) && l.ContactedBy != "" && cb.ActionCallback.BlockActions[0].ActionID == blocks.ActionNPSContacted {
-				msg = blocks.Problem("Contact was already recorded by <@%s>.", l.ContactedBy)
-			}
+		var by string
+		var at time.Time
+		if l, _, lerr := h.svc.Authorize(ctx, loop, cb.User.ID); lerr == nil {
+			at, by = l.DoneAt(step)
 		}
-		h.router.Tell(ctx, cb, msg)
+		h.router.Tell(ctx, cb, blocks.NPSStepAlreadyRecorded(step, by, at))
 	default:
 		return false
 	}
@@ -150,7 +148,7 @@ func (h *NPS) contacted(ctx context.Context, cb slack.InteractionCallback, act *
 	if err != nil {
 		return err
 	}
-	if err := h.svc.RecordContact(ctx, id, cb.User.ID); err != nil && !h.refusal(ctx, cb, id, err) {
+	if err := h.svc.RecordContact(ctx, id, cb.User.ID); err != nil && !h.refusal(ctx, cb, id, nps.StepContact, err) {
 		return err
 	}
 	return nil
@@ -161,7 +159,7 @@ func (h *NPS) escalate(ctx context.Context, cb slack.InteractionCallback, act *s
 	if err != nil {
 		return err
 	}
-	if err := h.svc.Escalate(ctx, id, cb.User.ID); err != nil && !h.refusal(ctx, cb, id, err) {
+	if err := h.svc.Escalate(ctx, id, cb.User.ID); err != nil && !h.refusal(ctx, cb, id, nps.StepEscalate, err) {
 		return err
 	}
 	return nil
@@ -176,7 +174,7 @@ func (h *NPS) openRootCause(ctx context.Context, cb slack.InteractionCallback, a
 	}
 	l, a, err := h.svc.Authorize(ctx, id, cb.User.ID)
 	if err != nil {
-		if h.refusal(ctx, cb, id, err) {
+		if h.refusal(ctx, cb, id, nps.StepRootCause, err) {
 			return nil
 		}
 		return err
@@ -191,7 +189,7 @@ func (h *NPS) openPlan(ctx context.Context, cb slack.InteractionCallback, act *s
 	}
 	l, a, err := h.svc.Authorize(ctx, id, cb.User.ID)
 	if err != nil {
-		if h.refusal(ctx, cb, id, err) {
+		if h.refusal(ctx, cb, id, nps.StepActionPlan, err) {
 			return nil
 		}
 		return err

@@ -48,7 +48,7 @@ func (s *Service) Report(ctx context.Context) (blocks.Message, error) {
 	if err != nil {
 		return blocks.Message{}, err
 	}
-	loops, err := s.store.NPSReportLoops(ctx, q.Start, q.End)
+	loops, err := s.store.NPSReportLoops(ctx, prev.Start, q.End)
 	if err != nil {
 		return blocks.Message{}, err
 	}
@@ -58,5 +58,6 @@ func (s *Service) Report(ctx context.Context) (blocks.Message, error) {
 		BySegment: nps.By(cur, last, func(a nps.ScoredAnswer) string { return a.Segment }),
 		ByTier:    nps.By(cur, last, func(a nps.ScoredAnswer) string { return a.Tier }),
 		Loops:     nps.StatsOf(loops, q),
+		PrevLoops: nps.StatsOf(loops, prev),
 	}), nil
 }
