@@ -348,11 +348,13 @@ func stepNumber(s nps.Step) int {
 	return 5
 }
 
-// humanDuration: "3 days", "5 hours", "40 minutes".
+// humanDuration: "3 days", "1 day", "5 hours", "40 minutes" (rounded down).
 func humanDuration(d time.Duration) string {
 	switch {
 	case d >= 48*time.Hour:
 		return itoa(int(d/(24*time.Hour))) + " days"
+	case d >= 24*time.Hour:
+		return "1 day"
 	case d >= 2*time.Hour:
 		return itoa(int(d/time.Hour)) + " hours"
 	case d >= time.Hour:

@@ -482,8 +482,10 @@ func TestNPSOverdueNudgeThenEscalate(t *testing.T) {
 	// Recording the steps stops the nudges.
 	d.click(npsCSM, blocks.ActionNPSContacted, strconv.FormatInt(res.Answers[0].LoopID, 10), npsCS, rootTS)
 	eventually(t, "contact", func() bool { return d.loopField(res.Answers[0].LoopID, "contacted_at") != "" })
-	if got := run(72 * time.Hour); len(got) != 5 || !strings.Contains(got[4], "Step 3") {
-		// 3 earlier + contact note + step 3 nudge; no more for step 1.
+	// 3 earlier + the contact note + root cause to the manager + step 3
+	// to the CSM; nothing more about step 1.
+	if got := run(72 * time.Hour); len(got) != 6 || !strings.Contains(got[4], "@"+npsManager+", Step 2") ||
+		!strings.Contains(got[4], "overdue by 1 day") || !strings.Contains(got[5], "@"+npsCSM+", Step 3") {
 		t.Fatalf("after contact and 72 h: %q", got)
 	}
 }
@@ -690,10 +692,11 @@ func TestNPSCadence(t *testing.T) {
 		t.Errorf("renew-60 request: %+v", renew60)
 	}
 
-	// The next day renew-61 reaches 60 days; everyone else is taken or quiet.
+	// The next day renew-61, tenure-90 and day-29 cross their lines; the
+	// others are taken or quiet.
 	clock.Set(today.AddDate(0, 0, 1))
 	runJob(npsflow.JobCadence)
-	want["renew-61"] = "pre_renewal"
+	want["renew-61"], want["tenure-90"], want["day-29"] = "pre_renewal", "quarterly", "onboarding"
 	if got := selected(); !equalMaps(got, want) {
 		t.Fatalf("next day selected %v, want %v", got, want)
 	}
