@@ -722,8 +722,8 @@ func scoreWithTrend(cur, prev nps.Score, prevLabel string) string {
 	if cur.N == 0 {
 		return s + " · " + signed(prev.NPS) + " in " + prevLabel
 	}
-	long, _ := scoreChange(cur.NPS, &prev.NPS)
-	return s + " · " + strings.Replace(long, " from ", " vs "+prevLabel+" (", 1) + ")"
+	_, move := scoreChange(cur.NPS, &prev.NPS)
+	return s + " · " + move + " vs " + prevLabel + " (" + signed(prev.NPS) + ")"
 }
 
 // ---- cadence, reminders, digest ----
@@ -745,9 +745,11 @@ type NPSDueView struct {
 	Date    time.Time
 }
 
+// Due rows are capped so the whole list stays under Slack's ~12k
+// characters of blocks even when every name is long and full of escapes.
 const (
-	maxDueRows        = 40
-	dueRowsPerSection = 8
+	maxDueRows        = 25
+	dueRowsPerSection = 6
 )
 
 // NPSDueList builds the daily "due a survey" post for the CS channel.
@@ -760,11 +762,11 @@ func NPSDueList(v NPSDueView) Message {
 	}
 	lines := make([]string, 0, n)
 	for _, r := range v.Rows {
-		lines = append(lines, "*"+userText(accountName(r.AccountName, r.AccountID), maxNameLen)+"* · "+r.Kind.Label()+" — "+
-			userText(r.Reason, 120)+" · "+userRef(r.OwnerCSM, "no owner"))
+		lines = append(lines, "*"+userText(accountName(r.AccountName, r.AccountID), 60)+"* · "+r.Kind.Label()+" — "+
+			userText(r.Reason, 100)+" · "+userRef(r.OwnerCSM, "no owner"))
 	}
 	blocks := []slack.Block{section("nps_due_title", title)}
-	// A line is at most ~330 characters, so 8 keep a section under 3,000.
+	// A line is at most ~420 characters escaped, so 6 keep a section under 3,000.
 	for i := 0; i < min(n, maxDueRows); i += dueRowsPerSection {
 		chunk := lines[i:min(i+dueRowsPerSection, n, maxDueRows)]
 		blocks = append(blocks, section("nps_due_"+itoa(i/dueRowsPerSection), "• "+strings.Join(chunk, "\n• ")))
