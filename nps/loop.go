@@ -373,6 +373,36 @@ func (p Policy) Nudges(l Loop, sent map[NudgeKey]bool, now time.Time) []Nudge {
 	return out
 }
 
+// NextCheck is when the loop next needs the watcher: the earliest nudge
+// not yet sent or the follow-up not yet created; nil when nothing is left.
+func (p Policy) NextCheck(l Loop, sent map[NudgeKey]bool, followUpCreated bool) *time.Time {
+	if !l.Open() {
+		return nil
+	}
+	var next *time.Time
+	consider := func(t time.Time) {
+		if next == nil || t.Before(*next) {
+			next = &t
+		}
+	}
+	for _, s := range DeadlineSteps {
+		if l.Done(s) {
+			continue
+		}
+		due := l.Due.Of(s)
+		if !sent[NudgeKey{s, 1}] {
+			consider(due)
+		}
+		if !sent[NudgeKey{s, 2}] {
+			consider(p.clock().Add(due, p.EscalateAfter))
+		}
+	}
+	if l.FollowUpDue != nil && !followUpCreated {
+		consider(*l.FollowUpDue)
+	}
+	return next
+}
+
 // civilDate is t's calendar date in loc, as 00:00 UTC of that date.
 func civilDate(t time.Time, loc *time.Location) time.Time {
 	if loc == nil {

@@ -196,6 +196,39 @@ func TestNudges(t *testing.T) {
 	}
 }
 
+func TestNextCheck(t *testing.T) {
+	opened := time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC)
+	l := Loop{OpenedAt: opened, Due: policy.DeadlinesFrom(opened)}
+	h := func(n int) time.Time { return opened.Add(time.Duration(n) * time.Hour) }
+	check := func(name string, l Loop, sent map[NudgeKey]bool, created bool, want *time.Time) {
+		t.Helper()
+		got := policy.NextCheck(l, sent, created)
+		if (got == nil) != (want == nil) || (got != nil && !got.Equal(*want)) {
+			t.Errorf("%s: next check %v, want %v", name, got, want)
+		}
+	}
+	check("new loop: the contact deadline", l, nil, false, ptr(h(24)))
+	check("contact nudged: the root cause deadline", l, map[NudgeKey]bool{{StepContact, 1}: true}, false, ptr(h(48)))
+	contacted := l
+	contacted.ContactedAt = ptr(h(1))
+	check("contact recorded", contacted, map[NudgeKey]bool{{StepContact, 1}: true}, false, ptr(h(48)))
+	all := map[NudgeKey]bool{}
+	for _, s := range DeadlineSteps {
+		all[NudgeKey{s, 1}], all[NudgeKey{s, 2}] = true, true
+	}
+	check("every nudge sent", l, all, false, nil)
+	planned := l
+	if err := planned.RecordPlan(policy, "p", "U0CSM", day("2027-03-05"), "U0CSM", h(2), time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	planned.RootCauseAt = ptr(h(2))
+	check("waiting for the follow-up", planned, nil, false, ptr(h(2).Add(30*24*time.Hour)))
+	check("follow-up created", planned, nil, true, nil)
+	closed := l
+	closed.ClosedAt = ptr(h(3))
+	check("closed", closed, nil, false, nil)
+}
+
 func TestLoopTransitions(t *testing.T) {
 	opened := now.Add(-time.Hour)
 	l := Loop{OpenedAt: opened, Due: policy.DeadlinesFrom(opened)}

@@ -238,6 +238,7 @@ func (s *Service) openLoop(ctx context.Context, tx pgx.Tx, acct store.Account, h
 		l.PreviousLoopID, l.ChannelID, l.ThreadKey = prev.ID, prev.ChannelID, prev.ThreadKey
 		c.FollowUpOf = prev.Score + 1
 	}
+	l.NextCheckAt = s.policy.NextCheck(l.Loop, nil, false)
 	if l.Card, err = json.Marshal(c); err != nil {
 		return 0, fmt.Errorf("encode loop card: %w", err)
 	}
@@ -265,7 +266,7 @@ func (s *Service) openLoop(ctx context.Context, tx pgx.Tx, acct store.Account, h
 func (s *Service) recordFollowUp(ctx context.Context, tx pgx.Tx, l *store.NPSLoop, acct store.Account, r store.NPSResponse, now time.Time) error {
 	before := l.Score
 	l.RecordFollowUp(r.Score, r.AnsweredAt)
-	l.FollowUpResponseID = r.ID
+	l.FollowUpResponseID, l.NextCheckAt = r.ID, nil
 	if acct.OwnerCSM != "" {
 		l.OwnerCSM = acct.OwnerCSM
 	}

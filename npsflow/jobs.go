@@ -118,7 +118,7 @@ func (s *Service) Loops(ctx context.Context, now time.Time) error {
 		if err := s.followUp(ctx, id, now); err != nil {
 			errs = append(errs, fmt.Errorf("loop %d follow-up: %w", id, err))
 		}
-		if err := s.nudge(ctx, id, now); err != nil && !errors.Is(err, store.ErrNoChange) {
+		if err := s.nudge(ctx, id, now); err != nil {
 			errs = append(errs, fmt.Errorf("loop %d nudge: %w", id, err))
 		}
 	}
@@ -136,12 +136,11 @@ func (s *Service) nudge(ctx context.Context, id int64, now time.Time) error {
 			l.OwnerCSM = a.OwnerCSM
 		}
 		due := s.policy.Nudges(l.Loop, l.Nudged, now)
-		if len(due) == 0 {
-			return store.LoopEffects{}, store.ErrNoChange
-		}
 		eff := store.LoopEffects{NudgedAt: now}
 		for _, n := range due {
-			eff.Nudges = append(eff.Nudges, nps.NudgeKey{Step: n.Step, Level: n.Level})
+			key := nps.NudgeKey{Step: n.Step, Level: n.Level}
+			eff.Nudges = append(eff.Nudges, key)
+			l.Nudged[key] = true
 			manager := s.cfg.ManagerOf(l.OwnerCSM)
 			if n.Level == 2 && manager == "" {
 				s.log.Warn("overdue loop step has no manager to mention: set nps.managers or nps.default_manager",
@@ -157,7 +156,10 @@ func (s *Service) nudge(ctx context.Context, id int64, now time.Time) error {
 				eff.Outbox = append(eff.Outbox, threadPost(*l, blocks.NPSNudgeNote(n, l.OwnerCSM, manager)))
 			}
 		}
-		if l.ChannelID != "" {
+		// Written even when nothing was due, so a loop is not picked again
+		// before its next nudge.
+		l.NextCheckAt = s.policy.NextCheck(l.Loop, l.Nudged, l.FollowUpSurveyID != 0)
+		if len(due) > 0 && l.ChannelID != "" {
 			up, err := s.cardUpdate(*l) // shows the step as overdue
 			if err != nil {
 				return store.LoopEffects{}, err
@@ -171,6 +173,7 @@ func (s *Service) nudge(ctx context.Context, id int64, now time.Time) error {
 // followUp sends a loop's follow-up survey once it is due.
 func (s *Service) followUp(ctx context.Context, id int64, now time.Time) error {
 	_, err := s.store.SendNPSFollowUp(ctx, id, now, func(l *store.NPSLoop, a store.Account, v store.NPSSurvey) (store.FollowUpEffects, error) {
+		l.NextCheckAt = s.policy.NextCheck(l.Loop, l.Nudged, true)
 		eff := store.FollowUpEffects{LoopEffects: store.LoopEffects{Timeline: []store.TimelineEntry{{At: now, Kind: "nps.follow_up_sent",
 			Summary: "detractor follow-up survey to " + l.Respondent}}}}
 		if s.webhookOn() {

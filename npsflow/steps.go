@@ -56,6 +56,7 @@ func (s *Service) step(ctx context.Context, loopID int64, user string, kind, sum
 		if a.OwnerCSM != "" {
 			l.OwnerCSM = a.OwnerCSM
 		}
+		l.NextCheckAt = s.policy.NextCheck(l.Loop, l.Nudged, l.FollowUpSurveyID != 0)
 		eff := store.LoopEffects{Timeline: []store.TimelineEntry{{At: now, Kind: kind, Summary: summary, Actor: user}}}
 		if l.ChannelID != "" {
 			up, err := s.cardUpdate(*l)

@@ -177,6 +177,9 @@ type NPSLoop struct {
 	FollowUpResponseID int64
 	// Nudged are the nudges already sent (loaded by UpdateNPSLoop).
 	Nudged map[nps.NudgeKey]bool
+	// NextCheckAt is when the loop watcher should look again (nil: never);
+	// callers set it from nps.Policy.NextCheck before a loop is written.
+	NextCheckAt *time.Time
 }
 
 const npsLoopColumns = `id, account_id, response_id, coalesce(previous_loop_id, 0), respondent, score, owner_csm,
@@ -184,7 +187,7 @@ const npsLoopColumns = `id, account_id, response_id, coalesce(previous_loop_id, 
 	contacted_at, coalesce(contacted_by, ''), coalesce(root_cause, ''), coalesce(root_cause_words, ''), root_cause_at,
 	coalesce(root_cause_by, ''), coalesce(plan_text, ''), coalesce(plan_owner, ''), plan_due, plan_at, coalesce(plan_by, ''),
 	escalated_at, coalesce(escalated_by, ''), follow_up_due, coalesce(follow_up_survey_id, 0), follow_up_sent_at,
-	coalesce(follow_up_response_id, 0), follow_up_score, follow_up_at, closed_at`
+	coalesce(follow_up_response_id, 0), follow_up_score, follow_up_at, closed_at, next_check_at`
 
 func scanNPSLoop(row pgx.Row, extra ...any) (NPSLoop, error) {
 	var l NPSLoop
@@ -194,7 +197,7 @@ func scanNPSLoop(row pgx.Row, extra ...any) (NPSLoop, error) {
 		&l.EscalationProposed, &l.ContactedAt, &l.ContactedBy, &cause, &l.RootCauseWords, &l.RootCauseAt,
 		&l.RootCauseBy, &l.Plan, &l.PlanOwner, &l.PlanDue, &l.PlanAt, &l.PlanBy,
 		&l.EscalatedAt, &l.EscalatedBy, &l.FollowUpDue, &l.FollowUpSurveyID, &l.FollowUpSentAt,
-		&l.FollowUpResponseID, &l.FollowUpScore, &l.FollowUpAt, &l.ClosedAt}
+		&l.FollowUpResponseID, &l.FollowUpScore, &l.FollowUpAt, &l.ClosedAt, &l.NextCheckAt}
 	err := row.Scan(append(dest, extra...)...)
 	l.RootCause = churn.Cause(cause)
 	return l, err
@@ -221,11 +224,12 @@ func NextNPSLoopIDTx(ctx context.Context, tx pgx.Tx) (int64, error) {
 // InsertNPSLoopTx writes a new loop with its reserved id.
 func InsertNPSLoopTx(ctx context.Context, tx pgx.Tx, l NPSLoop) error {
 	_, err := tx.Exec(ctx, `INSERT INTO nps_loops (id, account_id, response_id, previous_loop_id, respondent, score, owner_csm,
-			channel_id, thread_key, card_ref, card, opened_at, contact_due, root_cause_due, action_plan_due, escalation_proposed)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+			channel_id, thread_key, card_ref, card, opened_at, contact_due, root_cause_due, action_plan_due, escalation_proposed,
+			next_check_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		l.ID, l.AccountID, l.ResponseID, nullID(l.PreviousLoopID), l.Respondent, l.Score, l.OwnerCSM,
 		l.ChannelID, l.ThreadKey, l.CardRef, l.Card, l.OpenedAt, l.Due.Contact, l.Due.RootCause, l.Due.ActionPlan,
-		l.EscalationProposed)
+		l.EscalationProposed, l.NextCheckAt)
 	return wrap("insert nps loop", err)
 }
 
@@ -236,12 +240,12 @@ func saveNPSLoopTx(ctx context.Context, tx pgx.Tx, l NPSLoop) error {
 			root_cause_at = $6, root_cause_by = nullif($7, ''), plan_text = nullif($8, ''), plan_owner = nullif($9, ''),
 			plan_due = $10, plan_at = $11, plan_by = nullif($12, ''), escalated_at = $13, escalated_by = nullif($14, ''),
 			follow_up_due = $15, follow_up_survey_id = $16, follow_up_sent_at = $17, follow_up_response_id = $18,
-			follow_up_score = $19, follow_up_at = $20, closed_at = $21, owner_csm = $22
+			follow_up_score = $19, follow_up_at = $20, closed_at = $21, owner_csm = $22, next_check_at = $23
 		WHERE id = $1`,
 		l.ID, l.ContactedAt, l.ContactedBy, string(l.RootCause), l.RootCauseWords, l.RootCauseAt, l.RootCauseBy,
 		l.Plan, l.PlanOwner, l.PlanDue, l.PlanAt, l.PlanBy, l.EscalatedAt, l.EscalatedBy,
 		l.FollowUpDue, nullID(l.FollowUpSurveyID), l.FollowUpSentAt, nullID(l.FollowUpResponseID),
-		l.FollowUpScore, l.FollowUpAt, l.ClosedAt, l.OwnerCSM)
+		l.FollowUpScore, l.FollowUpAt, l.ClosedAt, l.OwnerCSM, l.NextCheckAt)
 	return wrap("save nps loop", err)
 }
 
@@ -301,11 +305,6 @@ type LoopEffects struct {
 	Nudges   []nps.NudgeKey // recorded as sent at NudgedAt
 	NudgedAt time.Time
 }
-
-// ErrNoChange from an UpdateNPSLoop callback rolls back quietly: the
-// change was refused (already recorded, not allowed) and the caller has
-// said why.
-var ErrNoChange = errors.New("no change")
 
 // UpdateNPSLoop applies fn to the loop under a row lock and writes the
 // loop, its timeline entries, its nudges and its Slack messages in one
@@ -380,20 +379,11 @@ func ApplyNPSLoopTx(ctx context.Context, tx pgx.Tx, l NPSLoop, eff LoopEffects) 
 	return applyLoopTx(ctx, tx, l, eff)
 }
 
-// DueNPSLoops lists open loops that may need attention at now: a step
-// past its deadline without a nudge at every level, or a follow-up due
-// and not sent. The caller decides per loop under its lock.
+// DueNPSLoops lists open loops whose next check (a nudge, the follow-up)
+// is due at now, most overdue first.
 func (s *Store) DueNPSLoops(ctx context.Context, now time.Time, limit int) ([]int64, error) {
-	rows, err := s.pool.Query(ctx, `SELECT l.id FROM nps_loops l
-		WHERE l.closed_at IS NULL AND (
-			(l.follow_up_due <= $1 AND l.follow_up_survey_id IS NULL)
-			OR (l.contacted_at IS NULL AND l.contact_due <= $1
-				AND (SELECT count(*) FROM nps_loop_nudges n WHERE n.loop_id = l.id AND n.step = 'contact') < 2)
-			OR (l.root_cause_at IS NULL AND l.root_cause_due <= $1
-				AND (SELECT count(*) FROM nps_loop_nudges n WHERE n.loop_id = l.id AND n.step = 'root_cause') < 2)
-			OR (l.plan_at IS NULL AND l.action_plan_due <= $1
-				AND (SELECT count(*) FROM nps_loop_nudges n WHERE n.loop_id = l.id AND n.step = 'action_plan') < 2))
-		ORDER BY l.opened_at, l.id LIMIT $2`, now, limit)
+	rows, err := s.pool.Query(ctx, `SELECT id FROM nps_loops WHERE closed_at IS NULL AND next_check_at <= $1
+		ORDER BY next_check_at, id LIMIT $2`, now, limit)
 	if err != nil {
 		return nil, fmt.Errorf("due loops: %w", err)
 	}
@@ -456,6 +446,9 @@ func (s *Store) SendNPSFollowUp(ctx context.Context, loopID int64, now time.Time
 		a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, l.AccountID))
 		if err != nil {
 			return fmt.Errorf("loop account: %w", err)
+		}
+		if l.Nudged, err = loopNudgesTx(ctx, tx, loopID); err != nil {
+			return err
 		}
 		v := NPSSurvey{AccountID: l.AccountID, Contact: l.Respondent, Kind: nps.KindFollowUp,
 			Cycle: "loop:" + strconv.FormatInt(l.ID, 10), Reason: "30-day follow-up of a detractor loop", LoopID: l.ID, CreatedAt: now}

@@ -72,13 +72,14 @@ CREATE TABLE nps_loops (
     follow_up_response_id bigint REFERENCES nps_responses (id),
     follow_up_score     int,
     follow_up_at        timestamptz,
-    closed_at           timestamptz
+    closed_at           timestamptz,
+    -- When the loop watcher next has something to do (a nudge, the
+    -- follow-up), computed by the domain on every change; NULL = nothing.
+    next_check_at       timestamptz
 );
 CREATE INDEX nps_loops_account ON nps_loops (account_id, opened_at DESC);
-CREATE INDEX nps_loops_open ON nps_loops (opened_at) WHERE closed_at IS NULL;
+CREATE INDEX nps_loops_next_check ON nps_loops (next_check_at) WHERE closed_at IS NULL AND next_check_at IS NOT NULL;
 CREATE INDEX nps_loops_owner_open ON nps_loops (owner_csm, opened_at) WHERE closed_at IS NULL;
-CREATE INDEX nps_loops_follow_up ON nps_loops (follow_up_due)
-    WHERE follow_up_due IS NOT NULL AND follow_up_survey_id IS NULL AND closed_at IS NULL;
 ALTER TABLE nps_responses ADD CONSTRAINT nps_responses_loop_fk FOREIGN KEY (loop_id) REFERENCES nps_loops (id);
 
 -- One row per nudge sent: the overdue job inserts before it posts, so a
