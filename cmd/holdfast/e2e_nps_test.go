@@ -882,3 +882,88 @@ func mustRead(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestNPSConcurrentReplay: the same detractor answer sent many times at
+// once to two replicas is stored once and opens one thread.
+func TestNPSConcurrentReplay(t *testing.T) {
+	d := newDeployment(t, withNPS(npsYAML("")))
+	clock := &testClock{t: time.Date(2027, time.March, 1, 9, 0, 0, 0, time.UTC)}
+	r1 := d.start(unpaced(), withClock(clock))
+	r2 := d.start(unpaced(), withClock(clock))
+	r1.accounts(ingest.AccountIn{ExternalID: "acme", Name: "Acme Corp", OwnerCSM: npsCSM, Channel: acmeChannel})
+	answer := nps.AnswerIn{Account: "acme", Respondent: "jo@acme.test", Score: score(1), Comment: "Leaving", AnsweredAt: clock.Now()}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	loops := 0
+	for i := range 10 {
+		r := r1
+		if i%2 == 1 {
+			r = r2
+		}
+		wg.Go(func() {
+			var res npsflow.Result
+			if code := r.post("/v1/nps", map[string]any{"answers": []nps.AnswerIn{answer}}, &res); code != http.StatusOK {
+				t.Errorf("status %d", code)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if res.Answers[0].LoopID != 0 {
+				loops++
+			}
+		})
+	}
+	wg.Wait()
+	d.settle()
+	if loops != 1 || d.count(`SELECT count(*) FROM nps_loops`) != 1 || len(roots(d.posts(acmeChannel))) != 1 {
+		t.Errorf("%d results with a loop, %d loops, %d threads; want 1 each", loops, d.count(`SELECT count(*) FROM nps_loops`),
+			len(roots(d.posts(acmeChannel))))
+	}
+	// The App Home lists it for its owner, and for nobody else.
+	home, err := r1.app.nps.OpenLoopsFor(context.Background(), npsCSM, 20)
+	if err != nil || len(home) != 1 || home[0].AccountName != "Acme Corp" || home[0].Loop.Score != 1 {
+		t.Fatalf("open loops for the CSM: %+v %v", home, err)
+	}
+	if other, _ := r1.app.nps.OpenLoopsFor(context.Background(), npsStranger, 20); len(other) != 0 {
+		t.Errorf("a stranger has %d open loops", len(other))
+	}
+	if b := blocks.NPSHomeLoops(home, clock.Now()); len(b) != 2 || !strings.Contains(blocks.PlainTextBlocks(b), "[ Contacted ]") {
+		t.Errorf("home blocks:\n%s", blocks.PlainTextBlocks(b))
+	}
+}
+
+// TestNPSWebhookKeepsFailing: a survey tool that keeps failing is retried
+// with backoff, the CS channel hears once, and nothing is lost.
+func TestNPSWebhookKeepsFailing(t *testing.T) {
+	today := time.Date(2027, time.June, 14, 8, 0, 0, 0, time.UTC)
+	clock := &testClock{t: today}
+	const secret = "survey-secret-0123456789"
+	tool := &surveyTool{secret: []byte(secret), clock: clock, statuses: []int{500, 502, 503, 500, 500, 500}}
+	srv := httptest.NewServer(tool)
+	defer srv.Close()
+	d := newDeployment(t, withNPS(npsYAML("  survey_webhook:\n    url: "+srv.URL+"\n")))
+	d.env["HOLDFAST_SURVEY_WEBHOOK_SECRET"] = secret
+	r := d.start(unpaced(), withClock(clock))
+	r.accounts(ingest.AccountIn{ExternalID: "t91", Name: "Tenure 91", ActivationDate: today.AddDate(0, 0, -91).Format(time.DateOnly)})
+	if err := r.app.scheduler.RunNow(context.Background(), npsflow.JobCadence, clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	at := today
+	for attempt := 1; attempt <= 7; attempt++ {
+		if err := r.app.scheduler.RunNow(context.Background(), npsflow.JobWebhook, at); err != nil {
+			t.Fatal(err)
+		}
+		at = at.Add(nps.Backoff(attempt))
+		clock.Set(at)
+	}
+	d.settle()
+	var warnings int
+	for _, m := range d.posts(npsCS) {
+		if strings.Contains(plain(m), "survey tool has refused") {
+			warnings++
+		}
+	}
+	if got := tool.payloads(); len(got) != 1 || warnings != 1 || d.count(`SELECT count(*) FROM nps_surveys WHERE sent_at IS NOT NULL`) != 1 {
+		t.Errorf("delivered %d payloads, %d warnings, sent %d", len(got), warnings, d.count(`SELECT count(*) FROM nps_surveys WHERE sent_at IS NOT NULL`))
+	}
+}
