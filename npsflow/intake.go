@@ -102,56 +102,68 @@ func (s *Service) record(ctx context.Context, in []nps.AnswerIn, maxRows int, ca
 	return out, nil
 }
 
-// afterIngest runs in the ingest transaction: each new answer is stored,
-// matched to its survey, and either follows up a loop or (a detractor)
-// opens one. Duplicates (signal id 0) are left alone: their answer, loop
-// and thread exist already.
+// afterIngest runs in the ingest transaction: the new answers are stored
+// and matched to their surveys (one statement each for the whole batch);
+// then each either follows up a loop or, a detractor, opens one.
+// Duplicates (signal id 0) are left alone: their answer, loop and thread
+// exist already.
 func (s *Service) afterIngest(ctx context.Context, tx pgx.Tx, done store.Ingested, answers []nps.Answer,
 	analyses []text.Result, now time.Time, results []AnswerResult) error {
+	var rows []int // input indexes of the new answers
+	var responses []store.NPSResponse
 	for i, a := range answers {
-		signalID := done.SignalIDs[i]
-		if signalID == 0 {
+		if done.SignalIDs[i] == 0 {
 			continue
 		}
-		accountID := done.AccountIDs[i]
-		r := store.NPSResponse{AccountID: accountID, SignalID: signalID, Respondent: a.Respondent, Score: a.Score,
+		r := store.NPSResponse{AccountID: done.AccountIDs[i], SignalID: done.SignalIDs[i], Respondent: a.Respondent, Score: a.Score,
 			Category: a.Category, Comment: a.Comment, Kind: a.Kind, AnsweredAt: a.AnsweredAt,
 			Competitors: s.competitors.Find(a.Comment)}
-		an := analyses[i]
-		if strings.TrimSpace(a.Comment) != "" {
+		if an := analyses[i]; strings.TrimSpace(a.Comment) != "" {
 			v := an.Sentiment
 			r.Sentiment, r.SentimentLabel, r.ChurnIntent = &v, string(an.Label), an.ChurnIntent
 		}
-		id, err := store.InsertNPSResponseTx(ctx, tx, r)
-		if err != nil {
-			return err
-		}
-		r.ID = id
-		results[i].ResponseID = id
-		survey, matched, err := store.ClaimNPSSurveyTx(ctx, tx, accountID, a.SurveyID, a.Respondent, a.Kind, a.AnsweredAt, id)
-		if errors.Is(err, store.ErrSurveyMismatch) {
-			return &ingest.ValidationError{Rows: []ingest.RowError{{Index: i, Field: "survey_id",
-				Message: fmt.Sprintf("no survey %d for account %q", a.SurveyID, a.Account)}}}
-		}
-		if err != nil {
-			return err
-		}
-		if matched {
-			results[i].SurveyID = survey.ID
-		}
-		acct := done.Accounts[accountID]
-		health, scored := done.Health[accountID]
+		rows, responses = append(rows, i), append(responses, r)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	ids, err := store.InsertNPSResponsesTx(ctx, tx, responses)
+	if err != nil {
+		return err
+	}
+	claims := make([]store.SurveyClaim, len(rows))
+	for k, i := range rows {
+		responses[k].ID = ids[k]
+		results[i].ResponseID = ids[k]
+		a := answers[i]
+		claims[k] = store.SurveyClaim{AccountID: responses[k].AccountID, SurveyID: a.SurveyID, Respondent: a.Respondent,
+			Kind: a.Kind, AnsweredAt: a.AnsweredAt, ResponseID: ids[k]}
+	}
+	surveys, err := store.ClaimNPSSurveysTx(ctx, tx, claims)
+	var mismatch *store.SurveyMismatchError
+	if errors.As(err, &mismatch) {
+		i := rows[mismatch.Index]
+		return &ingest.ValidationError{Rows: []ingest.RowError{{Index: i, Field: "survey_id",
+			Message: fmt.Sprintf("no survey %d for account %q", answers[i].SurveyID, answers[i].Account)}}}
+	}
+	if err != nil {
+		return err
+	}
+	var linkR, linkS, linkL []int64
+	for k, i := range rows {
+		a, r, survey := answers[i], responses[k], surveys[k]
+		acct := done.Accounts[r.AccountID]
 		var hp *scoring.Health
-		if scored {
-			hp = &health
+		if h, ok := done.Health[r.AccountID]; ok {
+			hp = &h
 		}
 		var followed int64
-		if a.Kind == nps.KindFollowUp || (matched && survey.Kind == nps.KindFollowUp) {
-			loopID := int64(0)
-			if matched {
+		if a.Kind == nps.KindFollowUp || (survey != nil && survey.Kind == nps.KindFollowUp) {
+			var loopID int64
+			if survey != nil {
 				loopID = survey.LoopID
 			}
-			loop, ok, err := store.FollowUpLoopTx(ctx, tx, accountID, loopID, a.Respondent)
+			loop, ok, err := store.FollowUpLoopTx(ctx, tx, r.AccountID, loopID, a.Respondent)
 			if err != nil {
 				return err
 			}
@@ -162,24 +174,27 @@ func (s *Service) afterIngest(ctx context.Context, tx pgx.Tx, done store.Ingeste
 				followed = loop.ID
 				results[i].FollowUpOf = loop.ID
 				if a.Category == nps.Detractor {
-					if results[i].LoopID, err = s.openLoop(ctx, tx, acct, hp, r, an, now, &loop); err != nil {
+					if results[i].LoopID, err = s.openLoop(ctx, tx, acct, hp, r, analyses[i], now, &loop); err != nil {
 						return err
 					}
 				}
 			}
 		}
 		if followed == 0 && a.Category == nps.Detractor && now.Sub(a.AnsweredAt) <= loopMaxAge {
-			if results[i].LoopID, err = s.openLoop(ctx, tx, acct, hp, r, an, now, nil); err != nil {
+			if results[i].LoopID, err = s.openLoop(ctx, tx, acct, hp, r, analyses[i], now, nil); err != nil {
 				return err
 			}
 		}
-		if matched || followed != 0 {
-			if err := store.LinkNPSResponseTx(ctx, tx, id, survey.ID, followed); err != nil {
-				return err
+		if survey != nil || followed != 0 {
+			var sid int64
+			if survey != nil {
+				sid = survey.ID
+				results[i].SurveyID = sid
 			}
+			linkR, linkS, linkL = append(linkR, r.ID), append(linkS, sid), append(linkL, followed)
 		}
 	}
-	return nil
+	return store.LinkNPSResponsesTx(ctx, tx, linkR, linkS, linkL)
 }
 
 // openLoop opens a detractor loop and posts its card: in the account's
@@ -187,15 +202,7 @@ func (s *Service) afterIngest(ctx context.Context, tx pgx.Tx, done store.Ingeste
 // still a detractor (prev) continues in prev's thread.
 func (s *Service) openLoop(ctx context.Context, tx pgx.Tx, acct store.Account, health *scoring.Health, r store.NPSResponse,
 	an text.Result, now time.Time, prev *store.NPSLoop) (int64, error) {
-	id, err := store.NextNPSLoopIDTx(ctx, tx)
-	if err != nil {
-		return 0, err
-	}
-	previous, err := store.PreviousNPSTx(ctx, tx, acct.ID, r.ID)
-	if err != nil {
-		return 0, err
-	}
-	recent, err := store.RecentTimelineTx(ctx, tx, acct.ID, 8)
+	id, previous, recent, err := store.LoopContextTx(ctx, tx, acct.ID, r.ID, 8)
 	if err != nil {
 		return 0, err
 	}
@@ -242,11 +249,8 @@ func (s *Service) openLoop(ctx context.Context, tx pgx.Tx, acct store.Account, h
 	if l.Card, err = json.Marshal(c); err != nil {
 		return 0, fmt.Errorf("encode loop card: %w", err)
 	}
-	if err := store.InsertNPSLoopTx(ctx, tx, l); err != nil {
-		return 0, err
-	}
-	if err := store.AddTimelineTx(ctx, tx, acct.ID, store.TimelineEntry{At: now, Kind: "nps.loop_opened",
-		Summary: "detractor loop opened: NPS " + strconv.Itoa(r.Score) + " from " + r.Respondent}, id); err != nil {
+	if err := store.InsertNPSLoopTx(ctx, tx, l, store.TimelineEntry{At: now, Kind: "nps.loop_opened",
+		Summary: "detractor loop opened: NPS " + strconv.Itoa(r.Score) + " from " + r.Respondent}); err != nil {
 		return 0, err
 	}
 	if l.ChannelID == "" {

@@ -78,24 +78,29 @@ func (s *Service) Cadence(ctx context.Context, now time.Time) error {
 			byID[c.ID] = c
 			run.Surveys = append(run.Surveys, store.NPSSurvey{AccountID: c.ID, Kind: due.Kind, Cycle: due.Cycle, Reason: due.Reason})
 		}
-		run.Render = func(created []store.NPSSurvey) ([]store.OutboxItem, any, error) {
+		run.Render = func(created []store.NPSSurvey) ([]store.OutboxItem, error) {
+			if s.channel == "" {
+				s.log.Warn("the due-survey list has nowhere to go: set nps.cs_channel or alerts.default_channel")
+				return nil, nil
+			}
 			view := blocks.NPSDueView{ViaTool: s.webhookOn(), Date: params.Today}
-			payload := SurveyPayload{Type: "nps.surveys_due", GeneratedAt: now}
 			for _, v := range created {
 				c := byID[v.AccountID]
 				view.Rows = append(view.Rows, blocks.NPSDueRow{AccountID: c.ID, AccountName: c.Name, ExternalID: c.ExternalID,
 					OwnerCSM: c.OwnerCSM, Kind: v.Kind, Reason: v.Reason})
-				payload.Surveys = append(payload.Surveys, SurveyRequest{SurveyID: v.ID, Account: c.ExternalID, AccountName: c.Name,
-					Kind: v.Kind, Reason: v.Reason, Contact: v.Contact, KnownRespondents: c.Respondents, OwnerCSM: c.OwnerCSM})
 			}
-			var items []store.OutboxItem
-			if s.channel != "" {
-				items = append(items, store.OutboxItem{Op: store.OpPost, ChannelID: s.channel, Message: message(blocks.NPSDueList(view))})
+			return []store.OutboxItem{{Op: store.OpPost, ChannelID: s.channel, Message: message(blocks.NPSDueList(view))}}, nil
+		}
+		if s.webhookOn() {
+			run.Payload = func(chunk []store.NPSSurvey) any {
+				payload := SurveyPayload{Type: "nps.surveys_due", GeneratedAt: now}
+				for _, v := range chunk {
+					c := byID[v.AccountID]
+					payload.Surveys = append(payload.Surveys, SurveyRequest{SurveyID: v.ID, Account: c.ExternalID, AccountName: c.Name,
+						Kind: v.Kind, Reason: v.Reason, Contact: v.Contact, KnownRespondents: c.Respondents, OwnerCSM: c.OwnerCSM})
+				}
+				return payload
 			}
-			if !s.webhookOn() {
-				return items, nil, nil
-			}
-			return items, payload, nil
 		}
 		return run, nil
 	})

@@ -1,11 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,27 +36,69 @@ type NPSResponse struct {
 	Competitors    []string
 }
 
-// InsertNPSResponseTx stores an answer inside the ingest transaction that
-// stored its signal.
-func InsertNPSResponseTx(ctx context.Context, tx pgx.Tx, r NPSResponse) (int64, error) {
-	if r.Competitors == nil {
-		r.Competitors = []string{}
+// InsertNPSResponsesTx stores answers inside the ingest transaction that
+// stored their signals, in one statement; ids come back in input order.
+func InsertNPSResponsesTx(ctx context.Context, tx pgx.Tx, rs []NPSResponse) ([]int64, error) {
+	if len(rs) == 0 {
+		return nil, nil
 	}
-	var id int64
-	err := tx.QueryRow(ctx, `INSERT INTO nps_responses (account_id, signal_id, respondent, score, category, comment,
+	n := len(rs)
+	var (
+		accounts, signals       = make([]int64, n), make([]int64, n)
+		scores                  = make([]int32, n)
+		who, cats, texts, kinds = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		labels, competitors     = make([]string, n), make([]string, n)
+		at                      = make([]time.Time, n)
+		sentiments              = make([]*float64, n)
+		intents                 = make([]bool, n)
+	)
+	for i, r := range rs {
+		accounts[i], signals[i], scores[i] = r.AccountID, r.SignalID, int32(r.Score)
+		who[i], cats[i], texts[i], kinds[i] = r.Respondent, string(r.Category), r.Comment, string(r.Kind)
+		at[i], sentiments[i], labels[i], intents[i] = r.AnsweredAt, r.Sentiment, r.SentimentLabel, r.ChurnIntent
+		c := r.Competitors
+		if c == nil {
+			c = []string{}
+		}
+		raw, err := json.Marshal(c)
+		if err != nil {
+			return nil, fmt.Errorf("encode competitors: %w", err)
+		}
+		competitors[i] = string(raw)
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO nps_responses (account_id, signal_id, respondent, score, category, comment,
 			survey_kind, answered_at, sentiment, sentiment_label, churn_intent, competitors)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-		r.AccountID, r.SignalID, r.Respondent, r.Score, string(r.Category), r.Comment, string(r.Kind), r.AnsweredAt,
-		r.Sentiment, r.SentimentLabel, r.ChurnIntent, r.Competitors).Scan(&id)
-	return id, wrap("insert nps response", err)
+		SELECT u.a, u.s, u.w, u.sc, u.c, u.t, u.k, u.at, u.se, u.l, u.ci,
+			ARRAY(SELECT jsonb_array_elements_text(u.comp::jsonb))
+		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
+			$8::timestamptz[], $9::float8[], $10::text[], $11::bool[], $12::text[]) AS u(a, s, w, sc, c, t, k, at, se, l, ci, comp)
+		RETURNING id, signal_id`,
+		accounts, signals, who, scores, cats, texts, kinds, at, sentiments, labels, intents, competitors)
+	if err != nil {
+		return nil, fmt.Errorf("insert nps responses: %w", err)
+	}
+	bySignal := make(map[int64]int64, n)
+	var id, signal int64
+	if _, err := pgx.ForEachRow(rows, []any{&id, &signal}, func() error { bySignal[signal] = id; return nil }); err != nil {
+		return nil, fmt.Errorf("insert nps responses: %w", err)
+	}
+	out := make([]int64, n)
+	for i, r := range rs {
+		out[i] = bySignal[r.SignalID]
+	}
+	return out, nil
 }
 
-// LinkNPSResponseTx records which survey an answer answered and which loop
-// it follows up.
-func LinkNPSResponseTx(ctx context.Context, tx pgx.Tx, responseID, surveyID, loopID int64) error {
-	_, err := tx.Exec(ctx, `UPDATE nps_responses SET survey_id = $2, loop_id = $3 WHERE id = $1`,
-		responseID, nullID(surveyID), nullID(loopID))
-	return wrap("link nps response", err)
+// LinkNPSResponsesTx records, per answer, which survey it answered and
+// which loop it follows up (0 = none).
+func LinkNPSResponsesTx(ctx context.Context, tx pgx.Tx, responseIDs, surveyIDs, loopIDs []int64) error {
+	if len(responseIDs) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `UPDATE nps_responses r SET survey_id = nullif(u.s, 0), loop_id = nullif(u.l, 0)
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(r, s, l) WHERE r.id = u.r`,
+		responseIDs, surveyIDs, loopIDs)
+	return wrap("link nps responses", err)
 }
 
 const npsResponseColumns = `id, account_id, signal_id, respondent, score, category, comment, survey_kind,
@@ -66,20 +111,6 @@ func scanNPSResponse(row pgx.Row, extra ...any) (NPSResponse, error) {
 		&r.SurveyID, &r.LoopID, &r.AnsweredAt, &r.Sentiment, &r.SentimentLabel, &r.ChurnIntent, &r.Competitors}, extra...)...)
 	r.Category, r.Kind = nps.Category(cat), nps.SurveyKind(kind)
 	return r, err
-}
-
-// PreviousNPSTx is the account's latest answer before the one being
-// stored (id), if any.
-func PreviousNPSTx(ctx context.Context, tx pgx.Tx, accountID, exceptID int64) (*NPSResponse, error) {
-	r, err := scanNPSResponse(tx.QueryRow(ctx, `SELECT `+npsResponseColumns+` FROM nps_responses
-		WHERE account_id = $1 AND id <> $2 ORDER BY answered_at DESC, id DESC LIMIT 1`, accountID, exceptID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("previous nps: %w", err)
-	}
-	return &r, nil
 }
 
 // NPSHistory is an account's answers, newest first.
@@ -123,43 +154,105 @@ func scanNPSSurvey(row pgx.Row) (NPSSurvey, error) {
 	return v, err
 }
 
-// ClaimNPSSurveyTx finds the survey an answer answers and marks it
-// answered: the one named by surveyID, else the newest unanswered survey of
-// the account sent to the respondent (or to the account as a whole) in the
-// 90 days before the answer, of the answer's kind unless it is ad hoc.
-func ClaimNPSSurveyTx(ctx context.Context, tx pgx.Tx, accountID, surveyID int64, respondent string, kind nps.SurveyKind,
-	answeredAt time.Time, responseID int64) (NPSSurvey, bool, error) {
-	var v NPSSurvey
-	var err error
-	if surveyID != 0 {
-		v, err = scanNPSSurvey(tx.QueryRow(ctx, `SELECT `+npsSurveyColumns+` FROM nps_surveys
-			WHERE id = $1 AND account_id = $2 FOR UPDATE`, surveyID, accountID))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return NPSSurvey{}, false, ErrSurveyMismatch
+// SurveyClaim is an answer looking for the survey it answers.
+type SurveyClaim struct {
+	AccountID  int64
+	SurveyID   int64 // named by the answer; 0 = find it
+	Respondent string
+	Kind       nps.SurveyKind
+	AnsweredAt time.Time
+	ResponseID int64
+}
+
+// SurveyMismatchError: claim Index names a survey that does not exist or
+// belongs to another account.
+type SurveyMismatchError struct{ Index int }
+
+func (e *SurveyMismatchError) Error() string {
+	return fmt.Sprintf("answer %d names a survey of another account or none", e.Index)
+}
+
+// ClaimNPSSurveysTx finds, per answer, the survey it answers and marks it
+// answered: the one it names, else the newest unanswered survey of its
+// account sent to the respondent (or to the account as a whole) in the 90
+// days before the answer, of the answer's kind unless that is ad hoc. One
+// survey is claimed by one answer. Result per claim; nil = none.
+func ClaimNPSSurveysTx(ctx context.Context, tx pgx.Tx, claims []SurveyClaim) ([]*NPSSurvey, error) {
+	out := make([]*NPSSurvey, len(claims))
+	if len(claims) == 0 {
+		return out, nil
+	}
+	var named, accounts []int64
+	oldest := claims[0].AnsweredAt
+	for _, c := range claims {
+		if c.SurveyID != 0 {
+			named = append(named, c.SurveyID)
 		}
-	} else {
-		v, err = scanNPSSurvey(tx.QueryRow(ctx, `SELECT `+npsSurveyColumns+` FROM nps_surveys
-			WHERE account_id = $1 AND answered_at IS NULL
-			  AND (lower(contact) = lower($2) OR contact = '')
-			  AND ($3 = 'adhoc' OR kind = $3)
-			  AND created_at <= $4::timestamptz + interval '1 day' AND created_at > $4::timestamptz - interval '90 days'
-			ORDER BY (contact <> '') DESC, created_at DESC, id DESC LIMIT 1 FOR UPDATE`,
-			accountID, respondent, string(kind), answeredAt))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return NPSSurvey{}, false, nil
+		accounts = append(accounts, c.AccountID)
+		if c.AnsweredAt.Before(oldest) {
+			oldest = c.AnsweredAt
 		}
 	}
+	rows, err := tx.Query(ctx, `SELECT `+npsSurveyColumns+` FROM nps_surveys
+		WHERE id = ANY($1) OR (account_id = ANY($2) AND answered_at IS NULL AND created_at > $3::timestamptz - interval '90 days')
+		ORDER BY id FOR UPDATE`, named, accounts, oldest)
 	if err != nil {
-		return NPSSurvey{}, false, fmt.Errorf("find survey: %w", err)
+		return nil, fmt.Errorf("find surveys: %w", err)
 	}
-	if v.AnsweredAt == nil {
-		if _, err := tx.Exec(ctx, `UPDATE nps_surveys SET answered_at = $2, response_id = $3 WHERE id = $1`,
-			v.ID, answeredAt, responseID); err != nil {
-			return NPSSurvey{}, false, fmt.Errorf("mark survey answered: %w", err)
+	cands, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (NPSSurvey, error) { return scanNPSSurvey(r) })
+	if err != nil {
+		return nil, fmt.Errorf("find surveys: %w", err)
+	}
+	byID := map[int64]*NPSSurvey{}
+	byAccount := map[int64][]*NPSSurvey{}
+	for i := range cands {
+		v := &cands[i]
+		byID[v.ID] = v
+		byAccount[v.AccountID] = append(byAccount[v.AccountID], v)
+	}
+	claimed := map[int64]bool{}
+	var ids, responses []int64
+	var at []time.Time
+	for i, c := range claims {
+		var best *NPSSurvey
+		if c.SurveyID != 0 {
+			if best = byID[c.SurveyID]; best == nil || best.AccountID != c.AccountID {
+				return nil, &SurveyMismatchError{Index: i}
+			}
+		} else {
+			for _, v := range byAccount[c.AccountID] {
+				contact := strings.EqualFold(v.Contact, c.Respondent)
+				switch {
+				case v.AnsweredAt != nil || claimed[v.ID]:
+				case !contact && v.Contact != "":
+				case c.Kind != nps.KindAdhoc && v.Kind != c.Kind:
+				case v.CreatedAt.After(c.AnsweredAt.Add(24*time.Hour)) || !v.CreatedAt.After(c.AnsweredAt.Add(-90*24*time.Hour)):
+				case best == nil, contact && best.Contact == "",
+					(contact || best.Contact == "") && v.CreatedAt.After(best.CreatedAt):
+					best = v
+				}
+			}
 		}
-		v.AnsweredAt = &answeredAt
+		if best == nil {
+			continue
+		}
+		out[i] = best
+		if best.AnsweredAt == nil && !claimed[best.ID] {
+			claimed[best.ID] = true
+			ids, responses, at = append(ids, best.ID), append(responses, c.ResponseID), append(at, c.AnsweredAt)
+		}
 	}
-	return v, true, nil
+	if len(ids) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE nps_surveys v SET answered_at = u.at, response_id = u.r
+			FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) AS u(id, r, at) WHERE v.id = u.id`,
+			ids, responses, at); err != nil {
+			return nil, fmt.Errorf("mark surveys answered: %w", err)
+		}
+		for i, id := range ids {
+			byID[id].AnsweredAt = &at[i]
+		}
+	}
+	return out, nil
 }
 
 // ---- detractor loops ----
@@ -213,24 +306,47 @@ func NPSLoopThreadKey(loopID int64) string { return "nps:loop:" + strconv.Format
 // NPSLoopCardRef is the outbox ref of a loop's card.
 func NPSLoopCardRef(loopID int64) string { return "nps:loop:" + strconv.FormatInt(loopID, 10) + ":card" }
 
-// NextNPSLoopIDTx reserves a loop id, so the card can carry it before the
-// loop row is written.
-func NextNPSLoopIDTx(ctx context.Context, tx pgx.Tx) (int64, error) {
-	var id int64
-	err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('nps_loops', 'id'))`).Scan(&id)
-	return id, wrap("reserve loop id", err)
+// LoopContextTx reserves a loop id and reads what its card shows, the
+// account's previous answer and recent history, in one round trip.
+func LoopContextTx(ctx context.Context, tx pgx.Tx, accountID, responseID int64, historyLimit int) (
+	id int64, prev *NPSResponse, recent []TimelineEntry, err error) {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT nextval(pg_get_serial_sequence('nps_loops', 'id'))`).QueryRow(func(row pgx.Row) error {
+		return wrap("reserve loop id", row.Scan(&id))
+	})
+	b.Queue(`SELECT `+npsResponseColumns+` FROM nps_responses WHERE account_id = $1 AND id <> $2
+		ORDER BY answered_at DESC, id DESC LIMIT 1`, accountID, responseID).QueryRow(func(row pgx.Row) error {
+		r, err := scanNPSResponse(row)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		prev = &r
+		return wrap("previous nps", err)
+	})
+	b.Queue(`SELECT at, kind, summary, actor FROM timeline WHERE account_id = $1 ORDER BY at DESC, id DESC LIMIT $2`,
+		accountID, historyLimit).Query(func(rows pgx.Rows) error {
+		var err error
+		recent, err = pgx.CollectRows(rows, pgx.RowToStructByPos[TimelineEntry])
+		return wrap("recent timeline", err)
+	})
+	err = tx.SendBatch(ctx, b).Close()
+	return id, prev, recent, err
 }
 
-// InsertNPSLoopTx writes a new loop with its reserved id.
-func InsertNPSLoopTx(ctx context.Context, tx pgx.Tx, l NPSLoop) error {
-	_, err := tx.Exec(ctx, `INSERT INTO nps_loops (id, account_id, response_id, previous_loop_id, respondent, score, owner_csm,
+// InsertNPSLoopTx writes a new loop (with its reserved id) and its
+// timeline entry in one round trip.
+func InsertNPSLoopTx(ctx context.Context, tx pgx.Tx, l NPSLoop, opened TimelineEntry) error {
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO nps_loops (id, account_id, response_id, previous_loop_id, respondent, score, owner_csm,
 			channel_id, thread_key, card_ref, card, opened_at, contact_due, root_cause_due, action_plan_due, escalation_proposed,
 			next_check_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		l.ID, l.AccountID, l.ResponseID, nullID(l.PreviousLoopID), l.Respondent, l.Score, l.OwnerCSM,
 		l.ChannelID, l.ThreadKey, l.CardRef, l.Card, l.OpenedAt, l.Due.Contact, l.Due.RootCause, l.Due.ActionPlan,
 		l.EscalationProposed, l.NextCheckAt)
-	return wrap("insert nps loop", err)
+	b.Queue(`INSERT INTO timeline (account_id, at, kind, summary, actor, ref_id) VALUES ($1, $2, $3, $4, $5, $6)`,
+		l.AccountID, opened.At, opened.Kind, opened.Summary, opened.Actor, l.ID)
+	return wrap("insert nps loop", tx.SendBatch(ctx, b).Close())
 }
 
 // saveNPSLoopTx writes a loop's step columns back.
@@ -450,12 +566,12 @@ func (s *Store) SendNPSFollowUp(ctx context.Context, loopID int64, now time.Time
 		if l.Nudged, err = loopNudgesTx(ctx, tx, loopID); err != nil {
 			return err
 		}
-		v := NPSSurvey{AccountID: l.AccountID, Contact: l.Respondent, Kind: nps.KindFollowUp,
-			Cycle: "loop:" + strconv.FormatInt(l.ID, 10), Reason: "30-day follow-up of a detractor loop", LoopID: l.ID, CreatedAt: now}
-		v, err = insertSurveyTx(ctx, tx, v)
-		if err != nil {
+		made, err := insertSurveysTx(ctx, tx, []NPSSurvey{{AccountID: l.AccountID, Contact: l.Respondent, Kind: nps.KindFollowUp,
+			Cycle: "loop:" + strconv.FormatInt(l.ID, 10), Reason: "30-day follow-up of a detractor loop", LoopID: l.ID}}, now)
+		if err != nil || len(made) == 0 {
 			return err
 		}
+		v := made[0]
 		eff, err := fn(&l, a, v)
 		if err != nil {
 			return err
@@ -473,16 +589,6 @@ func (s *Store) SendNPSFollowUp(ctx context.Context, loopID int64, now time.Time
 		return applyLoopTx(ctx, tx, l, eff.LoopEffects)
 	})
 	return created, err
-}
-
-func insertSurveyTx(ctx context.Context, tx pgx.Tx, v NPSSurvey) (NPSSurvey, error) {
-	err := tx.QueryRow(ctx, `INSERT INTO nps_surveys (account_id, contact, kind, cycle, reason, loop_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id, contact, kind, cycle) DO NOTHING RETURNING id`,
-		v.AccountID, v.Contact, string(v.Kind), v.Cycle, v.Reason, nullID(v.LoopID), v.CreatedAt).Scan(&v.ID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return v, nil // already selected: ID stays 0
-	}
-	return v, wrap("insert survey", err)
 }
 
 // ---- cadence ----
@@ -510,17 +616,23 @@ type CadenceParams struct {
 // CadenceRun is what one cadence run decided.
 type CadenceRun struct {
 	Surveys []NPSSurvey
-	// Render builds, for the surveys actually created (ids set), the Slack
-	// messages and the survey-tool payload (nil: none).
-	Render func(created []NPSSurvey) (items []OutboxItem, webhook any, err error)
+	// Render builds the Slack messages for the surveys actually created
+	// (ids set, in account order).
+	Render func(created []NPSSurvey) ([]OutboxItem, error)
+	// Payload builds the survey-tool body for a chunk of them; nil when no
+	// survey tool is connected (the surveys then count as sent now).
+	Payload func(chunk []NPSSurvey) any
 }
+
+// surveysPerDelivery bounds one POST to the survey tool.
+const surveysPerDelivery = 500
 
 // cadenceLock serialises cadence runs across replicas and manual reruns.
 const cadenceLock = 0x6e70735f636164 // "nps_cad"
 
 // RunNPSCadence loads the accounts due a survey by the cadence windows,
 // lets decide pick, and writes the surveys, their Slack messages and their
-// survey-tool delivery in one transaction. Surveys already selected are
+// survey-tool deliveries in one transaction. Surveys already selected are
 // skipped by the unique key, so a rerun selects nothing twice.
 func (s *Store) RunNPSCadence(ctx context.Context, p CadenceParams, decide func([]NPSCadenceCandidate) (CadenceRun, error)) ([]NPSSurvey, error) {
 	var created []NPSSurvey
@@ -536,35 +648,37 @@ func (s *Store) RunNPSCadence(ctx context.Context, p CadenceParams, decide func(
 		if err != nil {
 			return err
 		}
-		for _, v := range run.Surveys {
-			v.CreatedAt = p.Now
-			v, err := insertSurveyTx(ctx, tx, v)
+		if created, err = insertSurveysTx(ctx, tx, run.Surveys, p.Now); err != nil || len(created) == 0 {
+			return err
+		}
+		if run.Render != nil {
+			items, err := run.Render(created)
 			if err != nil {
 				return err
 			}
-			if v.ID != 0 {
-				created = append(created, v)
+			for _, it := range items {
+				if err := enqueue(ctx, tx, it); err != nil {
+					return err
+				}
 			}
 		}
-		if len(created) == 0 || run.Render == nil {
+		if run.Payload != nil {
+			for i := 0; i < len(created); i += surveysPerDelivery {
+				chunk := created[i:min(i+surveysPerDelivery, len(created))]
+				ids := make([]int64, len(chunk))
+				for j, v := range chunk {
+					ids[j] = v.ID
+				}
+				if _, err := insertDeliveryTx(ctx, tx, run.Payload(chunk), p.Now, ids); err != nil {
+					return err
+				}
+			}
 			return nil
-		}
-		items, payload, err := run.Render(created)
-		if err != nil {
-			return err
-		}
-		for _, it := range items {
-			if err := enqueue(ctx, tx, it); err != nil {
-				return err
-			}
 		}
 		ids := make([]int64, len(created))
 		for i, v := range created {
 			ids[i] = v.ID
-		}
-		if payload != nil && p.Webhook {
-			_, err := insertDeliveryTx(ctx, tx, payload, p.Now, ids)
-			return err
+			created[i].SentAt = &p.Now
 		}
 		_, err = tx.Exec(ctx, `UPDATE nps_surveys SET sent_at = $2 WHERE id = ANY($1)`, ids, p.Now)
 		return wrap("mark surveys sent", err)
@@ -573,6 +687,34 @@ func (s *Store) RunNPSCadence(ctx context.Context, p CadenceParams, decide func(
 		return nil, err
 	}
 	return created, nil
+}
+
+// insertSurveysTx writes surveys in one statement, skipping any already
+// selected; it returns those created, in account order.
+func insertSurveysTx(ctx context.Context, tx pgx.Tx, in []NPSSurvey, now time.Time) ([]NPSSurvey, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	n := len(in)
+	accounts, loops := make([]int64, n), make([]int64, n)
+	contacts, kinds, cycles, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, v := range in {
+		accounts[i], loops[i], contacts[i], kinds[i], cycles[i], reasons[i] = v.AccountID, v.LoopID, v.Contact, string(v.Kind), v.Cycle, v.Reason
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO nps_surveys (account_id, contact, kind, cycle, reason, loop_id, created_at)
+		SELECT u.a, u.c, u.k, u.y, u.r, nullif(u.l, 0), $7
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS u(a, c, k, y, r, l)
+		ON CONFLICT (account_id, contact, kind, cycle) DO NOTHING
+		RETURNING `+npsSurveyColumns, accounts, contacts, kinds, cycles, reasons, loops, now)
+	if err != nil {
+		return nil, fmt.Errorf("insert surveys: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (NPSSurvey, error) { return scanNPSSurvey(r) })
+	if err != nil {
+		return nil, fmt.Errorf("insert surveys: %w", err)
+	}
+	slices.SortFunc(out, func(a, b NPSSurvey) int { return cmp.Compare(a.AccountID, b.AccountID) })
+	return out, nil
 }
 
 func cadenceCandidatesTx(ctx context.Context, tx pgx.Tx, p CadenceParams) ([]NPSCadenceCandidate, error) {
@@ -892,15 +1034,4 @@ func AddTimelineTx(ctx context.Context, tx pgx.Tx, accountID int64, e TimelineEn
 	_, err := tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor, ref_id) VALUES ($1, $2, $3, $4, $5, $6)`,
 		accountID, e.At, e.Kind, e.Summary, e.Actor, nullID(refID))
 	return wrap("add timeline", err)
-}
-
-// RecentTimelineTx is the account's latest entries, newest first.
-func RecentTimelineTx(ctx context.Context, tx pgx.Tx, accountID int64, limit int) ([]TimelineEntry, error) {
-	rows, err := tx.Query(ctx, `SELECT at, kind, summary, actor FROM timeline WHERE account_id = $1
-		ORDER BY at DESC, id DESC LIMIT $2`, accountID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("recent timeline: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[TimelineEntry])
-	return out, wrap("recent timeline", err)
 }

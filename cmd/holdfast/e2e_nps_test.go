@@ -161,7 +161,7 @@ func (d *deployment) click(user, actionID, value, channel, messageTS string) str
 		"actions": []map[string]any{{"action_id": actionID, "block_id": "nps_actions", "value": value, "type": "button",
 			"action_ts": "1.1"}},
 	}
-	if _, err := d.fake.SendInteraction(ctxTimeout(d.t, 10*time.Second), payload); err != nil {
+	if _, err := d.fake.SendInteraction(d.ctx(), payload); err != nil {
 		d.t.Fatal(err)
 	}
 	return url
@@ -180,11 +180,18 @@ func (d *deployment) submit(user, callbackID, metadata string, values map[string
 		"view": map[string]any{"id": "V1", "type": "modal", "callback_id": callbackID, "private_metadata": metadata,
 			"state": map[string]any{"values": state}},
 	}
-	ack, err := d.fake.SendInteraction(ctxTimeout(d.t, 10*time.Second), payload)
+	ack, err := d.fake.SendInteraction(d.ctx(), payload)
 	if err != nil {
 		d.t.Fatal(err)
 	}
 	return ack.Payload
+}
+
+// ctx is a context for one fake Slack exchange.
+func (d *deployment) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	d.t.Cleanup(cancel)
+	return ctx
 }
 
 // responses are the texts posted to response_urls (ephemeral replies).
