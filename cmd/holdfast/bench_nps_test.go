@@ -84,10 +84,19 @@ func BenchmarkNPSCadence(b *testing.B) {
 	if _, err := d.store.Pool().Exec(context.Background(), "ANALYZE accounts"); err != nil {
 		b.Fatal(err)
 	}
+	// The first run on a fresh install selects every account past 90 days
+	// of tenure (nobody was surveyed yet); later days select the few whose
+	// windows open that day.
+	start := time.Now()
+	if err := r.app.scheduler.RunNow(context.Background(), npsflow.JobCadence, today); err != nil {
+		b.Fatal(err)
+	}
+	cold := time.Since(start)
+	coldSurveys := d.count(`SELECT count(*) FROM nps_surveys`)
 	b.ResetTimer()
 	var took time.Duration
 	for i := range b.N {
-		at := today.AddDate(0, 0, i)
+		at := today.AddDate(0, 0, i+1)
 		start := time.Now()
 		if err := r.app.scheduler.RunNow(context.Background(), npsflow.JobCadence, at); err != nil {
 			b.Fatal(err)
@@ -95,6 +104,8 @@ func BenchmarkNPSCadence(b *testing.B) {
 		took += time.Since(start)
 	}
 	b.StopTimer()
-	b.ReportMetric(took.Seconds()/float64(b.N), "s/run")
-	b.ReportMetric(float64(d.count(`SELECT count(*) FROM nps_surveys`))/float64(b.N), "surveys/run")
+	b.ReportMetric(cold.Seconds(), "cold_s")
+	b.ReportMetric(float64(coldSurveys), "cold_surveys")
+	b.ReportMetric(took.Seconds()/float64(b.N), "daily_s")
+	b.ReportMetric(float64(d.count(`SELECT count(*) FROM nps_surveys`)-coldSurveys)/float64(b.N), "daily_surveys")
 }

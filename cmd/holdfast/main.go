@@ -71,7 +71,11 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 	case "migrate":
 		return report(stderr, migrateOnly(ctx, cfg, stdout))
 	case "import":
-		if len(args) == 2 && args[0] == "nps" {
+		if len(args) > 0 && args[0] == "nps" {
+			if len(args) != 2 {
+				fmt.Fprintln(stderr, "holdfast: usage: holdfast import nps FILE.csv")
+				return exitUsage
+			}
 			return importNPS(ctx, cfg, args[1], stdout, stderr, log)
 		}
 		if len(args) != 1 {
