@@ -304,7 +304,9 @@ func collectNPSLoops(rows pgx.Rows) ([]NPSLoop, error) {
 func NPSLoopThreadKey(loopID int64) string { return "nps:loop:" + strconv.FormatInt(loopID, 10) }
 
 // NPSLoopCardRef is the outbox ref of a loop's card.
-func NPSLoopCardRef(loopID int64) string { return "nps:loop:" + strconv.FormatInt(loopID, 10) + ":card" }
+func NPSLoopCardRef(loopID int64) string {
+	return "nps:loop:" + strconv.FormatInt(loopID, 10) + ":card"
+}
 
 // LoopContextTx reserves a loop id and reads what its card shows, the
 // account's previous answer and recent history, in one round trip.
