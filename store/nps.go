@@ -642,6 +642,10 @@ func (s *Store) RunNPSCadence(ctx context.Context, p CadenceParams, decide func(
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(cadenceLock)); err != nil {
 			return fmt.Errorf("cadence lock: %w", err)
 		}
+		// The scan is cheap per row; compiling it (JIT) costs more than it saves.
+		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+			return fmt.Errorf("cadence settings: %w", err)
+		}
 		cands, err := cadenceCandidatesTx(ctx, tx, p)
 		if err != nil {
 			return err
@@ -733,8 +737,8 @@ func cadenceCandidatesTx(ctx context.Context, tx pgx.Tx, p CadenceParams) ([]NPS
 		WHERE a.status = 'active' AND (
 			($2::date - d.act) BETWEEN 30 AND 30 + $4 - 1
 			OR (a.renewal_date - $2::date) BETWEEN 61 - $4 AND 60
-			OR (($2::date - d.act) > 90 AND (t.touch IS NULL OR t.touch <= $1::timestamptz - interval '90 days'))
-			OR EXISTS (SELECT 1 FROM signals g WHERE g.account_id = a.id AND g.kind = 'ticket' AND g.severity = 'urgent'
+			OR (($2::date - d.act) > 90 AND coalesce(t.touch, '-infinity') <= $1::timestamptz - interval '90 days')
+			OR a.id IN (SELECT g.account_id FROM signals g WHERE g.kind = 'ticket' AND g.severity = 'urgent'
 				AND lower(g.metadata->>'status') IN ('resolved', 'closed', 'solved')
 				AND g.occurred_at <= $1 AND g.occurred_at > $1::timestamptz - $5::interval))
 		ORDER BY a.id`, p.Now, p.Today, p.Timezone, catchUpDays, p.CatchUp.String())
