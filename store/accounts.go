@@ -48,6 +48,9 @@ type AccountInput struct {
 	// Profile carries the cohort traits and Stripe customer (issue 6); nil
 	// fields keep what is stored, so clients that do not send them lose nothing.
 	Profile *ProfileInput
+	// ActivationDate starts the account's tenure (NPS cadence); nil keeps
+	// the stored one.
+	ActivationDate *time.Time
 }
 
 // UpsertResult says what happened to one input row.
@@ -87,16 +90,17 @@ func (s *Store) UpsertAccounts(ctx context.Context, in []AccountInput) ([]Upsert
 				status = "active"
 			}
 			batch.Queue(`INSERT INTO accounts (external_id, name, tier, arr, segment, renewal_date, owner_csm,
-					ae, sales_manager, champion, channel_id, status)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+					ae, sales_manager, champion, channel_id, status, activation_date)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 				ON CONFLICT (external_id) DO UPDATE SET
 					name = EXCLUDED.name, tier = EXCLUDED.tier, arr = EXCLUDED.arr, segment = EXCLUDED.segment,
 					renewal_date = EXCLUDED.renewal_date, owner_csm = EXCLUDED.owner_csm, ae = EXCLUDED.ae,
 					sales_manager = EXCLUDED.sales_manager, champion = EXCLUDED.champion,
-					channel_id = EXCLUDED.channel_id, status = EXCLUDED.status, updated_at = now()
+					channel_id = EXCLUDED.channel_id, status = EXCLUDED.status,
+					activation_date = coalesce(EXCLUDED.activation_date, accounts.activation_date), updated_at = now()
 				RETURNING id, (xmax = 0)`,
 				a.ExternalID, a.Name, a.Tier, a.ARR, a.Segment, a.RenewalDate, a.OwnerCSM,
-				a.AE, a.SalesManager, a.Champion, a.ChannelID, status)
+				a.AE, a.SalesManager, a.Champion, a.ChannelID, status, a.ActivationDate)
 		}
 		br := tx.SendBatch(ctx, batch)
 		for i := range in {

@@ -23,6 +23,7 @@ import (
 	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/llm"
+	"github.com/holdfast/holdfast/npsflow"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring/text"
 	"github.com/holdfast/holdfast/store"
@@ -50,6 +51,7 @@ type app struct {
 	http      *http.Server
 	listener  net.Listener
 	home      *handlers.Home // other features add App Home sections here
+	nps       *npsflow.Service
 }
 
 // newApp wires every part of Holdfast. Nothing starts running here.
@@ -161,6 +163,30 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 	}, reg, log)
 	server.Mount("POST /webhooks/stripe", "stripe_webhook", stripeHook) // issue 6
+
+	// NPS as a conversation (issue 4): answers in through the ingest
+	// pipeline (POST /v1/nps), detractor loops in threads, survey cadence,
+	// survey-tool webhook, reminders and the weekly digest.
+	npsSvc := npsflow.New(st, mon, analyzer, npsflow.Options{
+		Settings: cfg.Settings.NPS, DefaultChannel: cfg.Settings.Alerts.DefaultChannel,
+		Location: cfg.Settings.Schedule.Location(), WebhookSecret: cfg.SurveyWebhookSecret,
+	}, now, log)
+	handlers.NewNPS(npsSvc, st, sender, log).Register(router)
+	server.WithNPS(npsSvc)
+	for _, j := range []schedule.Job{
+		{Name: npsflow.JobCadence, Spec: cfg.Settings.NPS.Cadence.Spec, Run: npsSvc.Cadence},
+		{Name: npsflow.JobLoops, Spec: cfg.Settings.NPS.Jobs.Loops, Run: npsSvc.Loops},
+		{Name: npsflow.JobWebhook, Spec: cfg.Settings.NPS.Jobs.Webhook, Run: npsSvc.Webhook},
+		{Name: npsflow.JobDigest, Spec: cfg.Settings.NPS.Digest.Spec, Run: npsSvc.Digest},
+	} {
+		if !config.JobEnabled(j.Spec) || (j.Name == npsflow.JobWebhook && cfg.Settings.NPS.Webhook.URL == "") {
+			continue
+		}
+		if err := scheduler.Add(j); err != nil {
+			return nil, err
+		}
+	}
+
 	ln := opts.listener
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
@@ -169,6 +195,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	}
 	return &app{
 		cfg: cfg, log: log, store: st, redis: rdb, ingest: mon, socket: socket, deliverer: deliverer, scheduler: scheduler, listener: ln, rooms: roomWork, home: home,
+		nps: npsSvc,
 		http: &http.Server{Handler: roomWork.handler(server), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 			WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute},
 	}, nil

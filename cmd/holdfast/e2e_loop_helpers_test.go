@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -33,10 +32,6 @@ func num(n int) *int       { return &n }
 func profiled(id, name string, arr float64, owner, ae, mgr, size, industry, source string, tenure *int) ingest.AccountIn {
 	return ingest.AccountIn{ExternalID: id, Name: name, ARR: arr, OwnerCSM: owner, AE: ae, SalesManager: mgr,
 		CompanySizeBand: str(size), Industry: str(industry), DealSource: str(source), ChampionTenureMonths: tenure}
-}
-
-func (d *deployment) responseURL() string {
-	return strings.TrimSuffix(d.fake.APIURL(), "/api/") + "/response/test"
 }
 
 // command runs a slash command and returns its ack as plain text.
@@ -178,18 +173,6 @@ func latest(msgs []fakeslack.Message, ts string) string {
 		}
 	}
 	return out
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 var _ = context.Background

@@ -87,18 +87,6 @@ func (r *replica) webhook(body any, secret string, ts int64) (int, dealsAnswer) 
 	return resp.StatusCode, out
 }
 
-// eventually polls cond until it holds (20 s at most).
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func (d *deployment) roomOf(externalID string) store.Room {
 	d.t.Helper()
 	var id int64
@@ -106,7 +94,7 @@ func (d *deployment) roomOf(externalID string) store.Room {
 		d.t.Fatal(err)
 	}
 	var room store.Room
-	eventually(d.t, "the room of "+externalID, func() bool {
+	waitFor(d.t, "the room of "+externalID, func() bool {
 		r, err := d.store.Room(context.Background(), id)
 		room = r
 		return err == nil
@@ -123,7 +111,7 @@ func (d *deployment) handoffStep(dealExternalID string) string {
 
 func (d *deployment) waitHandoffDone(dealExternalID string) {
 	d.t.Helper()
-	eventually(d.t, "handoff "+dealExternalID+" done", func() bool { return d.handoffStep(dealExternalID) == store.StepDone })
+	waitFor(d.t, "handoff "+dealExternalID+" done", func() bool { return d.handoffStep(dealExternalID) == store.StepDone })
 	d.settle()
 }
 
@@ -267,7 +255,7 @@ func testWonDealReview(t *testing.T, d *deployment, room store.Room, card fakesl
 	}
 	// Someone else clicking the AE's button is refused.
 	click("U0SOMEONE")
-	eventually(t, "the refusal", func() bool {
+	waitFor(t, "the refusal", func() bool {
 		for _, p := range d.fake.ResponseURLPosts() {
 			if strings.Contains(p.Params["text"], "Only the deal's AE") {
 				return true
@@ -354,7 +342,7 @@ func testWonDealReview(t *testing.T, d *deployment, room store.Room, card fakesl
 		t.Fatalf("valid review answered %s", ack.Payload)
 	}
 
-	eventually(t, "the card update", func() bool {
+	waitFor(t, "the card update", func() bool {
 		for _, m := range d.fake.Messages(room.ChannelID) {
 			if m.Method == "chat.update" && m.TS == card.TS && strings.Contains(textOf(m), "Handoff complete") {
 				return true
@@ -504,10 +492,10 @@ func TestCallNoteSummarisedAndWrittenToCRMOnce(t *testing.T) {
 	}
 	close(release)
 
-	eventually(t, "the summary on the timeline", func() bool {
+	waitFor(t, "the summary on the timeline", func() bool {
 		return d.count(`SELECT count(*) FROM timeline WHERE kind = 'summary.call_note' AND summary LIKE 'Call summary: Dana wants SSO%'`) == 1
 	})
-	eventually(t, "the summary in the room", func() bool {
+	waitFor(t, "the summary in the room", func() bool {
 		for _, m := range d.posts(room.ChannelID) {
 			if strings.Contains(textOf(m), "Call summary") && strings.Contains(textOf(m), "budget for 40 more seats") {
 				if strings.Contains(m.Raw.Params["blocks"], "<!here>") {
@@ -518,7 +506,7 @@ func TestCallNoteSummarisedAndWrittenToCRMOnce(t *testing.T) {
 		}
 		return false
 	})
-	eventually(t, "the CRM task", func() bool { return len(sf.Records("Task")) == 1 })
+	waitFor(t, "the CRM task", func() bool { return len(sf.Records("Task")) == 1 })
 	r.signals(batch) // replay
 	d.settle()
 	time.Sleep(300 * time.Millisecond) // give a wrong second write time to happen
@@ -565,7 +553,7 @@ func TestNotesWithoutModelOrCRM(t *testing.T) {
 		"Please escalate and send a root cause by Friday.\nThanks,\nDana\n\nOn Mon, Nov 23, 2026 at 9:00 AM Support <support@example.com> wrote:\n> We are looking into it."
 	r.signals(ingest.SignalIn{Account: "acme", Kind: "ticket", Source: "zendesk", IdempotencyKey: "tk-9",
 		OccurredAt: time.Now().Add(-time.Hour), Text: thread, Metadata: noMeta})
-	eventually(t, "the extractive summary", func() bool {
+	waitFor(t, "the extractive summary", func() bool {
 		return d.count(`SELECT count(*) FROM account_notes WHERE state = 'done' AND summary_by = 'extractive'`) == 1
 	})
 	var summary string
@@ -647,7 +635,7 @@ func TestNoteCommandShortcutAndRoomLink(t *testing.T) {
 	if out := command(roomCSM, "C0ELSEWHERE", "/note", "nobody here"); !strings.Contains(out, "Usage") {
 		t.Fatalf("/note for an unknown account: %s", out)
 	}
-	eventually(t, "the note in the room", func() bool {
+	waitFor(t, "the note in the room", func() bool {
 		for _, m := range d.posts(existing) {
 			if strings.Contains(textOf(m), "Dana confirmed the renewal budget") {
 				return !strings.Contains(m.Raw.Params["blocks"], "<!channel>")
@@ -655,7 +643,7 @@ func TestNoteCommandShortcutAndRoomLink(t *testing.T) {
 		}
 		return false
 	})
-	eventually(t, "the task and the case", func() bool { return len(sf.Records("Task")) == 1 && len(sf.Records("Case")) == 1 })
+	waitFor(t, "the task and the case", func() bool { return len(sf.Records("Task")) == 1 && len(sf.Records("Case")) == 1 })
 	if c := sf.Records("Case")[0]; c.Fields["AccountId"] != crmAccount || !strings.Contains(c.Fields["Subject"].(string), "Dana confirmed") {
 		t.Fatalf("case %+v", c.Fields)
 	}
@@ -673,7 +661,7 @@ func TestNoteCommandShortcutAndRoomLink(t *testing.T) {
 	}
 	shortcut(existing, "1700000001.000100", "Customer: we &lt;really&gt; need the audit log export")
 	shortcut(existing, "1700000001.000100", "Customer: we &lt;really&gt; need the audit log export")
-	eventually(t, "the shortcut replies", func() bool {
+	waitFor(t, "the shortcut replies", func() bool {
 		saved, already := 0, 0
 		for _, p := range d.fake.ResponseURLPosts() {
 			switch {
@@ -718,7 +706,7 @@ func TestNoteCommandShortcutAndRoomLink(t *testing.T) {
 		t.Fatalf("unknown account accepted: %s", ack.Payload)
 	}
 	submit("Acme Corp")
-	eventually(t, "the modal note in the room", func() bool {
+	waitFor(t, "the modal note in the room", func() bool {
 		for _, m := range d.posts(existing) {
 			if strings.Contains(textOf(m), "SOC 2") {
 				return true
@@ -726,7 +714,7 @@ func TestNoteCommandShortcutAndRoomLink(t *testing.T) {
 		}
 		return false
 	})
-	eventually(t, "the CRM tasks", func() bool { return len(sf.Records("Task")) == 3 })
+	waitFor(t, "the CRM tasks", func() bool { return len(sf.Records("Task")) == 3 })
 	d.settle()
 	if n := d.count(`SELECT count(*) FROM account_notes`); n != 3 {
 		t.Fatalf("%d notes, want 3", n)
@@ -797,7 +785,7 @@ func TestRoomFailureIsToldAndLinkResumes(t *testing.T) {
 
 	d.fake.Fail("conversations.create", 1, "restricted_action")
 	r.deals(wonDeal("006ACME", "acme", "Acme Corp"))
-	eventually(t, "the handoff to fail", func() bool { return d.handoffStep("006ACME") == store.StepFailed })
+	waitFor(t, "the handoff to fail", func() bool { return d.handoffStep("006ACME") == store.StepFailed })
 	d.settle()
 	told := d.posts(roomCSM)
 	if len(told) != 1 || !strings.Contains(textOf(told[0]), "restricted_action") || !strings.Contains(textOf(told[0]), "/room link Acme Corp") {

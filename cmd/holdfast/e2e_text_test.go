@@ -16,8 +16,8 @@ import (
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/fakeslack"
 	"github.com/holdfast/holdfast/ingest"
-	"github.com/holdfast/holdfast/store"
 	"github.com/holdfast/holdfast/llm/llmtest"
+	"github.com/holdfast/holdfast/store"
 )
 
 // Text signals end to end: real wiring, Postgres, Redis and the fake Slack.
@@ -25,7 +25,7 @@ import (
 const (
 	ownerCSM    = "U0OWNER"
 	leadChannel = "C0LEADERS"
-	acmeChannel = "C0ACMESHARED"
+	acmeSharedChannel = "C0ACMESHARED"
 	customerOrg = "T0CUSTOMER"
 )
 
@@ -55,7 +55,7 @@ const competitorYAML = `text:
 
 func textAcme() ingest.AccountIn {
 	return ingest.AccountIn{ExternalID: "acme", Name: "Acme Corp", Tier: "Enterprise", ARR: 240000, OwnerCSM: ownerCSM,
-		Channel: acmeChannel, RenewalDate: time.Now().AddDate(0, 2, 0).Format(time.DateOnly)}
+		Channel: acmeSharedChannel, RenewalDate: time.Now().AddDate(0, 2, 0).Format(time.DateOnly)}
 }
 
 func (d *deployment) slash(command, text, channel, user string) string {
@@ -114,7 +114,7 @@ func TestCompetitorMentionAlertsOnce(t *testing.T) {
 	if n := len(d.posts("C0BIGONLY")); n != 0 {
 		t.Errorf("a channel filtered to $1M+ accounts got %d alerts", n)
 	}
-	if n := len(d.posts(acmeChannel)); n != 0 {
+	if n := len(d.posts(acmeSharedChannel)); n != 0 {
 		t.Errorf("the customer's own (shared) channel got %d posts", n)
 	}
 
@@ -230,7 +230,7 @@ func TestSlackMessagesInLinkedChannels(t *testing.T) {
 	r.accounts(textAcme(), ingest.AccountIn{ExternalID: "globex", Name: "Globex", ARR: 5000})
 
 	// A customer (another workspace, Slack Connect) in Acme's channel.
-	sendMessage(t, d, map[string]any{"channel": acmeChannel, "channel_type": "channel", "user": "U0CUST", "user_team": customerOrg,
+	sendMessage(t, d, map[string]any{"channel": acmeSharedChannel, "channel_type": "channel", "user": "U0CUST", "user_team": customerOrg,
 		"ts": "1760000000.000100", "text": "We're evaluating Gainsight, the export has been broken for a week &amp; nobody replied."})
 	waitFor(t, "the customer's message stored", func() bool {
 		return d.count(`SELECT count(*) FROM signals WHERE kind = 'slack_message'`) == 1
@@ -239,27 +239,27 @@ func TestSlackMessagesInLinkedChannels(t *testing.T) {
 	var intent bool
 	var text, meta string
 	if err := d.store.Pool().QueryRow(context.Background(), `SELECT sentiment, churn_intent, text, metadata::text FROM signals
-		WHERE kind = 'slack_message' AND idempotency_key = $1`, acmeChannel+":1760000000.000100").Scan(&sentiment, &intent, &text, &meta); err != nil {
+		WHERE kind = 'slack_message' AND idempotency_key = $1`, acmeSharedChannel+":1760000000.000100").Scan(&sentiment, &intent, &text, &meta); err != nil {
 		t.Fatal(err)
 	}
 	if sentiment >= -0.05 || !intent || !strings.Contains(text, "broken for a week & nobody") || !strings.Contains(meta, `"author": "customer"`) {
 		t.Errorf("stored message: sentiment %.2f intent %v text %q meta %s", sentiment, intent, text, meta)
 	}
 	d.settle()
-	if posts := d.posts(ownerCSM); len(posts) != 1 || !strings.Contains(plain(posts[0]), "came up in a Slack message in #"+acmeChannel) {
+	if posts := d.posts(ownerCSM); len(posts) != 1 || !strings.Contains(plain(posts[0]), "came up in a Slack message in #"+acmeSharedChannel) {
 		t.Errorf("owner DMs %d: %v", len(posts), posts)
 	}
 
 	// Slack redelivers the same message: stored once.
-	sendMessage(t, d, map[string]any{"channel": acmeChannel, "user": "U0CUST", "user_team": customerOrg,
+	sendMessage(t, d, map[string]any{"channel": acmeSharedChannel, "user": "U0CUST", "user_team": customerOrg,
 		"ts": "1760000000.000100", "text": "We're evaluating Gainsight, the export has been broken for a week &amp; nobody replied."})
 	// Our own team's reply: history, not the customer's mood.
-	sendMessage(t, d, map[string]any{"channel": acmeChannel, "user": "U0CSM", "user_team": fakeslack.TeamID,
+	sendMessage(t, d, map[string]any{"channel": acmeSharedChannel, "user": "U0CSM", "user_team": fakeslack.TeamID,
 		"ts": "1760000001.000100", "text": "Sorry about that! Looking at it now, the export is broken."})
 	// Not for us: bots, edits, joins, an unlinked channel, a DM.
-	sendMessage(t, d, map[string]any{"channel": acmeChannel, "bot_id": "B0OTHER", "user": "U0BOT", "ts": "1760000002.000100", "text": "Deploy finished"})
-	sendMessage(t, d, map[string]any{"channel": acmeChannel, "subtype": "message_changed", "ts": "1760000003.000100", "text": ""})
-	sendMessage(t, d, map[string]any{"channel": acmeChannel, "subtype": "channel_join", "user": "U0NEW", "ts": "1760000004.000100", "text": "<@U0NEW> has joined"})
+	sendMessage(t, d, map[string]any{"channel": acmeSharedChannel, "bot_id": "B0OTHER", "user": "U0BOT", "ts": "1760000002.000100", "text": "Deploy finished"})
+	sendMessage(t, d, map[string]any{"channel": acmeSharedChannel, "subtype": "message_changed", "ts": "1760000003.000100", "text": ""})
+	sendMessage(t, d, map[string]any{"channel": acmeSharedChannel, "subtype": "channel_join", "user": "U0NEW", "ts": "1760000004.000100", "text": "<@U0NEW> has joined"})
 	sendMessage(t, d, map[string]any{"channel": "C0RANDOM", "user": "U0CUST", "user_team": customerOrg, "ts": "1760000005.000100", "text": "Gainsight is great and you are terrible"})
 	sendMessage(t, d, map[string]any{"channel": "D0DM", "channel_type": "im", "user": "U0CUST", "ts": "1760000006.000100", "text": "hello"})
 

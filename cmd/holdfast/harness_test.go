@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -278,4 +279,21 @@ func ackReply(t testing.TB, ack fakeslack.Ack) (string, []slack.Block) {
 		t.Fatalf("ack payload %s: %v", ack.Payload, err)
 	}
 	return blocks.PlainText(blocks.Message{Text: r.Text, Blocks: r.Blocks.BlockSet}), r.Blocks.BlockSet
+}
+
+// waitFor polls cond until it holds, failing the test after 20 s.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// responseURL is a fresh response_url on the fake for a simulated click.
+func (d *deployment) responseURL() string {
+	return strings.TrimSuffix(d.fake.APIURL(), "api/") + "response/" + strconv.FormatInt(time.Now().UnixNano(), 36)
 }

@@ -19,7 +19,9 @@ import (
 var csvColumns = []string{"external_id", "name", "tier", "arr", "segment", "renewal_date", "owner_csm", "ae",
 	"sales_manager", "champion", "channel", "status",
 	// Cohort traits and billing link (issue 6); a column left out keeps stored values.
-	"company_size_band", "industry", "deal_source", "champion_tenure_months", "stripe_customer_id"}
+	"company_size_band", "industry", "deal_source", "champion_tenure_months", "stripe_customer_id",
+	// Tenure start for the NPS cadence (issue 4).
+	"activation_date"}
 
 // importAccounts upserts every row of a CSV file in one transaction, or
 // none when any row is wrong; each problem is printed with its line number.
@@ -119,7 +121,7 @@ func readAccountsCSV(r io.Reader) ([]ingest.AccountIn, []string) {
 		}
 		a := ingest.AccountIn{ExternalID: get("external_id"), Name: get("name"), Tier: get("tier"), Segment: get("segment"),
 			RenewalDate: get("renewal_date"), OwnerCSM: get("owner_csm"), AE: get("ae"), SalesManager: get("sales_manager"),
-			Champion: get("champion"), Channel: get("channel"), Status: get("status")}
+			Champion: get("champion"), Channel: get("channel"), Status: get("status"), ActivationDate: get("activation_date")}
 		opt := func(name string) *string {
 			if _, ok := col[name]; !ok {
 				return nil

@@ -29,6 +29,8 @@ commands:
   migrate           apply database migrations and exit
   import FILE.csv   upsert accounts from a CSV file (all rows or none)
   analyze [FILE]    sentiment, churn intent and competitors of texts (JSONL or CSV) as JSONL
+  import nps FILE.csv
+                    record NPS answers from a CSV file (all rows or none)
   version           print the version
 
 Configuration comes from the environment; see README.md.`
@@ -72,8 +74,15 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 	case "migrate":
 		return report(stderr, migrateOnly(ctx, cfg, stdout))
 	case "import":
+		if len(args) > 0 && args[0] == "nps" {
+			if len(args) != 2 {
+				fmt.Fprintln(stderr, "holdfast: usage: holdfast import nps FILE.csv")
+				return exitUsage
+			}
+			return importNPS(ctx, cfg, args[1], stdout, stderr, log)
+		}
 		if len(args) != 1 {
-			fmt.Fprintln(stderr, "holdfast: usage: holdfast import FILE.csv")
+			fmt.Fprintln(stderr, "holdfast: usage: holdfast import FILE.csv | holdfast import nps FILE.csv")
 			return exitUsage
 		}
 		return importAccounts(ctx, cfg, args[0], stdout, stderr)

@@ -1,0 +1,263 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/holdfast/holdfast/blocks"
+	"github.com/holdfast/holdfast/bot"
+	"github.com/holdfast/holdfast/churn"
+	"github.com/holdfast/holdfast/nps"
+	"github.com/holdfast/holdfast/npsflow"
+	"github.com/holdfast/holdfast/store"
+)
+
+// NPSService is what the NPS handlers need from the NPS flows.
+type NPSService interface {
+	AccountNPS(ctx context.Context, a store.Account) (blocks.Message, error)
+	Report(ctx context.Context) (blocks.Message, error)
+	Authorize(ctx context.Context, loopID int64, user string) (store.NPSLoop, store.Account, error)
+	RecordContact(ctx context.Context, loopID int64, user string) error
+	RecordRootCause(ctx context.Context, loopID int64, user string, cause churn.Cause, words string) error
+	RecordPlan(ctx context.Context, loopID int64, user, plan, owner string, due time.Time) error
+	Escalate(ctx context.Context, loopID int64, user string) error
+}
+
+// NPSAccounts finds accounts for /nps.
+type NPSAccounts interface {
+	FindAccounts(ctx context.Context, query string, limit int) (matches, suggestions []store.Account, err error)
+	Account(ctx context.Context, id int64) (store.Account, error)
+}
+
+// NPS answers /nps and the detractor loop's buttons and modals.
+type NPS struct {
+	svc      NPSService
+	accounts NPSAccounts
+	slack    Slack
+	router   *Router
+	log      *slog.Logger
+}
+
+// NewNPS wires the NPS handlers.
+func NewNPS(svc NPSService, accounts NPSAccounts, sl Slack, log *slog.Logger) *NPS {
+	return &NPS{svc: svc, accounts: accounts, slack: sl, log: log}
+}
+
+// Register puts /nps, the loop buttons and the step modals on r.
+func (h *NPS) Register(r *Router) {
+	h.router = r
+	r.HandleCommand("/nps", h.command)
+	r.HandleAction(blocks.ActionNPSContacted, h.contacted)
+	r.HandleAction(blocks.ActionNPSRootCause, h.openRootCause)
+	r.HandleAction(blocks.ActionNPSPlan, h.openPlan)
+	r.HandleAction(blocks.ActionNPSEscalate, h.escalate)
+	r.HandleAction(blocks.ActionNPSPick, h.pick)
+	r.HandleView(blocks.ViewNPSRootCause, h.submitRootCause)
+	r.HandleView(blocks.ViewNPSPlan, h.submitPlan)
+}
+
+func (h *NPS) command(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, error) {
+	q := strings.TrimSpace(cmd.Text)
+	switch strings.ToLower(q) {
+	case "", "help":
+		return reply(blocks.NPSUsage()), nil
+	case "report":
+		m, err := h.svc.Report(ctx)
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		return reply(m), nil
+	}
+	matches, suggestions, err := h.accounts.FindAccounts(ctx, q, choicesShown+1)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	switch {
+	case len(matches) == 1:
+		m, err := h.svc.AccountNPS(ctx, matches[0])
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		return reply(m), nil
+	case len(matches) > 1:
+		return reply(blocks.NPSAccountChoices(q, choices(matches))), nil
+	}
+	return reply(blocks.NPSNotFound(q, choices(suggestions))), nil
+}
+
+func (h *NPS) pick(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
+	id, err := strconv.ParseInt(act.Value, 10, 64)
+	if err != nil {
+		return fmt.Errorf("bad account id %q", act.Value)
+	}
+	a, err := h.accounts.Account(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		h.router.Tell(ctx, cb, blocks.Problem("That account no longer exists."))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	m, err := h.svc.AccountNPS(ctx, a)
+	if err != nil {
+		return err
+	}
+	return h.slack.Respond(ctx, cb.ResponseURL, bot.NewMessage(m.Text, m.Blocks), true)
+}
+
+func loopID(value string) (int64, error) {
+	id, err := strconv.ParseInt(value, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("bad loop id %q", value)
+	}
+	return id, nil
+}
+
+// refusal explains, ephemerally, why a click on step changed nothing;
+// handled reports whether err was one of those expected refusals.
+func (h *NPS) refusal(ctx context.Context, cb slack.InteractionCallback, loop int64, step nps.Step, err error) (handled bool) {
+	switch {
+	case errors.Is(err, npsflow.ErrNotAllowed):
+		h.router.Tell(ctx, cb, blocks.Problem("Only the account's owner CSM or a manager can record steps of this detractor loop."))
+	case errors.Is(err, nps.ErrClosed):
+		h.router.Tell(ctx, cb, blocks.Problem("This detractor loop is closed."))
+	case errors.Is(err, store.ErrNotFound):
+		h.router.Tell(ctx, cb, blocks.Problem("That detractor loop no longer exists."))
+	case errors.Is(err, nps.ErrAlreadyDone):
+		var by string
+		var at time.Time
+		if l, _, lerr := h.svc.Authorize(ctx, loop, cb.User.ID); lerr == nil {
+			at, by = l.DoneAt(step)
+		}
+		h.router.Tell(ctx, cb, blocks.NPSStepAlreadyRecorded(step, by, at))
+	default:
+		return false
+	}
+	return true
+}
+
+func (h *NPS) contacted(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
+	id, err := loopID(act.Value)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.RecordContact(ctx, id, cb.User.ID); err != nil && !h.refusal(ctx, cb, id, nps.StepContact, err) {
+		return err
+	}
+	return nil
+}
+
+func (h *NPS) escalate(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
+	id, err := loopID(act.Value)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.Escalate(ctx, id, cb.User.ID); err != nil && !h.refusal(ctx, cb, id, nps.StepEscalate, err) {
+		return err
+	}
+	return nil
+}
+
+// openRootCause checks the user may act before the modal opens (the same
+// check runs again on submission: the modal could sit open for a while).
+func (h *NPS) openRootCause(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
+	id, err := loopID(act.Value)
+	if err != nil {
+		return err
+	}
+	l, a, err := h.svc.Authorize(ctx, id, cb.User.ID)
+	if err != nil {
+		if h.refusal(ctx, cb, id, nps.StepRootCause, err) {
+			return nil
+		}
+		return err
+	}
+	return h.slack.OpenView(ctx, cb.TriggerID, blocks.NPSRootCauseModal(id, a.Name, l.RootCause, l.RootCauseWords))
+}
+
+func (h *NPS) openPlan(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
+	id, err := loopID(act.Value)
+	if err != nil {
+		return err
+	}
+	l, a, err := h.svc.Authorize(ctx, id, cb.User.ID)
+	if err != nil {
+		if h.refusal(ctx, cb, id, nps.StepActionPlan, err) {
+			return nil
+		}
+		return err
+	}
+	owner := l.PlanOwner
+	if owner == "" {
+		owner = cb.User.ID
+	}
+	return h.slack.OpenView(ctx, cb.TriggerID, blocks.NPSPlanModal(id, a.Name, l.Plan, owner, l.PlanDue))
+}
+
+// modalError turns a refused submission into errors shown on the modal's
+// fields (a modal has no response_url for an ephemeral message).
+func modalError(err error, fields map[string]string, fallback string) (any, error) {
+	var ie *nps.InputError
+	switch {
+	case errors.As(err, &ie):
+		block := fields[ie.Field]
+		if block == "" {
+			block = fallback
+		}
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{block: ie.Message}), nil
+	case errors.Is(err, npsflow.ErrNotAllowed):
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{fallback: "Only the account's owner CSM or a manager can record this."}), nil
+	case errors.Is(err, nps.ErrClosed):
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{fallback: "This detractor loop is closed."}), nil
+	case errors.Is(err, store.ErrNotFound):
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{fallback: "This detractor loop no longer exists."}), nil
+	}
+	return nil, err
+}
+
+func viewValue(cb slack.InteractionCallback, block string) slack.BlockAction {
+	if b, ok := cb.View.State.Values[block]; ok {
+		return b[blocks.NPSInput]
+	}
+	return slack.BlockAction{}
+}
+
+func (h *NPS) submitRootCause(ctx context.Context, cb slack.InteractionCallback) (any, error) {
+	id, err := loopID(cb.View.PrivateMetadata)
+	if err != nil {
+		return nil, err
+	}
+	cause := churn.Cause(viewValue(cb, blocks.NPSBlockCause).SelectedOption.Value)
+	words := viewValue(cb, blocks.NPSBlockWords).Value
+	if err := h.svc.RecordRootCause(ctx, id, cb.User.ID, cause, words); err != nil {
+		return modalError(err, map[string]string{"cause": blocks.NPSBlockCause, "words": blocks.NPSBlockWords}, blocks.NPSBlockCause)
+	}
+	return nil, nil
+}
+
+func (h *NPS) submitPlan(ctx context.Context, cb slack.InteractionCallback) (any, error) {
+	id, err := loopID(cb.View.PrivateMetadata)
+	if err != nil {
+		return nil, err
+	}
+	plan := viewValue(cb, blocks.NPSBlockPlan).Value
+	owner := viewValue(cb, blocks.NPSBlockOwner).SelectedUser
+	var due time.Time
+	if d := viewValue(cb, blocks.NPSBlockDue).SelectedDate; d != "" {
+		if due, err = time.Parse(time.DateOnly, d); err != nil {
+			return slack.NewErrorsViewSubmissionResponse(map[string]string{blocks.NPSBlockDue: "Choose a date."}), nil
+		}
+	}
+	if err := h.svc.RecordPlan(ctx, id, cb.User.ID, plan, owner, due); err != nil {
+		return modalError(err, map[string]string{"plan": blocks.NPSBlockPlan, "owner": blocks.NPSBlockOwner, "due": blocks.NPSBlockDue},
+			blocks.NPSBlockPlan)
+	}
+	return nil, nil
+}
