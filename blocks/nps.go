@@ -872,11 +872,11 @@ type NPSHomeLoop struct {
 
 const maxHomeLoops = 15
 
-// NPSHomeLoops builds the App Home section "Your open detractor loops":
-// at most 15 loops (1 + 15 + 1 blocks), each with its step status and the
-// next step's button. Blocks only: the App Home builder places them.
+// NPSHomeLoops builds the App Home section of open detractor loops: at
+// most 15 loops (15 + 1 blocks), each with its step status and the next
+// step's button. Blocks only: the App Home builder adds the header.
 func NPSHomeLoops(loops []NPSHomeLoop, now time.Time) []slack.Block {
-	blocks := []slack.Block{section("nps_home_title", "*Your open detractor loops* · "+itoa(len(loops)))}
+	var blocks []slack.Block
 	if len(loops) == 0 {
 		return append(blocks, contextBlock("nps_home_none", "None open. 🎉"))
 	}

@@ -160,14 +160,14 @@ func TestNPSNotesAndListsLimits(t *testing.T) {
 	wantContains(t, "still bad", allText(t, msgs["still bad"].Blocks), "NPS 3 → *2* (-1, now a detractor)", "new loop")
 
 	homeBlocks := NPSHomeLoops(home, now)
-	if len(homeBlocks) != 1+maxHomeLoops+1 {
+	if len(homeBlocks) != maxHomeLoops+1 {
 		t.Errorf("home: %d blocks", len(homeBlocks))
 	}
 	raw, _ := json.Marshal(slack.Blocks{BlockSet: homeBlocks})
 	if strings.Contains(string(raw), "<!channel>") || !strings.Contains(string(raw), "…and 45 more") {
 		t.Errorf("home blocks: %.300s", raw)
 	}
-	if b := NPSHomeLoops(nil, now); len(b) != 2 {
+	if b := NPSHomeLoops(nil, now); len(b) != 1 {
 		t.Errorf("empty home: %d blocks", len(b))
 	}
 }

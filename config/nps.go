@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/holdfast/holdfast/schedule"
@@ -30,7 +29,6 @@ type NPSSettings struct {
 	BusinessHours BusinessHoursYAML  `yaml:"business_hours"`
 	Cadence       NPSCadence         `yaml:"cadence"`
 	Webhook       SurveyWebhook      `yaml:"survey_webhook"`
-	Competitors   []string           `yaml:"competitors"` // names looked for in comments
 	Digest        NPSDigestSettings  `yaml:"digest"`
 	Jobs          NPSJobSpecSettings `yaml:"jobs"`
 
@@ -207,11 +205,6 @@ func (n *NPSSettings) validate(loc *time.Location) error {
 		p, err := url.Parse(u)
 		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			return fmt.Errorf("nps.survey_webhook.url: not an http(s) URL: %q", u)
-		}
-	}
-	for i, c := range n.Competitors {
-		if strings.TrimSpace(c) == "" {
-			return fmt.Errorf("nps.competitors[%d]: must not be empty", i)
 		}
 	}
 	return nil

@@ -73,7 +73,6 @@ func TestNPSSettingsErrorsNameTheKey(t *testing.T) {
 		"nps:\n  cadence:\n    catch_up: 1h\n":                                                    "nps.cadence.catch_up",
 		"nps:\n  survey_webhook:\n    url: ftp://x\n":                                             "nps.survey_webhook.url",
 		"nps:\n  digest:\n    spec: \"nope\"\n":                                                   "nps.digest.spec",
-		"nps:\n  competitors: [\"\"]\n":                                                           "nps.competitors[0]",
 		"nps:\n  unknown_key: 1\n":                                                                "unknown_key",
 	}
 	for yaml, key := range cases {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -117,7 +118,7 @@ func (s *Service) afterIngest(ctx context.Context, tx pgx.Tx, done store.Ingeste
 		}
 		r := store.NPSResponse{AccountID: done.AccountIDs[i], SignalID: done.SignalIDs[i], Respondent: a.Respondent, Score: a.Score,
 			Category: a.Category, Comment: a.Comment, Kind: a.Kind, AnsweredAt: a.AnsweredAt,
-			Competitors: s.competitors.Find(a.Comment)}
+			Competitors: competitorNames(analyses[i])}
 		if an := analyses[i]; strings.TrimSpace(a.Comment) != "" {
 			v := an.Sentiment
 			r.Sentiment, r.SentimentLabel, r.ChurnIntent = &v, string(an.Label), an.ChurnIntent
@@ -287,4 +288,16 @@ func (s *Service) recordFollowUp(ctx context.Context, tx pgx.Tx, l *store.NPSLoo
 		}
 	}
 	return store.ApplyNPSLoopTx(ctx, tx, *l, eff)
+}
+
+// competitorNames are the competitors a comment names, each once, as the
+// text analyser (text.competitors) found them.
+func competitorNames(r text.Result) []string {
+	var out []string
+	for _, m := range r.Competitors {
+		if !slices.Contains(out, m.Competitor) {
+			out = append(out, m.Competitor)
+		}
+	}
+	return out
 }

@@ -66,19 +66,18 @@ type Options struct {
 
 // Service is NPS as a conversation.
 type Service struct {
-	store       Store
-	ingest      Ingester
-	analyzer    Analyzer
-	competitors *nps.Competitors
-	cfg         config.NPSSettings
-	channel     string // CS channel: due lists, digests, loops of accounts without a channel
-	loc         *time.Location
-	policy      nps.Policy
-	cadence     nps.CadencePolicy
-	secret      []byte
-	http        *http.Client
-	now         func() time.Time
-	log         *slog.Logger
+	store    Store
+	ingest   Ingester
+	analyzer Analyzer
+	cfg      config.NPSSettings
+	channel  string // CS channel: due lists, digests, loops of accounts without a channel
+	loc      *time.Location
+	policy   nps.Policy
+	cadence  nps.CadencePolicy
+	secret   []byte
+	http     *http.Client
+	now      func() time.Time
+	log      *slog.Logger
 }
 
 // New wires the service.
@@ -101,7 +100,7 @@ func New(st Store, in Ingester, analyzer Analyzer, opts Options, now func() time
 		channel = opts.DefaultChannel
 	}
 	return &Service{
-		store: st, ingest: in, analyzer: analyzer, competitors: nps.NewCompetitors(cfg.Competitors), cfg: cfg,
+		store: st, ingest: in, analyzer: analyzer, cfg: cfg,
 		channel: channel, loc: loc, secret: []byte(opts.WebhookSecret), http: client, now: now, log: log,
 		policy: nps.Policy{
 			Contact: cfg.Steps.Contact.Duration, RootCause: cfg.Steps.RootCause.Duration, ActionPlan: cfg.Steps.ActionPlan.Duration,

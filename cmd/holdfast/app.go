@@ -17,6 +17,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/api"
+	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/dunning"
@@ -172,6 +173,13 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		Location: cfg.Settings.Schedule.Location(), WebhookSecret: cfg.SurveyWebhookSecret,
 	}, now, log)
 	handlers.NewNPS(npsSvc, st, sender, log).Register(router)
+	home.AddSection("nps", func(ctx context.Context, user string, now time.Time) (blocks.HomeSection, bool, error) {
+		loops, err := npsSvc.OpenLoopsFor(ctx, user, 16)
+		if err != nil || len(loops) == 0 {
+			return blocks.HomeSection{}, false, err
+		}
+		return blocks.HomeSection{Title: "Your open detractor loops", Blocks: blocks.NPSHomeLoops(loops, now)}, true, nil
+	})
 	server.WithNPS(npsSvc)
 	for _, j := range []schedule.Job{
 		{Name: npsflow.JobCadence, Spec: cfg.Settings.NPS.Cadence.Spec, Run: npsSvc.Cadence},
