@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/holdfast/holdfast/store"
-	"github.com/holdfast/holdfast/worker"
+	"github.com/holdfast/holdfast/schedule"
 )
 
 // Objects a connector writes.
@@ -146,7 +146,7 @@ type Store interface {
 }
 
 // Writer delivers the CRM outbox through a connector; it is a
-// worker.Queue.
+// schedule.Queue.
 type Writer struct {
 	store Store
 	conn  Connector
@@ -166,7 +166,7 @@ func NewWriter(st Store, conn Connector, log *slog.Logger) *Writer {
 	return &Writer{store: st, conn: conn, log: log, Base: time.Second, Limit: 30 * time.Minute, MaxAttempts: 60}
 }
 
-// NextDue implements worker.Queue.
+// NextDue implements schedule.Queue.
 func (w *Writer) NextDue(ctx context.Context) (time.Time, error) { return w.store.NextCRMDue(ctx) }
 
 // noCRMIDWait is how long a write waits for its account's CRM id to appear.
@@ -204,7 +204,7 @@ func (w *Writer) deliver(ctx context.Context, it store.CRMItem) error {
 		return w.store.CRMWritten(ctx, it.ID, attempt)
 	}
 	perm := IsPermanent(err) || it.Attempts >= w.MaxAttempts
-	wait := worker.Backoff(it.Attempts, w.Base, w.Limit)
+	wait := schedule.Backoff(it.Attempts, w.Base, w.Limit)
 	attempt.Outcome, attempt.Detail = "retry", err.Error()
 	if perm {
 		attempt.Outcome = "failed"

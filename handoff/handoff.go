@@ -23,7 +23,7 @@ import (
 	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/rooms"
 	"github.com/holdfast/holdfast/store"
-	"github.com/holdfast/holdfast/worker"
+	"github.com/holdfast/holdfast/schedule"
 )
 
 // Store is what the handoff keeps its state in.
@@ -65,7 +65,7 @@ type Settings struct {
 	NotRooms []string
 }
 
-// Runner works the handoff queue; it is a worker.Queue.
+// Runner works the handoff queue; it is a schedule.Queue.
 type Runner struct {
 	store    Store
 	slack    Slack
@@ -95,7 +95,7 @@ const (
 	backoffLimit  = 10 * time.Minute
 )
 
-// NextDue implements worker.Queue.
+// NextDue implements schedule.Queue.
 func (r *Runner) NextDue(ctx context.Context) (time.Time, error) { return r.store.NextHandoffDue(ctx) }
 
 // Work runs one step of each due handoff.
@@ -167,7 +167,7 @@ func (r *Runner) outcome(ctx context.Context, h store.Handoff, sub store.Handoff
 	var se *stepError
 	perm := errors.As(err, &se) && se.permanent || bot.Permanent(err) || permanentSlack(bot.SlackError(err))
 	if !perm && h.Attempts+1 < maxFailures {
-		wait := worker.Backoff(h.Attempts+1, backoffBase, backoffLimit)
+		wait := schedule.Backoff(h.Attempts+1, backoffBase, backoffLimit)
 		r.log.Warn("handoff step will be retried", "deal_id", h.DealID, "step", h.Step, "in", wait, "err", err)
 		return r.store.RetryHandoff(ctx, h, err.Error(), time.Now().Add(wait), true)
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/holdfast/holdfast/rooms"
 	"github.com/holdfast/holdfast/store"
 	"github.com/holdfast/holdfast/store/storetest"
-	"github.com/holdfast/holdfast/worker"
+	"github.com/holdfast/holdfast/schedule"
 )
 
 // rig is the handoff machinery on its own: real Postgres and Redis, the
@@ -44,7 +44,7 @@ func newRig(tb testing.TB) *rig {
 	sender := bot.NewSender(api, http.DefaultClient, redis_rate.NewLimiter(rdb), prefix, redis_rate.PerSecond(100000), log,
 		prometheus.NewRegistry())
 	runner := handoff.New(st, bot.NewChannels(sender), handoff.Settings{Invite: []string{"U0LEAD"}}, time.Now, log)
-	loop := (&worker.Loop{Name: "handoffs", Queue: runner, Log: log}).Init()
+	loop := (&schedule.Loop{Name: "handoffs", Queue: runner, Log: log}).Init()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { bot.NewDeliverer(st, sender, 4, log).Run(ctx) })

@@ -13,7 +13,7 @@ import (
 	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/crm"
 	"github.com/holdfast/holdfast/store"
-	"github.com/holdfast/holdfast/worker"
+	"github.com/holdfast/holdfast/schedule"
 )
 
 // Summary lengths: a note this short is its own summary; a summary is at
@@ -98,7 +98,7 @@ type CRMPolicy struct {
 }
 
 // Worker summarises queued notes and publishes them: the account's
-// timeline, its room, the CRM. It is a worker.Queue.
+// timeline, its room, the CRM. It is a schedule.Queue.
 type Worker struct {
 	store Store
 	sum   *Summarizer
@@ -117,7 +117,7 @@ func NewWorker(st Store, sum *Summarizer, policy CRMPolicy, log *slog.Logger) *W
 // Batch is how many notes one pass leases.
 const Batch = 8
 
-// NextDue implements worker.Queue.
+// NextDue implements schedule.Queue.
 func (w *Worker) NextDue(ctx context.Context) (time.Time, error) { return w.store.NextNoteDue(ctx) }
 
 // Work summarises and publishes one batch. The model is called here, never
@@ -130,7 +130,7 @@ func (w *Worker) Work(ctx context.Context) (int, error) {
 	for _, n := range list {
 		if err := w.store.FinishNote(ctx, w.publish(ctx, n)); err != nil {
 			w.log.Error("publish note", "note_id", n.ID, "err", err)
-			if err := w.store.RetryNote(ctx, n.ID, time.Now().Add(worker.Backoff(n.Attempts, 2*time.Second, 10*time.Minute))); err != nil {
+			if err := w.store.RetryNote(ctx, n.ID, time.Now().Add(schedule.Backoff(n.Attempts, 2*time.Second, 10*time.Minute))); err != nil {
 				w.log.Error("reschedule note", "note_id", n.ID, "err", err)
 			}
 		}

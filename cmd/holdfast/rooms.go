@@ -18,7 +18,7 @@ import (
 	"github.com/holdfast/holdfast/notes"
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/store"
-	"github.com/holdfast/holdfast/worker"
+	"github.com/holdfast/holdfast/schedule"
 )
 
 // roomWork is the account-room feature's background work: the handoff
@@ -27,7 +27,7 @@ import (
 type roomWork struct {
 	store *store.Store
 	log   *slog.Logger
-	loops map[string]*worker.Loop
+	loops map[string]*schedule.Loop
 
 	deals   *handoff.Deals
 	webhook string
@@ -39,7 +39,7 @@ func newRoomWork(cfg config.Config, st *store.Store, sender *bot.Sender, router 
 	now func() time.Time, log *slog.Logger) *roomWork {
 	set := cfg.Settings
 	channels := bot.NewChannels(sender)
-	w := &roomWork{store: st, log: log, loops: map[string]*worker.Loop{},
+	w := &roomWork{store: st, log: log, loops: map[string]*schedule.Loop{},
 		deals: handoff.NewDeals(st, now), webhook: cfg.CRM.WebhookSecret}
 
 	runner := handoff.New(st, channels, handoff.Settings{Pattern: set.Rooms.ChannelPattern, Private: set.Rooms.Private,
@@ -83,8 +83,8 @@ type roomSlack struct {
 	*bot.Channels
 }
 
-func (w *roomWork) add(name string, q worker.Queue) {
-	w.loops[name] = (&worker.Loop{Name: name, Queue: q, Log: w.log}).Init()
+func (w *roomWork) add(name string, q schedule.Queue) {
+	w.loops[name] = (&schedule.Loop{Name: name, Queue: q, Log: w.log}).Init()
 }
 
 // ingester adds the feature's ingest hooks to the API's signal intake.

@@ -1,8 +1,10 @@
-// Package worker runs a durable Postgres-backed queue: lease what is due,
-// work it, then sleep until the next item is due, a notification says
-// something new arrived, or a poll interval passes (notifications can be
-// lost; the poll is the backstop).
-package worker
+package schedule
+
+// Queues: besides cron ticks, some work is a durable Postgres-backed queue
+// (room handoffs, notes to summarise, CRM writes). A Loop leases what is
+// due, works it, then sleeps until the next item is due, a notification
+// says something new arrived, or a poll interval passes (notifications can
+// be lost; the poll is the backstop).
 
 import (
 	"context"
