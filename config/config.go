@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/holdfast/holdfast/llm"
+	"github.com/holdfast/holdfast/offers"
 	"github.com/holdfast/holdfast/scoring"
 )
 
@@ -48,6 +49,7 @@ type Settings struct {
 	Scoring  scoring.Config   `yaml:"scoring"`
 	Redis    RedisSettings    `yaml:"redis"`
 	Schedule ScheduleSettings `yaml:"schedule"`
+	Offers   offers.Config    `yaml:"offers"` // retention-offer approvals (issue 3)
 }
 
 // ScheduleSettings says how periodic work reads its cron specs.
@@ -153,6 +155,7 @@ func DefaultSettings() Settings {
 		},
 		Scoring: scoring.DefaultConfig(),
 		Redis:   RedisSettings{KeyPrefix: "holdfast:"},
+		Offers:  offers.DefaultConfig(),
 	}
 }
 
@@ -251,6 +254,9 @@ func (s *Settings) validate() error {
 	s.Schedule.loc = loc
 	if s.Redis.KeyPrefix == "" {
 		return errors.New("redis.key_prefix: must not be empty")
+	}
+	if err := s.Offers.Validate(); err != nil {
+		return err
 	}
 	return nil
 }
