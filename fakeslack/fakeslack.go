@@ -88,6 +88,7 @@ type Server struct {
 	failures   map[string]failure
 	messages   []*message
 	tickets    map[string]bool
+	usergroups map[string][]string // user group id -> member ids (SetUserGroup)
 	conns      map[*wsConn]struct{}
 	sent       map[string]*sentEnvelope
 	acks       []Ack
@@ -122,6 +123,7 @@ func New(opts Options) (*Server, error) {
 		rateLimits: map[string]rateLimit{},
 		failures:   map[string]failure{},
 		tickets:    map[string]bool{},
+		usergroups: map[string][]string{},
 		conns:      map[*wsConn]struct{}{},
 		sent:       map[string]*sentEnvelope{},
 	}
@@ -352,6 +354,14 @@ func (s *Server) Messages(channel string) []Message {
 		out = append(out, m)
 	}
 	return out
+}
+
+// SetUserGroup defines a user group (S…) and its members, served by
+// usergroups.users.list.
+func (s *Server) SetUserGroup(id string, members ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.usergroups[id] = slices.Clone(members)
 }
 
 // nextID returns prefix plus a short unique upper-case suffix, like Slack IDs.

@@ -69,6 +69,7 @@ type OfferRequest struct {
 	ID             int64
 	AccountID      int64
 	RequestedBy    string
+	ChannelID      string // the approvals channel its thread is in
 	Status         string
 	Version        int
 	Stage          int
@@ -235,6 +236,7 @@ func OfferRevisionRef(requestID int64, version int) string {
 type NewOffer struct {
 	AccountID int64
 	Actor     string
+	ChannelID string // the approvals channel (new requests only)
 	Offer     offers.Offer
 	Impact    offers.Impact
 	Route     offers.Route
@@ -255,8 +257,8 @@ func (s *Store) CreateOffer(ctx context.Context, in NewOffer, render OfferRender
 	var st OfferState
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var id int64
-		if err := tx.QueryRow(ctx, `INSERT INTO offer_requests (account_id, requested_by, created_at, updated_at)
-			VALUES ($1, $2, $3, $3) RETURNING id`, in.AccountID, in.Actor, in.At).Scan(&id); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO offer_requests (account_id, requested_by, channel_id, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $4) RETURNING id`, in.AccountID, in.Actor, in.ChannelID, in.At).Scan(&id); err != nil {
 			return fmt.Errorf("insert offer request: %w", err)
 		}
 		activated, err := insertVersion(ctx, tx, id, 1, in)
@@ -1007,13 +1009,13 @@ func (s *Store) OfferBrief(ctx context.Context, accountID int64, now time.Time) 
 
 // ---- helpers ----
 
-const requestColumns = `id, account_id, requested_by, status, version, stage, decided_at, coalesce(customer_answer, ''),
+const requestColumns = `id, account_id, requested_by, channel_id, status, version, stage, decided_at, coalesce(customer_answer, ''),
 	answered_at, coalesce(answered_by, ''), coalesce(answer_note, ''), renewal_date, coalesce(renewal_outcome, ''),
 	outcome_at, created_at, updated_at`
 
 func scanRequest(row pgx.Row) (OfferRequest, error) {
 	var r OfferRequest
-	err := row.Scan(&r.ID, &r.AccountID, &r.RequestedBy, &r.Status, &r.Version, &r.Stage, &r.DecidedAt, &r.CustomerAnswer,
+	err := row.Scan(&r.ID, &r.AccountID, &r.RequestedBy, &r.ChannelID, &r.Status, &r.Version, &r.Stage, &r.DecidedAt, &r.CustomerAnswer,
 		&r.AnsweredAt, &r.AnsweredBy, &r.AnswerNote, &r.RenewalDate, &r.RenewalOutcome, &r.OutcomeAt, &r.CreatedAt, &r.UpdatedAt)
 	return r, err
 }

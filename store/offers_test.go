@@ -35,7 +35,7 @@ func newOffer(t *testing.T, st *store.Store, accountID int64) store.NewOffer {
 	t.Helper()
 	o := offers.Offer{Type: offers.Discount, Value: 30, DurationMonths: 12, Justification: "competitor"}
 	im := offers.ComputeImpact(o, 600_000, nil, offerT0, 12)
-	return store.NewOffer{AccountID: accountID, Actor: "UCSM", Offer: o, Impact: im, Route: twoStageRoute(),
+	return store.NewOffer{AccountID: accountID, Actor: "UCSM", ChannelID: "C0APPROVALS", Offer: o, Impact: im, Route: twoStageRoute(),
 		Groups: map[string][]string{"SREVOPS": {"UREV1", "UREV2"}}, Brief: offers.Brief{AccountName: "Acme"},
 		Tier: "enterprise", ARR: 600_000, Summary: "template", At: offerT0}
 }

@@ -5,6 +5,7 @@ CREATE TABLE offer_requests (
     id                bigserial PRIMARY KEY,
     account_id        bigint      NOT NULL REFERENCES accounts (id),
     requested_by      text        NOT NULL,               -- Slack user id of the CSM
+    channel_id        text        NOT NULL,               -- the approvals channel holding its thread
     status            text        NOT NULL DEFAULT 'pending'
                       CHECK (status IN ('pending', 'revision_requested', 'approved', 'rejected')),
     version           int         NOT NULL DEFAULT 1,     -- the current version
@@ -101,3 +102,7 @@ END
 $$;
 CREATE TRIGGER offer_decisions_append_only BEFORE UPDATE OR DELETE ON offer_decisions
     FOR EACH ROW EXECUTE FUNCTION offer_decisions_append_only();
+
+-- The channel Slack reported for a delivered post: a post to a user id
+-- lands in a DM (D…), and chat.update of that message needs the D… id.
+ALTER TABLE outbox ADD COLUMN sent_channel text;
