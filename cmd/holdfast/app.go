@@ -47,6 +47,10 @@ type app struct {
 	scheduler *schedule.Scheduler
 	http      *http.Server
 	listener  net.Listener
+	offers    *handlers.Offers
+	// closers run after intake stops, before the pools close: background
+	// work features started on their own (e.g. model summaries).
+	closers []func()
 }
 
 // newApp wires every part of Holdfast. Nothing starts running here.
@@ -116,6 +120,24 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	// Periodic work: each job runs once per tick across replicas.
 	scheduler := schedule.New(rdb, prefix, cfg.Settings.Schedule.Location(), now, log, reg)
 
+	// Retention offers (issue 3): /offer, /offers, approvals in threads and
+	// DMs, revisions, SLA nudges and escalation, renewal outcome tracking.
+	var summarizer handlers.Summarizer
+	if model != nil {
+		summarizer = model
+	}
+	offersH := handlers.NewOffers(st, sender, summarizer, cfg.Settings.Offers, now, log)
+	offersH.Register(router)
+	closers := []func(){offersH.Close}
+	for _, j := range []schedule.Job{
+		{Name: "offers-sla", Spec: "* * * * *", Run: offersH.RunSLAs},
+		{Name: "offers-outcomes", Spec: "30 6 * * *", Run: offersH.ResolveOutcomes},
+	} {
+		if err := scheduler.Add(j); err != nil {
+			return nil, err
+		}
+	}
+
 	// HTTP: ingest API, health, readiness and metrics.
 	server := api.New(mon, cfg.IngestToken, []api.Check{
 		{Name: "postgres", Ping: st.Ping},
@@ -129,6 +151,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	}
 	return &app{
 		cfg: cfg, log: log, store: st, redis: rdb, ingest: mon, socket: socket, deliverer: deliverer, scheduler: scheduler, listener: ln,
+		offers: offersH, closers: closers,
 		http: &http.Server{Handler: server.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 			WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute},
 	}, nil
@@ -173,6 +196,9 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	cancel()
 	intake.Wait()
+	for _, c := range a.closers {
+		c()
+	}
 	delivery.Wait()
 	return err
 }
