@@ -412,7 +412,7 @@ func stepLine(s OfferStepView, now time.Time) string {
 	case "rejected":
 		return "❌ " + name + " rejected by " + userRef(s.DecidedBy, "?") + took(s)
 	case "revision_requested":
-		return "✋ " + name + " asked " + userRef(s.DecidedBy, "?") + " for a revision" + took(s)
+		return "✋ " + name + " asked for a revision (" + userRef(s.DecidedBy, "?") + ")" + took(s)
 	case "pending":
 		line := "⏳ " + name + " · " + people(s.Approvers)
 		if s.Escalated && s.Backup != "" {
@@ -525,13 +525,17 @@ func plainStatus(v OfferView) string {
 // Re-rendered when the step is decided or taken out of play, it says so
 // and drops the buttons.
 func OfferApproverDM(v OfferView, step OfferStepView, escalated bool) Message {
-	intro := "Your decision is needed as *" + userText(step.Name, maxNameLen) + "* (stage " + itoa(step.Stage+1) + " of " +
-		itoa(v.stages()) + ")."
-	if step.SLA > 0 {
-		intro += " SLA " + DurationText(step.SLA) + "."
-	}
-	if escalated {
-		intro = "⏫ Escalated to you as backup for *" + userText(step.Name, maxNameLen) + "*: it has waited past its SLA."
+	open := step.Status == "pending" && v.Status == "pending"
+	where := "*" + userText(step.Name, maxNameLen) + "* (stage " + itoa(step.Stage+1) + " of " + itoa(v.stages()) + ")"
+	intro := "Approval request for " + where + "."
+	if open {
+		intro = "Your decision is needed as " + where + "."
+		if step.SLA > 0 {
+			intro += " SLA " + DurationText(step.SLA) + "."
+		}
+		if escalated {
+			intro = "⏫ Escalated to you as backup for *" + userText(step.Name, maxNameLen) + "*: it has waited past its SLA."
+		}
 	}
 	blocks := []slack.Block{
 		header("offer_dm_header", "Approval: "+truncate(oneLine(v.title()), maxHeaderText-10)),
@@ -543,7 +547,7 @@ func OfferApproverDM(v OfferView, step OfferStepView, escalated bool) Message {
 	}
 	state := ""
 	switch {
-	case step.Status == "pending" && v.Status == "pending":
+	case open:
 		blocks = append(blocks, decisionButtons("offer_dm_decide", step.ID, ""))
 	case step.Status == "superseded":
 		state = "↩️ Replaced by version " + itoa(v.Version) + "; its approval request comes in a new message."
@@ -559,11 +563,11 @@ func OfferApproverDM(v OfferView, step OfferStepView, escalated bool) Message {
 	if state != "" {
 		blocks = append(blocks, section("offer_dm_state", state))
 	}
-	where := "the approvals channel"
+	channel := "the approvals channel"
 	if isChannelID(v.ApprovalsChannel) {
-		where = "<#" + v.ApprovalsChannel + ">"
+		channel = "<#" + v.ApprovalsChannel + ">"
 	}
-	blocks = append(blocks, contextBlock("offer_dm_footer", "Account summary and the decision trail: the offer's thread in "+where+"."))
+	blocks = append(blocks, contextBlock("offer_dm_footer", "Account summary and the decision trail: the offer's thread in "+channel+"."))
 	text := "Approval needed: " + userText(v.title(), maxNameLen+20) + " — " + v.offerText()
 	if state != "" {
 		text = userText(v.title(), maxNameLen+20) + ": " + strings.NewReplacer("*", "").Replace(state)
@@ -708,7 +712,7 @@ func OfferApprovedNote(v OfferView) Message {
 func trailLines(trail []OfferTrailEntry) []string {
 	lines := make([]string, 0, len(trail))
 	for _, d := range trail {
-		line := d.At.UTC().Format("Jan 2 15:04") + " · v" + itoa(d.Version) + " · "
+		line := d.At.UTC().Format("Jan 2 15:04 UTC") + " · v" + itoa(d.Version) + " · "
 		switch d.Action {
 		case "approve":
 			line += userText(d.Step, maxNameLen) + " approved (" + userRef(d.Actor, "?") + ")"

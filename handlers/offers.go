@@ -25,7 +25,7 @@ import (
 type OffersStore interface {
 	FindAccounts(ctx context.Context, query string, limit int) (matches, suggestions []store.Account, err error)
 	Account(ctx context.Context, id int64) (store.Account, error)
-	OfferBrief(ctx context.Context, accountID int64, now time.Time) (offers.Brief, error)
+	OfferBrief(ctx context.Context, accountID, exclude int64, now time.Time) (offers.Brief, error)
 	CreateOffer(ctx context.Context, in store.NewOffer, render store.OfferRenderer) (store.OfferState, error)
 	ReviseOffer(ctx context.Context, requestID int64, expectVersion int, in store.NewOffer, render store.OfferRenderer) (store.OfferState, string, error)
 	DecideOfferStep(ctx context.Context, d store.StepDecision, render store.OfferRenderer) (store.DecideResult, error)
@@ -248,7 +248,7 @@ func (o *Offers) submitForm(ctx context.Context, cb slack.InteractionCallback) (
 			}
 		}
 	}
-	brief, err := o.store.OfferBrief(ctx, a.ID, now)
+	brief, err := o.store.OfferBrief(ctx, a.ID, meta.RequestID, now)
 	if err != nil {
 		return nil, err
 	}

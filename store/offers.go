@@ -934,8 +934,8 @@ func (s *Store) OfferStatRows(ctx context.Context, since time.Time) ([]offers.St
 
 // OfferBrief gathers what approvers are told about an account as of now:
 // health and its drivers, the 30-day trend, NPS, tickets, recent history
-// and earlier offers.
-func (s *Store) OfferBrief(ctx context.Context, accountID int64, now time.Time) (offers.Brief, error) {
+// and earlier offers (other than request `exclude`, the one being revised).
+func (s *Store) OfferBrief(ctx context.Context, accountID, exclude int64, now time.Time) (offers.Brief, error) {
 	a, err := s.Account(ctx, accountID)
 	if err != nil {
 		return offers.Brief{}, err
@@ -993,7 +993,7 @@ func (s *Store) OfferBrief(ctx context.Context, accountID int64, now time.Time) 
 	rows, err := s.pool.Query(ctx, `SELECT r.id, r.created_at, v.offer, r.status, coalesce(r.customer_answer, ''),
 			coalesce(r.renewal_outcome, '')
 		FROM offer_requests r JOIN offer_versions v ON v.request_id = r.id AND v.version = r.version
-		WHERE r.account_id = $1 ORDER BY r.created_at DESC, r.id DESC LIMIT 5`, accountID)
+		WHERE r.account_id = $1 AND r.id <> $2 ORDER BY r.created_at DESC, r.id DESC LIMIT 5`, accountID, exclude)
 	if err != nil {
 		return b, fmt.Errorf("previous offers: %w", err)
 	}
