@@ -980,6 +980,37 @@ func PendingApprovals(rows []PendingApprovalRow) []slack.Block {
 	return blocks
 }
 
+// listBudget keeps list messages under Slack's ~12k characters of block
+// text in all (msg_blocks_too_long), whatever each row holds.
+const listBudget = 9000
+
+// blocksText counts the text of section and header blocks built so far.
+func blocksText(bs []slack.Block) int {
+	n := 0
+	for _, b := range bs {
+		switch b := b.(type) {
+		case *slack.SectionBlock:
+			if b.Text != nil {
+				n += textLen(b.Text.Text)
+			}
+			for _, f := range b.Fields {
+				n += textLen(f.Text)
+			}
+		case *slack.HeaderBlock:
+			n += textLen(b.Text.Text)
+		case *slack.ContextBlock:
+			for _, el := range b.ContextElements.Elements {
+				if t, ok := el.(*slack.TextBlockObject); ok {
+					n += textLen(t.Text)
+				}
+			}
+		case *slack.ActionBlock:
+			n += 100 * len(b.Elements.ElementSet)
+		}
+	}
+	return n
+}
+
 // OffersListView is the /offers pending answer.
 type OffersListView struct {
 	Mine  []PendingApprovalRow // waiting for the viewer
@@ -1002,17 +1033,22 @@ func OffersList(v OffersListView) Message {
 		return finish("No offers are waiting for approval.", blocks, maxMessageBlocks)
 	}
 	blocks = append(blocks, header("offers_open_header", "Open offers ("+itoa(total)+")"))
-	open := v.Open[:min(len(v.Open), 15)]
-	for _, o := range open {
+	budget := listBudget - blocksText(blocks)
+	shown := 0
+	for i, o := range v.Open[:min(len(v.Open), 15)] {
 		line := "*#" + strconv.FormatInt(o.RequestID, 10) + " " + userText(accountName(o.AccountName, o.AccountID), maxNameLen) +
 			"* · " + o.offerText() + " · " + userRef(o.RequestedBy, "?") + "\n" + o.statusLine()
 		for _, s := range o.active() {
 			line += "\n   " + stepLine(s, o.Now)
 		}
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(line, 1200), nil, nil,
-			slack.SectionBlockOptionBlockID("offers_open_"+strconv.FormatInt(o.RequestID, 10))))
+		line = truncateMrkdwn(line, 1200)
+		if budget -= textLen(line); budget < 0 {
+			break
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(line, 1200), nil, nil, slack.SectionBlockOptionBlockID("offers_open_"+itoa(i))))
+		shown++
 	}
-	if more := total - len(open); more > 0 {
+	if more := total - shown; more > 0 {
 		blocks = append(blocks, contextBlock("offers_open_more", "…and "+itoa(more)+" more"))
 	}
 	text := plural(total, "offer", "offers") + " waiting for approval"
@@ -1029,14 +1065,20 @@ func OfferAccountHistory(accountName string, accountID int64, list []OfferView) 
 		return OfferInfo("No retention offers recorded for *" + name + "* yet. Propose one with /offer.")
 	}
 	blocks := []slack.Block{header("offers_account_header", "Offers for "+truncate(oneLine(accountName), maxNameLen))}
-	for _, o := range list[:min(len(list), 10)] {
+	budget := listBudget - blocksText(blocks)
+	shown := 0
+	for i, o := range list[:min(len(list), 10)] {
 		head := "*#" + strconv.FormatInt(o.RequestID, 10) + "* " + o.SubmittedAt.UTC().Format("Jan 2, 2006") + " · " +
 			o.offerText() + " · " + userRef(o.RequestedBy, "?") + "\n" + o.statusLine()
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(bulletList(head, trailLines(o.Trail), 1500), 1500), nil, nil,
-			slack.SectionBlockOptionBlockID("offers_account_"+strconv.FormatInt(o.RequestID, 10))))
+		text := truncateMrkdwn(bulletList(head, trailLines(o.Trail), 1500), 1500)
+		if budget -= textLen(text); budget < 0 {
+			break
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text, 1500), nil, nil, slack.SectionBlockOptionBlockID("offers_account_"+itoa(i))))
+		shown++
 	}
-	if len(list) > 10 {
-		blocks = append(blocks, contextBlock("offers_account_more", "Showing the latest 10 of "+itoa(len(list))))
+	if shown < len(list) {
+		blocks = append(blocks, contextBlock("offers_account_more", "Showing the latest "+itoa(shown)+" of "+itoa(len(list))))
 	}
 	return finish(plural(len(list), "offer", "offers")+" for "+name, blocks, maxMessageBlocks)
 }
