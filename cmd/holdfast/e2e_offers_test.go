@@ -258,7 +258,9 @@ func allPlain(msgs []fakeslack.Message) string {
 }
 
 // channelNow is the latest version of every message in a channel.
-func (d *deployment) channelNow(channel string) []fakeslack.Message { return current(d.fake.Messages(channel)) }
+func (d *deployment) channelNow(channel string) []fakeslack.Message {
+	return current(d.fake.Messages(channel))
+}
 
 // wantIn checks got contains every want, reading past bold markers.
 func wantIn(t *testing.T, what, got string, wants ...string) {
@@ -734,4 +736,116 @@ func TestOfferNotConfigured(t *testing.T) {
 	if n := len(d.fake.Calls("views.open")); n != 0 {
 		t.Errorf("form opened %d times", n)
 	}
+}
+
+// Reject closes a request; a new offer is approved, the customer counters,
+// the CSM revises from the counter, it is approved and accepted, and the
+// accepted offer is tracked to the renewal.
+func TestOfferRejectCounterAndRenewal(t *testing.T) {
+	d := newOffersDeployment(t)
+	r := d.start(unpaced())
+	now := time.Now()
+	r.accounts(ingest.AccountIn{ExternalID: "globex", Name: "Globex", Tier: "growth", ARR: 90_000,
+		RenewalDate: now.AddDate(0, 0, 10).Format(time.DateOnly), OwnerCSM: csm})
+	propose := func(n int, values map[string]string) {
+		t.Helper()
+		a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "globex", UserID: csm})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ackReply(t, a)
+		form := d.openedView(n)
+		if ack := d.submit(csm, blocks.CallbackOfferForm, form.PrivateMetadata, values); ack != nil {
+			t.Fatalf("ack %v", ack)
+		}
+		d.settle()
+	}
+
+	// 20% goes to Finance + RevOps; RevOps rejects with a reason.
+	propose(1, discount("20", "6", "competitive pressure"))
+	steps := stepIDs(t, d, 1)
+	d.click(revops1, blocks.ActionOfferRejectPrefix+id(steps["RevOps"]), id(steps["RevOps"]))
+	form := d.openedView(2)
+	if ack := d.submit(revops1, blocks.CallbackOfferGuidance, form.PrivateMetadata,
+		map[string]string{blocks.OfferBlockGuidance: "Too deep for a growth account"}); ack != nil {
+		t.Fatalf("reject ack %v", ack)
+	}
+	d.settle()
+	if n := d.count(`SELECT count(*) FROM offer_requests WHERE status = 'rejected' AND decided_at IS NOT NULL`); n != 1 {
+		t.Fatal("not rejected")
+	}
+	wantIn(t, "CSM", allPlain(d.dms(csm)), "was rejected by RevOps", "Too deep for a growth account")
+	if _, _, ok := button(current(d.dms(finance)), blocks.ActionOfferApprovePrefix); ok {
+		t.Error("Finance can still click on a rejected offer")
+	}
+	d.click(finance, blocks.ActionOfferApprovePrefix+id(steps["Finance"]), id(steps["Finance"]))
+	d.waitDecisions(2)
+	d.eventually("closed refusal", func() bool { return strings.Contains(d.responses(), "not waiting for a decision any more") })
+
+	// A smaller offer goes to the CSM manager alone; approved; the customer counters.
+	propose(3, discount("10", "3", ""))
+	mgr := d.count(`SELECT id FROM offer_steps WHERE request_id = 2 AND name = 'CSM manager'`)
+	d.click("U0MGR", blocks.ActionOfferApprovePrefix+strconv.Itoa(mgr), strconv.Itoa(mgr))
+	d.waitDecisions(3)
+	counter, value := mustButton(t, current(d.dms(csm)), blocks.ActionOfferAnswerPrefix+"countered")
+	d.click(csm, counter, value)
+	form = d.openedView(4)
+	if form.CallbackID != blocks.CallbackOfferCounter {
+		t.Fatalf("counter modal %q", form.CallbackID)
+	}
+	if ack := d.submit(csm, blocks.CallbackOfferCounter, form.PrivateMetadata, map[string]string{blocks.OfferBlockCounter: "They want 15% for 3 months"}); ack != nil {
+		t.Fatalf("counter ack %v", ack)
+	}
+	d.settle()
+	wantIn(t, "thread", allPlain(d.posts(approvalsChannel)), "Customer countered (recorded by @U0CSM): They want 15% for 3 months")
+
+	// Only the requester or owner may revise; the CSM revises from the counter.
+	edit, req := mustButton(t, current(d.dms(csm)), blocks.ActionOfferEditPrefix)
+	d.click(stranger, edit, req)
+	d.eventually("owner refusal", func() bool { return strings.Contains(d.responses(), "Only the CSM who proposed the offer") })
+	d.click(csm, edit, req)
+	form = d.openedView(5)
+	if raw, _ := json.Marshal(form); !strings.Contains(string(raw), "They want 15%") {
+		t.Errorf("revision form does not show the counter: %s", raw)
+	}
+	if ack := d.submit(csm, blocks.CallbackOfferForm, form.PrivateMetadata, discount("15", "3", "")); ack != nil {
+		t.Fatalf("revise ack %v", ack)
+	}
+	d.settle()
+	v2 := d.count(`SELECT count(*) FROM offer_requests WHERE id = 2 AND version = 2 AND status = 'pending' AND customer_answer IS NULL`)
+	if v2 != 1 {
+		t.Fatal("countered offer not revised into a pending version 2")
+	}
+	for name, user := range map[string]string{"Finance": finance, "RevOps": revops2} {
+		step := d.count(`SELECT id FROM offer_steps WHERE request_id = 2 AND version = 2 AND name = $1`, name)
+		d.click(user, blocks.ActionOfferApprovePrefix+strconv.Itoa(step), strconv.Itoa(step))
+	}
+	d.waitDecisions(6) // reject, refused click, manager, counter, finance, revops
+	accept, value := mustButton(t, current(d.dms(csm)), blocks.ActionOfferAnswerPrefix+"accepted")
+	d.click(csm, accept, value)
+	d.waitDecisions(7)
+	if n := d.count(`SELECT count(*) FROM offer_requests WHERE id = 2 AND customer_answer = 'accepted' AND renewal_date IS NOT NULL`); n != 1 {
+		t.Fatal("acceptance not recorded against the renewal")
+	}
+
+	// Tracked to the renewal: nothing before it, renewed after it.
+	ctx := ctxTimeout(t, 10*time.Second)
+	if err := r.app.scheduler.RunNow(ctx, "offers-outcomes", now.AddDate(0, 0, 5)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.app.scheduler.RunNow(ctx, "offers-outcomes", now.AddDate(0, 0, 12)); err != nil {
+		t.Fatal(err)
+	}
+	d.settle()
+	if n := d.count(`SELECT count(*) FROM offer_requests WHERE renewal_outcome = 'renewed'`); n != 1 {
+		t.Fatal("renewal outcome not recorded")
+	}
+	wantIn(t, "thread", allPlain(d.posts(approvalsChannel)), "Renewal outcome: renewed")
+	a, err := d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/offers", Text: "stats", UserID: csm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := ackReply(t, a)
+	wantIn(t, "stats", text, "Requests: 2", "Approved / rejected: 1 / 1", "Acceptance rate: 100% (1)", "Save rate: 100% (1)",
+		"Discount · 10–25% — 2 requests")
 }
