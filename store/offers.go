@@ -395,7 +395,9 @@ type DecideResult struct {
 	Recorded bool
 	Refusal  string    // why nothing changed, when !Recorded
 	Step     OfferStep // the step as it is now
-	State    OfferState
+	// State is the whole request after a recorded decision; after a
+	// refusal only State.Request is filled.
+	State OfferState
 }
 
 // DecideOfferStep records a decision if the actor may make it and the step
@@ -417,13 +419,11 @@ func (s *Store) DecideOfferStep(ctx context.Context, d StepDecision, render Offe
 		dec := OfferDecision{RequestID: req.ID, Version: step.Version, StepID: step.ID, StepName: step.Name, Actor: d.Actor,
 			Action: d.Action, Guidance: d.Guidance, At: d.At}
 		if res.Refusal = refusal(req, step, d.Actor); res.Refusal != "" {
+			// A refused click changes nothing but the log; the caller only
+			// needs the step and the request to explain the refusal.
 			dec.Outcome, dec.Refusal, dec.Guidance = OutcomeRefused, res.Refusal, ""
-			if err := insertDecision(ctx, tx, &dec); err != nil {
-				return err
-			}
-			res.Step = step
-			res.State, err = loadOfferState(ctx, tx, req.ID)
-			return err
+			res.Step, res.State.Request = step, req
+			return insertDecision(ctx, tx, &dec)
 		}
 		tag, err := tx.Exec(ctx, `UPDATE offer_steps SET status = $2, decided_at = $3, decided_by = $4, guidance = nullif($5, '')
 			WHERE id = $1 AND status = 'pending'`, step.ID, newStatus, d.At, d.Actor, d.Guidance)
@@ -478,6 +478,7 @@ func (s *Store) DecideOfferStep(ctx context.Context, d StepDecision, render Offe
 			if d.Action == ActionRevise {
 				status = OfferRevisionRequested
 			}
+			kind = "offer." + status
 			if _, err := tx.Exec(ctx, `UPDATE offer_requests SET status = $2, decided_at = CASE WHEN $2 = 'rejected' THEN $3::timestamptz END,
 					updated_at = $3 WHERE id = $1`, req.ID, status, d.At); err != nil {
 				return fmt.Errorf("close offer: %w", err)

@@ -398,6 +398,32 @@ func TestOfferSLAs(t *testing.T) {
 	}
 }
 
+func TestOfferRequesterCannotApproveOwnOffer(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	in := newOffer(t, st, offerAccount(t, st))
+	in.Route.Stages[0].Steps[0].Users = []string{"UFIN", "UCSM"} // the CSM is also in Finance
+	s0, err := st.CreateOffer(ctx, in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fin := stepByName(t, s0, "Finance")
+	if res := decide(t, st, &recorder{}, fin.ID, "UCSM", store.ActionApprove, offerT0); res.Recorded || res.Refusal != store.RefuseOwnRequest {
+		t.Fatalf("self-approval: %+v", res)
+	}
+	if res := decide(t, st, &recorder{}, fin.ID, "UFIN", store.ActionReject, offerT0); !res.Recorded || res.State.Request.Status != store.OfferRejected {
+		t.Fatalf("reject: %+v", res)
+	}
+	entries, _, err := st.Timeline(ctx, s0.Request.AccountID, 1)
+	if err != nil || entries[0].Kind != "offer.rejected" || !strings.Contains(entries[0].Summary, "guidance from UFIN") {
+		t.Fatalf("timeline %+v %v", entries, err)
+	}
+	// Refusal checks after a rejection: the other step is closed.
+	if res := decide(t, st, &recorder{}, stepByName(t, s0, "RevOps").ID, "UREV1", store.ActionApprove, offerT0); res.Refusal != store.RefuseClosed {
+		t.Fatalf("closed step: %+v", res)
+	}
+}
+
 func TestOfferNotFound(t *testing.T) {
 	st := storetest.New(t)
 	_, err := st.DecideOfferStep(context.Background(), store.StepDecision{StepID: 999, Actor: "U1", Action: store.ActionApprove}, nil)

@@ -22,17 +22,17 @@ import (
 
 // The people of the offers tests' workspace.
 const (
-	approvalsChannel = "C0APPROVALS"
-	csm              = "U0CSM"
-	finance          = "U0FIN"
-	cfo              = "U0CFO" // Finance's backup
-	revops1, revops2 = "U0REV1", "U0REV2"
-	execUser         = "U0EXEC"
-	stranger         = "U0STRANGER"
+	offerChannel = "C0APPROVALS"
+	offerCSM              = "U0CSM"
+	offerFinance          = "U0FIN"
+	offerCFO              = "U0CFO" // Finance's backup
+	offerRev1, offerRev2 = "U0REV1", "U0REV2"
+	offerExec         = "U0EXEC"
+	offerStranger         = "U0STRANGER"
 )
 
 // offersYAML turns offer approvals on with the default routing.
-const offersYAML = `
+const offerYAML = `
 offers:
   approvals_channel: C0APPROVALS
   summary_timeout: 1s
@@ -45,7 +45,7 @@ offers:
 `
 
 // withOffers appends the offers section to the deployment's YAML.
-func withOffers(extra string) deploymentOption {
+func withOffersYAML(extra string) deploymentOption {
 	return func(d *deployment) {
 		path := d.env["HOLDFAST_CONFIG"]
 		raw, err := os.ReadFile(path)
@@ -59,72 +59,95 @@ func withOffers(extra string) deploymentOption {
 }
 
 // testClock is a clock tests move by hand.
-type testClock struct {
+type offerTestClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *testClock) Now() time.Time {
+func (c *offerTestClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *testClock) Set(t time.Time) {
+func (c *offerTestClock) Set(t time.Time) {
 	c.mu.Lock()
 	c.t = t
 	c.mu.Unlock()
 }
 
-func withClock(c *testClock) replicaOption { return func(o *appOptions) { o.now = c.Now } }
+func offerClockOpt(c *offerTestClock) replicaOption { return func(o *appOptions) { o.now = c.Now } }
 
-func newOffersDeployment(t *testing.T, opts ...deploymentOption) *deployment {
+// offersHarness is a deployment with the offers tests' helpers.
+type offersHarness struct{ *deployment }
+
+func newOffersDeployment(t testing.TB, opts ...deploymentOption) *offersHarness {
 	t.Helper()
-	d := newDeployment(t, append([]deploymentOption{withOffers(offersYAML)}, opts...)...)
-	d.fake.SetUserGroup("S0REVOPS", revops1, revops2)
-	return d
+	d := newDeployment(t, append([]deploymentOption{withOffersYAML(offerYAML)}, opts...)...)
+	d.fake.SetUserGroup("S0REVOPS", offerRev1, offerRev2)
+	return &offersHarness{d}
+}
+
+// offerCtx is ctxTimeout for any testing.TB.
+func offerCtx(tb testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	tb.Cleanup(cancel)
+	return ctx
+}
+
+// offerAckText is a slash command's ack as plain text.
+func offerAckText(tb testing.TB, ack fakeslack.Ack) string {
+	tb.Helper()
+	var r struct {
+		Text   string       `json:"text"`
+		Blocks slack.Blocks `json:"blocks"`
+	}
+	if err := json.Unmarshal(ack.Payload, &r); err != nil {
+		tb.Fatalf("ack payload %s: %v", ack.Payload, err)
+	}
+	return blocks.PlainText(blocks.Message{Text: r.Text, Blocks: r.Blocks.BlockSet})
 }
 
 // bigAccount is an enterprise account above the executive ARR threshold.
-func bigAccount(r *replica, now time.Time) {
+func offerBigAccount(r *replica, now time.Time) {
 	r.accounts(ingest.AccountIn{ExternalID: "acme", Name: "Acme Corp", Tier: "enterprise", ARR: 800_000,
-		RenewalDate: now.AddDate(0, 2, 0).Format(time.DateOnly), OwnerCSM: csm})
+		RenewalDate: now.AddDate(0, 2, 0).Format(time.DateOnly), OwnerCSM: offerCSM})
 }
 
-var seq struct {
+var offerSeq struct {
 	sync.Mutex
 	n int
 }
 
-func nextID(prefix string) string {
-	seq.Lock()
-	defer seq.Unlock()
-	seq.n++
-	return fmt.Sprintf("%s%d", prefix, seq.n)
+func offerNextID(prefix string) string {
+	offerSeq.Lock()
+	defer offerSeq.Unlock()
+	offerSeq.n++
+	return fmt.Sprintf("%s%d", prefix, offerSeq.n)
 }
 
 // responseURL is a fresh response_url on the fake.
-func (d *deployment) responseURL() string {
-	return strings.TrimSuffix(d.fake.APIURL(), "api/") + "response/" + nextID("r")
+func (d *offersHarness) responseURL() string {
+	return strings.TrimSuffix(d.fake.APIURL(), "api/") + "response/" + offerNextID("r")
 }
 
 // click sends a block_actions envelope as Slack would for a button.
-func (d *deployment) click(user, actionID, value string) {
+func (d *offersHarness) click(user, actionID, value string) {
 	d.t.Helper()
 	cb := d.clickPayload(user, actionID, value)
-	if _, err := d.fake.SendInteraction(ctxTimeout(d.t, 10*time.Second), cb); err != nil {
+	if _, err := d.fake.SendInteraction(offerCtx(d.t, 10*time.Second), cb); err != nil {
 		d.t.Fatal(err)
 	}
 }
 
-func (d *deployment) clickPayload(user, actionID, value string) *slack.InteractionCallback {
+func (d *offersHarness) clickPayload(user, actionID, value string) *slack.InteractionCallback {
 	return &slack.InteractionCallback{Type: slack.InteractionTypeBlockActions, User: slack.User{ID: user},
-		TriggerID: nextID("trigger-"), ResponseURL: d.responseURL(),
+		TriggerID: offerNextID("trigger-"), ResponseURL: d.responseURL(),
 		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{{ActionID: actionID, BlockID: "offer_block", Value: value}}}}
 }
 
 // submit sends a view_submission and returns what the bot acked with.
-func (d *deployment) submit(user, callbackID, meta string, values map[string]string) map[string]any {
+func (d *offersHarness) submit(user, callbackID, meta string, values map[string]string) map[string]any {
 	d.t.Helper()
 	state := &slack.ViewState{Values: map[string]map[string]slack.BlockAction{}}
 	for block, v := range values {
@@ -135,8 +158,8 @@ func (d *deployment) submit(user, callbackID, meta string, values map[string]str
 		state.Values[block] = map[string]slack.BlockAction{"input": a}
 	}
 	cb := &slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission, User: slack.User{ID: user},
-		View: slack.View{ID: nextID("V"), CallbackID: callbackID, PrivateMetadata: meta, State: state}}
-	ack, err := d.fake.SendInteraction(ctxTimeout(d.t, 10*time.Second), cb)
+		View: slack.View{ID: offerNextID("V"), CallbackID: callbackID, PrivateMetadata: meta, State: state}}
+	ack, err := d.fake.SendInteraction(offerCtx(d.t, 10*time.Second), cb)
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -151,9 +174,9 @@ func (d *deployment) submit(user, callbackID, meta string, values map[string]str
 }
 
 // openedView waits for the nth views.open and returns the view.
-func (d *deployment) openedView(n int) slack.ModalViewRequest {
+func (d *offersHarness) openedView(n int) slack.ModalViewRequest {
 	d.t.Helper()
-	calls, err := d.fake.WaitCalls(ctxTimeout(d.t, 10*time.Second), "views.open", n)
+	calls, err := d.fake.WaitCalls(offerCtx(d.t, 10*time.Second), "views.open", n)
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -165,7 +188,7 @@ func (d *deployment) openedView(n int) slack.ModalViewRequest {
 }
 
 // eventually polls cond until it holds (clicks are acked before they are handled).
-func (d *deployment) eventually(what string, cond func() bool) {
+func (d *offersHarness) eventually(what string, cond func() bool) {
 	d.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
@@ -178,14 +201,14 @@ func (d *deployment) eventually(what string, cond func() bool) {
 }
 
 // waitDecisions waits until n clicks or answers are on record, then for delivery.
-func (d *deployment) waitDecisions(n int) {
+func (d *offersHarness) waitDecisions(n int) {
 	d.t.Helper()
 	d.eventually(fmt.Sprintf("%d offer decisions", n), func() bool { return d.count(`SELECT count(*) FROM offer_decisions`) >= n })
 	d.settle()
 }
 
 // dms are the messages the bot sent to a user's DM, posts and updates.
-func (d *deployment) dms(user string) []fakeslack.Message {
+func (d *offersHarness) dms(user string) []fakeslack.Message {
 	var out []fakeslack.Message
 	for _, m := range d.fake.Messages("") {
 		if m.Channel == user || m.Channel == "D"+user[1:] {
@@ -196,7 +219,7 @@ func (d *deployment) dms(user string) []fakeslack.Message {
 }
 
 // current is the latest version of every message, in the order first posted.
-func current(msgs []fakeslack.Message) []fakeslack.Message {
+func offerCurrent(msgs []fakeslack.Message) []fakeslack.Message {
 	var order []string
 	latest := map[string]fakeslack.Message{}
 	for _, m := range msgs {
@@ -216,7 +239,7 @@ func current(msgs []fakeslack.Message) []fakeslack.Message {
 }
 
 // button finds a button whose action id starts with prefix in the messages.
-func button(msgs []fakeslack.Message, prefix string) (actionID, value string, ok bool) {
+func offerButton(msgs []fakeslack.Message, prefix string) (actionID, value string, ok bool) {
 	for _, m := range msgs {
 		for _, b := range m.Blocks {
 			ab, isActions := b.(*slack.ActionBlock)
@@ -233,9 +256,9 @@ func button(msgs []fakeslack.Message, prefix string) (actionID, value string, ok
 	return "", "", false
 }
 
-func mustButton(t *testing.T, msgs []fakeslack.Message, prefix string) (string, string) {
+func offerMustButton(t testing.TB, msgs []fakeslack.Message, prefix string) (string, string) {
 	t.Helper()
-	a, v, ok := button(msgs, prefix)
+	a, v, ok := offerButton(msgs, prefix)
 	if !ok {
 		var texts []string
 		for _, m := range msgs {
@@ -247,23 +270,23 @@ func mustButton(t *testing.T, msgs []fakeslack.Message, prefix string) (string, 
 }
 
 // flat is a message as a reader sees it, without mrkdwn's bold markers.
-func flat(m fakeslack.Message) string { return strings.ReplaceAll(plain(m), "*", "") }
+func offerFlat(m fakeslack.Message) string { return strings.ReplaceAll(plain(m), "*", "") }
 
-func allPlain(msgs []fakeslack.Message) string {
+func offerAllPlain(msgs []fakeslack.Message) string {
 	var b strings.Builder
 	for _, m := range msgs {
-		b.WriteString(flat(m) + "\n---\n")
+		b.WriteString(offerFlat(m) + "\n---\n")
 	}
 	return b.String()
 }
 
 // channelNow is the latest version of every message in a channel.
-func (d *deployment) channelNow(channel string) []fakeslack.Message {
-	return current(d.fake.Messages(channel))
+func (d *offersHarness) channelNow(channel string) []fakeslack.Message {
+	return offerCurrent(d.fake.Messages(channel))
 }
 
 // wantIn checks got contains every want, reading past bold markers.
-func wantIn(t *testing.T, what, got string, wants ...string) {
+func offerWant(t testing.TB, what, got string, wants ...string) {
 	t.Helper()
 	got = strings.ReplaceAll(got, "*", "")
 	for _, w := range wants {
@@ -274,7 +297,7 @@ func wantIn(t *testing.T, what, got string, wants ...string) {
 }
 
 // responses are the texts posted to response_urls (ephemeral answers to clicks).
-func (d *deployment) responses() string {
+func (d *offersHarness) responses() string {
 	var b strings.Builder
 	for _, c := range d.fake.ResponseURLPosts() {
 		b.WriteString(strings.ReplaceAll(c.Params["text"], "*", "") + "\n")
@@ -283,27 +306,26 @@ func (d *deployment) responses() string {
 }
 
 // proposeOffer runs /offer acme as the CSM and submits the form.
-func (d *deployment) proposeOffer(n int, values map[string]string) (meta string, ack map[string]any) {
+func (d *offersHarness) proposeOffer(n int, values map[string]string) (meta string, ack map[string]any) {
 	d.t.Helper()
-	a, err := d.fake.SendSlashCommand(ctxTimeout(d.t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "acme", UserID: csm})
+	a, err := d.fake.SendSlashCommand(offerCtx(d.t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "acme", UserID: offerCSM})
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	text, _ := ackReply(d.t, a)
-	wantIn(d.t, "/offer reply", strings.ReplaceAll(text, "*", ""), "Offer form for Acme Corp opened")
+	offerWant(d.t, "/offer reply", offerAckText(d.t, a), "Offer form for Acme Corp opened")
 	form := d.openedView(n)
 	if form.CallbackID != blocks.CallbackOfferForm {
 		d.t.Fatalf("opened view %q", form.CallbackID)
 	}
-	return form.PrivateMetadata, d.submit(csm, blocks.CallbackOfferForm, form.PrivateMetadata, values)
+	return form.PrivateMetadata, d.submit(offerCSM, blocks.CallbackOfferForm, form.PrivateMetadata, values)
 }
 
-func discount(pct, months, why string) map[string]string {
+func offerDiscount(pct, months, why string) map[string]string {
 	return map[string]string{blocks.OfferBlockType: "discount", blocks.OfferBlockValue: pct, blocks.OfferBlockDuration: months,
 		blocks.OfferBlockJustification: why}
 }
 
-func stepIDs(t *testing.T, d *deployment, version int) map[string]int64 {
+func offerStepIDs(t testing.TB, d *offersHarness, version int) map[string]int64 {
 	t.Helper()
 	rows, err := d.store.Pool().Query(context.Background(), `SELECT name, id FROM offer_steps WHERE version = $1`, version)
 	if err != nil {
@@ -322,7 +344,7 @@ func stepIDs(t *testing.T, d *deployment, version int) map[string]int64 {
 	return out
 }
 
-func id(n int64) string { return strconv.FormatInt(n, 10) }
+func offerID(n int64) string { return strconv.FormatInt(n, 10) }
 
 // The issue's scenario: a 30% discount on a high-ARR account routes to
 // Finance and RevOps in parallel, then the executive; a stranger's click is
@@ -332,7 +354,7 @@ func TestOfferApprovalEndToEnd(t *testing.T) {
 	d := newOffersDeployment(t)
 	r := d.start(unpaced())
 	now := time.Now()
-	bigAccount(r, now)
+	offerBigAccount(r, now)
 	nps := 3.0
 	r.signals(
 		ingest.SignalIn{Account: "acme", Kind: "nps", Source: "survey", Value: &nps, OccurredAt: now.Add(-48 * time.Hour),
@@ -342,12 +364,12 @@ func TestOfferApprovalEndToEnd(t *testing.T) {
 	)
 
 	// Guidelines are checked before anything is stored, naming the rule.
-	_, ack := d.proposeOffer(1, discount("45", "12", "they asked"))
+	_, ack := d.proposeOffer(1, offerDiscount("45", "12", "they asked"))
 	errs, _ := ack["errors"].(map[string]any)
 	if ack["response_action"] != "errors" || !strings.Contains(fmt.Sprint(errs[blocks.OfferBlockValue]), "offers.guidelines.tiers.enterprise.max_discount_pct") {
 		t.Fatalf("45%% discount ack = %v, want the enterprise maximum named", ack)
 	}
-	_, ack = d.proposeOffer(2, discount("30", "12", ""))
+	_, ack = d.proposeOffer(2, offerDiscount("30", "12", ""))
 	errs, _ = ack["errors"].(map[string]any)
 	if !strings.Contains(fmt.Sprint(errs[blocks.OfferBlockJustification]), "need a justification") {
 		t.Fatalf("30%% without reason ack = %v", ack)
@@ -357,23 +379,23 @@ func TestOfferApprovalEndToEnd(t *testing.T) {
 	}
 
 	// A valid 30% offer: Finance + RevOps now, Executive after.
-	values := discount("30", "12", "Rival offered 35% off; champion wants to stay")
+	values := offerDiscount("30", "12", "Rival offered 35% off; champion wants to stay")
 	values[blocks.OfferBlockCompetitor] = "<!here> Rival Inc"
 	if _, ack = d.proposeOffer(3, values); ack != nil {
 		t.Fatalf("valid offer ack = %v", ack)
 	}
 	d.settle()
-	v1 := stepIDs(t, d, 1)
+	v1 := offerStepIDs(t, d, 1)
 	if len(v1) != 3 || v1["Finance"] == 0 || v1["RevOps"] == 0 || v1["Executive"] == 0 {
 		t.Fatalf("route = %v, want Finance, RevOps, Executive", v1)
 	}
-	thread := d.posts(approvalsChannel)
+	thread := d.posts(offerChannel)
 	if len(thread) != 2 || thread[1].ThreadTS != thread[0].TS {
 		t.Fatalf("approvals channel has %d posts (want root + summary in its thread)", len(thread))
 	}
-	wantIn(t, "root card", flat(thread[0]), "Offer #1 · Acme Corp", "30% discount for 12 months", "Waiting for Finance + RevOps",
+	offerWant(t, "root card", offerFlat(thread[0]), "Offer #1 · Acme Corp", "30% discount for 12 months", "Waiting for Finance + RevOps",
 		"Offer cost: $240k (30% of ARR)", "Revenue retained:", "@U0FIN", "@U0REV1", "@U0REV2", "Executive")
-	wantIn(t, "summary", flat(thread[1]), "Account summary", "NPS 3 (detractor)", "1 support ticket", "Previous offers",
+	offerWant(t, "summary", offerFlat(thread[1]), "Account summary", "NPS 3 (detractor)", "1 support ticket", "Previous offers",
 		"Financial impact", "Summary from a template")
 	for _, m := range thread {
 		for _, bad := range []string{"<!here>", "<!channel>"} {
@@ -382,22 +404,22 @@ func TestOfferApprovalEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	for _, u := range []string{finance, revops1, revops2} {
-		if _, _, ok := button(d.dms(u), blocks.ActionOfferApprovePrefix); !ok {
+	for _, u := range []string{offerFinance, offerRev1, offerRev2} {
+		if _, _, ok := offerButton(d.dms(u), blocks.ActionOfferApprovePrefix); !ok {
 			t.Errorf("%s has no approval DM with buttons", u)
 		}
 	}
-	if len(d.dms(execUser)) != 0 {
+	if len(d.dms(offerExec)) != 0 {
 		t.Errorf("executive was asked before the first stage finished")
 	}
-	wantIn(t, "CSM confirmation", allPlain(d.dms(csm)), "Submitted", "Finance + RevOps → Executive")
+	offerWant(t, "CSM confirmation", offerAllPlain(d.dms(offerCSM)), "Submitted", "Finance + RevOps → Executive")
 
 	// A stranger clicks Approve on the channel card: refused, recorded, nothing moves.
-	approveFin := blocks.ActionOfferApprovePrefix + id(v1["Finance"])
-	d.click(stranger, approveFin, id(v1["Finance"]))
+	approveFin := blocks.ActionOfferApprovePrefix + offerID(v1["Finance"])
+	d.click(offerStranger, approveFin, offerID(v1["Finance"]))
 	d.waitDecisions(1)
 	d.eventually("refusal", func() bool { return strings.Contains(d.responses(), "Only the approvers named for Finance") })
-	if n := d.count(`SELECT count(*) FROM offer_decisions WHERE actor = $1 AND outcome = 'refused' AND refusal = 'not_approver'`, stranger); n != 1 {
+	if n := d.count(`SELECT count(*) FROM offer_decisions WHERE actor = $1 AND outcome = 'refused' AND refusal = 'not_approver'`, offerStranger); n != 1 {
 		t.Errorf("stranger's refused click on record %d times", n)
 	}
 	if n := d.count(`SELECT count(*) FROM offer_steps WHERE status = 'pending'`); n != 2 {
@@ -405,14 +427,14 @@ func TestOfferApprovalEndToEnd(t *testing.T) {
 	}
 
 	// RevOps approves v1; Finance asks for a revision with guidance.
-	d.click(revops1, blocks.ActionOfferApprovePrefix+id(v1["RevOps"]), id(v1["RevOps"]))
+	d.click(offerRev1, blocks.ActionOfferApprovePrefix+offerID(v1["RevOps"]), offerID(v1["RevOps"]))
 	d.waitDecisions(2)
-	d.click(finance, blocks.ActionOfferRevisePrefix+id(v1["Finance"]), id(v1["Finance"]))
+	d.click(offerFinance, blocks.ActionOfferRevisePrefix+offerID(v1["Finance"]), offerID(v1["Finance"]))
 	guidanceForm := d.openedView(4)
 	if guidanceForm.CallbackID != blocks.CallbackOfferGuidance {
 		t.Fatalf("guidance modal = %q", guidanceForm.CallbackID)
 	}
-	if ack := d.submit(finance, blocks.CallbackOfferGuidance, guidanceForm.PrivateMetadata,
+	if ack := d.submit(offerFinance, blocks.CallbackOfferGuidance, guidanceForm.PrivateMetadata,
 		map[string]string{blocks.OfferBlockGuidance: "Cap it at 12 months and get a 2-year renewal"}); ack != nil {
 		t.Fatalf("guidance ack %v", ack)
 	}
@@ -420,23 +442,23 @@ func TestOfferApprovalEndToEnd(t *testing.T) {
 	if n := d.count(`SELECT count(*) FROM offer_requests WHERE status = 'revision_requested'`); n != 1 {
 		t.Fatal("request not sent back for revision")
 	}
-	wantIn(t, "thread after revision request", allPlain(d.posts(approvalsChannel)),
+	offerWant(t, "thread after revision request", offerAllPlain(d.posts(offerChannel)),
 		"Finance asks for a revision", "Cap it at 12 months and get a 2-year renewal", "@U0CSM, please revise")
-	csmDMs := current(d.dms(csm))
-	wantIn(t, "CSM revision DM", allPlain(csmDMs), "asks you to revise", "Cap it at 12 months")
+	csmDMs := offerCurrent(d.dms(offerCSM))
+	offerWant(t, "CSM revision DM", offerAllPlain(csmDMs), "asks you to revise", "Cap it at 12 months")
 	// Buttons of the closed version are gone from the approvers' DMs, edited in the DM channel.
-	if _, _, ok := button(current(d.dms(revops2)), blocks.ActionOfferApprovePrefix); ok {
+	if _, _, ok := offerButton(offerCurrent(d.dms(offerRev2)), blocks.ActionOfferApprovePrefix); ok {
 		t.Error("RevOps DM still offers buttons after the revision request")
 	}
-	for _, m := range d.dms(revops2) {
+	for _, m := range d.dms(offerRev2) {
 		if m.Method == "chat.update" && m.Channel != "D0REV2" {
 			t.Errorf("DM updated in channel %q, want the DM channel D0REV2", m.Channel)
 		}
 	}
 
 	// The CSM revises in the pre-filled form: same request, version 2.
-	editAction, editValue := mustButton(t, csmDMs, blocks.ActionOfferEditPrefix)
-	d.click(csm, editAction, editValue)
+	editAction, editValue := offerMustButton(t, csmDMs, blocks.ActionOfferEditPrefix)
+	d.click(offerCSM, editAction, editValue)
 	revForm := d.openedView(5)
 	var meta blocks.OfferFormMeta
 	if err := json.Unmarshal([]byte(revForm.PrivateMetadata), &meta); err != nil || meta.RequestID != 1 || meta.Version != 1 {
@@ -446,56 +468,56 @@ func TestOfferApprovalEndToEnd(t *testing.T) {
 		!strings.Contains(string(raw), "Cap it at 12 months") {
 		t.Errorf("revision form is not pre-filled with v1 and the guidance: %s", raw)
 	}
-	if ack := d.submit(csm, blocks.CallbackOfferForm, revForm.PrivateMetadata,
-		discount("28", "12", "Rival offered 35%; customer agrees to a 2-year renewal")); ack != nil {
+	if ack := d.submit(offerCSM, blocks.CallbackOfferForm, revForm.PrivateMetadata,
+		offerDiscount("28", "12", "Rival offered 35%; customer agrees to a 2-year renewal")); ack != nil {
 		t.Fatalf("resubmit ack %v", ack)
 	}
 	d.settle()
 	if n := d.count(`SELECT count(*) FROM offer_requests`); n != 1 {
 		t.Fatalf("%d requests after a revision, want the same one", n)
 	}
-	v2 := stepIDs(t, d, 2)
+	v2 := offerStepIDs(t, d, 2)
 	if d.count(`SELECT count(*) FROM offer_steps WHERE version = 2 AND stage = 0 AND status = 'pending'`) != 2 {
 		t.Fatal("v2's first stage does not start fresh: earlier approvals carried over")
 	}
-	wantIn(t, "thread after resubmission", allPlain(d.posts(approvalsChannel)), "Version 2", "30% discount for 12 months → 28% discount for 12 months",
+	offerWant(t, "thread after resubmission", offerAllPlain(d.posts(offerChannel)), "Version 2", "30% discount for 12 months → 28% discount for 12 months",
 		"Account summary · version 2")
 
 	// v1's buttons are refused politely.
 	before := d.count(`SELECT count(*) FROM offer_decisions`)
-	d.click(finance, approveFin, id(v1["Finance"]))
+	d.click(offerFinance, approveFin, offerID(v1["Finance"]))
 	d.waitDecisions(before + 1)
 	d.eventually("old-version refusal", func() bool { return strings.Contains(d.responses(), "has been revised (now version 2)") })
 
 	// Both approve v2, then the executive is asked, then approves.
-	d.click(finance, blocks.ActionOfferApprovePrefix+id(v2["Finance"]), id(v2["Finance"]))
-	d.click(revops2, blocks.ActionOfferApprovePrefix+id(v2["RevOps"]), id(v2["RevOps"]))
+	d.click(offerFinance, blocks.ActionOfferApprovePrefix+offerID(v2["Finance"]), offerID(v2["Finance"]))
+	d.click(offerRev2, blocks.ActionOfferApprovePrefix+offerID(v2["RevOps"]), offerID(v2["RevOps"]))
 	d.waitDecisions(before + 3)
 	if n := d.count(`SELECT count(*) FROM offer_steps WHERE version = 2 AND name = 'Executive' AND status = 'pending'`); n != 1 {
 		t.Fatal("executive stage did not start after both approvals")
 	}
-	execAction, execValue := mustButton(t, current(d.dms(execUser)), blocks.ActionOfferApprovePrefix)
-	wantIn(t, "executive DM", allPlain(d.dms(execUser)), "28% discount for 12 months", "stage 2 of 2")
-	d.click(execUser, execAction, execValue)
+	execAction, execValue := offerMustButton(t, offerCurrent(d.dms(offerExec)), blocks.ActionOfferApprovePrefix)
+	offerWant(t, "executive DM", offerAllPlain(d.dms(offerExec)), "28% discount for 12 months", "stage 2 of 2")
+	d.click(offerExec, execAction, execValue)
 	d.waitDecisions(before + 4)
 	if n := d.count(`SELECT count(*) FROM offer_requests WHERE status = 'approved' AND version = 2`); n != 1 {
 		t.Fatal("request not approved")
 	}
 
 	// The CSM has the authorized terms and records the customer's answer.
-	csmDMs = current(d.dms(csm))
-	wantIn(t, "CSM terms", allPlain(csmDMs), "is approved", "Authorized terms: 28% discount for 12 months")
-	ansAction, ansValue := mustButton(t, csmDMs, blocks.ActionOfferAnswerPrefix+"accepted")
-	d.click(csm, ansAction, ansValue)
+	csmDMs = offerCurrent(d.dms(offerCSM))
+	offerWant(t, "CSM terms", offerAllPlain(csmDMs), "is approved", "Authorized terms: 28% discount for 12 months")
+	ansAction, ansValue := offerMustButton(t, csmDMs, blocks.ActionOfferAnswerPrefix+"accepted")
+	d.click(offerCSM, ansAction, ansValue)
 	d.waitDecisions(before + 5)
-	if _, _, ok := button(current(d.dms(csm)), blocks.ActionOfferAnswerPrefix); ok {
+	if _, _, ok := offerButton(offerCurrent(d.dms(offerCSM)), blocks.ActionOfferAnswerPrefix); ok {
 		t.Error("answer buttons still shown after the answer")
 	}
-	trail := allPlain(d.posts(approvalsChannel))
-	wantIn(t, "decision trail", trail, "Approved: 28% discount", "Decision trail", "v1 · RevOps approved", "v1 · Finance asked for a revision",
+	trail := offerAllPlain(d.posts(offerChannel))
+	offerWant(t, "decision trail", trail, "Approved: 28% discount", "Decision trail", "v1 · RevOps approved", "v1 · Finance asked for a revision",
 		"v2 · Finance approved", "v2 · RevOps approved", "v2 · Executive approved", "Customer accepted")
-	root := d.channelNow(approvalsChannel)[0]
-	wantIn(t, "root card at the end", flat(root), "Approved · v2 · 🤝 customer accepted", "Executive approved by @U0EXEC")
+	root := d.channelNow(offerChannel)[0]
+	offerWant(t, "root card at the end", offerFlat(root), "Approved · v2 · 🤝 customer accepted", "Executive approved by @U0EXEC")
 
 	// Everything is on the account's timeline.
 	var kinds []string
@@ -509,18 +531,18 @@ func TestOfferApprovalEndToEnd(t *testing.T) {
 		kinds = append(kinds, k)
 	}
 	rows.Close()
-	want := []string{"offer.submitted", "offer.step_approved", "offer.step_revision_requested", "offer.revised",
+	want := []string{"offer.submitted", "offer.step_approved", "offer.revision_requested", "offer.revised",
 		"offer.step_approved", "offer.step_approved", "offer.approved", "offer.accepted"}
 	if !slices.Equal(kinds, want) {
 		t.Errorf("timeline %v, want %v", kinds, want)
 	}
 	// /offers acme shows the request with its trail.
-	a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offers", Text: "acme", UserID: csm})
+	a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offers", Text: "acme", UserID: offerCSM})
 	if err != nil {
 		t.Fatal(err)
 	}
 	text, _ := ackReply(t, a)
-	wantIn(t, "/offers acme", text, "Offers for Acme Corp", "#1", "28% discount", "Executive approved")
+	offerWant(t, "/offers acme", text, "Offers for Acme Corp", "#1", "28% discount", "Executive approved")
 }
 
 // Two replicas receive the same approver's two clicks at once: one decision.
@@ -528,16 +550,16 @@ func TestOfferDoubleClickTwoReplicasDecideOnce(t *testing.T) {
 	d := newOffersDeployment(t)
 	r := d.start(unpaced())
 	d.start(unpaced())
-	bigAccount(r, time.Now())
-	if _, ack := d.proposeOffer(1, discount("20", "6", "price pressure")); ack != nil {
+	offerBigAccount(r, time.Now())
+	if _, ack := d.proposeOffer(1, offerDiscount("20", "6", "price pressure")); ack != nil {
 		t.Fatalf("ack %v", ack)
 	}
 	d.settle()
-	fin := stepIDs(t, d, 1)["Finance"]
+	fin := offerStepIDs(t, d, 1)["Finance"]
 	ctx := ctxTimeout(t, 15*time.Second)
 	var envs []string
 	for range 2 {
-		env, err := d.fake.SendEnvelopeNoWait(ctx, "interactive", d.clickPayload(finance, blocks.ActionOfferApprovePrefix+id(fin), id(fin)))
+		env, err := d.fake.SendEnvelopeNoWait(ctx, "interactive", d.clickPayload(offerFinance, blocks.ActionOfferApprovePrefix+offerID(fin), offerID(fin)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -557,7 +579,7 @@ func TestOfferDoubleClickTwoReplicasDecideOnce(t *testing.T) {
 	}
 	d.eventually("polite refusal", func() bool { return strings.Contains(d.responses(), "This step was already decided") })
 	// One "Finance approved" note in the thread, not two.
-	if n := strings.Count(allPlain(d.posts(approvalsChannel)), "Finance approved"); n != 1 {
+	if n := strings.Count(offerAllPlain(d.posts(offerChannel)), "Finance approved"); n != 1 {
 		t.Errorf("%d approval notes in the thread", n)
 	}
 }
@@ -567,17 +589,17 @@ func TestOfferDoubleClickTwoReplicasDecideOnce(t *testing.T) {
 // and can decide.
 func TestOfferSLANudgeAndEscalation(t *testing.T) {
 	t0 := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
-	clock := &testClock{t: t0}
+	clock := &offerTestClock{t: t0}
 	d := newOffersDeployment(t)
-	r := d.start(unpaced(), withClock(clock))
-	bigAccount(r, t0)
-	if _, ack := d.proposeOffer(1, discount("20", "6", "price pressure")); ack != nil {
+	r := d.start(unpaced(), offerClockOpt(clock))
+	offerBigAccount(r, t0)
+	if _, ack := d.proposeOffer(1, offerDiscount("20", "6", "price pressure")); ack != nil {
 		t.Fatalf("ack %v", ack)
 	}
 	d.settle()
 	ctx := ctxTimeout(t, 30*time.Second)
 	reminders := func(user string) int {
-		return strings.Count(allPlain(d.dms(user)), "Reminder:")
+		return strings.Count(offerAllPlain(d.dms(user)), "Reminder:")
 	}
 	run := func(at time.Time) {
 		t.Helper()
@@ -588,28 +610,28 @@ func TestOfferSLANudgeAndEscalation(t *testing.T) {
 		d.settle()
 	}
 	run(t0.Add(24*time.Hour - time.Minute)) // default SLA 24h
-	if reminders(finance) != 0 {
+	if reminders(offerFinance) != 0 {
 		t.Fatal("nudged before the SLA")
 	}
 	run(t0.Add(24*time.Hour + time.Minute))
-	if reminders(finance) != 1 || reminders(revops1) != 1 || reminders(revops2) != 1 {
-		t.Fatalf("reminders finance=%d revops=%d/%d, want 1 each", reminders(finance), reminders(revops1), reminders(revops2))
+	if reminders(offerFinance) != 1 || reminders(offerRev1) != 1 || reminders(offerRev2) != 1 {
+		t.Fatalf("reminders finance=%d revops=%d/%d, want 1 each", reminders(offerFinance), reminders(offerRev1), reminders(offerRev2))
 	}
-	wantIn(t, "thread", allPlain(d.posts(approvalsChannel)), "Finance has waited 1d", "reminded @U0FIN")
+	offerWant(t, "thread", offerAllPlain(d.posts(offerChannel)), "Finance has waited 1d", "reminded @U0FIN")
 	run(t0.Add(30 * time.Hour))
-	if reminders(finance) != 1 {
+	if reminders(offerFinance) != 1 {
 		t.Fatal("nudged twice")
 	}
-	if len(d.dms(cfo)) != 0 {
+	if len(d.dms(offerCFO)) != 0 {
 		t.Fatal("backup involved before escalation time")
 	}
 	run(t0.Add(48*time.Hour + time.Minute)) // escalate_after defaults to 2 × SLA
-	wantIn(t, "thread", allPlain(d.posts(approvalsChannel)), "escalated to @U0CFO")
-	action, value := mustButton(t, current(d.dms(cfo)), blocks.ActionOfferApprovePrefix)
-	wantIn(t, "backup DM", allPlain(d.dms(cfo)), "Escalated to you as backup for Finance")
-	d.click(cfo, action, value)
+	offerWant(t, "thread", offerAllPlain(d.posts(offerChannel)), "escalated to @U0CFO")
+	action, value := offerMustButton(t, offerCurrent(d.dms(offerCFO)), blocks.ActionOfferApprovePrefix)
+	offerWant(t, "backup DM", offerAllPlain(d.dms(offerCFO)), "Escalated to you as backup for Finance")
+	d.click(offerCFO, action, value)
 	d.waitDecisions(1)
-	if n := d.count(`SELECT count(*) FROM offer_steps WHERE name = 'Finance' AND status = 'approved' AND decided_by = $1`, cfo); n != 1 {
+	if n := d.count(`SELECT count(*) FROM offer_steps WHERE name = 'Finance' AND status = 'approved' AND decided_by = $1`, offerCFO); n != 1 {
 		t.Fatal("backup's approval not recorded")
 	}
 	// RevOps has no backup: it was nudged but never escalated.
@@ -617,12 +639,12 @@ func TestOfferSLANudgeAndEscalation(t *testing.T) {
 		t.Fatal("RevOps escalated without a backup")
 	}
 	// Time to decision is measured per step: /offers stats shows it.
-	a, err := d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/offers", Text: "stats", UserID: csm})
+	a, err := d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/offers", Text: "stats", UserID: offerCSM})
 	if err != nil {
 		t.Fatal(err)
 	}
 	text, _ := ackReply(t, a)
-	wantIn(t, "/offers stats", text, "Requests: 1", "Discount · 10–25%", "Finance: median 2d")
+	offerWant(t, "/offers stats", text, "Requests: 1", "Discount · 10–25%", "Finance: median 2d")
 }
 
 // The churn-risk alert's "Propose offer" opens the form for its account.
@@ -630,7 +652,7 @@ func TestOfferFromAlert(t *testing.T) {
 	d := newOffersDeployment(t)
 	r := d.start(unpaced())
 	now := time.Now()
-	bigAccount(r, now)
+	offerBigAccount(r, now)
 	r.signals(ingest.SignalIn{Account: "acme", Kind: "cancellation_intent", Source: "email", OccurredAt: now.Add(-time.Hour),
 		IdempotencyKey: "cancel-1", Text: "We will not renew", Metadata: json.RawMessage(`{}`)})
 	d.settle()
@@ -638,18 +660,18 @@ func TestOfferFromAlert(t *testing.T) {
 	if len(alerts) == 0 {
 		t.Fatal("no alert posted")
 	}
-	action, value := mustButton(t, alerts, blocks.ActionProposeOffer)
-	d.click(csm, action, value)
+	action, value := offerMustButton(t, alerts, blocks.ActionProposeOffer)
+	d.click(offerCSM, action, value)
 	form := d.openedView(1)
 	var meta blocks.OfferFormMeta
 	if err := json.Unmarshal([]byte(form.PrivateMetadata), &meta); err != nil || strconv.FormatInt(meta.AccountID, 10) != value {
 		t.Fatalf("form for account %q, metadata %q", value, form.PrivateMetadata)
 	}
 	// A second proposal while one is open is pointed at the open one.
-	if ack := d.submit(csm, blocks.CallbackOfferForm, form.PrivateMetadata, discount("10", "3", "")); ack != nil {
+	if ack := d.submit(offerCSM, blocks.CallbackOfferForm, form.PrivateMetadata, offerDiscount("10", "3", "")); ack != nil {
 		t.Fatalf("ack %v", ack)
 	}
-	d.click(csm, action, value)
+	d.click(offerCSM, action, value)
 	d.eventually("open-offer notice", func() bool { return strings.Contains(d.responses(), "Offer #1 for Acme Corp is still open") })
 	// /offers pending lists it, and what waits for the manager.
 	a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offers", UserID: "U0MGR"})
@@ -657,7 +679,7 @@ func TestOfferFromAlert(t *testing.T) {
 		t.Fatal(err)
 	}
 	text, _ := ackReply(t, a)
-	wantIn(t, "/offers", text, "Offers waiting for your approval", "As CSM manager", "Open offers (1)", "10% discount for 3 months")
+	offerWant(t, "/offers", text, "Offers waiting for your approval", "As CSM manager", "Open offers (1)", "10% discount for 3 months")
 }
 
 // The language model writes the approvers' summary when it answers in
@@ -678,16 +700,16 @@ func TestOfferSummaryByModel(t *testing.T) {
 		d.env["OPENAI_API_KEY"] = "test-key"
 	})
 	r := d.start(unpaced())
-	bigAccount(r, time.Now())
-	if _, ack := d.proposeOffer(1, discount("10", "3", "")); ack != nil {
+	offerBigAccount(r, time.Now())
+	if _, ack := d.proposeOffer(1, offerDiscount("10", "3", "")); ack != nil {
 		t.Fatalf("ack %v", ack)
 	}
 	d.eventually("model summary", func() bool {
 		return d.count(`SELECT count(*) FROM offer_versions WHERE summary_source = 'llm'`) == 1
 	})
 	d.settle()
-	summary := d.channelNow(approvalsChannel)[1]
-	wantIn(t, "summary", flat(summary), "Acme is slipping", "written by a language model")
+	summary := d.channelNow(offerChannel)[1]
+	offerWant(t, "summary", offerFlat(summary), "Acme is slipping", "written by a language model")
 	if strings.Contains(summary.Raw.Params["blocks"], "<!channel>") {
 		t.Error("model output not escaped")
 	}
@@ -699,15 +721,15 @@ func TestOfferSummaryByModel(t *testing.T) {
 	mu.Lock()
 	slow = true
 	mu.Unlock()
-	r.accounts(ingest.AccountIn{ExternalID: "globex", Name: "Globex", Tier: "growth", ARR: 90_000, OwnerCSM: csm})
-	a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "globex", UserID: csm})
+	r.accounts(ingest.AccountIn{ExternalID: "globex", Name: "Globex", Tier: "growth", ARR: 90_000, OwnerCSM: offerCSM})
+	a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "globex", UserID: offerCSM})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ackReply(t, a)
 	form := d.openedView(2)
 	start := time.Now()
-	if ack := d.submit(csm, blocks.CallbackOfferForm, form.PrivateMetadata, discount("5", "3", "")); ack != nil {
+	if ack := d.submit(offerCSM, blocks.CallbackOfferForm, form.PrivateMetadata, offerDiscount("5", "3", "")); ack != nil {
 		t.Fatalf("ack %v", ack)
 	}
 	if took := time.Since(start); took > 2*time.Second {
@@ -726,13 +748,13 @@ func TestOfferSummaryByModel(t *testing.T) {
 func TestOfferNotConfigured(t *testing.T) {
 	d := newDeployment(t)
 	r := d.start(unpaced())
-	bigAccount(r, time.Now())
-	a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "acme", UserID: csm})
+	offerBigAccount(r, time.Now())
+	a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "acme", UserID: offerCSM})
 	if err != nil {
 		t.Fatal(err)
 	}
 	text, _ := ackReply(t, a)
-	wantIn(t, "/offer", text, "offers.approvals_channel")
+	offerWant(t, "/offer", text, "offers.approvals_channel")
 	if n := len(d.fake.Calls("views.open")); n != 0 {
 		t.Errorf("form opened %d times", n)
 	}
@@ -746,27 +768,27 @@ func TestOfferRejectCounterAndRenewal(t *testing.T) {
 	r := d.start(unpaced())
 	now := time.Now()
 	r.accounts(ingest.AccountIn{ExternalID: "globex", Name: "Globex", Tier: "growth", ARR: 90_000,
-		RenewalDate: now.AddDate(0, 0, 10).Format(time.DateOnly), OwnerCSM: csm})
+		RenewalDate: now.AddDate(0, 0, 10).Format(time.DateOnly), OwnerCSM: offerCSM})
 	propose := func(n int, values map[string]string) {
 		t.Helper()
-		a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "globex", UserID: csm})
+		a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "globex", UserID: offerCSM})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ackReply(t, a)
 		form := d.openedView(n)
-		if ack := d.submit(csm, blocks.CallbackOfferForm, form.PrivateMetadata, values); ack != nil {
+		if ack := d.submit(offerCSM, blocks.CallbackOfferForm, form.PrivateMetadata, values); ack != nil {
 			t.Fatalf("ack %v", ack)
 		}
 		d.settle()
 	}
 
 	// 20% goes to Finance + RevOps; RevOps rejects with a reason.
-	propose(1, discount("20", "6", "competitive pressure"))
-	steps := stepIDs(t, d, 1)
-	d.click(revops1, blocks.ActionOfferRejectPrefix+id(steps["RevOps"]), id(steps["RevOps"]))
+	propose(1, offerDiscount("20", "6", "competitive pressure"))
+	steps := offerStepIDs(t, d, 1)
+	d.click(offerRev1, blocks.ActionOfferRejectPrefix+offerID(steps["RevOps"]), offerID(steps["RevOps"]))
 	form := d.openedView(2)
-	if ack := d.submit(revops1, blocks.CallbackOfferGuidance, form.PrivateMetadata,
+	if ack := d.submit(offerRev1, blocks.CallbackOfferGuidance, form.PrivateMetadata,
 		map[string]string{blocks.OfferBlockGuidance: "Too deep for a growth account"}); ack != nil {
 		t.Fatalf("reject ack %v", ack)
 	}
@@ -774,41 +796,41 @@ func TestOfferRejectCounterAndRenewal(t *testing.T) {
 	if n := d.count(`SELECT count(*) FROM offer_requests WHERE status = 'rejected' AND decided_at IS NOT NULL`); n != 1 {
 		t.Fatal("not rejected")
 	}
-	wantIn(t, "CSM", allPlain(d.dms(csm)), "was rejected by RevOps", "Too deep for a growth account")
-	if _, _, ok := button(current(d.dms(finance)), blocks.ActionOfferApprovePrefix); ok {
+	offerWant(t, "CSM", offerAllPlain(d.dms(offerCSM)), "was rejected by RevOps", "Too deep for a growth account")
+	if _, _, ok := offerButton(offerCurrent(d.dms(offerFinance)), blocks.ActionOfferApprovePrefix); ok {
 		t.Error("Finance can still click on a rejected offer")
 	}
-	d.click(finance, blocks.ActionOfferApprovePrefix+id(steps["Finance"]), id(steps["Finance"]))
+	d.click(offerFinance, blocks.ActionOfferApprovePrefix+offerID(steps["Finance"]), offerID(steps["Finance"]))
 	d.waitDecisions(2)
 	d.eventually("closed refusal", func() bool { return strings.Contains(d.responses(), "not waiting for a decision any more") })
 
 	// A smaller offer goes to the CSM manager alone; approved; the customer counters.
-	propose(3, discount("10", "3", ""))
+	propose(3, offerDiscount("10", "3", ""))
 	mgr := d.count(`SELECT id FROM offer_steps WHERE request_id = 2 AND name = 'CSM manager'`)
 	d.click("U0MGR", blocks.ActionOfferApprovePrefix+strconv.Itoa(mgr), strconv.Itoa(mgr))
 	d.waitDecisions(3)
-	counter, value := mustButton(t, current(d.dms(csm)), blocks.ActionOfferAnswerPrefix+"countered")
-	d.click(csm, counter, value)
+	counter, value := offerMustButton(t, offerCurrent(d.dms(offerCSM)), blocks.ActionOfferAnswerPrefix+"countered")
+	d.click(offerCSM, counter, value)
 	form = d.openedView(4)
 	if form.CallbackID != blocks.CallbackOfferCounter {
 		t.Fatalf("counter modal %q", form.CallbackID)
 	}
-	if ack := d.submit(csm, blocks.CallbackOfferCounter, form.PrivateMetadata, map[string]string{blocks.OfferBlockCounter: "They want 15% for 3 months"}); ack != nil {
+	if ack := d.submit(offerCSM, blocks.CallbackOfferCounter, form.PrivateMetadata, map[string]string{blocks.OfferBlockCounter: "They want 15% for 3 months"}); ack != nil {
 		t.Fatalf("counter ack %v", ack)
 	}
 	d.settle()
-	wantIn(t, "thread", allPlain(d.posts(approvalsChannel)), "Customer countered (recorded by @U0CSM): They want 15% for 3 months")
+	offerWant(t, "thread", offerAllPlain(d.posts(offerChannel)), "Customer countered (recorded by @U0CSM): They want 15% for 3 months")
 
 	// Only the requester or owner may revise; the CSM revises from the counter.
-	edit, req := mustButton(t, current(d.dms(csm)), blocks.ActionOfferEditPrefix)
-	d.click(stranger, edit, req)
+	edit, req := offerMustButton(t, offerCurrent(d.dms(offerCSM)), blocks.ActionOfferEditPrefix)
+	d.click(offerStranger, edit, req)
 	d.eventually("owner refusal", func() bool { return strings.Contains(d.responses(), "Only the CSM who proposed the offer") })
-	d.click(csm, edit, req)
+	d.click(offerCSM, edit, req)
 	form = d.openedView(5)
 	if raw, _ := json.Marshal(form); !strings.Contains(string(raw), "They want 15%") {
 		t.Errorf("revision form does not show the counter: %s", raw)
 	}
-	if ack := d.submit(csm, blocks.CallbackOfferForm, form.PrivateMetadata, discount("15", "3", "")); ack != nil {
+	if ack := d.submit(offerCSM, blocks.CallbackOfferForm, form.PrivateMetadata, offerDiscount("15", "3", "")); ack != nil {
 		t.Fatalf("revise ack %v", ack)
 	}
 	d.settle()
@@ -816,13 +838,13 @@ func TestOfferRejectCounterAndRenewal(t *testing.T) {
 	if v2 != 1 {
 		t.Fatal("countered offer not revised into a pending version 2")
 	}
-	for name, user := range map[string]string{"Finance": finance, "RevOps": revops2} {
+	for name, user := range map[string]string{"Finance": offerFinance, "RevOps": offerRev2} {
 		step := d.count(`SELECT id FROM offer_steps WHERE request_id = 2 AND version = 2 AND name = $1`, name)
 		d.click(user, blocks.ActionOfferApprovePrefix+strconv.Itoa(step), strconv.Itoa(step))
 	}
 	d.waitDecisions(6) // reject, refused click, manager, counter, finance, revops
-	accept, value := mustButton(t, current(d.dms(csm)), blocks.ActionOfferAnswerPrefix+"accepted")
-	d.click(csm, accept, value)
+	accept, value := offerMustButton(t, offerCurrent(d.dms(offerCSM)), blocks.ActionOfferAnswerPrefix+"accepted")
+	d.click(offerCSM, accept, value)
 	d.waitDecisions(7)
 	if n := d.count(`SELECT count(*) FROM offer_requests WHERE id = 2 AND customer_answer = 'accepted' AND renewal_date IS NOT NULL`); n != 1 {
 		t.Fatal("acceptance not recorded against the renewal")
@@ -840,12 +862,12 @@ func TestOfferRejectCounterAndRenewal(t *testing.T) {
 	if n := d.count(`SELECT count(*) FROM offer_requests WHERE renewal_outcome = 'renewed'`); n != 1 {
 		t.Fatal("renewal outcome not recorded")
 	}
-	wantIn(t, "thread", allPlain(d.posts(approvalsChannel)), "Renewal outcome: renewed")
-	a, err := d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/offers", Text: "stats", UserID: csm})
+	offerWant(t, "thread", offerAllPlain(d.posts(offerChannel)), "Renewal outcome: renewed")
+	a, err := d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/offers", Text: "stats", UserID: offerCSM})
 	if err != nil {
 		t.Fatal(err)
 	}
 	text, _ := ackReply(t, a)
-	wantIn(t, "stats", text, "Requests: 2", "Approved / rejected: 1 / 1", "Acceptance rate: 100% (1)", "Save rate: 100% (1)",
+	offerWant(t, "stats", text, "Requests: 2", "Approved / rejected: 1 / 1", "Acceptance rate: 100% (1)", "Save rate: 100% (1)",
 		"Discount · 10–25% — 2 requests")
 }

@@ -34,7 +34,7 @@ const (
 // deployment is one Holdfast installation: a database schema, a Redis
 // prefix and a fake Slack workspace, which one or more replicas share.
 type deployment struct {
-	t      *testing.T
+	t      testing.TB
 	fake   *fakeslack.Server
 	env    map[string]string
 	store  *store.Store // a direct view of the same schema, for assertions
@@ -53,7 +53,7 @@ func withYAML(yaml string) deploymentOption {
 	}
 }
 
-func newDeployment(t *testing.T, opts ...deploymentOption) *deployment {
+func newDeployment(t testing.TB, opts ...deploymentOption) *deployment {
 	t.Helper()
 	schema := storetest.NewSchema(t)
 	_, prefix := storetest.Redis(t)
@@ -152,7 +152,7 @@ func (r *replica) stop() {
 	}
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
