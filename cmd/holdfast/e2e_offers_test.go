@@ -22,13 +22,13 @@ import (
 
 // The people of the offers tests' workspace.
 const (
-	offerChannel = "C0APPROVALS"
-	offerCSM              = "U0CSM"
-	offerFinance          = "U0FIN"
-	offerCFO              = "U0CFO" // Finance's backup
+	offerChannel         = "C0APPROVALS"
+	offerCSM             = "U0CSM"
+	offerFinance         = "U0FIN"
+	offerCFO             = "U0CFO" // Finance's backup
 	offerRev1, offerRev2 = "U0REV1", "U0REV2"
-	offerExec         = "U0EXEC"
-	offerStranger         = "U0STRANGER"
+	offerExec            = "U0EXEC"
+	offerStranger        = "U0STRANGER"
 )
 
 // offersYAML turns offer approvals on with the default routing.
