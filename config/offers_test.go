@@ -49,7 +49,7 @@ func TestOffersSectionErrorsNameTheKey(t *testing.T) {
 		"offers:\n  routing:\n    - name: x\n      steps: [{role: nope, sla: 1h}]\n":      `offers.routing[0].steps[0].role: no role "nope"`,
 		"offers:\n  routing:\n    - name: x\n      steps: [{role: finance, sla: soon}]\n": `invalid duration`,
 		"offers:\n  guidelines:\n    default: {max_discount_pct: 120}\n":                  "offers.guidelines.default.max_discount_pct:",
-		"offers:\n  aprovals_channel: C1\n":                                               "field aprovals_channel not found",
+		"offers:\n  aprovals_channel: C1\n":                                               "aprovals_channel",
 	}
 	for yaml, want := range cases {
 		_, err := ParseSettings([]byte(yaml))
