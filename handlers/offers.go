@@ -242,9 +242,12 @@ func (o *Offers) submitForm(ctx context.Context, cb slack.InteractionCallback) (
 	}
 	for _, st := range route.Stages {
 		for _, s := range st.Steps {
-			if len(s.Approvers(groups)) == 0 {
+			// The requester may not approve their own offer, so a step needs
+			// someone else.
+			others := slices.DeleteFunc(s.Approvers(groups), func(u string) bool { return u == cb.User.ID })
+			if len(others) == 0 {
 				return formErrors(offers.FieldErrors{offers.FieldType: fmt.Sprintf(
-					"The %s step has nobody to approve it (its user group is empty); nothing was submitted. Ask an admin to check offers.approvers.", s.Name)}), nil
+					"The %s step has nobody but you to approve it, and you can't approve your own offer; nothing was submitted. Ask an admin to check offers.approvers.", s.Name)}), nil
 			}
 		}
 	}

@@ -871,3 +871,25 @@ func TestOfferRejectCounterAndRenewal(t *testing.T) {
 	offerWant(t, "stats", text, "Requests: 2", "Approved / rejected: 1 / 1", "Acceptance rate: 100% (1)", "Save rate: 100% (1)",
 		"Discount · 10–25% — 2 requests")
 }
+
+// A request whose only possible approver is its requester is refused at
+// submission: nobody could ever approve it.
+func TestOfferNeedsAnotherApprover(t *testing.T) {
+	d := newOffersDeployment(t)
+	r := d.start(unpaced())
+	r.accounts(ingest.AccountIn{ExternalID: "initech", Name: "Initech", Tier: "growth", ARR: 50_000, OwnerCSM: "U0MGR"})
+	a, err := d.fake.SendSlashCommand(offerCtx(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "initech", UserID: "U0MGR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offerAckText(t, a)
+	form := d.openedView(1)
+	ack := d.submit("U0MGR", blocks.CallbackOfferForm, form.PrivateMetadata, offerDiscount("5", "3", ""))
+	errs, _ := ack["errors"].(map[string]any)
+	if !strings.Contains(fmt.Sprint(errs[blocks.OfferBlockType]), "nobody but you to approve it") {
+		t.Fatalf("ack %v", ack)
+	}
+	if n := d.count(`SELECT count(*) FROM offer_requests`); n != 0 {
+		t.Fatalf("%d requests stored", n)
+	}
+}
