@@ -269,6 +269,7 @@ type OfferView struct {
 	RenewalOutcome   string
 	ApprovalsChannel string
 	SubmittedAt      time.Time
+	Summary          string // the current version's account summary (approver DMs show it)
 	Now              time.Time
 }
 
@@ -544,6 +545,9 @@ func OfferApproverDM(v OfferView, step OfferStepView, escalated bool) Message {
 	}
 	if r := v.reasons(); r != "" {
 		blocks = append(blocks, section("offer_dm_reasons", r))
+	}
+	if sum := strings.TrimSpace(v.Summary); sum != "" && open {
+		blocks = append(blocks, section("offer_dm_summary", "*Account summary*\n"+userText(sum, 1000)))
 	}
 	state := ""
 	switch {

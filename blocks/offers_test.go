@@ -93,9 +93,11 @@ func TestOfferCard(t *testing.T) {
 func TestOfferApproverDM(t *testing.T) {
 	v := offerView()
 	step := v.Steps[1]
+	v.Summary = "Acme is slipping " + evilTicket
 	m := stripChannelMentions(OfferApproverDM(v, step, false))
 	checkMessage(t, "dm", m, 50)
-	wantContains(t, "dm", allText(t, m.Blocks), "Your decision is needed as *RevOps* (stage 1 of 2). SLA 2h.", "the offer's thread in #approvals")
+	wantContains(t, "dm", allText(t, m.Blocks), "Your decision is needed as *RevOps* (stage 1 of 2). SLA 2h.", "the offer's thread in #approvals",
+		"*Account summary*\nAcme is slipping &lt;!channel&gt;")
 	if findButton(t, m.Blocks, ActionOfferRejectPrefix+"8") == nil {
 		t.Error("no reject button")
 	}
@@ -297,7 +299,7 @@ func TestOfferLimitsWorstCase(t *testing.T) {
 	}
 	o := offers.Offer{Type: offers.ContractModification, Value: 1e300, Terms: huge, Justification: huge, Competitor: huge}
 	v := OfferView{RequestID: 1 << 62, Version: 1 << 30, Status: "pending", AccountName: huge, Tier: huge, RequestedBy: huge, Offer: o,
-		Impact: offers.ComputeImpact(o, 1e300, nil, at, 12), Steps: steps, Trail: trail, CustomerAnswer: "countered", AnswerNote: huge,
+		Impact: offers.ComputeImpact(o, 1e300, nil, at, 12), Steps: steps, Trail: trail, CustomerAnswer: "countered", AnswerNote: huge, Summary: huge,
 		RenewalOutcome: huge, ApprovalsChannel: huge, SubmittedAt: at, Now: at}
 	brief := offers.Brief{AccountName: huge, ARR: 1e300, Owner: huge}
 	for i := range 50 {

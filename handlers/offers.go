@@ -668,7 +668,7 @@ func versionView(st store.OfferState, ver store.OfferVersion, steps []store.Offe
 		AccountID: st.Account.ID, AccountName: st.Account.Name, ExternalID: st.Account.ExternalID, Tier: ver.Tier,
 		RenewalDate: st.Account.RenewalDate, RequestedBy: st.Request.RequestedBy, Offer: ver.Offer, Impact: ver.Impact,
 		CustomerAnswer: st.Request.CustomerAnswer, AnswerNote: st.Request.AnswerNote, RenewalOutcome: st.Request.RenewalOutcome,
-		ApprovalsChannel: st.Request.ChannelID, SubmittedAt: ver.SubmittedAt, Now: now,
+		ApprovalsChannel: st.Request.ChannelID, SubmittedAt: ver.SubmittedAt, Summary: ver.Summary, Now: now,
 	}
 	for _, s := range steps {
 		v.Steps = append(v.Steps, stepView(s))
@@ -756,6 +756,9 @@ func (o *Offers) render(st store.OfferState, ev store.OfferEvent) ([]store.Outbo
 			Summary: ev.Version.Summary, ByModel: true})
 		r.add(store.OutboxItem{Op: store.OpUpdate, ChannelID: st.Request.ChannelID, TargetRef: store.OfferSummaryRef(id, ev.Version.Version),
 			Message: msg(m)})
+		if ev.Version.Version == st.Version.Version && st.Request.Status == store.OfferPending {
+			r.refreshDMs(st.ActiveSteps()) // open approval DMs show the summary too
+		}
 	default:
 		return nil, fmt.Errorf("unknown offer event %q", ev.Kind)
 	}
@@ -823,7 +826,8 @@ func (r *offerMessages) refreshDMs(steps []store.OfferStep) {
 			v.Version = r.st.Version.Version // "replaced by version N" names the new one
 		}
 		for _, u := range s.DMUsers {
-			r.dmUpdate(u, store.OfferDMRef(r.st.Request.ID, s.ID, u), blocks.OfferApproverDM(v, stepView(s), false))
+			escalated := s.EscalatedAt != nil && u == s.Backup && !slices.Contains(s.Approvers, u)
+			r.dmUpdate(u, store.OfferDMRef(r.st.Request.ID, s.ID, u), blocks.OfferApproverDM(v, stepView(s), escalated))
 		}
 	}
 }

@@ -713,6 +713,8 @@ func TestOfferSummaryByModel(t *testing.T) {
 	if strings.Contains(summary.Raw.Params["blocks"], "<!channel>") {
 		t.Error("model output not escaped")
 	}
+	// The open approval DMs show the model's summary too.
+	offerWant(t, "manager DM", offerAllPlain(offerCurrent(d.dms("U0MGR"))), "Account summary", "Acme is slipping")
 	if reqs := fake.Requests(); len(reqs) != 1 || !reqs[0].JSONMode || !strings.Contains(reqs[0].User, `"account_name":"Acme Corp"`) {
 		t.Errorf("model requests %+v", reqs)
 	}
