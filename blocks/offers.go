@@ -69,8 +69,8 @@ func OfferFieldBlock(field string) string {
 const formInput = "input"
 
 const (
-	maxOfferTextShown = 600 // justification, terms, guidance in messages
-	maxSummaryShown   = 1500
+	maxOfferTextShown    = 600 // justification, terms, guidance in messages
+	maxOfferSummaryShown = 1500
 )
 
 // OfferFormMeta rides in the form's private_metadata.
@@ -155,14 +155,14 @@ func OfferForm(v OfferFormView) slack.ModalViewRequest {
 	}
 	blocks = append(blocks,
 		slack.NewInputBlock(OfferBlockType, plain("Offer type", 2000), nil, sel),
-		textInput(OfferBlockValue, "Value", "Discount: percent (15). Service credit: USD (5000). Free months: months (2). Contract modification: estimated cost in USD, if any.",
+		offerTextInput(OfferBlockValue, "Value", "Discount: percent (15). Service credit: USD (5000). Free months: months (2). Contract modification: estimated cost in USD, if any.",
 			value, false, 20, true),
-		textInput(OfferBlockDuration, "Duration (months)", "How long a discount runs.", duration, false, 10, true),
-		textInput(OfferBlockTerms, "Terms", "Contract modifications: what changes. Otherwise an optional note for approvers.",
+		offerTextInput(OfferBlockDuration, "Duration (months)", "How long a discount runs.", duration, false, 10, true),
+		offerTextInput(OfferBlockTerms, "Terms", "Contract modifications: what changes. Otherwise an optional note for approvers.",
 			pre.Terms, true, offers.MaxTermsLen, true),
-		textInput(OfferBlockJustification, "Justification", "Why this offer saves the account. Required above the justification threshold and for contract changes.",
+		offerTextInput(OfferBlockJustification, "Justification", "Why this offer saves the account. Required above the justification threshold and for contract changes.",
 			pre.Justification, true, offers.MaxJustificationLen, true),
-		textInput(OfferBlockCompetitor, "Competitor involved", "", pre.Competitor, false, offers.MaxCompetitorLen, true),
+		offerTextInput(OfferBlockCompetitor, "Competitor involved", "", pre.Competitor, false, offers.MaxCompetitorLen, true),
 	)
 	title, submit := "Retention offer", "Submit for approval"
 	if v.Meta.RequestID != 0 {
@@ -175,7 +175,7 @@ func OfferForm(v OfferFormView) slack.ModalViewRequest {
 	}
 }
 
-func textInput(blockID, label, hint, initial string, multiline bool, maxLen int, optional bool) *slack.InputBlock {
+func offerTextInput(blockID, label, hint, initial string, multiline bool, maxLen int, optional bool) *slack.InputBlock {
 	el := slack.NewPlainTextInputBlockElement(nil, formInput)
 	el.Multiline, el.MaxLength = multiline, maxLen
 	el.InitialValue = truncate(initial, maxLen)
@@ -605,7 +605,7 @@ type OfferSummaryView struct {
 func OfferSummary(s OfferSummaryView) Message {
 	b, v := s.Brief, s.Offer
 	title := "*Account summary* · version " + itoa(s.Version)
-	blocks := []slack.Block{section("offer_summary_text", title+"\n"+userText(s.Summary, maxSummaryShown))}
+	blocks := []slack.Block{section("offer_summary_text", title+"\n"+userText(s.Summary, maxOfferSummaryShown))}
 	health := "Not scored"
 	if b.Score != nil {
 		health = bandEmoji(scoring.Band(b.Band)) + " " + itoa(*b.Score) + "/100 " + bandLabel(scoring.Band(b.Band))

@@ -26,8 +26,8 @@ type OffersStore interface {
 	FindAccounts(ctx context.Context, query string, limit int) (matches, suggestions []store.Account, err error)
 	Account(ctx context.Context, id int64) (store.Account, error)
 	OfferBrief(ctx context.Context, accountID, exclude int64, now time.Time) (offers.Brief, error)
-	CreateOffer(ctx context.Context, in store.NewOffer, render store.OfferRenderer) (store.OfferState, error)
-	ReviseOffer(ctx context.Context, requestID int64, expectVersion int, in store.NewOffer, render store.OfferRenderer) (store.OfferState, string, error)
+	CreateOffer(ctx context.Context, in store.OfferSubmission, render store.OfferRenderer) (store.OfferState, error)
+	ReviseOffer(ctx context.Context, requestID int64, expectVersion int, in store.OfferSubmission, render store.OfferRenderer) (store.OfferState, string, error)
 	DecideOfferStep(ctx context.Context, d store.StepDecision, render store.OfferRenderer) (store.DecideResult, error)
 	CheckOfferStep(ctx context.Context, stepID int64, actor, action string, at time.Time) (store.DecideResult, error)
 	AnswerOffer(ctx context.Context, requestID int64, actor, answer, note string, at time.Time, render store.OfferRenderer) (store.AnswerResult, error)
@@ -255,7 +255,7 @@ func (o *Offers) submitForm(ctx context.Context, cb slack.InteractionCallback) (
 	if err != nil {
 		return nil, err
 	}
-	in := store.NewOffer{AccountID: a.ID, Actor: cb.User.ID, ChannelID: o.cfg.ApprovalsChannel, Offer: offer, Impact: im,
+	in := store.OfferSubmission{AccountID: a.ID, Actor: cb.User.ID, ChannelID: o.cfg.ApprovalsChannel, Offer: offer, Impact: im,
 		Route: route, Groups: groups, Brief: brief, Tier: a.Tier, ARR: a.ARR,
 		Summary: offers.TemplateSummary(brief, offer, im, now), At: now}
 	var st store.OfferState

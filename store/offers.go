@@ -232,8 +232,8 @@ func OfferRevisionRef(requestID int64, version int) string {
 	return fmt.Sprintf("offer:%d:v%d:revise", requestID, version)
 }
 
-// NewOffer is one submission: a new request, or a new version of one.
-type NewOffer struct {
+// OfferSubmission is one submission: a new request, or a new version of one.
+type OfferSubmission struct {
 	AccountID int64
 	Actor     string
 	ChannelID string // the approvals channel (new requests only)
@@ -250,7 +250,7 @@ type NewOffer struct {
 
 // CreateOffer stores a request and its first version, starts its first
 // stage, and queues what render makes of it, all in one transaction.
-func (s *Store) CreateOffer(ctx context.Context, in NewOffer, render OfferRenderer) (OfferState, error) {
+func (s *Store) CreateOffer(ctx context.Context, in OfferSubmission, render OfferRenderer) (OfferState, error) {
 	if len(in.Route.Stages) == 0 {
 		return OfferState{}, errors.New("create offer: empty route")
 	}
@@ -279,7 +279,7 @@ func (s *Store) CreateOffer(ctx context.Context, in NewOffer, render OfferRender
 
 // insertVersion stores version n with its steps; the first stage's steps
 // start waiting for decisions at once. It returns those steps.
-func insertVersion(ctx context.Context, tx pgx.Tx, requestID int64, n int, in NewOffer) ([]OfferStep, error) {
+func insertVersion(ctx context.Context, tx pgx.Tx, requestID int64, n int, in OfferSubmission) ([]OfferStep, error) {
 	if _, err := tx.Exec(ctx, `INSERT INTO offer_versions (request_id, version, offer, impact, route, brief, tier, arr,
 			summary, summary_source, submitted_by, submitted_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'template', $10, $11)`,
@@ -317,7 +317,7 @@ func insertVersion(ctx context.Context, tx pgx.Tx, requestID int64, n int, in Ne
 // requester or the account owner may revise, and only the version they saw
 // (expectVersion), so a double submission makes one version. refusal is
 // non-empty when nothing was changed.
-func (s *Store) ReviseOffer(ctx context.Context, requestID int64, expectVersion int, in NewOffer, render OfferRenderer) (st OfferState, refusal string, err error) {
+func (s *Store) ReviseOffer(ctx context.Context, requestID int64, expectVersion int, in OfferSubmission, render OfferRenderer) (st OfferState, refusal string, err error) {
 	if len(in.Route.Stages) == 0 {
 		return OfferState{}, "", errors.New("revise offer: empty route")
 	}
@@ -579,7 +579,7 @@ func (s *Store) AnswerOffer(ctx context.Context, requestID int64, actor, answer,
 		if err != nil {
 			return err
 		}
-		acct, err := s.accountTx(ctx, tx, req.AccountID)
+		acct, err := s.accountForOffer(ctx, tx, req.AccountID)
 		if err != nil {
 			return err
 		}
@@ -731,7 +731,7 @@ func (s *Store) ResolveOfferOutcomes(ctx context.Context, now time.Time, render 
 			if err != nil {
 				return err
 			}
-			acct, err := s.accountTx(ctx, tx, req.AccountID)
+			acct, err := s.accountForOffer(ctx, tx, req.AccountID)
 			if err != nil {
 				return err
 			}
@@ -1075,7 +1075,7 @@ func accountOwner(ctx context.Context, tx pgx.Tx, accountID int64) (string, erro
 	return owner, wrap("account owner", err)
 }
 
-func (s *Store) accountTx(ctx context.Context, tx pgx.Tx, id int64) (Account, error) {
+func (s *Store) accountForOffer(ctx context.Context, tx pgx.Tx, id int64) (Account, error) {
 	a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, ErrNotFound

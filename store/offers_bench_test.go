@@ -14,10 +14,9 @@ import (
 func BenchmarkOfferLifecycle(b *testing.B) {
 	st := storetest.New(b)
 	ctx := context.Background()
-	t := &testing.T{}
-	acct := offerAccount(t, st)
+	acct := offerAccount(b, st)
 	r := &recorder{}
-	in := newOffer(t, st, acct)
+	in := newOffer(b, st, acct)
 	for b.Loop() {
 		s0, err := st.CreateOffer(ctx, in, r.render)
 		if err != nil {
@@ -44,8 +43,7 @@ func BenchmarkOfferLifecycle(b *testing.B) {
 func BenchmarkOfferRefusedClick(b *testing.B) {
 	st := storetest.New(b)
 	ctx := context.Background()
-	t := &testing.T{}
-	s0, err := st.CreateOffer(ctx, newOffer(t, st, offerAccount(t, st)), nil)
+	s0, err := st.CreateOffer(ctx, newOffer(b, st, offerAccount(b, st)), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

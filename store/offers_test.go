@@ -31,11 +31,11 @@ func twoStageRoute() offers.Route {
 	}}
 }
 
-func newOffer(t *testing.T, st *store.Store, accountID int64) store.NewOffer {
+func newOffer(t testing.TB, st *store.Store, accountID int64) store.OfferSubmission {
 	t.Helper()
 	o := offers.Offer{Type: offers.Discount, Value: 30, DurationMonths: 12, Justification: "competitor"}
 	im := offers.ComputeImpact(o, 600_000, nil, offerT0, 12)
-	return store.NewOffer{AccountID: accountID, Actor: "UCSM", ChannelID: "C0APPROVALS", Offer: o, Impact: im, Route: twoStageRoute(),
+	return store.OfferSubmission{AccountID: accountID, Actor: "UCSM", ChannelID: "C0APPROVALS", Offer: o, Impact: im, Route: twoStageRoute(),
 		Groups: map[string][]string{"SREVOPS": {"UREV1", "UREV2"}}, Brief: offers.Brief{AccountName: "Acme"},
 		Tier: "enterprise", ARR: 600_000, Summary: "template", At: offerT0}
 }
@@ -64,7 +64,7 @@ func (r *recorder) kinds() []store.OfferEventKind {
 	return out
 }
 
-func offerAccount(t *testing.T, st *store.Store) int64 {
+func offerAccount(t testing.TB, st *store.Store) int64 {
 	t.Helper()
 	renew := offerT0.AddDate(0, 2, 0)
 	res, err := st.UpsertAccounts(context.Background(), []store.AccountInput{{ExternalID: "acme", Name: "Acme", Tier: "enterprise",
@@ -310,7 +310,7 @@ func TestOfferRevisionStartsOver(t *testing.T) {
 
 	in := newOffer(t, st, acct)
 	in.Offer.Value, in.At = 20, offerT0.Add(time.Hour)
-	if _, refusal, err := st.ReviseOffer(ctx, s0.Request.ID, 1, func() store.NewOffer { x := in; x.Actor = "USTRANGER"; return x }(), r.render); err != nil || refusal != store.RefuseNotOwner {
+	if _, refusal, err := st.ReviseOffer(ctx, s0.Request.ID, 1, func() store.OfferSubmission { x := in; x.Actor = "USTRANGER"; return x }(), r.render); err != nil || refusal != store.RefuseNotOwner {
 		t.Fatalf("stranger revise: %q %v", refusal, err)
 	}
 	s1, refusal, err := st.ReviseOffer(ctx, s0.Request.ID, 1, in, r.render)
