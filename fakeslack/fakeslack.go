@@ -321,6 +321,8 @@ type Message struct {
 }
 
 // Messages returns the messages the bot successfully sent to channel ("" = all), in order.
+// A user id (U…) stands for the bot's DM with that user: posts addressed to
+// the user and edits made in the DM channel (D…) both belong to it.
 func (s *Server) Messages(channel string) []Message {
 	var out []Message
 	for _, c := range s.Calls("") {
@@ -329,7 +331,7 @@ func (s *Server) Messages(channel string) []Message {
 		default:
 			continue
 		}
-		if c.Error != "" || c.RateLimited || (channel != "" && c.Params["channel"] != channel) {
+		if c.Error != "" || c.RateLimited || (channel != "" && !sameConversation(c.Params["channel"], channel)) {
 			continue
 		}
 		m := Message{
@@ -377,4 +379,10 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // never fails (crypto/rand)
 	return hex.EncodeToString(b)
+}
+
+// sameConversation: a user id and the fake's DM channel for that user
+// name one conversation.
+func sameConversation(a, b string) bool {
+	return a == b || (dmChannel(a) != "" && dmChannel(a) == b) || (dmChannel(b) != "" && dmChannel(b) == a)
 }

@@ -43,4 +43,10 @@ func TestPostToUserLandsInDM(t *testing.T) {
 	if ups[0].Params["channel"] != "D0FIN" || ups[0].Error != "" {
 		t.Errorf("update call %+v", ups[0])
 	}
+	// The DM reads as one conversation by user id or DM channel id.
+	for _, ch := range []string{"U0FIN", "D0FIN"} {
+		if msgs := s.Messages(ch); len(msgs) != 2 || msgs[0].Method != "chat.postMessage" || msgs[1].Text != "decided" {
+			t.Errorf("Messages(%s) = %+v", ch, msgs)
+		}
+	}
 }
