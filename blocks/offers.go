@@ -955,12 +955,15 @@ type PendingApprovalRow struct {
 
 const maxPendingRows = 15
 
+// PendingApprovalsTitle heads the list wherever it is shown.
+const PendingApprovalsTitle = "Offers waiting for your approval"
+
 // PendingApprovals lists the steps waiting for the viewer's decision, each
-// with its buttons, for the App Home (up to 15 rows, 3 blocks each; within a
-// Home tab's 100 blocks alongside other sections). Empty input gives one
-// line saying nothing waits.
+// with its buttons, without a header (the App Home section has a title;
+// OffersList adds one): up to 15 rows of 2 blocks, then "…and N more".
+// Empty input gives one line saying nothing waits.
 func PendingApprovals(rows []PendingApprovalRow) []slack.Block {
-	blocks := []slack.Block{header("offers_pending_header", "Offers waiting for your approval")}
+	var blocks []slack.Block
 	if len(rows) == 0 {
 		return append(blocks, section("offers_pending_none", "Nothing waits for your decision. 🎉"))
 	}
@@ -979,7 +982,7 @@ func PendingApprovals(rows []PendingApprovalRow) []slack.Block {
 		blocks = append(blocks, section("offers_pending_"+id, line), decisionButtons("offers_pending_actions_"+id, r.StepID, ""))
 	}
 	if len(rows) > maxPendingRows {
-		blocks = append(blocks, contextBlock("offers_pending_more", "…and "+itoa(len(rows)-maxPendingRows)+" more: /offers pending"))
+		blocks = append(blocks, contextBlock("offers_pending_more", "More are waiting for you: /offers pending"))
 	}
 	return blocks
 }
@@ -1028,6 +1031,7 @@ func OffersList(v OffersListView) Message {
 	var blocks []slack.Block
 	if len(v.Mine) > 0 {
 		mine := v.Mine[:min(len(v.Mine), 5)]
+		blocks = append(blocks, header("offers_pending_header", PendingApprovalsTitle))
 		blocks = append(blocks, PendingApprovals(mine)...)
 		blocks = append(blocks, slack.NewDividerBlock())
 	}

@@ -250,7 +250,7 @@ func TestOfferLists(t *testing.T) {
 	}
 	home := PendingApprovals(rows)
 	checkBlocks(t, "home", home, 100)
-	wantContains(t, "home", allText(t, home), "(escalated to you)", "⚠️ past SLA 1d", "…and 5 more")
+	wantContains(t, "home", allText(t, home), "(escalated to you)", "⚠️ past SLA 1d", "More are waiting for you: /offers pending")
 	if len(home) > 50 {
 		t.Errorf("pending approvals use %d blocks; keep room in the Home tab", len(home))
 	}

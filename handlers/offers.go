@@ -616,6 +616,17 @@ func (o *Offers) stats(ctx context.Context) (bot.Reply, error) {
 	return reply(blocks.OfferStats(offers.ComputeStats(rows, o.cfg.DiscountBands), since)), nil
 }
 
+// PendingForHome is the App Home section of offers waiting for user's
+// decision, with their buttons; ok is false when nothing waits (the
+// section is then left out).
+func (o *Offers) PendingForHome(ctx context.Context, user string, now time.Time) (title string, bs []slack.Block, ok bool, err error) {
+	list, err := o.store.PendingApprovalsFor(ctx, user, pendingShown+1)
+	if err != nil || len(list) == 0 {
+		return "", nil, false, err
+	}
+	return blocks.PendingApprovalsTitle, blocks.PendingApprovals(PendingApprovalRows(list, user, now)), true, nil
+}
+
 // PendingApprovalRows adapts the store's pending approvals for
 // blocks.PendingApprovals (the App Home uses both).
 func PendingApprovalRows(list []store.PendingApproval, user string, now time.Time) []blocks.PendingApprovalRow {

@@ -680,6 +680,18 @@ func TestOfferFromAlert(t *testing.T) {
 	}
 	text, _ := ackReply(t, a)
 	offerWant(t, "/offers", text, "Offers waiting for your approval", "As CSM manager", "Open offers (1)", "10% discount for 3 months")
+
+	// The App Home section: the manager's pending step with its buttons; nothing for the CSM.
+	title, home, ok, err := r.app.offers.PendingForHome(offerCtx(t, 5*time.Second), "U0MGR", time.Now())
+	if err != nil || !ok || title != blocks.PendingApprovalsTitle {
+		t.Fatalf("home section: %q %v %v", title, ok, err)
+	}
+	if _, _, found := offerButton([]fakeslack.Message{{Blocks: home}}, blocks.ActionOfferApprovePrefix); !found {
+		t.Error("home section has no Approve button")
+	}
+	if _, _, ok, err := r.app.offers.PendingForHome(offerCtx(t, 5*time.Second), offerCSM, time.Now()); ok || err != nil {
+		t.Errorf("the requester has a pending approval: %v %v", ok, err)
+	}
 }
 
 // The language model writes the approvers' summary when it answers in
