@@ -90,13 +90,14 @@ func Alert(v AlertView) Message {
 	}
 
 	history := button(ActionHistory, strconv.FormatInt(v.AccountID, 10), "View history")
+	propose := button(ActionProposeOffer, strconv.FormatInt(v.AccountID, 10), "Propose offer")
 	if v.ClaimedBy != "" {
 		blocks = append(blocks,
 			contextBlock("alert_claimed", "Claimed by "+userRef(v.ClaimedBy, "")),
-			actions("alert_actions", history))
+			actions("alert_actions", history, propose))
 	} else {
 		claim := button(ActionClaim, strconv.FormatInt(v.AlertID, 10), "Claim").WithStyle(slack.StylePrimary)
-		blocks = append(blocks, actions("alert_actions", history, claim))
+		blocks = append(blocks, actions("alert_actions", history, claim, propose))
 	}
 
 	// "At risk: Acme Corp 57 (▼18) — usage -38% over 14 days: -22 points"

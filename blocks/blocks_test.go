@@ -752,7 +752,7 @@ func TestPlainText(t *testing.T) {
 
 	claimed := alertView()
 	claimed.ClaimedBy = "U999"
-	wantContains(t, "plain claimed", PlainText(Alert(claimed)), "Claimed by @U999", "[ View history ]\n")
+	wantContains(t, "plain claimed", PlainText(Alert(claimed)), "Claimed by @U999", "[ View history ] [ Propose offer ]\n")
 
 	wantContains(t, "plain atrisk", PlainText(AtRisk(AtRiskView{Rows: []AtRiskRow{{Name: "A"}}, Total: 1})), strings.Repeat("─", 40))
 	if got := PlainText(Message{Text: "a &amp; b"}); got != "a & b\n" {

@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/holdfast/holdfast/llm"
+	"github.com/holdfast/holdfast/offers"
 	"github.com/holdfast/holdfast/scoring"
 )
 
@@ -71,6 +72,9 @@ type Settings struct {
 
 	// NPS as a conversation (issue 4).
 	NPS NPSSettings `yaml:"nps"`
+
+	// Retention-offer approvals (issue 3).
+	Offers offers.Config `yaml:"offers"`
 }
 
 // ScheduleSettings says how periodic work reads its cron specs.
@@ -184,6 +188,7 @@ func DefaultSettings() Settings {
 		Text:    defaultTextSettings(),
 		Digest:  defaultDigestSettings(),
 		NPS:     defaultNPS(),
+		Offers:  offers.DefaultConfig(),
 	}
 }
 
@@ -311,6 +316,9 @@ func (s *Settings) validate() error {
 	}
 	if s.Redis.KeyPrefix == "" {
 		return errors.New("redis.key_prefix: must not be empty")
+	}
+	if err := s.Offers.Validate(); err != nil {
+		return err
 	}
 	if err := s.validateLoop(); err != nil {
 		return err

@@ -89,6 +89,7 @@ type Server struct {
 	messages   []*message
 	channels   map[string]*fakeChannel // known channels (channels.go)
 	tickets    map[string]bool
+	usergroups map[string][]string // user group id -> member ids (SetUserGroup)
 	conns      map[*wsConn]struct{}
 	sent       map[string]*sentEnvelope
 	acks       []Ack
@@ -123,6 +124,7 @@ func New(opts Options) (*Server, error) {
 		rateLimits: map[string]rateLimit{},
 		failures:   map[string]failure{},
 		tickets:    map[string]bool{},
+		usergroups: map[string][]string{},
 		conns:      map[*wsConn]struct{}{},
 		sent:       map[string]*sentEnvelope{},
 	}
@@ -320,6 +322,8 @@ type Message struct {
 }
 
 // Messages returns the messages the bot successfully sent to channel ("" = all), in order.
+// A user id (U…) stands for the bot's DM with that user: posts addressed to
+// the user and edits made in the DM channel (D…) both belong to it.
 func (s *Server) Messages(channel string) []Message {
 	var out []Message
 	for _, c := range s.Calls("") {
@@ -328,7 +332,7 @@ func (s *Server) Messages(channel string) []Message {
 		default:
 			continue
 		}
-		if c.Error != "" || c.RateLimited || (channel != "" && c.Params["channel"] != channel) {
+		if c.Error != "" || c.RateLimited || (channel != "" && !sameConversation(c.Params["channel"], channel)) {
 			continue
 		}
 		m := Message{
@@ -355,6 +359,14 @@ func (s *Server) Messages(channel string) []Message {
 	return out
 }
 
+// SetUserGroup defines a user group (S…) and its members, served by
+// usergroups.users.list.
+func (s *Server) SetUserGroup(id string, members ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.usergroups[id] = slices.Clone(members)
+}
+
 // nextID returns prefix plus a short unique upper-case suffix, like Slack IDs.
 func (s *Server) nextID(prefix string) string {
 	s.mu.Lock()
@@ -368,4 +380,10 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // never fails (crypto/rand)
 	return hex.EncodeToString(b)
+}
+
+// sameConversation: a user id and the fake's DM channel for that user
+// name one conversation.
+func sameConversation(a, b string) bool {
+	return a == b || (dmChannel(a) != "" && dmChannel(a) == b) || (dmChannel(b) != "" && dmChannel(b) == a)
 }

@@ -201,6 +201,14 @@ func (s *Server) handle(method string, p map[string]string, token string) obj {
 			return fail("users_list_not_supplied")
 		}
 		return ok(obj{"channel": obj{"id": cmp.Or(p["channel"], "D"+strings.Split(p["users"], ",")[0])}})
+	case "usergroups.users.list":
+		s.mu.Lock()
+		members, found := s.usergroups[p["usergroup"]]
+		s.mu.Unlock()
+		if !found {
+			return fail("no_such_subteam")
+		}
+		return ok(obj{"users": append([]string{}, members...)})
 	case "pins.add":
 		if p["channel"] == "" {
 			return fail("channel_not_found")
@@ -208,6 +216,15 @@ func (s *Server) handle(method string, p map[string]string, token string) obj {
 		return ok(obj{})
 	}
 	return fail("unknown_method")
+}
+
+// dmChannel is the fake's DM channel id for a user id (U…, W…), "" for
+// anything else.
+func dmChannel(id string) string {
+	if len(id) > 1 && (id[0] == 'U' || id[0] == 'W') {
+		return "D" + id[1:]
+	}
+	return ""
 }
 
 func channel(id, name string) obj {
@@ -229,11 +246,17 @@ func (s *Server) messageMethod(method string, p map[string]string) obj {
 	if b := p["blocks"]; b != "" && !json.Valid([]byte(b)) {
 		return fail("invalid_blocks")
 	}
+	// Like Slack, a post to a user id lands in the app's DM with that user,
+	// whose channel id (D…) the answer carries; chat.update should use it.
+	// The fake also finds a DM message by the user id, leniently.
+	if dm := dmChannel(ch); dm != "" && method == "chat.postMessage" {
+		ch = dm
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	find := func(ts string) int {
 		for i, m := range s.messages {
-			if m.channel == ch && m.ts == ts {
+			if (m.channel == ch || m.channel == dmChannel(ch)) && m.ts == ts {
 				return i
 			}
 		}

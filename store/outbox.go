@@ -42,6 +42,9 @@ type OutboxItem struct {
 	UserID    string // ephemeral: who sees it
 	// ThreadTS is filled on lease when the thread already has a root message.
 	ThreadTS string
+	// SentChannel is the channel Slack reported for a delivered post (a
+	// DM's D… id when ChannelID was a user id); updates by TargetRef use it.
+	SentChannel string
 }
 
 // EnqueueTx writes a message to the outbox inside the caller's
@@ -108,7 +111,9 @@ func (s *Store) LeaseOutbox(ctx context.Context, n int, lease time.Duration) ([]
 				  AND e.delivered_at IS NULL AND e.failed_at IS NULL)))
 			ORDER BY p.not_before, p.id LIMIT $1
 			FOR UPDATE SKIP LOCKED)
-		RETURNING o.id, o.op, o.channel_id, coalesce(o.thread_key, ''),
+		RETURNING o.id, o.op,
+			coalesce((SELECT t.sent_channel FROM outbox t WHERE o.target_ref IS NOT NULL AND t.ref = o.target_ref), o.channel_id),
+			coalesce(o.thread_key, ''),
 			coalesce(o.target_ts, (SELECT t.ts FROM outbox t WHERE t.ref = o.target_ref), ''), o.message,
 			coalesce(o.alert_id, 0), o.attempts,
 			coalesce((SELECT t.ts FROM slack_threads t WHERE t.thread_key = o.thread_key), ''),
@@ -130,8 +135,8 @@ func (s *Store) LeaseOutbox(ctx context.Context, n int, lease time.Duration) ([]
 // started a thread becomes that thread's root.
 func (s *Store) MarkDelivered(ctx context.Context, it OutboxItem, ts string) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE outbox SET delivered_at = now(), ts = $2, leased_until = NULL, last_error = NULL
-			WHERE id = $1`, it.ID, ts); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE outbox SET delivered_at = now(), ts = $2, leased_until = NULL, last_error = NULL,
+				sent_channel = nullif($3, '') WHERE id = $1`, it.ID, ts, it.SentChannel); err != nil {
 			return fmt.Errorf("mark delivered: %w", err)
 		}
 		if it.Op == OpPost && it.ThreadKey != "" && it.ThreadTS == "" {

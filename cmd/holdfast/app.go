@@ -53,6 +53,10 @@ type app struct {
 	listener  net.Listener
 	home      *handlers.Home // other features add App Home sections here
 	nps       *npsflow.Service
+	offers    *handlers.Offers
+	// closers run after intake stops, before the pools close: background
+	// work features started on their own (e.g. model summaries).
+	closers []func()
 }
 
 // newApp wires every part of Holdfast. Nothing starts running here.
@@ -158,6 +162,24 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	home := handlers.NewHome(st, sender, now, log)
 	home.Register(router)
 
+	// Retention offers (issue 3): /offer, /offers, approvals in threads and
+	// DMs, revisions, SLA nudges and escalation, renewal outcome tracking.
+	var summarizer handlers.Summarizer
+	if model != nil {
+		summarizer = model
+	}
+	offersH := handlers.NewOffers(st, sender, summarizer, cfg.Settings.Offers, now, log)
+	offersH.Register(router)
+	closers := []func(){offersH.Close}
+	for _, j := range []schedule.Job{
+		{Name: "offers-sla", Spec: "* * * * *", Run: offersH.RunSLAs},
+		{Name: "offers-outcomes", Spec: "30 6 * * *", Run: offersH.ResolveOutcomes},
+	} {
+		if err := scheduler.Add(j); err != nil {
+			return nil, err
+		}
+	}
+
 	// HTTP: ingest API, health, readiness and metrics.
 	server := api.New(ingester, cfg.IngestToken, []api.Check{
 		{Name: "postgres", Ping: st.Ping},
@@ -173,6 +195,10 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		Location: cfg.Settings.Schedule.Location(), WebhookSecret: cfg.SurveyWebhookSecret,
 	}, now, log)
 	handlers.NewNPS(npsSvc, st, sender, log).Register(router)
+	home.AddSection("offers", func(ctx context.Context, user string, now time.Time) (blocks.HomeSection, bool, error) {
+		title, bs, ok, err := offersH.PendingForHome(ctx, user, now)
+		return blocks.HomeSection{Title: title, Blocks: bs}, ok, err
+	})
 	home.AddSection("nps", func(ctx context.Context, user string, now time.Time) (blocks.HomeSection, bool, error) {
 		loops, err := npsSvc.OpenLoopsFor(ctx, user, 16)
 		if err != nil || len(loops) == 0 {
@@ -203,7 +229,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	}
 	return &app{
 		cfg: cfg, log: log, store: st, redis: rdb, ingest: mon, socket: socket, deliverer: deliverer, scheduler: scheduler, listener: ln, rooms: roomWork, home: home,
-		nps: npsSvc,
+		nps: npsSvc, offers: offersH, closers: closers,
 		http: &http.Server{Handler: roomWork.handler(server), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 			WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute},
 	}, nil
@@ -249,6 +275,9 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	cancel()
 	intake.Wait()
+	for _, c := range a.closers {
+		c()
+	}
 	delivery.Wait()
 	return err
 }

@@ -23,10 +23,10 @@ import (
 // Text signals end to end: real wiring, Postgres, Redis and the fake Slack.
 
 const (
-	ownerCSM    = "U0OWNER"
-	leadChannel = "C0LEADERS"
+	ownerCSM          = "U0OWNER"
+	leadChannel       = "C0LEADERS"
 	acmeSharedChannel = "C0ACMESHARED"
-	customerOrg = "T0CUSTOMER"
+	customerOrg       = "T0CUSTOMER"
 )
 
 // withSettings appends YAML to the deployment's file (which already names

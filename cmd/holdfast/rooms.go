@@ -16,9 +16,9 @@ import (
 	"github.com/holdfast/holdfast/handoff"
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/notes"
+	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/store"
-	"github.com/holdfast/holdfast/schedule"
 )
 
 // roomWork is the account-room feature's background work: the handoff

@@ -1,0 +1,1170 @@
+package blocks
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/holdfast/holdfast/offers"
+	"github.com/holdfast/holdfast/scoring"
+)
+
+// Retention-offer action ids. Decision buttons carry the step id in their
+// value (the handler checks the clicking user against the step's approvers
+// in the database; the value only says which step was clicked) and in the
+// action id suffix, which keeps action ids unique when a message shows two
+// parallel steps.
+const (
+	ActionProposeOffer       = "offer_propose"  // value: account id (churn-risk alert)
+	ActionOfferPickPrefix    = "offer_pick_"    // + position; value: account id
+	ActionOfferApprovePrefix = "offer_approve_" // + step id; value: step id
+	ActionOfferRevisePrefix  = "offer_revise_"  // + step id; value: step id (opens the guidance modal)
+	ActionOfferRejectPrefix  = "offer_reject_"  // + step id; value: step id (opens the guidance modal)
+	ActionOfferEditPrefix    = "offer_edit_"    // + request id; value: request id (opens the pre-filled form)
+	ActionOfferAnswerPrefix  = "offer_answer_"  // + accepted|declined|countered; value: request id
+)
+
+// Modal callback ids.
+const (
+	CallbackOfferForm     = "offer_form"     // new offer or revision; private_metadata: OfferFormMeta
+	CallbackOfferGuidance = "offer_guidance" // reject / request revision; private_metadata: OfferGuidanceMeta
+	CallbackOfferCounter  = "offer_counter"  // the customer's counter; private_metadata: request id
+)
+
+// Offer form block ids (and the errors map keys of a view_submission ack).
+const (
+	OfferBlockType          = "offer_type"
+	OfferBlockValue         = "offer_value"
+	OfferBlockDuration      = "offer_duration"
+	OfferBlockTerms         = "offer_terms"
+	OfferBlockJustification = "offer_justification"
+	OfferBlockCompetitor    = "offer_competitor"
+	OfferBlockGuidance      = "offer_guidance_text"
+	OfferBlockCounter       = "offer_counter_text"
+)
+
+// OfferFieldBlock maps an offers.Field to the form block that shows it.
+func OfferFieldBlock(field string) string {
+	switch field {
+	case offers.FieldType:
+		return OfferBlockType
+	case offers.FieldValue:
+		return OfferBlockValue
+	case offers.FieldDuration:
+		return OfferBlockDuration
+	case offers.FieldTerms:
+		return OfferBlockTerms
+	case offers.FieldJustification:
+		return OfferBlockJustification
+	case offers.FieldCompetitor:
+		return OfferBlockCompetitor
+	}
+	return OfferBlockValue
+}
+
+// the action id of each form input: "input" everywhere, read back by block.
+const formInput = "input"
+
+const (
+	maxOfferTextShown    = 600 // justification, terms, guidance in messages
+	maxOfferSummaryShown = 1500
+)
+
+// OfferFormMeta rides in the form's private_metadata.
+type OfferFormMeta struct {
+	AccountID int64 `json:"a"`
+	RequestID int64 `json:"r,omitempty"` // set when revising
+	Version   int   `json:"v,omitempty"` // the version being revised
+}
+
+// OfferGuidanceMeta rides in the guidance modal's private_metadata.
+type OfferGuidanceMeta struct {
+	StepID int64  `json:"s"`
+	Action string `json:"k"` // reject or revise
+}
+
+// OfferFormView is what the offer form shows.
+type OfferFormView struct {
+	Meta        OfferFormMeta
+	AccountName string
+	Tier        string
+	ARR         float64
+	RenewalDate *time.Time
+	Score       *int
+	Band        scoring.Band
+	Guideline   offers.Guideline
+	Prefill     *offers.Offer // revision: the current version
+	// Revision guidance to show above the form (revisions only).
+	GuidanceBy, GuidanceStep, Guidance string
+	Now                                time.Time
+}
+
+// OfferForm builds the modal a CSM proposes (or revises) an offer in.
+func OfferForm(v OfferFormView) slack.ModalViewRequest {
+	meta, _ := json.Marshal(v.Meta) // three numbers: cannot fail
+	name := accountName(v.AccountName, v.Meta.AccountID)
+	facts := []string{"*" + userText(name, maxNameLen) + "*"}
+	if t := strings.TrimSpace(v.Tier); t != "" {
+		facts = append(facts, userText(t, maxIDLen))
+	}
+	facts = append(facts, Money(v.ARR)+" ARR", "renewal "+renewal(v.RenewalDate, v.Now))
+	if v.Score != nil {
+		facts = append(facts, bandEmoji(v.Band)+" health "+itoa(*v.Score))
+	}
+	g := v.Guideline
+	limits := "Guidelines: discounts up to " + offers.Pct(g.MaxDiscountPct) + " for up to " + plural(g.MaxDurationMonths, "month", "months") +
+		" (justify above " + offers.Pct(g.JustificationAbovePct) + "), credits up to " + offers.USD(g.MaxCredit) +
+		", up to " + plural(g.MaxFreeMonths, "free month", "free months") + "."
+	blocks := []slack.Block{section("offer_form_account", strings.Join(facts, " · "))}
+	if v.Guidance != "" {
+		who := userRef(v.GuidanceBy, "An approver")
+		if v.GuidanceStep != "" {
+			who += " (" + userText(v.GuidanceStep, maxNameLen) + ")"
+		}
+		blocks = append(blocks, section("offer_form_guidance", "✋ "+who+" asked for a revision:\n>"+
+			userText(v.Guidance, maxOfferTextShown)))
+	}
+	blocks = append(blocks, contextBlock("offer_form_limits", limits))
+
+	var pre offers.Offer
+	if v.Prefill != nil {
+		pre = *v.Prefill
+	}
+	options := make([]*slack.OptionBlockObject, 0, len(offers.Types))
+	var initial *slack.OptionBlockObject
+	for _, t := range offers.Types {
+		o := slack.NewOptionBlockObject(string(t), plain(t.Label(), 75), nil)
+		options = append(options, o)
+		if t == pre.Type {
+			initial = o
+		}
+	}
+	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose…", 150), formInput, options...)
+	sel.InitialOption = initial
+	value, duration := "", ""
+	if v.Prefill != nil {
+		if pre.Value != 0 || pre.Type != offers.ContractModification {
+			value = strconv.FormatFloat(pre.Value, 'f', -1, 64)
+		}
+		if pre.DurationMonths > 0 {
+			duration = itoa(pre.DurationMonths)
+		}
+	}
+	blocks = append(blocks,
+		slack.NewInputBlock(OfferBlockType, plain("Offer type", 2000), nil, sel),
+		offerTextInput(OfferBlockValue, "Value", "Discount: percent (15). Service credit: USD (5000). Free months: months (2). Contract modification: estimated cost in USD, if any.",
+			value, false, 20, true),
+		offerTextInput(OfferBlockDuration, "Duration (months)", "How long a discount runs.", duration, false, 10, true),
+		offerTextInput(OfferBlockTerms, "Terms", "Contract modifications: what changes. Otherwise an optional note for approvers.",
+			pre.Terms, true, offers.MaxTermsLen, true),
+		offerTextInput(OfferBlockJustification, "Justification", "Why this offer saves the account. Required above the justification threshold and for contract changes.",
+			pre.Justification, true, offers.MaxJustificationLen, true),
+		offerTextInput(OfferBlockCompetitor, "Competitor involved", "", pre.Competitor, false, offers.MaxCompetitorLen, true),
+	)
+	title, submit := "Retention offer", "Submit for approval"
+	if v.Meta.RequestID != 0 {
+		title, submit = "Revise offer #"+strconv.FormatInt(v.Meta.RequestID, 10), "Resubmit"
+	}
+	return slack.ModalViewRequest{
+		Type: slack.VTModal, CallbackID: CallbackOfferForm, PrivateMetadata: string(meta),
+		Title: plain(title, maxViewTitle), Submit: plain(submit, maxViewTitle), Close: plain("Cancel", maxViewTitle),
+		Blocks: slack.Blocks{BlockSet: blocks},
+	}
+}
+
+func offerTextInput(blockID, label, hint, initial string, multiline bool, maxLen int, optional bool) *slack.InputBlock {
+	el := slack.NewPlainTextInputBlockElement(nil, formInput)
+	el.Multiline, el.MaxLength = multiline, maxLen
+	el.InitialValue = truncate(initial, maxLen)
+	var h *slack.TextBlockObject
+	if hint != "" {
+		h = plain(hint, 2000)
+	}
+	b := slack.NewInputBlock(blockID, plain(label, 2000), h, el)
+	b.Optional = optional
+	return b
+}
+
+// OfferFormValues reads the submitted form.
+func OfferFormValues(state *slack.ViewState) offers.Form {
+	return offers.Form{
+		Type: stateValue(state, OfferBlockType), Value: stateValue(state, OfferBlockValue),
+		Duration: stateValue(state, OfferBlockDuration), Terms: stateValue(state, OfferBlockTerms),
+		Justification: stateValue(state, OfferBlockJustification), Competitor: stateValue(state, OfferBlockCompetitor),
+	}
+}
+
+// StateText reads one text input of a submitted modal by block id.
+func StateText(state *slack.ViewState, blockID string) string { return stateValue(state, blockID) }
+
+func stateValue(state *slack.ViewState, blockID string) string {
+	if state == nil {
+		return ""
+	}
+	a, ok := state.Values[blockID][formInput]
+	if !ok {
+		return ""
+	}
+	if a.SelectedOption.Value != "" {
+		return a.SelectedOption.Value
+	}
+	return a.Value
+}
+
+// OfferGuidanceModal asks an approver why they reject or send back an offer.
+func OfferGuidanceModal(meta OfferGuidanceMeta, accountName, offer, stepName string) slack.ModalViewRequest {
+	raw, _ := json.Marshal(meta)
+	title, label, submit := "Request revision", "What should change?", "Send back"
+	if meta.Action == "reject" {
+		title, label, submit = "Reject offer", "Why is it rejected?", "Reject"
+	}
+	el := slack.NewPlainTextInputBlockElement(nil, formInput)
+	el.Multiline, el.MaxLength = true, offers.MaxJustificationLen
+	return slack.ModalViewRequest{
+		Type: slack.VTModal, CallbackID: CallbackOfferGuidance, PrivateMetadata: string(raw),
+		Title: plain(title, maxViewTitle), Submit: plain(submit, maxViewTitle), Close: plain("Cancel", maxViewTitle),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			section("offer_guidance_about", "*"+userText(accountName, maxNameLen)+"*: "+userText(offer, 300)+
+				"\nYou decide as *"+userText(stepName, maxNameLen)+"*. The CSM sees your words."),
+			slack.NewInputBlock(OfferBlockGuidance, plain(label, 2000), nil, el),
+		}},
+	}
+}
+
+// OfferCounterModal asks the CSM what the customer countered with.
+func OfferCounterModal(requestID int64, accountName string) slack.ModalViewRequest {
+	el := slack.NewPlainTextInputBlockElement(nil, formInput)
+	el.Multiline, el.MaxLength = true, offers.MaxJustificationLen
+	return slack.ModalViewRequest{
+		Type: slack.VTModal, CallbackID: CallbackOfferCounter, PrivateMetadata: strconv.FormatInt(requestID, 10),
+		Title: plain("Customer countered", maxViewTitle), Submit: plain("Record", maxViewTitle), Close: plain("Cancel", maxViewTitle),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			section("offer_counter_about", "*"+userText(accountName, maxNameLen)+"* countered offer #"+
+				strconv.FormatInt(requestID, 10)+". You can revise the offer afterwards."),
+			slack.NewInputBlock(OfferBlockCounter, plain("What did they ask for?", 2000), nil, el),
+		}},
+	}
+}
+
+// OfferView is one request as messages show it.
+type OfferView struct {
+	RequestID        int64
+	Version          int
+	Status           string // pending, revision_requested, approved, rejected
+	AccountID        int64
+	AccountName      string
+	ExternalID       string
+	Tier             string
+	RenewalDate      *time.Time
+	RequestedBy      string
+	Offer            offers.Offer
+	Impact           offers.Impact
+	Steps            []OfferStepView // the current version's
+	Trail            []OfferTrailEntry
+	CustomerAnswer   string
+	AnswerNote       string
+	RenewalOutcome   string
+	ApprovalsChannel string
+	SubmittedAt      time.Time
+	Summary          string // the current version's account summary (approver DMs show it)
+	Now              time.Time
+}
+
+// OfferStepView is one approval step.
+type OfferStepView struct {
+	ID          int64
+	Stage       int
+	StageName   string
+	Name        string
+	Approvers   []string
+	Backup      string
+	Escalated   bool
+	Status      string // waiting, pending, approved, rejected, revision_requested, closed, superseded
+	DecidedBy   string
+	DecidedAt   *time.Time
+	Guidance    string
+	ActivatedAt *time.Time
+	SLA         time.Duration
+}
+
+// OfferTrailEntry is one recorded decision.
+type OfferTrailEntry struct {
+	At       time.Time
+	Version  int
+	Step     string
+	Actor    string
+	Action   string // approve, reject, revise, answer
+	Guidance string
+	Answer   string
+}
+
+func (v OfferView) title() string {
+	return "Offer #" + strconv.FormatInt(v.RequestID, 10) + " · " + accountName(v.AccountName, v.AccountID)
+}
+
+func (v OfferView) stages() int {
+	n := 0
+	for _, s := range v.Steps {
+		n = max(n, s.Stage+1)
+	}
+	return n
+}
+
+func (v OfferView) active() []OfferStepView {
+	var out []OfferStepView
+	for _, s := range v.Steps {
+		if s.Status == "pending" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (v OfferView) offerText() string { return userText(v.Offer.Describe(), 200) }
+
+// statusLine: "⏳ Waiting for Finance + RevOps (stage 1 of 2)".
+func (v OfferView) statusLine() string {
+	ver := ""
+	if v.Version > 1 {
+		ver = " · v" + itoa(v.Version)
+	}
+	switch v.Status {
+	case "approved":
+		s := "✅ *Approved*" + ver
+		switch v.CustomerAnswer {
+		case "accepted":
+			s += " · 🤝 customer accepted"
+		case "declined":
+			s += " · customer declined"
+		case "countered":
+			s += " · customer countered"
+		}
+		switch v.RenewalOutcome {
+		case "renewed":
+			s += " · 📈 renewed"
+		case "churned":
+			s += " · churned"
+		}
+		return s
+	case "rejected":
+		return "❌ *Rejected*" + ver + decidedBy(v.Steps, "rejected")
+	case "revision_requested":
+		return "✋ *Revision requested*" + ver + decidedBy(v.Steps, "revision_requested")
+	}
+	act := v.active()
+	if len(act) == 0 {
+		return "⏳ *Pending*" + ver
+	}
+	names := make([]string, len(act))
+	for i, s := range act {
+		names[i] = userText(s.Name, maxNameLen)
+	}
+	return "⏳ *Waiting for " + strings.Join(names, " + ") + "*" + ver + " (stage " + itoa(act[0].Stage+1) + " of " + itoa(v.stages()) + ")"
+}
+
+func decidedBy(steps []OfferStepView, status string) string {
+	for _, s := range steps {
+		if s.Status == status {
+			return " by " + userText(s.Name, maxNameLen) + " (" + userRef(s.DecidedBy, "") + ")"
+		}
+	}
+	return ""
+}
+
+func (v OfferView) impactFields() [][2]string {
+	im := v.Impact
+	retained := Money(im.RevenueRetained) + " (" + Money(im.ARR) + " ARR × " + strconv.FormatFloat(im.RemainingMonths, 'f', -1, 64) + " mo)"
+	if !im.RenewalKnown {
+		retained += ", no renewal date"
+	}
+	return [][2]string{
+		{"Offer", v.offerText()},
+		{"Requested by", userRef(v.RequestedBy, "unknown")},
+		{"Offer cost", Money(im.Cost) + " (" + offers.Pct(im.CostPctOfARR) + " of ARR)"},
+		{"Revenue retained", retained},
+		{"Net", Money(im.Net())},
+		{"Renewal", renewal(v.RenewalDate, v.Now)},
+	}
+}
+
+// reasons: justification, terms, competitor as a quoted block.
+func (v OfferView) reasons() string {
+	var lines []string
+	if t := strings.TrimSpace(v.Offer.Justification); t != "" {
+		lines = append(lines, "*Justification:* "+userText(t, maxOfferTextShown))
+	}
+	if t := strings.TrimSpace(v.Offer.Terms); t != "" {
+		lines = append(lines, "*Terms:* "+userText(t, maxOfferTextShown))
+	}
+	if t := strings.TrimSpace(v.Offer.Competitor); t != "" {
+		lines = append(lines, "*Competitor:* "+userText(t, offers.MaxCompetitorLen))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func stepLine(s OfferStepView, now time.Time) string {
+	name := "*" + userText(s.Name, maxNameLen) + "*"
+	switch s.Status {
+	case "approved":
+		return "✅ " + name + " approved by " + userRef(s.DecidedBy, "?") + took(s)
+	case "rejected":
+		return "❌ " + name + " rejected by " + userRef(s.DecidedBy, "?") + took(s)
+	case "revision_requested":
+		return "✋ " + name + " asked for a revision (" + userRef(s.DecidedBy, "?") + ")" + took(s)
+	case "pending":
+		line := "⏳ " + name + " · " + people(s.Approvers)
+		if s.Escalated && s.Backup != "" {
+			line += " · escalated to " + userRef(s.Backup, "")
+		}
+		if s.ActivatedAt != nil && !now.IsZero() {
+			waited := now.Sub(*s.ActivatedAt)
+			line += " · waiting " + DurationText(waited)
+			if s.SLA > 0 && waited > s.SLA {
+				line += " (SLA " + DurationText(s.SLA) + " passed)"
+			}
+		}
+		return line
+	case "waiting":
+		return "◻️ " + name + " · " + people(s.Approvers)
+	case "superseded":
+		return "↩️ " + name + " · replaced by a newer version"
+	}
+	return "➖ " + name + " · not needed any more"
+}
+
+func took(s OfferStepView) string {
+	if s.DecidedAt == nil || s.ActivatedAt == nil {
+		return ""
+	}
+	return " in " + DurationText(s.DecidedAt.Sub(*s.ActivatedAt))
+}
+
+// people lists user mentions, at most 8.
+func people(ids []string) string {
+	if len(ids) == 0 {
+		return "no approvers"
+	}
+	shown := ids[:min(len(ids), 8)]
+	out := make([]string, len(shown))
+	for i, id := range shown {
+		out[i] = userRef(id, "")
+	}
+	s := strings.Join(out, ", ")
+	if len(ids) > len(shown) {
+		s += " +" + itoa(len(ids)-len(shown))
+	}
+	return s
+}
+
+// routeText is every stage with its steps.
+func (v OfferView) routeText() string {
+	var b strings.Builder
+	b.WriteString("*Approval route*")
+	stage := -1
+	for _, s := range v.Steps {
+		if s.Stage != stage {
+			stage = s.Stage
+			b.WriteString("\n" + itoa(s.Stage+1) + ". " + userText(s.StageName, maxNameLen))
+		}
+		b.WriteString("\n   " + stepLine(s, v.Now))
+	}
+	return b.String()
+}
+
+func decisionButtons(blockID string, stepID int64, withLabel string) *slack.ActionBlock {
+	id := strconv.FormatInt(stepID, 10)
+	approve := "Approve"
+	if withLabel != "" {
+		approve = "Approve as " + withLabel
+	}
+	return actions(blockID,
+		button(ActionOfferApprovePrefix+id, id, approve).WithStyle(slack.StylePrimary),
+		button(ActionOfferRevisePrefix+id, id, "Request revision"),
+		button(ActionOfferRejectPrefix+id, id, "Reject").WithStyle(slack.StyleDanger),
+	)
+}
+
+// OfferCard is the request's root message in the approvals channel: the
+// offer, its financial impact, and every step's state, with decision
+// buttons for the steps waiting now (only their approvers can use them).
+func OfferCard(v OfferView) Message {
+	blocks := []slack.Block{
+		header("offer_header", "💸 "+truncate(oneLine(v.title()), maxHeaderText-3)),
+		section("offer_status", v.statusLine()),
+		fieldsSection("offer_facts", v.impactFields()...),
+	}
+	if r := v.reasons(); r != "" {
+		blocks = append(blocks, section("offer_reasons", r))
+	}
+	blocks = append(blocks, section("offer_route", v.routeText()))
+	if v.Status == "pending" {
+		act := v.active()
+		for _, s := range act {
+			label := ""
+			if len(act) > 1 {
+				label = truncate(oneLine(s.Name), 40)
+			}
+			blocks = append(blocks, decisionButtons("offer_decide_"+strconv.FormatInt(s.ID, 10), s.ID, label))
+		}
+	}
+	blocks = append(blocks, contextBlock("offer_footer", "Submitted "+v.SubmittedAt.UTC().Format("Jan 2 15:04 UTC")+
+		" · only the approvers named for a step can decide it · account summary and decisions in this thread"))
+	text := "Offer #" + strconv.FormatInt(v.RequestID, 10) + " for " + userText(accountName(v.AccountName, v.AccountID), maxNameLen) +
+		": " + v.offerText() + " — " + plainStatus(v)
+	return finish(text, blocks, maxMessageBlocks)
+}
+
+func plainStatus(v OfferView) string {
+	return strings.NewReplacer("*", "").Replace(v.statusLine())
+}
+
+// OfferApproverDM is the message an approver gets for a step: the offer
+// and its impact, and the decision buttons while the step waits for them.
+// Re-rendered when the step is decided or taken out of play, it says so
+// and drops the buttons.
+func OfferApproverDM(v OfferView, step OfferStepView, escalated bool) Message {
+	open := step.Status == "pending" && v.Status == "pending"
+	where := "*" + userText(step.Name, maxNameLen) + "* (stage " + itoa(step.Stage+1) + " of " + itoa(v.stages()) + ")"
+	intro := "Approval request for " + where + "."
+	if open {
+		intro = "Your decision is needed as " + where + "."
+		if step.SLA > 0 {
+			intro += " SLA " + DurationText(step.SLA) + "."
+		}
+		if escalated {
+			intro = "⏫ Escalated to you as backup for *" + userText(step.Name, maxNameLen) + "*: it has waited past its SLA."
+		}
+	}
+	blocks := []slack.Block{
+		header("offer_dm_header", "Approval: "+truncate(oneLine(v.title()), maxHeaderText-10)),
+		section("offer_dm_intro", intro),
+		fieldsSection("offer_dm_facts", v.impactFields()...),
+	}
+	if r := v.reasons(); r != "" {
+		blocks = append(blocks, section("offer_dm_reasons", r))
+	}
+	if sum := strings.TrimSpace(v.Summary); sum != "" && open {
+		blocks = append(blocks, section("offer_dm_summary", "*Account summary*\n"+userText(sum, 1000)))
+	}
+	state := ""
+	switch {
+	case open:
+		blocks = append(blocks, decisionButtons("offer_dm_decide", step.ID, ""))
+	case step.Status == "superseded":
+		state = "↩️ Replaced by version " + itoa(v.Version) + "; its approval request comes in a new message."
+	case step.Status == "approved" || step.Status == "rejected" || step.Status == "revision_requested":
+		state = stepLine(step, time.Time{})
+	case v.Status == "revision_requested":
+		state = "✋ Sent back for revision" + decidedBy(v.Steps, "revision_requested") + "; you will get the revised offer."
+	case v.Status == "rejected":
+		state = "❌ Rejected" + decidedBy(v.Steps, "rejected") + "; nothing left to decide."
+	default:
+		state = "➖ Nothing to decide here any more."
+	}
+	if state != "" {
+		blocks = append(blocks, section("offer_dm_state", state))
+	}
+	channel := "the approvals channel"
+	if isChannelID(v.ApprovalsChannel) {
+		channel = "<#" + v.ApprovalsChannel + ">"
+	}
+	blocks = append(blocks, contextBlock("offer_dm_footer", "Account summary and the decision trail: the offer's thread in "+channel+"."))
+	text := "Approval needed: " + userText(v.title(), maxNameLen+20) + " — " + v.offerText()
+	if state != "" {
+		text = userText(v.title(), maxNameLen+20) + ": " + strings.NewReplacer("*", "").Replace(state)
+	}
+	return finish(text, blocks, maxMessageBlocks)
+}
+
+func isChannelID(id string) bool {
+	if len(id) < 3 || len(id) > 32 || (id[0] != 'C' && id[0] != 'G') {
+		return false
+	}
+	for i := 1; i < len(id); i++ {
+		if c := id[i]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// OfferSummaryView is the account summary approvers read in the thread.
+type OfferSummaryView struct {
+	Offer   OfferView
+	Version int
+	Brief   offers.Brief
+	Summary string // the model's or the template's text
+	ByModel bool
+}
+
+// OfferSummary is posted in the request's thread for each version: the
+// written summary, then the facts it rests on.
+func OfferSummary(s OfferSummaryView) Message {
+	b, v := s.Brief, s.Offer
+	title := "*Account summary* · version " + itoa(s.Version)
+	blocks := []slack.Block{section("offer_summary_text", title+"\n"+userText(s.Summary, maxOfferSummaryShown))}
+	health := "Not scored"
+	if b.Score != nil {
+		health = bandEmoji(scoring.Band(b.Band)) + " " + itoa(*b.Score) + "/100 " + bandLabel(scoring.Band(b.Band))
+		if b.ScoreChange != nil {
+			health += " (" + signed(*b.ScoreChange) + " in 30 days)"
+		}
+	}
+	nps := "No answer"
+	if b.NPS != nil {
+		nps = strconv.FormatFloat(b.NPS.Score, 'f', -1, 64) + " on " + Date(b.NPS.At)
+	}
+	blocks = append(blocks, fieldsSection("offer_summary_facts",
+		[2]string{"Health", health},
+		[2]string{"ARR", Money(b.ARR)},
+		[2]string{"Renewal", renewal(b.RenewalDate, v.Now)},
+		[2]string{"NPS", nps},
+		[2]string{"Tickets (30 days)", itoa(b.Tickets30d)},
+		[2]string{"Owner", userRef(b.Owner, "No owner")},
+	))
+	if len(b.Drivers) > 0 {
+		lines := make([]string, 0, len(b.Drivers))
+		for _, d := range b.Drivers {
+			lines = append(lines, userText(d.Text, maxDetailLen)+": *"+pointsText(d.Points)+"*")
+		}
+		blocks = append(blocks, section("offer_summary_drivers", bulletList("*Health drivers*", lines, 1500)))
+	}
+	if len(b.Timeline) > 0 {
+		lines := make([]string, 0, len(b.Timeline))
+		for _, e := range b.Timeline {
+			lines = append(lines, Date(e.At)+" · "+entryText(TimelineEntry{Kind: e.Kind, Summary: e.Summary}, 200))
+		}
+		blocks = append(blocks, section("offer_summary_timeline", bulletList("*Recent history*", lines, 2000)))
+	}
+	var past []string
+	for _, p := range b.PreviousOffers {
+		if p.ID == v.RequestID {
+			continue
+		}
+		past = append(past, "#"+strconv.FormatInt(p.ID, 10)+" "+Date(p.At)+" · "+userText(p.Offer, 150)+" · "+userText(p.Result(), 100))
+	}
+	if len(past) > 0 {
+		blocks = append(blocks, section("offer_summary_past", bulletList("*Previous offers*", past, 1500)))
+	} else {
+		blocks = append(blocks, section("offer_summary_past", "*Previous offers*\nNone."))
+	}
+	im := v.Impact
+	blocks = append(blocks, section("offer_summary_impact", "*Financial impact*\nOffer cost *"+Money(im.Cost)+"* ("+
+		offers.Pct(im.CostPctOfARR)+" of ARR) against *"+Money(im.RevenueRetained)+"* retained ("+Money(im.ARR)+" ARR × "+
+		strconv.FormatFloat(im.RemainingMonths, 'f', -1, 64)+" months remaining term) · net "+Money(im.Net())))
+	source := "Summary from a template over the account's records."
+	if s.ByModel {
+		source = "Summary written by a language model from the facts shown here; figures are computed by Holdfast."
+	}
+	blocks = append(blocks, contextBlock("offer_summary_source", source))
+	text := "Account summary for offer #" + strconv.FormatInt(v.RequestID, 10) + ": " + userText(s.Summary, 300)
+	return finish(text, blocks, maxMessageBlocks)
+}
+
+// OfferNote is a short line in the request's thread (a decision, a stage
+// starting, a reminder). text must be mrkdwn-safe (built here).
+func offerNote(id, text string, extra ...slack.Block) Message {
+	blocks := append([]slack.Block{section(id, text)}, extra...)
+	return finish(text, blocks, maxMessageBlocks)
+}
+
+// OfferDecisionNote records one decision in the thread; a revision request
+// tags the requester and gives them the Revise button.
+func OfferDecisionNote(v OfferView, step OfferStepView) Message {
+	who := userRef(step.DecidedBy, "?")
+	name := "*" + userText(step.Name, maxNameLen) + "*"
+	guidance := ""
+	if g := strings.TrimSpace(step.Guidance); g != "" {
+		guidance = "\n>" + userText(g, maxOfferTextShown)
+	}
+	switch step.Status {
+	case "approved":
+		return offerNote("offer_note_decision", "✅ "+name+" approved — "+who+took(step))
+	case "rejected":
+		return offerNote("offer_note_decision", "❌ "+name+" rejected the offer — "+who+guidance)
+	case "revision_requested":
+		id := strconv.FormatInt(v.RequestID, 10)
+		return offerNote("offer_note_decision", "✋ "+name+" asks for a revision — "+who+guidance+"\n"+
+			userRef(v.RequestedBy, "The requester")+", please revise and resubmit; earlier approvals will not carry over.",
+			actions("offer_note_actions", button(ActionOfferEditPrefix+id, id, "Revise offer").WithStyle(slack.StylePrimary)))
+	}
+	return offerNote("offer_note_decision", name+" · "+userText(step.Status, 40))
+}
+
+// OfferStageNote says a new stage started.
+func OfferStageNote(v OfferView, started []OfferStepView) Message {
+	if len(started) == 0 {
+		return offerNote("offer_note_stage", "➡️ Next stage started.")
+	}
+	lines := make([]string, len(started))
+	for i, s := range started {
+		lines[i] = "*" + userText(s.Name, maxNameLen) + "* · " + people(s.Approvers)
+	}
+	return offerNote("offer_note_stage", "➡️ Stage "+itoa(started[0].Stage+1)+" of "+itoa(v.stages())+" ("+
+		userText(started[0].StageName, maxNameLen)+"): waiting for\n"+strings.Join(lines, "\n"))
+}
+
+// OfferApprovedNote closes the approval in the thread with the whole trail.
+func OfferApprovedNote(v OfferView) Message {
+	return offerNote("offer_note_approved", bulletList("🎉 *Approved:* "+v.offerText()+". "+userRef(v.RequestedBy, "The requester")+
+		" has the authorized terms.\n*Decision trail*", trailLines(v.Trail), maxSectionText))
+}
+
+func trailLines(trail []OfferTrailEntry) []string {
+	lines := make([]string, 0, len(trail))
+	for _, d := range trail {
+		line := d.At.UTC().Format("Jan 2 15:04 UTC") + " · v" + itoa(d.Version) + " · "
+		switch d.Action {
+		case "approve":
+			line += userText(d.Step, maxNameLen) + " approved (" + userRef(d.Actor, "?") + ")"
+		case "reject":
+			line += userText(d.Step, maxNameLen) + " rejected (" + userRef(d.Actor, "?") + ")"
+		case "revise":
+			line += userText(d.Step, maxNameLen) + " asked for a revision (" + userRef(d.Actor, "?") + ")"
+		case "answer":
+			line += "customer " + userText(d.Answer, 20) + " (" + userRef(d.Actor, "?") + ")"
+		default:
+			line += userText(d.Action, 20)
+		}
+		if g := strings.TrimSpace(d.Guidance); g != "" {
+			line += ": " + userText(g, 200)
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// OfferRevisedNote announces a new version in the thread, with what changed.
+func OfferRevisedNote(v OfferView, prev offers.Offer) Message {
+	changes := offerChanges(prev, v.Offer)
+	text := "📝 *Version " + itoa(v.Version) + "* submitted by " + userRef(v.RequestedBy, "the requester") + ": " + v.offerText()
+	if len(changes) > 0 {
+		text += "\nChanged: " + strings.Join(changes, "; ")
+	}
+	text += "\nApprovals of earlier versions do not carry over."
+	return offerNote("offer_note_revised", text)
+}
+
+func offerChanges(a, b offers.Offer) []string {
+	var out []string
+	if a.Describe() != b.Describe() {
+		out = append(out, userText(a.Describe(), 150)+" → "+userText(b.Describe(), 150))
+	}
+	if a.Justification != b.Justification {
+		out = append(out, "justification")
+	}
+	if a.Competitor != b.Competitor {
+		out = append(out, "competitor")
+	}
+	if a.Terms != b.Terms && a.Type == b.Type && b.Type != offers.ContractModification {
+		out = append(out, "terms")
+	}
+	return out
+}
+
+// OfferNudgeNote records an SLA reminder in the thread.
+func OfferNudgeNote(step OfferStepView, waited time.Duration) Message {
+	return offerNote("offer_note_nudge", "⏰ *"+userText(step.Name, maxNameLen)+"* has waited "+DurationText(waited)+
+		" (SLA "+DurationText(step.SLA)+"): reminded "+people(step.Approvers)+".")
+}
+
+// OfferEscalationNote records an escalation in the thread.
+func OfferEscalationNote(step OfferStepView, waited time.Duration) Message {
+	return offerNote("offer_note_escalation", "⏫ *"+userText(step.Name, maxNameLen)+"* has waited "+DurationText(waited)+
+		": escalated to "+userRef(step.Backup, "the backup")+", who can now decide it too.")
+}
+
+// OfferReminderDM nudges an approver.
+func OfferReminderDM(v OfferView, step OfferStepView, waited time.Duration) Message {
+	return offerNote("offer_reminder", "⏰ Reminder: *"+userText(v.title(), maxNameLen+20)+"* ("+v.offerText()+") has waited "+
+		DurationText(waited)+" for your decision as *"+userText(step.Name, maxNameLen)+"* (SLA "+DurationText(step.SLA)+
+		"). The buttons are in the approval message above.")
+}
+
+// OfferSubmittedDM confirms a submission to the requester.
+func OfferSubmittedDM(v OfferView) Message {
+	route := make([]string, 0, v.stages())
+	stage := -1
+	for _, s := range v.Steps {
+		if s.Stage != stage {
+			stage = s.Stage
+			route = append(route, "")
+		}
+		if route[len(route)-1] != "" {
+			route[len(route)-1] += " + "
+		}
+		route[len(route)-1] += userText(s.Name, maxNameLen)
+	}
+	verb := "Submitted"
+	if v.Version > 1 {
+		verb = "Resubmitted (version " + itoa(v.Version) + ")"
+	}
+	return offerNote("offer_submitted", "📨 "+verb+" *"+userText(v.title(), maxNameLen+20)+"*: "+v.offerText()+
+		"\nRoute: "+strings.Join(route, " → ")+". You'll hear here when it is decided.")
+}
+
+// OfferTermsDM tells the requester the authorized terms and asks for the
+// customer's answer; re-rendered once answered, without the buttons.
+func OfferTermsDM(v OfferView) Message {
+	id := strconv.FormatInt(v.RequestID, 10)
+	blocks := []slack.Block{
+		section("offer_terms", "✅ *"+userText(v.title(), maxNameLen+20)+"* is approved.\n*Authorized terms:* "+v.offerText()),
+		fieldsSection("offer_terms_facts", v.impactFields()[2:]...),
+	}
+	switch v.CustomerAnswer {
+	case "":
+		blocks = append(blocks, section("offer_terms_ask", "When the customer answers, record it here:"),
+			actions("offer_answer",
+				button(ActionOfferAnswerPrefix+"accepted", id, "Accepted").WithStyle(slack.StylePrimary),
+				button(ActionOfferAnswerPrefix+"declined", id, "Declined"),
+				button(ActionOfferAnswerPrefix+"countered", id, "Countered")))
+	case "countered":
+		line := "Customer countered"
+		if n := strings.TrimSpace(v.AnswerNote); n != "" {
+			line += ": " + userText(n, maxOfferTextShown)
+		}
+		blocks = append(blocks, section("offer_terms_answer", line),
+			actions("offer_terms_actions", button(ActionOfferEditPrefix+id, id, "Revise offer")))
+	default:
+		blocks = append(blocks, section("offer_terms_answer", "Customer "+userText(v.CustomerAnswer, 20)+"."))
+	}
+	return finish("Approved: "+userText(v.title(), maxNameLen+20)+" — "+v.offerText(), blocks, maxMessageBlocks)
+}
+
+// OfferClosedDM tells the requester their offer was rejected or sent back.
+func OfferClosedDM(v OfferView, step OfferStepView) Message {
+	id := strconv.FormatInt(v.RequestID, 10)
+	guidance := ""
+	if g := strings.TrimSpace(step.Guidance); g != "" {
+		guidance = "\n>" + userText(g, maxOfferTextShown)
+	}
+	if step.Status == "rejected" {
+		return offerNote("offer_closed", "❌ *"+userText(v.title(), maxNameLen+20)+"* ("+v.offerText()+") was rejected by *"+
+			userText(step.Name, maxNameLen)+"* ("+userRef(step.DecidedBy, "?")+")."+guidance)
+	}
+	return offerNote("offer_closed", "✋ *"+userText(step.Name, maxNameLen)+"* ("+userRef(step.DecidedBy, "?")+") asks you to revise *"+
+		userText(v.title(), maxNameLen+20)+"* ("+v.offerText()+")."+guidance,
+		actions("offer_closed_actions", button(ActionOfferEditPrefix+id, id, "Revise offer").WithStyle(slack.StylePrimary)))
+}
+
+// OfferAnswerNote records the customer's answer in the thread.
+func OfferAnswerNote(v OfferView) Message {
+	icon := map[string]string{"accepted": "🤝", "declined": "🚫", "countered": "↔️"}[v.CustomerAnswer]
+	text := icon + " Customer *" + userText(v.CustomerAnswer, 20) + "* (recorded by " + userRef(v.RequestedBy, "the CSM") + ")"
+	if n := strings.TrimSpace(v.AnswerNote); n != "" {
+		text += ": " + userText(n, maxOfferTextShown)
+	}
+	if v.CustomerAnswer == "accepted" {
+		text += ". Tracked to the renewal"
+		if v.RenewalDate != nil {
+			text += " on " + Date(*v.RenewalDate)
+		}
+		text += "."
+	}
+	return offerNote("offer_note_answer", text)
+}
+
+// OfferOutcomeNote records the renewal outcome of an accepted offer.
+func OfferOutcomeNote(v OfferView) Message {
+	if v.RenewalOutcome == "renewed" {
+		return offerNote("offer_note_outcome", "📈 Renewal outcome: *renewed*. The offer saved the account.")
+	}
+	return offerNote("offer_note_outcome", "📉 Renewal outcome: *"+userText(v.RenewalOutcome, 20)+"*.")
+}
+
+// OfferRefusal is the polite ephemeral answer to a click that changed nothing.
+func OfferRefusal(reason string, step OfferStepView, version int) Message {
+	var text string
+	switch reason {
+	case "not_approver":
+		text = "🔒 Only the approvers named for *" + userText(step.Name, maxNameLen) + "* (" + people(step.Approvers) +
+			") can decide this step. Nothing was changed."
+	case "own_request":
+		text = "🔒 You proposed this offer, so someone else has to approve it. Nothing was changed."
+	case "already_decided":
+		text = "👍 This step was already decided: " + stepLine(step, time.Time{}) + ". Nothing was changed."
+	case "old_version":
+		text = "↩️ This request has been revised (now version " + itoa(version) + "); these buttons belong to an earlier version. " +
+			"The new version's approval request is in a newer message. Nothing was changed."
+	case "not_active":
+		text = "⏳ *" + userText(step.Name, maxNameLen) + "* starts after the earlier stage is approved. Nothing was changed."
+	case "closed":
+		text = "This request is not waiting for a decision any more. Nothing was changed."
+	case "not_owner":
+		text = "🔒 Only the CSM who proposed the offer or the account owner can do that. Nothing was changed."
+	case "not_approved":
+		text = "The offer is not approved yet, so there is no customer answer to record. Nothing was changed."
+	case "already_answered":
+		text = "👍 The customer's answer is already recorded. Nothing was changed."
+	case "stale":
+		text = "↩️ Someone revised this offer while you were editing; open it again from the latest message. Nothing was changed."
+	default:
+		text = "That did not change anything."
+	}
+	return finish(text, []slack.Block{section("offer_refusal", text)}, maxMessageBlocks)
+}
+
+// OfferInfo is a one-line ephemeral answer built from this package's text
+// plus user-supplied arguments, which are escaped.
+func OfferInfo(text string) Message {
+	return finish(text, []slack.Block{section("offer_info", text)}, maxMessageBlocks)
+}
+
+// DurationText: "45s", "35m", "4h", "4h 30m", "2d 3h".
+func DurationText(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	switch {
+	case d < time.Minute:
+		return itoa(int(d/time.Second)) + "s"
+	case d < time.Hour:
+		return itoa(int(d/time.Minute)) + "m"
+	case d < 24*time.Hour:
+		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+		if m == 0 {
+			return itoa(h) + "h"
+		}
+		return itoa(h) + "h " + itoa(m) + "m"
+	}
+	days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
+	if h == 0 {
+		return itoa(days) + "d"
+	}
+	return itoa(days) + "d " + itoa(h) + "h"
+}
+
+// ---- lists: /offers, App Home ----
+
+// PendingApprovalRow is one step waiting for the viewer's decision.
+type PendingApprovalRow struct {
+	StepID      int64
+	StepName    string
+	RequestID   int64
+	AccountName string
+	RequestedBy string
+	Offer       offers.Offer
+	Impact      offers.Impact
+	WaitingFor  time.Duration
+	SLA         time.Duration
+	Escalated   bool // the viewer decides as the backup
+}
+
+const maxPendingRows = 15
+
+// PendingApprovalsTitle heads the list wherever it is shown.
+const PendingApprovalsTitle = "Offers waiting for your approval"
+
+// PendingApprovals lists the steps waiting for the viewer's decision, each
+// with its buttons, without a header (the App Home section has a title;
+// OffersList adds one): up to 15 rows of 2 blocks, then "…and N more".
+// Empty input gives one line saying nothing waits.
+func PendingApprovals(rows []PendingApprovalRow) []slack.Block {
+	var blocks []slack.Block
+	if len(rows) == 0 {
+		return append(blocks, section("offers_pending_none", "Nothing waits for your decision. 🎉"))
+	}
+	for _, r := range rows[:min(len(rows), maxPendingRows)] {
+		id := strconv.FormatInt(r.StepID, 10)
+		line := "*Offer #" + strconv.FormatInt(r.RequestID, 10) + " · " + userText(r.AccountName, maxNameLen) + "* · " +
+			userText(r.Offer.Describe(), 200) + "\nAs *" + userText(r.StepName, maxNameLen) + "*"
+		if r.Escalated {
+			line += " (escalated to you)"
+		}
+		line += " · " + Money(r.Impact.Cost) + " (" + offers.Pct(r.Impact.CostPctOfARR) + " of ARR) · from " +
+			userRef(r.RequestedBy, "?") + " · waiting " + DurationText(r.WaitingFor)
+		if r.SLA > 0 && r.WaitingFor > r.SLA {
+			line += " ⚠️ past SLA " + DurationText(r.SLA)
+		}
+		blocks = append(blocks, section("offers_pending_"+id, line), decisionButtons("offers_pending_actions_"+id, r.StepID, ""))
+	}
+	if len(rows) > maxPendingRows {
+		blocks = append(blocks, contextBlock("offers_pending_more", "More are waiting for you: /offers pending"))
+	}
+	return blocks
+}
+
+// listBudget keeps list messages under Slack's ~12k characters of block
+// text in all (msg_blocks_too_long), whatever each row holds.
+const listBudget = 9000
+
+// blocksText counts the text of section and header blocks built so far.
+func blocksText(bs []slack.Block) int {
+	n := 0
+	for _, b := range bs {
+		switch b := b.(type) {
+		case *slack.SectionBlock:
+			if b.Text != nil {
+				n += textLen(b.Text.Text)
+			}
+			for _, f := range b.Fields {
+				n += textLen(f.Text)
+			}
+		case *slack.HeaderBlock:
+			n += textLen(b.Text.Text)
+		case *slack.ContextBlock:
+			for _, el := range b.ContextElements.Elements {
+				if t, ok := el.(*slack.TextBlockObject); ok {
+					n += textLen(t.Text)
+				}
+			}
+		case *slack.ActionBlock:
+			n += 100 * len(b.Elements.ElementSet)
+		}
+	}
+	return n
+}
+
+// OffersListView is the /offers pending answer.
+type OffersListView struct {
+	Mine  []PendingApprovalRow // waiting for the viewer
+	Open  []OfferView          // every open request, oldest first
+	Total int                  // open requests in all
+}
+
+// OffersList builds /offers pending: what waits for the viewer (with
+// buttons), then every open request and who it waits for.
+func OffersList(v OffersListView) Message {
+	var blocks []slack.Block
+	if len(v.Mine) > 0 {
+		mine := v.Mine[:min(len(v.Mine), 5)]
+		blocks = append(blocks, header("offers_pending_header", PendingApprovalsTitle))
+		blocks = append(blocks, PendingApprovals(mine)...)
+		blocks = append(blocks, slack.NewDividerBlock())
+	}
+	total := max(v.Total, len(v.Open))
+	if total == 0 {
+		blocks = append(blocks, section("offers_open_none", "No offers are waiting for approval."))
+		return finish("No offers are waiting for approval.", blocks, maxMessageBlocks)
+	}
+	blocks = append(blocks, header("offers_open_header", "Open offers ("+itoa(total)+")"))
+	budget := listBudget - blocksText(blocks)
+	shown := 0
+	for i, o := range v.Open[:min(len(v.Open), 15)] {
+		line := "*#" + strconv.FormatInt(o.RequestID, 10) + " " + userText(accountName(o.AccountName, o.AccountID), maxNameLen) +
+			"* · " + o.offerText() + " · " + userRef(o.RequestedBy, "?") + "\n" + o.statusLine()
+		for _, s := range o.active() {
+			line += "\n   " + stepLine(s, o.Now)
+		}
+		line = truncateMrkdwn(line, 1200)
+		if budget -= textLen(line); budget < 0 {
+			break
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(line, 1200), nil, nil, slack.SectionBlockOptionBlockID("offers_open_"+itoa(i))))
+		shown++
+	}
+	if more := total - shown; more > 0 {
+		blocks = append(blocks, contextBlock("offers_open_more", "…and "+itoa(more)+" more"))
+	}
+	text := plural(total, "offer", "offers") + " waiting for approval"
+	if len(v.Mine) > 0 {
+		text += ", " + itoa(len(v.Mine)) + " for you"
+	}
+	return finish(text, blocks, maxMessageBlocks)
+}
+
+// OfferAccountHistory is /offers <account>: every request with its trail.
+func OfferAccountHistory(accountName string, accountID int64, list []OfferView) Message {
+	name := userText(accountName, maxNameLen)
+	if len(list) == 0 {
+		return OfferInfo("No retention offers recorded for *" + name + "* yet. Propose one with /offer.")
+	}
+	blocks := []slack.Block{header("offers_account_header", "Offers for "+truncate(oneLine(accountName), maxNameLen))}
+	budget := listBudget - blocksText(blocks)
+	shown := 0
+	for i, o := range list[:min(len(list), 10)] {
+		head := "*#" + strconv.FormatInt(o.RequestID, 10) + "* " + o.SubmittedAt.UTC().Format("Jan 2, 2006") + " · " +
+			o.offerText() + " · " + userRef(o.RequestedBy, "?") + "\n" + o.statusLine()
+		text := truncateMrkdwn(bulletList(head, trailLines(o.Trail), 1500), 1500)
+		if budget -= textLen(text); budget < 0 {
+			break
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text, 1500), nil, nil, slack.SectionBlockOptionBlockID("offers_account_"+itoa(i))))
+		shown++
+	}
+	if shown < len(list) {
+		blocks = append(blocks, contextBlock("offers_account_more", "Showing the latest "+itoa(shown)+" of "+itoa(len(list))))
+	}
+	return finish(plural(len(list), "offer", "offers")+" for "+name, blocks, maxMessageBlocks)
+}
+
+// OfferStats is /offers stats.
+func OfferStats(st offers.Stats, since time.Time) Message {
+	if st.Total.Requests == 0 {
+		return OfferInfo("No offers since " + Date(since) + " yet.")
+	}
+	rate := func(r float64, ok bool, n int) string {
+		if !ok {
+			return "—"
+		}
+		return strconv.Itoa(int(r*100+0.5)) + "% (" + itoa(n) + ")"
+	}
+	lines := make([]string, 0, len(st.Groups))
+	for _, g := range st.Groups[:min(len(st.Groups), 40)] {
+		acc, aok := g.AcceptanceRate()
+		save, sok := g.SaveRate()
+		lines = append(lines, "*"+userText(g.Type.Label(), 40)+" · "+userText(g.Band, 20)+"* — "+plural(g.Requests, "request", "requests")+
+			", "+itoa(g.Approved)+" approved · acceptance "+rate(acc, aok, g.Answered)+" · save "+rate(save, sok, g.Tracked))
+	}
+	acc, aok := st.Total.AcceptanceRate()
+	save, sok := st.Total.SaveRate()
+	median := "—"
+	if st.ApprovedRequests > 0 {
+		median = DurationText(st.MedianApproval) + " over " + plural(st.ApprovedRequests, "approval", "approvals")
+	}
+	blocks := []slack.Block{
+		header("offers_stats_header", "Retention offers since "+Date(since)),
+		fieldsSection("offers_stats_total",
+			[2]string{"Requests", itoa(st.Total.Requests)},
+			[2]string{"Approved / rejected", itoa(st.Total.Approved) + " / " + itoa(st.Total.Rejected)},
+			[2]string{"Acceptance rate", rate(acc, aok, st.Total.Answered)},
+			[2]string{"Save rate", rate(save, sok, st.Total.Tracked)},
+			[2]string{"Median time to approval", median},
+		),
+		section("offers_stats_groups", bulletList("*By offer type and discount band*", lines, maxSectionText)),
+	}
+	if len(st.Steps) > 0 {
+		steps := make([]string, 0, len(st.Steps))
+		for _, s := range st.Steps[:min(len(st.Steps), 30)] {
+			steps = append(steps, userText(s.Name, maxNameLen)+": median "+DurationText(s.Median)+" over "+plural(s.N, "decision", "decisions"))
+		}
+		blocks = append(blocks, section("offers_stats_steps", bulletList("*Time to decision per step*", steps, maxSectionText)))
+	}
+	blocks = append(blocks, contextBlock("offers_stats_help", "Acceptance: accepted ÷ answered approved offers. "+
+		"Save: accepted offers whose account renewed ÷ accepted offers whose renewal is decided. Bands use the discount, or an offer's cost as % of ARR."))
+	return finish("Offers since "+Date(since)+": "+itoa(st.Total.Requests)+" requests, acceptance "+rate(acc, aok, st.Total.Answered)+
+		", save "+rate(save, sok, st.Total.Tracked)+", median approval "+median, blocks, maxMessageBlocks)
+}
+
+// OfferChoices asks which account an ambiguous /offer meant.
+func OfferChoices(query string, choices []AccountChoice) Message {
+	q := userText(query, maxQueryLen)
+	shown := choices[:min(len(choices), maxChoices)]
+	buttons := make([]*slack.ButtonBlockElement, 0, len(shown))
+	for i, c := range shown {
+		buttons = append(buttons, button(ActionOfferPickPrefix+itoa(i), strconv.FormatInt(c.AccountID, 10), choiceLabel(c)))
+	}
+	blocks := []slack.Block{section("offer_choices_prompt", "Several accounts match “"+q+"”. Which one is the offer for?")}
+	if len(buttons) > 0 {
+		blocks = append(blocks, actions("offer_choices", buttons...))
+	}
+	return finish("Several accounts match “"+q+"”", blocks, maxMessageBlocks)
+}
+
+// OfferNotFound answers /offer for an unknown account, with suggestions.
+func OfferNotFound(query string, suggestions []AccountChoice) Message {
+	q := userText(query, maxQueryLen)
+	blocks := []slack.Block{section("offer_notfound", "No account matches “"+q+"”.")}
+	if len(suggestions) > 0 {
+		shown := suggestions[:min(len(suggestions), maxSuggestions)]
+		buttons := make([]*slack.ButtonBlockElement, 0, len(shown))
+		for i, c := range shown {
+			buttons = append(buttons, button(ActionOfferPickPrefix+itoa(i), strconv.FormatInt(c.AccountID, 10), choiceLabel(c)))
+		}
+		blocks = append(blocks, section("offer_notfound_prompt", "Did you mean one of these?"), actions("offer_suggestions", buttons...))
+	}
+	return finish("No account matches “"+q+"”.", blocks, maxMessageBlocks)
+}

@@ -1,0 +1,56 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/holdfast/holdfast/store"
+	"github.com/holdfast/holdfast/store/storetest"
+)
+
+// BenchmarkOfferLifecycle: submit an offer, then Finance, RevOps and the
+// executive approve it (four transactions, each with its outbox rows).
+func BenchmarkOfferLifecycle(b *testing.B) {
+	st := storetest.New(b)
+	ctx := context.Background()
+	acct := offerAccount(b, st)
+	r := &recorder{}
+	in := newOffer(b, st, acct)
+	for b.Loop() {
+		s0, err := st.CreateOffer(ctx, in, r.render)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids := map[string]int64{}
+		for _, s := range s0.Steps {
+			ids[s.Name] = s.ID
+		}
+		for _, d := range []struct {
+			step  string
+			actor string
+		}{{"Finance", "UFIN"}, {"RevOps", "UREV1"}, {"Executive", "UEXEC"}} {
+			res, err := st.DecideOfferStep(ctx, store.StepDecision{StepID: ids[d.step], Actor: d.actor, Action: store.ActionApprove, At: offerT0}, r.render)
+			if err != nil || !res.Recorded {
+				b.Fatalf("%s: %+v %v", d.step, res.Refusal, err)
+			}
+		}
+		r.events = r.events[:0]
+	}
+}
+
+// BenchmarkOfferRefusedClick: a stranger's click, checked and recorded.
+func BenchmarkOfferRefusedClick(b *testing.B) {
+	st := storetest.New(b)
+	ctx := context.Background()
+	s0, err := st.CreateOffer(ctx, newOffer(b, st, offerAccount(b, st)), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		res, err := st.DecideOfferStep(ctx, store.StepDecision{StepID: s0.Steps[0].ID, Actor: "USTRANGER", Action: store.ActionApprove, At: time.Now()}, nil)
+		if err != nil || res.Recorded {
+			b.Fatal(res, err)
+		}
+	}
+}

@@ -1,0 +1,433 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/holdfast/holdfast/offers"
+	"github.com/holdfast/holdfast/store"
+	"github.com/holdfast/holdfast/store/storetest"
+)
+
+var offerT0 = time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
+
+// twoStageRoute: Finance and RevOps in parallel, then Executive (whose
+// backup is UBACKUP).
+func twoStageRoute() offers.Route {
+	return offers.Route{Stages: []offers.RouteStage{
+		{Name: "Review", Steps: []offers.RouteStep{
+			{Name: "Finance", Users: []string{"UFIN"}, SLA: 4 * time.Hour, EscalateAfter: 8 * time.Hour, Backup: "UCFO"},
+			{Name: "RevOps", Group: "SREVOPS", SLA: 4 * time.Hour, EscalateAfter: 8 * time.Hour},
+		}},
+		{Name: "Executive", Steps: []offers.RouteStep{
+			{Name: "Executive", Users: []string{"UEXEC"}, SLA: time.Hour, EscalateAfter: 2 * time.Hour, Backup: "UBACKUP"},
+		}},
+	}}
+}
+
+func newOffer(t testing.TB, st *store.Store, accountID int64) store.OfferSubmission {
+	t.Helper()
+	o := offers.Offer{Type: offers.Discount, Value: 30, DurationMonths: 12, Justification: "competitor"}
+	im := offers.ComputeImpact(o, 600_000, nil, offerT0, 12)
+	return store.OfferSubmission{AccountID: accountID, Actor: "UCSM", ChannelID: "C0APPROVALS", Offer: o, Impact: im, Route: twoStageRoute(),
+		Groups: map[string][]string{"SREVOPS": {"UREV1", "UREV2"}}, Brief: offers.Brief{AccountName: "Acme"},
+		Tier: "enterprise", ARR: 600_000, Summary: "template", At: offerT0}
+}
+
+// recorder is a renderer that records every event and queues one post per event.
+type recorder struct {
+	mu     sync.Mutex
+	events []store.OfferEvent
+}
+
+func (r *recorder) render(st store.OfferState, ev store.OfferEvent) ([]store.OutboxItem, error) {
+	r.mu.Lock()
+	r.events = append(r.events, ev)
+	r.mu.Unlock()
+	return []store.OutboxItem{{Op: store.OpPost, ChannelID: "C0APPROVALS", ThreadKey: store.OfferThreadKey(st.Request.ID),
+		Message: map[string]string{"text": string(ev.Kind)}}}, nil
+}
+
+func (r *recorder) kinds() []store.OfferEventKind {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []store.OfferEventKind
+	for _, e := range r.events {
+		out = append(out, e.Kind)
+	}
+	return out
+}
+
+func offerAccount(t testing.TB, st *store.Store) int64 {
+	t.Helper()
+	renew := offerT0.AddDate(0, 2, 0)
+	res, err := st.UpsertAccounts(context.Background(), []store.AccountInput{{ExternalID: "acme", Name: "Acme", Tier: "enterprise",
+		ARR: 600_000, OwnerCSM: "UOWNER", RenewalDate: &renew}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res[0].ID
+}
+
+func stepByName(t *testing.T, st store.OfferState, name string) store.OfferStep {
+	t.Helper()
+	for _, s := range st.Steps {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no step %q in %+v", name, st.Steps)
+	return store.OfferStep{}
+}
+
+func decide(t *testing.T, st *store.Store, r *recorder, stepID int64, actor, action string, at time.Time) store.DecideResult {
+	t.Helper()
+	res, err := st.DecideOfferStep(context.Background(), store.StepDecision{StepID: stepID, Actor: actor, Action: action,
+		Guidance: "guidance from " + actor, At: at}, r.render)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestOfferApprovalFlow(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	acct := offerAccount(t, st)
+	r := &recorder{}
+	s0, err := st.CreateOffer(ctx, newOffer(t, st, acct), r.render)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s0.Request.Status != store.OfferPending || s0.Request.Version != 1 || len(s0.Steps) != 3 {
+		t.Fatalf("created %+v", s0)
+	}
+	fin, rev, exec := stepByName(t, s0, "Finance"), stepByName(t, s0, "RevOps"), stepByName(t, s0, "Executive")
+	if fin.Status != store.StepPending || rev.Status != store.StepPending || exec.Status != store.StepWaiting {
+		t.Fatalf("initial statuses %s %s %s", fin.Status, rev.Status, exec.Status)
+	}
+	if !slices.Equal(rev.Approvers, []string{"UREV1", "UREV2"}) || !slices.Equal(rev.DMUsers, rev.Approvers) || len(exec.DMUsers) != 0 {
+		t.Fatalf("group not expanded into approvers / DMs: %+v %+v", rev, exec)
+	}
+
+	// A stranger, the requester and a later stage's approver are refused; nothing moves.
+	for _, c := range []struct {
+		step   int64
+		actor  string
+		reason string
+	}{{fin.ID, "USTRANGER", store.RefuseNotApprover}, {exec.ID, "UEXEC", store.RefuseNotActive}} {
+		res := decide(t, st, r, c.step, c.actor, store.ActionApprove, offerT0.Add(time.Minute))
+		if res.Recorded || res.Refusal != c.reason {
+			t.Errorf("%s on step %d: recorded=%v refusal=%q, want %q", c.actor, c.step, res.Recorded, res.Refusal, c.reason)
+		}
+	}
+
+	res := decide(t, st, r, fin.ID, "UFIN", store.ActionApprove, offerT0.Add(time.Hour))
+	if !res.Recorded || res.Step.Status != store.StepApproved || res.State.Request.Stage != 0 {
+		t.Fatalf("finance approve: %+v", res)
+	}
+	again := decide(t, st, r, fin.ID, "UFIN", store.ActionApprove, offerT0.Add(time.Hour))
+	if again.Recorded || again.Refusal != store.RefuseAlreadyDecided {
+		t.Fatalf("second finance approve: %+v", again)
+	}
+	res = decide(t, st, r, rev.ID, "UREV2", store.ActionApprove, offerT0.Add(2*time.Hour))
+	if !res.Recorded || res.State.Request.Stage != 1 {
+		t.Fatalf("revops approve did not advance: %+v", res.State.Request)
+	}
+	if exec = stepByName(t, res.State, "Executive"); exec.Status != store.StepPending || exec.ActivatedAt == nil {
+		t.Fatalf("executive not activated: %+v", exec)
+	}
+	res = decide(t, st, r, exec.ID, "UEXEC", store.ActionApprove, offerT0.Add(3*time.Hour))
+	if res.State.Request.Status != store.OfferApproved || res.State.Request.DecidedAt == nil {
+		t.Fatalf("not approved: %+v", res.State.Request)
+	}
+	if len(res.State.Trail) != 3 {
+		t.Errorf("trail has %d recorded decisions, want 3", len(res.State.Trail))
+	}
+	all, err := st.OfferDecisions(ctx, s0.Request.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused []string
+	for _, d := range all {
+		if d.Outcome == store.OutcomeRefused {
+			refused = append(refused, d.Actor+":"+d.Refusal)
+		}
+	}
+	if want := []string{"USTRANGER:not_approver", "UEXEC:not_active", "UFIN:already_decided"}; !slices.Equal(refused, want) {
+		t.Errorf("refusals on record = %v, want %v", refused, want)
+	}
+	want := []store.OfferEventKind{store.OfferSubmitted, store.OfferDecided, store.OfferDecided, store.OfferDecided}
+	if got := r.kinds(); !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v (refusals emit nothing)", got, want)
+	}
+	if n := countRows(t, st, "outbox"); n != 4 {
+		t.Errorf("%d outbox rows, want 4", n)
+	}
+
+	// Customer answer: only the requester or owner; once.
+	ans, err := st.AnswerOffer(ctx, s0.Request.ID, "USTRANGER", store.AnswerAccepted, "", offerT0.Add(4*time.Hour), r.render)
+	if err != nil || ans.Recorded || ans.Refusal != store.RefuseNotOwner {
+		t.Fatalf("stranger answer: %+v %v", ans, err)
+	}
+	ans, err = st.AnswerOffer(ctx, s0.Request.ID, "UOWNER", store.AnswerAccepted, "signed", offerT0.Add(4*time.Hour), r.render)
+	if err != nil || !ans.Recorded || ans.State.Request.RenewalDate == nil {
+		t.Fatalf("owner answer: %+v %v", ans, err)
+	}
+	ans, err = st.AnswerOffer(ctx, s0.Request.ID, "UCSM", store.AnswerDeclined, "", offerT0.Add(5*time.Hour), r.render)
+	if err != nil || ans.Recorded || ans.Refusal != store.RefuseAlreadyAnswered {
+		t.Fatalf("second answer: %+v %v", ans, err)
+	}
+
+	// Tracked to the renewal: nothing before the date, renewed after it, once.
+	if n, err := st.ResolveOfferOutcomes(ctx, offerT0.AddDate(0, 1, 0), r.render); err != nil || n != 0 {
+		t.Fatalf("outcome before renewal: %d %v", n, err)
+	}
+	if n, err := st.ResolveOfferOutcomes(ctx, offerT0.AddDate(0, 2, 2), r.render); err != nil || n != 1 {
+		t.Fatalf("outcome after renewal: %d %v", n, err)
+	}
+	if n, err := st.ResolveOfferOutcomes(ctx, offerT0.AddDate(0, 2, 3), r.render); err != nil || n != 0 {
+		t.Fatalf("outcome twice: %d %v", n, err)
+	}
+	final, err := st.OfferState(ctx, s0.Request.ID)
+	if err != nil || final.Request.RenewalOutcome != "renewed" {
+		t.Fatalf("final: %+v %v", final.Request, err)
+	}
+
+	entries, _, err := st.Timeline(ctx, acct, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range entries {
+		kinds = append(kinds, e.Kind)
+	}
+	slices.Reverse(kinds)
+	wantKinds := []string{"offer.submitted", "offer.step_approved", "offer.step_approved", "offer.approved", "offer.accepted", "offer.renewed"}
+	if !slices.Equal(kinds, wantKinds) {
+		t.Errorf("timeline %v, want %v", kinds, wantKinds)
+	}
+
+	rows, err := st.OfferStatRows(ctx, offerT0.AddDate(-1, 0, 0))
+	if err != nil || len(rows) != 1 || rows[0].Outcome != "renewed" || len(rows[0].Steps) != 3 || rows[0].EquivalentPct != 30 {
+		t.Fatalf("stat rows %+v %v", rows, err)
+	}
+}
+
+func TestOfferDecisionsAreAppendOnly(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	s0, err := st.CreateOffer(ctx, newOffer(t, st, offerAccount(t, st)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decide(t, st, &recorder{}, s0.Steps[0].ID, "UFIN", store.ActionApprove, offerT0)
+	for _, q := range []string{`UPDATE offer_decisions SET actor = 'UOTHER'`, `DELETE FROM offer_decisions`} {
+		_, err := st.Pool().Exec(ctx, q)
+		if err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: err = %v, want append-only refusal", q, err)
+		}
+	}
+}
+
+func TestOfferConcurrentClicksDecideOnce(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	s0, err := st.CreateOffer(ctx, newOffer(t, st, offerAccount(t, st)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fin, rev := stepByName(t, s0, "Finance"), stepByName(t, s0, "RevOps")
+	r := &recorder{}
+	var wg sync.WaitGroup
+	results := make([]store.DecideResult, 8)
+	for i := range results {
+		wg.Go(func() {
+			// Half click Finance twice over, half complete the stage through RevOps.
+			step, actor := fin.ID, "UFIN"
+			if i%2 == 1 {
+				step, actor = rev.ID, fmt.Sprintf("UREV%d", i%4/2+1)
+			}
+			res, err := st.DecideOfferStep(ctx, store.StepDecision{StepID: step, Actor: actor, Action: store.ActionApprove, At: offerT0}, r.render)
+			if err != nil {
+				t.Error(err)
+			}
+			results[i] = res
+		})
+	}
+	wg.Wait()
+	recorded := 0
+	for _, res := range results {
+		if res.Recorded {
+			recorded++
+		} else if res.Refusal != store.RefuseAlreadyDecided {
+			t.Errorf("refusal %q, want already_decided", res.Refusal)
+		}
+	}
+	if recorded != 2 {
+		t.Fatalf("%d decisions recorded, want 2 (one per step)", recorded)
+	}
+	final, err := st.OfferState(ctx, s0.Request.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if final.Request.Stage != 1 || stepByName(t, final, "Executive").Status != store.StepPending {
+		t.Fatalf("stage did not advance exactly once: %+v", final.Request)
+	}
+	activations := 0
+	for _, ev := range r.events {
+		activations += len(ev.Activated)
+	}
+	if activations != 1 {
+		t.Errorf("executive activated %d times", activations)
+	}
+}
+
+func TestOfferRevisionStartsOver(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	acct := offerAccount(t, st)
+	r := &recorder{}
+	s0, err := st.CreateOffer(ctx, newOffer(t, st, acct), r.render)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fin, rev := stepByName(t, s0, "Finance"), stepByName(t, s0, "RevOps")
+	decide(t, st, r, rev.ID, "UREV1", store.ActionApprove, offerT0.Add(time.Minute))
+	res := decide(t, st, r, fin.ID, "UFIN", store.ActionRevise, offerT0.Add(2*time.Minute))
+	if !res.Recorded || res.State.Request.Status != store.OfferRevisionRequested {
+		t.Fatalf("revise: %+v", res)
+	}
+	if res.Step.Guidance != "guidance from UFIN" {
+		t.Errorf("guidance %q", res.Step.Guidance)
+	}
+
+	in := newOffer(t, st, acct)
+	in.Offer.Value, in.At = 20, offerT0.Add(time.Hour)
+	if _, refusal, err := st.ReviseOffer(ctx, s0.Request.ID, 1, func() store.OfferSubmission { x := in; x.Actor = "USTRANGER"; return x }(), r.render); err != nil || refusal != store.RefuseNotOwner {
+		t.Fatalf("stranger revise: %q %v", refusal, err)
+	}
+	s1, refusal, err := st.ReviseOffer(ctx, s0.Request.ID, 1, in, r.render)
+	if err != nil || refusal != "" {
+		t.Fatalf("revise: %q %v", refusal, err)
+	}
+	if s1.Request.ID != s0.Request.ID || s1.Request.Version != 2 || s1.Request.Status != store.OfferPending || s1.Previous == nil {
+		t.Fatalf("v2 state %+v", s1.Request)
+	}
+	for _, s := range s1.Steps {
+		if s.Version != 2 || (s.Stage == 0 && s.Status != store.StepPending) {
+			t.Errorf("v2 step %+v: old approvals must not carry over", s)
+		}
+	}
+	// The same submission again (double submit) is stale.
+	if _, refusal, err := st.ReviseOffer(ctx, s0.Request.ID, 1, in, r.render); err != nil || refusal != store.RefuseStale {
+		t.Fatalf("stale revise: %q %v", refusal, err)
+	}
+	// v1's buttons are refused: RevOps' decided one and Finance's.
+	old := decide(t, st, r, rev.ID, "UREV1", store.ActionApprove, offerT0.Add(2*time.Hour))
+	if old.Recorded || old.Refusal != store.RefuseOldVersion {
+		t.Errorf("old version click: %+v", old)
+	}
+	var closed []store.OfferStep
+	for _, ev := range r.events {
+		if ev.Kind == store.OfferRevised {
+			closed = ev.Closed
+		}
+	}
+	if len(closed) != 0 {
+		t.Errorf("revision after a revise request supersedes nothing open, got %+v", closed)
+	}
+}
+
+func TestOfferSLAs(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	r := &recorder{}
+	s0, err := st.CreateOffer(ctx, newOffer(t, st, offerAccount(t, st)), r.render)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(at time.Duration) store.SLAResult {
+		t.Helper()
+		res, err := st.RunOfferSLAs(ctx, offerT0.Add(at), r.render)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := run(4*time.Hour - time.Minute); res != (store.SLAResult{}) {
+		t.Fatalf("before the SLA: %+v", res)
+	}
+	if res := run(4 * time.Hour); res.Nudged != 2 || res.Escalated != 0 {
+		t.Fatalf("at the SLA: %+v", res)
+	}
+	if res := run(5 * time.Hour); res != (store.SLAResult{}) {
+		t.Fatalf("nudged twice: %+v", res)
+	}
+	// Finance has a backup, RevOps none: only Finance escalates.
+	if res := run(8 * time.Hour); res.Escalated != 1 || res.Nudged != 0 {
+		t.Fatalf("at escalation: %+v", res)
+	}
+	if res := run(9 * time.Hour); res != (store.SLAResult{}) {
+		t.Fatalf("escalated twice: %+v", res)
+	}
+	s, err := st.OfferState(ctx, s0.Request.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fin := stepByName(t, s, "Finance")
+	if fin.EscalatedAt == nil || !slices.Contains(fin.DMUsers, "UCFO") || !fin.CanDecide("UCFO") {
+		t.Fatalf("backup not brought in: %+v", fin)
+	}
+	pending, err := st.PendingApprovalsFor(ctx, "UCFO", 10)
+	if err != nil || len(pending) != 1 || pending[0].Step.ID != fin.ID || pending[0].AccountName != "Acme" {
+		t.Fatalf("backup's pending approvals: %+v %v", pending, err)
+	}
+	res := decide(t, st, r, fin.ID, "UCFO", store.ActionApprove, offerT0.Add(10*time.Hour))
+	if !res.Recorded {
+		t.Fatalf("backup approve refused: %s", res.Refusal)
+	}
+	if pending, _ := st.PendingApprovalsFor(ctx, "UREV1", 10); len(pending) != 1 || pending[0].Step.Name != "RevOps" {
+		t.Errorf("UREV1 pending: %+v", pending)
+	}
+}
+
+func TestOfferRequesterCannotApproveOwnOffer(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	in := newOffer(t, st, offerAccount(t, st))
+	in.Route.Stages[0].Steps[0].Users = []string{"UFIN", "UCSM"} // the CSM is also in Finance
+	s0, err := st.CreateOffer(ctx, in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fin := stepByName(t, s0, "Finance")
+	if res := decide(t, st, &recorder{}, fin.ID, "UCSM", store.ActionApprove, offerT0); res.Recorded || res.Refusal != store.RefuseOwnRequest {
+		t.Fatalf("self-approval: %+v", res)
+	}
+	if res := decide(t, st, &recorder{}, fin.ID, "UFIN", store.ActionReject, offerT0); !res.Recorded || res.State.Request.Status != store.OfferRejected {
+		t.Fatalf("reject: %+v", res)
+	}
+	entries, _, err := st.Timeline(ctx, s0.Request.AccountID, 1)
+	if err != nil || entries[0].Kind != "offer.rejected" || !strings.Contains(entries[0].Summary, "guidance from UFIN") {
+		t.Fatalf("timeline %+v %v", entries, err)
+	}
+	// Refusal checks after a rejection: the other step is closed.
+	if res := decide(t, st, &recorder{}, stepByName(t, s0, "RevOps").ID, "UREV1", store.ActionApprove, offerT0); res.Refusal != store.RefuseClosed {
+		t.Fatalf("closed step: %+v", res)
+	}
+}
+
+func TestOfferNotFound(t *testing.T) {
+	st := storetest.New(t)
+	_, err := st.DecideOfferStep(context.Background(), store.StepDecision{StepID: 999, Actor: "U1", Action: store.ActionApprove}, nil)
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+}
