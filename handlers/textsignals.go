@@ -187,7 +187,7 @@ func (h *TextAlerts) claim(ctx context.Context, cb slack.InteractionCallback, ac
 	case res.Alert.ClaimedBy == cb.User.ID:
 		h.router.Tell(ctx, cb, blocks.Problem("You already own this follow-up."))
 	default:
-		h.router.Tell(ctx, cb, blocks.Problem("<@%s> already claimed this alert.", res.Alert.ClaimedBy))
+		h.router.Tell(ctx, cb, blocks.AlreadyClaimed(res.Alert.ClaimedBy))
 	}
 	return nil
 }

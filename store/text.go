@@ -182,13 +182,9 @@ func (s *Store) ClaimTextAlert(ctx context.Context, id int64, user string, at ti
 		if err != nil {
 			return fmt.Errorf("render claimed alert: %w", err)
 		}
+		// Every copy is edited, DMs included: an update by reference goes
+		// to the channel Slack posted the target in (a DM's D… id).
 		for _, r := range c.Alert.Recipients {
-			if strings.HasPrefix(r, "U") || strings.HasPrefix(r, "W") {
-				// A DM was posted to the user id; chat.update needs the D…
-				// channel the outbox does not record, so the DM keeps its
-				// button (a second click says who claimed it).
-				continue
-			}
 			if err := enqueue(ctx, tx, OutboxItem{Op: OpUpdate, ChannelID: r, TargetRef: TextAlertRef(id, r), Message: msg}); err != nil {
 				return err
 			}

@@ -160,6 +160,15 @@ func TestCompetitorMentionAlertsOnce(t *testing.T) {
 	if n := d.count(`SELECT count(*) FROM text_alerts WHERE claimed_by = 'U0VP'`); n != 1 {
 		t.Errorf("claim not recorded")
 	}
+	// The owner's DM copy loses its button too.
+	waitFor(t, "the DM copy updated", func() bool {
+		for _, m := range d.fake.Messages(ownerCSM) {
+			if m.Method == "chat.update" && strings.HasPrefix(m.Channel, "D") && strings.Contains(plain(m), "Claimed by @U0VP") {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 func findButtonByAction(t *testing.T, bs []slack.Block, actionID string) *slack.ButtonBlockElement {
