@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/holdfast/holdfast/store"
 	"github.com/holdfast/holdfast/schedule"
+	"github.com/holdfast/holdfast/store"
 )
 
 // Objects a connector writes.

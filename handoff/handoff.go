@@ -22,8 +22,8 @@ import (
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/rooms"
-	"github.com/holdfast/holdfast/store"
 	"github.com/holdfast/holdfast/schedule"
+	"github.com/holdfast/holdfast/store"
 )
 
 // Store is what the handoff keeps its state in.

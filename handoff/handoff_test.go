@@ -18,9 +18,9 @@ import (
 	"github.com/holdfast/holdfast/fakeslack"
 	"github.com/holdfast/holdfast/handoff"
 	"github.com/holdfast/holdfast/rooms"
+	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/store"
 	"github.com/holdfast/holdfast/store/storetest"
-	"github.com/holdfast/holdfast/schedule"
 )
 
 // rig is the handoff machinery on its own: real Postgres and Redis, the

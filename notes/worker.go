@@ -12,8 +12,8 @@ import (
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/crm"
-	"github.com/holdfast/holdfast/store"
 	"github.com/holdfast/holdfast/schedule"
+	"github.com/holdfast/holdfast/store"
 )
 
 // Summary lengths: a note this short is its own summary; a summary is at

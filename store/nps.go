@@ -1032,4 +1032,3 @@ func (s *Store) NPSReportLoops(ctx context.Context, from, to time.Time) ([]nps.L
 	}
 	return out, nil
 }
-
