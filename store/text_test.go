@@ -146,8 +146,8 @@ func TestClaimTextAlertOnceAndUpdatesChannelCopies(t *testing.T) {
 		AND target_ref = $1`, store.TextAlertRef(id, "C0LEAD")).Scan(&updates); err != nil || updates != 1 {
 		t.Errorf("channel copy updates: %d %v", updates, err)
 	}
-	if n := countRows(t, st, "outbox"); n != 3 {
-		t.Errorf("%d outbox rows, want 2 posts + 1 update (DMs are not updated)", n)
+	if n := countRows(t, st, "outbox"); n != 4 {
+		t.Errorf("%d outbox rows, want 2 posts + 2 updates (the channel and the DM copy)", n)
 	}
 	if _, err := st.ClaimTextAlert(ctx, 999, "U1", time.Now(), render); err != store.ErrNotFound {
 		t.Errorf("unknown alert: %v", err)
