@@ -45,6 +45,7 @@ type app struct {
 	store     *store.Store
 	redis     *redis.Client
 	ingest    *ingest.Pipeline
+	intake    api.Ingester // the pipeline with every feature's hooks, as the API uses it
 	socket    *bot.Socket
 	deliverer *bot.Deliverer
 	scheduler *schedule.Scheduler
@@ -228,7 +229,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		}
 	}
 	return &app{
-		cfg: cfg, log: log, store: st, redis: rdb, ingest: mon, socket: socket, deliverer: deliverer, scheduler: scheduler, listener: ln, rooms: roomWork, home: home,
+		cfg: cfg, log: log, store: st, redis: rdb, ingest: mon, intake: ingester, socket: socket, deliverer: deliverer, scheduler: scheduler, listener: ln, rooms: roomWork, home: home,
 		nps: npsSvc, offers: offersH, closers: closers,
 		http: &http.Server{Handler: roomWork.handler(server), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 			WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute},

@@ -15,10 +15,14 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/fakeslack"
 	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/nps"
+	"github.com/holdfast/holdfast/npsflow"
+	"github.com/holdfast/holdfast/scoring/text"
 )
 
 // Local mode ids: the demo workspace's alert channel and the person at the terminal.
@@ -52,6 +56,13 @@ func runLocal(ctx context.Context, cfg config.Config, stdin io.Reader, stdout io
 	if cfg.Settings.Alerts.DefaultChannel == "" {
 		cfg.Settings.Alerts.DefaultChannel = localChannel
 	}
+	// Each demo run starts its story afresh: yesterday's run must not have
+	// put today's alerts in cooldown.
+	cfg.Settings.Redis.KeyPrefix += "local-" + time.Now().Format("20060102T150405") + ":"
+	if len(cfg.Settings.Text.Competitors) == 0 {
+		cfg.Settings.Text.Competitors = []text.Competitor{{Name: "Gainsight"}, {Name: "Totango"},
+			{Name: "ChurnZero", Aliases: []string{"Churn Zero"}}}
+	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("HOLDFAST_HTTP_ADDR: %w", err)
@@ -71,7 +82,7 @@ func runLocal(ctx context.Context, cfg config.Config, stdin io.Reader, stdout io
 	if _, err := a.ingest.UpsertAccounts(ctx, demoAccounts(time.Now())); err != nil {
 		return fmt.Errorf("load demo accounts: %w", err)
 	}
-	go streamDemoSignals(ctx, a.ingest, log)
+	go streamDemoSignals(ctx, a.intake, a.nps, log)
 	go readCommands(ctx, fake, stdin, out)
 	return <-serveErr
 }
@@ -135,10 +146,17 @@ func demoAccounts(now time.Time) []ingest.AccountIn {
 	}
 }
 
-// streamDemoSignals replays a month of history, then sends a signal every few
-// seconds so the terminal shows alerts arriving. Keys are per run so a second
-// `make run` produces fresh activity.
-func streamDemoSignals(ctx context.Context, mon *ingest.Pipeline, log *slog.Logger) {
+// demoStep is one beat of the demo story: signals, or an NPS answer.
+type demoStep struct {
+	signal *ingest.SignalIn
+	nps    *nps.AnswerIn
+}
+
+// streamDemoSignals replays a month of history, then tells a short story a
+// couple of seconds apart so the terminal shows each kind of alert within
+// the first half minute, then keeps usage ticking. Keys are per run so a
+// second `make run` produces fresh activity.
+func streamDemoSignals(ctx context.Context, intake api.Ingester, answers *npsflow.Service, log *slog.Logger) {
 	run := time.Now().Format("20060102T150405")
 	now := time.Now()
 	var history []ingest.SignalIn
@@ -152,34 +170,58 @@ func streamDemoSignals(ctx context.Context, mon *ingest.Pipeline, log *slog.Logg
 			history = append(history, usageSignal(run, acct, at, v))
 		}
 	}
-	if _, err := mon.IngestSignals(ctx, history); err != nil {
+	if _, err := intake.IngestSignals(ctx, history); err != nil {
 		log.Error("demo history", "err", err)
 		return
 	}
-	live := []ingest.SignalIn{
-		{Account: "initech", Kind: "ticket", Source: "zendesk", Severity: "urgent", Text: "Export has been broken for a week. Still waiting on a fix, third time asking. <!channel>"},
-		{Account: "globex", Kind: "nps", Source: "delighted", Value: ptr(9), Text: "Great support team, love the new dashboards"},
-		{Account: "initech", Kind: "payment_failed", Source: "stripe", Text: "card_declined: insufficient_funds"},
-		{Account: "umbrella", Kind: "email", Source: "gmail", Text: "Please send the cancellation terms for our contract, we are evaluating other options."},
-		{Account: "acme", Kind: "nps", Source: "delighted", Value: ptr(3), Text: "Too slow and the API keeps timing out."},
-		{Account: "globex", Kind: "call_note", Source: "gong", Text: "QBR went well, discussing expansion to two more teams."},
+	sig := func(s ingest.SignalIn) demoStep { return demoStep{signal: &s} }
+	story := []demoStep{
+		// A detractor on top of Acme's usage cliff: at-risk alert and an NPS loop.
+		{nps: &nps.AnswerIn{Account: "acme", Respondent: "dana@acme.example", Score: ptr(3), SurveyKind: "quarterly",
+			Comment: "Too slow and the API keeps timing out. <!channel>"}},
+		// Stated intent to leave: a critical alert, quiet hours or not.
+		sig(ingest.SignalIn{Account: "umbrella", Kind: "email", Source: "gmail",
+			Text: "Please send the cancellation terms for our contract, we are evaluating other options."}),
+		// A rival named on a call: competitor alert to the owner.
+		sig(ingest.SignalIn{Account: "globex", Kind: "call_note", Source: "gong",
+			Text: "QBR went fine, but their new VP asked how we compare with Gainsight's renewal pricing."}),
+		// A bounced card: dunning by decline reason.
+		sig(ingest.SignalIn{Account: "initech", Kind: "payment_failed", Source: "billing", Value: ptr(4800),
+			Metadata: []byte(`{"decline_code":"insufficient_funds","invoice":"demo-inv-`+run+`"}`)}),
+		sig(ingest.SignalIn{Account: "initech", Kind: "ticket", Source: "zendesk", Severity: "urgent",
+			Text: "Export has been broken for a week. Still waiting on a fix, third time asking."}),
+		{nps: &nps.AnswerIn{Account: "globex", Respondent: "hank@globex.example", Score: ptr(9), SurveyKind: "quarterly",
+			Comment: "Great support team, love the new dashboards"}},
 	}
 	rng := rand.New(rand.NewPCG(uint64(now.UnixNano()), 7))
 	for i := 0; ; i++ {
+		wait := 2 * time.Second
+		if i >= len(story) {
+			wait = time.Duration(4+rng.IntN(4)) * time.Second
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(time.Duration(3+rng.IntN(4)) * time.Second):
+		case <-time.After(wait):
 		}
-		s := live[i%len(live)]
-		s.OccurredAt = time.Now()
-		s.IdempotencyKey = fmt.Sprintf("demo-%s-%d", run, i)
-		if i >= len(live) {
-			// After the scripted story, keep usage ticking so dormancy stays honest.
-			s = usageSignal(run, []string{"acme", "globex", "initech", "umbrella", "acme-labs"}[i%5], time.Now(), float64(80+rng.IntN(60)))
-			s.IdempotencyKey = fmt.Sprintf("demo-%s-%d", run, i)
+		key := fmt.Sprintf("demo-%s-%d", run, i)
+		var err error
+		switch {
+		case i >= len(story):
+			// After the story, keep usage ticking so dormancy stays honest.
+			s := usageSignal(run, []string{"acme", "globex", "initech", "umbrella", "acme-labs"}[i%5], time.Now(), float64(80+rng.IntN(60)))
+			s.IdempotencyKey = key
+			_, err = intake.IngestSignals(ctx, []ingest.SignalIn{s})
+		case story[i].nps != nil:
+			a := *story[i].nps
+			a.AnsweredAt, a.IdempotencyKey = time.Now(), key
+			_, err = answers.Ingest(ctx, []nps.AnswerIn{a})
+		default:
+			s := *story[i].signal
+			s.OccurredAt, s.IdempotencyKey = time.Now(), key
+			_, err = intake.IngestSignals(ctx, []ingest.SignalIn{s})
 		}
-		if _, err := mon.IngestSignals(ctx, []ingest.SignalIn{s}); err != nil && ctx.Err() == nil {
+		if err != nil && ctx.Err() == nil {
 			log.Error("demo signal", "err", err)
 		}
 	}
