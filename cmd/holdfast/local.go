@@ -187,7 +187,7 @@ func streamDemoSignals(ctx context.Context, intake api.Ingester, answers *npsflo
 			Text: "QBR went fine, but their new VP asked how we compare with Gainsight's renewal pricing."}),
 		// A bounced card: dunning by decline reason.
 		sig(ingest.SignalIn{Account: "initech", Kind: "payment_failed", Source: "billing", Value: ptr(4800),
-			Metadata: []byte(`{"decline_code":"insufficient_funds","invoice":"demo-inv-`+run+`"}`)}),
+			Metadata: []byte(`{"decline_code":"insufficient_funds","invoice":"demo-inv-` + run + `"}`)}),
 		sig(ingest.SignalIn{Account: "initech", Kind: "ticket", Source: "zendesk", Severity: "urgent",
 			Text: "Export has been broken for a week. Still waiting on a fix, third time asking."}),
 		{nps: &nps.AnswerIn{Account: "globex", Respondent: "hank@globex.example", Score: ptr(9), SurveyKind: "quarterly",
