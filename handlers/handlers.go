@@ -199,23 +199,8 @@ func (h *Handlers) tell(ctx context.Context, cb slack.InteractionCallback, m blo
 	h.router.Tell(ctx, cb, m)
 }
 
-// clickedAccount loads the account a button names; a deleted one gets a
-// polite answer and ok=false.
-func (h *Handlers) clickedAccount(ctx context.Context, cb slack.InteractionCallback, value string) (_ store.Account, ok bool, _ error) {
-	id, err := strconv.ParseInt(value, 10, 64)
-	if err != nil {
-		return store.Account{}, false, fmt.Errorf("bad account id %q", value)
-	}
-	a, err := h.store.Account(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		h.tell(ctx, cb, blocks.Problem("That account no longer exists."))
-		return a, false, nil
-	}
-	return a, err == nil, err
-}
-
 func (h *Handlers) history(ctx context.Context, cb slack.InteractionCallback, value string) error {
-	a, ok, err := h.clickedAccount(ctx, cb, value)
+	a, ok, err := clickedAccount(ctx, h.store, h.router, cb, value)
 	if !ok {
 		return err
 	}
@@ -256,7 +241,7 @@ func (h *Handlers) claim(ctx context.Context, cb slack.InteractionCallback, valu
 }
 
 func (h *Handlers) pick(ctx context.Context, cb slack.InteractionCallback, value string) error {
-	a, ok, err := h.clickedAccount(ctx, cb, value)
+	a, ok, err := clickedAccount(ctx, h.store, h.router, cb, value)
 	if !ok {
 		return err
 	}

@@ -150,16 +150,8 @@ func (h *Loop) churned(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, 
 }
 
 func (h *Loop) churnPick(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
-	id, err := strconv.ParseInt(act.Value, 10, 64)
-	if err != nil {
-		return fmt.Errorf("bad account id %q", act.Value)
-	}
-	a, err := h.store.Account(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		h.router.Tell(ctx, cb, blocks.Problem("That account no longer exists."))
-		return nil
-	}
-	if err != nil {
+	a, ok, err := clickedAccount(ctx, h.store, h.router, cb, act.Value)
+	if !ok {
 		return err
 	}
 	r, err := h.openChurnForm(ctx, cb.TriggerID, cb.User.ID, cb.Channel.ID, a)

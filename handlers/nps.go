@@ -93,16 +93,8 @@ func (h *NPS) command(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, e
 }
 
 func (h *NPS) pick(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
-	id, err := strconv.ParseInt(act.Value, 10, 64)
-	if err != nil {
-		return fmt.Errorf("bad account id %q", act.Value)
-	}
-	a, err := h.accounts.Account(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		h.router.Tell(ctx, cb, blocks.Problem("That account no longer exists."))
-		return nil
-	}
-	if err != nil {
+	a, ok, err := clickedAccount(ctx, h.accounts, h.router, cb, act.Value)
+	if !ok {
 		return err
 	}
 	m, err := h.svc.AccountNPS(ctx, a)

@@ -177,12 +177,8 @@ func (o *Offers) openNewForm(ctx context.Context, cb slack.InteractionCallback, 
 		o.tell(ctx, cb, blocks.Problem("Retention offers are not set up yet: an admin sets offers.approvals_channel and the approvers in Holdfast's config."))
 		return nil
 	}
-	a, err := o.store.Account(ctx, accountID)
-	if errors.Is(err, store.ErrNotFound) {
-		o.tell(ctx, cb, blocks.Problem("That account no longer exists."))
-		return nil
-	}
-	if err != nil {
+	a, ok, err := loadAccount(ctx, o.store, o.router, cb, accountID)
+	if !ok {
 		return err
 	}
 	if m, blocked := o.cannotPropose(ctx, a); blocked {
