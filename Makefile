@@ -22,11 +22,16 @@ test: services
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
-# Benchmarks need the same services; BENCH narrows them, e.g. make bench BENCH=Health.
+# Benchmarks need the same services. System benchmarks (the whole bot
+# against Postgres, Redis and the fake Slack; store queries at 100k
+# accounts) run their fixed workload once; the pure packages' run as usual.
+# BENCH narrows them, e.g. make bench BENCH=Health.
 BENCH ?= .
+SYSTEM_BENCH_PKGS := ./cmd/holdfast/ ./store/ ./handoff/
+PURE_BENCH_PKGS := ./scoring/... ./offers/ ./churn/ ./notes/ ./api/
 bench: services
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -count 1 -timeout 30m ./cmd/holdfast/
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./scoring/...
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -count 1 -timeout 60m $(SYSTEM_BENCH_PKGS)
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -timeout 30m $(PURE_BENCH_PKGS)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
