@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Account is one customer account with its latest health.
@@ -159,14 +160,26 @@ func (s *Store) FindAccounts(ctx context.Context, query string, limit int) (matc
 	if matches, err = collectAccounts(rows); err != nil || len(matches) > 0 {
 		return matches, nil, wrap("find accounts by prefix", err)
 	}
-	// The % operator uses the trigram index; similarity() orders the few hits.
-	rows, err = s.pool.Query(ctx, `SELECT `+accountColumns+` FROM accounts
-		WHERE lower(name) OPERATOR(public.%) $1
-		ORDER BY public.similarity(lower(name), $1) DESC, arr DESC LIMIT $2`, q, limit)
-	if err != nil {
-		return nil, nil, fmt.Errorf("suggest accounts: %w", err)
+	// The % operator uses the trigram index; similarity() orders the hits.
+	// Suggestions are a courtesy: among a million look-alike names a typo
+	// can match hundreds of thousands of trigram candidates, and an answer
+	// in time without suggestions beats a late one with them.
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", s.suggestTimeout.Milliseconds())); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT `+accountColumns+` FROM accounts
+			WHERE lower(name) OPERATOR(public.%) $1
+			ORDER BY public.similarity(lower(name), $1) DESC, arr DESC LIMIT $2`, q, limit)
+		if err != nil {
+			return err
+		}
+		suggestions, err = collectAccounts(rows)
+		return err
+	})
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == queryCanceled {
+		return nil, nil, nil
 	}
-	suggestions, err = collectAccounts(rows)
 	return nil, suggestions, wrap("suggest accounts", err)
 }
 
@@ -194,6 +207,10 @@ func (s *Store) AtRisk(ctx context.Context, owner string, limit int) (AtRiskPage
 		owner).Scan(&p.Total, &p.ARRAtRisk)
 	return p, wrap("at-risk totals", err)
 }
+
+// queryCanceled is Postgres' SQLSTATE for a statement stopped by
+// statement_timeout.
+const queryCanceled = "57014"
 
 func likePrefix(q string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

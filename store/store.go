@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,7 +23,17 @@ var ErrNotFound = errors.New("not found")
 // Store is the Postgres-backed record of accounts and everything that happens to them.
 type Store struct {
 	pool *pgxpool.Pool
+	// suggestTimeout bounds the similar-name search behind "did you mean".
+	suggestTimeout time.Duration
 }
+
+// defaultSuggestTimeout leaves /health most of Slack's 3 s when the
+// similar-name search is slow.
+const defaultSuggestTimeout = 400 * time.Millisecond
+
+// SetSuggestTimeout changes how long FindAccounts may look for similar
+// names (tests).
+func (s *Store) SetSuggestTimeout(d time.Duration) { s.suggestTimeout = d }
 
 // Open connects a pool and checks the database answers.
 func Open(ctx context.Context, databaseURL string) (*Store, error) {
@@ -44,7 +55,7 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("ping postgres: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, suggestTimeout: defaultSuggestTimeout}, nil
 }
 
 // Pool exposes the pool for benchmarks that compare against raw pgx.

@@ -326,3 +326,26 @@ func TestOutboxExpiredLeaseIsRetried(t *testing.T) {
 		t.Fatalf("expired lease not re-leased: %+v %v", again, err)
 	}
 }
+
+// A similar-name search that would take too long gives no suggestions
+// rather than a late answer or an error.
+func TestFindAccountsGivesUpSuggestingInTime(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	if _, err := st.Pool().Exec(ctx, `INSERT INTO accounts (external_id, name)
+		SELECT 'a' || i, 'Globex Initech Hooli ' || i FROM generate_series(1, 100000) i`); err != nil {
+		t.Fatal(err)
+	}
+	st.SetSuggestTimeout(time.Minute)
+	start := time.Now()
+	_, suggestions, err := st.FindAccounts(ctx, "globx initech", 5)
+	t.Logf("similar-name search over 100k look-alike names took %s", time.Since(start))
+	if err != nil || len(suggestions) == 0 {
+		t.Fatalf("with time to search: %d suggestions, %v", len(suggestions), err)
+	}
+	st.SetSuggestTimeout(time.Millisecond)
+	matches, suggestions, err := st.FindAccounts(ctx, "globx initech", 5)
+	if err != nil || len(matches)+len(suggestions) != 0 {
+		t.Fatalf("out of time: %d matches, %d suggestions, %v; want none and no error", len(matches), len(suggestions), err)
+	}
+}
