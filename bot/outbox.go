@@ -124,7 +124,7 @@ func (d *Deliverer) deliver(ctx context.Context, it store.OutboxItem) {
 	var err error
 	switch it.Op {
 	case store.OpPost:
-		it.SentChannel, ts, err = d.sender.PostIn(ctx, it.ChannelID, it.ThreadTS, m)
+		it.SentChannel, ts, err = d.sender.Post(ctx, it.ChannelID, it.ThreadTS, m)
 	case store.OpUpdate:
 		ts = it.TargetTS
 		err = d.sender.Update(ctx, it.ChannelID, it.TargetTS, m)

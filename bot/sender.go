@@ -55,16 +55,10 @@ func NewSender(api *slack.Client, httpClient *http.Client, limiter *redis_rate.L
 	return s
 }
 
-// Post sends a message, in a thread when threadTS is set, and returns its ts.
-func (s *Sender) Post(ctx context.Context, channel, threadTS string, m Message) (string, error) {
-	_, ts, err := s.PostIn(ctx, channel, threadTS, m)
-	return ts, err
-}
-
-// PostIn is Post that also returns the channel Slack put the message in:
-// a post to a user id lands in the DM channel (D…), and chat.update needs
-// that id, not the user's.
-func (s *Sender) PostIn(ctx context.Context, channel, threadTS string, m Message) (sentChannel, ts string, err error) {
+// Post sends a message, in a thread when threadTS is set, and returns its
+// ts and the channel Slack put it in: a post to a user id lands in the DM
+// channel (D…), and chat.update needs that id, not the user's.
+func (s *Sender) Post(ctx context.Context, channel, threadTS string, m Message) (sentChannel, ts string, err error) {
 	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks.BlockSet...)}
 	if threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(threadTS))
