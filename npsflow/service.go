@@ -6,6 +6,7 @@
 package npsflow
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -95,10 +96,7 @@ func New(st Store, in Ingester, analyzer Analyzer, opts Options, now func() time
 	if c := cfg.Calendar(); c.Enabled() {
 		cal = c
 	}
-	channel := cfg.CSChannel
-	if channel == "" {
-		channel = opts.DefaultChannel
-	}
+	channel := cmp.Or(cfg.CSChannel, opts.DefaultChannel)
 	return &Service{
 		store: st, ingest: in, analyzer: analyzer, cfg: cfg,
 		channel: channel, loc: loc, secret: []byte(opts.WebhookSecret), http: client, now: now, log: log,
@@ -135,13 +133,4 @@ func (s *Service) cardUpdate(l store.NPSLoop) (store.OutboxItem, error) {
 		return store.OutboxItem{}, err
 	}
 	return store.OutboxItem{Op: store.OpUpdate, ChannelID: l.ChannelID, TargetRef: l.CardRef, Message: m}, nil
-}
-
-func firstNonEmpty(v ...string) string {
-	for _, s := range v {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
