@@ -2,6 +2,7 @@ package npsflow
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/nps"
+	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/store"
 )
 
@@ -34,6 +36,9 @@ const (
 	deliveriesPerRun = 20
 	deliveryLease    = time.Minute
 	warnAfter        = 5 // failed attempts before the CS channel hears
+	// A failed POST is retried after 1, 2, 4… minutes, then hourly.
+	retryBase  = time.Minute
+	retryLimit = time.Hour
 )
 
 // SurveyPayload is what the survey tool receives (POST, JSON, signed).
@@ -223,7 +228,7 @@ func (s *Service) remind(ctx context.Context, now time.Time) error {
 		for _, owner := range owners {
 			// A DM is a post to the user's id; accounts without an owner go
 			// to the CS channel.
-			ch := firstNonEmpty(owner, s.channel)
+			ch := cmp.Or(owner, s.channel)
 			if ch == "" {
 				s.log.Warn("survey reminders have nowhere to go", "surveys", len(byOwner[owner]))
 				continue
@@ -263,7 +268,7 @@ func (s *Service) Webhook(ctx context.Context, now time.Time) error {
 			warn = &store.OutboxItem{Op: store.OpPost, ChannelID: s.channel,
 				Message: message(blocks.NPSWebhookFailing(len(p.Surveys), d.Attempts, sendErr.Error()))}
 		}
-		if err := s.store.NPSDeliveryFailed(ctx, d.ID, now, now.Add(nps.Backoff(d.Attempts)), sendErr.Error(), warn); err != nil {
+		if err := s.store.NPSDeliveryFailed(ctx, d.ID, now, now.Add(schedule.Backoff(d.Attempts, retryBase, retryLimit)), sendErr.Error(), warn); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -312,29 +317,13 @@ func (s *Service) Digest(ctx context.Context, now time.Time) error {
 			}
 		}
 		// Biggest accounts first: that is where advocacy and expansion pay.
-		byARR := func(a, b blocks.NPSDigestRow) int { return -cmpFloat(a.ARR, b.ARR) }
+		byARR := func(a, b blocks.NPSDigestRow) int { return cmp.Compare(b.ARR, a.ARR) }
 		slices.SortStableFunc(promoters, byARR)
 		slices.SortStableFunc(passives, func(a, b blocks.NPSDigestRow) int {
-			if a.OwnerCSM != b.OwnerCSM {
-				if a.OwnerCSM < b.OwnerCSM {
-					return -1
-				}
-				return 1
-			}
-			return byARR(a, b)
+			return cmp.Or(cmp.Compare(a.OwnerCSM, b.OwnerCSM), byARR(a, b))
 		})
 		return []store.OutboxItem{{Op: store.OpPost, ChannelID: s.channel,
 			Message: message(blocks.NPSDigest(promoters, passives, nps.Today(now, s.loc)))}}, nil
 	})
 	return err
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

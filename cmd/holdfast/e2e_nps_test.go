@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"github.com/slack-go/slack"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,11 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/fakeslack"
 	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/nps"
 	"github.com/holdfast/holdfast/npsflow"
+	"github.com/holdfast/holdfast/schedule"
 )
 
 // People and channels of the NPS tests.
@@ -949,7 +951,7 @@ func TestNPSWebhookKeepsFailing(t *testing.T) {
 		if err := r.app.scheduler.RunNow(context.Background(), npsflow.JobWebhook, at); err != nil {
 			t.Fatal(err)
 		}
-		at = at.Add(nps.Backoff(attempt))
+		at = at.Add(schedule.Backoff(attempt, time.Minute, time.Hour)) // npsflow retries 1, 2, 4… minutes, then hourly
 		clock.Set(at)
 	}
 	d.settle()
