@@ -896,7 +896,7 @@ func NPSHomeLoops(loops []NPSHomeLoop, now time.Time) []slack.Block {
 		blocks = append(blocks, s)
 	}
 	if more := len(loops) - maxHomeLoops; more > 0 {
-		blocks = append(blocks, contextBlock("nps_home_more", "…and "+itoa(more)+" more: /nps <account> shows each."))
+		blocks = append(blocks, contextBlock("nps_home_more", "…and "+itoa(more)+" more: "+Escape("/nps <account>")+" shows each."))
 	}
 	return blocks
 }
