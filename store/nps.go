@@ -140,10 +140,6 @@ type NPSSurvey struct {
 	AnsweredAt *time.Time
 }
 
-// ErrSurveyMismatch: an answer names a survey that does not exist or
-// belongs to another account.
-var ErrSurveyMismatch = errors.New("no such survey for this account")
-
 const npsSurveyColumns = `id, account_id, contact, kind, cycle, reason, coalesce(loop_id, 0), created_at, sent_at, answered_at`
 
 // prefixedSurvey is npsSurveyColumns of nps_surveys aliased v (in joins).
@@ -522,15 +518,14 @@ func (s *Store) DueNPSLoops(ctx context.Context, now time.Time, limit int) ([]in
 type NPSLoopSummary struct {
 	Loop        NPSLoop
 	AccountName string
-	ExternalID  string
 	ARR         float64
 }
 
 // OpenNPSLoopsFor lists the open detractor loops a user should act on:
 // loops of accounts they own (as the account is now), oldest first.
 func (s *Store) OpenNPSLoopsFor(ctx context.Context, user string, limit int) ([]NPSLoopSummary, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+npsLoopColumns+`, account_name, account_external_id, account_arr
-		FROM (SELECT l.*, a.name AS account_name, a.external_id AS account_external_id, a.arr::float8 AS account_arr
+	rows, err := s.pool.Query(ctx, `SELECT `+npsLoopColumns+`, account_name, account_arr
+		FROM (SELECT l.*, a.name AS account_name, a.arr::float8 AS account_arr
 			FROM nps_loops l JOIN accounts a ON a.id = l.account_id
 			WHERE l.closed_at IS NULL AND a.owner_csm = $1) x
 		ORDER BY opened_at, id LIMIT $2`, user, limit)
@@ -539,7 +534,7 @@ func (s *Store) OpenNPSLoopsFor(ctx context.Context, user string, limit int) ([]
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (NPSLoopSummary, error) {
 		var v NPSLoopSummary
-		l, err := scanNPSLoop(r, &v.AccountName, &v.ExternalID, &v.ARR)
+		l, err := scanNPSLoop(r, &v.AccountName, &v.ARR)
 		v.Loop = l
 		return v, err
 	})
@@ -812,10 +807,9 @@ func cadenceCandidatesTx(ctx context.Context, tx pgx.Tx, p CadenceParams) ([]NPS
 
 // NPSDelivery is one pending POST to the survey tool.
 type NPSDelivery struct {
-	ID        int64
-	Payload   json.RawMessage
-	Attempts  int
-	CreatedAt time.Time
+	ID       int64
+	Payload  json.RawMessage
+	Attempts int
 }
 
 func insertDeliveryTx(ctx context.Context, tx pgx.Tx, payload any, now time.Time, surveyIDs []int64) (int64, error) {
@@ -840,7 +834,7 @@ func (s *Store) LeaseNPSDeliveries(ctx context.Context, now time.Time, n int, le
 		WHERE d.id IN (SELECT id FROM nps_webhook_deliveries
 			WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND (leased_until IS NULL OR leased_until < $1)
 			ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
-		RETURNING d.id, d.payload, d.attempts, d.created_at`, now, n, lease.String())
+		RETURNING d.id, d.payload, d.attempts`, now, n, lease.String())
 	if err != nil {
 		return nil, fmt.Errorf("lease survey deliveries: %w", err)
 	}
@@ -890,7 +884,6 @@ func (s *Store) NPSDeliveryFailed(ctx context.Context, id int64, now, next time.
 type NPSUnanswered struct {
 	Survey      NPSSurvey
 	AccountName string
-	ExternalID  string
 	OwnerCSM    string
 }
 
@@ -901,7 +894,7 @@ func (s *Store) RemindNPSNonResponders(ctx context.Context, cutoff, now time.Tim
 	render func([]NPSUnanswered) ([]OutboxItem, error)) (int, error) {
 	n := 0
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+prefixedSurvey+`, a.name, a.external_id, a.owner_csm
+		rows, err := tx.Query(ctx, `SELECT `+prefixedSurvey+`, a.name, a.owner_csm
 			FROM nps_surveys v JOIN accounts a ON a.id = v.account_id
 			WHERE v.sent_at <= $1 AND v.answered_at IS NULL AND v.reminded_at IS NULL AND a.status = 'active'
 			ORDER BY v.sent_at, v.id LIMIT $2 FOR UPDATE OF v SKIP LOCKED`, cutoff, limit)
@@ -910,7 +903,7 @@ func (s *Store) RemindNPSNonResponders(ctx context.Context, cutoff, now time.Tim
 		}
 		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (NPSUnanswered, error) {
 			var u NPSUnanswered
-			v, err := scanNPSSurvey(r, &u.AccountName, &u.ExternalID, &u.OwnerCSM)
+			v, err := scanNPSSurvey(r, &u.AccountName, &u.OwnerCSM)
 			u.Survey = v
 			return u, err
 		})
@@ -949,7 +942,6 @@ func markAndEnqueueTx[T any](ctx context.Context, tx pgx.Tx, mark string, now ti
 type NPSDigestEntry struct {
 	Response    NPSResponse
 	AccountName string
-	ExternalID  string
 	OwnerCSM    string
 	ARR         float64
 }
@@ -959,8 +951,8 @@ type NPSDigestEntry struct {
 func (s *Store) DigestNPS(ctx context.Context, now time.Time, limit int, render func([]NPSDigestEntry) ([]OutboxItem, error)) (int, error) {
 	n := 0
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+npsResponseColumns+`, account_name, account_external_id, account_owner, account_arr
-			FROM (SELECT r.*, a.name AS account_name, a.external_id AS account_external_id, a.owner_csm AS account_owner,
+		rows, err := tx.Query(ctx, `SELECT `+npsResponseColumns+`, account_name, account_owner, account_arr
+			FROM (SELECT r.*, a.name AS account_name, a.owner_csm AS account_owner,
 					a.arr::float8 AS account_arr
 				FROM nps_responses r JOIN accounts a ON a.id = r.account_id
 				WHERE r.digested_at IS NULL AND r.category IN ('promoter', 'passive') AND r.answered_at <= $1
@@ -971,7 +963,7 @@ func (s *Store) DigestNPS(ctx context.Context, now time.Time, limit int, render 
 		}
 		list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (NPSDigestEntry, error) {
 			var e NPSDigestEntry
-			r, err := scanNPSResponse(row, &e.AccountName, &e.ExternalID, &e.OwnerCSM, &e.ARR)
+			r, err := scanNPSResponse(row, &e.AccountName, &e.OwnerCSM, &e.ARR)
 			e.Response = r
 			return e, err
 		})
