@@ -34,8 +34,11 @@ const (
 	remindersPerRun  = 2000
 	digestPerRun     = 2000
 	deliveriesPerRun = 20
-	deliveryLease    = time.Minute
-	warnAfter        = 5 // failed attempts before the CS channel hears
+	postTimeout      = 10 * time.Second // one POST to the survey tool
+	// deliveryLease outlasts a run of slow POSTs, so a later tick (on any
+	// replica) does not take a delivery this run has yet to send.
+	deliveryLease = deliveriesPerRun*postTimeout + time.Minute
+	warnAfter     = 5 // failed attempts before the CS channel hears
 	// A failed POST is retried after 1, 2, 4… minutes, then hourly.
 	retryBase  = time.Minute
 	retryLimit = time.Hour

@@ -62,7 +62,6 @@ type Options struct {
 	DefaultChannel string         // alerts.default_channel: where loops go without a CS channel
 	Location       *time.Location // schedule.timezone: calendar days, quarters
 	WebhookSecret  string         // HOLDFAST_SURVEY_WEBHOOK_SECRET
-	HTTPClient     *http.Client   // for the survey tool; default 10 s timeout
 }
 
 // Service is NPS as a conversation.
@@ -88,10 +87,6 @@ func New(st Store, in Ingester, analyzer Analyzer, opts Options, now func() time
 	if loc == nil {
 		loc = time.UTC
 	}
-	client := opts.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
-	}
 	var cal nps.Clock = nps.PlainClock{}
 	if c := cfg.Calendar(); c.Enabled() {
 		cal = c
@@ -99,7 +94,7 @@ func New(st Store, in Ingester, analyzer Analyzer, opts Options, now func() time
 	channel := cmp.Or(cfg.CSChannel, opts.DefaultChannel)
 	return &Service{
 		store: st, ingest: in, analyzer: analyzer, cfg: cfg,
-		channel: channel, loc: loc, secret: []byte(opts.WebhookSecret), http: client, now: now, log: log,
+		channel: channel, loc: loc, secret: []byte(opts.WebhookSecret), http: &http.Client{Timeout: postTimeout}, now: now, log: log,
 		policy: nps.Policy{
 			Contact: cfg.Steps.Contact.Duration, RootCause: cfg.Steps.RootCause.Duration, ActionPlan: cfg.Steps.ActionPlan.Duration,
 			EscalateAfter: cfg.Steps.EscalateAfter.Duration, FollowUp: cfg.Steps.FollowUp.Duration,
