@@ -204,7 +204,7 @@ func (s *Service) followUp(ctx context.Context, id int64, now time.Time) error {
 			if err != nil {
 				return eff, err
 			}
-			eff.Outbox = []store.OutboxItem{threadPost(*l, blocks.NPSFollowUpSentNote(l.Respondent, s.webhookOn())), up}
+			eff.Outbox = []store.OutboxItem{threadPost(*l, blocks.NPSFollowUpSentNote(l.Respondent, s.policy.FollowUp, s.webhookOn())), up}
 		}
 		return eff, nil
 	})
@@ -215,7 +215,8 @@ func (s *Service) followUp(ctx context.Context, id int64, now time.Time) error {
 // (nps.cadence.reminder_after) and still unanswered; each survey is in one
 // reminder only.
 func (s *Service) remind(ctx context.Context, now time.Time) error {
-	cutoff := now.Add(-s.cfg.Cadence.ReminderAfter.Duration)
+	after := s.cfg.Cadence.ReminderAfter.Duration
+	cutoff := now.Add(-after)
 	_, err := s.store.RemindNPSNonResponders(ctx, cutoff, now, remindersPerRun, func(list []store.NPSUnanswered) ([]store.OutboxItem, error) {
 		byOwner := map[string][]blocks.NPSReminderRow{}
 		var owners []string
@@ -236,7 +237,7 @@ func (s *Service) remind(ctx context.Context, now time.Time) error {
 				s.log.Warn("survey reminders have nowhere to go", "surveys", len(byOwner[owner]))
 				continue
 			}
-			items = append(items, store.OutboxItem{Op: store.OpPost, ChannelID: ch, Message: message(blocks.NPSReminder(owner, byOwner[owner], now))})
+			items = append(items, store.OutboxItem{Op: store.OpPost, ChannelID: ch, Message: message(blocks.NPSReminder(owner, byOwner[owner], after, now))})
 		}
 		return items, nil
 	})

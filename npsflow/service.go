@@ -112,7 +112,8 @@ func (s *Service) card(l store.NPSLoop) (bot.Message, error) {
 	if err := json.Unmarshal(l.Card, &c); err != nil {
 		return bot.Message{}, fmt.Errorf("decode loop card: %w", err)
 	}
-	return message(blocks.NPSLoopCard(blocks.NPSCardView{Context: c, Loop: l.Loop, Executive: s.cfg.Executive, Now: s.now()})), nil
+	return message(blocks.NPSLoopCard(blocks.NPSCardView{Context: c, Loop: l.Loop, Executive: s.cfg.Executive,
+		FollowUpAfter: s.policy.FollowUp, Now: s.now()})), nil
 }
 
 // threadPost is a message in a loop's thread.

@@ -570,7 +570,7 @@ func (s *Store) SendNPSFollowUp(ctx context.Context, loopID int64, now time.Time
 			return err
 		}
 		made, err := insertSurveysTx(ctx, tx, []NPSSurvey{{AccountID: l.AccountID, Contact: l.Respondent, Kind: nps.KindFollowUp,
-			Cycle: "loop:" + strconv.FormatInt(l.ID, 10), Reason: "30-day follow-up of a detractor loop", LoopID: l.ID}}, now)
+			Cycle: "loop:" + strconv.FormatInt(l.ID, 10), Reason: "follow-up of a detractor loop after its action plan", LoopID: l.ID}}, now)
 		if err != nil || len(made) == 0 {
 			return err
 		}
