@@ -705,9 +705,8 @@ func TestNPSCadence(t *testing.T) {
 		t.Errorf("reminder:\n%s", reminder)
 	}
 
-	// Quiet period: an answer from the onboarding account 61 days from now
-	// is fine; the ticket survey for "quiet" was deferred until its quiet
-	// period ended, and its catch-up window has passed by then.
+	// Quiet period: "quiet" answered 10 days before its critical ticket was
+	// resolved, so no post-ticket survey was selected on either day.
 	if n := d.count(`SELECT count(*) FROM nps_surveys s JOIN accounts a ON a.id = s.account_id WHERE a.external_id = 'quiet'`); n != 0 {
 		t.Errorf("the quiet account was surveyed")
 	}
