@@ -75,10 +75,11 @@ type NPSCardContext struct {
 
 // NPSCardView is a detractor loop's card: the context plus the loop.
 type NPSCardView struct {
-	Context   NPSCardContext
-	Loop      nps.Loop
-	Executive string // who escalations reach
-	Now       time.Time
+	Context       NPSCardContext
+	Loop          nps.Loop
+	Executive     string        // who escalations reach
+	FollowUpAfter time.Duration // nps.steps.follow_up: from the plan to the follow-up survey
+	Now           time.Time
 }
 
 // slackDate shows an instant in each reader's own time zone, with a UTC
@@ -228,7 +229,7 @@ func npsStepsText(v NPSCardView) string {
 	case l.FollowUpDue != nil:
 		fu = "🗓️ " + fu + "goes out " + slackDate(*l.FollowUpDue)
 	default:
-		fu = "▫️ " + fu + "30 days after the action plan"
+		fu = "▫️ " + fu + humanDuration(v.FollowUpAfter) + " after the action plan"
 	}
 	lines = append(lines, fu)
 	return "*Steps*\n" + strings.Join(lines, "\n")
@@ -273,13 +274,13 @@ func npsDetailsText(l nps.Loop) string {
 
 // NPSNote is a short bot message in a loop's thread (or a DM). Build the
 // text with the NPS* note helpers below, which escape what they take in.
-func NPSNote(id, text string) Message {
+func npsNote(id, text string) Message {
 	return finish(text, []slack.Block{section(id, text)}, maxMessageBlocks)
 }
 
 // NPSContactedNote: "✅ <@U> contacted the customer."
 func NPSContactedNote(by string) Message {
-	return NPSNote("nps_note_contact", "✅ "+userRef(by, "Someone")+" recorded step 1: the customer was contacted.")
+	return npsNote("nps_note_contact", "✅ "+userRef(by, "Someone")+" recorded step 1: the customer was contacted.")
 }
 
 // NPSRootCauseNote announces a (corrected) root cause.
@@ -292,7 +293,7 @@ func NPSRootCauseNote(by string, cause churn.Cause, words string, corrected bool
 	if corrected {
 		verb = "corrected the root cause"
 	}
-	return NPSNote("nps_note_root_cause", "🔎 "+userRef(by, "Someone")+" "+verb+": *"+userText(label, 60)+"*\n> "+
+	return npsNote("nps_note_root_cause", "🔎 "+userRef(by, "Someone")+" "+verb+": *"+userText(label, 60)+"*\n> "+
 		userText(words, maxWordsShown))
 }
 
@@ -307,7 +308,7 @@ func NPSPlanNote(by, plan, owner string, due time.Time, followUp *time.Time, rev
 	if followUp != nil && !revised {
 		text += "\nThe follow-up survey goes out " + slackDate(*followUp) + "; its answer will land in this thread."
 	}
-	return NPSNote("nps_note_plan", text)
+	return npsNote("nps_note_plan", text)
 }
 
 // NPSEscalationNote mentions the executive.
@@ -318,7 +319,7 @@ func NPSEscalationNote(by, executive, account string, arr float64, score int) Me
 	} else {
 		who += ", your help is requested."
 	}
-	return NPSNote("nps_note_escalate", "🚨 "+userRef(by, "Someone")+" escalated this detractor ("+userText(account, maxNameLen)+
+	return npsNote("nps_note_escalate", "🚨 "+userRef(by, "Someone")+" escalated this detractor ("+userText(account, maxNameLen)+
 		", NPS "+itoa(score)+", "+Money(arr)+" ARR). "+who)
 }
 
@@ -327,10 +328,10 @@ func NPSEscalationNote(by, executive, account string, arr float64, score int) Me
 func NPSNudgeNote(n nps.Nudge, csm, manager string) Message {
 	step := "Step " + itoa(stepNumber(n.Step)) + " (" + strings.ToLower(n.Step.Label()) + ")"
 	if n.Level == 1 {
-		return NPSNote("nps_note_nudge", "⏰ "+userRef(csm, "Owner")+", "+step+" was due "+slackDate(n.Due)+
+		return npsNote("nps_note_nudge", "⏰ "+userRef(csm, "Owner")+", "+step+" was due "+slackDate(n.Due)+
 			" and is not recorded yet. Use the buttons on the card above.")
 	}
-	return NPSNote("nps_note_escalation", "📣 "+userRef(manager, "Manager")+", "+step+" of this detractor loop is overdue by "+
+	return npsNote("nps_note_escalation", "📣 "+userRef(manager, "Manager")+", "+step+" of this detractor loop is overdue by "+
 		humanDuration(n.OverdueBy)+" (owner "+userRef(csm, "none")+").")
 }
 
@@ -363,15 +364,17 @@ func humanDuration(d time.Duration) string {
 	return itoa(max(1, int(d/time.Minute))) + " minutes"
 }
 
-// NPSFollowUpSentNote says the follow-up survey went out (or must be sent
-// by hand when no survey tool is connected).
-func NPSFollowUpSentNote(respondent string, viaTool bool) Message {
+// NPSFollowUpSentNote says the follow-up survey went out, after (the
+// configured wait) since the plan, or must be sent by hand when no survey
+// tool is connected.
+func NPSFollowUpSentNote(respondent string, after time.Duration, viaTool bool) Message {
 	who := userText(respondent, maxRespondentLen)
+	since := "📨 " + humanDuration(after) + " since the plan: "
 	if viaTool {
-		return NPSNote("nps_note_follow_up", "📨 30 days since the plan: the follow-up survey is on its way to "+who+
+		return npsNote("nps_note_follow_up", since+"the follow-up survey is on its way to "+who+
 			" through the survey tool. The answer will land here.")
 	}
-	return NPSNote("nps_note_follow_up", "📨 30 days since the plan: please send "+who+
+	return npsNote("nps_note_follow_up", since+"please send "+who+
 		" the follow-up survey (survey kind follow_up). The answer will land here.")
 }
 
@@ -394,7 +397,7 @@ func NPSFollowUpNote(respondent string, before, after int, comment string, still
 	} else {
 		text += "\nLoop closed."
 	}
-	return NPSNote("nps_note_follow_up_answer", text)
+	return npsNote("nps_note_follow_up_answer", text)
 }
 
 // ---- modals ----
@@ -789,8 +792,9 @@ type NPSReminderRow struct {
 
 const maxReminderRows = 30
 
-// NPSReminder asks a CSM to follow up personally on unanswered surveys.
-func NPSReminder(owner string, rows []NPSReminderRow, now time.Time) Message {
+// NPSReminder asks a CSM to follow up personally on surveys unanswered
+// for after (nps.cadence.reminder_after) or longer.
+func NPSReminder(owner string, rows []NPSReminderRow, after time.Duration, now time.Time) Message {
 	lines := make([]string, 0, len(rows))
 	for _, r := range rows[:min(len(rows), maxReminderRows)] {
 		who := "the account's contacts"
@@ -804,7 +808,7 @@ func NPSReminder(owner string, rows []NPSReminderRow, now time.Time) Message {
 		lines = append(lines, "…and "+itoa(more)+" more")
 	}
 	title := "⏰ " + userRef(owner, "Team") + ", " + plural(len(rows), "NPS survey has", "NPS surveys have") +
-		" had no answer for a week. A personal note from you usually gets one:"
+		" had no answer for " + humanDuration(after) + ". A personal note from you usually gets one:"
 	return finish(strings.TrimPrefix(title, "⏰ "), []slack.Block{section("nps_reminder", bulletList(title, lines, maxSectionText))}, maxMessageBlocks)
 }
 
@@ -857,7 +861,7 @@ func NPSDigest(promoters, passives []NPSDigestRow, weekOf time.Time) Message {
 // NPSWebhookFailing warns the CS channel that the survey tool keeps
 // refusing a delivery (it is still being retried).
 func NPSWebhookFailing(surveys, attempts int, cause string) Message {
-	return NPSNote("nps_webhook_failing", "⚠️ The survey tool has refused "+plural(surveys, "survey", "surveys")+
+	return npsNote("nps_webhook_failing", "⚠️ The survey tool has refused "+plural(surveys, "survey", "surveys")+
 		" "+itoa(attempts)+" times (last error: "+userText(cause, 200)+"). Holdfast keeps retrying hourly; check nps.survey_webhook.url and its secret.")
 }
 
@@ -896,7 +900,7 @@ func NPSHomeLoops(loops []NPSHomeLoop, now time.Time) []slack.Block {
 		blocks = append(blocks, s)
 	}
 	if more := len(loops) - maxHomeLoops; more > 0 {
-		blocks = append(blocks, contextBlock("nps_home_more", "…and "+itoa(more)+" more: /nps <account> shows each."))
+		blocks = append(blocks, contextBlock("nps_home_more", "…and "+itoa(more)+" more: "+Escape("/nps <account>")+" shows each."))
 	}
 	return blocks
 }
@@ -911,5 +915,5 @@ func NPSStepAlreadyRecorded(step nps.Step, by string, at time.Time) Message {
 	if !at.IsZero() {
 		text += " " + slackDate(at)
 	}
-	return NPSNote("nps_already", text+".")
+	return npsNote("nps_already", text+".")
 }

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"time"
 
 	"github.com/holdfast/holdfast/schedule"
@@ -137,15 +136,15 @@ func (n *NPSSettings) validate(loc *time.Location) error {
 		return fmt.Errorf("nps.cs_channel: %q is not a Slack channel id (like C0123ABCD)", n.CSChannel)
 	}
 	for csm, mgr := range n.Managers {
-		if !userID.MatchString(csm) {
+		if !slackUser.MatchString(csm) {
 			return fmt.Errorf("nps.managers: key %q is not a Slack user id (like U0123ABCD)", csm)
 		}
-		if !userID.MatchString(mgr) {
+		if !slackUser.MatchString(mgr) {
 			return fmt.Errorf("nps.managers.%s: %q is not a Slack user id (like U0123ABCD)", csm, mgr)
 		}
 	}
 	for key, v := range map[string]string{"default_manager": n.DefaultManager, "executive": n.Executive} {
-		if v != "" && !userID.MatchString(v) {
+		if v != "" && !slackUser.MatchString(v) {
 			return fmt.Errorf("nps.%s: %q is not a Slack user id (like U0123ABCD)", key, v)
 		}
 	}
@@ -209,5 +208,3 @@ func (n *NPSSettings) validate(loc *time.Location) error {
 	}
 	return nil
 }
-
-var userID = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -54,10 +55,10 @@ func NewNPS(svc NPSService, accounts NPSAccounts, sl Slack, log *slog.Logger) *N
 func (h *NPS) Register(r *Router) {
 	h.router = r
 	r.HandleCommand("/nps", h.command)
-	r.HandleAction(blocks.ActionNPSContacted, h.contacted)
+	r.HandleAction(blocks.ActionNPSContacted, h.clickStep(nps.StepContact, h.svc.RecordContact))
 	r.HandleAction(blocks.ActionNPSRootCause, h.openRootCause)
 	r.HandleAction(blocks.ActionNPSPlan, h.openPlan)
-	r.HandleAction(blocks.ActionNPSEscalate, h.escalate)
+	r.HandleAction(blocks.ActionNPSEscalate, h.clickStep(nps.StepEscalate, h.svc.Escalate))
 	r.HandleAction(blocks.ActionNPSPick, h.pick)
 	r.HandleView(blocks.ViewNPSRootCause, h.submitRootCause)
 	r.HandleView(blocks.ViewNPSPlan, h.submitPlan)
@@ -112,85 +113,87 @@ func loopID(value string) (int64, error) {
 	return id, nil
 }
 
+// npsRefusalText says why a step changed nothing when the user cannot fix it
+// by editing a field; "" for any other error.
+func npsRefusalText(err error) string {
+	switch {
+	case errors.Is(err, npsflow.ErrNotAllowed):
+		return "Only the account's owner CSM or a manager can record steps of this detractor loop."
+	case errors.Is(err, nps.ErrClosed):
+		return "This detractor loop is closed."
+	case errors.Is(err, store.ErrNotFound):
+		return "That detractor loop no longer exists."
+	}
+	return ""
+}
+
 // refusal explains, ephemerally, why a click on step changed nothing;
 // handled reports whether err was one of those expected refusals.
 func (h *NPS) refusal(ctx context.Context, cb slack.InteractionCallback, loop int64, step nps.Step, err error) (handled bool) {
-	switch {
-	case errors.Is(err, npsflow.ErrNotAllowed):
-		h.router.Tell(ctx, cb, blocks.Problem("Only the account's owner CSM or a manager can record steps of this detractor loop."))
-	case errors.Is(err, nps.ErrClosed):
-		h.router.Tell(ctx, cb, blocks.Problem("This detractor loop is closed."))
-	case errors.Is(err, store.ErrNotFound):
-		h.router.Tell(ctx, cb, blocks.Problem("That detractor loop no longer exists."))
-	case errors.Is(err, nps.ErrAlreadyDone):
+	if errors.Is(err, nps.ErrAlreadyDone) {
 		var by string
 		var at time.Time
 		if l, _, lerr := h.svc.Authorize(ctx, loop, cb.User.ID); lerr == nil {
 			at, by = l.DoneAt(step)
 		}
 		h.router.Tell(ctx, cb, blocks.NPSStepAlreadyRecorded(step, by, at))
-	default:
-		return false
+		return true
 	}
-	return true
+	if text := npsRefusalText(err); text != "" {
+		h.router.Tell(ctx, cb, blocks.Problem(text))
+		return true
+	}
+	return false
 }
 
-func (h *NPS) contacted(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
-	id, err := loopID(act.Value)
-	if err != nil {
-		return err
+// clickStep records a one-click step (contact, escalation).
+func (h *NPS) clickStep(step nps.Step, record func(ctx context.Context, loopID int64, user string) error) ActionFunc {
+	return func(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
+		id, err := loopID(act.Value)
+		if err != nil {
+			return err
+		}
+		if err := record(ctx, id, cb.User.ID); err != nil && !h.refusal(ctx, cb, id, step, err) {
+			return err
+		}
+		return nil
 	}
-	if err := h.svc.RecordContact(ctx, id, cb.User.ID); err != nil && !h.refusal(ctx, cb, id, nps.StepContact, err) {
-		return err
-	}
-	return nil
 }
 
-func (h *NPS) escalate(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
+// authorize loads the clicked loop for a step's modal, checking the user
+// may act before the modal opens (the same check runs again on
+// submission: the modal could sit open for a while). ok=false with a nil
+// error: the user has been told why not.
+func (h *NPS) authorize(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction, step nps.Step) (
+	_ store.NPSLoop, _ store.Account, ok bool, _ error) {
 	id, err := loopID(act.Value)
 	if err != nil {
-		return err
-	}
-	if err := h.svc.Escalate(ctx, id, cb.User.ID); err != nil && !h.refusal(ctx, cb, id, nps.StepEscalate, err) {
-		return err
-	}
-	return nil
-}
-
-// openRootCause checks the user may act before the modal opens (the same
-// check runs again on submission: the modal could sit open for a while).
-func (h *NPS) openRootCause(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
-	id, err := loopID(act.Value)
-	if err != nil {
-		return err
+		return store.NPSLoop{}, store.Account{}, false, err
 	}
 	l, a, err := h.svc.Authorize(ctx, id, cb.User.ID)
 	if err != nil {
-		if h.refusal(ctx, cb, id, nps.StepRootCause, err) {
-			return nil
+		if h.refusal(ctx, cb, id, step, err) {
+			err = nil
 		}
+		return l, a, false, err
+	}
+	return l, a, true, nil
+}
+
+func (h *NPS) openRootCause(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
+	l, a, ok, err := h.authorize(ctx, cb, act, nps.StepRootCause)
+	if !ok {
 		return err
 	}
-	return h.slack.OpenView(ctx, cb.TriggerID, blocks.NPSRootCauseModal(id, a.Name, l.RootCause, l.RootCauseWords))
+	return h.slack.OpenView(ctx, cb.TriggerID, blocks.NPSRootCauseModal(l.ID, a.Name, l.RootCause, l.RootCauseWords))
 }
 
 func (h *NPS) openPlan(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
-	id, err := loopID(act.Value)
-	if err != nil {
+	l, a, ok, err := h.authorize(ctx, cb, act, nps.StepActionPlan)
+	if !ok {
 		return err
 	}
-	l, a, err := h.svc.Authorize(ctx, id, cb.User.ID)
-	if err != nil {
-		if h.refusal(ctx, cb, id, nps.StepActionPlan, err) {
-			return nil
-		}
-		return err
-	}
-	owner := l.PlanOwner
-	if owner == "" {
-		owner = cb.User.ID
-	}
-	return h.slack.OpenView(ctx, cb.TriggerID, blocks.NPSPlanModal(id, a.Name, l.Plan, owner, l.PlanDue))
+	return h.slack.OpenView(ctx, cb.TriggerID, blocks.NPSPlanModal(l.ID, a.Name, l.Plan, cmp.Or(l.PlanOwner, cb.User.ID), l.PlanDue))
 }
 
 // modalError turns a refused submission into errors shown on the modal's
@@ -204,12 +207,8 @@ func modalError(err error, fields map[string]string, fallback string) (any, erro
 			block = fallback
 		}
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{block: ie.Message}), nil
-	case errors.Is(err, npsflow.ErrNotAllowed):
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{fallback: "Only the account's owner CSM or a manager can record this."}), nil
-	case errors.Is(err, nps.ErrClosed):
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{fallback: "This detractor loop is closed."}), nil
-	case errors.Is(err, store.ErrNotFound):
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{fallback: "This detractor loop no longer exists."}), nil
+	case npsRefusalText(err) != "":
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{fallback: npsRefusalText(err)}), nil
 	}
 	return nil, err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/holdfast/holdfast/churn"
+	"github.com/holdfast/holdfast/schedule"
 )
 
 var now = time.Date(2027, time.March, 10, 14, 0, 0, 0, time.UTC)
@@ -90,30 +91,6 @@ func TestDerivedKeyNamesTheAnswer(t *testing.T) {
 	}
 }
 
-// fixedCalendar counts working time 09:00-17:00 UTC on weekdays, like
-// schedule.BusinessHours, without importing it.
-type weekdayClock struct{}
-
-func (weekdayClock) Add(t time.Time, d time.Duration) time.Time {
-	for d > 0 {
-		if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday || t.Hour() >= 17 {
-			t = time.Date(t.Year(), t.Month(), t.Day()+1, 9, 0, 0, 0, time.UTC)
-			continue
-		}
-		if t.Hour() < 9 {
-			t = time.Date(t.Year(), t.Month(), t.Day(), 9, 0, 0, 0, time.UTC)
-		}
-		end := time.Date(t.Year(), t.Month(), t.Day(), 17, 0, 0, 0, time.UTC)
-		if step := end.Sub(t); d <= step {
-			return t.Add(d)
-		} else {
-			d -= step
-			t = end
-		}
-	}
-	return t
-}
-
 var policy = Policy{Contact: 24 * time.Hour, RootCause: 48 * time.Hour, ActionPlan: 72 * time.Hour,
 	EscalateAfter: 24 * time.Hour, FollowUp: 30 * 24 * time.Hour, EscalationARR: 100_000}
 
@@ -123,8 +100,12 @@ func TestDeadlines(t *testing.T) {
 	if !d.Contact.Equal(opened.Add(24*time.Hour)) || !d.ActionPlan.Equal(opened.Add(72*time.Hour)) {
 		t.Errorf("calendar deadlines = %+v", d)
 	}
+	cal, err := schedule.NewBusinessHours(time.UTC, "09:00", "17:00", []string{"mon", "tue", "wed", "thu", "fri"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	biz := policy
-	biz.Calendar = weekdayClock{}
+	biz.Calendar = cal
 	biz.Contact = 8 * time.Hour
 	d = biz.DeadlinesFrom(opened)
 	if want := time.Date(2027, 3, 8, 16, 0, 0, 0, time.UTC); !d.Contact.Equal(want) {
@@ -405,13 +386,5 @@ func TestSignVerify(t *testing.T) {
 	}
 	if err := Verify(secret, ts, sig, body, now.Add(10*time.Minute), 5*time.Minute); !errors.Is(err, ErrStale) {
 		t.Errorf("replayed late: %v", err)
-	}
-	for i, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute} {
-		if got := Backoff(i + 1); got != want {
-			t.Errorf("Backoff(%d) = %s", i+1, got)
-		}
-	}
-	if Backoff(30) != time.Hour {
-		t.Error("backoff cap")
 	}
 }

@@ -51,13 +51,3 @@ func Verify(secret []byte, timestamp, signature string, body []byte, now time.Ti
 	}
 	return nil
 }
-
-// Backoff is the wait before retry n (1-based) of a failed POST: 1, 2, 4…
-// minutes, at most an hour. Retries go on until the tool answers 2xx.
-func Backoff(attempt int) time.Duration {
-	if attempt < 1 {
-		attempt = 1
-	}
-	d := time.Minute << min(attempt-1, 10)
-	return min(d, time.Hour)
-}

@@ -1,6 +1,7 @@
 package npsflow
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -238,7 +239,7 @@ func (s *Service) openLoop(ctx context.Context, tx pgx.Tx, acct store.Account, h
 		Loop: nps.Loop{ID: id, AccountID: acct.ID, Respondent: r.Respondent, Score: r.Score, OwnerCSM: acct.OwnerCSM,
 			OpenedAt: now, Due: s.policy.DeadlinesFrom(now), EscalationProposed: s.policy.ProposeEscalation(acct.ARR)},
 		ResponseID: r.ID,
-		ChannelID:  firstNonEmpty(acct.ChannelID, s.channel, acct.OwnerCSM),
+		ChannelID:  cmp.Or(acct.ChannelID, s.channel, acct.OwnerCSM),
 		ThreadKey:  store.NPSLoopThreadKey(id),
 		CardRef:    store.NPSLoopCardRef(id),
 	}

@@ -2,6 +2,7 @@ package npsflow
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/nps"
+	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/store"
 )
 
@@ -32,8 +34,14 @@ const (
 	remindersPerRun  = 2000
 	digestPerRun     = 2000
 	deliveriesPerRun = 20
-	deliveryLease    = time.Minute
-	warnAfter        = 5 // failed attempts before the CS channel hears
+	postTimeout      = 10 * time.Second // one POST to the survey tool
+	// deliveryLease outlasts a run of slow POSTs, so a later tick (on any
+	// replica) does not take a delivery this run has yet to send.
+	deliveryLease = deliveriesPerRun*postTimeout + time.Minute
+	warnAfter     = 5 // failed attempts before the CS channel hears
+	// A failed POST is retried after 1, 2, 4… minutes, then hourly.
+	retryBase  = time.Minute
+	retryLimit = time.Hour
 )
 
 // SurveyPayload is what the survey tool receives (POST, JSON, signed).
@@ -196,7 +204,7 @@ func (s *Service) followUp(ctx context.Context, id int64, now time.Time) error {
 			if err != nil {
 				return eff, err
 			}
-			eff.Outbox = []store.OutboxItem{threadPost(*l, blocks.NPSFollowUpSentNote(l.Respondent, s.webhookOn())), up}
+			eff.Outbox = []store.OutboxItem{threadPost(*l, blocks.NPSFollowUpSentNote(l.Respondent, s.policy.FollowUp, s.webhookOn())), up}
 		}
 		return eff, nil
 	})
@@ -207,7 +215,8 @@ func (s *Service) followUp(ctx context.Context, id int64, now time.Time) error {
 // (nps.cadence.reminder_after) and still unanswered; each survey is in one
 // reminder only.
 func (s *Service) remind(ctx context.Context, now time.Time) error {
-	cutoff := now.Add(-s.cfg.Cadence.ReminderAfter.Duration)
+	after := s.cfg.Cadence.ReminderAfter.Duration
+	cutoff := now.Add(-after)
 	_, err := s.store.RemindNPSNonResponders(ctx, cutoff, now, remindersPerRun, func(list []store.NPSUnanswered) ([]store.OutboxItem, error) {
 		byOwner := map[string][]blocks.NPSReminderRow{}
 		var owners []string
@@ -223,12 +232,12 @@ func (s *Service) remind(ctx context.Context, now time.Time) error {
 		for _, owner := range owners {
 			// A DM is a post to the user's id; accounts without an owner go
 			// to the CS channel.
-			ch := firstNonEmpty(owner, s.channel)
+			ch := cmp.Or(owner, s.channel)
 			if ch == "" {
 				s.log.Warn("survey reminders have nowhere to go", "surveys", len(byOwner[owner]))
 				continue
 			}
-			items = append(items, store.OutboxItem{Op: store.OpPost, ChannelID: ch, Message: message(blocks.NPSReminder(owner, byOwner[owner], now))})
+			items = append(items, store.OutboxItem{Op: store.OpPost, ChannelID: ch, Message: message(blocks.NPSReminder(owner, byOwner[owner], after, now))})
 		}
 		return items, nil
 	})
@@ -263,7 +272,7 @@ func (s *Service) Webhook(ctx context.Context, now time.Time) error {
 			warn = &store.OutboxItem{Op: store.OpPost, ChannelID: s.channel,
 				Message: message(blocks.NPSWebhookFailing(len(p.Surveys), d.Attempts, sendErr.Error()))}
 		}
-		if err := s.store.NPSDeliveryFailed(ctx, d.ID, now, now.Add(nps.Backoff(d.Attempts)), sendErr.Error(), warn); err != nil {
+		if err := s.store.NPSDeliveryFailed(ctx, d.ID, now, now.Add(schedule.Backoff(d.Attempts, retryBase, retryLimit)), sendErr.Error(), warn); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -312,29 +321,13 @@ func (s *Service) Digest(ctx context.Context, now time.Time) error {
 			}
 		}
 		// Biggest accounts first: that is where advocacy and expansion pay.
-		byARR := func(a, b blocks.NPSDigestRow) int { return -cmpFloat(a.ARR, b.ARR) }
+		byARR := func(a, b blocks.NPSDigestRow) int { return cmp.Compare(b.ARR, a.ARR) }
 		slices.SortStableFunc(promoters, byARR)
 		slices.SortStableFunc(passives, func(a, b blocks.NPSDigestRow) int {
-			if a.OwnerCSM != b.OwnerCSM {
-				if a.OwnerCSM < b.OwnerCSM {
-					return -1
-				}
-				return 1
-			}
-			return byARR(a, b)
+			return cmp.Or(cmp.Compare(a.OwnerCSM, b.OwnerCSM), byARR(a, b))
 		})
 		return []store.OutboxItem{{Op: store.OpPost, ChannelID: s.channel,
 			Message: message(blocks.NPSDigest(promoters, passives, nps.Today(now, s.loc)))}}, nil
 	})
 	return err
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

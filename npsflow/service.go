@@ -6,6 +6,7 @@
 package npsflow
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -61,7 +62,6 @@ type Options struct {
 	DefaultChannel string         // alerts.default_channel: where loops go without a CS channel
 	Location       *time.Location // schedule.timezone: calendar days, quarters
 	WebhookSecret  string         // HOLDFAST_SURVEY_WEBHOOK_SECRET
-	HTTPClient     *http.Client   // for the survey tool; default 10 s timeout
 }
 
 // Service is NPS as a conversation.
@@ -87,21 +87,14 @@ func New(st Store, in Ingester, analyzer Analyzer, opts Options, now func() time
 	if loc == nil {
 		loc = time.UTC
 	}
-	client := opts.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
-	}
 	var cal nps.Clock = nps.PlainClock{}
 	if c := cfg.Calendar(); c.Enabled() {
 		cal = c
 	}
-	channel := cfg.CSChannel
-	if channel == "" {
-		channel = opts.DefaultChannel
-	}
+	channel := cmp.Or(cfg.CSChannel, opts.DefaultChannel)
 	return &Service{
 		store: st, ingest: in, analyzer: analyzer, cfg: cfg,
-		channel: channel, loc: loc, secret: []byte(opts.WebhookSecret), http: client, now: now, log: log,
+		channel: channel, loc: loc, secret: []byte(opts.WebhookSecret), http: &http.Client{Timeout: postTimeout}, now: now, log: log,
 		policy: nps.Policy{
 			Contact: cfg.Steps.Contact.Duration, RootCause: cfg.Steps.RootCause.Duration, ActionPlan: cfg.Steps.ActionPlan.Duration,
 			EscalateAfter: cfg.Steps.EscalateAfter.Duration, FollowUp: cfg.Steps.FollowUp.Duration,
@@ -119,7 +112,8 @@ func (s *Service) card(l store.NPSLoop) (bot.Message, error) {
 	if err := json.Unmarshal(l.Card, &c); err != nil {
 		return bot.Message{}, fmt.Errorf("decode loop card: %w", err)
 	}
-	return message(blocks.NPSLoopCard(blocks.NPSCardView{Context: c, Loop: l.Loop, Executive: s.cfg.Executive, Now: s.now()})), nil
+	return message(blocks.NPSLoopCard(blocks.NPSCardView{Context: c, Loop: l.Loop, Executive: s.cfg.Executive,
+		FollowUpAfter: s.policy.FollowUp, Now: s.now()})), nil
 }
 
 // threadPost is a message in a loop's thread.
@@ -135,13 +129,4 @@ func (s *Service) cardUpdate(l store.NPSLoop) (store.OutboxItem, error) {
 		return store.OutboxItem{}, err
 	}
 	return store.OutboxItem{Op: store.OpUpdate, ChannelID: l.ChannelID, TargetRef: l.CardRef, Message: m}, nil
-}
-
-func firstNonEmpty(v ...string) string {
-	for _, s := range v {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -62,44 +62,6 @@ func TestBusinessHoursAdd(t *testing.T) {
 	}
 }
 
-func TestBusinessHoursBetween(t *testing.T) {
-	utc := time.UTC
-	cal, err := NewBusinessHours(utc, "09:00", "17:00", []string{"Monday", "Tuesday", "Wednesday", "Thursday", "Friday"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := func(s string) time.Time {
-		v, err := time.ParseInLocation("2006-01-02 15:04", s, utc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	cases := []struct {
-		from, to string
-		want     time.Duration
-	}{
-		{"2027-03-04 10:00", "2027-03-04 12:30", 150 * time.Minute},
-		{"2027-03-04 16:00", "2027-03-05 10:00", 2 * time.Hour},
-		{"2027-03-05 16:00", "2027-03-08 10:00", 2 * time.Hour}, // weekend free
-		{"2027-03-06 10:00", "2027-03-07 18:00", 0},             // all weekend
-		{"2027-03-04 12:00", "2027-03-04 11:00", 0},             // backwards
-		{"2027-03-01 00:00", "2027-03-08 00:00", 40 * time.Hour},
-	}
-	for _, c := range cases {
-		if got := cal.Between(at(c.from), at(c.to)); got != c.want {
-			t.Errorf("Between(%s, %s) = %s, want %s", c.from, c.to, got, c.want)
-		}
-	}
-	// Add and Between agree.
-	start := at("2027-03-04 15:10")
-	for _, d := range []time.Duration{time.Minute, 50 * time.Minute, 8 * time.Hour, 37 * time.Hour} {
-		if got := cal.Between(start, cal.Add(start, d)); got != d {
-			t.Errorf("Between(start, Add(start, %s)) = %s", d, got)
-		}
-	}
-}
-
 func TestNewBusinessHoursRejects(t *testing.T) {
 	for _, c := range []struct {
 		start, end string

@@ -140,16 +140,16 @@ type NPSSurvey struct {
 	AnsweredAt *time.Time
 }
 
-// ErrSurveyMismatch: an answer names a survey that does not exist or
-// belongs to another account.
-var ErrSurveyMismatch = errors.New("no such survey for this account")
-
 const npsSurveyColumns = `id, account_id, contact, kind, cycle, reason, coalesce(loop_id, 0), created_at, sent_at, answered_at`
 
-func scanNPSSurvey(row pgx.Row) (NPSSurvey, error) {
+// prefixedSurvey is npsSurveyColumns of nps_surveys aliased v (in joins).
+const prefixedSurvey = `v.id, v.account_id, v.contact, v.kind, v.cycle, v.reason, coalesce(v.loop_id, 0), v.created_at, v.sent_at, v.answered_at`
+
+func scanNPSSurvey(row pgx.Row, extra ...any) (NPSSurvey, error) {
 	var v NPSSurvey
 	var kind string
-	err := row.Scan(&v.ID, &v.AccountID, &v.Contact, &kind, &v.Cycle, &v.Reason, &v.LoopID, &v.CreatedAt, &v.SentAt, &v.AnsweredAt)
+	err := row.Scan(append([]any{&v.ID, &v.AccountID, &v.Contact, &kind, &v.Cycle, &v.Reason, &v.LoopID, &v.CreatedAt,
+		&v.SentAt, &v.AnsweredAt}, extra...)...)
 	v.Kind = nps.SurveyKind(kind)
 	return v, err
 }
@@ -304,9 +304,7 @@ func collectNPSLoops(rows pgx.Rows) ([]NPSLoop, error) {
 func NPSLoopThreadKey(loopID int64) string { return "nps:loop:" + strconv.FormatInt(loopID, 10) }
 
 // NPSLoopCardRef is the outbox ref of a loop's card.
-func NPSLoopCardRef(loopID int64) string {
-	return "nps:loop:" + strconv.FormatInt(loopID, 10) + ":card"
-}
+func NPSLoopCardRef(loopID int64) string { return NPSLoopThreadKey(loopID) + ":card" }
 
 // LoopContextTx reserves a loop id and reads what its card shows, the
 // account's previous answer and recent history, in one round trip.
@@ -430,45 +428,58 @@ type LoopEffects struct {
 // nudges already sent.
 func (s *Store) UpdateNPSLoop(ctx context.Context, id int64, fn func(l *NPSLoop, a Account) (LoopEffects, error)) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		l, err := scanNPSLoop(tx.QueryRow(ctx, `SELECT `+npsLoopColumns+` FROM nps_loops WHERE id = $1 FOR UPDATE`, id))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrNotFound
-		}
+		l, err := lockNPSLoopTx(ctx, tx, id)
 		if err != nil {
-			return fmt.Errorf("lock nps loop: %w", err)
+			return err
 		}
-		a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, l.AccountID))
+		a, err := loopAccountTx(ctx, tx, &l)
 		if err != nil {
-			return fmt.Errorf("loop account: %w", err)
-		}
-		if l.Nudged, err = loopNudgesTx(ctx, tx, id); err != nil {
 			return err
 		}
 		eff, err := fn(&l, a)
 		if err != nil {
 			return err
 		}
-		return applyLoopTx(ctx, tx, l, eff)
+		return ApplyNPSLoopTx(ctx, tx, l, eff)
 	})
 }
 
-func loopNudgesTx(ctx context.Context, tx pgx.Tx, id int64) (map[nps.NudgeKey]bool, error) {
-	rows, err := tx.Query(ctx, `SELECT step, level FROM nps_loop_nudges WHERE loop_id = $1`, id)
-	if err != nil {
-		return nil, fmt.Errorf("loop nudges: %w", err)
+// lockNPSLoopTx reads a loop under a row lock; ErrNotFound if there is none.
+func lockNPSLoopTx(ctx context.Context, tx pgx.Tx, id int64) (NPSLoop, error) {
+	l, err := scanNPSLoop(tx.QueryRow(ctx, `SELECT `+npsLoopColumns+` FROM nps_loops WHERE id = $1 FOR UPDATE`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return NPSLoop{}, ErrNotFound
 	}
-	out := map[nps.NudgeKey]bool{}
+	if err != nil {
+		return NPSLoop{}, fmt.Errorf("lock nps loop: %w", err)
+	}
+	return l, nil
+}
+
+// loopAccountTx reads what a locked loop's change needs besides the loop:
+// its account as it is now and, into l.Nudged, the nudges already sent.
+func loopAccountTx(ctx context.Context, tx pgx.Tx, l *NPSLoop) (Account, error) {
+	a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, l.AccountID))
+	if err != nil {
+		return Account{}, fmt.Errorf("loop account: %w", err)
+	}
+	rows, err := tx.Query(ctx, `SELECT step, level FROM nps_loop_nudges WHERE loop_id = $1`, l.ID)
+	if err != nil {
+		return Account{}, fmt.Errorf("loop nudges: %w", err)
+	}
+	l.Nudged = map[nps.NudgeKey]bool{}
 	var step string
 	var level int
 	_, err = pgx.ForEachRow(rows, []any{&step, &level}, func() error {
-		out[nps.NudgeKey{Step: nps.Step(step), Level: level}] = true
+		l.Nudged[nps.NudgeKey{Step: nps.Step(step), Level: level}] = true
 		return nil
 	})
-	return out, wrap("loop nudges", err)
+	return a, wrap("loop nudges", err)
 }
 
-// applyLoopTx writes a changed loop and its effects.
-func applyLoopTx(ctx context.Context, tx pgx.Tx, l NPSLoop, eff LoopEffects) error {
+// ApplyNPSLoopTx writes a changed loop and its effects, in the caller's
+// transaction (also the ingest hook's, recording a follow-up answer).
+func ApplyNPSLoopTx(ctx context.Context, tx pgx.Tx, l NPSLoop, eff LoopEffects) error {
 	if err := saveNPSLoopTx(ctx, tx, l); err != nil {
 		return err
 	}
@@ -491,12 +502,6 @@ func applyLoopTx(ctx context.Context, tx pgx.Tx, l NPSLoop, eff LoopEffects) err
 	return nil
 }
 
-// ApplyNPSLoopTx writes a loop changed inside another transaction (the
-// ingest hook recording a follow-up answer).
-func ApplyNPSLoopTx(ctx context.Context, tx pgx.Tx, l NPSLoop, eff LoopEffects) error {
-	return applyLoopTx(ctx, tx, l, eff)
-}
-
 // DueNPSLoops lists open loops whose next check (a nudge, the follow-up)
 // is due at now, most overdue first.
 func (s *Store) DueNPSLoops(ctx context.Context, now time.Time, limit int) ([]int64, error) {
@@ -513,15 +518,14 @@ func (s *Store) DueNPSLoops(ctx context.Context, now time.Time, limit int) ([]in
 type NPSLoopSummary struct {
 	Loop        NPSLoop
 	AccountName string
-	ExternalID  string
 	ARR         float64
 }
 
 // OpenNPSLoopsFor lists the open detractor loops a user should act on:
 // loops of accounts they own (as the account is now), oldest first.
 func (s *Store) OpenNPSLoopsFor(ctx context.Context, user string, limit int) ([]NPSLoopSummary, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+npsLoopColumns+`, account_name, account_external_id, account_arr
-		FROM (SELECT l.*, a.name AS account_name, a.external_id AS account_external_id, a.arr::float8 AS account_arr
+	rows, err := s.pool.Query(ctx, `SELECT `+npsLoopColumns+`, account_name, account_arr
+		FROM (SELECT l.*, a.name AS account_name, a.arr::float8 AS account_arr
 			FROM nps_loops l JOIN accounts a ON a.id = l.account_id
 			WHERE l.closed_at IS NULL AND a.owner_csm = $1) x
 		ORDER BY opened_at, id LIMIT $2`, user, limit)
@@ -530,7 +534,7 @@ func (s *Store) OpenNPSLoopsFor(ctx context.Context, user string, limit int) ([]
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (NPSLoopSummary, error) {
 		var v NPSLoopSummary
-		l, err := scanNPSLoop(r, &v.AccountName, &v.ExternalID, &v.ARR)
+		l, err := scanNPSLoop(r, &v.AccountName, &v.ARR)
 		v.Loop = l
 		return v, err
 	})
@@ -554,22 +558,19 @@ func (s *Store) SendNPSFollowUp(ctx context.Context, loopID int64, now time.Time
 	fn func(l *NPSLoop, a Account, v NPSSurvey) (FollowUpEffects, error)) (bool, error) {
 	created := false
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		l, err := scanNPSLoop(tx.QueryRow(ctx, `SELECT `+npsLoopColumns+` FROM nps_loops WHERE id = $1 FOR UPDATE`, loopID))
+		l, err := lockNPSLoopTx(ctx, tx, loopID)
 		if err != nil {
-			return fmt.Errorf("lock nps loop: %w", err)
+			return err
 		}
 		if l.ClosedAt != nil || l.FollowUpSurveyID != 0 || l.FollowUpDue == nil || l.FollowUpDue.After(now) {
 			return nil
 		}
-		a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, l.AccountID))
+		a, err := loopAccountTx(ctx, tx, &l)
 		if err != nil {
-			return fmt.Errorf("loop account: %w", err)
-		}
-		if l.Nudged, err = loopNudgesTx(ctx, tx, loopID); err != nil {
 			return err
 		}
 		made, err := insertSurveysTx(ctx, tx, []NPSSurvey{{AccountID: l.AccountID, Contact: l.Respondent, Kind: nps.KindFollowUp,
-			Cycle: "loop:" + strconv.FormatInt(l.ID, 10), Reason: "30-day follow-up of a detractor loop", LoopID: l.ID}}, now)
+			Cycle: "loop:" + strconv.FormatInt(l.ID, 10), Reason: "follow-up of a detractor loop after its action plan", LoopID: l.ID}}, now)
 		if err != nil || len(made) == 0 {
 			return err
 		}
@@ -588,7 +589,7 @@ func (s *Store) SendNPSFollowUp(ctx context.Context, loopID int64, now time.Time
 			return err
 		}
 		created = true
-		return applyLoopTx(ctx, tx, l, eff.LoopEffects)
+		return ApplyNPSLoopTx(ctx, tx, l, eff.LoopEffects)
 	})
 	return created, err
 }
@@ -658,14 +659,8 @@ func (s *Store) RunNPSCadence(ctx context.Context, p CadenceParams, decide func(
 			return err
 		}
 		if run.Render != nil {
-			items, err := run.Render(created)
-			if err != nil {
+			if err := enqueueAll(ctx, tx, created, run.Render); err != nil {
 				return err
-			}
-			for _, it := range items {
-				if err := enqueue(ctx, tx, it); err != nil {
-					return err
-				}
 			}
 		}
 		if run.Payload != nil {
@@ -812,10 +807,9 @@ func cadenceCandidatesTx(ctx context.Context, tx pgx.Tx, p CadenceParams) ([]NPS
 
 // NPSDelivery is one pending POST to the survey tool.
 type NPSDelivery struct {
-	ID        int64
-	Payload   json.RawMessage
-	Attempts  int
-	CreatedAt time.Time
+	ID       int64
+	Payload  json.RawMessage
+	Attempts int
 }
 
 func insertDeliveryTx(ctx context.Context, tx pgx.Tx, payload any, now time.Time, surveyIDs []int64) (int64, error) {
@@ -840,7 +834,7 @@ func (s *Store) LeaseNPSDeliveries(ctx context.Context, now time.Time, n int, le
 		WHERE d.id IN (SELECT id FROM nps_webhook_deliveries
 			WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND (leased_until IS NULL OR leased_until < $1)
 			ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
-		RETURNING d.id, d.payload, d.attempts, d.created_at`, now, n, lease.String())
+		RETURNING d.id, d.payload, d.attempts`, now, n, lease.String())
 	if err != nil {
 		return nil, fmt.Errorf("lease survey deliveries: %w", err)
 	}
@@ -890,7 +884,6 @@ func (s *Store) NPSDeliveryFailed(ctx context.Context, id int64, now, next time.
 type NPSUnanswered struct {
 	Survey      NPSSurvey
 	AccountName string
-	ExternalID  string
 	OwnerCSM    string
 }
 
@@ -901,7 +894,7 @@ func (s *Store) RemindNPSNonResponders(ctx context.Context, cutoff, now time.Tim
 	render func([]NPSUnanswered) ([]OutboxItem, error)) (int, error) {
 	n := 0
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+prefixedSurvey+`, a.name, a.external_id, a.owner_csm
+		rows, err := tx.Query(ctx, `SELECT `+prefixedSurvey+`, a.name, a.owner_csm
 			FROM nps_surveys v JOIN accounts a ON a.id = v.account_id
 			WHERE v.sent_at <= $1 AND v.answered_at IS NULL AND v.reminded_at IS NULL AND a.status = 'active'
 			ORDER BY v.sent_at, v.id LIMIT $2 FOR UPDATE OF v SKIP LOCKED`, cutoff, limit)
@@ -910,31 +903,16 @@ func (s *Store) RemindNPSNonResponders(ctx context.Context, cutoff, now time.Tim
 		}
 		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (NPSUnanswered, error) {
 			var u NPSUnanswered
-			var kind string
-			v := &u.Survey
-			err := r.Scan(&v.ID, &v.AccountID, &v.Contact, &kind, &v.Cycle, &v.Reason, &v.LoopID, &v.CreatedAt, &v.SentAt,
-				&v.AnsweredAt, &u.AccountName, &u.ExternalID, &u.OwnerCSM)
-			v.Kind = nps.SurveyKind(kind)
+			v, err := scanNPSSurvey(r, &u.AccountName, &u.OwnerCSM)
+			u.Survey = v
 			return u, err
 		})
-		if err != nil || len(list) == 0 {
-			return wrap("unanswered surveys", err)
-		}
-		ids := make([]int64, len(list))
-		for i, u := range list {
-			ids[i] = u.Survey.ID
-		}
-		if _, err := tx.Exec(ctx, `UPDATE nps_surveys SET reminded_at = $2 WHERE id = ANY($1)`, ids, now); err != nil {
-			return fmt.Errorf("mark reminded: %w", err)
-		}
-		items, err := render(list)
 		if err != nil {
-			return err
+			return fmt.Errorf("unanswered surveys: %w", err)
 		}
-		for _, it := range items {
-			if err := enqueue(ctx, tx, it); err != nil {
-				return err
-			}
+		if err := markAndEnqueueTx(ctx, tx, `UPDATE nps_surveys SET reminded_at = $2 WHERE id = ANY($1)`, now, list,
+			func(u NPSUnanswered) int64 { return u.Survey.ID }, render); err != nil {
+			return err
 		}
 		n = len(list)
 		return nil
@@ -942,13 +920,28 @@ func (s *Store) RemindNPSNonResponders(ctx context.Context, cutoff, now time.Tim
 	return n, err
 }
 
-const prefixedSurvey = `v.id, v.account_id, v.contact, v.kind, v.cycle, v.reason, coalesce(v.loop_id, 0), v.created_at, v.sent_at, v.answered_at`
+// markAndEnqueueTx stamps the listed rows as handled (mark takes their ids
+// and now) and writes render's messages about them, in the caller's
+// transaction: a row is handled once, together with its message.
+func markAndEnqueueTx[T any](ctx context.Context, tx pgx.Tx, mark string, now time.Time, list []T, id func(T) int64,
+	render func([]T) ([]OutboxItem, error)) error {
+	if len(list) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(list))
+	for i, v := range list {
+		ids[i] = id(v)
+	}
+	if _, err := tx.Exec(ctx, mark, ids, now); err != nil {
+		return fmt.Errorf("mark handled: %w", err)
+	}
+	return enqueueAll(ctx, tx, list, render)
+}
 
 // NPSDigestEntry is a promoter or passive answer for the weekly digest.
 type NPSDigestEntry struct {
 	Response    NPSResponse
 	AccountName string
-	ExternalID  string
 	OwnerCSM    string
 	ARR         float64
 }
@@ -958,8 +951,8 @@ type NPSDigestEntry struct {
 func (s *Store) DigestNPS(ctx context.Context, now time.Time, limit int, render func([]NPSDigestEntry) ([]OutboxItem, error)) (int, error) {
 	n := 0
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+npsResponseColumns+`, account_name, account_external_id, account_owner, account_arr
-			FROM (SELECT r.*, a.name AS account_name, a.external_id AS account_external_id, a.owner_csm AS account_owner,
+		rows, err := tx.Query(ctx, `SELECT `+npsResponseColumns+`, account_name, account_owner, account_arr
+			FROM (SELECT r.*, a.name AS account_name, a.owner_csm AS account_owner,
 					a.arr::float8 AS account_arr
 				FROM nps_responses r JOIN accounts a ON a.id = r.account_id
 				WHERE r.digested_at IS NULL AND r.category IN ('promoter', 'passive') AND r.answered_at <= $1
@@ -970,28 +963,16 @@ func (s *Store) DigestNPS(ctx context.Context, now time.Time, limit int, render 
 		}
 		list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (NPSDigestEntry, error) {
 			var e NPSDigestEntry
-			r, err := scanNPSResponse(row, &e.AccountName, &e.ExternalID, &e.OwnerCSM, &e.ARR)
+			r, err := scanNPSResponse(row, &e.AccountName, &e.OwnerCSM, &e.ARR)
 			e.Response = r
 			return e, err
 		})
-		if err != nil || len(list) == 0 {
-			return wrap("digest answers", err)
-		}
-		ids := make([]int64, len(list))
-		for i, e := range list {
-			ids[i] = e.Response.ID
-		}
-		if _, err := tx.Exec(ctx, `UPDATE nps_responses SET digested_at = $2 WHERE id = ANY($1)`, ids, now); err != nil {
-			return fmt.Errorf("mark digested: %w", err)
-		}
-		items, err := render(list)
 		if err != nil {
-			return err
+			return fmt.Errorf("digest answers: %w", err)
 		}
-		for _, it := range items {
-			if err := enqueue(ctx, tx, it); err != nil {
-				return err
-			}
+		if err := markAndEnqueueTx(ctx, tx, `UPDATE nps_responses SET digested_at = $2 WHERE id = ANY($1)`, now, list,
+			func(e NPSDigestEntry) int64 { return e.Response.ID }, render); err != nil {
+			return err
 		}
 		n = len(list)
 		return nil

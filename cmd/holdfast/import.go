@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -79,51 +80,18 @@ func importAccounts(ctx context.Context, cfg config.Config, path string, stdout,
 }
 
 func readAccountsCSV(r io.Reader) ([]ingest.AccountIn, []string) {
-	cr := csv.NewReader(r)
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
-	if err != nil {
-		return nil, []string{"header: " + err.Error()}
-	}
-	col := map[string]int{}
-	var problems []string
-	for i, h := range header {
-		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if !contains(csvColumns, name) {
-			problems = append(problems, fmt.Sprintf("header: unknown column %q (known: %s)", h, strings.Join(csvColumns, ", ")))
-		}
-		col[name] = i
-	}
-	for _, need := range []string{"external_id", "name"} {
-		if _, ok := col[need]; !ok {
-			problems = append(problems, "header: missing column "+need)
-		}
-	}
+	t, problems := openCSV(r, csvColumns, []string{"external_id", "name"})
 	if len(problems) > 0 {
 		return nil, problems
 	}
 	var rows []ingest.AccountIn
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			problems = append(problems, err.Error())
-			break
-		}
-		line, _ := cr.FieldPos(0)
-		get := func(name string) string {
-			if i, ok := col[name]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
+	problem := t.each(func() {
+		line, get := t.line, t.get
 		a := ingest.AccountIn{ExternalID: get("external_id"), Name: get("name"), Tier: get("tier"), Segment: get("segment"),
 			RenewalDate: get("renewal_date"), OwnerCSM: get("owner_csm"), AE: get("ae"), SalesManager: get("sales_manager"),
 			Champion: get("champion"), Channel: get("channel"), Status: get("status"), ActivationDate: get("activation_date")}
 		opt := func(name string) *string {
-			if _, ok := col[name]; !ok {
+			if !t.has(name) {
 				return nil
 			}
 			v := get(name)
@@ -146,18 +114,82 @@ func readAccountsCSV(r io.Reader) ([]ingest.AccountIn, []string) {
 			a.ARR = v
 		}
 		rows = append(rows, a)
-	}
-	if len(rows) == 0 && len(problems) == 0 {
-		problems = append(problems, "no rows after the header")
+	})
+	if problem != "" {
+		problems = append(problems, problem)
 	}
 	return rows, problems
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
+// csvTable reads a CSV file whose first line names its columns (any
+// order, any case, a byte-order mark tolerated).
+type csvTable struct {
+	r    *csv.Reader
+	col  map[string]int
+	rec  []string
+	line int // where the current record starts
+}
+
+// openCSV reads the header: every column must be one of known, and the
+// required ones present. Each problem is a line for the user.
+func openCSV(r io.Reader, known, required []string) (*csvTable, []string) {
+	cr := csv.NewReader(r)
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, []string{"header: " + err.Error()}
+	}
+	t := &csvTable{r: cr, col: map[string]int{}}
+	var problems []string
+	for i, h := range header {
+		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if !slices.Contains(known, name) {
+			problems = append(problems, fmt.Sprintf("header: unknown column %q (known: %s)", h, strings.Join(known, ", ")))
+		}
+		t.col[name] = i
+	}
+	for _, need := range required {
+		if !t.has(need) {
+			problems = append(problems, "header: missing column "+need)
 		}
 	}
-	return false
+	return t, problems
+}
+
+// each calls row for every record, in order (row reads it with get and
+// line). It returns a problem for a malformed record, where reading stops,
+// or a file without records; else "".
+func (t *csvTable) each(row func()) (problem string) {
+	n := 0
+	for {
+		rec, err := t.r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err.Error()
+		}
+		t.rec, n = rec, n+1
+		t.line, _ = t.r.FieldPos(0)
+		row()
+	}
+	if n == 0 {
+		return "no rows after the header"
+	}
+	return ""
+}
+
+// has reports whether the header names the column.
+func (t *csvTable) has(name string) bool {
+	_, ok := t.col[name]
+	return ok
+}
+
+// get is the current record's value of a column, trimmed ("" when the
+// header or the record lacks it).
+func (t *csvTable) get(name string) string {
+	if i, ok := t.col[name]; ok && i < len(t.rec) {
+		return strings.TrimSpace(t.rec[i])
+	}
+	return ""
 }

@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -118,44 +116,12 @@ func lineOf(lines []int, index int) int {
 var answeredLayouts = []string{"2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"}
 
 func readNPSCSV(r io.Reader, loc *time.Location) (rows []nps.AnswerIn, lines []int, problems []string) {
-	cr := csv.NewReader(r)
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
-	if err != nil {
-		return nil, nil, []string{"header: " + err.Error()}
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if !contains(npsColumns, name) {
-			problems = append(problems, fmt.Sprintf("header: unknown column %q (known: %s)", h, strings.Join(npsColumns, ", ")))
-		}
-		col[name] = i
-	}
-	for _, need := range npsColumns[:4] {
-		if _, ok := col[need]; !ok {
-			problems = append(problems, "header: missing column "+need)
-		}
-	}
+	t, problems := openCSV(r, npsColumns, npsColumns[:4])
 	if len(problems) > 0 {
 		return nil, nil, problems
 	}
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			problems = append(problems, err.Error())
-			break
-		}
-		line, _ := cr.FieldPos(0)
-		get := func(name string) string {
-			if i, ok := col[name]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
+	problem := t.each(func() {
+		line, get := t.line, t.get
 		a := nps.AnswerIn{Account: get("account"), Respondent: get("respondent"), Comment: get("comment"),
 			SurveyKind: get("survey_kind"), IdempotencyKey: get("idempotency_key")}
 		if s := get("score"); s != "" {
@@ -166,11 +132,11 @@ func readNPSCSV(r io.Reader, loc *time.Location) (rows []nps.AnswerIn, lines []i
 			a.Score = &v
 		}
 		if s := get("answered_at"); s != "" {
-			t, ok := parseAnswered(s, loc)
+			at, ok := parseAnswered(s, loc)
 			if !ok {
 				problems = append(problems, fmt.Sprintf("line %d: answered_at: %q is not a time (RFC 3339 or YYYY-MM-DD[ HH:MM[:SS]])", line, s))
 			}
-			a.AnsweredAt = t
+			a.AnsweredAt = at
 		}
 		if s := get("survey_id"); s != "" {
 			v, err := strconv.ParseInt(s, 10, 64)
@@ -180,9 +146,9 @@ func readNPSCSV(r io.Reader, loc *time.Location) (rows []nps.AnswerIn, lines []i
 			a.SurveyID = v
 		}
 		rows, lines = append(rows, a), append(lines, line)
-	}
-	if len(rows) == 0 && len(problems) == 0 {
-		problems = append(problems, "no rows after the header")
+	})
+	if problem != "" {
+		problems = append(problems, problem)
 	}
 	return rows, lines, problems
 }
