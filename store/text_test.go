@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -184,5 +185,33 @@ func TestOwnedAccountsRiskiestFirst(t *testing.T) {
 	}
 	if got := strings.Join(names, ","); got != "Critical,Risk big,Risk small,Healthy" || total != 5 {
 		t.Errorf("owned accounts %q (total %d), want critical, at risk by ARR, healthy; unscored last; 5 active in all", got, total)
+	}
+}
+
+// Accounts whose texts all fall in the window have no fall to measure and
+// must not crowd the real movers out of the limit.
+func TestSentimentChangesNeedsTextsBefore(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	seedAccounts(t, st, "old", "new1", "new2")
+	now := time.Now()
+	var in []store.SignalInput
+	add := func(acct string, daysAgo int, v float64) {
+		in = append(in, store.SignalInput{AccountExternalID: acct, Kind: "ticket", Source: "zendesk", IdempotencyKey: acct + fmt.Sprint(len(in)),
+			OccurredAt: now.AddDate(0, 0, -daysAgo), Text: "t", Sentiment: &v})
+	}
+	add("old", 10, 0.6)
+	add("old", 2, -0.1)
+	add("new1", 2, -0.9)
+	add("new2", 1, -0.8)
+	if _, err := st.IngestSignals(ctx, in, now.AddDate(0, 0, -30), noAlert); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.SentimentChanges(ctx, store.DigestQuery{Start: now.AddDate(0, 0, -7), End: now, Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Name != "Name old" || got[0].Before == nil || *got[0].Before != 0.6 || got[0].RecentN != 1 {
+		t.Errorf("sentiment changes %+v: want only the account with texts in both windows", got)
 	}
 }
