@@ -215,3 +215,37 @@ func TestSentimentChangesNeedsTextsBefore(t *testing.T) {
 		t.Errorf("sentiment changes %+v: want only the account with texts in both windows", got)
 	}
 }
+
+// Every mention is stored; the account's timeline gets one entry per
+// signal and competitor, not one per mention.
+func TestInsertMentionsOneTimelineEntryPerSignalAndCompetitor(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	seedAccounts(t, st, "a1")
+	hook := func(ctx context.Context, tx pgx.Tx, in store.Ingested) error {
+		id, acct, now := in.SignalIDs[0], in.AccountIDs[0], time.Now()
+		var rows []store.MentionRow
+		for i, c := range []string{"Gainsight", "Totango", "Gainsight", "Gainsight"} {
+			rows = append(rows, store.MentionRow{SignalID: id, AccountID: acct, Competitor: c, Alias: c, Mention: c, Snippet: "s" + fmt.Sprint(i),
+				Start: 10 * i, End: 10*i + 5, Kind: "ticket", Source: "zendesk", OccurredAt: now})
+		}
+		return store.InsertMentionsTx(ctx, tx, rows)
+	}
+	if _, err := st.IngestSignals(ctx, []store.SignalInput{signal("a1", "k1")}, time.Now().AddDate(0, 0, -1), noAlert, hook); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, st, "competitor_mentions"); n != 4 {
+		t.Errorf("%d mentions stored, want 4", n)
+	}
+	var summaries []string
+	rows, err := st.Pool().Query(ctx, `SELECT summary FROM timeline WHERE kind = 'competitor.mention' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if summaries, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		t.Fatal(err)
+	}
+	if len(summaries) != 2 || !strings.HasSuffix(summaries[0], "“s0”") || !strings.HasPrefix(summaries[1], "Totango mentioned in ticket from zendesk") {
+		t.Errorf("timeline %q: want one entry per competitor, quoting its first mention", summaries)
+	}
+}
