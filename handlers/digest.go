@@ -99,7 +99,7 @@ func (d *Digests) subscribe(ctx context.Context, cmd slack.SlashCommand, c diges
 		tz = d.settings.Timezone
 	}
 	loc, err := time.LoadLocation(tz)
-	if err != nil || tz == "" {
+	if err != nil || tz == "" || tz == "Local" { // "Local" is the bot server's zone, not the channel's
 		return reply(blocks.Problem("tz=%s is not a time zone I know. Use an IANA name like Europe/Berlin or America/New_York.", tz)), nil
 	}
 	sendAt := c.SendAt
