@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/scoring"
+	"github.com/holdfast/holdfast/scoring/text"
 )
 
 // ActionTextAlertClaim claims a competitor or sentiment alert; value: its id.
@@ -143,14 +144,7 @@ func TextAlert(v TextAlertView) Message {
 
 // toneLabel: "negative (-0.62)".
 func toneLabel(s float64) string {
-	label := "neutral"
-	switch {
-	case s > 0.05:
-		label = "positive"
-	case s < -0.05:
-		label = "negative"
-	}
-	return label + " (" + signedFloat(s) + ")"
+	return string(text.LabelOf(s)) + " (" + signedFloat(s) + ")"
 }
 
 // signedFloat: "+0.42", "-0.10".

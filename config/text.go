@@ -35,16 +35,15 @@ type DigestSettings struct {
 	SendAt    string `yaml:"send_at"`    // local time in the channel's time zone, "09:00"
 	WeeklyDay string `yaml:"weekly_day"` // weekly digests go out on this day ("monday")
 	Timezone  string `yaml:"timezone"`   // default for new subscriptions; default schedule.timezone
-
-	weekday time.Weekday
 }
 
-// Weekday is WeeklyDay parsed (Monday until validated).
+// Weekday is WeeklyDay parsed; Monday when it is not a day (validate
+// rejects that).
 func (d DigestSettings) Weekday() time.Weekday {
-	if d.WeeklyDay == "" {
-		return time.Monday
+	if wd, ok := weekdays[strings.ToLower(d.WeeklyDay)]; ok {
+		return wd
 	}
-	return d.weekday
+	return time.Monday
 }
 
 func defaultTextSettings() TextSettings {
@@ -58,7 +57,7 @@ func defaultTextSettings() TextSettings {
 }
 
 func defaultDigestSettings() DigestSettings {
-	return DigestSettings{SendAt: "09:00", WeeklyDay: "monday", weekday: time.Monday}
+	return DigestSettings{SendAt: "09:00", WeeklyDay: "monday"}
 }
 
 var weekdays = map[string]time.Weekday{"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday,
@@ -89,11 +88,9 @@ func (d *DigestSettings) validate(defaultTZ string) error {
 	if !clock.MatchString(d.SendAt) {
 		return fmt.Errorf("digest.send_at: want HH:MM (got %q)", d.SendAt)
 	}
-	wd, ok := weekdays[strings.ToLower(d.WeeklyDay)]
-	if !ok {
+	if _, ok := weekdays[strings.ToLower(d.WeeklyDay)]; !ok {
 		return fmt.Errorf("digest.weekly_day: want a day of the week like monday (got %q)", d.WeeklyDay)
 	}
-	d.weekday = wd
 	if d.Timezone == "" {
 		d.Timezone = defaultTZ
 	}

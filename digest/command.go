@@ -116,7 +116,7 @@ func ParseMoney(s string) (float64, error) {
 		mult, t = 1e6, strings.TrimSuffix(t, "m")
 	}
 	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v < 0 || v*mult > 1e12 {
+	if err != nil || !(v >= 0) || v*mult > 1e12 { // !(v >= 0) also refuses NaN
 		return 0, errors.New("want an amount like 50000, 50k or 1.5M")
 	}
 	return v * mult, nil

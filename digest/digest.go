@@ -5,8 +5,8 @@
 package digest
 
 import (
+	"cmp"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -226,13 +226,13 @@ func Build(in Input) Digest {
 			if a.ToBand.Severity() != b.ToBand.Severity() {
 				return b.ToBand.Severity() - a.ToBand.Severity()
 			}
-			return cmpFloat(b.ARR, a.ARR)
+			return cmp.Compare(b.ARR, a.ARR)
 		})
 		slices.SortStableFunc(drops, func(a, b Move) int {
 			if a.Drop() != b.Drop() {
 				return b.Drop() - a.Drop()
 			}
-			return cmpFloat(b.ARR, a.ARR)
+			return cmp.Compare(b.ARR, a.ARR)
 		})
 		d.Drops = drops[:min(len(drops), MaxDrops)]
 		d.AtRiskCount, d.AtRiskARR = in.AtRiskCount, in.AtRiskARR
@@ -265,7 +265,7 @@ func Build(in Input) Digest {
 			}
 			d.Movers = append(d.Movers, Mover{AccountID: s.AccountID, Name: s.Name, ARR: s.ARR, From: *s.Before, To: s.Recent, Texts: s.RecentN})
 		}
-		slices.SortStableFunc(d.Movers, func(a, b Mover) int { return cmpFloat(b.From-b.To, a.From-a.To) })
+		slices.SortStableFunc(d.Movers, func(a, b Mover) int { return cmp.Compare(b.From-b.To, a.From-a.To) })
 		d.Movers = d.Movers[:min(len(d.Movers), MaxMovers)]
 	}
 	d.EnteredAtRisk = d.EnteredAtRisk[:min(len(d.EnteredAtRisk), MaxEntered)]
@@ -275,14 +275,4 @@ func Build(in Input) Digest {
 // Quiet reports a digest with nothing to say beyond the standing ARR total.
 func (d Digest) Quiet() bool {
 	return len(d.EnteredAtRisk) == 0 && len(d.Drops) == 0 && len(d.Competitors) == 0 && len(d.Movers) == 0
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b || (math.IsNaN(a) && !math.IsNaN(b)):
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -154,6 +154,8 @@ func TestParseCommand(t *testing.T) {
 		{"subscribe daily churn", Command{}, `"churn" is not a topic`},
 		{"subscribe daily min_arr=lots", Command{}, "min_arr=lots: want an amount"},
 		{"subscribe daily min_arr=", Command{}, "min_arr= needs a value"},
+		{"subscribe daily min_arr=NaN", Command{}, "min_arr=NaN: want an amount"},
+		{"subscribe daily min_arr=-5k", Command{}, "min_arr=-5k: want an amount"},
 		{"subscribe daily at=9", Command{}, "at=9: want HH:MM"},
 		{"subscribe daily colour=red", Command{}, `"colour=" is not an option`},
 		{"unsubscribe monthly", Command{}, "is not daily or weekly"},

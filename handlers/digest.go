@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ type DigestStore interface {
 	DigestSubscriptions(ctx context.Context, channel string) ([]store.DigestSubscription, error)
 	UnsubscribeDigest(ctx context.Context, channel, frequency string) (int, error)
 	SendDigestOnce(ctx context.Context, subscriptionID int64, period string, start, end time.Time, post store.OutboxItem) (bool, error)
+	DigestsSent(ctx context.Context, periods []store.DigestPeriod) (map[store.DigestPeriod]bool, error)
 	HealthWorsened(ctx context.Context, q store.DigestQuery) ([]store.ScoreChange, error)
 	ARRAtRisk(ctx context.Context, q store.DigestQuery) (int, float64, error)
 	CompetitorMentions(ctx context.Context, q store.DigestQuery, perCompetitor int) ([]store.CompetitorCount, []store.MentionExample, error)
@@ -97,7 +99,7 @@ func (d *Digests) subscribe(ctx context.Context, cmd slack.SlashCommand, c diges
 		tz = d.settings.Timezone
 	}
 	loc, err := time.LoadLocation(tz)
-	if err != nil || tz == "" {
+	if err != nil || tz == "" || tz == "Local" { // "Local" is the bot server's zone, not the channel's
 		return reply(blocks.Problem("tz=%s is not a time zone I know. Use an IANA name like Europe/Berlin or America/New_York.", tz)), nil
 	}
 	sendAt := c.SendAt
@@ -149,20 +151,11 @@ func liveTopics(topics []string) string {
 	var live []string
 	all := len(topics) == 0
 	for _, t := range []string{store.TopicCompetitors, store.TopicSentiment} {
-		if all || containsString(topics, t) {
+		if all || slices.Contains(topics, t) {
 			live = append(live, map[string]string{store.TopicCompetitors: "Competitor-mention", store.TopicSentiment: "sentiment-drop"}[t])
 		}
 	}
 	return strings.Join(live, " and ")
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (d *Digests) list(ctx context.Context, channel string) (bot.Reply, error) {
@@ -201,17 +194,17 @@ func (d *Digests) preview(ctx context.Context, channel, frequency string) (bot.R
 	if sub.Frequency == digest.Weekly {
 		start = end.AddDate(0, 0, -7)
 	}
-	m, err := d.build(ctx, sub, start, end, true)
+	m, err := d.build(ctx, sub, location(sub.Timezone), start, end, true)
 	if err != nil {
 		return bot.Reply{}, err
 	}
 	return bot.Reply{Message: bot.NewMessage(m.Text, m.Blocks)}, nil
 }
 
-func (d *Digests) build(ctx context.Context, sub store.DigestSubscription, start, end time.Time, preview bool) (blocks.Message, error) {
+func (d *Digests) build(ctx context.Context, sub store.DigestSubscription, loc *time.Location, start, end time.Time, preview bool) (blocks.Message, error) {
 	q := store.DigestQuery{Start: start, End: end, MinARR: sub.MinARR, Tier: sub.Tier}
-	in := digest.Input{Frequency: sub.Frequency, Topics: sub.Topics, Start: start, End: end, Location: location(sub.Timezone)}
-	topic := func(t string) bool { return len(sub.Topics) == 0 || containsString(sub.Topics, t) }
+	in := digest.Input{Frequency: sub.Frequency, Topics: sub.Topics, Start: start, End: end, Location: loc}
+	topic := func(t string) bool { return len(sub.Topics) == 0 || slices.Contains(sub.Topics, t) }
 	var err error
 	if topic(store.TopicRisk) {
 		if in.Worsened, err = d.store.HealthWorsened(ctx, q); err != nil {
@@ -242,26 +235,52 @@ func location(tz string) *time.Location {
 }
 
 // Run is the digest job: every subscription whose period is due gets its
-// digest, once. Claiming the period and queueing the post happen in one
-// transaction (store.SendDigestOnce), so replicas racing here, or a run
-// repeated after a crash, send it once.
+// digest, once. A period stays due for digest.Grace after its send time,
+// so most runs find only periods sent already: one query answers that
+// before any digest is built. Claiming the period and queueing the post
+// happen in one transaction (store.SendDigestOnce), so replicas racing
+// here, or a run repeated after a crash, send it once.
 func (d *Digests) Run(ctx context.Context, now time.Time) error {
 	subs, err := d.store.DigestSubscriptions(ctx, "")
 	if err != nil {
 		return err
 	}
+	type dueDigest struct {
+		sub    store.DigestSubscription
+		loc    *time.Location
+		period digest.Period
+	}
+	var due []dueDigest
+	var keys []store.DigestPeriod
 	var errs []error
+	locs := map[string]*time.Location{} // LoadLocation reads the zone file every time
 	for _, sub := range subs {
-		p, due, err := digest.Due(digest.Schedule{Frequency: sub.Frequency, Location: location(sub.Timezone), SendAt: sub.SendAt,
+		loc, ok := locs[sub.Timezone]
+		if !ok {
+			loc = location(sub.Timezone)
+			locs[sub.Timezone] = loc
+		}
+		p, isDue, err := digest.Due(digest.Schedule{Frequency: sub.Frequency, Location: loc, SendAt: sub.SendAt,
 			Weekday: d.settings.Weekday()}, now)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("subscription %d: %w", sub.ID, err))
 			continue
 		}
-		if !due {
+		if isDue {
+			due = append(due, dueDigest{sub, loc, p})
+			keys = append(keys, store.DigestPeriod{SubscriptionID: sub.ID, Period: p.Key})
+		}
+	}
+	sentAlready, err := d.store.DigestsSent(ctx, keys)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	for _, dd := range due {
+		sub, p := dd.sub, dd.period
+		if sentAlready[store.DigestPeriod{SubscriptionID: sub.ID, Period: p.Key}] {
 			continue
 		}
-		m, err := d.build(ctx, sub, p.Start, p.End, false)
+		m, err := d.build(ctx, sub, dd.loc, p.Start, p.End, false)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("subscription %d: %w", sub.ID, err))
 			continue

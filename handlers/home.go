@@ -64,7 +64,7 @@ const (
 	homeAccounts    = 15
 	homeAlerts      = 10
 	homeAlertDays   = 30
-	homeSectionWait = 2 * time.Second
+	homeSectionWait = 2 * time.Second // for all sections together
 )
 
 func (h *Home) opened(ctx context.Context, ev slackevents.EventsAPIEvent) error {
@@ -75,9 +75,31 @@ func (h *Home) opened(ctx context.Context, ev slackevents.EventsAPIEvent) error 
 	return h.Publish(ctx, e.User)
 }
 
+// sectionResult is what one section answered.
+type sectionResult struct {
+	sec blocks.HomeSection
+	ok  bool
+	err error
+}
+
 // Publish renders and sets one user's Home tab.
 func (h *Home) Publish(ctx context.Context, user string) error {
 	now := h.now()
+	// Sections run side by side, and alongside the Home's own queries,
+	// within one budget: the Home waits homeSectionWait at most, not that
+	// much per section, and a section that ignores its context is left
+	// behind rather than waited for.
+	sctx, cancel := context.WithTimeout(ctx, homeSectionWait)
+	defer cancel()
+	pending := make([]chan sectionResult, len(h.sections))
+	for i, s := range h.sections {
+		ch := make(chan sectionResult, 1)
+		pending[i] = ch
+		go func() {
+			sec, ok, err := s.fn(sctx, user, now)
+			ch <- sectionResult{sec, ok, err}
+		}()
+	}
 	accounts, total, err := h.store.OwnedAccounts(ctx, user, homeAccounts)
 	if err != nil {
 		return err
@@ -95,17 +117,24 @@ func (h *Home) Publish(ctx context.Context, user string) error {
 		v.Claimed = append(v.Claimed, blocks.HomeAlert{AccountID: c.AccountID, AccountName: c.AccountName, What: claimedWhat(c), ClaimedAt: c.ClaimedAt})
 	}
 	var extra []blocks.HomeSection
-	for _, s := range h.sections {
-		sctx, cancel := context.WithTimeout(ctx, homeSectionWait)
-		sec, ok, err := s.fn(sctx, user, now)
-		cancel()
+	for i, s := range h.sections {
+		var r sectionResult
+		select {
+		case r = <-pending[i]:
+		case <-sctx.Done():
+			select {
+			case r = <-pending[i]:
+			default:
+				r.err = fmt.Errorf("no answer in %s: %w", homeSectionWait, sctx.Err())
+			}
+		}
 		switch {
-		case err != nil:
-			h.log.Warn("app home section failed", "section", s.name, "err", err)
+		case r.err != nil:
+			h.log.Warn("app home section failed", "section", s.name, "err", r.err)
 			extra = append(extra, blocks.HomeSection{Title: s.name, Blocks: []slack.Block{
 				slack.NewContextBlock("home_error_"+s.name, slack.NewTextBlockObject(slack.PlainTextType, "Could not load this section right now.", false, false))}})
-		case ok:
-			extra = append(extra, sec)
+		case r.ok:
+			extra = append(extra, r.sec)
 		}
 	}
 	if err := h.slack.PublishView(ctx, user, blocks.Home(v, extra)); err != nil {

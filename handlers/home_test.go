@@ -67,3 +67,35 @@ func TestHomeSectionsFromOtherFeatures(t *testing.T) {
 		t.Errorf("a section with nothing to show was shown:\n%s", out)
 	}
 }
+
+// A section that never answers (it ignores its context) must not hold up
+// the Home: it gets the note, the others still show.
+func TestHomeDoesNotWaitForAHungSection(t *testing.T) {
+	st := storetest.New(t)
+	pub := &published{views: map[string]slack.HomeTabViewRequest{}}
+	home := handlers.NewHome(st, pub, time.Now, slog.New(slog.DiscardHandler))
+	hung := make(chan struct{})
+	t.Cleanup(func() { close(hung) })
+	home.AddSection("stuck", func(context.Context, string, time.Time) (blocks.HomeSection, bool, error) {
+		<-hung
+		return blocks.HomeSection{Title: "Too late"}, true, nil
+	})
+	home.AddSection("fine", func(context.Context, string, time.Time) (blocks.HomeSection, bool, error) {
+		return blocks.HomeSection{Title: "Quick section", Blocks: []slack.Block{
+			slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "all good", false, false), nil, nil, slack.SectionBlockOptionBlockID("fine_1"))}}, true, nil
+	})
+	done := make(chan error, 1)
+	go func() { done <- home.Publish(context.Background(), "U1") }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Publish is still waiting for a section that never answers")
+	}
+	out := blocks.PlainTextBlocks(pub.views["U1"].Blocks.BlockSet)
+	if !strings.Contains(out, "Could not load this section right now.") || !strings.Contains(out, "all good") || strings.Contains(out, "Too late") {
+		t.Errorf("home:\n%s", out)
+	}
+}

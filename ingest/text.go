@@ -56,15 +56,28 @@ type textBatch struct {
 	alerts   []int64                          // text alerts raised, valid once committed
 }
 
-// insights asks the model about rows likely to alert (a competitor named),
-// in parallel and within one time budget.
+// insights asks the model about rows likely to alert, in parallel and
+// within one time budget: the first row naming each competitor for each
+// account, which is the row textHook quotes in that pair's alert. Later
+// rows for the same pair would spend calls (and the budget) on summaries
+// no alert shows.
 func (m *Pipeline) insights(ctx context.Context, rows []store.SignalInput, tb *textBatch) {
 	if m.insight == nil {
 		return
 	}
 	var idx []int
+	seen := map[[2]string]bool{}
 	for i, r := range tb.results {
-		if len(r.Competitors) > 0 && len(idx) < maxInsightsPerBatch {
+		if len(idx) == maxInsightsPerBatch {
+			break
+		}
+		fresh := false
+		for _, mt := range r.Competitors {
+			k := [2]string{rows[i].AccountExternalID, mt.Competitor}
+			fresh = fresh || !seen[k]
+			seen[k] = true
+		}
+		if fresh {
 			idx = append(idx, i)
 		}
 	}

@@ -96,6 +96,38 @@ func (s *Store) SendDigestOnce(ctx context.Context, subscriptionID int64, period
 	return sent, err
 }
 
+// DigestPeriod names one digest of one subscription.
+type DigestPeriod struct {
+	SubscriptionID int64
+	Period         string
+}
+
+// DigestsSent returns which of periods went out already, so the digest job
+// builds only the ones still to send (SendDigestOnce still decides).
+func (s *Store) DigestsSent(ctx context.Context, periods []DigestPeriod) (map[DigestPeriod]bool, error) {
+	sent := map[DigestPeriod]bool{}
+	if len(periods) == 0 {
+		return sent, nil
+	}
+	ids, keys := make([]int64, len(periods)), make([]string, len(periods))
+	for i, p := range periods {
+		ids[i], keys[i] = p.SubscriptionID, p.Period
+	}
+	rows, err := s.pool.Query(ctx, `SELECT r.subscription_id, r.period FROM digest_runs r
+		JOIN unnest($1::bigint[], $2::text[]) AS p(id, period) ON r.subscription_id = p.id AND r.period = p.period`, ids, keys)
+	if err != nil {
+		return nil, fmt.Errorf("digests sent: %w", err)
+	}
+	done, err := pgx.CollectRows(rows, pgx.RowToStructByPos[DigestPeriod])
+	if err != nil {
+		return nil, fmt.Errorf("digests sent: %w", err)
+	}
+	for _, p := range done {
+		sent[p] = true
+	}
+	return sent, nil
+}
+
 // DigestQuery selects what a digest covers: [Start, End) against the
 // window of the same length before it, for accounts with at least MinARR
 // and, when Tier is set, that tier.
@@ -233,12 +265,13 @@ type SentimentChange struct {
 	ARR       float64
 	Recent    float64
 	RecentN   int
-	Before    *float64 // nil: no texts before
+	Before    *float64 // never nil from SentimentChanges
 	BeforeN   int
 }
 
-// SentimentChanges lists accounts with texts in the window, biggest fall
-// first.
+// SentimentChanges lists accounts with texts in the window and in the one
+// before, biggest fall first. Accounts without earlier texts have no fall
+// to measure; left in, they would fill the limit ahead of real ones.
 func (s *Store) SentimentChanges(ctx context.Context, q DigestQuery) ([]SentimentChange, error) {
 	rows, err := s.pool.Query(ctx, `SELECT a.id, a.name, a.arr::float8,
 			avg(s.sentiment) FILTER (WHERE s.occurred_at >= $1),
@@ -249,8 +282,8 @@ func (s *Store) SentimentChanges(ctx context.Context, q DigestQuery) ([]Sentimen
 		WHERE s.sentiment IS NOT NULL AND s.occurred_at >= $2 AND s.occurred_at < $3
 		  AND a.status = 'active' AND a.arr >= $4 AND ($5 = '' OR lower(a.tier) = lower($5))
 		GROUP BY a.id
-		HAVING count(*) FILTER (WHERE s.occurred_at >= $1) > 0
-		ORDER BY coalesce(avg(s.sentiment) FILTER (WHERE s.occurred_at < $1), 0) - avg(s.sentiment) FILTER (WHERE s.occurred_at >= $1) DESC, a.arr DESC
+		HAVING count(*) FILTER (WHERE s.occurred_at >= $1) > 0 AND count(*) FILTER (WHERE s.occurred_at < $1) > 0
+		ORDER BY avg(s.sentiment) FILTER (WHERE s.occurred_at < $1) - avg(s.sentiment) FILTER (WHERE s.occurred_at >= $1) DESC, a.arr DESC, a.id
 		LIMIT $6`, q.Start, q.prevStart(), q.End, q.MinARR, q.Tier, q.limit())
 	if err != nil {
 		return nil, fmt.Errorf("sentiment changes: %w", err)

@@ -27,8 +27,10 @@ type MentionRow struct {
 	OccurredAt  time.Time
 }
 
-// InsertMentionsTx records mentions, and one timeline entry each, in the
-// caller's transaction (the ingest that stored their signals).
+// InsertMentionsTx records mentions in the caller's transaction (the
+// ingest that stored their signals), and one timeline entry per signal and
+// competitor: a long e-mail thread naming a rival ten times is one event
+// in the account's history, quoted at its first mention.
 func InsertMentionsTx(ctx context.Context, tx pgx.Tx, rows []MentionRow) error {
 	if len(rows) == 0 {
 		return nil
@@ -37,12 +39,23 @@ func InsertMentionsTx(ctx context.Context, tx pgx.Tx, rows []MentionRow) error {
 	sigs, accts, starts, ends := make([]int64, n), make([]int64, n), make([]int32, n), make([]int32, n)
 	comps, aliases, mentions, snippets, kinds, sources := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	intents, at := make([]bool, n), make([]time.Time, n)
-	summaries := make([]string, n)
+	type event struct {
+		signal     int64
+		competitor string
+	}
+	logged := map[event]bool{}
+	var tAccts, tSigs []int64
+	var tAt []time.Time
+	var summaries []string
 	for i, r := range rows {
 		sigs[i], accts[i], starts[i], ends[i] = r.SignalID, r.AccountID, int32(r.Start), int32(r.End)
 		comps[i], aliases[i], mentions[i], snippets[i], kinds[i], sources[i] = r.Competitor, r.Alias, r.Mention, r.Snippet, r.Kind, r.Source
 		intents[i], at[i] = r.ChurnIntent, r.OccurredAt
-		summaries[i] = r.Competitor + " mentioned in " + strings.ReplaceAll(r.Kind, "_", " ") + " from " + r.Source + ": “" + r.Snippet + "”"
+		if e := (event{r.SignalID, r.Competitor}); !logged[e] {
+			logged[e] = true
+			tAccts, tSigs, tAt = append(tAccts, r.AccountID), append(tSigs, r.SignalID), append(tAt, r.OccurredAt)
+			summaries = append(summaries, r.Competitor+" mentioned in "+strings.ReplaceAll(r.Kind, "_", " ")+" from "+r.Source+": “"+r.Snippet+"”")
+		}
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO competitor_mentions (signal_id, account_id, competitor, alias, mention, snippet,
 			span_start, span_end, kind, source, churn_intent, occurred_at)
@@ -54,7 +67,7 @@ func InsertMentionsTx(ctx context.Context, tx pgx.Tx, rows []MentionRow) error {
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, ref_id)
 		SELECT a, t, 'competitor.mention', s, r FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::bigint[]) AS u(a, t, s, r)`,
-		accts, at, summaries, sigs)
+		tAccts, tAt, summaries, tSigs)
 	return wrap("append mention timeline", err)
 }
 

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -184,5 +185,67 @@ func TestOwnedAccountsRiskiestFirst(t *testing.T) {
 	}
 	if got := strings.Join(names, ","); got != "Critical,Risk big,Risk small,Healthy" || total != 5 {
 		t.Errorf("owned accounts %q (total %d), want critical, at risk by ARR, healthy; unscored last; 5 active in all", got, total)
+	}
+}
+
+// Accounts whose texts all fall in the window have no fall to measure and
+// must not crowd the real movers out of the limit.
+func TestSentimentChangesNeedsTextsBefore(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	seedAccounts(t, st, "old", "new1", "new2")
+	now := time.Now()
+	var in []store.SignalInput
+	add := func(acct string, daysAgo int, v float64) {
+		in = append(in, store.SignalInput{AccountExternalID: acct, Kind: "ticket", Source: "zendesk", IdempotencyKey: acct + fmt.Sprint(len(in)),
+			OccurredAt: now.AddDate(0, 0, -daysAgo), Text: "t", Sentiment: &v})
+	}
+	add("old", 10, 0.6)
+	add("old", 2, -0.1)
+	add("new1", 2, -0.9)
+	add("new2", 1, -0.8)
+	if _, err := st.IngestSignals(ctx, in, now.AddDate(0, 0, -30), noAlert); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.SentimentChanges(ctx, store.DigestQuery{Start: now.AddDate(0, 0, -7), End: now, Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Name != "Name old" || got[0].Before == nil || *got[0].Before != 0.6 || got[0].RecentN != 1 {
+		t.Errorf("sentiment changes %+v: want only the account with texts in both windows", got)
+	}
+}
+
+// Every mention is stored; the account's timeline gets one entry per
+// signal and competitor, not one per mention.
+func TestInsertMentionsOneTimelineEntryPerSignalAndCompetitor(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	seedAccounts(t, st, "a1")
+	hook := func(ctx context.Context, tx pgx.Tx, in store.Ingested) error {
+		id, acct, now := in.SignalIDs[0], in.AccountIDs[0], time.Now()
+		var rows []store.MentionRow
+		for i, c := range []string{"Gainsight", "Totango", "Gainsight", "Gainsight"} {
+			rows = append(rows, store.MentionRow{SignalID: id, AccountID: acct, Competitor: c, Alias: c, Mention: c, Snippet: "s" + fmt.Sprint(i),
+				Start: 10 * i, End: 10*i + 5, Kind: "ticket", Source: "zendesk", OccurredAt: now})
+		}
+		return store.InsertMentionsTx(ctx, tx, rows)
+	}
+	if _, err := st.IngestSignals(ctx, []store.SignalInput{signal("a1", "k1")}, time.Now().AddDate(0, 0, -1), noAlert, hook); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, st, "competitor_mentions"); n != 4 {
+		t.Errorf("%d mentions stored, want 4", n)
+	}
+	var summaries []string
+	rows, err := st.Pool().Query(ctx, `SELECT summary FROM timeline WHERE kind = 'competitor.mention' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if summaries, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		t.Fatal(err)
+	}
+	if len(summaries) != 2 || !strings.HasSuffix(summaries[0], "“s0”") || !strings.HasPrefix(summaries[1], "Totango mentioned in ticket from zendesk") {
+		t.Errorf("timeline %q: want one entry per competitor, quoting its first mention", summaries)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -171,22 +172,13 @@ func (a *Analyst) validate(r *Reading, body string) error {
 	var comps []string
 	for _, c := range r.Competitors {
 		for _, known := range a.competitors {
-			if strings.EqualFold(strings.TrimSpace(c), known) && !contains(comps, known) {
+			if strings.EqualFold(strings.TrimSpace(c), known) && !slices.Contains(comps, known) {
 				comps = append(comps, known)
 			}
 		}
 	}
 	r.Competitors = comps
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -106,7 +106,7 @@ func analyzeCommand(ctx context.Context, args []string, getenv config.Getenv, st
 	}
 	analyzer, err := text.NewAnalyzer(settings.Text.Competitors)
 	if err != nil {
-		fmt.Fprintln(stderr, "holdfast analyze: text.", err)
+		fmt.Fprintf(stderr, "holdfast analyze: text.%v\n", err)
 		return exitUsage
 	}
 	var analyst *textai.Analyst
@@ -312,11 +312,10 @@ func rowReader(format string, br *bufio.Reader) (func() (analyzeRow, error), err
 	}
 	return func() (analyzeRow, error) {
 		rec, err := cr.Read()
-		line, _ := cr.FieldPos(0)
 		if errors.Is(err, io.EOF) {
 			return analyzeRow{}, io.EOF
 		}
-		row := analyzeRow{line: line}
+		var row analyzeRow
 		var perr *csv.ParseError
 		switch {
 		case errors.As(err, &perr):
@@ -324,6 +323,10 @@ func rowReader(format string, br *bufio.Reader) (func() (analyzeRow, error), err
 			return row, nil
 		case err != nil:
 			return row, err
+		}
+		// FieldPos only after a record was read: it panics on a failed one.
+		row.line, _ = cr.FieldPos(0)
+		switch {
 		case idCol >= len(rec) || textCol >= len(rec):
 			row.err = fmt.Errorf("has %d fields; id and text are columns %d and %d", len(rec), idCol+1, textCol+1)
 		case strings.TrimSpace(rec[idCol]) == "":

@@ -118,6 +118,11 @@ not json
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
 	}
+	// A malformed CSV record is reported and skipped, not a crash.
+	if code, out, stderr := runAnalyze(t, nil, "id,text\n1,fine\na\"b,broken quote\n2,\"unterminated\n"); code != 1 || len(out) != 1 || string(out[0].ID) != `"1"` ||
+		!strings.Contains(stderr, "- line 3: bare \" in non-quoted-field") || !strings.Contains(stderr, "2 rows skipped") {
+		t.Errorf("malformed csv: exit %d, %d lines, stderr %q", code, len(out), stderr)
+	}
 	if code, _, stderr := runAnalyze(t, nil, "ticket,body\n1,x\n"); code != 1 || !strings.Contains(stderr, "want columns named id and text") {
 		t.Errorf("csv without id/text: exit %d %q", code, stderr)
 	}

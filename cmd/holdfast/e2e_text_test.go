@@ -315,6 +315,9 @@ func TestDigestOncePerPeriodWithTwoReplicas(t *testing.T) {
 	if got := d.slash("/digest", "subscribe daily tz=Mars/Olympus", "C0DIGEST", "U0VP"); !strings.Contains(got, "tz=Mars/Olympus is not a time zone") {
 		t.Errorf("bad tz answer %q", got)
 	}
+	if got := d.slash("/digest", "subscribe daily tz=Local", "C0DIGEST", "U0VP"); !strings.Contains(got, "tz=Local is not a time zone") {
+		t.Errorf("tz=Local answer %q", got)
+	}
 	if got := d.slash("/digest", "subscribe daily", "D0DM", "U0VP"); !strings.Contains(got, "Run /digest in the channel") {
 		t.Errorf("DM answer %q", got)
 	}

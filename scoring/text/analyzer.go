@@ -168,11 +168,13 @@ type scratch struct {
 	mentions []rawMention
 	neutral  []bool // per token: its valence was already taken out
 	norm     []byte
+	capDiff  bool // VADER's cap differential for the whole text, set by tokenize
 }
 
 func (sc *scratch) reset() {
 	sc.low, sc.fold, sc.toks, sc.hits, sc.mentions, sc.norm = sc.low[:0], sc.fold[:0], sc.toks[:0], sc.hits[:0], sc.mentions[:0], sc.norm[:0]
 	sc.neutral = sc.neutral[:0]
+	sc.capDiff = false
 }
 
 // maxPooled bounds what a pooled scratch keeps after one huge text.
@@ -506,7 +508,7 @@ func (a *Analyzer) vaderValence(sc *scratch, i int, lex float64) float64 {
 	word := func(j int) string { return string(sc.low[sc.toks[j].lo:sc.toks[j].hi]) }
 	t := &sc.toks[i]
 	v := lex
-	capDiff := sc.capDifferential()
+	capDiff := sc.capDiff
 	if t.has(fUpper) && capDiff {
 		v += math.Copysign(0.733, v)
 	}
@@ -537,6 +539,8 @@ func (a *Analyzer) vaderValence(sc *scratch, i int, lex float64) float64 {
 }
 
 // capDifferential is VADER's: some words, but not all, are in capitals.
+// It is a property of the whole text, so tokenize computes it once rather
+// than once per word vaderValence looks at.
 func (sc *scratch) capDifferential() bool {
 	upper := 0
 	for i := range sc.toks {

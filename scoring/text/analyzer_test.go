@@ -2,6 +2,7 @@ package text
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -74,22 +75,13 @@ func TestSentimentTrickyCases(t *testing.T) {
 		if r.Label != c.want {
 			t.Errorf("%q: %s (%.3f, cues %v), want %s", c.text, r.Label, r.Sentiment, r.Cues, c.want)
 		}
-		if c.cue != "" && !containsString(r.Cues, c.cue) {
+		if c.cue != "" && !slices.Contains(r.Cues, c.cue) {
 			t.Errorf("%q: cues %v, want %q among them", c.text, r.Cues, c.cue)
 		}
 		if r.Sentiment < -1 || r.Sentiment > 1 || math.IsNaN(r.Sentiment) {
 			t.Errorf("%q: sentiment %v out of range", c.text, r.Sentiment)
 		}
 	}
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestChurnIntent(t *testing.T) {

@@ -1,6 +1,7 @@
 package text
 
 import (
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -68,4 +69,26 @@ func BenchmarkGovader(b *testing.B) {
 		sia.PolarityScores(texts[i%len(texts)])
 	}
 	reportTextsPerSec(b, cpu)
+}
+
+// BenchmarkAnalyzeLongText is the worst the ingest API lets in: texts at
+// its 20,000-byte limit made of what the analysis looks at per word
+// (competitor names, neutralised words, capitals). The cost must stay
+// linear in the text.
+func BenchmarkAnalyzeLongText(b *testing.B) {
+	a := newEvalAnalyzer(b)
+	for _, c := range []struct{ name, unit string }{
+		{"names", "Vitally and Gainsight PX "},
+		{"requests", "Please send "},
+		{"laughs", "LOL the export broke lol "},
+		{"prose", "The sync is broken again and nobody has responded. "},
+	} {
+		s := strings.Repeat(c.unit, 20000/len(c.unit))
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				a.Analyze(s)
+			}
+		})
+	}
 }

@@ -175,6 +175,9 @@ func (a *Analyzer) findMentions(sc *scratch, text string) {
 	for ai := range a.aliases {
 		al := &a.aliases[ai]
 		first := al.lower[0]
+		// sc.mentions[:prior] (longer aliases) is sorted; this alias's
+		// matches are appended in order of position after it.
+		prior := len(sc.mentions)
 		for from := 0; from < len(fold); {
 			k := strings.Index(fold[from:], first)
 			if k < 0 {
@@ -183,14 +186,16 @@ func (a *Analyzer) findMentions(sc *scratch, text string) {
 			pos := from + k
 			from = pos + 1
 			if end, wordEnd, ok := al.matchAt(text, fold, pos); ok {
-				if overlaps(sc.mentions, pos, end) {
+				if overlaps(sc.mentions[:prior], pos, end) || (len(sc.mentions) > prior && int(sc.mentions[len(sc.mentions)-1].end) > pos) {
 					continue
 				}
 				sc.mentions = append(sc.mentions, rawMention{alias: int32(ai), start: int32(pos), end: int32(end), wordEnd: int32(wordEnd)})
 			}
 		}
+		if prior > 0 && len(sc.mentions) > prior {
+			slices.SortFunc(sc.mentions, func(x, y rawMention) int { return int(x.start - y.start) })
+		}
 	}
-	slices.SortFunc(sc.mentions, func(x, y rawMention) int { return int(x.start - y.start) })
 }
 
 type rawMention struct {
@@ -198,13 +203,17 @@ type rawMention struct {
 	start, end, wordEnd int32
 }
 
+// overlaps reports whether [start, end) overlaps one of ms, which are
+// sorted and do not overlap each other (so their ends are sorted too): a
+// binary search, as a text may hold thousands of mentions.
 func overlaps(ms []rawMention, start, end int) bool {
-	for _, m := range ms {
-		if int(m.start) < end && start < int(m.end) {
-			return true
+	i, _ := slices.BinarySearchFunc(ms, start, func(m rawMention, start int) int {
+		if int(m.end) <= start {
+			return -1
 		}
-	}
-	return false
+		return 1
+	})
+	return i < len(ms) && int(ms[i].start) < end
 }
 
 func isWordByte(c byte) bool {

@@ -54,6 +54,8 @@ func TestCompetitorMentions(t *testing.T) {
 		// Acronyms in capitals are case-sensitive by themselves.
 		{"GS offered a discount.", []m{{"Gainsight", "GS"}}},
 		{"the gs file", nil},
+		// Mentions of several aliases interleave, in order of position.
+		{"Gainsight PX, Gainsight, Gainsight PX and GS.", []m{{"Gainsight", "Gainsight PX"}, {"Gainsight", "Gainsight"}, {"Gainsight", "Gainsight PX"}, {"Gainsight", "GS"}}},
 		{"ChurnZero and Totango were both mentioned, then Gainsight.", []m{{"ChurnZero", "ChurnZero"}, {"Totango", "Totango"}, {"Gainsight", "Gainsight"}}},
 	} {
 		r := a.Analyze(c.text)

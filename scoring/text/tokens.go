@@ -106,6 +106,7 @@ func (a *Analyzer) tokenize(sc *scratch, text string) {
 	if k := len(sc.toks); k > 0 {
 		sc.toks[k-1].flags |= fSentEnd
 	}
+	sc.capDiff = sc.capDifferential()
 }
 
 // addToken adds text[s:e] unless it is punctuation only (an emoji, a
