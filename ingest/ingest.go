@@ -112,7 +112,12 @@ func (m *Pipeline) ingestSignals(ctx context.Context, in []SignalIn, hooks ...st
 		if strings.TrimSpace(rows[i].Text) == "" || in[i].Unanalysed {
 			continue
 		}
-		r := m.analyzer.Analyze(rows[i].Text)
+		var r text.Result
+		if in[i].Analysis != nil {
+			r = *in[i].Analysis
+		} else {
+			r = m.analyzer.Analyze(rows[i].Text)
+		}
 		tb.results[i] = r
 		s := r.Sentiment
 		rows[i].Sentiment = &s

@@ -32,7 +32,9 @@ func TestInsightsAskOncePerAccountAndCompetitor(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rows []store.SignalInput
-	add := func(acct, body string) { rows = append(rows, store.SignalInput{AccountExternalID: acct, Kind: "ticket", Text: body}) }
+	add := func(acct, body string) {
+		rows = append(rows, store.SignalInput{AccountExternalID: acct, Kind: "ticket", Text: body})
+	}
 	for range 10 {
 		add("acme", "They keep mentioning Gainsight.")
 	}

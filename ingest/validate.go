@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/holdfast/holdfast/scoring"
+	"github.com/holdfast/holdfast/scoring/text"
 	"github.com/holdfast/holdfast/store"
 )
 
@@ -64,6 +65,10 @@ type SignalIn struct {
 	// intent or competitors from it (the team's own words in a customer
 	// channel). Not settable through the API.
 	Unanalysed bool `json:"-"`
+	// Analysis is the caller's own reading of Text, when it needed one
+	// before ingesting (an NPS comment); the pipeline uses it instead of
+	// reading the text again. Not settable through the API.
+	Analysis *text.Result `json:"-"`
 }
 
 // AccountIn is one account as a client sends it.

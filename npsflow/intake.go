@@ -84,9 +84,12 @@ func (s *Service) record(ctx context.Context, in []nps.AnswerIn, maxRows int, ca
 		if err != nil {
 			return Result{}, fmt.Errorf("encode nps metadata: %w", err)
 		}
-		signals[i] = ingest.SignalIn{Account: a.Account, Kind: string(scoring.KindNPS), Source: SignalSource,
-			IdempotencyKey: a.Key, OccurredAt: a.AnsweredAt, Text: a.Comment, Value: &score, Metadata: raw}
+		// Read once here (the answer row keeps it) and handed to the
+		// pipeline, which would otherwise read the comment again.
 		analyses[i] = s.analyzer.Analyze(a.Comment)
+		signals[i] = ingest.SignalIn{Account: a.Account, Kind: string(scoring.KindNPS), Source: SignalSource,
+			IdempotencyKey: a.Key, OccurredAt: a.AnsweredAt, Text: a.Comment, Value: &score, Metadata: raw,
+			Analysis: &analyses[i]}
 	}
 	out := Result{Answers: make([]AnswerResult, len(answers))}
 	res, err := call(ctx, signals, func(ctx context.Context, tx pgx.Tx, done store.Ingested) error {
