@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -43,12 +42,11 @@ type NPS struct {
 	accounts NPSAccounts
 	slack    Slack
 	router   *Router
-	log      *slog.Logger
 }
 
 // NewNPS wires the NPS handlers.
-func NewNPS(svc NPSService, accounts NPSAccounts, sl Slack, log *slog.Logger) *NPS {
-	return &NPS{svc: svc, accounts: accounts, slack: sl, log: log}
+func NewNPS(svc NPSService, accounts NPSAccounts, sl Slack) *NPS {
+	return &NPS{svc: svc, accounts: accounts, slack: sl}
 }
 
 // Register puts /nps, the loop buttons and the step modals on r.

@@ -195,7 +195,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		Settings: cfg.Settings.NPS, DefaultChannel: cfg.Settings.Alerts.DefaultChannel,
 		Location: cfg.Settings.Schedule.Location(), WebhookSecret: cfg.SurveyWebhookSecret,
 	}, now, log)
-	handlers.NewNPS(npsSvc, st, sender, log).Register(router)
+	handlers.NewNPS(npsSvc, st, sender).Register(router)
 	home.AddSection("offers", func(ctx context.Context, user string, now time.Time) (blocks.HomeSection, bool, error) {
 		title, bs, ok, err := offersH.PendingForHome(ctx, user, now)
 		return blocks.HomeSection{Title: title, Blocks: bs}, ok, err
