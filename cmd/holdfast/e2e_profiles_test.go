@@ -52,7 +52,7 @@ func TestAccountProfilesAdditive(t *testing.T) {
 }
 
 func TestImportCSVProfiles(t *testing.T) {
-	rows, problems := readAccountsCSV(strings.NewReader("external_id,name,industry,champion_tenure_months,stripe_customer_id\n" +
+	rows, _, problems := readAccountsCSV(strings.NewReader("external_id,name,industry,champion_tenure_months,stripe_customer_id\n" +
 		"a1,Alpha,Retail,12,cus_A1\na2,Bravo,,,\n"))
 	if len(problems) > 0 || len(rows) != 2 {
 		t.Fatalf("%v %v", rows, problems)
@@ -61,7 +61,7 @@ func TestImportCSVProfiles(t *testing.T) {
 		rows[0].CompanySizeBand != nil || rows[1].ChampionTenureMonths != nil || *rows[1].Industry != "" {
 		t.Errorf("rows %+v %+v", rows[0], rows[1])
 	}
-	_, problems = readAccountsCSV(strings.NewReader("external_id,name,champion_tenure_months\na1,Alpha,ten\n"))
+	_, _, problems = readAccountsCSV(strings.NewReader("external_id,name,champion_tenure_months\na1,Alpha,ten\n"))
 	if len(problems) != 1 || !strings.Contains(problems[0], "champion_tenure_months") {
 		t.Errorf("problems %v", problems)
 	}

@@ -33,17 +33,19 @@ func importAccounts(ctx context.Context, cfg config.Config, path string, stdout,
 		return 1
 	}
 	defer f.Close()
-	rows, problems := readAccountsCSV(f)
+	rows, lines, problems := readAccountsCSV(f)
+	var valid []store.AccountInput
 	if len(problems) == 0 {
-		if _, err := ingest.ValidateAccounts(rows); err != nil {
-			var ve *ingest.ValidationError
-			if !errors.As(err, &ve) {
-				fmt.Fprintln(stderr, "holdfast import:", err)
-				return 1
-			}
+		valid, err = ingest.ValidateAccounts(rows)
+		var ve *ingest.ValidationError
+		switch {
+		case errors.As(err, &ve):
 			for _, r := range ve.Rows {
-				problems = append(problems, fmt.Sprintf("line %d: %s: %s", r.Index+2, r.Field, r.Message))
+				problems = append(problems, fmt.Sprintf("line %d: %s: %s", lines[r.Index], r.Field, r.Message))
 			}
+		case err != nil:
+			fmt.Fprintln(stderr, "holdfast import:", err)
+			return 1
 		}
 	}
 	if len(problems) > 0 {
@@ -53,7 +55,6 @@ func importAccounts(ctx context.Context, cfg config.Config, path string, stdout,
 		fmt.Fprintf(stderr, "holdfast import: %d problem(s); nothing was imported\n", len(problems))
 		return 1
 	}
-	valid, _ := ingest.ValidateAccounts(rows)
 	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		fmt.Fprintln(stderr, "holdfast import:", err)
@@ -79,12 +80,15 @@ func importAccounts(ctx context.Context, cfg config.Config, path string, stdout,
 	return 0
 }
 
-func readAccountsCSV(r io.Reader) ([]ingest.AccountIn, []string) {
+// readAccountsCSV reads the rows and the line each starts on (a quoted
+// field may span lines, so row i is not always on line i+2).
+func readAccountsCSV(r io.Reader) ([]ingest.AccountIn, []int, []string) {
 	t, problems := openCSV(r, csvColumns, []string{"external_id", "name"})
 	if len(problems) > 0 {
-		return nil, problems
+		return nil, nil, problems
 	}
 	var rows []ingest.AccountIn
+	var lines []int
 	problem := t.each(func() {
 		line, get := t.line, t.get
 		a := ingest.AccountIn{ExternalID: get("external_id"), Name: get("name"), Tier: get("tier"), Segment: get("segment"),
@@ -113,12 +117,12 @@ func readAccountsCSV(r io.Reader) ([]ingest.AccountIn, []string) {
 			}
 			a.ARR = v
 		}
-		rows = append(rows, a)
+		rows, lines = append(rows, a), append(lines, line)
 	})
 	if problem != "" {
 		problems = append(problems, problem)
 	}
-	return rows, problems
+	return rows, lines, problems
 }
 
 // csvTable reads a CSV file whose first line names its columns (any
