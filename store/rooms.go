@@ -408,31 +408,7 @@ func (s *Store) HandoffsForAccount(ctx context.Context, accountID int64) ([]Hand
 // ListenRooms calls wake with the queue name whenever a handoff, note or
 // CRM write is queued, until ctx ends. It holds one connection.
 func (s *Store) ListenRooms(ctx context.Context, wake func(queue string)) error {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("listen rooms: %w", err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+roomsChannel); err != nil {
-		return fmt.Errorf("listen rooms: %w", err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		defer cancel()
-		if _, err := conn.Exec(ctx, "UNLISTEN *"); err != nil {
-			conn.Conn().Close(ctx)
-		}
-	}()
-	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("wait for rooms notification: %w", err)
-		}
-		wake(n.Payload)
-	}
+	return s.listen(ctx, roomsChannel, wake)
 }
 
 func intOf(b bool) int {
