@@ -202,9 +202,8 @@ func upsertDeal(ctx context.Context, tx pgx.Tx, in rooms.DealInput, now time.Tim
 	if stored.ClosedAt != nil {
 		at = *stored.ClosedAt
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor, ref_id)
-		VALUES ($1, $2, 'deal.won', $3, $4, $5)`, accountID, at, rooms.WonSummary(stored), stored.AE, dealID)
-	return res, nil, wrap("append deal timeline", err)
+	return res, nil, addTimeline(ctx, tx, accountID, TimelineEntry{At: at, Kind: "deal.won", Summary: rooms.WonSummary(stored),
+		Actor: stored.AE}, dealID)
 }
 
 // dealAccount finds the deal's account, creating it from the deal when it
@@ -406,9 +405,9 @@ func (s *Store) CompleteReview(ctx context.Context, r Review) (rooms.Deal, error
 			WHERE deal_id = $1`, r.DealID); err != nil {
 			return fmt.Errorf("mark card stale: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor, ref_id)
-			VALUES ($1, $2, 'handoff.reviewed', $3, $4, $5)`, accountID, r.At, r.Summary, r.User, r.DealID); err != nil {
-			return fmt.Errorf("append review timeline: %w", err)
+		if err := addTimeline(ctx, tx, accountID, TimelineEntry{At: r.At, Kind: "handoff.reviewed", Summary: r.Summary,
+			Actor: r.User}, r.DealID); err != nil {
+			return err
 		}
 		if r.DMRef != "" && r.Thanks != nil {
 			// Updates need the DM's conversation id, which the request was posted to.

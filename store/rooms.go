@@ -149,9 +149,7 @@ func saveRoom(ctx context.Context, tx pgx.Tx, r Room, at time.Time, kind, summar
 	if _, err := tx.Exec(ctx, `UPDATE accounts SET channel_id = $2, updated_at = now() WHERE id = $1`, r.AccountID, r.ChannelID); err != nil {
 		return fmt.Errorf("point account at room: %w", err)
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor) VALUES ($1, $2, $3, $4, $5)`,
-		r.AccountID, at, kind, summary, r.LinkedBy)
-	return wrap("append room timeline", err)
+	return addTimeline(ctx, tx, r.AccountID, TimelineEntry{At: at, Kind: kind, Summary: summary, Actor: r.LinkedBy}, 0)
 }
 
 // LeaseHandoffs claims up to n handoffs that have a step due, or a card to
@@ -336,9 +334,9 @@ func (s *Store) FailHandoff(ctx context.Context, h Handoff, cause string, msgs .
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary) VALUES ($1, now(), 'handoff.failed', $2)`,
-			h.AccountID, "Handoff stopped at "+h.Step+": "+cause); err != nil {
-			return fmt.Errorf("append handoff failure: %w", err)
+		if err := addTimeline(ctx, tx, h.AccountID, TimelineEntry{At: time.Now(), Kind: "handoff.failed",
+			Summary: "Handoff stopped at " + h.Step + ": " + cause}, 0); err != nil {
+			return err
 		}
 		return logStep(ctx, tx, h.DealID, h.Step, "failed", cause)
 	})
