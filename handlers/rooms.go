@@ -132,14 +132,8 @@ func (h *Rooms) status(ctx context.Context, a store.Account) (bot.Reply, error) 
 		return bot.Reply{}, err
 	}
 	for _, ho := range list {
-		line := blocks.HandoffLine{DealName: ho.DealName, Step: ho.Step, Failed: ho.Failed,
-			Error: ho.LastError}
-		if ho.Step == store.StepDone {
-			if d, err := h.store.Deal(ctx, ho.DealID); err == nil {
-				line.Missing = d.Missing()
-			}
-		}
-		v.Handoffs = append(v.Handoffs, line)
+		v.Handoffs = append(v.Handoffs, blocks.HandoffLine{DealName: ho.DealName, Step: ho.Step, Failed: ho.Failed,
+			Error: ho.LastError, Missing: ho.Missing})
 	}
 	return reply(blocks.RoomStatus(v)), nil
 }

@@ -287,23 +287,12 @@ type rowQuerier interface {
 
 func dealByID(ctx context.Context, q rowQuerier, id int64) (rooms.Deal, error) {
 	var d rooms.Deal
-	var concerns *string
-	var competitors []string
-	err := q.QueryRow(ctx, `SELECT `+dealColumns+` FROM deals WHERE id = $1`, id).Scan(
-		&d.ID, &d.ExternalID, &d.AccountID, &d.Name, &d.Stage, &d.ClosedAt, &d.AE, &d.OwnerCSM, &d.DecisionMaker,
-		&d.Champion, &d.ChampionTitle, &d.ChampionRoleSince, &d.CloseReason, &concerns, &competitors, &d.PromisesKnown,
-		&d.ARR, &d.TermMonths, &d.RenewalDate, &d.Segment, &d.ReviewedBy, &d.ReviewedAt)
+	err := scanDeal(q.QueryRow(ctx, `SELECT `+dealColumns+` FROM deals WHERE id = $1`, id), &d)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, ErrNotFound
 	}
 	if err != nil {
 		return d, fmt.Errorf("read deal %d: %w", id, err)
-	}
-	if concerns != nil {
-		d.ProductConcerns, d.ConcernsKnown = *concerns, true
-	}
-	if competitors != nil {
-		d.Competitors, d.CompetitorsKnown = competitors, true
 	}
 	rows, err := q.Query(ctx, `SELECT kind, text, due_date FROM deal_promises WHERE deal_id = $1 ORDER BY position`, id)
 	if err != nil {
@@ -318,6 +307,25 @@ func dealByID(ctx context.Context, q rowQuerier, id int64) (rooms.Deal, error) {
 		return nil
 	})
 	return d, wrap("read promises", err)
+}
+
+// scanDeal reads dealColumns (then extra) into d, without its promises.
+func scanDeal(row pgx.Row, d *rooms.Deal, extra ...any) error {
+	var concerns *string
+	var competitors []string
+	dest := append([]any{&d.ID, &d.ExternalID, &d.AccountID, &d.Name, &d.Stage, &d.ClosedAt, &d.AE, &d.OwnerCSM,
+		&d.DecisionMaker, &d.Champion, &d.ChampionTitle, &d.ChampionRoleSince, &d.CloseReason, &concerns, &competitors,
+		&d.PromisesKnown, &d.ARR, &d.TermMonths, &d.RenewalDate, &d.Segment, &d.ReviewedBy, &d.ReviewedAt}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return err
+	}
+	if concerns != nil {
+		d.ProductConcerns, d.ConcernsKnown = *concerns, true
+	}
+	if competitors != nil {
+		d.Competitors, d.CompetitorsKnown = competitors, true
+	}
+	return nil
 }
 
 // Deal returns one deal with its promises.

@@ -389,17 +389,29 @@ type HandoffStatus struct {
 	Step      string // for a failed handoff, the step it failed at
 	Failed    bool
 	LastError string
+	Missing   []rooms.Field // handoff fields the deal still lacks
 }
 
-// HandoffsForAccount lists an account's handoffs, newest first.
+// HandoffsForAccount lists an account's handoffs, newest first, with what
+// each deal still lacks, in one query.
 func (s *Store) HandoffsForAccount(ctx context.Context, accountID int64) ([]HandoffStatus, error) {
-	rows, err := s.pool.Query(ctx, `SELECT h.deal_id, d.name, CASE WHEN h.step = 'failed' THEN h.failed_step ELSE h.step END,
-			h.step = 'failed', h.last_error
-		FROM handoffs h JOIN deals d ON d.id = h.deal_id WHERE h.account_id = $1 ORDER BY h.created_at DESC LIMIT 10`, accountID)
+	rows, err := s.pool.Query(ctx, `SELECT `+dealColumns+`,
+			CASE WHEN h.step = 'failed' THEN h.failed_step ELSE h.step END, h.step = 'failed', h.last_error
+		FROM (SELECT deal_id, step, failed_step, last_error, created_at FROM handoffs WHERE account_id = $1) h
+		JOIN deals ON deals.id = h.deal_id ORDER BY h.created_at DESC LIMIT 10`, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("account handoffs: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[HandoffStatus])
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (HandoffStatus, error) {
+		var d rooms.Deal
+		var h HandoffStatus
+		if err := scanDeal(r, &d, &h.Step, &h.Failed, &h.LastError); err != nil {
+			return h, err
+		}
+		// Missing reads promises_known, not the promises themselves.
+		h.DealID, h.DealName, h.Missing = d.ID, d.Name, d.Missing()
+		return h, nil
+	})
 	return list, wrap("account handoffs", err)
 }
 

@@ -624,7 +624,7 @@ func TestNoteCommandShortcutAndRoomLink(t *testing.T) {
 	if channelID != existing {
 		t.Fatalf("account sync unlinked the room: %q", channelID)
 	}
-	if out := command(roomCSM, existing, "/room", ""); !strings.Contains(out, "room is #") && !strings.Contains(out, "room is") {
+	if out := command(roomCSM, existing, "/room", ""); !strings.Contains(out, "*Acme Corp*'s room is #"+existing+" (linked)") {
 		t.Fatalf("/room in the room: %s", out)
 	}
 
@@ -814,6 +814,13 @@ func TestRoomFailureIsToldAndLinkResumes(t *testing.T) {
 	}
 	if room := d.roomOf("acme"); room.Origin != "linked" || room.LinkedBy != roomAE {
 		t.Fatalf("room %+v", room)
+	}
+	ack, err = d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/room", Text: "acme", UserID: roomCSM, ChannelID: "C0ELSEWHERE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := ackReply(t, ack); !strings.Contains(out, "(linked)") || !strings.Contains(out, "waiting for the won deal review (3 fields missing)") {
+		t.Fatalf("/room status after the link: %s", out)
 	}
 
 	// An account that came with its own channel keeps it as the room.
