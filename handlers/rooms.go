@@ -211,8 +211,10 @@ func (h *Rooms) note(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, er
 	}
 	if account == nil {
 		// In a room, the whole text is the note for the room's account.
-		if a, err := h.store.AccountByChannel(ctx, cmd.ChannelID); err == nil && strings.TrimSpace(noCaseFlag(cmd.Text)) != "" {
-			account, text = &a, strings.TrimSpace(noCaseFlag(cmd.Text))
+		if whole, _ := rooms.StripCaseFlag(cmd.Text); whole != "" {
+			if a, err := h.store.AccountByChannel(ctx, cmd.ChannelID); err == nil {
+				account, text = &a, whole
+			}
 		}
 	}
 	if account == nil {
@@ -238,12 +240,6 @@ func (h *Rooms) note(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, er
 		return bot.Reply{}, err
 	}
 	return reply(blocks.NoteSaved(account.Name, h.roomOf(ctx, account.ID, cmd.ChannelID), openCase && h.settings.CRMEnabled)), nil
-}
-
-func noCaseFlag(s string) string {
-	fields := strings.Fields(s)
-	fields = slices.DeleteFunc(fields, func(f string) bool { return f == "--case" })
-	return strings.Join(fields, " ")
 }
 
 // roomOf is the account's room unless it is where the user already is.

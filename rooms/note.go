@@ -24,11 +24,7 @@ var caseFlag = regexp.MustCompile(`(^|\s)--case(\s|$)`)
 // flag anywhere in the text (also open a CRM case). Readings without note
 // text are left out.
 func ParseNote(s string) (targets []NoteTarget, openCase bool) {
-	if caseFlag.MatchString(s) {
-		openCase = true
-		s = caseFlag.ReplaceAllString(s, " ")
-	}
-	s = strings.TrimSpace(s)
+	s, openCase = StripCaseFlag(s)
 	if s == "" {
 		return nil, openCase
 	}
@@ -53,6 +49,16 @@ func ParseNote(s string) (targets []NoteTarget, openCase bool) {
 		targets = append(targets, NoteTarget{Account: account, Text: text})
 	}
 	return targets, openCase
+}
+
+// StripCaseFlag takes the --case flag out of a /note text, keeping the
+// note's own line breaks; openCase says whether it was there.
+func StripCaseFlag(s string) (text string, openCase bool) {
+	if caseFlag.MatchString(s) {
+		openCase = true
+		s = caseFlag.ReplaceAllString(s, "$1")
+	}
+	return strings.TrimSpace(s), openCase
 }
 
 // wordSpans returns the [start, end) byte offsets of each

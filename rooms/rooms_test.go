@@ -182,6 +182,24 @@ func TestParseNote(t *testing.T) {
 	}
 }
 
+func TestStripCaseFlag(t *testing.T) {
+	for in, want := range map[string]struct {
+		text     string
+		openCase bool
+	}{
+		"renewal at risk\nbudget cut":         {"renewal at risk\nbudget cut", false},
+		"renewal at risk\n--case\nbudget cut": {"renewal at risk\nbudget cut", true},
+		"--case export broken":                {"export broken", true},
+		"export broken --case":                {"export broken", true},
+		"uses --caseless flags":               {"uses --caseless flags", false},
+		" --case ":                            {"", true},
+	} {
+		if text, openCase := StripCaseFlag(in); text != want.text || openCase != want.openCase {
+			t.Errorf("StripCaseFlag(%q) = %q %v, want %q %v", in, text, openCase, want.text, want.openCase)
+		}
+	}
+}
+
 func TestValidateDeals(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	arr, term, badTerm := 1000.0, 12, 0
