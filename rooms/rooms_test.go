@@ -3,6 +3,7 @@ package rooms
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,10 +125,10 @@ func TestChannelName(t *testing.T) {
 	}
 	for try := range 12 {
 		name := ChannelName("acct-{name}", NameVars{Name: long}, try)
-		if len(name) > MaxChannelName || strings.HasSuffix(strings.TrimSuffix(name, "-"+itoa(try+1)), "-") {
+		if len(name) > MaxChannelName || strings.HasSuffix(strings.TrimSuffix(name, "-"+strconv.Itoa(try+1)), "-") {
 			t.Errorf("try %d: %q (%d long)", try, name, len(name))
 		}
-		if try > 0 && !strings.HasSuffix(name, "-"+itoa(try+1)) {
+		if try > 0 && !strings.HasSuffix(name, "-"+strconv.Itoa(try+1)) {
 			t.Errorf("try %d: %q lacks its suffix", try, name)
 		}
 	}
