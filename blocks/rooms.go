@@ -516,15 +516,16 @@ func NotePost(v NotePostView) Message {
 }
 
 func kindText(kind string) (label, emoji string) {
+	label = rooms.SummaryLabel(kind)
 	switch kind {
 	case "call_note":
-		return "Call summary", "📞"
+		return label, "📞"
 	case "email":
-		return "Email summary", "✉️"
+		return label, "✉️"
 	case "ticket":
-		return "Ticket summary", "🎫"
+		return label, "🎫"
 	case "meeting":
-		return "Meeting summary", "📅"
+		return label, "📅"
 	}
 	return "Note", "📝"
 }

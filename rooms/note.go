@@ -12,6 +12,23 @@ type NoteTarget struct {
 	Text    string
 }
 
+// SummaryLabel names the summary of an ingested conversation of kind
+// ("Call summary"), for the timeline, the room and the CRM alike; "" for a
+// note typed in Slack and for other kinds.
+func SummaryLabel(kind string) string {
+	switch kind {
+	case "call_note":
+		return "Call summary"
+	case "email":
+		return "Email summary"
+	case "ticket":
+		return "Ticket summary"
+	case "meeting":
+		return "Meeting summary"
+	}
+	return ""
+}
+
 // maxAccountWords bounds how many leading words may name an account.
 const maxAccountWords = 5
 
