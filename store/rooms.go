@@ -99,6 +99,9 @@ func (s *Store) AccountByChannel(ctx context.Context, channel string) (Account, 
 type ChannelTakenError struct{ AccountID int64 }
 
 func (e *ChannelTakenError) Error() string {
+	if e.AccountID == 0 { // found by the unique index, which does not say whose
+		return "channel is another account's room"
+	}
 	return fmt.Sprintf("channel is account %d's room", e.AccountID)
 }
 
