@@ -83,7 +83,7 @@ func (h *Rooms) room(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, er
 		if a, err := h.store.AccountByChannel(ctx, cmd.ChannelID); err == nil {
 			return h.status(ctx, a)
 		}
-		return reply(blocks.Info(roomUsage)), nil
+		return reply(blocks.Info(blocks.Escape(roomUsage))), nil
 	case strings.EqualFold(verb, "link"):
 		return h.link(ctx, cmd, strings.TrimSpace(rest))
 	}
@@ -107,7 +107,17 @@ func (h *Rooms) resolve(ctx context.Context, query string) (*store.Account, bot.
 	case len(matches) > 1:
 		return nil, reply(blocks.Problem("Several accounts match %s: use the external id (%s).", query, idList(matches))), nil
 	}
-	return nil, reply(blocks.NotFound(query, choices(suggestions))), nil
+	return nil, unknownAccount(query, suggestions, roomUsage), nil
+}
+
+// unknownAccount answers a query that matched no account, naming close
+// matches. (blocks.NotFound would offer /health's pick buttons and usage.)
+func unknownAccount(query string, suggestions []store.Account, usage string) bot.Reply {
+	format, args := "No account matches %s.", []string{query}
+	if len(suggestions) > 0 {
+		format, args = format+" Did you mean %s?", append(args, idList(suggestions))
+	}
+	return reply(blocks.Problem(format+" "+usage, args...))
 }
 
 func idList(accts []store.Account) string {
@@ -146,7 +156,7 @@ func (h *Rooms) mayManage(a store.Account, user string) bool {
 
 func (h *Rooms) link(ctx context.Context, cmd slack.SlashCommand, query string) (bot.Reply, error) {
 	if query == "" {
-		return reply(blocks.Info(roomUsage)), nil
+		return reply(blocks.Info(blocks.Escape(roomUsage))), nil
 	}
 	if !strings.HasPrefix(cmd.ChannelID, "C") && !strings.HasPrefix(cmd.ChannelID, "G") {
 		return reply(blocks.Problem("Run /room link in the channel that should become the room (not in a direct message).")), nil
@@ -219,16 +229,14 @@ func (h *Rooms) note(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, er
 	}
 	if account == nil {
 		if len(targets) == 0 {
-			return reply(blocks.Info(noteUsage)), nil
+			return reply(blocks.Info(blocks.Escape(noteUsage))), nil
 		}
 		first := strings.Fields(targets[len(targets)-1].Account)[0]
 		_, suggestions, err := h.store.FindAccounts(ctx, first, choicesShown)
 		if err != nil {
 			return bot.Reply{}, err
 		}
-		m := blocks.NotFound(first, choices(suggestions))
-		m.Text += " " + noteUsage
-		return reply(m), nil
+		return unknownAccount(first, suggestions, noteUsage), nil
 	}
 	key := "cmd:" + cmd.TriggerID
 	if cmd.TriggerID == "" {
@@ -350,8 +358,8 @@ func (h *Rooms) openReview(ctx context.Context, cb slack.InteractionCallback, ac
 	if err != nil {
 		return err
 	}
-	a, err := h.store.Account(ctx, d.AccountID)
-	if err != nil {
+	a, ok, err := loadAccount(ctx, h.store, h.router, cb, d.AccountID)
+	if !ok {
 		return err
 	}
 	return h.slack.OpenView(ctx, cb.TriggerID, blocks.ReviewModal(blocks.ReviewModalView{AccountName: a.Name, Deal: d}))

@@ -635,6 +635,10 @@ func TestNoteCommandShortcutAndRoomLink(t *testing.T) {
 	if out := command(roomCSM, "C0ELSEWHERE", "/note", "nobody here"); !strings.Contains(out, "Usage") {
 		t.Fatalf("/note for an unknown account: %s", out)
 	}
+	if out := command(roomCSM, "C0ELSEWHERE", "/room", "acme corpp"); !strings.Contains(out, "Did you mean Acme Corp = acme?") ||
+		!strings.Contains(out, "Usage: `/room <account>`") || strings.Contains(out, "/health") {
+		t.Fatalf("/room for a misspelt account: %s", out)
+	}
 	waitFor(t, "the note in the room", func() bool {
 		for _, m := range d.posts(existing) {
 			if strings.Contains(textOf(m), "Dana confirmed the renewal budget") {
