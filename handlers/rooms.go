@@ -29,7 +29,7 @@ type RoomsStore interface {
 	HandoffsForAccount(ctx context.Context, accountID int64) ([]store.HandoffStatus, error)
 	Deal(ctx context.Context, id int64) (rooms.Deal, error)
 	MayReview(ctx context.Context, dealID int64, user string) (bool, error)
-	CompleteReview(ctx context.Context, r store.Review) (rooms.Deal, error)
+	CompleteReview(ctx context.Context, r store.Review) error
 	AddNote(ctx context.Context, n store.NoteInput) (id int64, created bool, err error)
 	Enqueue(ctx context.Context, it store.OutboxItem) error
 }
@@ -391,7 +391,7 @@ func (h *Rooms) reviewSubmitted(ctx context.Context, cb slack.InteractionCallbac
 	if len(d.Promises) == 1 {
 		summary = "Won deal review completed: 1 promise recorded"
 	}
-	_, err = h.store.CompleteReview(ctx, store.Review{DealID: id, Deal: d, User: cb.User.ID, At: h.now(),
+	err = h.store.CompleteReview(ctx, store.Review{DealID: id, Deal: d, User: cb.User.ID, At: h.now(),
 		DMRef: rooms.ReviewRef(id), Thanks: bot.NewMessage(thanks.Text, thanks.Blocks), Summary: summary})
 	if errors.Is(err, store.ErrNotAllowed) {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{"rv_dm": "Only the deal's AE, the account's sales manager or its CSM can save this review."}), nil

@@ -379,12 +379,11 @@ var ErrNotAllowed = errors.New("not allowed")
 // MayReview); the card is refreshed by the handoff
 // worker (card_stale), and the request DM updated, in the same
 // transaction.
-func (s *Store) CompleteReview(ctx context.Context, r Review) (rooms.Deal, error) {
-	var out rooms.Deal
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+func (s *Store) CompleteReview(ctx context.Context, r Review) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var allowed bool
 		var accountID int64
-		err := tx.QueryRow(ctx, `SELECT d.account_id, $2 <> '' AND $2 IN (d.ae, a.ae, a.sales_manager, d.owner_csm, a.owner_csm)
+		err := tx.QueryRow(ctx, `SELECT d.account_id, `+mayReview+`
 			FROM deals d JOIN accounts a ON a.id = d.account_id WHERE d.id = $1 FOR UPDATE OF d`, r.DealID, r.User).
 			Scan(&accountID, &allowed)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -431,21 +430,19 @@ func (s *Store) CompleteReview(ctx context.Context, r Review) (rooms.Deal, error
 				}
 			}
 		}
-		if err := notifyRooms(ctx, tx, QueueHandoffs); err != nil {
-			return err
-		}
-		out, err = dealByID(ctx, tx, r.DealID)
-		return err
+		return notifyRooms(ctx, tx, QueueHandoffs)
 	})
-	return out, err
 }
+
+// mayReview is true when user $2 may review deal d of account a.
+const mayReview = `$2 <> '' AND $2 IN (d.ae, a.ae, a.sales_manager, d.owner_csm, a.owner_csm)`
 
 // MayReview reports whether user may fill in a deal's review: its AE or
 // CSM, or the account's AE, sales manager or CSM (the review request goes
 // to the CSM when nobody from Sales is known).
 func (s *Store) MayReview(ctx context.Context, dealID int64, user string) (bool, error) {
 	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT $2 <> '' AND $2 IN (d.ae, a.ae, a.sales_manager, d.owner_csm, a.owner_csm)
+	err := s.pool.QueryRow(ctx, `SELECT `+mayReview+`
 		FROM deals d JOIN accounts a ON a.id = d.account_id WHERE d.id = $1`, dealID, user).Scan(&ok)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, ErrNotFound
