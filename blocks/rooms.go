@@ -1,6 +1,7 @@
 package blocks
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -422,9 +423,17 @@ func ReviewFromState(values map[string]map[string]slack.BlockAction) (rooms.Deal
 	d.ProductConcerns, d.ConcernsKnown = text(rvConcerns, false, 5000), true
 	d.CompetitorsKnown, d.Competitors = true, []string{}
 	for _, c := range strings.Split(text(rvCompetitors, false, 2000), ",") {
-		if c = strings.TrimSpace(c); c != "" && len(d.Competitors) < 20 {
-			d.Competitors = append(d.Competitors, truncate(c, 100))
+		if c = strings.TrimSpace(c); c != "" {
+			d.Competitors = append(d.Competitors, c)
 		}
+	}
+	// The deal API's limits; cutting the list instead would lose names silently.
+	switch {
+	case errs[rvCompetitors] != "":
+	case len(d.Competitors) > 20:
+		errs[rvCompetitors] = "Please list at most 20 competitors."
+	case slices.ContainsFunc(d.Competitors, func(c string) bool { return len(c) > 100 }):
+		errs[rvCompetitors] = "Please keep each name under 100 characters."
 	}
 	if s := strings.TrimSpace(get(rvARR).Value); s == "" {
 		errs[rvARR] = "Please enter the ARR."
@@ -516,15 +525,16 @@ func NotePost(v NotePostView) Message {
 }
 
 func kindText(kind string) (label, emoji string) {
+	label = rooms.SummaryLabel(kind)
 	switch kind {
 	case "call_note":
-		return "Call summary", "📞"
+		return label, "📞"
 	case "email":
-		return "Email summary", "✉️"
+		return label, "✉️"
 	case "ticket":
-		return "Ticket summary", "🎫"
+		return label, "🎫"
 	case "meeting":
-		return "Meeting summary", "📅"
+		return label, "📅"
 	}
 	return "Note", "📝"
 }

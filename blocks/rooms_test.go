@@ -194,11 +194,17 @@ func TestReviewModalPrefillAndRoundTrip(t *testing.T) {
 	values[rvChampion] = map[string]slack.BlockAction{rvChampion + "_in": {Value: " "}}
 	values["rv_p2_text"] = map[string]slack.BlockAction{"rv_p2_text_in": {Value: "Dashboards"}}
 	values["rv_p1_kind"] = map[string]slack.BlockAction{"rv_p1_kind_in": {}}
+	values[rvCompetitors] = map[string]slack.BlockAction{rvCompetitors + "_in": {Value: strings.Repeat("Rival, ", 21)}}
 	_, errs = ReviewFromState(values)
-	for _, id := range []string{rvARR, rvTerm, rvChampion, "rv_p2_kind", "rv_p1_kind"} {
+	for _, id := range []string{rvARR, rvTerm, rvChampion, "rv_p2_kind", "rv_p1_kind", rvCompetitors} {
 		if errs[id] == "" {
 			t.Errorf("no error for %s: %v", id, errs)
 		}
+	}
+
+	values[rvCompetitors] = map[string]slack.BlockAction{rvCompetitors + "_in": {Value: "Gainsight, " + strings.Repeat("c", 101)}}
+	if _, errs = ReviewFromState(values); errs[rvCompetitors] == "" {
+		t.Error("a 101-character competitor name was accepted")
 	}
 
 	// A deal with many promises gets a row each, up to eight.

@@ -10,8 +10,8 @@ import (
 )
 
 // Channels makes and manages account rooms through the Web API: create,
-// find, join, invite, pin, open a DM. Calls go through the Sender's pacing
-// and 429 handling; Slack's own errors come back as
+// find, join, invite, pin, open a DM. Every call goes through the Sender's
+// pacing and 429 handling; Slack's own errors come back as
 // slack.SlackErrorResponse so callers can tell name_taken from an outage.
 type Channels struct {
 	s *Sender
@@ -131,8 +131,12 @@ var ErrPrivateNotMember = errors.New("private channel: invite the bot first")
 // and returns the channel's name. Public channels are joined; private ones
 // need a person to invite the bot.
 func (c *Channels) Join(ctx context.Context, channel string) (string, error) {
-	ch, err := c.s.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channel})
-	c.s.count("conversations.info", err)
+	var ch *slack.Channel
+	err := c.s.paced(ctx, "conversations.info", channel, func() error {
+		var err error
+		ch, err = c.s.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channel})
+		return err
+	})
 	if err != nil {
 		if SlackError(err) == "channel_not_found" {
 			return "", ErrPrivateNotMember
@@ -148,8 +152,10 @@ func (c *Channels) Join(ctx context.Context, channel string) (string, error) {
 	if ch.IsPrivate {
 		return "", ErrPrivateNotMember
 	}
-	_, _, _, err = c.s.api.JoinConversationContext(ctx, channel)
-	c.s.count("conversations.join", err)
+	err = c.s.paced(ctx, "conversations.join", channel, func() error {
+		_, _, _, err := c.s.api.JoinConversationContext(ctx, channel)
+		return err
+	})
 	return ch.Name, err
 }
 
@@ -160,11 +166,15 @@ func (c *Channels) BotUserID(ctx context.Context) (string, error) {
 	if c.botUser != "" {
 		return c.botUser, nil
 	}
-	r, err := c.s.api.AuthTestContext(ctx)
-	c.s.count("auth.test", err)
+	err := c.s.paced(ctx, "auth.test", workspaceKey, func() error {
+		r, err := c.s.api.AuthTestContext(ctx)
+		if err == nil {
+			c.botUser = r.UserID
+		}
+		return err
+	})
 	if err != nil {
 		return "", err
 	}
-	c.botUser = r.UserID
 	return c.botUser, nil
 }

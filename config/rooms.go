@@ -83,10 +83,14 @@ func (s *Settings) validateRooms() error {
 	if err := rooms.ValidatePattern(r.ChannelPattern); err != nil {
 		return fmt.Errorf("rooms.channel_pattern: %w", err)
 	}
-	for key, list := range map[string][]string{"invite": r.Invite, "admins": r.Admins} {
-		for i, u := range list {
+	// In YAML order, so the same file always names the same first problem.
+	for _, l := range []struct {
+		key  string
+		list []string
+	}{{"invite", r.Invite}, {"admins", r.Admins}} {
+		for i, u := range l.list {
 			if !slackUserRef.MatchString(u) {
-				return fmt.Errorf("rooms.%s[%d]: %q is not a Slack user id (like U0123ABCD)", key, i, u)
+				return fmt.Errorf("rooms.%s[%d]: %q is not a Slack user id (like U0123ABCD)", l.key, i, u)
 			}
 		}
 	}
@@ -135,7 +139,8 @@ func (c CRMEnv) validate() error {
 		}
 		return nil
 	}
-	for name, v := range map[string]string{"SALESFORCE_INSTANCE_URL": c.InstanceURL, "SALESFORCE_TOKEN_URL": c.TokenURL} {
+	for _, e := range [][2]string{{"SALESFORCE_INSTANCE_URL", c.InstanceURL}, {"SALESFORCE_TOKEN_URL", c.TokenURL}} {
+		name, v := e[0], e[1]
 		if v == "" {
 			continue
 		}

@@ -8,6 +8,7 @@
 package crm
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/holdfast/holdfast/rooms"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/store"
 )
@@ -81,11 +83,7 @@ const (
 // ActivityFor builds the CRM write for a note: the summary first (what a
 // salesperson reads), then the original.
 func ActivityFor(kind, accountName, author, summary, text string, at time.Time) Activity {
-	label := map[string]string{"call_note": "Call summary", "email": "Email summary", "ticket": "Ticket summary",
-		"meeting": "Meeting summary"}[kind]
-	if label == "" {
-		label = "Note from Slack"
-	}
+	label := cmp.Or(rooms.SummaryLabel(kind), "Note from Slack")
 	var b strings.Builder
 	b.WriteString(strings.TrimSpace(summary))
 	if t := strings.TrimSpace(text); t != "" && t != strings.TrimSpace(summary) {

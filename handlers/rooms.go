@@ -29,7 +29,7 @@ type RoomsStore interface {
 	HandoffsForAccount(ctx context.Context, accountID int64) ([]store.HandoffStatus, error)
 	Deal(ctx context.Context, id int64) (rooms.Deal, error)
 	MayReview(ctx context.Context, dealID int64, user string) (bool, error)
-	CompleteReview(ctx context.Context, r store.Review) (rooms.Deal, error)
+	CompleteReview(ctx context.Context, r store.Review) error
 	AddNote(ctx context.Context, n store.NoteInput) (id int64, created bool, err error)
 	Enqueue(ctx context.Context, it store.OutboxItem) error
 }
@@ -83,7 +83,7 @@ func (h *Rooms) room(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, er
 		if a, err := h.store.AccountByChannel(ctx, cmd.ChannelID); err == nil {
 			return h.status(ctx, a)
 		}
-		return reply(blocks.Info(roomUsage)), nil
+		return reply(blocks.Info(blocks.Escape(roomUsage))), nil
 	case strings.EqualFold(verb, "link"):
 		return h.link(ctx, cmd, strings.TrimSpace(rest))
 	}
@@ -107,7 +107,17 @@ func (h *Rooms) resolve(ctx context.Context, query string) (*store.Account, bot.
 	case len(matches) > 1:
 		return nil, reply(blocks.Problem("Several accounts match %s: use the external id (%s).", query, idList(matches))), nil
 	}
-	return nil, reply(blocks.NotFound(query, choices(suggestions))), nil
+	return nil, unknownAccount(query, suggestions, roomUsage), nil
+}
+
+// unknownAccount answers a query that matched no account, naming close
+// matches. (blocks.NotFound would offer /health's pick buttons and usage.)
+func unknownAccount(query string, suggestions []store.Account, usage string) bot.Reply {
+	format, args := "No account matches %s.", []string{query}
+	if len(suggestions) > 0 {
+		format, args = format+" Did you mean %s?", append(args, idList(suggestions))
+	}
+	return reply(blocks.Problem(format+" "+usage, args...))
 }
 
 func idList(accts []store.Account) string {
@@ -132,14 +142,8 @@ func (h *Rooms) status(ctx context.Context, a store.Account) (bot.Reply, error) 
 		return bot.Reply{}, err
 	}
 	for _, ho := range list {
-		line := blocks.HandoffLine{DealName: ho.DealName, Step: ho.Step, Failed: ho.Failed,
-			Error: ho.LastError}
-		if ho.Step == store.StepDone {
-			if d, err := h.store.Deal(ctx, ho.DealID); err == nil {
-				line.Missing = d.Missing()
-			}
-		}
-		v.Handoffs = append(v.Handoffs, line)
+		v.Handoffs = append(v.Handoffs, blocks.HandoffLine{DealName: ho.DealName, Step: ho.Step, Failed: ho.Failed,
+			Error: ho.LastError, Missing: ho.Missing})
 	}
 	return reply(blocks.RoomStatus(v)), nil
 }
@@ -152,7 +156,7 @@ func (h *Rooms) mayManage(a store.Account, user string) bool {
 
 func (h *Rooms) link(ctx context.Context, cmd slack.SlashCommand, query string) (bot.Reply, error) {
 	if query == "" {
-		return reply(blocks.Info(roomUsage)), nil
+		return reply(blocks.Info(blocks.Escape(roomUsage))), nil
 	}
 	if !strings.HasPrefix(cmd.ChannelID, "C") && !strings.HasPrefix(cmd.ChannelID, "G") {
 		return reply(blocks.Problem("Run /room link in the channel that should become the room (not in a direct message).")), nil
@@ -217,22 +221,22 @@ func (h *Rooms) note(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, er
 	}
 	if account == nil {
 		// In a room, the whole text is the note for the room's account.
-		if a, err := h.store.AccountByChannel(ctx, cmd.ChannelID); err == nil && strings.TrimSpace(noCaseFlag(cmd.Text)) != "" {
-			account, text = &a, strings.TrimSpace(noCaseFlag(cmd.Text))
+		if whole, _ := rooms.StripCaseFlag(cmd.Text); whole != "" {
+			if a, err := h.store.AccountByChannel(ctx, cmd.ChannelID); err == nil {
+				account, text = &a, whole
+			}
 		}
 	}
 	if account == nil {
 		if len(targets) == 0 {
-			return reply(blocks.Info(noteUsage)), nil
+			return reply(blocks.Info(blocks.Escape(noteUsage))), nil
 		}
 		first := strings.Fields(targets[len(targets)-1].Account)[0]
 		_, suggestions, err := h.store.FindAccounts(ctx, first, choicesShown)
 		if err != nil {
 			return bot.Reply{}, err
 		}
-		m := blocks.NotFound(first, choices(suggestions))
-		m.Text += " " + noteUsage
-		return reply(m), nil
+		return unknownAccount(first, suggestions, noteUsage), nil
 	}
 	key := "cmd:" + cmd.TriggerID
 	if cmd.TriggerID == "" {
@@ -244,12 +248,6 @@ func (h *Rooms) note(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, er
 		return bot.Reply{}, err
 	}
 	return reply(blocks.NoteSaved(account.Name, h.roomOf(ctx, account.ID, cmd.ChannelID), openCase && h.settings.CRMEnabled)), nil
-}
-
-func noCaseFlag(s string) string {
-	fields := strings.Fields(s)
-	fields = slices.DeleteFunc(fields, func(f string) bool { return f == "--case" })
-	return strings.Join(fields, " ")
 }
 
 // roomOf is the account's room unless it is where the user already is.
@@ -360,8 +358,8 @@ func (h *Rooms) openReview(ctx context.Context, cb slack.InteractionCallback, ac
 	if err != nil {
 		return err
 	}
-	a, err := h.store.Account(ctx, d.AccountID)
-	if err != nil {
+	a, ok, err := loadAccount(ctx, h.store, h.router, cb, d.AccountID)
+	if !ok {
 		return err
 	}
 	return h.slack.OpenView(ctx, cb.TriggerID, blocks.ReviewModal(blocks.ReviewModalView{AccountName: a.Name, Deal: d}))
@@ -393,7 +391,7 @@ func (h *Rooms) reviewSubmitted(ctx context.Context, cb slack.InteractionCallbac
 	if len(d.Promises) == 1 {
 		summary = "Won deal review completed: 1 promise recorded"
 	}
-	_, err = h.store.CompleteReview(ctx, store.Review{DealID: id, Deal: d, User: cb.User.ID, At: h.now(),
+	err = h.store.CompleteReview(ctx, store.Review{DealID: id, Deal: d, User: cb.User.ID, At: h.now(),
 		DMRef: rooms.ReviewRef(id), Thanks: bot.NewMessage(thanks.Text, thanks.Blocks), Summary: summary})
 	if errors.Is(err, store.ErrNotAllowed) {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{"rv_dm": "Only the deal's AE, the account's sales manager or its CSM can save this review."}), nil

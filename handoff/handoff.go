@@ -211,7 +211,7 @@ func (r *Runner) channel(ctx context.Context, h store.Handoff, sub store.Handoff
 		}
 		// Not usable (private without us, archived, another account's
 		// room): the account gets a room of its own.
-		_ = r.store.LogHandoffStep(ctx, h, "skipped", "account channel "+ch+" not usable: "+errText(err))
+		_ = r.store.LogHandoffStep(ctx, h, "skipped", "account channel "+ch+" not usable: "+err.Error())
 	}
 	vars := rooms.NameVars{Name: sub.Account.Name, ExternalID: sub.Account.ExternalID, Segment: sub.Account.Segment, Tier: sub.Account.Tier}
 	tried := h.NameTried
@@ -338,7 +338,11 @@ func (r *Runner) pin(ctx context.Context, h store.Handoff) error {
 		if st, err = r.store.OutboxMessage(ctx, rooms.CardRef(h.DealID)); err != nil || st.TS != "" || st.Failed {
 			break
 		}
-		time.Sleep(deliveryLook)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(deliveryLook):
+		}
 	}
 	switch {
 	case err != nil:
@@ -386,11 +390,4 @@ func firstSet(v ...string) string {
 		}
 	}
 	return ""
-}
-
-func errText(err error) string {
-	if err == nil {
-		return "already another account's room"
-	}
-	return err.Error()
 }

@@ -113,6 +113,30 @@ func TestStepErrorsRetryTheirOwnStep(t *testing.T) {
 	}
 }
 
+// TestRateLimitedJoinIsRetried: a 429 while the account's own channel is
+// looked up is waited out, not taken as "channel not usable" (which would
+// make the account a second room).
+func TestRateLimitedJoinIsRetried(t *testing.T) {
+	r := newRig(t)
+	own := r.fake.CreateChannel("acct-1-team", "UHUMAN", false)
+	if _, err := r.st.Pool().Exec(ctx(t), `INSERT INTO accounts (external_id, name, channel_id) VALUES ('acct-1', 'Account 1', $1)`, own); err != nil {
+		t.Fatal(err)
+	}
+	r.fake.RateLimit("conversations.info", 1, time.Second)
+	r.win(t, 1)
+	if _, err := r.fake.WaitCalls(ctx(t), "pins.add", 1); err != nil {
+		t.Fatal(err)
+	}
+	var channel, origin string
+	if err := r.st.Pool().QueryRow(ctx(t), `SELECT channel_id, origin FROM rooms`).Scan(&channel, &origin); err != nil {
+		t.Fatal(err)
+	}
+	if channel != own || origin != "existing" || len(r.fake.Calls("conversations.create")) != 0 {
+		t.Fatalf("room %s (%s), %d creates; want the account's own channel %s", channel, origin,
+			len(r.fake.Calls("conversations.create")), own)
+	}
+}
+
 // BenchmarkHandoff measures a won deal's way to a pinned card in its new
 // room: commit of the win -> conversations.create -> invites -> card
 // delivered through the outbox -> pins.add, one deal after another.

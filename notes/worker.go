@@ -1,6 +1,7 @@
 package notes
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/crm"
+	"github.com/holdfast/holdfast/rooms"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/store"
 )
@@ -144,7 +146,7 @@ func (w *Worker) publish(ctx context.Context, n store.PendingNote) store.NoteDon
 	d := store.NoteDone{ID: n.ID, Summary: summary, By: by}
 	label, kind := "Note", "note"
 	if n.Kind != "note" {
-		label, kind = kindLabel(n.Kind), "summary."+n.Kind
+		label, kind = cmp.Or(rooms.SummaryLabel(n.Kind), "Summary"), "summary."+n.Kind
 	}
 	d.Timeline = store.TimelineEntry{At: n.OccurredAt, Kind: kind, Summary: label + ": " + cut(summary, 500), Actor: n.Author}
 	if n.RoomChannel != "" && n.RoomChannel != n.OriginChannel {
@@ -161,18 +163,4 @@ func (w *Worker) publish(ctx context.Context, n store.PendingNote) store.NoteDon
 			Payload: crm.CaseFor(n.AccountName, n.Author, summary, n.Text)})
 	}
 	return d
-}
-
-func kindLabel(kind string) string {
-	switch kind {
-	case "call_note":
-		return "Call summary"
-	case "email":
-		return "Email summary"
-	case "ticket":
-		return "Ticket summary"
-	case "meeting":
-		return "Meeting summary"
-	}
-	return "Summary"
 }

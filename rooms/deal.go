@@ -220,7 +220,7 @@ func TenureText(months int) string {
 		if n == 1 {
 			return "1 " + unit
 		}
-		return itoa(n) + " " + unit + "s"
+		return strconv.Itoa(n) + " " + unit + "s"
 	}
 	switch {
 	case months <= 0:
@@ -236,8 +236,6 @@ func TenureText(months int) string {
 // NewInRole is the tenure below which a champion counts as new: a champion
 // under six months in the role has not yet proven they can carry a renewal.
 const NewInRole = 6
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // WonSummary is the timeline line for a won deal: "Closed-won: Acme –
 // New Business · $120,000 ARR · 12 months · 2 promises".
@@ -256,7 +254,7 @@ func WonSummary(d Deal) string {
 	case n == 1:
 		parts = append(parts, "1 promise")
 	case n > 1:
-		parts = append(parts, itoa(n)+" promises")
+		parts = append(parts, strconv.Itoa(n)+" promises")
 	}
 	return strings.Join(parts, " · ")
 }
@@ -266,7 +264,7 @@ func TermText(months int) string {
 	if months == 1 {
 		return "1 month"
 	}
-	return itoa(months) + " months"
+	return strconv.Itoa(months) + " months"
 }
 
 func groupThousands(n int64) string {

@@ -12,6 +12,23 @@ type NoteTarget struct {
 	Text    string
 }
 
+// SummaryLabel names the summary of an ingested conversation of kind
+// ("Call summary"), for the timeline, the room and the CRM alike; "" for a
+// note typed in Slack and for other kinds.
+func SummaryLabel(kind string) string {
+	switch kind {
+	case "call_note":
+		return "Call summary"
+	case "email":
+		return "Email summary"
+	case "ticket":
+		return "Ticket summary"
+	case "meeting":
+		return "Meeting summary"
+	}
+	return ""
+}
+
 // maxAccountWords bounds how many leading words may name an account.
 const maxAccountWords = 5
 
@@ -24,11 +41,7 @@ var caseFlag = regexp.MustCompile(`(^|\s)--case(\s|$)`)
 // flag anywhere in the text (also open a CRM case). Readings without note
 // text are left out.
 func ParseNote(s string) (targets []NoteTarget, openCase bool) {
-	if caseFlag.MatchString(s) {
-		openCase = true
-		s = caseFlag.ReplaceAllString(s, " ")
-	}
-	s = strings.TrimSpace(s)
+	s, openCase = StripCaseFlag(s)
 	if s == "" {
 		return nil, openCase
 	}
@@ -53,6 +66,16 @@ func ParseNote(s string) (targets []NoteTarget, openCase bool) {
 		targets = append(targets, NoteTarget{Account: account, Text: text})
 	}
 	return targets, openCase
+}
+
+// StripCaseFlag takes the --case flag out of a /note text, keeping the
+// note's own line breaks; openCase says whether it was there.
+func StripCaseFlag(s string) (text string, openCase bool) {
+	if caseFlag.MatchString(s) {
+		openCase = true
+		s = caseFlag.ReplaceAllString(s, "$1")
+	}
+	return strings.TrimSpace(s), openCase
 }
 
 // wordSpans returns the [start, end) byte offsets of each

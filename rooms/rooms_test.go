@@ -3,6 +3,7 @@ package rooms
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,10 +125,10 @@ func TestChannelName(t *testing.T) {
 	}
 	for try := range 12 {
 		name := ChannelName("acct-{name}", NameVars{Name: long}, try)
-		if len(name) > MaxChannelName || strings.HasSuffix(strings.TrimSuffix(name, "-"+itoa(try+1)), "-") {
+		if len(name) > MaxChannelName || strings.HasSuffix(strings.TrimSuffix(name, "-"+strconv.Itoa(try+1)), "-") {
 			t.Errorf("try %d: %q (%d long)", try, name, len(name))
 		}
-		if try > 0 && !strings.HasSuffix(name, "-"+itoa(try+1)) {
+		if try > 0 && !strings.HasSuffix(name, "-"+strconv.Itoa(try+1)) {
 			t.Errorf("try %d: %q lacks its suffix", try, name)
 		}
 	}
@@ -178,6 +179,24 @@ func TestParseNote(t *testing.T) {
 		got, openCase := ParseNote(tt.in)
 		if !slices.Equal(got, tt.want) || openCase != tt.openCase {
 			t.Errorf("ParseNote(%q) = %q %v, want %q %v", tt.in, got, openCase, tt.want, tt.openCase)
+		}
+	}
+}
+
+func TestStripCaseFlag(t *testing.T) {
+	for in, want := range map[string]struct {
+		text     string
+		openCase bool
+	}{
+		"renewal at risk\nbudget cut":         {"renewal at risk\nbudget cut", false},
+		"renewal at risk\n--case\nbudget cut": {"renewal at risk\nbudget cut", true},
+		"--case export broken":                {"export broken", true},
+		"export broken --case":                {"export broken", true},
+		"uses --caseless flags":               {"uses --caseless flags", false},
+		" --case ":                            {"", true},
+	} {
+		if text, openCase := StripCaseFlag(in); text != want.text || openCase != want.openCase {
+			t.Errorf("StripCaseFlag(%q) = %q %v, want %q %v", in, text, openCase, want.text, want.openCase)
 		}
 	}
 }

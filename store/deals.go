@@ -202,9 +202,8 @@ func upsertDeal(ctx context.Context, tx pgx.Tx, in rooms.DealInput, now time.Tim
 	if stored.ClosedAt != nil {
 		at = *stored.ClosedAt
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor, ref_id)
-		VALUES ($1, $2, 'deal.won', $3, $4, $5)`, accountID, at, rooms.WonSummary(stored), stored.AE, dealID)
-	return res, nil, wrap("append deal timeline", err)
+	return res, nil, addTimeline(ctx, tx, accountID, TimelineEntry{At: at, Kind: "deal.won", Summary: rooms.WonSummary(stored),
+		Actor: stored.AE}, dealID)
 }
 
 // dealAccount finds the deal's account, creating it from the deal when it
@@ -288,23 +287,12 @@ type rowQuerier interface {
 
 func dealByID(ctx context.Context, q rowQuerier, id int64) (rooms.Deal, error) {
 	var d rooms.Deal
-	var concerns *string
-	var competitors []string
-	err := q.QueryRow(ctx, `SELECT `+dealColumns+` FROM deals WHERE id = $1`, id).Scan(
-		&d.ID, &d.ExternalID, &d.AccountID, &d.Name, &d.Stage, &d.ClosedAt, &d.AE, &d.OwnerCSM, &d.DecisionMaker,
-		&d.Champion, &d.ChampionTitle, &d.ChampionRoleSince, &d.CloseReason, &concerns, &competitors, &d.PromisesKnown,
-		&d.ARR, &d.TermMonths, &d.RenewalDate, &d.Segment, &d.ReviewedBy, &d.ReviewedAt)
+	err := scanDeal(q.QueryRow(ctx, `SELECT `+dealColumns+` FROM deals WHERE id = $1`, id), &d)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, ErrNotFound
 	}
 	if err != nil {
 		return d, fmt.Errorf("read deal %d: %w", id, err)
-	}
-	if concerns != nil {
-		d.ProductConcerns, d.ConcernsKnown = *concerns, true
-	}
-	if competitors != nil {
-		d.Competitors, d.CompetitorsKnown = competitors, true
 	}
 	rows, err := q.Query(ctx, `SELECT kind, text, due_date FROM deal_promises WHERE deal_id = $1 ORDER BY position`, id)
 	if err != nil {
@@ -319,6 +307,25 @@ func dealByID(ctx context.Context, q rowQuerier, id int64) (rooms.Deal, error) {
 		return nil
 	})
 	return d, wrap("read promises", err)
+}
+
+// scanDeal reads dealColumns (then extra) into d, without its promises.
+func scanDeal(row pgx.Row, d *rooms.Deal, extra ...any) error {
+	var concerns *string
+	var competitors []string
+	dest := append([]any{&d.ID, &d.ExternalID, &d.AccountID, &d.Name, &d.Stage, &d.ClosedAt, &d.AE, &d.OwnerCSM,
+		&d.DecisionMaker, &d.Champion, &d.ChampionTitle, &d.ChampionRoleSince, &d.CloseReason, &concerns, &competitors,
+		&d.PromisesKnown, &d.ARR, &d.TermMonths, &d.RenewalDate, &d.Segment, &d.ReviewedBy, &d.ReviewedAt}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return err
+	}
+	if concerns != nil {
+		d.ProductConcerns, d.ConcernsKnown = *concerns, true
+	}
+	if competitors != nil {
+		d.Competitors, d.CompetitorsKnown = competitors, true
+	}
+	return nil
 }
 
 // Deal returns one deal with its promises.
@@ -372,12 +379,11 @@ var ErrNotAllowed = errors.New("not allowed")
 // MayReview); the card is refreshed by the handoff
 // worker (card_stale), and the request DM updated, in the same
 // transaction.
-func (s *Store) CompleteReview(ctx context.Context, r Review) (rooms.Deal, error) {
-	var out rooms.Deal
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+func (s *Store) CompleteReview(ctx context.Context, r Review) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var allowed bool
 		var accountID int64
-		err := tx.QueryRow(ctx, `SELECT d.account_id, $2 <> '' AND $2 IN (d.ae, a.ae, a.sales_manager, d.owner_csm, a.owner_csm)
+		err := tx.QueryRow(ctx, `SELECT d.account_id, `+mayReview+`
 			FROM deals d JOIN accounts a ON a.id = d.account_id WHERE d.id = $1 FOR UPDATE OF d`, r.DealID, r.User).
 			Scan(&accountID, &allowed)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -406,9 +412,9 @@ func (s *Store) CompleteReview(ctx context.Context, r Review) (rooms.Deal, error
 			WHERE deal_id = $1`, r.DealID); err != nil {
 			return fmt.Errorf("mark card stale: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor, ref_id)
-			VALUES ($1, $2, 'handoff.reviewed', $3, $4, $5)`, accountID, r.At, r.Summary, r.User, r.DealID); err != nil {
-			return fmt.Errorf("append review timeline: %w", err)
+		if err := addTimeline(ctx, tx, accountID, TimelineEntry{At: r.At, Kind: "handoff.reviewed", Summary: r.Summary,
+			Actor: r.User}, r.DealID); err != nil {
+			return err
 		}
 		if r.DMRef != "" && r.Thanks != nil {
 			// Updates need the DM's conversation id, which the request was posted to.
@@ -424,21 +430,19 @@ func (s *Store) CompleteReview(ctx context.Context, r Review) (rooms.Deal, error
 				}
 			}
 		}
-		if err := notifyRooms(ctx, tx, QueueHandoffs); err != nil {
-			return err
-		}
-		out, err = dealByID(ctx, tx, r.DealID)
-		return err
+		return notifyRooms(ctx, tx, QueueHandoffs)
 	})
-	return out, err
 }
+
+// mayReview is true when user $2 may review deal d of account a.
+const mayReview = `$2 <> '' AND $2 IN (d.ae, a.ae, a.sales_manager, d.owner_csm, a.owner_csm)`
 
 // MayReview reports whether user may fill in a deal's review: its AE or
 // CSM, or the account's AE, sales manager or CSM (the review request goes
 // to the CSM when nobody from Sales is known).
 func (s *Store) MayReview(ctx context.Context, dealID int64, user string) (bool, error) {
 	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT $2 <> '' AND $2 IN (d.ae, a.ae, a.sales_manager, d.owner_csm, a.owner_csm)
+	err := s.pool.QueryRow(ctx, `SELECT `+mayReview+`
 		FROM deals d JOIN accounts a ON a.id = d.account_id WHERE d.id = $1`, dealID, user).Scan(&ok)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, ErrNotFound

@@ -36,8 +36,8 @@ func (s *Store) AddNote(ctx context.Context, n NoteInput) (id int64, created boo
 			ON CONFLICT (account_id, source_key) DO NOTHING RETURNING id`,
 			n.AccountID, n.Kind, n.Source, n.SourceKey, n.Author, n.Text, n.OccurredAt, n.OriginChannel, n.OpenCase).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return tx.QueryRow(ctx, `SELECT id FROM account_notes WHERE account_id = $1 AND source_key = $2`,
-				n.AccountID, n.SourceKey).Scan(&id)
+			return wrap("find saved note", tx.QueryRow(ctx, `SELECT id FROM account_notes WHERE account_id = $1 AND source_key = $2`,
+				n.AccountID, n.SourceKey).Scan(&id))
 		}
 		if err != nil {
 			return fmt.Errorf("add note: %w", err)
@@ -159,10 +159,8 @@ func (s *Store) FinishNote(ctx context.Context, d NoteDone) error {
 		if err != nil {
 			return fmt.Errorf("finish note: %w", err)
 		}
-		e := d.Timeline
-		if _, err := tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor, ref_id) VALUES ($1, $2, $3, $4, $5, $6)`,
-			accountID, e.At, e.Kind, e.Summary, e.Actor, d.ID); err != nil {
-			return fmt.Errorf("append note timeline: %w", err)
+		if err := addTimeline(ctx, tx, accountID, d.Timeline, d.ID); err != nil {
+			return err
 		}
 		for _, p := range d.Posts {
 			if err := enqueue(ctx, tx, p); err != nil {

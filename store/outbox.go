@@ -207,13 +207,19 @@ func (s *Store) NextOutboxDue(ctx context.Context) (time.Time, error) {
 // ListenOutbox calls wake whenever a message is enqueued, until ctx ends.
 // It holds one connection for LISTEN.
 func (s *Store) ListenOutbox(ctx context.Context, wake func()) error {
+	return s.listen(ctx, outboxChannel, func(string) { wake() })
+}
+
+// listen calls wake with each notification's payload on channel until ctx
+// ends (nil) or the connection fails (the error). It holds one connection.
+func (s *Store) listen(ctx context.Context, channel string, wake func(payload string)) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("listen outbox: %w", err)
+		return fmt.Errorf("listen %s: %w", channel, err)
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+outboxChannel); err != nil {
-		return fmt.Errorf("listen outbox: %w", err)
+	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
+		return fmt.Errorf("listen %s: %w", channel, err)
 	}
 	defer func() {
 		// The connection goes back to the pool: stop listening on a fresh context.
@@ -224,12 +230,13 @@ func (s *Store) ListenOutbox(ctx context.Context, wake func()) error {
 		}
 	}()
 	for {
-		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
-			if errors.Is(ctx.Err(), context.Canceled) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("wait for outbox notification: %w", err)
+			return fmt.Errorf("wait for %s notification: %w", channel, err)
 		}
-		wake()
+		wake(n.Payload)
 	}
 }

@@ -99,6 +99,9 @@ func (s *Store) AccountByChannel(ctx context.Context, channel string) (Account, 
 type ChannelTakenError struct{ AccountID int64 }
 
 func (e *ChannelTakenError) Error() string {
+	if e.AccountID == 0 { // found by the unique index, which does not say whose
+		return "channel is another account's room"
+	}
 	return fmt.Sprintf("channel is account %d's room", e.AccountID)
 }
 
@@ -149,9 +152,7 @@ func saveRoom(ctx context.Context, tx pgx.Tx, r Room, at time.Time, kind, summar
 	if _, err := tx.Exec(ctx, `UPDATE accounts SET channel_id = $2, updated_at = now() WHERE id = $1`, r.AccountID, r.ChannelID); err != nil {
 		return fmt.Errorf("point account at room: %w", err)
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor) VALUES ($1, $2, $3, $4, $5)`,
-		r.AccountID, at, kind, summary, r.LinkedBy)
-	return wrap("append room timeline", err)
+	return addTimeline(ctx, tx, r.AccountID, TimelineEntry{At: at, Kind: kind, Summary: summary, Actor: r.LinkedBy}, 0)
 }
 
 // LeaseHandoffs claims up to n handoffs that have a step due, or a card to
@@ -336,9 +337,9 @@ func (s *Store) FailHandoff(ctx context.Context, h Handoff, cause string, msgs .
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary) VALUES ($1, now(), 'handoff.failed', $2)`,
-			h.AccountID, "Handoff stopped at "+h.Step+": "+cause); err != nil {
-			return fmt.Errorf("append handoff failure: %w", err)
+		if err := addTimeline(ctx, tx, h.AccountID, TimelineEntry{At: time.Now(), Kind: "handoff.failed",
+			Summary: "Handoff stopped at " + h.Step + ": " + cause}, 0); err != nil {
+			return err
 		}
 		return logStep(ctx, tx, h.DealID, h.Step, "failed", cause)
 	})
@@ -391,48 +392,36 @@ type HandoffStatus struct {
 	Step      string // for a failed handoff, the step it failed at
 	Failed    bool
 	LastError string
+	Missing   []rooms.Field // handoff fields the deal still lacks
 }
 
-// HandoffsForAccount lists an account's handoffs, newest first.
+// HandoffsForAccount lists an account's handoffs, newest first, with what
+// each deal still lacks, in one query.
 func (s *Store) HandoffsForAccount(ctx context.Context, accountID int64) ([]HandoffStatus, error) {
-	rows, err := s.pool.Query(ctx, `SELECT h.deal_id, d.name, CASE WHEN h.step = 'failed' THEN h.failed_step ELSE h.step END,
-			h.step = 'failed', h.last_error
-		FROM handoffs h JOIN deals d ON d.id = h.deal_id WHERE h.account_id = $1 ORDER BY h.created_at DESC LIMIT 10`, accountID)
+	rows, err := s.pool.Query(ctx, `SELECT `+dealColumns+`,
+			CASE WHEN h.step = 'failed' THEN h.failed_step ELSE h.step END, h.step = 'failed', h.last_error
+		FROM (SELECT deal_id, step, failed_step, last_error, created_at FROM handoffs WHERE account_id = $1) h
+		JOIN deals ON deals.id = h.deal_id ORDER BY h.created_at DESC LIMIT 10`, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("account handoffs: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[HandoffStatus])
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (HandoffStatus, error) {
+		var d rooms.Deal
+		var h HandoffStatus
+		if err := scanDeal(r, &d, &h.Step, &h.Failed, &h.LastError); err != nil {
+			return h, err
+		}
+		// Missing reads promises_known, not the promises themselves.
+		h.DealID, h.DealName, h.Missing = d.ID, d.Name, d.Missing()
+		return h, nil
+	})
 	return list, wrap("account handoffs", err)
 }
 
 // ListenRooms calls wake with the queue name whenever a handoff, note or
 // CRM write is queued, until ctx ends. It holds one connection.
 func (s *Store) ListenRooms(ctx context.Context, wake func(queue string)) error {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("listen rooms: %w", err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+roomsChannel); err != nil {
-		return fmt.Errorf("listen rooms: %w", err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		defer cancel()
-		if _, err := conn.Exec(ctx, "UNLISTEN *"); err != nil {
-			conn.Conn().Close(ctx)
-		}
-	}()
-	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("wait for rooms notification: %w", err)
-		}
-		wake(n.Payload)
-	}
+	return s.listen(ctx, roomsChannel, wake)
 }
 
 func intOf(b bool) int {

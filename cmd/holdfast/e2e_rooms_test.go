@@ -119,6 +119,14 @@ func fakeBase(f *fakeslack.Server) string { return strings.TrimSuffix(f.APIURL()
 
 func textOf(m fakeslack.Message) string { return plain(m) }
 
+// sentText is a message's mrkdwn as Slack reads it: the blocks' texts and
+// the top-level text. (The raw blocks JSON encodes < as \u003c, so a
+// search of it for "<!channel>" could never find one.)
+func sentText(t *testing.T, m fakeslack.Message) string {
+	t.Helper()
+	return strings.Join(mrkdwnTexts(t, []byte(m.Raw.Params["blocks"])), "\n") + "\n" + m.Text
+}
+
 // TestRoomHandoffFromClosedWonDeal: a closed-won deal creates one room
 // (replays through the API, the webhook and concurrent deliveries to two
 // replicas included), invites the CSM and the AE, pins the handoff card, DMs the AE
@@ -178,8 +186,8 @@ func TestRoomHandoffFromClosedWonDeal(t *testing.T) {
 			t.Errorf("card lacks %q:\n%s", want, card)
 		}
 	}
-	if raw := cards[0].Raw.Params["blocks"]; strings.Contains(raw, "<!channel>") {
-		t.Error("customer text reached the card unescaped")
+	if sent := sentText(t, cards[0]); strings.Contains(sent, "<!channel>") || !strings.Contains(sent, "SSO with Okta &lt;!channel&gt;") {
+		t.Errorf("customer text not escaped in the card:\n%s", sent)
 	}
 	if len(ch.Pins) != 1 || ch.Pins[0] != cards[0].TS {
 		t.Fatalf("pins %v, card ts %s", ch.Pins, cards[0].TS)
@@ -498,8 +506,8 @@ func TestCallNoteSummarisedAndWrittenToCRMOnce(t *testing.T) {
 	waitFor(t, "the summary in the room", func() bool {
 		for _, m := range d.posts(room.ChannelID) {
 			if strings.Contains(textOf(m), "Call summary") && strings.Contains(textOf(m), "budget for 40 more seats") {
-				if strings.Contains(m.Raw.Params["blocks"], "<!here>") {
-					t.Error("model output reached Slack unescaped")
+				if sent := sentText(t, m); strings.Contains(sent, "<!here>") || !strings.Contains(sent, "&lt;!here&gt;") {
+					t.Errorf("model output not escaped:\n%s", sent)
 				}
 				return true
 			}
@@ -624,7 +632,7 @@ func TestNoteCommandShortcutAndRoomLink(t *testing.T) {
 	if channelID != existing {
 		t.Fatalf("account sync unlinked the room: %q", channelID)
 	}
-	if out := command(roomCSM, existing, "/room", ""); !strings.Contains(out, "room is #") && !strings.Contains(out, "room is") {
+	if out := command(roomCSM, existing, "/room", ""); !strings.Contains(out, "*Acme Corp*'s room is #"+existing+" (linked)") {
 		t.Fatalf("/room in the room: %s", out)
 	}
 
@@ -635,10 +643,15 @@ func TestNoteCommandShortcutAndRoomLink(t *testing.T) {
 	if out := command(roomCSM, "C0ELSEWHERE", "/note", "nobody here"); !strings.Contains(out, "Usage") {
 		t.Fatalf("/note for an unknown account: %s", out)
 	}
+	if out := command(roomCSM, "C0ELSEWHERE", "/room", "acme corpp"); !strings.Contains(out, "Did you mean Acme Corp = acme?") ||
+		!strings.Contains(out, "Usage: `/room <account>`") || strings.Contains(out, "/health") {
+		t.Fatalf("/room for a misspelt account: %s", out)
+	}
 	waitFor(t, "the note in the room", func() bool {
 		for _, m := range d.posts(existing) {
 			if strings.Contains(textOf(m), "Dana confirmed the renewal budget") {
-				return !strings.Contains(m.Raw.Params["blocks"], "<!channel>")
+				sent := sentText(t, m)
+				return !strings.Contains(sent, "<!channel>") && strings.Contains(sent, "&lt;!channel&gt;")
 			}
 		}
 		return false
@@ -814,6 +827,13 @@ func TestRoomFailureIsToldAndLinkResumes(t *testing.T) {
 	}
 	if room := d.roomOf("acme"); room.Origin != "linked" || room.LinkedBy != roomAE {
 		t.Fatalf("room %+v", room)
+	}
+	ack, err = d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/room", Text: "acme", UserID: roomCSM, ChannelID: "C0ELSEWHERE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := ackReply(t, ack); !strings.Contains(out, "(linked)") || !strings.Contains(out, "waiting for the won deal review (3 fields missing)") {
+		t.Fatalf("/room status after the link: %s", out)
 	}
 
 	// An account that came with its own channel keeps it as the room.

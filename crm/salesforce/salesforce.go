@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/holdfast/holdfast/crm"
+	"github.com/holdfast/holdfast/rooms"
 )
 
 // Config is how to reach one Salesforce org. Secrets (ClientSecret,
@@ -120,7 +121,7 @@ func withMarker(subject, key string) string {
 
 // Write implements crm.Connector.
 func (c *Client) Write(ctx context.Context, r crm.Record) (crm.Result, error) {
-	if !validID(r.AccountID) {
+	if !rooms.CRMIDPattern.MatchString(r.AccountID) {
 		return crm.Result{}, crm.Permanent(fmt.Errorf("salesforce: %q is not a Salesforce record id", r.AccountID))
 	}
 	obj, err := c.objectFor(r)
@@ -184,18 +185,6 @@ func soqlString(s string) string {
 
 func soqlLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `'`, `\'`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
-func validID(id string) bool {
-	if len(id) != 15 && len(id) != 18 {
-		return false
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // call makes one REST call, fetching a token first if needed and once

@@ -7,6 +7,7 @@ package sftest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -95,6 +96,7 @@ func (s *Server) Records(object string) []Record {
 	var out []Record
 	for _, r := range s.records {
 		if object == "" || r.Object == object {
+			r.Fields = maps.Clone(r.Fields) // an upsert updates the stored map in place
 			out = append(out, r)
 		}
 	}
