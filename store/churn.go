@@ -190,13 +190,12 @@ func lookalikeCandidates(ctx context.Context, tx pgx.Tx, profiles []churn.Profil
 				lower(p.deal_source) AS lsrc, coalesce(width_bucket(p.champion_tenure_months, $6::int[]), -2) AS tb
 			FROM accounts a JOIN account_profiles p ON p.account_id = a.id
 			WHERE a.status = 'active' AND ($5 = '' OR a.ae = $5)),
-		scored AS (
-			SELECT DISTINCT ON (acc.id) acc.*, (c.size <> '' AND acc.ls = c.size)::int + (c.industry <> '' AND acc.li = c.industry)::int
+		pairs AS (
+			SELECT acc.*, (c.size <> '' AND acc.ls = c.size)::int + (c.industry <> '' AND acc.li = c.industry)::int
 				+ (c.source <> '' AND acc.lsrc = c.source)::int + (acc.tb = c.tenure)::int AS score
-			FROM acc CROSS JOIN c
-			WHERE (c.size <> '' AND acc.ls = c.size)::int + (c.industry <> '' AND acc.li = c.industry)::int
-				+ (c.source <> '' AND acc.lsrc = c.source)::int + (acc.tb = c.tenure)::int >= $7
-			ORDER BY acc.id, 11 DESC)
+			FROM acc CROSS JOIN c),
+		scored AS (
+			SELECT DISTINCT ON (id) * FROM pairs WHERE score >= $7 ORDER BY id, score DESC)
 		SELECT id, name, arr, owner_csm, ae, health_score, company_size_band, industry, deal_source, champion_tenure_months
 		FROM scored ORDER BY score DESC, arr DESC, id
 		LIMIT $8`, sizes, industries, sources, tenures, ae, churn.TenureThresholds, minMatch, limit)
