@@ -269,11 +269,9 @@ func lookalikeLine(l LookalikeRow, withLike bool) string {
 	return line
 }
 
-func when(t time.Time, loc *time.Location) string {
-	if loc == nil {
-		loc = time.UTC
-	}
-	return t.In(loc).Format("Mon Jan 2, 15:04 MST")
+// When is a debrief time as people read it: "Fri Mar 12, 10:00 UTC" in loc.
+func When(t time.Time, loc *time.Location) string {
+	return t.In(locOrUTC(loc)).Format("Mon Jan 2, 15:04 MST")
 }
 
 func debriefStatus(d DebriefState, loc *time.Location) string {
@@ -290,7 +288,7 @@ func debriefStatus(d DebriefState, loc *time.Location) string {
 		}
 		return s
 	case d.ScheduledFor != nil:
-		return "🗓️ *Debrief scheduled* for " + when(*d.ScheduledFor, loc) + " by " + userRef(d.ScheduledBy, "someone") + " (20 minutes: AE, sales manager, CSM)."
+		return "🗓️ *Debrief scheduled* for " + When(*d.ScheduledFor, loc) + " by " + userRef(d.ScheduledBy, "someone") + " (20 minutes: AE, sales manager, CSM)."
 	}
 	return "*Next step:* a 20-minute debrief with the AE, the sales manager and the CSM. One process change, one owner."
 }
