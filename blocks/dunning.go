@@ -115,11 +115,9 @@ func DunningAlert(v DunningView) Message {
 	return finish(text, blocks, maxMessageBlocks)
 }
 
-// DunningNote is a follow-up in a case's thread (a new failed attempt, a
-// decline reason learned later, the recovery).
-func DunningNote(text string) Message {
-	return finish(text, []slack.Block{section("dunning_note", text)}, maxMessageBlocks)
-}
+// The Dunning…Text functions are the follow-ups in a case's thread (sent
+// as a Note): a new failed attempt, a decline reason learned later, the
+// recovery.
 
 // DunningAttemptText: "Attempt 2 failed: insufficient_funds (Soft decline). Path: …".
 func DunningAttemptText(attempt int, code, classLabel, path string) string {

@@ -176,8 +176,8 @@ func TestDunningAlertBlocks(t *testing.T) {
 	v.RecoveredAt = &now
 	checkMessage(t, "recovered", DunningAlert(v), 50)
 	wantContains(t, "recovered", PlainTextBlocks(DunningAlert(v).Blocks), "Payment recovered", "Case closed")
-	checkMessage(t, "attempt", DunningNote(DunningAttemptText(2, hostile, "Soft decline", hostile)), 50)
-	checkMessage(t, "recovered note", DunningNote(DunningRecoveredText(hostile, 2, fixedNow(), fixedNow().Add(49*time.Hour))), 50)
+	checkMessage(t, "attempt", Note("dunning_note", DunningAttemptText(2, hostile, "Soft decline", hostile)), 50)
+	checkMessage(t, "recovered note", Note("dunning_note", DunningRecoveredText(hostile, 2, fixedNow(), fixedNow().Add(49*time.Hour))), 50)
 }
 
 func TestWinbackListBlocks(t *testing.T) {
