@@ -357,7 +357,6 @@ type CheckinView struct {
 	ProcessChange string
 	ChangeOwner   string
 	HeldAt        time.Time
-	AE            string
 	SalesManager  string
 }
 

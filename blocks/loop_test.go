@@ -193,7 +193,7 @@ func TestWinbackListBlocks(t *testing.T) {
 		}
 		rows = append(rows, r)
 	}
-	m := WinbackList(WinbackListView{Owner: "U1", Week: fixedNow(), Rows: rows})
+	m := WinbackList(WinbackListView{Week: fixedNow(), Rows: rows})
 	checkMessage(t, "winback", m, 50)
 	text := PlainTextBlocks(m.Blocks)
 	wantContains(t, "winback", text, "[ Start win-back ]", "[ Re-engaged ] [ No response ] [ Declined ]", "✅ Re-engaged", "…and 5 more")

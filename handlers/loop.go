@@ -496,7 +496,7 @@ func (h *Loop) Checkins(ctx context.Context, now time.Time) error {
 		}
 		m := blocks.Checkin(blocks.CheckinView{AccountName: info.Record.AccountName, Cause: info.Record.Cause,
 			ProcessChange: d.ProcessChange, ChangeOwner: d.ChangeOwner, HeldAt: d.HeldAt.In(h.loc),
-			AE: info.Record.AE, SalesManager: info.Record.SalesManager})
+			SalesManager: info.Record.SalesManager})
 		return []store.OutboxItem{{Op: store.OpPost, ChannelID: d.ChangeOwner, Message: bot.NewMessage(m.Text, m.Blocks)}}, nil
 	})
 	if n > 0 {

@@ -78,7 +78,7 @@ func (h *Loop) WinbackWeekly(ctx context.Context, now time.Time) error {
 func winbackList(offers []store.WinbackOffer) blocks.Message {
 	v := blocks.WinbackListView{}
 	for _, o := range offers {
-		v.Owner, v.Week = o.Owner, o.Week
+		v.Week = o.Week
 		row := blocks.WinbackRow{OfferID: o.ID, Name: o.Name, ARR: o.ARR, Kind: o.Kind, Detail: o.Detail}
 		if a := o.Attempt; a != nil {
 			at := a.StartedAt
