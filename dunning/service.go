@@ -65,6 +65,9 @@ func (s *Service) Hook(ctx context.Context, tx pgx.Tx, in store.Ingested) error 
 			// Validated as an object upstream; fields of the wrong type are ignored.
 			_ = json.Unmarshal(sig.Metadata, &m)
 		}
+		if in.SignalIDs[i] == 0 && (sig.Kind == scoring.KindPaymentRecovered || Classify(m.DeclineCode) == Unknown) {
+			continue // a replay with no decline reason to add: nothing to do, no account to load
+		}
 		acct, ok := in.Accounts[in.AccountIDs[i]]
 		if !ok {
 			var err error
