@@ -126,8 +126,10 @@ func ChurnRecordedModal(accountName string, cause churn.Cause, notified []string
 	}
 }
 
-// ChurnChoices asks which account /churned meant; each button opens the form.
-func ChurnChoices(query string, choices []AccountChoice) Message {
+// ChurnChoices asks which account /churned meant; each button opens the
+// form. matched says whether the choices match the query or are only
+// suggestions for a query that matched nothing.
+func ChurnChoices(query string, choices []AccountChoice, matched bool) Message {
 	q := userText(query, maxQueryLen)
 	if len(choices) == 0 {
 		return finish("No account matches “"+q+"”.", []slack.Block{section("churn_notfound", "No account matches “"+q+"”.")}, maxMessageBlocks)
@@ -137,13 +139,12 @@ func ChurnChoices(query string, choices []AccountChoice) Message {
 	}
 	btns := make([]*slack.ButtonBlockElement, len(choices))
 	for i, c := range choices {
-		label := accountName(c.Name, c.AccountID)
-		if c.ExternalID != "" {
-			label += " (" + c.ExternalID + ")"
-		}
-		btns[i] = button(ActionChurnPickPrefix+itoa(i), strconv.FormatInt(c.AccountID, 10), label)
+		btns[i] = button(ActionChurnPickPrefix+itoa(i), strconv.FormatInt(c.AccountID, 10), choiceLabel(c))
 	}
 	prompt := "Which account churned? Several match “" + q + "”."
+	if !matched {
+		prompt = "No account matches “" + q + "”. Did you mean one of these?"
+	}
 	return finish(prompt, []slack.Block{section("churn_choices_prompt", prompt), actions("churn_choices", btns...)}, maxMessageBlocks)
 }
 

@@ -142,9 +142,9 @@ func (h *Loop) churned(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, 
 	case len(matches) == 1:
 		return h.openChurnForm(ctx, cmd.TriggerID, cmd.UserID, cmd.ChannelID, matches[0])
 	case len(matches) > 1:
-		return reply(blocks.ChurnChoices(q, choices(matches))), nil
+		return reply(blocks.ChurnChoices(q, choices(matches), true)), nil
 	case len(suggestions) > 0:
-		return reply(blocks.ChurnChoices(q, choices(suggestions))), nil
+		return reply(blocks.ChurnChoices(q, choices(suggestions), false)), nil
 	}
 	return reply(blocks.Problem("No account matches “%s”.", q)), nil
 }

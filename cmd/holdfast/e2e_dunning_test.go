@@ -97,23 +97,18 @@ func TestDunningByDeclineReason(t *testing.T) {
 	chargeFailed := stripeEvent("evt_T1", api.EventChargeFailed, now, charge)
 
 	// Forged, stale, unsigned: 400 with a JSON error, nothing stored.
-	for name, header := range map[string]string{
-		"wrong secret": api.SignStripePayload([]byte("x"), "whsec_someone_else_0000000", now),
-		"stale":        "",
-		"unsigned":     "-",
+	for _, f := range []struct {
+		name, secret string
+		at           time.Time
+		header       string
+	}{
+		{"wrong secret", "whsec_someone_else_0000000", now, ""},
+		{"stale", stripeSecret, now.Add(-6 * time.Minute), ""},
+		{"unsigned", stripeSecret, now, "-"},
 	} {
-		at := now
-		if name == "stale" {
-			at = now.Add(-6 * time.Minute)
-		}
-		secret := stripeSecret
-		if name == "wrong secret" {
-			secret = "whsec_someone_else_0000000"
-			header = ""
-		}
-		code, body := r.stripe(chargeFailed, secret, at, header)
+		code, body := r.stripe(chargeFailed, f.secret, f.at, f.header)
 		if code != http.StatusBadRequest || body["error"] != "bad_signature" {
-			t.Errorf("%s: %d %v", name, code, body)
+			t.Errorf("%s: %d %v", f.name, code, body)
 		}
 	}
 	for _, table := range []string{"stripe_events", "signals", "dunning_cases", "outbox", "timeline"} {
