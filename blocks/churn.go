@@ -126,8 +126,10 @@ func ChurnRecordedModal(accountName string, cause churn.Cause, notified []string
 	}
 }
 
-// ChurnChoices asks which account /churned meant; each button opens the form.
-func ChurnChoices(query string, choices []AccountChoice) Message {
+// ChurnChoices asks which account /churned meant; each button opens the
+// form. matched says whether the choices match the query or are only
+// suggestions for a query that matched nothing.
+func ChurnChoices(query string, choices []AccountChoice, matched bool) Message {
 	q := userText(query, maxQueryLen)
 	if len(choices) == 0 {
 		return finish("No account matches “"+q+"”.", []slack.Block{section("churn_notfound", "No account matches “"+q+"”.")}, maxMessageBlocks)
@@ -137,13 +139,12 @@ func ChurnChoices(query string, choices []AccountChoice) Message {
 	}
 	btns := make([]*slack.ButtonBlockElement, len(choices))
 	for i, c := range choices {
-		label := accountName(c.Name, c.AccountID)
-		if c.ExternalID != "" {
-			label += " (" + c.ExternalID + ")"
-		}
-		btns[i] = button(ActionChurnPickPrefix+itoa(i), strconv.FormatInt(c.AccountID, 10), label)
+		btns[i] = button(ActionChurnPickPrefix+itoa(i), strconv.FormatInt(c.AccountID, 10), choiceLabel(c))
 	}
 	prompt := "Which account churned? Several match “" + q + "”."
+	if !matched {
+		prompt = "No account matches “" + q + "”. Did you mean one of these?"
+	}
 	return finish(prompt, []slack.Block{section("churn_choices_prompt", prompt), actions("churn_choices", btns...)}, maxMessageBlocks)
 }
 
@@ -269,11 +270,9 @@ func lookalikeLine(l LookalikeRow, withLike bool) string {
 	return line
 }
 
-func when(t time.Time, loc *time.Location) string {
-	if loc == nil {
-		loc = time.UTC
-	}
-	return t.In(loc).Format("Mon Jan 2, 15:04 MST")
+// When is a debrief time as people read it: "Fri Mar 12, 10:00 UTC" in loc.
+func When(t time.Time, loc *time.Location) string {
+	return t.In(locOrUTC(loc)).Format("Mon Jan 2, 15:04 MST")
 }
 
 func debriefStatus(d DebriefState, loc *time.Location) string {
@@ -290,7 +289,7 @@ func debriefStatus(d DebriefState, loc *time.Location) string {
 		}
 		return s
 	case d.ScheduledFor != nil:
-		return "🗓️ *Debrief scheduled* for " + when(*d.ScheduledFor, loc) + " by " + userRef(d.ScheduledBy, "someone") + " (20 minutes: AE, sales manager, CSM)."
+		return "🗓️ *Debrief scheduled* for " + When(*d.ScheduledFor, loc) + " by " + userRef(d.ScheduledBy, "someone") + " (20 minutes: AE, sales manager, CSM)."
 	}
 	return "*Next step:* a 20-minute debrief with the AE, the sales manager and the CSM. One process change, one owner."
 }
@@ -359,7 +358,6 @@ type CheckinView struct {
 	ProcessChange string
 	ChangeOwner   string
 	HeldAt        time.Time
-	AE            string
 	SalesManager  string
 }
 

@@ -43,13 +43,14 @@ type DunningView struct {
 // is never handled like a small one.
 func DunningAlert(v DunningView) Message {
 	name := truncate(oneLine(accountName(v.AccountName, v.AccountID)), maxNameLen)
-	head := "💳 Payment failed: " + name
+	prefix := "💳 Payment failed: "
 	if v.HighValue {
-		head = "🚨 High-value payment failed: " + name
+		prefix = "🚨 High-value payment failed: "
 	}
 	if v.RecoveredAt != nil {
-		head = "✅ Payment recovered: " + name
+		prefix = "✅ Payment recovered: "
 	}
+	head := prefix + name
 	code := v.Code
 	if code == "" {
 		code = "no decline code"
@@ -107,7 +108,7 @@ func DunningAlert(v DunningView) Message {
 		blocks = append(blocks, contextBlock("dunning_who", prefix+strings.Join(who, " ")))
 	}
 	// head is plain_text in the header; the fallback text is mrkdwn.
-	safeHead := strings.Replace(head, name, Escape(name), 1)
+	safeHead := prefix + Escape(name)
 	text := safeHead + " (" + userText(v.Amount, 40) + ", " + userText(code, 60) + ": " + Escape(v.Path) + ")"
 	if v.RecoveredAt != nil {
 		text = safeHead + " (" + userText(v.Amount, 40) + ")"
@@ -115,11 +116,9 @@ func DunningAlert(v DunningView) Message {
 	return finish(text, blocks, maxMessageBlocks)
 }
 
-// DunningNote is a follow-up in a case's thread (a new failed attempt, a
-// decline reason learned later, the recovery).
-func DunningNote(text string) Message {
-	return finish(text, []slack.Block{section("dunning_note", text)}, maxMessageBlocks)
-}
+// The Dunning…Text functions are the follow-ups in a case's thread (sent
+// as a Note): a new failed attempt, a decline reason learned later, the
+// recovery.
 
 // DunningAttemptText: "Attempt 2 failed: insufficient_funds (Soft decline). Path: …".
 func DunningAttemptText(attempt int, code, classLabel, path string) string {

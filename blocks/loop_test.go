@@ -118,7 +118,10 @@ func TestSalesDebrief(t *testing.T) {
 	checkMessage(t, "checkin", Checkin(CheckinView{AccountName: hostile, Cause: churn.ICPMiss, ProcessChange: longHostile(100),
 		ChangeOwner: "U1", HeldAt: fixedNow()}), 50)
 	checkMessage(t, "note", ChurnNote(longHostile(10), churn.Pricing, "bad id", fixedNow()), 50)
-	checkMessage(t, "choices", ChurnChoices(hostile, []AccountChoice{{AccountID: 1, Name: hostile}, {AccountID: 2, Name: "B"}}), 50)
+	checkMessage(t, "choices", ChurnChoices(hostile, []AccountChoice{{AccountID: 1, Name: hostile}, {AccountID: 2, Name: "B"}}, true), 50)
+	long := ChurnChoices("acme", []AccountChoice{{AccountID: 1, Name: strings.Repeat("Acme ", 30), ExternalID: "acme-eu-001"}}, false)
+	checkMessage(t, "suggestions", long, 50)
+	wantContains(t, "suggestions", PlainTextBlocks(long.Blocks), "No account matches “acme”. Did you mean", "… (acme-eu-001)")
 }
 
 func TestRootCauseReportBlocks(t *testing.T) {
@@ -126,7 +129,7 @@ func TestRootCauseReportBlocks(t *testing.T) {
 	var recs []churn.Record
 	for i := range 200 {
 		c := churn.Causes[i%len(churn.Causes)]
-		recs = append(recs, churn.Record{ID: int64(i), AccountID: int64(i), AccountName: hostile, ChurnedOn: p.Start.AddDate(0, 0, i%28-200+200),
+		recs = append(recs, churn.Record{ID: int64(i), AccountID: int64(i), AccountName: hostile, ChurnedOn: p.Start.AddDate(0, 0, i%28),
 			Cause: c.Cause, ARR: 1000, RecordedBy: "U" + itoa(i%40)})
 	}
 	var groups []churn.CohortGroup
@@ -176,8 +179,8 @@ func TestDunningAlertBlocks(t *testing.T) {
 	v.RecoveredAt = &now
 	checkMessage(t, "recovered", DunningAlert(v), 50)
 	wantContains(t, "recovered", PlainTextBlocks(DunningAlert(v).Blocks), "Payment recovered", "Case closed")
-	checkMessage(t, "attempt", DunningNote(DunningAttemptText(2, hostile, "Soft decline", hostile)), 50)
-	checkMessage(t, "recovered note", DunningNote(DunningRecoveredText(hostile, 2, fixedNow(), fixedNow().Add(49*time.Hour))), 50)
+	checkMessage(t, "attempt", Note("dunning_note", DunningAttemptText(2, hostile, "Soft decline", hostile)), 50)
+	checkMessage(t, "recovered note", Note("dunning_note", DunningRecoveredText(hostile, 2, fixedNow(), fixedNow().Add(49*time.Hour))), 50)
 }
 
 func TestWinbackListBlocks(t *testing.T) {
@@ -193,7 +196,7 @@ func TestWinbackListBlocks(t *testing.T) {
 		}
 		rows = append(rows, r)
 	}
-	m := WinbackList(WinbackListView{Owner: "U1", Week: fixedNow(), Rows: rows})
+	m := WinbackList(WinbackListView{Week: fixedNow(), Rows: rows})
 	checkMessage(t, "winback", m, 50)
 	text := PlainTextBlocks(m.Blocks)
 	wantContains(t, "winback", text, "[ Start win-back ]", "[ Re-engaged ] [ No response ] [ Declined ]", "✅ Re-engaged", "…and 5 more")

@@ -32,9 +32,8 @@ type WinbackRow struct {
 
 // WinbackListView is one owner's weekly win-back list (or a part of it).
 type WinbackListView struct {
-	Owner string
-	Week  time.Time
-	Rows  []WinbackRow
+	Week time.Time
+	Rows []WinbackRow
 }
 
 // WinbackList builds the weekly list: each account with a Start win-back

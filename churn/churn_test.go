@@ -167,13 +167,13 @@ func TestByCauseAndRepeating(t *testing.T) {
 		t.Fatalf("quarters %s..%s", qs[0].Key(), qs[3].Key())
 	}
 	reps := RepeatingCauses(records, qs)
-	// Pricing: Q2 1, Q3 1, Q4 1, Q1 1 (the March record is outside) -> streak 4.
-	// Feature overpromise: Q4 1, Q1 2 -> streak 2. Business change: Q1 only -> not repeating.
+	// Pricing: Q2 1, Q3 1, Q4 1, Q1 2 (Q1 runs to March 31, so the March 2
+	// record counts) -> streak 4. Feature overpromise: Q4 1, Q1 2 -> streak 2.
+	// Business change: Q1 only -> not repeating.
 	wantReps := []Repeat{
 		{Pricing, "Pricing", []int{1, 1, 1, 2}, 4},
 		{FeatureOverpromise, "Feature overpromise", []int{0, 0, 1, 2}, 2},
 	}
-	// Pricing's Q1 includes the March 2 record (Q1 runs to March 31).
 	if !reflect.DeepEqual(reps, wantReps) {
 		t.Errorf("repeating %+v\nwant %+v", reps, wantReps)
 	}

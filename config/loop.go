@@ -201,12 +201,11 @@ func (s *Settings) validateLoop() error {
 		return err
 	}
 	for cause, win := range w.Windows {
-		info, ok := churn.Lookup(cause)
-		if !ok || cause == churn.SupportExperience {
+		if !churn.IsChurnCause(cause) {
 			return fmt.Errorf("winback.windows.%s: not a churn root cause (want one of %s)", cause, churn.CauseList())
 		}
 		if cause == churn.ICPMiss && !win.Never {
-			return fmt.Errorf("winback.windows.%s: must be never: an %s account was never a fit, and winning it back repeats the mistake", cause, info.Label)
+			return fmt.Errorf("winback.windows.%s: must be never: an %s account was never a fit, and winning it back repeats the mistake", cause, cause.Label())
 		}
 		if !win.Never {
 			if err := wholeDays("winback.windows."+string(cause), win.After); err != nil {

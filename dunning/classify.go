@@ -6,8 +6,8 @@ package dunning
 
 import (
 	"cmp"
-	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -196,49 +196,31 @@ func FormatAmount(amount float64, currency string) string {
 	if zeroDecimal[strings.ToLower(cur)] {
 		decimals = 0
 	}
-	neg := amount < 0
-	amount = math.Abs(amount)
-	whole := int64(amount)
-	s := group(whole)
-	if decimals == 2 {
-		cents := int64(math.Round((amount - float64(whole)) * 100))
-		if cents == 100 {
-			s, cents = group(whole+1), 0
-		}
-		s += "." + string(rune('0'+cents/10)) + string(rune('0'+cents%10))
+	sign := ""
+	if amount < 0 {
+		sign, amount = "-", -amount
 	}
-	if neg {
-		s = "-" + s
+	whole, frac, _ := strings.Cut(strconv.FormatFloat(amount, 'f', decimals, 64), ".")
+	s := sign + group(whole)
+	if frac != "" {
+		s += "." + frac
 	}
-	switch cur {
-	case "USD", "":
+	if cur == "USD" || cur == "" {
 		return "$" + s
 	}
 	return cur + " " + s
 }
 
-func group(n int64) string {
-	d := []byte(strings.TrimPrefix(formatInt(n), "-"))
+// group inserts thousands separators into a string of digits.
+func group(d string) string {
 	var out []byte
-	for i, c := range d {
+	for i := range len(d) {
 		if i > 0 && (len(d)-i)%3 == 0 {
 			out = append(out, ',')
 		}
-		out = append(out, c)
+		out = append(out, d[i])
 	}
 	return string(out)
-}
-
-func formatInt(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(b)
 }
 
 // ByValue orders items so the highest ARR comes first: when several

@@ -99,6 +99,11 @@ func TestAmounts(t *testing.T) {
 			t.Errorf("%d %s = %q, want %q", tc.minor, tc.currency, got, tc.want)
 		}
 	}
+	for amount, want := range map[float64]string{999.996: "$1,000.00", -1250.5: "$-1,250.50", 100: "$100.00", 1234567: "$1,234,567.00"} {
+		if got := FormatAmount(amount, "usd"); got != want {
+			t.Errorf("FormatAmount(%g) = %q, want %q", amount, got, want)
+		}
+	}
 }
 
 func TestByValue(t *testing.T) {

@@ -65,6 +65,9 @@ func (s *Service) Hook(ctx context.Context, tx pgx.Tx, in store.Ingested) error 
 			// Validated as an object upstream; fields of the wrong type are ignored.
 			_ = json.Unmarshal(sig.Metadata, &m)
 		}
+		if in.SignalIDs[i] == 0 && (sig.Kind == scoring.KindPaymentRecovered || Classify(m.DeclineCode) == Unknown) {
+			continue // a replay with no decline reason to add: nothing to do, no account to load
+		}
 		acct, ok := in.Accounts[in.AccountIDs[i]]
 		if !ok {
 			var err error
@@ -156,8 +159,8 @@ func (s *Service) failed(ctx context.Context, tx pgx.Tx, in store.Ingested, p pa
 	if err := store.InsertDunningAttemptTx(ctx, tx, c.ID, attemptKey, code, string(class), sig.OccurredAt, in.SignalIDs[p.index]); err != nil {
 		return err
 	}
-	if err := s.post(ctx, tx, c, plan.HighValue, sig.OccurredAt,
-		blocks.DunningNote(blocks.DunningAttemptText(c.Attempts, code, class.Label(), plan.Path)), blocks.DunningAlert(v)); err != nil {
+	if err := s.post(ctx, tx, c, plan.HighValue,
+		blocks.DunningAttemptText(c.Attempts, code, class.Label(), plan.Path), blocks.DunningAlert(v)); err != nil {
 		return err
 	}
 	return store.AddTimelineTx(ctx, tx, p.account.ID, store.TimelineEntry{At: sig.OccurredAt, Kind: "dunning.attempt_failed",
@@ -194,7 +197,7 @@ func (s *Service) open(ctx context.Context, tx pgx.Tx, in store.Ingested, p paym
 	}
 	m := blocks.DunningAlert(v)
 	if err := store.EnqueueTx(ctx, tx, store.OutboxItem{Op: store.OpPost, ChannelID: channel, ThreadKey: c.ThreadKey,
-		Ref: c.RootRef, Message: bot.NewMessage(m.Text, m.Blocks), NotBefore: s.notBefore(plan.HighValue, sig.OccurredAt)}); err != nil {
+		Ref: c.RootRef, Message: bot.NewMessage(m.Text, m.Blocks), NotBefore: s.notBefore(plan.HighValue)}); err != nil {
 		return err
 	}
 	return store.AddTimelineTx(ctx, tx, p.account.ID, store.TimelineEntry{At: sig.OccurredAt, Kind: "dunning.opened",
@@ -234,8 +237,8 @@ func (s *Service) enrich(ctx context.Context, tx pgx.Tx, in store.Ingested, p pa
 	if err := store.UpdateDunningCaseTx(ctx, tx, c); err != nil {
 		return err
 	}
-	return s.post(ctx, tx, c, plan.HighValue, time.Time{},
-		blocks.DunningNote(blocks.DunningReclassifiedText(code, class.Label(), plan.Path)), blocks.DunningAlert(v))
+	return s.post(ctx, tx, c, plan.HighValue,
+		blocks.DunningReclassifiedText(code, class.Label(), plan.Path), blocks.DunningAlert(v))
 }
 
 func (s *Service) recovered(ctx context.Context, tx pgx.Tx, in store.Ingested, p payment) error {
@@ -266,19 +269,19 @@ func (s *Service) recovered(ctx context.Context, tx pgx.Tx, in store.Ingested, p
 	if err := store.UpdateDunningCaseTx(ctx, tx, c); err != nil {
 		return err
 	}
-	if err := s.post(ctx, tx, c, true, time.Time{},
-		blocks.DunningNote(blocks.DunningRecoveredText(v.Amount, c.Attempts, c.OpenedAt, paid)), blocks.DunningAlert(v)); err != nil {
+	if err := s.post(ctx, tx, c, true,
+		blocks.DunningRecoveredText(v.Amount, c.Attempts, c.OpenedAt, paid), blocks.DunningAlert(v)); err != nil {
 		return err
 	}
 	return store.AddTimelineTx(ctx, tx, p.account.ID, store.TimelineEntry{At: paid, Kind: "dunning.recovered",
 		Summary: "failed payment recovered: " + v.Amount}, c.ID)
 }
 
-// post adds a note to the case's thread and re-renders its alert.
-func (s *Service) post(ctx context.Context, tx pgx.Tx, c store.DunningCase, urgent bool, at time.Time, note, alert blocks.Message) error {
-	nb := s.notBefore(urgent, at)
+// post adds a note (bot-built mrkdwn) to the case's thread and re-renders its alert.
+func (s *Service) post(ctx context.Context, tx pgx.Tx, c store.DunningCase, urgent bool, noteText string, alert blocks.Message) error {
+	note := blocks.Note("dunning_note", noteText)
 	if err := store.EnqueueTx(ctx, tx, store.OutboxItem{Op: store.OpPost, ChannelID: c.ChannelID, ThreadKey: c.ThreadKey,
-		Message: bot.NewMessage(note.Text, note.Blocks), NotBefore: nb}); err != nil {
+		Message: bot.NewMessage(note.Text, note.Blocks), NotBefore: s.notBefore(urgent)}); err != nil {
 		return err
 	}
 	return store.EnqueueTx(ctx, tx, store.OutboxItem{Op: store.OpUpdate, ChannelID: c.ChannelID, TargetRef: c.RootRef,
@@ -287,7 +290,7 @@ func (s *Service) post(ctx context.Context, tx pgx.Tx, c store.DunningCase, urge
 
 // notBefore holds a standard account's alert until quiet hours end; a
 // high-value account's goes out now.
-func (s *Service) notBefore(highValue bool, _ time.Time) time.Time {
+func (s *Service) notBefore(highValue bool) time.Time {
 	if highValue {
 		return time.Time{}
 	}

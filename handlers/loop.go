@@ -142,9 +142,9 @@ func (h *Loop) churned(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, 
 	case len(matches) == 1:
 		return h.openChurnForm(ctx, cmd.TriggerID, cmd.UserID, cmd.ChannelID, matches[0])
 	case len(matches) > 1:
-		return reply(blocks.ChurnChoices(q, choices(matches))), nil
+		return reply(blocks.ChurnChoices(q, choices(matches), true)), nil
 	case len(suggestions) > 0:
-		return reply(blocks.ChurnChoices(q, choices(suggestions))), nil
+		return reply(blocks.ChurnChoices(q, choices(suggestions), false)), nil
 	}
 	return reply(blocks.Problem("No account matches “%s”.", q)), nil
 }
@@ -322,19 +322,29 @@ func (h *Loop) canDebrief(user string, r store.ChurnRecord) bool {
 	return user != "" && (user == r.AE || user == r.SalesManager || user == r.RecordedBy || user == r.OwnerCSM || h.isAdmin(user))
 }
 
-func (h *Loop) debriefButton(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
-	id, err := strconv.ParseInt(act.Value, 10, 64)
+// clicked loads the row whose id a button carries; when it is gone the
+// clicker is told so (ok=false, nil error).
+func clicked[T any](ctx context.Context, r *Router, cb slack.InteractionCallback, value string,
+	load func(context.Context, int64) (T, error), gone string) (_ T, ok bool, _ error) {
+	var zero T
+	id, err := strconv.ParseInt(value, 10, 64)
 	if err != nil {
-		return fmt.Errorf("bad churn id %q", act.Value)
+		return zero, false, fmt.Errorf("bad id %q in a button", value)
 	}
-	info, err := h.store.DebriefFor(ctx, id)
+	v, err := load(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		h.router.Tell(ctx, cb, blocks.Problem("That churn has no debrief."))
-		return nil
+		r.Tell(ctx, cb, blocks.Problem(gone))
+		return v, false, nil
 	}
-	if err != nil {
+	return v, err == nil, err
+}
+
+func (h *Loop) debriefButton(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
+	info, ok, err := clicked(ctx, h.router, cb, act.Value, h.store.DebriefFor, "That churn has no debrief.")
+	if !ok {
 		return err
 	}
+	id := info.Record.ID
 	if !h.canDebrief(cb.User.ID, info.Record) {
 		h.router.Tell(ctx, cb, blocks.Problem("Only the AE, the sales manager or the CSM of %s can do that.", info.Record.AccountName))
 		return nil
@@ -391,7 +401,7 @@ func (h *Loop) submitSchedule(ctx context.Context, cb slack.InteractionCallback)
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blocks.FieldDebriefWhen: "Pick a time within the next six months."}), nil
 	}
 	_, ok, err := h.store.ScheduleDebrief(ctx, id, when, cb.User.ID, now, func(info store.DebriefInfo) ([]store.OutboxItem, error) {
-		return h.debriefUpdates(info, "🗓️ Debrief scheduled for "+whenText(when, h.loc)+" by "+blocks.Mention(cb.User.ID)+".")
+		return h.debriefUpdates(info, "🗓️ Debrief scheduled for "+blocks.When(when, h.loc)+" by "+blocks.Mention(cb.User.ID)+".")
 	})
 	if err != nil {
 		return nil, err
@@ -400,10 +410,6 @@ func (h *Loop) submitSchedule(ctx context.Context, cb slack.InteractionCallback)
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blocks.FieldDebriefWhen: "The debrief was already held; its outcome is recorded."}), nil
 	}
 	return nil, nil
-}
-
-func whenText(t time.Time, loc *time.Location) string {
-	return t.In(loc).Format("Mon Jan 2, 15:04 MST")
 }
 
 func (h *Loop) submitOutcome(ctx context.Context, cb slack.InteractionCallback) (any, error) {
@@ -490,7 +496,7 @@ func (h *Loop) Checkins(ctx context.Context, now time.Time) error {
 		}
 		m := blocks.Checkin(blocks.CheckinView{AccountName: info.Record.AccountName, Cause: info.Record.Cause,
 			ProcessChange: d.ProcessChange, ChangeOwner: d.ChangeOwner, HeldAt: d.HeldAt.In(h.loc),
-			AE: info.Record.AE, SalesManager: info.Record.SalesManager})
+			SalesManager: info.Record.SalesManager})
 		return []store.OutboxItem{{Op: store.OpPost, ChannelID: d.ChangeOwner, Message: bot.NewMessage(m.Text, m.Blocks)}}, nil
 	})
 	if n > 0 {

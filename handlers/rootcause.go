@@ -60,8 +60,14 @@ func toRecords(in []store.ChurnRecord) []churn.Record {
 
 // Report computes the root-cause report of a period.
 func (h *Loop) Report(ctx context.Context, p churn.Period) (churn.Report, error) {
-	quarters := churn.Quarters(p)
-	recs, err := h.store.ChurnRecords(ctx, quarters[0].Start, p.End)
+	// One read covers the four quarters (repeating causes) and the
+	// lookalike window (recent sales-attributable churn).
+	from := churn.Quarters(p)[0].Start
+	recentFrom := p.End.Add(-h.settings.Churn.LookalikeWindow.Duration)
+	if recentFrom.Before(from) {
+		from = recentFrom
+	}
+	recs, err := h.store.ChurnRecords(ctx, from, p.End)
 	if err != nil {
 		return churn.Report{}, err
 	}
@@ -71,14 +77,10 @@ func (h *Loop) Report(ctx context.Context, p churn.Period) (churn.Report, error)
 	}
 	// The profile of recent sales-attributable churn, matched against the
 	// accounts that are customers now.
-	recent, err := h.store.ChurnRecords(ctx, p.End.Add(-h.settings.Churn.LookalikeWindow.Duration), p.End)
-	if err != nil {
-		return churn.Report{}, err
-	}
 	var sales []churn.Record
 	var profiles []churn.Profile
-	for _, r := range recent {
-		if r.SalesAttributable {
+	for _, r := range recs {
+		if r.SalesAttributable && !r.ChurnedOn.Before(recentFrom) {
 			sales = append(sales, r.Record)
 			profiles = append(profiles, r.Profile)
 		}

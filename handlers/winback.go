@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -79,7 +78,7 @@ func (h *Loop) WinbackWeekly(ctx context.Context, now time.Time) error {
 func winbackList(offers []store.WinbackOffer) blocks.Message {
 	v := blocks.WinbackListView{}
 	for _, o := range offers {
-		v.Owner, v.Week = o.Owner, o.Week
+		v.Week = o.Week
 		row := blocks.WinbackRow{OfferID: o.ID, Name: o.Name, ARR: o.ARR, Kind: o.Kind, Detail: o.Detail}
 		if a := o.Attempt; a != nil {
 			at := a.StartedAt
@@ -106,24 +105,18 @@ func (h *Loop) canWinback(user string, o store.WinbackOffer) bool {
 	return o.Owner == "" || o.Owner == user || h.isAdmin(user)
 }
 
+const offerGone = "That win-back offer no longer exists."
+
 func (h *Loop) winbackStart(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
-	id, err := strconv.ParseInt(act.Value, 10, 64)
-	if err != nil {
-		return fmt.Errorf("bad offer id %q", act.Value)
-	}
-	offer, err := h.store.WinbackOfferByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		h.router.Tell(ctx, cb, blocks.Problem("That win-back offer no longer exists."))
-		return nil
-	}
-	if err != nil {
+	offer, ok, err := clicked(ctx, h.router, cb, act.Value, h.store.WinbackOfferByID, offerGone)
+	if !ok {
 		return err
 	}
 	if !h.canWinback(cb.User.ID, offer) {
 		h.router.Tell(ctx, cb, blocks.Problem("Only the account's owner can start this win-back."))
 		return nil
 	}
-	offer, started, err := h.store.StartWinback(ctx, id, cb.User.ID, h.now(), winbackRender)
+	offer, started, err := h.store.StartWinback(ctx, offer.ID, cb.User.ID, h.now(), winbackRender)
 	switch {
 	case errors.Is(err, store.ErrWinbackOpen):
 		h.router.Tell(ctx, cb, blocks.Problem("A win-back of %s is already open; record its answer first.", offer.Name))
@@ -138,16 +131,11 @@ func (h *Loop) winbackStart(ctx context.Context, cb slack.InteractionCallback, a
 
 func (h *Loop) winbackOutcome(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
 	idText, outcome, _ := strings.Cut(act.Value, ":")
-	id, err := strconv.ParseInt(idText, 10, 64)
-	if err != nil || !churn.ValidOutcome(churn.Outcome(outcome)) {
+	if !churn.ValidOutcome(churn.Outcome(outcome)) {
 		return fmt.Errorf("bad win-back outcome %q", act.Value)
 	}
-	offer, err := h.store.WinbackOfferByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		h.router.Tell(ctx, cb, blocks.Problem("That win-back offer no longer exists."))
-		return nil
-	}
-	if err != nil {
+	offer, ok, err := clicked(ctx, h.router, cb, idText, h.store.WinbackOfferByID, offerGone)
+	if !ok {
 		return err
 	}
 	if offer.Attempt == nil {
@@ -158,7 +146,7 @@ func (h *Loop) winbackOutcome(ctx context.Context, cb slack.InteractionCallback,
 		h.router.Tell(ctx, cb, blocks.Problem("Only the account's owner can record this answer."))
 		return nil
 	}
-	_, ok, err := h.store.RecordWinbackOutcome(ctx, id, churn.Outcome(outcome), cb.User.ID, h.now(), winbackRender)
+	_, ok, err = h.store.RecordWinbackOutcome(ctx, offer.ID, churn.Outcome(outcome), cb.User.ID, h.now(), winbackRender)
 	if err != nil {
 		return err
 	}

@@ -32,12 +32,13 @@ const churnColumns = `c.id, c.account_id, a.name, c.churned_on, c.cause, c.arr::
 	c.sales_manager, c.company_size_band, c.industry, c.deal_source, c.champion_tenure_months,
 	c.stated_reason, c.diagnosis, c.deal_behaviour, c.sales_attributable, c.tier, c.created_at`
 
-func scanChurn(row pgx.Row) (ChurnRecord, error) {
+// scanChurn scans churnColumns, then extra (columns selected after them).
+func scanChurn(row pgx.Row, extra ...any) (ChurnRecord, error) {
 	var r ChurnRecord
 	var cause string
-	err := row.Scan(&r.ID, &r.AccountID, &r.AccountName, &r.ChurnedOn, &cause, &r.ARR, &r.RecordedBy, &r.OwnerCSM, &r.AE,
+	err := row.Scan(append([]any{&r.ID, &r.AccountID, &r.AccountName, &r.ChurnedOn, &cause, &r.ARR, &r.RecordedBy, &r.OwnerCSM, &r.AE,
 		&r.SalesManager, &r.Profile.SizeBand, &r.Profile.Industry, &r.Profile.DealSource, &r.Profile.ChampionTenureMonths,
-		&r.StatedReason, &r.Diagnosis, &r.DealBehaviour, &r.SalesAttributable, &r.Tier, &r.CreatedAt)
+		&r.StatedReason, &r.Diagnosis, &r.DealBehaviour, &r.SalesAttributable, &r.Tier, &r.CreatedAt}, extra...)...)
 	r.Cause = churn.Cause(cause)
 	return r, err
 }
@@ -99,21 +100,19 @@ func (s *Store) RecordChurn(ctx context.Context, in ChurnInput, render func(Chur
 			return ErrAlreadyChurned
 		}
 		sub := in.Submission
-		err = tx.QueryRow(ctx, `INSERT INTO churn_records (account_id, submission_key, churned_on, cause, sales_attributable,
-				stated_reason, diagnosis, deal_behaviour, recorded_by, arr, tier, owner_csm, ae, sales_manager,
-				company_size_band, industry, deal_source, champion_tenure_months, created_at)
-			SELECT a.id, $2, $3, $4, $5, $6, $7, $8, $9, a.arr, a.tier, a.owner_csm, a.ae, a.sales_manager,
-				coalesce(p.company_size_band, ''), coalesce(p.industry, ''), coalesce(p.deal_source, ''),
-				p.champion_tenure_months, $10
-			FROM accounts a LEFT JOIN account_profiles p ON p.account_id = a.id WHERE a.id = $1
-			RETURNING id`, acct.ID, in.SubmissionKey, sub.ChurnedOn, string(sub.Cause), sub.Cause.SalesAttributable(),
-			sub.StatedReason, sub.Diagnosis, sub.DealBehaviour, in.RecordedBy, in.At).Scan(&rec.ID)
+		rec, err = scanChurn(tx.QueryRow(ctx, `WITH c AS (
+				INSERT INTO churn_records (account_id, submission_key, churned_on, cause, sales_attributable,
+					stated_reason, diagnosis, deal_behaviour, recorded_by, arr, tier, owner_csm, ae, sales_manager,
+					company_size_band, industry, deal_source, champion_tenure_months, created_at)
+				SELECT a.id, $2, $3, $4, $5, $6, $7, $8, $9, a.arr, a.tier, a.owner_csm, a.ae, a.sales_manager,
+					coalesce(p.company_size_band, ''), coalesce(p.industry, ''), coalesce(p.deal_source, ''),
+					p.champion_tenure_months, $10
+				FROM accounts a LEFT JOIN account_profiles p ON p.account_id = a.id WHERE a.id = $1
+				RETURNING *)
+			SELECT `+churnColumns+` FROM c JOIN accounts a ON a.id = c.account_id`, acct.ID, in.SubmissionKey, sub.ChurnedOn,
+			string(sub.Cause), sub.Cause.SalesAttributable(), sub.StatedReason, sub.Diagnosis, sub.DealBehaviour, in.RecordedBy, in.At))
 		if err != nil {
 			return fmt.Errorf("insert churn record: %w", err)
-		}
-		if rec, err = scanChurn(tx.QueryRow(ctx, `SELECT `+churnColumns+` FROM churn_records c
-			JOIN accounts a ON a.id = c.account_id WHERE c.id = $1`, rec.ID)); err != nil {
-			return fmt.Errorf("read churn record: %w", err)
 		}
 		created = true
 		summary := "churned: " + sub.Cause.Label()
@@ -170,7 +169,7 @@ func (s *Store) LatestChurn(ctx context.Context, accountID int64) (ChurnRecord, 
 // then by ARR. churn.MatchLookalikes makes the same comparison in Go (which
 // traits, which churn); width_bucket over churn.TenureThresholds gives
 // churn.TenureBucket.
-func lookalikeCandidates(ctx context.Context, tx pgx.Tx, profiles []churn.Profile, ae string, minMatch, limit int) ([]churn.Candidate, error) {
+func lookalikeCandidates(ctx context.Context, q querier, profiles []churn.Profile, ae string, minMatch, limit int) ([]churn.Candidate, error) {
 	if len(profiles) == 0 || limit <= 0 {
 		return nil, nil
 	}
@@ -181,22 +180,23 @@ func lookalikeCandidates(ctx context.Context, tx pgx.Tx, profiles []churn.Profil
 	}
 	// Each account's traits are lowered and bucketed once, scored against
 	// every profile (plain equality), and only pairs at or above the
-	// minimum survive to be ranked.
-	rows, err := tx.Query(ctx, `WITH c AS (
+	// minimum survive to be ranked. MATERIALIZED keeps it once: inlined,
+	// the planner recomputed the traits and rescanned unnest per pair
+	// (about twice as slow over 90k accounts and 10 profiles).
+	rows, err := q.Query(ctx, `WITH c AS MATERIALIZED (
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS c(size, industry, source, tenure)),
-		acc AS (
+		acc AS MATERIALIZED (
 			SELECT a.id, a.name, a.arr::float8 AS arr, a.owner_csm, a.ae, a.health_score, p.company_size_band, p.industry,
 				p.deal_source, p.champion_tenure_months, lower(p.company_size_band) AS ls, lower(p.industry) AS li,
 				lower(p.deal_source) AS lsrc, coalesce(width_bucket(p.champion_tenure_months, $6::int[]), -2) AS tb
 			FROM accounts a JOIN account_profiles p ON p.account_id = a.id
 			WHERE a.status = 'active' AND ($5 = '' OR a.ae = $5)),
-		scored AS (
-			SELECT DISTINCT ON (acc.id) acc.*, (c.size <> '' AND acc.ls = c.size)::int + (c.industry <> '' AND acc.li = c.industry)::int
+		pairs AS (
+			SELECT acc.*, (c.size <> '' AND acc.ls = c.size)::int + (c.industry <> '' AND acc.li = c.industry)::int
 				+ (c.source <> '' AND acc.lsrc = c.source)::int + (acc.tb = c.tenure)::int AS score
-			FROM acc CROSS JOIN c
-			WHERE (c.size <> '' AND acc.ls = c.size)::int + (c.industry <> '' AND acc.li = c.industry)::int
-				+ (c.source <> '' AND acc.lsrc = c.source)::int + (acc.tb = c.tenure)::int >= $7
-			ORDER BY acc.id, 11 DESC)
+			FROM acc CROSS JOIN c),
+		scored AS (
+			SELECT DISTINCT ON (id) * FROM pairs WHERE score >= $7 ORDER BY id, score DESC)
 		SELECT id, name, arr, owner_csm, ae, health_score, company_size_band, industry, deal_source, champion_tenure_months
 		FROM scored ORDER BY score DESC, arr DESC, id
 		LIMIT $8`, sizes, industries, sources, tenures, ae, churn.TenureThresholds, minMatch, limit)
@@ -212,15 +212,14 @@ func lookalikeCandidates(ctx context.Context, tx pgx.Tx, profiles []churn.Profil
 	return cands, wrap("lookalike accounts", err)
 }
 
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
 // LookalikeCandidates is lookalikeCandidates outside a transaction (reports).
 func (s *Store) LookalikeCandidates(ctx context.Context, profiles []churn.Profile, ae string, minMatch, limit int) ([]churn.Candidate, error) {
-	var out []churn.Candidate
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
-		out, err = lookalikeCandidates(ctx, tx, profiles, ae, minMatch, limit)
-		return err
-	})
-	return out, err
+	return lookalikeCandidates(ctx, s.pool, profiles, ae, minMatch, limit)
 }
 
 // ChurnRecords returns the records churned on dates in [from, to), oldest first.
@@ -292,28 +291,25 @@ type DebriefInfo struct {
 const debriefColumns = `d.churn_id, d.scheduled_for, coalesce(d.scheduled_by, ''), d.held_at, coalesce(d.outcome, ''),
 	coalesce(d.recorded_by, ''), coalesce(d.process_change, ''), coalesce(d.change_owner, ''), d.checkin_due, d.checkin_sent_at, d.view`
 
+// debriefSelect reads debriefs with their records (scanDebriefInfo).
+const debriefSelect = `SELECT ` + churnColumns + `, ` + debriefColumns + `
+	FROM churn_debriefs d JOIN churn_records c ON c.id = d.churn_id JOIN accounts a ON a.id = c.account_id `
+
 func scanDebriefInfo(row pgx.Row) (DebriefInfo, error) {
 	var info DebriefInfo
-	r := &info.Record
 	d := &info.Debrief
-	var cause string
-	err := row.Scan(&r.ID, &r.AccountID, &r.AccountName, &r.ChurnedOn, &cause, &r.ARR, &r.RecordedBy, &r.OwnerCSM, &r.AE,
-		&r.SalesManager, &r.Profile.SizeBand, &r.Profile.Industry, &r.Profile.DealSource, &r.Profile.ChampionTenureMonths,
-		&r.StatedReason, &r.Diagnosis, &r.DealBehaviour, &r.SalesAttributable, &r.Tier, &r.CreatedAt,
-		&d.ChurnID, &d.ScheduledFor, &d.ScheduledBy, &d.HeldAt, &d.Outcome, &d.RecordedBy, &d.ProcessChange,
-		&d.ChangeOwner, &d.CheckinDue, &d.CheckinSentAt, &d.View)
-	r.Cause = churn.Cause(cause)
+	var err error
+	info.Record, err = scanChurn(row, &d.ChurnID, &d.ScheduledFor, &d.ScheduledBy, &d.HeldAt, &d.Outcome, &d.RecordedBy,
+		&d.ProcessChange, &d.ChangeOwner, &d.CheckinDue, &d.CheckinSentAt, &d.View)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return info, ErrNotFound
 	}
 	return info, err
 }
 
-const debriefFrom = ` FROM churn_debriefs d JOIN churn_records c ON c.id = d.churn_id JOIN accounts a ON a.id = c.account_id `
-
 // DebriefFor reads a debrief and its record; ErrNotFound when the churn has none.
 func (s *Store) DebriefFor(ctx context.Context, churnID int64) (DebriefInfo, error) {
-	info, err := scanDebriefInfo(s.pool.QueryRow(ctx, `SELECT `+churnColumns+`, `+debriefColumns+debriefFrom+`WHERE d.churn_id = $1`, churnID))
+	info, err := scanDebriefInfo(s.pool.QueryRow(ctx, debriefSelect+`WHERE d.churn_id = $1`, churnID))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		err = fmt.Errorf("debrief: %w", err)
 	}
@@ -332,7 +328,7 @@ func (s *Store) ScheduleDebrief(ctx context.Context, churnID int64, at time.Time
 			return fmt.Errorf("schedule debrief: %w", err)
 		}
 		ok = tag.RowsAffected() == 1
-		if info, err = scanDebriefInfo(tx.QueryRow(ctx, `SELECT `+churnColumns+`, `+debriefColumns+debriefFrom+`WHERE d.churn_id = $1`, churnID)); err != nil {
+		if info, err = scanDebriefInfo(tx.QueryRow(ctx, debriefSelect+`WHERE d.churn_id = $1`, churnID)); err != nil {
 			return err
 		}
 		if !ok {
@@ -370,7 +366,7 @@ func (s *Store) RecordDebriefOutcome(ctx context.Context, churnID int64, o Debri
 			return fmt.Errorf("record debrief outcome: %w", err)
 		}
 		ok = tag.RowsAffected() == 1
-		if info, err = scanDebriefInfo(tx.QueryRow(ctx, `SELECT `+churnColumns+`, `+debriefColumns+debriefFrom+`WHERE d.churn_id = $1`, churnID)); err != nil {
+		if info, err = scanDebriefInfo(tx.QueryRow(ctx, debriefSelect+`WHERE d.churn_id = $1`, churnID)); err != nil {
 			return err
 		}
 		if !ok {
@@ -407,7 +403,7 @@ func enqueueAll[T any](ctx context.Context, tx pgx.Tx, v T, render func(T) ([]Ou
 func (s *Store) SendDueCheckins(ctx context.Context, today time.Time, render func(DebriefInfo) ([]OutboxItem, error)) (int, error) {
 	n := 0
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+churnColumns+`, `+debriefColumns+debriefFrom+`
+		rows, err := tx.Query(ctx, debriefSelect+`
 			WHERE d.checkin_due <= $1 AND d.checkin_sent_at IS NULL AND d.process_change IS NOT NULL
 			ORDER BY d.checkin_due, d.churn_id LIMIT 500 FOR UPDATE OF d SKIP LOCKED`, today)
 		if err != nil {

@@ -93,7 +93,7 @@ func UpdateDunningAttemptTx(ctx context.Context, tx pgx.Tx, attemptID int64, cod
 	return wrap("update dunning attempt", err)
 }
 
-// DunningCaseByID reads a case by id outside a transaction by its key lookup's sibling.
+// DunningCaseByIDTx reads a case by id for update; ErrNotFound if none.
 func DunningCaseByIDTx(ctx context.Context, tx pgx.Tx, id int64) (DunningCase, error) {
 	c, err := scanDunning(tx.QueryRow(ctx, `SELECT `+dunningColumns+` FROM dunning_cases WHERE id = $1 FOR UPDATE`, id))
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -107,16 +107,6 @@ func (s *Store) OpenDunningCase(ctx context.Context, key string) (bool, error) {
 	var ok bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM dunning_cases WHERE case_key = $1 AND status = 'open')`, key).Scan(&ok)
 	return ok, wrap("open dunning case", err)
-}
-
-// DunningCases lists an account's cases, newest first (tests, history).
-func (s *Store) DunningCases(ctx context.Context, accountID int64) ([]DunningCase, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+dunningColumns+` FROM dunning_cases WHERE account_id = $1 ORDER BY opened_at DESC, id DESC`, accountID)
-	if err != nil {
-		return nil, fmt.Errorf("dunning cases: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DunningCase, error) { return scanDunning(r) })
-	return out, wrap("dunning cases", err)
 }
 
 // ErrStripeEventSeen: the Stripe event was handled before.

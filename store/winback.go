@@ -15,23 +15,22 @@ import (
 
 // WinbackCandidate is an account the weekly win-back list may offer.
 type WinbackCandidate struct {
-	AccountID   int64
-	Name        string
-	ARR         float64
-	Owner       string
-	Kind        string // churn.KindDormant or churn.KindChurned
-	ChurnID     int64
-	Cause       churn.Cause
-	ChurnedOn   time.Time
-	LastUsage   *time.Time
-	HealthScore *int
+	AccountID int64
+	Name      string
+	ARR       float64
+	Owner     string
+	Kind      string // churn.KindDormant or churn.KindChurned
+	ChurnID   int64
+	Cause     churn.Cause
+	ChurnedOn time.Time
+	LastUsage *time.Time
 }
 
 // DormantAccounts lists active accounts whose last usage signal is before
 // cutoff and that nobody tried to win back since then, most ARR first.
 // Accounts that never sent usage are not dormant: usage is not tracked for them.
 func (s *Store) DormantAccounts(ctx context.Context, cutoff time.Time, limit int) ([]WinbackCandidate, error) {
-	rows, err := s.pool.Query(ctx, `SELECT a.id, a.name, a.arr::float8, a.owner_csm, u.last, a.health_score
+	rows, err := s.pool.Query(ctx, `SELECT a.id, a.name, a.arr::float8, a.owner_csm, u.last
 		FROM accounts a
 		CROSS JOIN LATERAL (SELECT max(occurred_at) AS last FROM signals s WHERE s.account_id = a.id AND s.kind = 'usage') u
 		WHERE a.status = 'active' AND u.last < $1
@@ -42,7 +41,7 @@ func (s *Store) DormantAccounts(ctx context.Context, cutoff time.Time, limit int
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (WinbackCandidate, error) {
 		c := WinbackCandidate{Kind: churn.KindDormant}
-		err := r.Scan(&c.AccountID, &c.Name, &c.ARR, &c.Owner, &c.LastUsage, &c.HealthScore)
+		err := r.Scan(&c.AccountID, &c.Name, &c.ARR, &c.Owner, &c.LastUsage)
 		return c, err
 	})
 	return out, wrap("dormant accounts", err)

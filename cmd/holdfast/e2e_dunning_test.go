@@ -97,23 +97,18 @@ func TestDunningByDeclineReason(t *testing.T) {
 	chargeFailed := stripeEvent("evt_T1", api.EventChargeFailed, now, charge)
 
 	// Forged, stale, unsigned: 400 with a JSON error, nothing stored.
-	for name, header := range map[string]string{
-		"wrong secret": api.SignStripePayload([]byte("x"), "whsec_someone_else_0000000", now),
-		"stale":        "",
-		"unsigned":     "-",
+	for _, f := range []struct {
+		name, secret string
+		at           time.Time
+		header       string
+	}{
+		{"wrong secret", "whsec_someone_else_0000000", now, ""},
+		{"stale", stripeSecret, now.Add(-6 * time.Minute), ""},
+		{"unsigned", stripeSecret, now, "-"},
 	} {
-		at := now
-		if name == "stale" {
-			at = now.Add(-6 * time.Minute)
-		}
-		secret := stripeSecret
-		if name == "wrong secret" {
-			secret = "whsec_someone_else_0000000"
-			header = ""
-		}
-		code, body := r.stripe(chargeFailed, secret, at, header)
+		code, body := r.stripe(chargeFailed, f.secret, f.at, f.header)
 		if code != http.StatusBadRequest || body["error"] != "bad_signature" {
-			t.Errorf("%s: %d %v", name, code, body)
+			t.Errorf("%s: %d %v", f.name, code, body)
 		}
 	}
 	for _, table := range []string{"stripe_events", "signals", "dunning_cases", "outbox", "timeline"} {
@@ -255,5 +250,69 @@ func TestDunningByDeclineReason(t *testing.T) {
 	}
 	if got := mrkdwn(d.root(alertChannel, "Payment failed: Smallco")); strings.Contains(got, "U0LEAD") || strings.Contains(got, "High-value") {
 		t.Errorf("Smallco handled like a high-value account:\n%s", got)
+	}
+}
+
+// A failure reported first without a decline reason takes its path when
+// Stripe's other event about the same charge brings the reason; a second
+// failed attempt on the invoice goes to the same thread; replays change
+// nothing.
+func TestDunningEnrichAndRetry(t *testing.T) {
+	now := time.Date(2027, 3, 10, 15, 0, 0, 0, time.UTC)
+	d := newDeployment(t, withEnv("STRIPE_WEBHOOK_SECRET", stripeSecret))
+	r := d.start(withClock(func() time.Time { return now }), unpaced())
+	r.accounts(ingest.AccountIn{ExternalID: "enco", Name: "Enco", ARR: 20000, OwnerCSM: "U0CSM", StripeCustomerID: str("cus_EN")})
+	send := func(evt map[string]any, want string) {
+		t.Helper()
+		if code, body := r.stripe(evt, stripeSecret, now, ""); code != http.StatusOK || body["status"] != want {
+			t.Fatalf("%s: %d %v, want %s", evt["id"], code, body, want)
+		}
+	}
+
+	// invoice.payment_failed with the charge unexpanded: no decline reason yet.
+	send(stripeEvent("evt_E1", api.EventInvoicePaymentFailed, now, map[string]any{"id": "in_E1", "object": "invoice",
+		"customer": "cus_EN", "amount_due": 50000, "currency": "usd", "charge": "ch_E1"}), "processed")
+	d.settle()
+	root := d.root(alertChannel, "Payment failed: Enco")
+	if got := plain(root); !strings.Contains(got, "no decline code · Unclassified decline") || !strings.Contains(got, "Path: Retry schedule") {
+		t.Fatalf("alert without a decline reason:\n%s", got)
+	}
+
+	// charge.failed about the same charge brings expired_card: the case
+	// takes the card-update path, said in the thread.
+	chargeFailed := stripeEvent("evt_E2", api.EventChargeFailed, now, map[string]any{"id": "ch_E1", "object": "charge",
+		"customer": "cus_EN", "amount": 50000, "currency": "usd", "invoice": "in_E1", "failure_code": "expired_card"})
+	send(chargeFailed, "processed")
+	send(chargeFailed, "duplicate")
+	d.settle()
+	if got := latest(d.fake.Messages(alertChannel), root.TS); !strings.Contains(got, "expired_card · Technical decline") || !strings.Contains(got, "Path: Card update") {
+		t.Fatalf("alert not reclassified:\n%s", got)
+	}
+
+	// A second failed attempt on the invoice: the same case and thread.
+	send(stripeEvent("evt_E3", api.EventInvoicePaymentFailed, now, map[string]any{"id": "in_E1", "object": "invoice",
+		"customer": "cus_EN", "amount_due": 50000, "currency": "usd",
+		"charge": map[string]any{"id": "ch_E2", "object": "charge", "outcome": map[string]any{"reason": "insufficient_funds"}}}), "processed")
+	d.settle()
+	var notes []string
+	for _, m := range d.posts(alertChannel) {
+		if m.ThreadTS == root.TS {
+			notes = append(notes, plain(m))
+		}
+	}
+	if len(notes) != 2 || !strings.Contains(notes[0], "Decline reason received: expired_card") || !strings.Contains(notes[1], "Attempt 2 failed: insufficient_funds") {
+		t.Fatalf("thread notes %q", notes)
+	}
+	if got := latest(d.fake.Messages(alertChannel), root.TS); !strings.Contains(got, "Failed attempts: 2") || !strings.Contains(got, "Soft decline") {
+		t.Errorf("alert after the second attempt:\n%s", got)
+	}
+	if n := d.count(`SELECT count(*) FROM dunning_cases`); n != 1 {
+		t.Errorf("%d cases, want 1", n)
+	}
+	if n := d.count(`SELECT count(*) FROM dunning_attempts WHERE decline_class <> 'unknown'`); n != 2 {
+		t.Errorf("%d classified attempts, want 2", n)
+	}
+	if n := d.rootsContaining(alertChannel, "Enco"); n != 1 {
+		t.Errorf("%d alerts for Enco, want 1", n)
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -174,8 +173,6 @@ func latest(msgs []fakeslack.Message, ts string) string {
 	}
 	return out
 }
-
-var _ = context.Background
 
 // appendYAML adds keys to the deployment's config file.
 func appendYAML(extra string) deploymentOption {

@@ -84,7 +84,7 @@ func TestRootCauseMonthlyReport(t *testing.T) {
 	d.seedChurn("a5", "2026-11-10", churn.Pricing, "U0CSM1")
 
 	ctx := ctxTimeout(t, 20*time.Second)
-	// Not due before the first business day (Sunday Feb 28: the January report is long out).
+	// The day before (Sunday Feb 28) the report due is January's: February's must not go out yet.
 	if err := r.app.scheduler.RunNow(ctx, handlers.JobRootCauseMonthly, due.Add(-25*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
