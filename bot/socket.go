@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -244,19 +246,21 @@ func (s *Socket) envelope(ctx context.Context, evt socketmode.Event, received ti
 		s.command(ctx, req, cmd, received)
 	case socketmode.EventTypeInteractive:
 		cb, _ := evt.Data.(slack.InteractionCallback)
+		interact := func() (any, error) { return s.app.Interaction(ctx, cb) }
 		if cb.Type == slack.InteractionTypeViewSubmission {
-			ack, err := s.app.Interaction(ctx, cb)
+			ack, err := recovered(interact)
 			s.logErr("view submission", err)
 			s.ack(req, ack, received)
 			break
 		}
 		s.ack(req, nil, received)
-		_, err := s.app.Interaction(ctx, cb)
+		_, err := recovered(interact)
 		s.logErr("interaction", err)
 	case socketmode.EventTypeEventsAPI:
 		s.ack(req, nil, received)
 		ev, _ := evt.Data.(slackevents.EventsAPIEvent)
-		s.logErr("event", s.app.Event(ctx, ev))
+		_, err := recovered(func() (any, error) { return nil, s.app.Event(ctx, ev) })
+		s.logErr("event", err)
 	}
 	s.envelopes.WithLabelValues(kind, "handled").Inc()
 }
@@ -270,7 +274,7 @@ func (s *Socket) command(ctx context.Context, req socketmode.Request, cmd slack.
 	}
 	done := make(chan result, 1)
 	go func() {
-		r, err := s.app.Command(ctx, cmd)
+		r, err := recovered(func() (Reply, error) { return s.app.Command(ctx, cmd) })
 		done <- result{r, err}
 	}()
 	timer := time.NewTimer(s.answerWithin - time.Since(received))
@@ -291,6 +295,19 @@ func (s *Socket) command(ctx context.Context, req socketmode.Request, cmd slack.
 			s.log.Error("late command answer lost", "command", cmd.Command, "err", err)
 		}
 	}
+}
+
+// recovered runs a handler and turns a panic (a bug, or a payload no
+// handler expected) into an error, so one bad request gets the error reply
+// and is logged instead of taking the process, and every request in
+// flight, down with it.
+func recovered[T any](fn func() (T, error)) (out T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("handler panicked: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return fn()
 }
 
 func commandPayload(r Reply, err error) map[string]any {

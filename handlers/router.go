@@ -148,6 +148,11 @@ func (r *Router) Interaction(ctx context.Context, cb slack.InteractionCallback) 
 			}
 		}
 	case slack.InteractionTypeViewSubmission:
+		if cb.View.State == nil {
+			// A modal without inputs comes without state; handlers read
+			// their fields from it and find them empty.
+			cb.View.State = &slack.ViewState{}
+		}
 		fn, ok := match(r.views, cb.View.CallbackID)
 		if !ok {
 			r.log.Warn("unknown view submission", "callback_id", cb.View.CallbackID)

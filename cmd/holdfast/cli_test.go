@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/holdfast/holdfast/blocks"
+	"github.com/slack-go/slack"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,5 +152,26 @@ func TestTooManyWebsocketsBacksOffAndLinkDisabledStops(t *testing.T) {
 		r.cancel = nil // already stopped
 	case <-ctx.Done():
 		t.Fatal("bot kept running after link_disabled")
+	}
+}
+
+// A payload no handler expected (a modal submission without its state)
+// must not take the bot down: the submission gets an answer and the bot
+// keeps serving.
+func TestHandlerPanicIsContained(t *testing.T) {
+	d := newDeployment(t)
+	d.start(unpaced())
+	ctx := ctxTimeout(t, 20*time.Second)
+	cb := slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission, User: slack.User{ID: "U0CSM"},
+		View: slack.View{CallbackID: blocks.ViewNPSRootCause, PrivateMetadata: "1"}}
+	if _, err := d.fake.SendInteraction(ctx, cb); err != nil {
+		t.Fatalf("the submission was not acked: %v", err)
+	}
+	ack, err := d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/atrisk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text, _ := ackReply(t, ack); !strings.Contains(text, "No accounts at risk") {
+		t.Errorf("after the bad submission: %s", text)
 	}
 }
