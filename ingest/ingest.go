@@ -45,6 +45,9 @@ type Pipeline struct {
 	log       *slog.Logger
 	metrics   *Metrics
 	insight   Insighter // optional language model (text.go)
+	// hooks run in every ingest transaction, whichever way the signals
+	// arrived (API, webhook, Slack, import): features' rows per signal.
+	hooks []store.TxHook
 }
 
 // New wires the pipeline. now is the clock (tests pass a fixed one).
@@ -60,6 +63,10 @@ type SignalsResult struct {
 	Alerts     []int64 `json:"alerts"`
 	TextAlerts []int64 `json:"text_alerts,omitempty"` // competitor and sentiment-drop alerts (text.go)
 }
+
+// AddHook makes h run inside every ingest transaction from now on (see
+// store.TxHook). Call it while wiring, before any ingest.
+func (m *Pipeline) AddHook(h store.TxHook) { m.hooks = append(m.hooks, h) }
 
 // UpsertAccounts validates and stores a batch of accounts, all or nothing.
 func (m *Pipeline) UpsertAccounts(ctx context.Context, in []AccountIn) ([]store.UpsertResult, error) {
@@ -125,7 +132,7 @@ func (m *Pipeline) ingestSignals(ctx context.Context, in []SignalIn, hooks ...st
 	}
 	m.insights(ctx, rows, tb)
 	ev := &evaluation{m: m, now: now, text: tb}
-	hooks = append(hooks, ev.textHook(rows))
+	hooks = append(append(slices.Clip(hooks), m.hooks...), ev.textHook(rows))
 	res, err := m.store.IngestSignals(ctx, rows, now.AddDate(0, 0, -historyDays), ev.evaluate, hooks...)
 	if err != nil {
 		ev.releaseCooldowns()

@@ -45,7 +45,6 @@ type app struct {
 	store     *store.Store
 	redis     *redis.Client
 	ingest    *ingest.Pipeline
-	intake    api.Ingester // the pipeline with every feature's hooks, as the API uses it
 	socket    *bot.Socket
 	deliverer *bot.Deliverer
 	scheduler *schedule.Scheduler
@@ -130,6 +129,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	// Account rooms (issue 7): won deals -> handoff rooms, notes with
 	// summaries, CRM write-back; see rooms.go.
 	roomWork := newRoomWork(cfg, st, sender, router, model, now, log)
+	roomWork.addHooks(mon)
 	socket := bot.NewSocket(slackAPI, router, sender, rdb, prefix, log, reg)
 
 	// Periodic work: each job runs once per tick across replicas.
@@ -147,8 +147,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		}
 	}
 	dun := dunning.NewService(cfg.Settings, now, log)
-	ingester := api.WithHooks(roomWork.ingester(mon), dun.Hook)
-	stripeHook := api.NewStripeWebhook(cfg.StripeWebhookSecret, ingester, st, now, log)
+	mon.AddHook(dun.Hook)
+	stripeHook := api.NewStripeWebhook(cfg.StripeWebhookSecret, mon, st, now, log)
 
 	// Text signals (issue 5): customer messages in account channels become
 	// signals; competitor and sentiment alerts can be claimed; /digest and
@@ -182,7 +182,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	}
 
 	// HTTP: ingest API, health, readiness and metrics.
-	server := api.New(ingester, cfg.IngestToken, []api.Check{
+	server := api.New(mon, cfg.IngestToken, []api.Check{
 		{Name: "postgres", Ping: st.Ping},
 		{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 	}, reg, log)
@@ -229,7 +229,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		}
 	}
 	return &app{
-		cfg: cfg, log: log, store: st, redis: rdb, ingest: mon, intake: ingester, socket: socket, deliverer: deliverer, scheduler: scheduler, listener: ln, rooms: roomWork, home: home,
+		cfg: cfg, log: log, store: st, redis: rdb, ingest: mon, socket: socket, deliverer: deliverer, scheduler: scheduler, listener: ln, rooms: roomWork, home: home,
 		nps: npsSvc, offers: offersH, closers: closers,
 		http: &http.Server{Handler: roomWork.handler(server), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 			WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute},

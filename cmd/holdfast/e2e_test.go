@@ -659,3 +659,21 @@ func readAll(t *testing.T, resp *http.Response) string {
 		}
 	}
 }
+
+// Features' ingest hooks belong to the pipeline, not to the HTTP API: a
+// payment failure that arrives another way (an import) still opens its
+// dunning case.
+func TestHooksRunWhicheverWaySignalsArrive(t *testing.T) {
+	d := newDeployment(t)
+	r := d.start(unpaced())
+	r.accounts(acme())
+	_, err := r.app.ingest.ImportSignals(context.Background(), []ingest.SignalIn{{Account: "acme", Kind: "payment_failed",
+		Source: "billing", IdempotencyKey: "inv-1", OccurredAt: time.Now(),
+		Metadata: []byte(`{"decline_code":"expired_card","invoice":"inv-1"}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := d.count(`SELECT count(*) FROM dunning_cases`); n != 1 {
+		t.Errorf("%d dunning cases from an imported payment failure, want 1", n)
+	}
+}

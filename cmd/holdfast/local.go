@@ -15,7 +15,6 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/fakeslack"
@@ -82,7 +81,7 @@ func runLocal(ctx context.Context, cfg config.Config, stdin io.Reader, stdout io
 	if _, err := a.ingest.UpsertAccounts(ctx, demoAccounts(time.Now())); err != nil {
 		return fmt.Errorf("load demo accounts: %w", err)
 	}
-	go streamDemoSignals(ctx, a.intake, a.nps, log)
+	go streamDemoSignals(ctx, a.ingest, a.nps, log)
 	go readCommands(ctx, fake, stdin, out)
 	return <-serveErr
 }
@@ -156,7 +155,7 @@ type demoStep struct {
 // couple of seconds apart so the terminal shows each kind of alert within
 // the first half minute, then keeps usage ticking. Keys are per run so a
 // second `make run` produces fresh activity.
-func streamDemoSignals(ctx context.Context, intake api.Ingester, answers *npsflow.Service, log *slog.Logger) {
+func streamDemoSignals(ctx context.Context, intake *ingest.Pipeline, answers *npsflow.Service, log *slog.Logger) {
 	run := time.Now().Format("20060102T150405")
 	now := time.Now()
 	var history []ingest.SignalIn

@@ -14,6 +14,7 @@ import (
 	"github.com/holdfast/holdfast/crm/salesforce"
 	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/handoff"
+	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/notes"
 	"github.com/holdfast/holdfast/schedule"
@@ -87,8 +88,13 @@ func (w *roomWork) add(name string, q schedule.Queue) {
 	w.loops[name] = (&schedule.Loop{Name: name, Queue: q, Log: w.log}).Init()
 }
 
-// ingester adds the feature's ingest hooks to the API's signal intake.
-func (w *roomWork) ingester(in api.Ingester) api.Ingester { return api.WithHooks(in, w.hooks...) }
+// addHooks puts the feature's ingest hooks (notes to summarise) on the
+// pipeline, so every way in runs them.
+func (w *roomWork) addHooks(p *ingest.Pipeline) {
+	for _, h := range w.hooks {
+		p.AddHook(h)
+	}
+}
 
 // handler mounts POST /v1/deals and POST /webhooks/crm beside the API.
 func (w *roomWork) handler(server *api.Server) http.Handler {
