@@ -456,20 +456,6 @@ func (c Config) people(s Step) (users []string, group, backup string) {
 	return slices.Clone(users), group, backup
 }
 
-// Groups lists every user group the routing can name, for resolving them
-// before a request is stored.
-func (c Config) Groups() []string {
-	var out []string
-	for _, st := range c.Routing {
-		for _, s := range st.Steps {
-			if _, g, _ := c.people(s); g != "" && !slices.Contains(out, g) {
-				out = append(out, g)
-			}
-		}
-	}
-	return out
-}
-
 func roleTitle(role string) string {
 	words := strings.FieldsFunc(role, func(r rune) bool { return r == '_' || r == '-' || r == ' ' })
 	for i, w := range words {
