@@ -25,7 +25,7 @@ import (
 type OffersStore interface {
 	FindAccounts(ctx context.Context, query string, limit int) (matches, suggestions []store.Account, err error)
 	Account(ctx context.Context, id int64) (store.Account, error)
-	OfferBrief(ctx context.Context, accountID, exclude int64, now time.Time) (offers.Brief, error)
+	OfferBrief(ctx context.Context, a store.Account, exclude int64, now time.Time) (offers.Brief, error)
 	CreateOffer(ctx context.Context, in store.OfferSubmission, render store.OfferRenderer) (store.OfferState, error)
 	ReviseOffer(ctx context.Context, requestID int64, expectVersion int, in store.OfferSubmission, render store.OfferRenderer) (store.OfferState, string, error)
 	DecideOfferStep(ctx context.Context, d store.StepDecision, render store.OfferRenderer) (store.DecideResult, error)
@@ -34,6 +34,7 @@ type OffersStore interface {
 	SetOfferSummary(ctx context.Context, requestID int64, version int, summary string, render store.OfferRenderer) (bool, error)
 	OfferState(ctx context.Context, requestID int64) (store.OfferState, error)
 	OffersForAccount(ctx context.Context, accountID int64, limit int) ([]store.OfferState, error)
+	OpenOfferFor(ctx context.Context, accountID int64) (store.OfferRequest, bool, error)
 	OpenOffers(ctx context.Context, limit int) ([]store.OfferState, int, error)
 	PendingApprovalsFor(ctx context.Context, user string, limit int) ([]store.PendingApproval, error)
 	OfferStatRows(ctx context.Context, since time.Time) ([]offers.StatRow, error)
@@ -98,15 +99,8 @@ func (o *Offers) Register(r *Router) {
 	o.router = r
 	r.HandleCommand("/offer", o.offerCommand)
 	r.HandleCommand("/offers", o.offersCommand)
-	openByAccount := func(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
-		id, err := strconv.ParseInt(act.Value, 10, 64)
-		if err != nil {
-			return fmt.Errorf("bad account id %q", act.Value)
-		}
-		return o.openNewForm(ctx, cb, id)
-	}
-	r.HandleAction(blocks.ActionProposeOffer, openByAccount)
-	r.HandleAction(blocks.ActionOfferPickPrefix, openByAccount)
+	r.HandleAction(blocks.ActionProposeOffer, o.openNewForm)
+	r.HandleAction(blocks.ActionOfferPickPrefix, o.openNewForm)
 	r.HandleAction(blocks.ActionOfferApprovePrefix, o.approveClick)
 	r.HandleAction(blocks.ActionOfferRevisePrefix, func(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
 		return o.guidanceClick(ctx, cb, act, store.ActionRevise)
@@ -158,26 +152,26 @@ func (o *Offers) cannotPropose(ctx context.Context, a store.Account) (blocks.Mes
 	if a.Status == "churned" {
 		return blocks.OfferInfo("*" + blocks.Escape(a.Name) + "* is marked churned; there is no renewal left to save."), true
 	}
-	list, err := o.store.OffersForAccount(ctx, a.ID, 5)
+	open, ok, err := o.store.OpenOfferFor(ctx, a.ID)
 	if err != nil {
-		o.log.Warn("open offers for account", "err", err)
+		// CreateOffer checks again on submission.
+		o.log.Warn("open offer for account", "err", err)
 		return blocks.Message{}, false
 	}
-	for _, st := range list {
-		if st.Request.Status == store.OfferPending || st.Request.Status == store.OfferRevisionRequested {
-			return blocks.OfferInfo(fmt.Sprintf("Offer #%d for *%s* is still open (%s). Revise it from its thread or DM instead of starting another; /offers %s shows it.",
-				st.Request.ID, blocks.Escape(a.Name), strings.ReplaceAll(st.Request.Status, "_", " "), blocks.Escape(a.ExternalID))), true
-		}
+	if ok {
+		return blocks.OfferInfo(fmt.Sprintf("Offer #%d for *%s* is still open (%s). Revise it from its thread or DM instead of starting another; /offers %s shows it.",
+			open.ID, blocks.Escape(a.Name), strings.ReplaceAll(open.Status, "_", " "), blocks.Escape(a.ExternalID))), true
 	}
 	return blocks.Message{}, false
 }
 
-func (o *Offers) openNewForm(ctx context.Context, cb slack.InteractionCallback, accountID int64) error {
+// openNewForm answers a button whose value is an account id.
+func (o *Offers) openNewForm(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
 	if !o.cfg.Enabled() {
 		o.tell(ctx, cb, blocks.Problem("Retention offers are not set up yet: an admin sets offers.approvals_channel and the approvers in Holdfast's config."))
 		return nil
 	}
-	a, ok, err := loadAccount(ctx, o.store, o.router, cb, accountID)
+	a, ok, err := clickedAccount(ctx, o.store, o.router, cb, act.Value)
 	if !ok {
 		return err
 	}
@@ -200,22 +194,26 @@ func (o *Offers) newForm(a store.Account) slack.ModalViewRequest {
 func (o *Offers) submitForm(ctx context.Context, cb slack.InteractionCallback) (any, error) {
 	var meta blocks.OfferFormMeta
 	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || meta.AccountID == 0 {
-		return nil, fmt.Errorf("offer form metadata %q: %w", cb.View.PrivateMetadata, err)
+		return nil, fmt.Errorf("offer form metadata %q: %v", cb.View.PrivateMetadata, err)
 	}
 	offer, ferrs := offers.Parse(blocks.OfferFormValues(cb.View.State))
 	if ferrs != nil {
 		return formErrors(ferrs), nil
 	}
-	accountID := meta.AccountID
+	var a store.Account
+	var err error
 	if meta.RequestID != 0 {
 		// The request's own account, whatever the form says.
-		st, err := o.store.OfferState(ctx, meta.RequestID)
-		if err != nil {
-			return nil, err
+		var st store.OfferState
+		if st, err = o.store.OfferState(ctx, meta.RequestID); err == nil {
+			a = st.Account
 		}
-		accountID = st.Request.AccountID
+	} else {
+		a, err = o.store.Account(ctx, meta.AccountID)
 	}
-	a, err := o.store.Account(ctx, accountID)
+	if errors.Is(err, store.ErrNotFound) {
+		return formErrors(offers.FieldErrors{offers.FieldType: "That account or offer no longer exists; nothing was submitted."}), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +245,7 @@ func (o *Offers) submitForm(ctx context.Context, cb slack.InteractionCallback) (
 			}
 		}
 	}
-	brief, err := o.store.OfferBrief(ctx, a.ID, meta.RequestID, now)
+	brief, err := o.store.OfferBrief(ctx, a, meta.RequestID, now)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +254,14 @@ func (o *Offers) submitForm(ctx context.Context, cb slack.InteractionCallback) (
 		Summary: offers.TemplateSummary(brief, offer, im, now), At: now}
 	var st store.OfferState
 	if meta.RequestID == 0 {
-		if st, err = o.store.CreateOffer(ctx, in, o.render); err != nil {
+		st, err = o.store.CreateOffer(ctx, in, o.render)
+		var open *store.OpenOfferError
+		if errors.As(err, &open) {
+			return formErrors(offers.FieldErrors{offers.FieldType: fmt.Sprintf(
+				"Offer #%d for this account is already open (%s); revise it from its thread or DM instead. Nothing was submitted.",
+				open.Request.ID, strings.ReplaceAll(open.Request.Status, "_", " "))}), nil
+		}
+		if err != nil {
 			return nil, err
 		}
 	} else {
@@ -702,8 +707,8 @@ func (o *Offers) render(st store.OfferState, ev store.OfferEvent) ([]store.Outbo
 	case store.OfferSubmitted:
 		r.add(store.OutboxItem{Op: store.OpPost, ChannelID: st.Request.ChannelID, ThreadKey: store.OfferThreadKey(id),
 			Ref: store.OfferRootRef(id), Message: msg(blocks.OfferCard(r.v))})
-		r.summary(st.Version, false)
-		r.approverDMs(ev.Activated, false)
+		r.summary(st.Version)
+		r.approverDMs(ev.Activated)
 		r.dm(st.Request.RequestedBy, "", blocks.OfferSubmittedDM(r.v))
 	case store.OfferRevised:
 		r.root()
@@ -712,9 +717,9 @@ func (o *Offers) render(st store.OfferState, ev store.OfferEvent) ([]store.Outbo
 			prev = st.Previous.Offer
 		}
 		r.thread(blocks.OfferRevisedNote(r.v, prev))
-		r.summary(st.Version, false)
+		r.summary(st.Version)
 		r.refreshDMs(ev.Closed)
-		r.approverDMs(ev.Activated, false)
+		r.approverDMs(ev.Activated)
 		r.dm(st.Request.RequestedBy, "", blocks.OfferSubmittedDM(r.v))
 	case store.OfferDecided:
 		r.root()
@@ -726,7 +731,7 @@ func (o *Offers) render(st store.OfferState, ev store.OfferEvent) ([]store.Outbo
 				started[i] = stepView(s)
 			}
 			r.thread(blocks.OfferStageNote(r.v, started))
-			r.approverDMs(ev.Activated, false)
+			r.approverDMs(ev.Activated)
 		}
 		switch st.Request.Status {
 		case store.OfferApproved:
@@ -792,8 +797,10 @@ func (r *offerMessages) thread(m blocks.Message) {
 		Message: msg(m)})
 }
 
-func (r *offerMessages) summary(v store.OfferVersion, byModel bool) {
-	m := blocks.OfferSummary(blocks.OfferSummaryView{Offer: r.v, Version: v.Version, Brief: v.Brief, Summary: v.Summary, ByModel: byModel})
+// summary posts a new version's template summary in the thread, named so
+// the model's can replace it (OfferSummarized).
+func (r *offerMessages) summary(v store.OfferVersion) {
+	m := blocks.OfferSummary(blocks.OfferSummaryView{Offer: r.v, Version: v.Version, Brief: v.Brief, Summary: v.Summary})
 	r.add(store.OutboxItem{Op: store.OpPost, ChannelID: r.st.Request.ChannelID, ThreadKey: store.OfferThreadKey(r.st.Request.ID),
 		Ref: store.OfferSummaryRef(r.st.Request.ID, v.Version), Message: msg(m)})
 }
@@ -813,11 +820,12 @@ func (r *offerMessages) dmUpdate(user, ref string, m blocks.Message) {
 	r.add(store.OutboxItem{Op: store.OpUpdate, ChannelID: user, TargetRef: ref, Message: msg(m)})
 }
 
-// approverDMs sends each step's approvers the request with its buttons.
-func (r *offerMessages) approverDMs(steps []store.OfferStep, escalated bool) {
+// approverDMs sends the approvers of steps that just started the request
+// with its buttons (a backup is brought in by OfferEscalated instead).
+func (r *offerMessages) approverDMs(steps []store.OfferStep) {
 	for _, s := range steps {
 		for _, u := range s.DMUsers {
-			r.dm(u, store.OfferDMRef(r.st.Request.ID, s.ID, u), blocks.OfferApproverDM(r.v, stepView(s), escalated))
+			r.dm(u, store.OfferDMRef(r.st.Request.ID, s.ID, u), blocks.OfferApproverDM(r.v, stepView(s), false))
 		}
 	}
 }
