@@ -258,12 +258,26 @@ func TestOfferLists(t *testing.T) {
 
 	list := OffersList(OffersListView{Mine: rows, Open: []OfferView{v, v}, Total: 40})
 	checkMessage(t, "list", list, 50)
-	wantContains(t, "list", allText(t, list.Blocks), "Open offers (40)", "…and 38 more")
+	wantContains(t, "list", allText(t, list.Blocks), "Open offers (40)", "…and 38 more", "More are waiting for you: the App Home")
+	if n := strings.Count(allText(t, list.Blocks), "(escalated to you)"); n != 1 {
+		t.Errorf("list shows %d of the escalated row, want it once among the first five", n)
+	}
+	few := OffersList(OffersListView{Mine: rows[:3], Open: []OfferView{v}, Total: 1})
+	checkMessage(t, "list few", few, 50)
+	wantNotContains(t, "list few", allText(t, few.Blocks), "More are waiting")
 	checkMessage(t, "list empty", OffersList(OffersListView{}), 50)
 
 	hist := OfferAccountHistory("Acme", 42, []OfferView{v})
 	checkMessage(t, "history", hist, 50)
 	wantContains(t, "history", allText(t, hist.Blocks), "*#12*", "v2 · Finance approved")
+	wantNotContains(t, "history", allText(t, hist.Blocks), "Showing the latest")
+	short := v
+	short.Trail = nil
+	many := make([]OfferView, MaxOfferHistory+1)
+	for i := range many {
+		many[i] = short
+	}
+	wantContains(t, "history capped", allText(t, OfferAccountHistory("Acme", 42, many).Blocks), "Showing the latest 10; older offers are not listed.")
 
 	at := fixedNow()
 	st := offers.ComputeStats([]offers.StatRow{{Type: offers.Discount, EquivalentPct: 30, Status: "approved", Answer: "accepted",
@@ -274,8 +288,16 @@ func TestOfferLists(t *testing.T) {
 	wantContains(t, "stats", allText(t, stats.Blocks), "*Discount · over 25%* — 1 request, 1 approved · acceptance 100% (1) · save 100% (1)",
 		"*Median time to approval*\n5h over 1 approval", "Finance: median 1h over 1 decision")
 	checkMessage(t, "stats empty", OfferStats(offers.Stats{}, at), 50)
-	checkMessage(t, "choices", OfferChoices("acme", []AccountChoice{{AccountID: 1, Name: "Acme"}, {AccountID: 2, Name: "Acme Labs"}}), 50)
-	checkMessage(t, "not found", OfferNotFound("<!here>", []AccountChoice{{AccountID: 1, Name: "Acme"}}), 50)
+	choices := OfferChoices("acme", []AccountChoice{{AccountID: 1, Name: "Acme"}, {AccountID: 2, Name: "Acme Labs"}})
+	checkMessage(t, "choices", choices, 50)
+	if b := findButton(t, choices.Blocks, ActionOfferPickPrefix+"1"); b == nil || b.Value != "2" || b.Text.Text != "Acme Labs" {
+		t.Errorf("second choice %+v", b)
+	}
+	notFound := OfferNotFound("<!here>", []AccountChoice{{AccountID: 1, Name: "Acme"}})
+	checkMessage(t, "not found", notFound, 50)
+	if b := findButton(t, notFound.Blocks, ActionOfferPickPrefix+"0"); b == nil || b.Value != "1" {
+		t.Errorf("suggestion %+v", b)
+	}
 }
 
 func TestAlertProposesOffer(t *testing.T) {

@@ -139,7 +139,7 @@ func (o *Offers) offerCommand(ctx context.Context, cmd slack.SlashCommand) (bot.
 			o.log.Warn("open offer form", "err", err)
 			return reply(blocks.Problem("I couldn't open the offer form in time; please try /offer again.")), nil
 		}
-		return reply(blocks.OfferInfo("📝 Offer form for *" + blocks.Escape(a.Name) + "* opened.")), nil
+		return reply(blocks.Info("📝 Offer form for *" + blocks.Escape(a.Name) + "* opened.")), nil
 	case len(matches) > 1:
 		return reply(blocks.OfferChoices(q, choices(matches))), nil
 	}
@@ -150,7 +150,7 @@ func (o *Offers) offerCommand(ctx context.Context, cmd slack.SlashCommand) (bot.
 // already churned, or an offer for it is still under review.
 func (o *Offers) cannotPropose(ctx context.Context, a store.Account) (blocks.Message, bool) {
 	if a.Status == "churned" {
-		return blocks.OfferInfo("*" + blocks.Escape(a.Name) + "* is marked churned; there is no renewal left to save."), true
+		return blocks.Info("*" + blocks.Escape(a.Name) + "* is marked churned; there is no renewal left to save."), true
 	}
 	open, ok, err := o.store.OpenOfferFor(ctx, a.ID)
 	if err != nil {
@@ -159,7 +159,7 @@ func (o *Offers) cannotPropose(ctx context.Context, a store.Account) (blocks.Mes
 		return blocks.Message{}, false
 	}
 	if ok {
-		return blocks.OfferInfo(fmt.Sprintf("Offer #%d for *%s* is still open (%s). Revise it from its thread or DM instead of starting another; /offers %s shows it.",
+		return blocks.Info(fmt.Sprintf("Offer #%d for *%s* is still open (%s). Revise it from its thread or DM instead of starting another; /offers %s shows it.",
 			open.ID, blocks.Escape(a.Name), strings.ReplaceAll(open.Status, "_", " "), blocks.Escape(a.ExternalID))), true
 	}
 	return blocks.Message{}, false
@@ -557,7 +557,7 @@ func (o *Offers) offersCommand(ctx context.Context, cmd slack.SlashCommand) (bot
 	case "stats":
 		return o.stats(ctx)
 	case "help":
-		return reply(blocks.OfferInfo("Usage: /offers [pending | stats | account name or id]")), nil
+		return reply(blocks.Info("Usage: /offers [pending | stats | account name or id]")), nil
 	}
 	matches, suggestions, err := o.store.FindAccounts(ctx, arg, offerChoices+1)
 	if err != nil {
@@ -565,7 +565,7 @@ func (o *Offers) offersCommand(ctx context.Context, cmd slack.SlashCommand) (bot
 	}
 	switch {
 	case len(matches) == 1:
-		list, err := o.store.OffersForAccount(ctx, matches[0].ID, 11)
+		list, err := o.store.OffersForAccount(ctx, matches[0].ID, blocks.MaxOfferHistory+1)
 		if err != nil {
 			return bot.Reply{}, err
 		}
