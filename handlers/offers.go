@@ -493,6 +493,12 @@ func (o *Offers) answerClick(ctx context.Context, cb slack.InteractionCallback, 
 		if err != nil {
 			return err
 		}
+		// Checked before the modal opens, as for Reject: only someone who
+		// may record the answer gets the form (submitCounter checks again).
+		if reason := store.AnswerRefusal(st.Request, st.Account.OwnerCSM, cb.User.ID); reason != "" {
+			o.refuse(ctx, cb, reason, store.OfferStep{}, st)
+			return nil
+		}
 		return o.slack.OpenView(ctx, cb.TriggerID, blocks.OfferCounterModal(id, st.Account.Name))
 	}
 	res, err := o.store.AnswerOffer(ctx, id, cb.User.ID, answer, "", o.now(), o.render)

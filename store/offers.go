@@ -600,6 +600,21 @@ type AnswerResult struct {
 	State    OfferState
 }
 
+// AnswerRefusal is why actor may not record the customer's answer to req
+// now ("" when they may): only the requester or the account owner
+// (owner), and only once per approved version.
+func AnswerRefusal(req OfferRequest, owner, actor string) string {
+	switch {
+	case actor != req.RequestedBy && actor != owner:
+		return RefuseNotOwner
+	case req.Status != OfferApproved:
+		return RefuseNotApproved
+	case req.CustomerAnswer != "":
+		return RefuseAlreadyAnswered
+	}
+	return ""
+}
+
 // AnswerOffer records the customer's answer to an approved offer. Only the
 // requester or the account owner may; the first answer per version stands
 // (a countered offer is answered again after its revision is approved).
@@ -617,14 +632,7 @@ func (s *Store) AnswerOffer(ctx context.Context, requestID int64, actor, answer,
 		if err != nil {
 			return err
 		}
-		switch {
-		case actor != req.RequestedBy && actor != acct.OwnerCSM:
-			res.Refusal = RefuseNotOwner
-		case req.Status != OfferApproved:
-			res.Refusal = RefuseNotApproved
-		case req.CustomerAnswer != "":
-			res.Refusal = RefuseAlreadyAnswered
-		}
+		res.Refusal = AnswerRefusal(req, acct.OwnerCSM, actor)
 		dec := OfferDecision{RequestID: req.ID, Version: req.Version, Actor: actor, Action: ActionAnswer, Answer: answer,
 			Guidance: note, At: at, Outcome: OutcomeRecord}
 		if res.Refusal != "" {

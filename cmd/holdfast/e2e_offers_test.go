@@ -804,6 +804,12 @@ func TestOfferRejectCounterAndRenewal(t *testing.T) {
 	d.click("U0MGR", blocks.ActionOfferApprovePrefix+strconv.Itoa(mgr), strconv.Itoa(mgr))
 	d.waitDecisions(3)
 	counter, value := offerMustButton(t, offerCurrent(d.dms(offerCSM)), blocks.ActionOfferAnswerPrefix+"countered")
+	notOwner := func() int { return strings.Count(d.responses(), "Only the CSM who proposed the offer") }
+	d.click(offerStranger, counter, value)
+	d.eventually("stranger's counter refused", func() bool { return notOwner() == 1 })
+	if n := len(d.fake.Calls("views.open")); n != 3 {
+		t.Fatalf("%d modals opened, want 3: a stranger got the counter form", n)
+	}
 	d.click(offerCSM, counter, value)
 	form = d.openedView(4)
 	if form.CallbackID != blocks.CallbackOfferCounter {
@@ -818,7 +824,7 @@ func TestOfferRejectCounterAndRenewal(t *testing.T) {
 	// Only the requester or owner may revise; the CSM revises from the counter.
 	edit, req := offerMustButton(t, offerCurrent(d.dms(offerCSM)), blocks.ActionOfferEditPrefix)
 	d.click(offerStranger, edit, req)
-	d.eventually("owner refusal", func() bool { return strings.Contains(d.responses(), "Only the CSM who proposed the offer") })
+	d.eventually("owner refusal", func() bool { return notOwner() == 2 })
 	d.click(offerCSM, edit, req)
 	form = d.openedView(5)
 	if raw, _ := json.Marshal(form); !strings.Contains(string(raw), "They want 15%") {
