@@ -256,8 +256,6 @@ type OfferView struct {
 	Status           string // pending, revision_requested, approved, rejected
 	AccountID        int64
 	AccountName      string
-	ExternalID       string
-	Tier             string
 	RenewalDate      *time.Time
 	RequestedBy      string
 	Offer            offers.Offer

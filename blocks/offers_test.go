@@ -16,7 +16,7 @@ func offerView() OfferView {
 	decided := fixedNow().Add(-time.Hour)
 	o := offers.Offer{Type: offers.Discount, Value: 30, DurationMonths: 12, Justification: evilTicket, Competitor: "<!here> Rival"}
 	return OfferView{
-		RequestID: 12, Version: 2, Status: "pending", AccountID: 42, AccountName: "Acme <Corp>", ExternalID: "acme-001", Tier: "enterprise",
+		RequestID: 12, Version: 2, Status: "pending", AccountID: 42, AccountName: "Acme <Corp>",
 		RenewalDate: ptr(time.Date(2027, 3, 3, 0, 0, 0, 0, time.UTC)), RequestedBy: "U0CSM", Offer: o,
 		Impact: offers.ComputeImpact(o, 240_000, nil, fixedNow(), 12),
 		Steps: []OfferStepView{
@@ -320,7 +320,7 @@ func TestOfferLimitsWorstCase(t *testing.T) {
 		trail = append(trail, OfferTrailEntry{At: at, Version: i, Step: huge, Actor: huge, Action: "revise", Guidance: huge})
 	}
 	o := offers.Offer{Type: offers.ContractModification, Value: 1e300, Terms: huge, Justification: huge, Competitor: huge}
-	v := OfferView{RequestID: 1 << 62, Version: 1 << 30, Status: "pending", AccountName: huge, Tier: huge, RequestedBy: huge, Offer: o,
+	v := OfferView{RequestID: 1 << 62, Version: 1 << 30, Status: "pending", AccountName: huge, RequestedBy: huge, Offer: o,
 		Impact: offers.ComputeImpact(o, 1e300, nil, at, 12), Steps: steps, Trail: trail, CustomerAnswer: "countered", AnswerNote: huge, Summary: huge,
 		RenewalOutcome: huge, ApprovalsChannel: huge, SubmittedAt: at, Now: at}
 	brief := offers.Brief{AccountName: huge, ARR: 1e300, Owner: huge}

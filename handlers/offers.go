@@ -250,7 +250,7 @@ func (o *Offers) submitForm(ctx context.Context, cb slack.InteractionCallback) (
 		return nil, err
 	}
 	in := store.OfferSubmission{AccountID: a.ID, Actor: cb.User.ID, ChannelID: o.cfg.ApprovalsChannel, Offer: offer, Impact: im,
-		Route: route, Groups: groups, Brief: brief, Tier: a.Tier, ARR: a.ARR,
+		Route: route, Groups: groups, Brief: brief,
 		Summary: offers.TemplateSummary(brief, offer, im, now), At: now}
 	var st store.OfferState
 	if meta.RequestID == 0 {
@@ -683,7 +683,7 @@ func (o *Offers) view(st store.OfferState, now time.Time) blocks.OfferView {
 func versionView(st store.OfferState, ver store.OfferVersion, steps []store.OfferStep, now time.Time) blocks.OfferView {
 	v := blocks.OfferView{
 		RequestID: st.Request.ID, Version: ver.Version, Status: st.Request.Status,
-		AccountID: st.Account.ID, AccountName: st.Account.Name, ExternalID: st.Account.ExternalID, Tier: ver.Tier,
+		AccountID: st.Account.ID, AccountName: st.Account.Name,
 		RenewalDate: st.Account.RenewalDate, RequestedBy: st.Request.RequestedBy, Offer: ver.Offer, Impact: ver.Impact,
 		CustomerAnswer: st.Request.CustomerAnswer, AnswerNote: st.Request.AnswerNote, RenewalOutcome: st.Request.RenewalOutcome,
 		ApprovalsChannel: st.Request.ChannelID, SubmittedAt: ver.SubmittedAt, Summary: ver.Summary, Now: now,

@@ -91,9 +91,7 @@ type OfferVersion struct {
 	Offer         offers.Offer
 	Impact        offers.Impact
 	Route         offers.Route
-	Brief         offers.Brief
-	Tier          string
-	ARR           float64
+	Brief         offers.Brief // Brief.Tier and Brief.ARR are the account's at submission
 	Summary       string
 	SummarySource string // template or llm
 	SubmittedBy   string
@@ -241,10 +239,8 @@ type OfferSubmission struct {
 	Impact    offers.Impact
 	Route     offers.Route
 	Groups    map[string][]string // user group id -> members, resolved before the call
-	Brief     offers.Brief
-	Tier      string
-	ARR       float64
-	Summary   string // the template summary
+	Brief     offers.Brief        // also gives the version's tier and ARR columns
+	Summary   string              // the template summary
 	At        time.Time
 }
 
@@ -317,7 +313,7 @@ func insertVersion(ctx context.Context, tx pgx.Tx, requestID int64, n int, in Of
 	if _, err := tx.Exec(ctx, `INSERT INTO offer_versions (request_id, version, offer, impact, route, brief, tier, arr,
 			summary, summary_source, submitted_by, submitted_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'template', $10, $11)`,
-		requestID, n, in.Offer, in.Impact, in.Route, in.Brief, in.Tier, in.ARR, in.Summary, in.Actor, in.At); err != nil {
+		requestID, n, in.Offer, in.Impact, in.Route, in.Brief, in.Brief.Tier, in.Brief.ARR, in.Summary, in.Actor, in.At); err != nil {
 		return nil, fmt.Errorf("insert offer version: %w", err)
 	}
 	var activated []OfferStep
@@ -1115,11 +1111,10 @@ func insertDecision(ctx context.Context, tx pgx.Tx, d *OfferDecision) error {
 	return wrap("record offer decision", err)
 }
 
-const versionColumns = `version, offer, impact, route, brief, tier, arr::float8, summary, summary_source, submitted_by, submitted_at`
+const versionColumns = `version, offer, impact, route, brief, summary, summary_source, submitted_by, submitted_at`
 
 func versionDest(v *OfferVersion) []any {
-	return []any{&v.Version, &v.Offer, &v.Impact, &v.Route, &v.Brief, &v.Tier, &v.ARR, &v.Summary, &v.SummarySource,
-		&v.SubmittedBy, &v.SubmittedAt}
+	return []any{&v.Version, &v.Offer, &v.Impact, &v.Route, &v.Brief, &v.Summary, &v.SummarySource, &v.SubmittedBy, &v.SubmittedAt}
 }
 
 func loadVersion(ctx context.Context, tx pgx.Tx, requestID int64, version int) (OfferVersion, error) {

@@ -36,8 +36,8 @@ func newOffer(t testing.TB, st *store.Store, accountID int64) store.OfferSubmiss
 	o := offers.Offer{Type: offers.Discount, Value: 30, DurationMonths: 12, Justification: "competitor"}
 	im := offers.ComputeImpact(o, 600_000, nil, offerT0, 12)
 	return store.OfferSubmission{AccountID: accountID, Actor: "UCSM", ChannelID: "C0APPROVALS", Offer: o, Impact: im, Route: twoStageRoute(),
-		Groups: map[string][]string{"SREVOPS": {"UREV1", "UREV2"}}, Brief: offers.Brief{AccountName: "Acme"},
-		Tier: "enterprise", ARR: 600_000, Summary: "template", At: offerT0}
+		Groups: map[string][]string{"SREVOPS": {"UREV1", "UREV2"}},
+		Brief:  offers.Brief{AccountName: "Acme", Tier: "enterprise", ARR: 600_000}, Summary: "template", At: offerT0}
 }
 
 // recorder is a renderer that records every event and queues one post per event.
@@ -114,6 +114,12 @@ func TestOfferApprovalFlow(t *testing.T) {
 	}
 	if !slices.Equal(rev.Approvers, []string{"UREV1", "UREV2"}) || !slices.Equal(rev.DMUsers, rev.Approvers) || len(exec.DMUsers) != 0 {
 		t.Fatalf("group not expanded into approvers / DMs: %+v %+v", rev, exec)
+	}
+	var tier string
+	var arr float64
+	if err := st.Pool().QueryRow(ctx, `SELECT tier, arr::float8 FROM offer_versions WHERE request_id = $1`, s0.Request.ID).
+		Scan(&tier, &arr); err != nil || tier != "enterprise" || arr != 600_000 {
+		t.Errorf("version tier %q arr %v (%v), want the brief's", tier, arr, err)
 	}
 
 	// A stranger, the requester and a later stage's approver are refused; nothing moves.
