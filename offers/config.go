@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/holdfast/holdfast/config/duration"
 )
@@ -463,7 +465,8 @@ func roleTitle(role string) string {
 		case "csm", "ceo", "cfo", "cro", "vp":
 			words[i] = strings.ToUpper(w)
 		default:
-			words[i] = strings.ToUpper(w[:1]) + w[1:]
+			r, size := utf8.DecodeRuneInString(w) // not w[:1]: a role may start with "é"
+			words[i] = string(unicode.ToUpper(r)) + w[size:]
 		}
 	}
 	return strings.Join(words, " ")

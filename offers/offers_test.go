@@ -290,6 +290,11 @@ func TestValidateNamesTheKey(t *testing.T) {
 			}
 		})
 	}
+	for role, want := range map[string]string{"csm_manager": "CSM Manager", "vp-sales": "VP Sales", "équipe_légale": "Équipe Légale"} {
+		if got := roleTitle(role); got != want {
+			t.Errorf("roleTitle(%q) = %q, want %q", role, got, want)
+		}
+	}
 	// Off (no channel): empty roles are fine, everything else is still checked.
 	c := DefaultConfig()
 	if err := c.Validate(); err != nil {
