@@ -607,7 +607,7 @@ func (o *Offers) pendingList(ctx context.Context, user string) (bot.Reply, error
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	v := blocks.OffersListView{Mine: PendingApprovalRows(mine, user, now), Total: total}
+	v := blocks.OffersListView{Mine: pendingApprovalRows(mine, user, now), Total: total}
 	for _, st := range open {
 		v.Open = append(v.Open, o.view(st, now))
 	}
@@ -631,12 +631,12 @@ func (o *Offers) PendingForHome(ctx context.Context, user string, now time.Time)
 	if err != nil || len(list) == 0 {
 		return "", nil, false, err
 	}
-	return blocks.PendingApprovalsTitle, blocks.PendingApprovals(PendingApprovalRows(list, user, now)), true, nil
+	return blocks.PendingApprovalsTitle, blocks.PendingApprovals(pendingApprovalRows(list, user, now)), true, nil
 }
 
-// PendingApprovalRows adapts the store's pending approvals for
-// blocks.PendingApprovals (the App Home uses both).
-func PendingApprovalRows(list []store.PendingApproval, user string, now time.Time) []blocks.PendingApprovalRow {
+// pendingApprovalRows adapts the store's pending approvals for
+// blocks.PendingApprovals (/offers pending and the App Home section).
+func pendingApprovalRows(list []store.PendingApproval, user string, now time.Time) []blocks.PendingApprovalRow {
 	out := make([]blocks.PendingApprovalRow, 0, len(list))
 	for _, p := range list {
 		r := blocks.PendingApprovalRow{StepID: p.Step.ID, StepName: p.Step.Name, RequestID: p.RequestID, AccountName: p.AccountName,
