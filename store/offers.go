@@ -346,7 +346,7 @@ func insertVersion(ctx context.Context, tx pgx.Tx, requestID int64, n int, in Of
 // over) and the new version's route starts from its first stage. Only the
 // requester or the account owner may revise, and only the version they saw
 // (expectVersion), so a double submission makes one version. refusal is
-// non-empty when nothing was changed.
+// non-empty when nothing was changed (st is then empty).
 func (s *Store) ReviseOffer(ctx context.Context, requestID int64, expectVersion int, in OfferSubmission, render OfferRenderer) (st OfferState, refusal string, err error) {
 	if len(in.Route.Stages) == 0 {
 		return OfferState{}, "", errors.New("revise offer: empty route")
@@ -369,8 +369,7 @@ func (s *Store) ReviseOffer(ctx context.Context, requestID int64, expectVersion 
 			refusal = RefuseClosed
 		}
 		if refusal != "" {
-			st, err = loadOfferState(ctx, tx, requestID)
-			return err
+			return nil
 		}
 		rows, err := tx.Query(ctx, `UPDATE offer_steps SET status = 'superseded'
 			WHERE request_id = $1 AND version = $2 AND status IN ('waiting', 'pending') RETURNING `+stepColumns, requestID, req.Version)
@@ -827,9 +826,11 @@ func (s *Store) SetOfferSummary(ctx context.Context, requestID int64, version in
 		if err != nil {
 			return err
 		}
-		v, err := loadVersion(ctx, tx, requestID, version)
-		if err != nil {
-			return err
+		v := st.Version
+		if v.Version != version { // revised while the model was writing
+			if v, err = loadVersion(ctx, tx, requestID, version); err != nil {
+				return err
+			}
 		}
 		return emit(ctx, tx, render, st, OfferEvent{Kind: OfferSummarized, Version: v})
 	})

@@ -560,3 +560,35 @@ func TestOfferNotFound(t *testing.T) {
 		t.Fatalf("err = %v, want ErrNotFound", err)
 	}
 }
+
+// The model's summary replaces a version's template once, whichever version
+// is current by the time it arrives.
+func TestOfferSummaryReplacedOnce(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	acct := offerAccount(t, st)
+	r := &recorder{}
+	s0, err := st.CreateOffer(ctx, newOffer(t, st, acct), r.render)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := newOffer(t, st, acct)
+	in.Offer.Value = 25
+	if _, refusal, err := st.ReviseOffer(ctx, s0.Request.ID, 1, in, r.render); err != nil || refusal != "" {
+		t.Fatalf("revise: %q %v", refusal, err)
+	}
+	for _, v := range []int{1, 2} {
+		changed, err := st.SetOfferSummary(ctx, s0.Request.ID, v, fmt.Sprintf("model v%d", v), r.render)
+		if err != nil || !changed {
+			t.Fatalf("v%d: changed=%v %v", v, changed, err)
+		}
+		ev := r.events[len(r.events)-1]
+		if ev.Kind != store.OfferSummarized || ev.Version.Version != v || ev.Version.Summary != fmt.Sprintf("model v%d", v) ||
+			ev.Version.SummarySource != "llm" || ev.Version.Offer.Value != []float64{30, 25}[v-1] {
+			t.Errorf("v%d event version %+v", v, ev.Version)
+		}
+	}
+	if changed, err := st.SetOfferSummary(ctx, s0.Request.ID, 1, "again", r.render); err != nil || changed {
+		t.Errorf("second summary for v1: changed=%v %v", changed, err)
+	}
+}
