@@ -577,12 +577,12 @@ func OfferApproverDM(v OfferView, step OfferStepView, escalated bool) Message {
 	return finish(text, blocks, maxMessageBlocks)
 }
 
-// OfferSummaryView is the account summary approvers read in the thread.
+// OfferSummaryView is the account summary approvers read in the thread:
+// Offer is the version it is about (Offer.Summary is the model's or the
+// template's text).
 type OfferSummaryView struct {
 	Offer   OfferView
-	Version int
 	Brief   offers.Brief
-	Summary string // the model's or the template's text
 	ByModel bool
 }
 
@@ -590,8 +590,8 @@ type OfferSummaryView struct {
 // written summary, then the facts it rests on.
 func OfferSummary(s OfferSummaryView) Message {
 	b, v := s.Brief, s.Offer
-	title := "*Account summary* · version " + itoa(s.Version)
-	blocks := []slack.Block{section("offer_summary_text", title+"\n"+userText(s.Summary, maxOfferSummaryShown))}
+	title := "*Account summary* · version " + itoa(v.Version)
+	blocks := []slack.Block{section("offer_summary_text", title+"\n"+userText(v.Summary, maxOfferSummaryShown))}
 	health := "Not scored"
 	if b.Score != nil {
 		health = bandEmoji(scoring.Band(b.Band)) + " " + itoa(*b.Score) + "/100 " + bandLabel(scoring.Band(b.Band))
@@ -646,7 +646,7 @@ func OfferSummary(s OfferSummaryView) Message {
 		source = "Summary written by a language model from the facts shown here; figures are computed by Holdfast."
 	}
 	blocks = append(blocks, contextBlock("offer_summary_source", source))
-	text := "Account summary for offer #" + strconv.FormatInt(v.RequestID, 10) + ": " + userText(s.Summary, 300)
+	text := "Account summary for offer #" + strconv.FormatInt(v.RequestID, 10) + ": " + userText(v.Summary, 300)
 	return finish(text, blocks, maxMessageBlocks)
 }
 

@@ -133,7 +133,9 @@ func TestOfferThreadMessages(t *testing.T) {
 		Timeline: []offers.Event{{At: fixedNow(), Kind: "signal.ticket", Summary: evilTicket}},
 		PreviousOffers: []offers.PastOffer{{ID: 12, Offer: "self"}, {ID: 3, At: fixedNow(), Offer: "10% discount", Status: "approved",
 			Answer: "accepted", Outcome: "renewed"}}}
-	sum := OfferSummary(OfferSummaryView{Offer: v, Version: 2, Brief: brief, Summary: "Model says <!channel>", ByModel: true})
+	sv := v
+	sv.Summary = "Model says <!channel>"
+	sum := OfferSummary(OfferSummaryView{Offer: sv, Brief: brief, ByModel: true})
 	checkMessage(t, "summary", sum, 50)
 	all := allText(t, sum.Blocks)
 	wantContains(t, "summary", all, "*Account summary* · version 2\nModel says &lt;!channel&gt;", "🔴 38/100 Critical (-22 in 30 days)",
@@ -332,7 +334,7 @@ func TestOfferLimitsWorstCase(t *testing.T) {
 	for name, m := range map[string]Message{
 		"card":       OfferCard(v),
 		"dm":         OfferApproverDM(v, steps[0], true),
-		"summary":    OfferSummary(OfferSummaryView{Offer: v, Version: 3, Brief: brief, Summary: huge}),
+		"summary":    OfferSummary(OfferSummaryView{Offer: v, Brief: brief}), // v.Summary is huge
 		"decision":   OfferDecisionNote(v, OfferStepView{Name: huge, Status: "revision_requested", Guidance: huge, DecidedBy: huge}),
 		"stage":      OfferStageNote(v, steps),
 		"approved":   OfferApprovedNote(v),

@@ -713,7 +713,7 @@ func (o *Offers) render(st store.OfferState, ev store.OfferEvent) ([]store.Outbo
 	case store.OfferSubmitted:
 		r.add(store.OutboxItem{Op: store.OpPost, ChannelID: st.Request.ChannelID, ThreadKey: store.OfferThreadKey(id),
 			Ref: store.OfferRootRef(id), Message: msg(blocks.OfferCard(r.v))})
-		r.summary(st.Version)
+		r.summary()
 		r.approverDMs(ev.Activated)
 		r.dm(st.Request.RequestedBy, "", blocks.OfferSubmittedDM(r.v))
 	case store.OfferRevised:
@@ -723,7 +723,7 @@ func (o *Offers) render(st store.OfferState, ev store.OfferEvent) ([]store.Outbo
 			prev = st.Previous.Offer
 		}
 		r.thread(blocks.OfferRevisedNote(r.v, prev))
-		r.summary(st.Version)
+		r.summary()
 		r.refreshDMs(ev.Closed)
 		r.approverDMs(ev.Activated)
 		r.dm(st.Request.RequestedBy, "", blocks.OfferSubmittedDM(r.v))
@@ -770,8 +770,7 @@ func (o *Offers) render(st store.OfferState, ev store.OfferEvent) ([]store.Outbo
 		r.thread(blocks.OfferOutcomeNote(r.v))
 	case store.OfferSummarized:
 		sv := versionView(st, ev.Version, nil, time.Time{})
-		m := blocks.OfferSummary(blocks.OfferSummaryView{Offer: sv, Version: ev.Version.Version, Brief: ev.Version.Brief,
-			Summary: ev.Version.Summary, ByModel: true})
+		m := blocks.OfferSummary(blocks.OfferSummaryView{Offer: sv, Brief: ev.Version.Brief, ByModel: true})
 		r.add(store.OutboxItem{Op: store.OpUpdate, ChannelID: st.Request.ChannelID, TargetRef: store.OfferSummaryRef(id, ev.Version.Version),
 			Message: msg(m)})
 		if ev.Version.Version == st.Version.Version && st.Request.Status == store.OfferPending {
@@ -803,12 +802,12 @@ func (r *offerMessages) thread(m blocks.Message) {
 		Message: msg(m)})
 }
 
-// summary posts a new version's template summary in the thread, named so
-// the model's can replace it (OfferSummarized).
-func (r *offerMessages) summary(v store.OfferVersion) {
-	m := blocks.OfferSummary(blocks.OfferSummaryView{Offer: r.v, Version: v.Version, Brief: v.Brief, Summary: v.Summary})
+// summary posts the new version's template summary in the thread, named
+// so the model's can replace it (OfferSummarized).
+func (r *offerMessages) summary() {
+	m := blocks.OfferSummary(blocks.OfferSummaryView{Offer: r.v, Brief: r.st.Version.Brief})
 	r.add(store.OutboxItem{Op: store.OpPost, ChannelID: r.st.Request.ChannelID, ThreadKey: store.OfferThreadKey(r.st.Request.ID),
-		Ref: store.OfferSummaryRef(r.st.Request.ID, v.Version), Message: msg(m)})
+		Ref: store.OfferSummaryRef(r.st.Request.ID, r.st.Version.Version), Message: msg(m)})
 }
 
 // dm posts to a user's DM; ref names it when it will be updated later.
