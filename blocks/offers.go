@@ -256,8 +256,6 @@ type OfferView struct {
 	Status           string // pending, revision_requested, approved, rejected
 	AccountID        int64
 	AccountName      string
-	ExternalID       string
-	Tier             string
 	RenewalDate      *time.Time
 	RequestedBy      string
 	Offer            offers.Offer
@@ -568,7 +566,7 @@ func OfferApproverDM(v OfferView, step OfferStepView, escalated bool) Message {
 		blocks = append(blocks, section("offer_dm_state", state))
 	}
 	channel := "the approvals channel"
-	if isChannelID(v.ApprovalsChannel) {
+	if isSlackChannelID(v.ApprovalsChannel) {
 		channel = "<#" + v.ApprovalsChannel + ">"
 	}
 	blocks = append(blocks, contextBlock("offer_dm_footer", "Account summary and the decision trail: the offer's thread in "+channel+"."))
@@ -579,24 +577,12 @@ func OfferApproverDM(v OfferView, step OfferStepView, escalated bool) Message {
 	return finish(text, blocks, maxMessageBlocks)
 }
 
-func isChannelID(id string) bool {
-	if len(id) < 3 || len(id) > 32 || (id[0] != 'C' && id[0] != 'G') {
-		return false
-	}
-	for i := 1; i < len(id); i++ {
-		if c := id[i]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
-// OfferSummaryView is the account summary approvers read in the thread.
+// OfferSummaryView is the account summary approvers read in the thread:
+// Offer is the version it is about (Offer.Summary is the model's or the
+// template's text).
 type OfferSummaryView struct {
 	Offer   OfferView
-	Version int
 	Brief   offers.Brief
-	Summary string // the model's or the template's text
 	ByModel bool
 }
 
@@ -604,8 +590,8 @@ type OfferSummaryView struct {
 // written summary, then the facts it rests on.
 func OfferSummary(s OfferSummaryView) Message {
 	b, v := s.Brief, s.Offer
-	title := "*Account summary* · version " + itoa(s.Version)
-	blocks := []slack.Block{section("offer_summary_text", title+"\n"+userText(s.Summary, maxOfferSummaryShown))}
+	title := "*Account summary* · version " + itoa(v.Version)
+	blocks := []slack.Block{section("offer_summary_text", title+"\n"+userText(v.Summary, maxOfferSummaryShown))}
 	health := "Not scored"
 	if b.Score != nil {
 		health = bandEmoji(scoring.Band(b.Band)) + " " + itoa(*b.Score) + "/100 " + bandLabel(scoring.Band(b.Band))
@@ -660,11 +646,11 @@ func OfferSummary(s OfferSummaryView) Message {
 		source = "Summary written by a language model from the facts shown here; figures are computed by Holdfast."
 	}
 	blocks = append(blocks, contextBlock("offer_summary_source", source))
-	text := "Account summary for offer #" + strconv.FormatInt(v.RequestID, 10) + ": " + userText(s.Summary, 300)
+	text := "Account summary for offer #" + strconv.FormatInt(v.RequestID, 10) + ": " + userText(v.Summary, 300)
 	return finish(text, blocks, maxMessageBlocks)
 }
 
-// OfferNote is a short line in the request's thread (a decision, a stage
+// offerNote is a short line in the request's thread (a decision, a stage
 // starting, a reminder). text must be mrkdwn-safe (built here).
 func offerNote(id, text string, extra ...slack.Block) Message {
 	blocks := append([]slack.Block{section(id, text)}, extra...)
@@ -907,12 +893,6 @@ func OfferRefusal(reason string, step OfferStepView, version int) Message {
 	return finish(text, []slack.Block{section("offer_refusal", text)}, maxMessageBlocks)
 }
 
-// OfferInfo is a one-line ephemeral answer built from this package's text
-// plus user-supplied arguments, which are escaped.
-func OfferInfo(text string) Message {
-	return finish(text, []slack.Block{section("offer_info", text)}, maxMessageBlocks)
-}
-
 // DurationText: "45s", "35m", "4h", "4h 30m", "2d 3h".
 func DurationText(d time.Duration) string {
 	if d < 0 {
@@ -1018,6 +998,10 @@ func blocksText(bs []slack.Block) int {
 	return n
 }
 
+// maxListMine is how many of the viewer's approvals /offers pending shows
+// with buttons before the list of every open request.
+const maxListMine = 5
+
 // OffersListView is the /offers pending answer.
 type OffersListView struct {
 	Mine  []PendingApprovalRow // waiting for the viewer
@@ -1030,9 +1014,12 @@ type OffersListView struct {
 func OffersList(v OffersListView) Message {
 	var blocks []slack.Block
 	if len(v.Mine) > 0 {
-		mine := v.Mine[:min(len(v.Mine), 5)]
+		mine := v.Mine[:min(len(v.Mine), maxListMine)]
 		blocks = append(blocks, header("offers_pending_header", PendingApprovalsTitle))
 		blocks = append(blocks, PendingApprovals(mine)...)
+		if len(v.Mine) > len(mine) {
+			blocks = append(blocks, contextBlock("offers_pending_mine_more", "More are waiting for you: the App Home lists them with their buttons."))
+		}
 		blocks = append(blocks, slack.NewDividerBlock())
 	}
 	total := max(v.Total, len(v.Open))
@@ -1066,16 +1053,20 @@ func OffersList(v OffersListView) Message {
 	return finish(text, blocks, maxMessageBlocks)
 }
 
-// OfferAccountHistory is /offers <account>: every request with its trail.
+// MaxOfferHistory is how many requests /offers <account> lists.
+const MaxOfferHistory = 10
+
+// OfferAccountHistory is /offers <account>: the latest requests with their
+// trails (pass up to MaxOfferHistory+1 so it can say there are more).
 func OfferAccountHistory(accountName string, accountID int64, list []OfferView) Message {
 	name := userText(accountName, maxNameLen)
 	if len(list) == 0 {
-		return OfferInfo("No retention offers recorded for *" + name + "* yet. Propose one with /offer.")
+		return Info("No retention offers recorded for *" + name + "* yet. Propose one with /offer.")
 	}
 	blocks := []slack.Block{header("offers_account_header", "Offers for "+truncate(oneLine(accountName), maxNameLen))}
 	budget := listBudget - blocksText(blocks)
 	shown := 0
-	for i, o := range list[:min(len(list), 10)] {
+	for i, o := range list[:min(len(list), MaxOfferHistory)] {
 		head := "*#" + strconv.FormatInt(o.RequestID, 10) + "* " + o.SubmittedAt.UTC().Format("Jan 2, 2006") + " · " +
 			o.offerText() + " · " + userRef(o.RequestedBy, "?") + "\n" + o.statusLine()
 		text := truncateMrkdwn(bulletList(head, trailLines(o.Trail), 1500), 1500)
@@ -1085,7 +1076,12 @@ func OfferAccountHistory(accountName string, accountID int64, list []OfferView) 
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text, 1500), nil, nil, slack.SectionBlockOptionBlockID("offers_account_"+itoa(i))))
 		shown++
 	}
-	if shown < len(list) {
+	switch {
+	case len(list) > MaxOfferHistory:
+		// The caller reads one more than is shown to know there are more,
+		// not how many.
+		blocks = append(blocks, contextBlock("offers_account_more", "Showing the latest "+itoa(shown)+"; older offers are not listed."))
+	case shown < len(list):
 		blocks = append(blocks, contextBlock("offers_account_more", "Showing the latest "+itoa(shown)+" of "+itoa(len(list))))
 	}
 	return finish(plural(len(list), "offer", "offers")+" for "+name, blocks, maxMessageBlocks)
@@ -1094,7 +1090,7 @@ func OfferAccountHistory(accountName string, accountID int64, list []OfferView) 
 // OfferStats is /offers stats.
 func OfferStats(st offers.Stats, since time.Time) Message {
 	if st.Total.Requests == 0 {
-		return OfferInfo("No offers since " + Date(since) + " yet.")
+		return Info("No offers since " + Date(since) + " yet.")
 	}
 	rate := func(r float64, ok bool, n int) string {
 		if !ok {
@@ -1142,14 +1138,9 @@ func OfferStats(st offers.Stats, since time.Time) Message {
 // OfferChoices asks which account an ambiguous /offer meant.
 func OfferChoices(query string, choices []AccountChoice) Message {
 	q := userText(query, maxQueryLen)
-	shown := choices[:min(len(choices), maxChoices)]
-	buttons := make([]*slack.ButtonBlockElement, 0, len(shown))
-	for i, c := range shown {
-		buttons = append(buttons, button(ActionOfferPickPrefix+itoa(i), strconv.FormatInt(c.AccountID, 10), choiceLabel(c)))
-	}
 	blocks := []slack.Block{section("offer_choices_prompt", "Several accounts match “"+q+"”. Which one is the offer for?")}
-	if len(buttons) > 0 {
-		blocks = append(blocks, actions("offer_choices", buttons...))
+	if len(choices) > 0 {
+		blocks = append(blocks, offerPickButtons("offer_choices", choices[:min(len(choices), maxChoices)]))
 	}
 	return finish("Several accounts match “"+q+"”", blocks, maxMessageBlocks)
 }
@@ -1159,12 +1150,17 @@ func OfferNotFound(query string, suggestions []AccountChoice) Message {
 	q := userText(query, maxQueryLen)
 	blocks := []slack.Block{section("offer_notfound", "No account matches “"+q+"”.")}
 	if len(suggestions) > 0 {
-		shown := suggestions[:min(len(suggestions), maxSuggestions)]
-		buttons := make([]*slack.ButtonBlockElement, 0, len(shown))
-		for i, c := range shown {
-			buttons = append(buttons, button(ActionOfferPickPrefix+itoa(i), strconv.FormatInt(c.AccountID, 10), choiceLabel(c)))
-		}
-		blocks = append(blocks, section("offer_notfound_prompt", "Did you mean one of these?"), actions("offer_suggestions", buttons...))
+		blocks = append(blocks, section("offer_notfound_prompt", "Did you mean one of these?"),
+			offerPickButtons("offer_suggestions", suggestions[:min(len(suggestions), maxSuggestions)]))
 	}
 	return finish("No account matches “"+q+"”.", blocks, maxMessageBlocks)
+}
+
+// offerPickButtons is pickButtons with the offer form's action ids.
+func offerPickButtons(blockID string, choices []AccountChoice) *slack.ActionBlock {
+	buttons := make([]*slack.ButtonBlockElement, 0, len(choices))
+	for i, c := range choices {
+		buttons = append(buttons, button(ActionOfferPickPrefix+itoa(i), strconv.FormatInt(c.AccountID, 10), choiceLabel(c)))
+	}
+	return actions(blockID, buttons...)
 }

@@ -16,7 +16,7 @@ func offerView() OfferView {
 	decided := fixedNow().Add(-time.Hour)
 	o := offers.Offer{Type: offers.Discount, Value: 30, DurationMonths: 12, Justification: evilTicket, Competitor: "<!here> Rival"}
 	return OfferView{
-		RequestID: 12, Version: 2, Status: "pending", AccountID: 42, AccountName: "Acme <Corp>", ExternalID: "acme-001", Tier: "enterprise",
+		RequestID: 12, Version: 2, Status: "pending", AccountID: 42, AccountName: "Acme <Corp>",
 		RenewalDate: ptr(time.Date(2027, 3, 3, 0, 0, 0, 0, time.UTC)), RequestedBy: "U0CSM", Offer: o,
 		Impact: offers.ComputeImpact(o, 240_000, nil, fixedNow(), 12),
 		Steps: []OfferStepView{
@@ -133,7 +133,9 @@ func TestOfferThreadMessages(t *testing.T) {
 		Timeline: []offers.Event{{At: fixedNow(), Kind: "signal.ticket", Summary: evilTicket}},
 		PreviousOffers: []offers.PastOffer{{ID: 12, Offer: "self"}, {ID: 3, At: fixedNow(), Offer: "10% discount", Status: "approved",
 			Answer: "accepted", Outcome: "renewed"}}}
-	sum := OfferSummary(OfferSummaryView{Offer: v, Version: 2, Brief: brief, Summary: "Model says <!channel>", ByModel: true})
+	sv := v
+	sv.Summary = "Model says <!channel>"
+	sum := OfferSummary(OfferSummaryView{Offer: sv, Brief: brief, ByModel: true})
 	checkMessage(t, "summary", sum, 50)
 	all := allText(t, sum.Blocks)
 	wantContains(t, "summary", all, "*Account summary* · version 2\nModel says &lt;!channel&gt;", "🔴 38/100 Critical (-22 in 30 days)",
@@ -258,12 +260,26 @@ func TestOfferLists(t *testing.T) {
 
 	list := OffersList(OffersListView{Mine: rows, Open: []OfferView{v, v}, Total: 40})
 	checkMessage(t, "list", list, 50)
-	wantContains(t, "list", allText(t, list.Blocks), "Open offers (40)", "…and 38 more")
+	wantContains(t, "list", allText(t, list.Blocks), "Open offers (40)", "…and 38 more", "More are waiting for you: the App Home")
+	if n := strings.Count(allText(t, list.Blocks), "(escalated to you)"); n != 1 {
+		t.Errorf("list shows %d of the escalated row, want it once among the first five", n)
+	}
+	few := OffersList(OffersListView{Mine: rows[:3], Open: []OfferView{v}, Total: 1})
+	checkMessage(t, "list few", few, 50)
+	wantNotContains(t, "list few", allText(t, few.Blocks), "More are waiting")
 	checkMessage(t, "list empty", OffersList(OffersListView{}), 50)
 
 	hist := OfferAccountHistory("Acme", 42, []OfferView{v})
 	checkMessage(t, "history", hist, 50)
 	wantContains(t, "history", allText(t, hist.Blocks), "*#12*", "v2 · Finance approved")
+	wantNotContains(t, "history", allText(t, hist.Blocks), "Showing the latest")
+	short := v
+	short.Trail = nil
+	many := make([]OfferView, MaxOfferHistory+1)
+	for i := range many {
+		many[i] = short
+	}
+	wantContains(t, "history capped", allText(t, OfferAccountHistory("Acme", 42, many).Blocks), "Showing the latest 10; older offers are not listed.")
 
 	at := fixedNow()
 	st := offers.ComputeStats([]offers.StatRow{{Type: offers.Discount, EquivalentPct: 30, Status: "approved", Answer: "accepted",
@@ -274,8 +290,16 @@ func TestOfferLists(t *testing.T) {
 	wantContains(t, "stats", allText(t, stats.Blocks), "*Discount · over 25%* — 1 request, 1 approved · acceptance 100% (1) · save 100% (1)",
 		"*Median time to approval*\n5h over 1 approval", "Finance: median 1h over 1 decision")
 	checkMessage(t, "stats empty", OfferStats(offers.Stats{}, at), 50)
-	checkMessage(t, "choices", OfferChoices("acme", []AccountChoice{{AccountID: 1, Name: "Acme"}, {AccountID: 2, Name: "Acme Labs"}}), 50)
-	checkMessage(t, "not found", OfferNotFound("<!here>", []AccountChoice{{AccountID: 1, Name: "Acme"}}), 50)
+	choices := OfferChoices("acme", []AccountChoice{{AccountID: 1, Name: "Acme"}, {AccountID: 2, Name: "Acme Labs"}})
+	checkMessage(t, "choices", choices, 50)
+	if b := findButton(t, choices.Blocks, ActionOfferPickPrefix+"1"); b == nil || b.Value != "2" || b.Text.Text != "Acme Labs" {
+		t.Errorf("second choice %+v", b)
+	}
+	notFound := OfferNotFound("<!here>", []AccountChoice{{AccountID: 1, Name: "Acme"}})
+	checkMessage(t, "not found", notFound, 50)
+	if b := findButton(t, notFound.Blocks, ActionOfferPickPrefix+"0"); b == nil || b.Value != "1" {
+		t.Errorf("suggestion %+v", b)
+	}
 }
 
 func TestAlertProposesOffer(t *testing.T) {
@@ -298,7 +322,7 @@ func TestOfferLimitsWorstCase(t *testing.T) {
 		trail = append(trail, OfferTrailEntry{At: at, Version: i, Step: huge, Actor: huge, Action: "revise", Guidance: huge})
 	}
 	o := offers.Offer{Type: offers.ContractModification, Value: 1e300, Terms: huge, Justification: huge, Competitor: huge}
-	v := OfferView{RequestID: 1 << 62, Version: 1 << 30, Status: "pending", AccountName: huge, Tier: huge, RequestedBy: huge, Offer: o,
+	v := OfferView{RequestID: 1 << 62, Version: 1 << 30, Status: "pending", AccountName: huge, RequestedBy: huge, Offer: o,
 		Impact: offers.ComputeImpact(o, 1e300, nil, at, 12), Steps: steps, Trail: trail, CustomerAnswer: "countered", AnswerNote: huge, Summary: huge,
 		RenewalOutcome: huge, ApprovalsChannel: huge, SubmittedAt: at, Now: at}
 	brief := offers.Brief{AccountName: huge, ARR: 1e300, Owner: huge}
@@ -310,7 +334,7 @@ func TestOfferLimitsWorstCase(t *testing.T) {
 	for name, m := range map[string]Message{
 		"card":       OfferCard(v),
 		"dm":         OfferApproverDM(v, steps[0], true),
-		"summary":    OfferSummary(OfferSummaryView{Offer: v, Version: 3, Brief: brief, Summary: huge}),
+		"summary":    OfferSummary(OfferSummaryView{Offer: v, Brief: brief}), // v.Summary is huge
 		"decision":   OfferDecisionNote(v, OfferStepView{Name: huge, Status: "revision_requested", Guidance: huge, DecidedBy: huge}),
 		"stage":      OfferStageNote(v, steps),
 		"approved":   OfferApprovedNote(v),

@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/holdfast/holdfast/config/duration"
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/offers"
 	"github.com/holdfast/holdfast/scoring"
@@ -143,33 +144,18 @@ func (q QuietHours) Until(t time.Time) time.Time {
 }
 
 // Duration is a time.Duration that YAML writes as "90m", "24h" or "7d".
+// It is duration.Duration under this package's name (offers, which config
+// imports, uses that one), declared rather than aliased so the settings'
+// unkeyed Duration{24 * time.Hour} literals stay vet-clean.
 type Duration struct{ time.Duration }
 
 // UnmarshalYAML accepts Go durations plus a "d" suffix for days.
 func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
-	var s string
-	if err := node.Decode(&s); err != nil {
-		return err
-	}
-	v, err := ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	d.Duration = v
-	return nil
+	return (*duration.Duration)(d).UnmarshalYAML(node)
 }
 
 // ParseDuration is time.ParseDuration plus whole days ("7d").
-func ParseDuration(s string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		var n int
-		if _, err := fmt.Sscanf(days, "%d", &n); err != nil || fmt.Sprint(n) != days {
-			return 0, fmt.Errorf("invalid duration %q", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	return time.ParseDuration(s)
-}
+func ParseDuration(s string) (time.Duration, error) { return duration.Parse(s) }
 
 // DefaultSettings are used for every key the YAML file leaves out.
 func DefaultSettings() Settings {

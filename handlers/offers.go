@@ -25,7 +25,7 @@ import (
 type OffersStore interface {
 	FindAccounts(ctx context.Context, query string, limit int) (matches, suggestions []store.Account, err error)
 	Account(ctx context.Context, id int64) (store.Account, error)
-	OfferBrief(ctx context.Context, accountID, exclude int64, now time.Time) (offers.Brief, error)
+	OfferBrief(ctx context.Context, a store.Account, exclude int64, now time.Time) (offers.Brief, error)
 	CreateOffer(ctx context.Context, in store.OfferSubmission, render store.OfferRenderer) (store.OfferState, error)
 	ReviseOffer(ctx context.Context, requestID int64, expectVersion int, in store.OfferSubmission, render store.OfferRenderer) (store.OfferState, string, error)
 	DecideOfferStep(ctx context.Context, d store.StepDecision, render store.OfferRenderer) (store.DecideResult, error)
@@ -34,6 +34,7 @@ type OffersStore interface {
 	SetOfferSummary(ctx context.Context, requestID int64, version int, summary string, render store.OfferRenderer) (bool, error)
 	OfferState(ctx context.Context, requestID int64) (store.OfferState, error)
 	OffersForAccount(ctx context.Context, accountID int64, limit int) ([]store.OfferState, error)
+	OpenOfferFor(ctx context.Context, accountID int64) (store.OfferRequest, bool, error)
 	OpenOffers(ctx context.Context, limit int) ([]store.OfferState, int, error)
 	PendingApprovalsFor(ctx context.Context, user string, limit int) ([]store.PendingApproval, error)
 	OfferStatRows(ctx context.Context, since time.Time) ([]offers.StatRow, error)
@@ -98,15 +99,8 @@ func (o *Offers) Register(r *Router) {
 	o.router = r
 	r.HandleCommand("/offer", o.offerCommand)
 	r.HandleCommand("/offers", o.offersCommand)
-	openByAccount := func(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
-		id, err := strconv.ParseInt(act.Value, 10, 64)
-		if err != nil {
-			return fmt.Errorf("bad account id %q", act.Value)
-		}
-		return o.openNewForm(ctx, cb, id)
-	}
-	r.HandleAction(blocks.ActionProposeOffer, openByAccount)
-	r.HandleAction(blocks.ActionOfferPickPrefix, openByAccount)
+	r.HandleAction(blocks.ActionProposeOffer, o.openNewForm)
+	r.HandleAction(blocks.ActionOfferPickPrefix, o.openNewForm)
 	r.HandleAction(blocks.ActionOfferApprovePrefix, o.approveClick)
 	r.HandleAction(blocks.ActionOfferRevisePrefix, func(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
 		return o.guidanceClick(ctx, cb, act, store.ActionRevise)
@@ -145,7 +139,7 @@ func (o *Offers) offerCommand(ctx context.Context, cmd slack.SlashCommand) (bot.
 			o.log.Warn("open offer form", "err", err)
 			return reply(blocks.Problem("I couldn't open the offer form in time; please try /offer again.")), nil
 		}
-		return reply(blocks.OfferInfo("📝 Offer form for *" + blocks.Escape(a.Name) + "* opened.")), nil
+		return reply(blocks.Info("📝 Offer form for *" + blocks.Escape(a.Name) + "* opened.")), nil
 	case len(matches) > 1:
 		return reply(blocks.OfferChoices(q, choices(matches))), nil
 	}
@@ -156,28 +150,28 @@ func (o *Offers) offerCommand(ctx context.Context, cmd slack.SlashCommand) (bot.
 // already churned, or an offer for it is still under review.
 func (o *Offers) cannotPropose(ctx context.Context, a store.Account) (blocks.Message, bool) {
 	if a.Status == "churned" {
-		return blocks.OfferInfo("*" + blocks.Escape(a.Name) + "* is marked churned; there is no renewal left to save."), true
+		return blocks.Info("*" + blocks.Escape(a.Name) + "* is marked churned; there is no renewal left to save."), true
 	}
-	list, err := o.store.OffersForAccount(ctx, a.ID, 5)
+	open, ok, err := o.store.OpenOfferFor(ctx, a.ID)
 	if err != nil {
-		o.log.Warn("open offers for account", "err", err)
+		// CreateOffer checks again on submission.
+		o.log.Warn("open offer for account", "err", err)
 		return blocks.Message{}, false
 	}
-	for _, st := range list {
-		if st.Request.Status == store.OfferPending || st.Request.Status == store.OfferRevisionRequested {
-			return blocks.OfferInfo(fmt.Sprintf("Offer #%d for *%s* is still open (%s). Revise it from its thread or DM instead of starting another; /offers %s shows it.",
-				st.Request.ID, blocks.Escape(a.Name), strings.ReplaceAll(st.Request.Status, "_", " "), blocks.Escape(a.ExternalID))), true
-		}
+	if ok {
+		return blocks.Info(fmt.Sprintf("Offer #%d for *%s* is still open (%s). Revise it from its thread or DM instead of starting another; /offers %s shows it.",
+			open.ID, blocks.Escape(a.Name), strings.ReplaceAll(open.Status, "_", " "), blocks.Escape(a.ExternalID))), true
 	}
 	return blocks.Message{}, false
 }
 
-func (o *Offers) openNewForm(ctx context.Context, cb slack.InteractionCallback, accountID int64) error {
+// openNewForm answers a button whose value is an account id.
+func (o *Offers) openNewForm(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
 	if !o.cfg.Enabled() {
 		o.tell(ctx, cb, blocks.Problem("Retention offers are not set up yet: an admin sets offers.approvals_channel and the approvers in Holdfast's config."))
 		return nil
 	}
-	a, ok, err := loadAccount(ctx, o.store, o.router, cb, accountID)
+	a, ok, err := clickedAccount(ctx, o.store, o.router, cb, act.Value)
 	if !ok {
 		return err
 	}
@@ -200,22 +194,26 @@ func (o *Offers) newForm(a store.Account) slack.ModalViewRequest {
 func (o *Offers) submitForm(ctx context.Context, cb slack.InteractionCallback) (any, error) {
 	var meta blocks.OfferFormMeta
 	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || meta.AccountID == 0 {
-		return nil, fmt.Errorf("offer form metadata %q: %w", cb.View.PrivateMetadata, err)
+		return nil, fmt.Errorf("offer form metadata %q: %v", cb.View.PrivateMetadata, err)
 	}
 	offer, ferrs := offers.Parse(blocks.OfferFormValues(cb.View.State))
 	if ferrs != nil {
 		return formErrors(ferrs), nil
 	}
-	accountID := meta.AccountID
+	var a store.Account
+	var err error
 	if meta.RequestID != 0 {
 		// The request's own account, whatever the form says.
-		st, err := o.store.OfferState(ctx, meta.RequestID)
-		if err != nil {
-			return nil, err
+		var st store.OfferState
+		if st, err = o.store.OfferState(ctx, meta.RequestID); err == nil {
+			a = st.Account
 		}
-		accountID = st.Request.AccountID
+	} else {
+		a, err = o.store.Account(ctx, meta.AccountID)
 	}
-	a, err := o.store.Account(ctx, accountID)
+	if errors.Is(err, store.ErrNotFound) {
+		return formErrors(offers.FieldErrors{offers.FieldType: "That account or offer no longer exists; nothing was submitted."}), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -247,16 +245,23 @@ func (o *Offers) submitForm(ctx context.Context, cb slack.InteractionCallback) (
 			}
 		}
 	}
-	brief, err := o.store.OfferBrief(ctx, a.ID, meta.RequestID, now)
+	brief, err := o.store.OfferBrief(ctx, a, meta.RequestID, now)
 	if err != nil {
 		return nil, err
 	}
 	in := store.OfferSubmission{AccountID: a.ID, Actor: cb.User.ID, ChannelID: o.cfg.ApprovalsChannel, Offer: offer, Impact: im,
-		Route: route, Groups: groups, Brief: brief, Tier: a.Tier, ARR: a.ARR,
+		Route: route, Groups: groups, Brief: brief,
 		Summary: offers.TemplateSummary(brief, offer, im, now), At: now}
 	var st store.OfferState
 	if meta.RequestID == 0 {
-		if st, err = o.store.CreateOffer(ctx, in, o.render); err != nil {
+		st, err = o.store.CreateOffer(ctx, in, o.render)
+		var open *store.OpenOfferError
+		if errors.As(err, &open) {
+			return formErrors(offers.FieldErrors{offers.FieldType: fmt.Sprintf(
+				"Offer #%d for this account is already open (%s); revise it from its thread or DM instead. Nothing was submitted.",
+				open.Request.ID, strings.ReplaceAll(open.Request.Status, "_", " "))}), nil
+		}
+		if err != nil {
 			return nil, err
 		}
 	} else {
@@ -488,6 +493,12 @@ func (o *Offers) answerClick(ctx context.Context, cb slack.InteractionCallback, 
 		if err != nil {
 			return err
 		}
+		// Checked before the modal opens, as for Reject: only someone who
+		// may record the answer gets the form (submitCounter checks again).
+		if reason := store.AnswerRefusal(st.Request, st.Account.OwnerCSM, cb.User.ID); reason != "" {
+			o.refuse(ctx, cb, reason, store.OfferStep{}, st)
+			return nil
+		}
 		return o.slack.OpenView(ctx, cb.TriggerID, blocks.OfferCounterModal(id, st.Account.Name))
 	}
 	res, err := o.store.AnswerOffer(ctx, id, cb.User.ID, answer, "", o.now(), o.render)
@@ -552,7 +563,7 @@ func (o *Offers) offersCommand(ctx context.Context, cmd slack.SlashCommand) (bot
 	case "stats":
 		return o.stats(ctx)
 	case "help":
-		return reply(blocks.OfferInfo("Usage: /offers [pending | stats | account name or id]")), nil
+		return reply(blocks.Info("Usage: /offers [pending | stats | account name or id]")), nil
 	}
 	matches, suggestions, err := o.store.FindAccounts(ctx, arg, offerChoices+1)
 	if err != nil {
@@ -560,7 +571,7 @@ func (o *Offers) offersCommand(ctx context.Context, cmd slack.SlashCommand) (bot
 	}
 	switch {
 	case len(matches) == 1:
-		list, err := o.store.OffersForAccount(ctx, matches[0].ID, 11)
+		list, err := o.store.OffersForAccount(ctx, matches[0].ID, blocks.MaxOfferHistory+1)
 		if err != nil {
 			return bot.Reply{}, err
 		}
@@ -596,7 +607,7 @@ func (o *Offers) pendingList(ctx context.Context, user string) (bot.Reply, error
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	v := blocks.OffersListView{Mine: PendingApprovalRows(mine, user, now), Total: total}
+	v := blocks.OffersListView{Mine: pendingApprovalRows(mine, user, now), Total: total}
 	for _, st := range open {
 		v.Open = append(v.Open, o.view(st, now))
 	}
@@ -620,12 +631,12 @@ func (o *Offers) PendingForHome(ctx context.Context, user string, now time.Time)
 	if err != nil || len(list) == 0 {
 		return "", nil, false, err
 	}
-	return blocks.PendingApprovalsTitle, blocks.PendingApprovals(PendingApprovalRows(list, user, now)), true, nil
+	return blocks.PendingApprovalsTitle, blocks.PendingApprovals(pendingApprovalRows(list, user, now)), true, nil
 }
 
-// PendingApprovalRows adapts the store's pending approvals for
-// blocks.PendingApprovals (the App Home uses both).
-func PendingApprovalRows(list []store.PendingApproval, user string, now time.Time) []blocks.PendingApprovalRow {
+// pendingApprovalRows adapts the store's pending approvals for
+// blocks.PendingApprovals (/offers pending and the App Home section).
+func pendingApprovalRows(list []store.PendingApproval, user string, now time.Time) []blocks.PendingApprovalRow {
 	out := make([]blocks.PendingApprovalRow, 0, len(list))
 	for _, p := range list {
 		r := blocks.PendingApprovalRow{StepID: p.Step.ID, StepName: p.Step.Name, RequestID: p.RequestID, AccountName: p.AccountName,
@@ -672,7 +683,7 @@ func (o *Offers) view(st store.OfferState, now time.Time) blocks.OfferView {
 func versionView(st store.OfferState, ver store.OfferVersion, steps []store.OfferStep, now time.Time) blocks.OfferView {
 	v := blocks.OfferView{
 		RequestID: st.Request.ID, Version: ver.Version, Status: st.Request.Status,
-		AccountID: st.Account.ID, AccountName: st.Account.Name, ExternalID: st.Account.ExternalID, Tier: ver.Tier,
+		AccountID: st.Account.ID, AccountName: st.Account.Name,
 		RenewalDate: st.Account.RenewalDate, RequestedBy: st.Request.RequestedBy, Offer: ver.Offer, Impact: ver.Impact,
 		CustomerAnswer: st.Request.CustomerAnswer, AnswerNote: st.Request.AnswerNote, RenewalOutcome: st.Request.RenewalOutcome,
 		ApprovalsChannel: st.Request.ChannelID, SubmittedAt: ver.SubmittedAt, Summary: ver.Summary, Now: now,
@@ -702,8 +713,8 @@ func (o *Offers) render(st store.OfferState, ev store.OfferEvent) ([]store.Outbo
 	case store.OfferSubmitted:
 		r.add(store.OutboxItem{Op: store.OpPost, ChannelID: st.Request.ChannelID, ThreadKey: store.OfferThreadKey(id),
 			Ref: store.OfferRootRef(id), Message: msg(blocks.OfferCard(r.v))})
-		r.summary(st.Version, false)
-		r.approverDMs(ev.Activated, false)
+		r.summary()
+		r.approverDMs(ev.Activated)
 		r.dm(st.Request.RequestedBy, "", blocks.OfferSubmittedDM(r.v))
 	case store.OfferRevised:
 		r.root()
@@ -712,9 +723,9 @@ func (o *Offers) render(st store.OfferState, ev store.OfferEvent) ([]store.Outbo
 			prev = st.Previous.Offer
 		}
 		r.thread(blocks.OfferRevisedNote(r.v, prev))
-		r.summary(st.Version, false)
+		r.summary()
 		r.refreshDMs(ev.Closed)
-		r.approverDMs(ev.Activated, false)
+		r.approverDMs(ev.Activated)
 		r.dm(st.Request.RequestedBy, "", blocks.OfferSubmittedDM(r.v))
 	case store.OfferDecided:
 		r.root()
@@ -726,7 +737,7 @@ func (o *Offers) render(st store.OfferState, ev store.OfferEvent) ([]store.Outbo
 				started[i] = stepView(s)
 			}
 			r.thread(blocks.OfferStageNote(r.v, started))
-			r.approverDMs(ev.Activated, false)
+			r.approverDMs(ev.Activated)
 		}
 		switch st.Request.Status {
 		case store.OfferApproved:
@@ -759,8 +770,7 @@ func (o *Offers) render(st store.OfferState, ev store.OfferEvent) ([]store.Outbo
 		r.thread(blocks.OfferOutcomeNote(r.v))
 	case store.OfferSummarized:
 		sv := versionView(st, ev.Version, nil, time.Time{})
-		m := blocks.OfferSummary(blocks.OfferSummaryView{Offer: sv, Version: ev.Version.Version, Brief: ev.Version.Brief,
-			Summary: ev.Version.Summary, ByModel: true})
+		m := blocks.OfferSummary(blocks.OfferSummaryView{Offer: sv, Brief: ev.Version.Brief, ByModel: true})
 		r.add(store.OutboxItem{Op: store.OpUpdate, ChannelID: st.Request.ChannelID, TargetRef: store.OfferSummaryRef(id, ev.Version.Version),
 			Message: msg(m)})
 		if ev.Version.Version == st.Version.Version && st.Request.Status == store.OfferPending {
@@ -792,10 +802,12 @@ func (r *offerMessages) thread(m blocks.Message) {
 		Message: msg(m)})
 }
 
-func (r *offerMessages) summary(v store.OfferVersion, byModel bool) {
-	m := blocks.OfferSummary(blocks.OfferSummaryView{Offer: r.v, Version: v.Version, Brief: v.Brief, Summary: v.Summary, ByModel: byModel})
+// summary posts the new version's template summary in the thread, named
+// so the model's can replace it (OfferSummarized).
+func (r *offerMessages) summary() {
+	m := blocks.OfferSummary(blocks.OfferSummaryView{Offer: r.v, Brief: r.st.Version.Brief})
 	r.add(store.OutboxItem{Op: store.OpPost, ChannelID: r.st.Request.ChannelID, ThreadKey: store.OfferThreadKey(r.st.Request.ID),
-		Ref: store.OfferSummaryRef(r.st.Request.ID, v.Version), Message: msg(m)})
+		Ref: store.OfferSummaryRef(r.st.Request.ID, r.st.Version.Version), Message: msg(m)})
 }
 
 // dm posts to a user's DM; ref names it when it will be updated later.
@@ -813,11 +825,12 @@ func (r *offerMessages) dmUpdate(user, ref string, m blocks.Message) {
 	r.add(store.OutboxItem{Op: store.OpUpdate, ChannelID: user, TargetRef: ref, Message: msg(m)})
 }
 
-// approverDMs sends each step's approvers the request with its buttons.
-func (r *offerMessages) approverDMs(steps []store.OfferStep, escalated bool) {
+// approverDMs sends the approvers of steps that just started the request
+// with its buttons (a backup is brought in by OfferEscalated instead).
+func (r *offerMessages) approverDMs(steps []store.OfferStep) {
 	for _, s := range steps {
 		for _, u := range s.DMUsers {
-			r.dm(u, store.OfferDMRef(r.st.Request.ID, s.ID, u), blocks.OfferApproverDM(r.v, stepView(s), escalated))
+			r.dm(u, store.OfferDMRef(r.st.Request.ID, s.ID, u), blocks.OfferApproverDM(r.v, stepView(s), false))
 		}
 	}
 }

@@ -9,8 +9,10 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"github.com/holdfast/holdfast/config/duration"
 )
 
 // Config is the offers: section of the YAML file. The routing policy is
@@ -35,7 +37,7 @@ type Config struct {
 	// SummaryTimeout bounds how long the language model may take to write
 	// the approvers' summary; the template summary is posted at once and
 	// replaced only if the model answers in time.
-	SummaryTimeout Duration `yaml:"summary_timeout"`
+	SummaryTimeout duration.Duration `yaml:"summary_timeout"`
 }
 
 // Role is who may act on the steps that name it.
@@ -63,9 +65,9 @@ type Step struct {
 	Backup string      `yaml:"backup"`
 	When   []Condition `yaml:"when"` // any of these; empty: always
 	// SLA is how long the step may wait before its approvers are nudged.
-	SLA Duration `yaml:"sla"`
+	SLA duration.Duration `yaml:"sla"`
 	// EscalateAfter is when the backup is brought in (default 2 × SLA).
-	EscalateAfter Duration `yaml:"escalate_after"`
+	EscalateAfter duration.Duration `yaml:"escalate_after"`
 }
 
 // Condition holds when every field it sets holds.
@@ -129,34 +131,6 @@ type TierLimit struct {
 	MaxDurationMonths     *int     `yaml:"max_duration_months"`
 }
 
-// Duration is a time.Duration written "90m", "24h" or "2d" in YAML.
-type Duration struct{ time.Duration }
-
-// UnmarshalYAML accepts Go durations plus whole days ("2d").
-func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
-	var s string
-	if err := node.Decode(&s); err != nil {
-		return err
-	}
-	v, err := parseDuration(s)
-	if err != nil {
-		return err
-	}
-	d.Duration = v
-	return nil
-}
-
-func parseDuration(s string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		var n int
-		if _, err := fmt.Sscanf(days, "%d", &n); err != nil || fmt.Sprint(n) != days {
-			return 0, fmt.Errorf("invalid duration %q", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	return time.ParseDuration(s)
-}
-
 func f(v float64) *float64 { return &v }
 
 // DefaultConfig routes like most CS teams start: small discounts to the
@@ -168,7 +142,7 @@ func f(v float64) *float64 { return &v }
 func DefaultConfig() Config {
 	upTo10 := []Condition{{DiscountPct: &Range{AtMost: f(10)}}}
 	over10 := []Condition{{DiscountPct: &Range{Above: f(10)}}}
-	day := Duration{24 * time.Hour}
+	day := duration.Duration{Duration: 24 * time.Hour}
 	return Config{
 		Approvers: map[string]Role{
 			"csm_manager": {}, "finance": {}, "revops": {}, "executive": {}, "legal": {},
@@ -178,7 +152,7 @@ func DefaultConfig() Config {
 				{Name: "CSM manager", Role: "csm_manager", When: upTo10, SLA: day},
 				{Name: "Finance", Role: "finance", When: over10, SLA: day},
 				{Name: "RevOps", Role: "revops", When: over10, SLA: day},
-				{Name: "Legal", Role: "legal", When: []Condition{{Types: []Type{ContractModification}}}, SLA: Duration{48 * time.Hour}},
+				{Name: "Legal", Role: "legal", When: []Condition{{Types: []Type{ContractModification}}}, SLA: duration.Duration{Duration: 48 * time.Hour}},
 			}},
 			{Name: "Executive", When: []Condition{{DiscountPct: &Range{Above: f(25)}}, {ARR: &Range{Above: f(500_000)}}},
 				Steps: []Step{{Name: "Executive", Role: "executive", SLA: day}}},
@@ -193,7 +167,7 @@ func DefaultConfig() Config {
 		},
 		MinTermMonths:  12,
 		DiscountBands:  []float64{10, 25},
-		SummaryTimeout: Duration{20 * time.Second},
+		SummaryTimeout: duration.Duration{Duration: 20 * time.Second},
 	}
 }
 
@@ -484,20 +458,6 @@ func (c Config) people(s Step) (users []string, group, backup string) {
 	return slices.Clone(users), group, backup
 }
 
-// Groups lists every user group the routing can name, for resolving them
-// before a request is stored.
-func (c Config) Groups() []string {
-	var out []string
-	for _, st := range c.Routing {
-		for _, s := range st.Steps {
-			if _, g, _ := c.people(s); g != "" && !slices.Contains(out, g) {
-				out = append(out, g)
-			}
-		}
-	}
-	return out
-}
-
 func roleTitle(role string) string {
 	words := strings.FieldsFunc(role, func(r rune) bool { return r == '_' || r == '-' || r == ' ' })
 	for i, w := range words {
@@ -505,7 +465,8 @@ func roleTitle(role string) string {
 		case "csm", "ceo", "cfo", "cro", "vp":
 			words[i] = strings.ToUpper(w)
 		default:
-			words[i] = strings.ToUpper(w[:1]) + w[1:]
+			r, size := utf8.DecodeRuneInString(w) // not w[:1]: a role may start with "é"
+			words[i] = string(unicode.ToUpper(r)) + w[size:]
 		}
 	}
 	return strings.Join(words, " ")

@@ -63,6 +63,7 @@ var ErrNoRoute = errors.New("no approval route matches this offer (offers.routin
 
 // Evaluate walks the policy for an offer: a stage applies when any of its
 // conditions holds (or it has none) and at least one of its steps applies.
+// c must have passed Validate, which fills step names and escalation times.
 func Evaluate(c Config, f Facts) (Route, error) {
 	var r Route
 	for _, st := range c.Routing {
@@ -75,12 +76,8 @@ func Evaluate(c Config, f Facts) (Route, error) {
 				continue
 			}
 			users, group, backup := c.people(s)
-			escalate := s.EscalateAfter.Duration
-			if escalate <= s.SLA.Duration {
-				escalate = 2 * s.SLA.Duration
-			}
 			rs.Steps = append(rs.Steps, RouteStep{Name: s.Name, Role: s.Role, Users: users, Group: group, Backup: backup,
-				SLA: s.SLA.Duration, EscalateAfter: escalate})
+				SLA: s.SLA.Duration, EscalateAfter: s.EscalateAfter.Duration})
 		}
 		if len(rs.Steps) > 0 {
 			r.Stages = append(r.Stages, rs)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/holdfast/holdfast/nps"
 )
 
 // Brief is what approvers are told about the account, gathered when the
@@ -117,7 +119,7 @@ func TemplateSummary(b Brief, o Offer, im Impact, now time.Time) string {
 	}
 	s = append(s, line+".")
 	if b.NPS != nil {
-		s = append(s, fmt.Sprintf("Last NPS %s (%s) on %s.", trimFloat(b.NPS.Score), npsClass(b.NPS.Score), b.NPS.At.Format("Jan 2")))
+		s = append(s, fmt.Sprintf("Last NPS %s (%s) on %s.", trimFloat(b.NPS.Score), nps.CategoryOf(int(b.NPS.Score)), b.NPS.At.Format("Jan 2")))
 	} else {
 		s = append(s, "No NPS answer on record.")
 	}
@@ -134,16 +136,6 @@ func TemplateSummary(b Brief, o Offer, im Impact, now time.Time) string {
 	s = append(s, fmt.Sprintf("This offer (%s) costs %s, %s of ARR, to keep %s over %s months.",
 		o.Describe(), USD(im.Cost), Pct(im.CostPctOfARR), USD(im.RevenueRetained), trimFloat(im.RemainingMonths)))
 	return strings.Join(s, " ")
-}
-
-func npsClass(score float64) string {
-	switch {
-	case score >= 9:
-		return "promoter"
-	case score >= 7:
-		return "passive"
-	}
-	return "detractor"
 }
 
 func daysFrom(t, now time.Time) string {

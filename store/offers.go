@@ -91,9 +91,7 @@ type OfferVersion struct {
 	Offer         offers.Offer
 	Impact        offers.Impact
 	Route         offers.Route
-	Brief         offers.Brief
-	Tier          string
-	ARR           float64
+	Brief         offers.Brief // Brief.Tier and Brief.ARR are the account's at submission
 	Summary       string
 	SummarySource string // template or llm
 	SubmittedBy   string
@@ -241,21 +239,53 @@ type OfferSubmission struct {
 	Impact    offers.Impact
 	Route     offers.Route
 	Groups    map[string][]string // user group id -> members, resolved before the call
-	Brief     offers.Brief
-	Tier      string
-	ARR       float64
-	Summary   string // the template summary
+	Brief     offers.Brief        // also gives the version's tier and ARR columns
+	Summary   string              // the template summary
 	At        time.Time
 }
 
+// OpenOfferError refuses a new request while the account has one under
+// review or sent back for revision: that one is revised instead.
+type OpenOfferError struct{ Request OfferRequest }
+
+func (e *OpenOfferError) Error() string {
+	return fmt.Sprintf("offer #%d for this account is still open (%s)", e.Request.ID, e.Request.Status)
+}
+
+// OpenOfferFor returns the account's request under review or sent back for
+// revision, ok false when there is none.
+func (s *Store) OpenOfferFor(ctx context.Context, accountID int64) (OfferRequest, bool, error) {
+	return openOffer(ctx, s.pool, accountID)
+}
+
+func openOffer(ctx context.Context, q rowQuerier, accountID int64) (OfferRequest, bool, error) {
+	r, err := scanRequest(q.QueryRow(ctx, `SELECT `+requestColumns+` FROM offer_requests
+		WHERE account_id = $1 AND status IN ('pending', 'revision_requested') ORDER BY created_at DESC, id DESC LIMIT 1`, accountID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, false, nil
+	}
+	return r, err == nil, wrap("open offer", err)
+}
+
 // CreateOffer stores a request and its first version, starts its first
-// stage, and queues what render makes of it, all in one transaction.
+// stage, and queues what render makes of it, all in one transaction. An
+// account with an open request gets an *OpenOfferError and nothing is stored.
 func (s *Store) CreateOffer(ctx context.Context, in OfferSubmission, render OfferRenderer) (OfferState, error) {
 	if len(in.Route.Stages) == 0 {
 		return OfferState{}, errors.New("create offer: empty route")
 	}
 	var st OfferState
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		// The account's lock serialises proposals for it, so two forms
+		// submitted at once cannot both start a request.
+		if _, err := accountTx(ctx, tx, in.AccountID, true); err != nil {
+			return err
+		}
+		if open, ok, err := openOffer(ctx, tx, in.AccountID); err != nil {
+			return err
+		} else if ok {
+			return &OpenOfferError{Request: open}
+		}
 		var id int64
 		if err := tx.QueryRow(ctx, `INSERT INTO offer_requests (account_id, requested_by, channel_id, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $4) RETURNING id`, in.AccountID, in.Actor, in.ChannelID, in.At).Scan(&id); err != nil {
@@ -283,7 +313,7 @@ func insertVersion(ctx context.Context, tx pgx.Tx, requestID int64, n int, in Of
 	if _, err := tx.Exec(ctx, `INSERT INTO offer_versions (request_id, version, offer, impact, route, brief, tier, arr,
 			summary, summary_source, submitted_by, submitted_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'template', $10, $11)`,
-		requestID, n, in.Offer, in.Impact, in.Route, in.Brief, in.Tier, in.ARR, in.Summary, in.Actor, in.At); err != nil {
+		requestID, n, in.Offer, in.Impact, in.Route, in.Brief, in.Brief.Tier, in.Brief.ARR, in.Summary, in.Actor, in.At); err != nil {
 		return nil, fmt.Errorf("insert offer version: %w", err)
 	}
 	var activated []OfferStep
@@ -316,7 +346,7 @@ func insertVersion(ctx context.Context, tx pgx.Tx, requestID int64, n int, in Of
 // over) and the new version's route starts from its first stage. Only the
 // requester or the account owner may revise, and only the version they saw
 // (expectVersion), so a double submission makes one version. refusal is
-// non-empty when nothing was changed.
+// non-empty when nothing was changed (st is then empty).
 func (s *Store) ReviseOffer(ctx context.Context, requestID int64, expectVersion int, in OfferSubmission, render OfferRenderer) (st OfferState, refusal string, err error) {
 	if len(in.Route.Stages) == 0 {
 		return OfferState{}, "", errors.New("revise offer: empty route")
@@ -326,12 +356,12 @@ func (s *Store) ReviseOffer(ctx context.Context, requestID int64, expectVersion 
 		if err != nil {
 			return err
 		}
-		owner, err := accountOwner(ctx, tx, req.AccountID)
+		acct, err := accountTx(ctx, tx, req.AccountID, false)
 		if err != nil {
 			return err
 		}
 		switch {
-		case in.Actor != req.RequestedBy && in.Actor != owner:
+		case in.Actor != req.RequestedBy && in.Actor != acct.OwnerCSM:
 			refusal = RefuseNotOwner
 		case req.Version != expectVersion:
 			refusal = RefuseStale
@@ -339,8 +369,7 @@ func (s *Store) ReviseOffer(ctx context.Context, requestID int64, expectVersion 
 			refusal = RefuseClosed
 		}
 		if refusal != "" {
-			st, err = loadOfferState(ctx, tx, requestID)
-			return err
+			return nil
 		}
 		rows, err := tx.Query(ctx, `UPDATE offer_steps SET status = 'superseded'
 			WHERE request_id = $1 AND version = $2 AND status IN ('waiting', 'pending') RETURNING `+stepColumns, requestID, req.Version)
@@ -566,6 +595,21 @@ type AnswerResult struct {
 	State    OfferState
 }
 
+// AnswerRefusal is why actor may not record the customer's answer to req
+// now ("" when they may): only the requester or the account owner
+// (owner), and only once per approved version.
+func AnswerRefusal(req OfferRequest, owner, actor string) string {
+	switch {
+	case actor != req.RequestedBy && actor != owner:
+		return RefuseNotOwner
+	case req.Status != OfferApproved:
+		return RefuseNotApproved
+	case req.CustomerAnswer != "":
+		return RefuseAlreadyAnswered
+	}
+	return ""
+}
+
 // AnswerOffer records the customer's answer to an approved offer. Only the
 // requester or the account owner may; the first answer per version stands
 // (a countered offer is answered again after its revision is approved).
@@ -579,18 +623,11 @@ func (s *Store) AnswerOffer(ctx context.Context, requestID int64, actor, answer,
 		if err != nil {
 			return err
 		}
-		acct, err := s.accountForOffer(ctx, tx, req.AccountID)
+		acct, err := accountTx(ctx, tx, req.AccountID, false)
 		if err != nil {
 			return err
 		}
-		switch {
-		case actor != req.RequestedBy && actor != acct.OwnerCSM:
-			res.Refusal = RefuseNotOwner
-		case req.Status != OfferApproved:
-			res.Refusal = RefuseNotApproved
-		case req.CustomerAnswer != "":
-			res.Refusal = RefuseAlreadyAnswered
-		}
+		res.Refusal = AnswerRefusal(req, acct.OwnerCSM, actor)
 		dec := OfferDecision{RequestID: req.ID, Version: req.Version, Actor: actor, Action: ActionAnswer, Answer: answer,
 			Guidance: note, At: at, Outcome: OutcomeRecord}
 		if res.Refusal != "" {
@@ -731,7 +768,7 @@ func (s *Store) ResolveOfferOutcomes(ctx context.Context, now time.Time, render 
 			if err != nil {
 				return err
 			}
-			acct, err := s.accountForOffer(ctx, tx, req.AccountID)
+			acct, err := accountTx(ctx, tx, req.AccountID, false)
 			if err != nil {
 				return err
 			}
@@ -789,9 +826,11 @@ func (s *Store) SetOfferSummary(ctx context.Context, requestID int64, version in
 		if err != nil {
 			return err
 		}
-		v, err := loadVersion(ctx, tx, requestID, version)
-		if err != nil {
-			return err
+		v := st.Version
+		if v.Version != version { // revised while the model was writing
+			if v, err = loadVersion(ctx, tx, requestID, version); err != nil {
+				return err
+			}
 		}
 		return emit(ctx, tx, render, st, OfferEvent{Kind: OfferSummarized, Version: v})
 	})
@@ -839,14 +878,8 @@ func (s *Store) offerStates(ctx context.Context, query string, args ...any) ([]O
 		if err != nil {
 			return fmt.Errorf("list offers: %w", err)
 		}
-		for _, id := range ids {
-			st, err := loadOfferState(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			out = append(out, st)
-		}
-		return nil
+		out, err = loadOfferStates(ctx, tx, ids)
+		return err
 	})
 	return out, err
 }
@@ -936,11 +969,9 @@ func (s *Store) OfferStatRows(ctx context.Context, since time.Time) ([]offers.St
 // OfferBrief gathers what approvers are told about an account as of now:
 // health and its drivers, the 30-day trend, NPS, tickets, recent history
 // and earlier offers (other than request `exclude`, the one being revised).
-func (s *Store) OfferBrief(ctx context.Context, accountID, exclude int64, now time.Time) (offers.Brief, error) {
-	a, err := s.Account(ctx, accountID)
-	if err != nil {
-		return offers.Brief{}, err
-	}
+// a is the account as the caller just read it.
+func (s *Store) OfferBrief(ctx context.Context, a Account, exclude int64, now time.Time) (offers.Brief, error) {
+	accountID := a.ID
 	b := offers.Brief{AccountName: a.Name, ExternalID: a.ExternalID, Tier: a.Tier, ARR: a.ARR, RenewalDate: a.RenewalDate,
 		Owner: a.OwnerCSM, Score: a.HealthScore, Band: a.HealthBand}
 	health, err := s.LatestHealth(ctx, accountID)
@@ -1069,20 +1100,6 @@ func lockStep(ctx context.Context, tx pgx.Tx, stepID int64) (OfferRequest, Offer
 	return req, step, wrap("read offer step", err)
 }
 
-func accountOwner(ctx context.Context, tx pgx.Tx, accountID int64) (string, error) {
-	var owner string
-	err := tx.QueryRow(ctx, `SELECT owner_csm FROM accounts WHERE id = $1`, accountID).Scan(&owner)
-	return owner, wrap("account owner", err)
-}
-
-func (s *Store) accountForOffer(ctx context.Context, tx pgx.Tx, id int64) (Account, error) {
-	a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return a, ErrNotFound
-	}
-	return a, wrap("account", err)
-}
-
 func insertDecision(ctx context.Context, tx pgx.Tx, d *OfferDecision) error {
 	var step *int64
 	if d.StepID != 0 {
@@ -1095,65 +1112,142 @@ func insertDecision(ctx context.Context, tx pgx.Tx, d *OfferDecision) error {
 	return wrap("record offer decision", err)
 }
 
+const versionColumns = `version, offer, impact, route, brief, summary, summary_source, submitted_by, submitted_at`
+
+func versionDest(v *OfferVersion) []any {
+	return []any{&v.Version, &v.Offer, &v.Impact, &v.Route, &v.Brief, &v.Summary, &v.SummarySource, &v.SubmittedBy, &v.SubmittedAt}
+}
+
 func loadVersion(ctx context.Context, tx pgx.Tx, requestID int64, version int) (OfferVersion, error) {
 	var v OfferVersion
-	err := tx.QueryRow(ctx, `SELECT version, offer, impact, route, brief, tier, arr::float8, summary, summary_source,
-			submitted_by, submitted_at
-		FROM offer_versions WHERE request_id = $1 AND version = $2`, requestID, version).
-		Scan(&v.Version, &v.Offer, &v.Impact, &v.Route, &v.Brief, &v.Tier, &v.ARR, &v.Summary, &v.SummarySource,
-			&v.SubmittedBy, &v.SubmittedAt)
+	err := tx.QueryRow(ctx, `SELECT `+versionColumns+` FROM offer_versions WHERE request_id = $1 AND version = $2`,
+		requestID, version).Scan(versionDest(&v)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return v, ErrNotFound
 	}
 	return v, wrap("offer version", err)
 }
 
+// decisionColumns reads offer_decisions d (with its step st) into OfferDecision, by position.
+const decisionColumns = `d.id, d.request_id, d.version, coalesce(d.step_id, 0), coalesce(st.name, ''), d.actor,
+	d.action, d.outcome, coalesce(d.refusal, ''), coalesce(d.guidance, ''), coalesce(d.answer, ''), d.at`
+
 func loadOfferState(ctx context.Context, tx pgx.Tx, id int64) (OfferState, error) {
-	var st OfferState
-	r, err := scanRequest(tx.QueryRow(ctx, `SELECT `+requestColumns+` FROM offer_requests WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return st, ErrNotFound
-	}
+	sts, err := loadOfferStates(ctx, tx, []int64{id})
 	if err != nil {
-		return st, fmt.Errorf("offer request %d: %w", id, err)
+		return OfferState{}, err
 	}
-	st.Request = r
-	if st.Account, err = scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, r.AccountID)); err != nil {
-		return st, fmt.Errorf("offer account: %w", err)
+	return sts[0], nil
+}
+
+// loadOfferStates reads requests as they stand, in the order of ids, with
+// one query per table however many requests there are (lists show up to
+// 15). ErrNotFound when any of them does not exist.
+func loadOfferStates(ctx context.Context, tx pgx.Tx, ids []int64) ([]OfferState, error) {
+	if len(ids) == 0 {
+		return nil, nil
 	}
-	if st.Version, err = loadVersion(ctx, tx, id, r.Version); err != nil {
-		return st, err
+	rows, err := tx.Query(ctx, `SELECT `+requestColumns+` FROM offer_requests WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("offer requests: %w", err)
 	}
-	if r.Version > 1 {
-		prev, err := loadVersion(ctx, tx, id, r.Version-1)
-		if err != nil {
-			return st, err
+	reqs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OfferRequest, error) { return scanRequest(r) })
+	if err != nil {
+		return nil, fmt.Errorf("offer requests: %w", err)
+	}
+	byID := make(map[int64]*OfferState, len(reqs))
+	accountIDs := make([]int64, 0, len(reqs))
+	for _, r := range reqs {
+		byID[r.ID] = &OfferState{Request: r}
+		accountIDs = append(accountIDs, r.AccountID)
+	}
+	for _, id := range ids {
+		if byID[id] == nil {
+			return nil, ErrNotFound
 		}
-		st.Previous = &prev
 	}
-	rows, err := tx.Query(ctx, `SELECT `+stepColumns+` FROM offer_steps WHERE request_id = $1 AND version = $2
-		ORDER BY stage, position`, id, r.Version)
+
+	rows, err = tx.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ANY($1)`, accountIDs)
 	if err != nil {
-		return st, fmt.Errorf("offer steps: %w", err)
+		return nil, fmt.Errorf("offer accounts: %w", err)
 	}
-	if st.Steps, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (OfferStep, error) { return scanStep(r) }); err != nil {
-		return st, fmt.Errorf("offer steps: %w", err)
+	accts, err := collectAccounts(rows)
+	if err != nil {
+		return nil, fmt.Errorf("offer accounts: %w", err)
 	}
-	rows, err = tx.Query(ctx, `SELECT d.id, d.request_id, d.version, coalesce(d.step_id, 0), coalesce(st.name, ''), d.actor,
-			d.action, d.outcome, coalesce(d.refusal, ''), coalesce(d.guidance, ''), coalesce(d.answer, ''), d.at
+	byAccount := make(map[int64]Account, len(accts))
+	for _, a := range accts {
+		byAccount[a.ID] = a
+	}
+	for _, st := range byID {
+		st.Account = byAccount[st.Request.AccountID]
+	}
+
+	// The current version and the one before it (a revision shows what changed).
+	rows, err = tx.Query(ctx, `SELECT request_id, `+versionColumns+` FROM offer_versions v
+		WHERE request_id = ANY($1) AND version >= (SELECT r.version - 1 FROM offer_requests r WHERE r.id = v.request_id)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("offer versions: %w", err)
+	}
+	var reqID int64
+	var v OfferVersion
+	if _, err := pgx.ForEachRow(rows, append([]any{&reqID}, versionDest(&v)...), func() error {
+		st := byID[reqID]
+		if v.Version == st.Request.Version {
+			st.Version = v
+		} else {
+			prev := v
+			st.Previous = &prev
+		}
+		// Fresh for the next row: decoding into v would reuse the slices
+		// and pointers the stored copy still holds.
+		v = OfferVersion{}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("offer versions: %w", err)
+	}
+
+	rows, err = tx.Query(ctx, `SELECT `+stepColumnsST+` FROM offer_steps st
+		JOIN offer_requests r ON r.id = st.request_id AND r.version = st.version
+		WHERE r.id = ANY($1) ORDER BY st.request_id, st.stage, st.position`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("offer steps: %w", err)
+	}
+	var step OfferStep
+	if _, err := pgx.ForEachRow(rows, stepDest(&step), func() error {
+		st := byID[step.RequestID]
+		st.Steps = append(st.Steps, step)
+		step = OfferStep{} // as v above
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("offer steps: %w", err)
+	}
+
+	rows, err = tx.Query(ctx, `SELECT `+decisionColumns+`
 		FROM offer_decisions d LEFT JOIN offer_steps st ON st.id = d.step_id
-		WHERE d.request_id = $1 AND d.outcome = 'recorded' ORDER BY d.at, d.id`, id)
+		WHERE d.request_id = ANY($1) AND d.outcome = 'recorded' ORDER BY d.at, d.id`, ids)
 	if err != nil {
-		return st, fmt.Errorf("offer decisions: %w", err)
+		return nil, fmt.Errorf("offer decisions: %w", err)
 	}
-	st.Trail, err = pgx.CollectRows(rows, pgx.RowToStructByPos[OfferDecision])
-	return st, wrap("offer decisions", err)
+	trail, err := pgx.CollectRows(rows, pgx.RowToStructByPos[OfferDecision])
+	if err != nil {
+		return nil, fmt.Errorf("offer decisions: %w", err)
+	}
+	for _, d := range trail {
+		st := byID[d.RequestID]
+		st.Trail = append(st.Trail, d)
+	}
+
+	out := make([]OfferState, len(ids))
+	for i, id := range ids {
+		out[i] = *byID[id]
+	}
+	return out, nil
 }
 
 // OfferDecisions is the whole decision log of a request, refusals included.
 func (s *Store) OfferDecisions(ctx context.Context, requestID int64) ([]OfferDecision, error) {
-	rows, err := s.pool.Query(ctx, `SELECT d.id, d.request_id, d.version, coalesce(d.step_id, 0), coalesce(st.name, ''), d.actor,
-			d.action, d.outcome, coalesce(d.refusal, ''), coalesce(d.guidance, ''), coalesce(d.answer, ''), d.at
+	rows, err := s.pool.Query(ctx, `SELECT `+decisionColumns+`
 		FROM offer_decisions d LEFT JOIN offer_steps st ON st.id = d.step_id
 		WHERE d.request_id = $1 ORDER BY d.at, d.id`, requestID)
 	if err != nil {
@@ -1180,9 +1274,7 @@ func emit(ctx context.Context, tx pgx.Tx, render OfferRenderer, st OfferState, e
 }
 
 func offerTimeline(ctx context.Context, tx pgx.Tx, accountID, requestID int64, at time.Time, kind, actor, summary string) error {
-	_, err := tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor, ref_id) VALUES ($1, $2, $3, $4, $5, $6)`,
-		accountID, at, kind, summary, actor, requestID)
-	return wrap("append offer timeline", err)
+	return addTimeline(ctx, tx, accountID, TimelineEntry{At: at, Kind: kind, Summary: summary, Actor: actor}, requestID)
 }
 
 // withDMs keeps the steps whose approvers got a DM (only those have

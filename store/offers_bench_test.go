@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -51,6 +52,36 @@ func BenchmarkOfferRefusedClick(b *testing.B) {
 		res, err := st.DecideOfferStep(ctx, store.StepDecision{StepID: s0.Steps[0].ID, Actor: "USTRANGER", Action: store.ActionApprove, At: time.Now()}, nil)
 		if err != nil || res.Recorded {
 			b.Fatal(res, err)
+		}
+	}
+}
+
+// BenchmarkOpenOffers15: /offers pending's list of 15 open requests, each
+// loaded whole (request, account, versions, steps, trail).
+func BenchmarkOpenOffers15(b *testing.B) {
+	st := storetest.New(b)
+	ctx := context.Background()
+	in := make([]store.AccountInput, 15)
+	for i := range in {
+		in[i] = store.AccountInput{ExternalID: fmt.Sprintf("acct-%d", i), Name: fmt.Sprintf("Account %d", i), ARR: 100_000}
+	}
+	res, err := st.UpsertAccounts(ctx, in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, r := range res {
+		s0, err := st.CreateOffer(ctx, newOffer(b, st, r.ID), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := st.DecideOfferStep(ctx, store.StepDecision{StepID: s0.Steps[0].ID, Actor: "UFIN", Action: store.ActionApprove, At: offerT0}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		list, total, err := st.OpenOffers(ctx, 15)
+		if err != nil || len(list) != 15 || total != 15 {
+			b.Fatal(len(list), total, err)
 		}
 	}
 }

@@ -36,8 +36,8 @@ func newOffer(t testing.TB, st *store.Store, accountID int64) store.OfferSubmiss
 	o := offers.Offer{Type: offers.Discount, Value: 30, DurationMonths: 12, Justification: "competitor"}
 	im := offers.ComputeImpact(o, 600_000, nil, offerT0, 12)
 	return store.OfferSubmission{AccountID: accountID, Actor: "UCSM", ChannelID: "C0APPROVALS", Offer: o, Impact: im, Route: twoStageRoute(),
-		Groups: map[string][]string{"SREVOPS": {"UREV1", "UREV2"}}, Brief: offers.Brief{AccountName: "Acme"},
-		Tier: "enterprise", ARR: 600_000, Summary: "template", At: offerT0}
+		Groups: map[string][]string{"SREVOPS": {"UREV1", "UREV2"}},
+		Brief:  offers.Brief{AccountName: "Acme", Tier: "enterprise", ARR: 600_000}, Summary: "template", At: offerT0}
 }
 
 // recorder is a renderer that records every event and queues one post per event.
@@ -114,6 +114,12 @@ func TestOfferApprovalFlow(t *testing.T) {
 	}
 	if !slices.Equal(rev.Approvers, []string{"UREV1", "UREV2"}) || !slices.Equal(rev.DMUsers, rev.Approvers) || len(exec.DMUsers) != 0 {
 		t.Fatalf("group not expanded into approvers / DMs: %+v %+v", rev, exec)
+	}
+	var tier string
+	var arr float64
+	if err := st.Pool().QueryRow(ctx, `SELECT tier, arr::float8 FROM offer_versions WHERE request_id = $1`, s0.Request.ID).
+		Scan(&tier, &arr); err != nil || tier != "enterprise" || arr != 600_000 {
+		t.Errorf("version tier %q arr %v (%v), want the brief's", tier, arr, err)
 	}
 
 	// A stranger, the requester and a later stage's approver are refused; nothing moves.
@@ -334,14 +340,137 @@ func TestOfferRevisionStartsOver(t *testing.T) {
 	if old.Recorded || old.Refusal != store.RefuseOldVersion {
 		t.Errorf("old version click: %+v", old)
 	}
-	var closed []store.OfferStep
+	var revised []store.OfferEvent
 	for _, ev := range r.events {
 		if ev.Kind == store.OfferRevised {
-			closed = ev.Closed
+			revised = append(revised, ev)
 		}
 	}
-	if len(closed) != 0 {
-		t.Errorf("revision after a revise request supersedes nothing open, got %+v", closed)
+	if len(revised) != 1 || len(revised[0].Closed) != 0 || len(revised[0].Activated) != 2 {
+		t.Errorf("revised events %+v: want one, superseding nothing (the revise request closed every step) and starting v2's first stage", revised)
+	}
+}
+
+// Revising while the request is still under review takes the open steps
+// out of play (their DMs lose their buttons) and keeps what was decided.
+func TestOfferRevisionWhilePending(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	acct := offerAccount(t, st)
+	r := &recorder{}
+	s0, err := st.CreateOffer(ctx, newOffer(t, st, acct), r.render)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fin, rev := stepByName(t, s0, "Finance"), stepByName(t, s0, "RevOps")
+	decide(t, st, r, fin.ID, "UFIN", store.ActionApprove, offerT0.Add(time.Minute))
+
+	in := newOffer(t, st, acct)
+	in.Offer.Value, in.At = 25, offerT0.Add(time.Hour)
+	s1, refusal, err := st.ReviseOffer(ctx, s0.Request.ID, 1, in, r.render)
+	if err != nil || refusal != "" {
+		t.Fatalf("revise: %q %v", refusal, err)
+	}
+	ev := r.events[len(r.events)-1]
+	if ev.Kind != store.OfferRevised || len(ev.Closed) != 1 || ev.Closed[0].ID != rev.ID || ev.Closed[0].Status != store.StepSuperseded ||
+		!slices.Equal(ev.Closed[0].DMUsers, []string{"UREV1", "UREV2"}) {
+		t.Fatalf("revised event closed %+v, want RevOps' open step superseded with its DMs", ev.Closed)
+	}
+	if s1.Previous == nil || s1.Previous.Version != 1 || s1.Previous.Offer.Value != 30 || s1.Version.Offer.Value != 25 {
+		t.Fatalf("versions: current %+v previous %+v", s1.Version, s1.Previous)
+	}
+	var v1 []string
+	rows, err := st.Pool().Query(ctx, `SELECT name || ':' || status FROM offer_steps WHERE request_id = $1 AND version = 1 ORDER BY stage, position`, s0.Request.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var x string
+		if err := rows.Scan(&x); err != nil {
+			t.Fatal(err)
+		}
+		v1 = append(v1, x)
+	}
+	if want := []string{"Finance:approved", "RevOps:superseded", "Executive:superseded"}; !slices.Equal(v1, want) {
+		t.Errorf("v1 steps %v, want %v", v1, want)
+	}
+}
+
+// One open request per account: a second proposal is refused, even when
+// both forms were opened before either was submitted.
+func TestOfferOneOpenRequestPerAccount(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	acct := offerAccount(t, st)
+	if _, ok, err := st.OpenOfferFor(ctx, acct); err != nil || ok {
+		t.Fatalf("open offer before any: %v %v", ok, err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			_, errs[i] = st.CreateOffer(ctx, newOffer(t, st, acct), nil)
+		})
+	}
+	wg.Wait()
+	created, refused := 0, 0
+	for _, err := range errs {
+		var open *store.OpenOfferError
+		switch {
+		case err == nil:
+			created++
+		case errors.As(err, &open) && open.Request.Status == store.OfferPending:
+			refused++
+		default:
+			t.Errorf("create: %v", err)
+		}
+	}
+	if created != 1 || refused != 3 || countRows(t, st, "offer_requests") != 1 {
+		t.Fatalf("%d created, %d refused, %d stored; want 1, 3, 1", created, refused, countRows(t, st, "offer_requests"))
+	}
+	open, ok, err := st.OpenOfferFor(ctx, acct)
+	if err != nil || !ok || open.Status != store.OfferPending {
+		t.Fatalf("open offer %+v %v %v", open, ok, err)
+	}
+
+	// Once it is rejected, a new one may start.
+	s0, err := st.OfferState(ctx, open.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decide(t, st, &recorder{}, stepByName(t, s0, "Finance").ID, "UFIN", store.ActionReject, offerT0)
+	if _, ok, err := st.OpenOfferFor(ctx, acct); err != nil || ok {
+		t.Fatalf("open offer after rejection: %v %v", ok, err)
+	}
+	s1, err := st.CreateOffer(ctx, newOffer(t, st, acct), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateOffer(ctx, newOffer(t, st, 999_999), nil); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("offer for a missing account: err = %v, want ErrNotFound", err)
+	}
+
+	// Lists load every request whole, each with its own steps and trail.
+	list, err := st.OffersForAccount(ctx, acct, 10)
+	if err != nil || len(list) != 2 || list[0].Request.ID != s1.Request.ID || list[1].Request.ID != s0.Request.ID {
+		t.Fatalf("offers for account: %+v %v", list, err)
+	}
+	for _, o := range list {
+		if len(o.Steps) != 3 || o.Account.ID != acct || o.Version.Version != 1 || o.Version.Offer.Type != offers.Discount {
+			t.Errorf("request %d loaded as %+v", o.Request.ID, o)
+		}
+		for _, s := range o.Steps {
+			if s.RequestID != o.Request.ID {
+				t.Errorf("request %d holds step %d of request %d", o.Request.ID, s.ID, s.RequestID)
+			}
+		}
+	}
+	if len(list[0].Trail) != 0 || len(list[1].Trail) != 1 || list[1].Trail[0].StepName != "Finance" {
+		t.Errorf("trails %+v / %+v", list[0].Trail, list[1].Trail)
+	}
+	openList, total, err := st.OpenOffers(ctx, 10)
+	if err != nil || total != 1 || len(openList) != 1 || openList[0].Request.ID != s1.Request.ID {
+		t.Fatalf("open offers %+v %d %v", openList, total, err)
 	}
 }
 
@@ -429,5 +558,37 @@ func TestOfferNotFound(t *testing.T) {
 	_, err := st.DecideOfferStep(context.Background(), store.StepDecision{StepID: 999, Actor: "U1", Action: store.ActionApprove}, nil)
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+}
+
+// The model's summary replaces a version's template once, whichever version
+// is current by the time it arrives.
+func TestOfferSummaryReplacedOnce(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	acct := offerAccount(t, st)
+	r := &recorder{}
+	s0, err := st.CreateOffer(ctx, newOffer(t, st, acct), r.render)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := newOffer(t, st, acct)
+	in.Offer.Value = 25
+	if _, refusal, err := st.ReviseOffer(ctx, s0.Request.ID, 1, in, r.render); err != nil || refusal != "" {
+		t.Fatalf("revise: %q %v", refusal, err)
+	}
+	for _, v := range []int{1, 2} {
+		changed, err := st.SetOfferSummary(ctx, s0.Request.ID, v, fmt.Sprintf("model v%d", v), r.render)
+		if err != nil || !changed {
+			t.Fatalf("v%d: changed=%v %v", v, changed, err)
+		}
+		ev := r.events[len(r.events)-1]
+		if ev.Kind != store.OfferSummarized || ev.Version.Version != v || ev.Version.Summary != fmt.Sprintf("model v%d", v) ||
+			ev.Version.SummarySource != "llm" || ev.Version.Offer.Value != []float64{30, 25}[v-1] {
+			t.Errorf("v%d event version %+v", v, ev.Version)
+		}
+	}
+	if changed, err := st.SetOfferSummary(ctx, s0.Request.ID, 1, "again", r.render); err != nil || changed {
+		t.Errorf("second summary for v1: changed=%v %v", changed, err)
 	}
 }

@@ -38,7 +38,7 @@ func BenchmarkOfferApprovals(b *testing.B) {
 		}
 		var submit, click []time.Duration
 		for i := range n {
-			if _, err := d.fake.SendSlashCommand(offerCtx(b, 10*time.Second), fakeslack.SlashCommand{Command: "/offer",
+			if _, err := d.fake.SendSlashCommand(ctxTimeout(b, 10*time.Second), fakeslack.SlashCommand{Command: "/offer",
 				Text: accts[i].ExternalID, UserID: offerCSM}); err != nil {
 				b.Fatal(err)
 			}
@@ -76,7 +76,7 @@ func BenchmarkOfferApprovals(b *testing.B) {
 // woken by the fake on every call rather than by polling.
 func waitCall(b *testing.B, d *offersHarness, method string, seen int, match func(fakeslack.Call) bool) {
 	for {
-		calls, err := d.fake.WaitCalls(offerCtx(b, 10*time.Second), method, seen+1)
+		calls, err := d.fake.WaitCalls(ctxTimeout(b, 10*time.Second), method, seen+1)
 		if err != nil {
 			b.Fatal(err)
 		}

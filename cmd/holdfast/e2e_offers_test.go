@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,7 +30,7 @@ const (
 	offerStranger        = "U0STRANGER"
 )
 
-// offersYAML turns offer approvals on with the default routing.
+// offerYAML turns offer approvals on with the default routing.
 const offerYAML = `
 offers:
   approvals_channel: C0APPROVALS
@@ -44,55 +43,14 @@ offers:
     legal: {users: [U0LEGAL]}
 `
 
-// withOffers appends the offers section to the deployment's YAML.
-func withOffersYAML(extra string) deploymentOption {
-	return func(d *deployment) {
-		path := d.env["HOLDFAST_CONFIG"]
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			d.t.Fatal(err)
-		}
-		if err := os.WriteFile(path, append(raw, []byte(extra)...), 0o600); err != nil {
-			d.t.Fatal(err)
-		}
-	}
-}
-
-// testClock is a clock tests move by hand.
-type offerTestClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *offerTestClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *offerTestClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func offerClockOpt(c *offerTestClock) replicaOption { return func(o *appOptions) { o.now = c.Now } }
-
 // offersHarness is a deployment with the offers tests' helpers.
 type offersHarness struct{ *deployment }
 
 func newOffersDeployment(t testing.TB, opts ...deploymentOption) *offersHarness {
 	t.Helper()
-	d := newDeployment(t, append([]deploymentOption{withOffersYAML(offerYAML)}, opts...)...)
+	d := newDeployment(t, append([]deploymentOption{appendYAML(offerYAML)}, opts...)...)
 	d.fake.SetUserGroup("S0REVOPS", offerRev1, offerRev2)
 	return &offersHarness{d}
-}
-
-// offerCtx is ctxTimeout for any testing.TB.
-func offerCtx(tb testing.TB, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	tb.Cleanup(cancel)
-	return ctx
 }
 
 // offerAckText is a slash command's ack as plain text.
@@ -108,7 +66,7 @@ func offerAckText(tb testing.TB, ack fakeslack.Ack) string {
 	return blocks.PlainText(blocks.Message{Text: r.Text, Blocks: r.Blocks.BlockSet})
 }
 
-// bigAccount is an enterprise account above the executive ARR threshold.
+// offerBigAccount is an enterprise account above the executive ARR threshold.
 func offerBigAccount(r *replica, now time.Time) {
 	r.accounts(ingest.AccountIn{ExternalID: "acme", Name: "Acme Corp", Tier: "enterprise", ARR: 800_000,
 		RenewalDate: now.AddDate(0, 2, 0).Format(time.DateOnly), OwnerCSM: offerCSM})
@@ -135,7 +93,7 @@ func (d *offersHarness) responseURL() string {
 func (d *offersHarness) click(user, actionID, value string) {
 	d.t.Helper()
 	cb := d.clickPayload(user, actionID, value)
-	if _, err := d.fake.SendInteraction(offerCtx(d.t, 10*time.Second), cb); err != nil {
+	if _, err := d.fake.SendInteraction(ctxTimeout(d.t, 10*time.Second), cb); err != nil {
 		d.t.Fatal(err)
 	}
 }
@@ -159,7 +117,7 @@ func (d *offersHarness) submit(user, callbackID, meta string, values map[string]
 	}
 	cb := &slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission, User: slack.User{ID: user},
 		View: slack.View{ID: offerNextID("V"), CallbackID: callbackID, PrivateMetadata: meta, State: state}}
-	ack, err := d.fake.SendInteraction(offerCtx(d.t, 10*time.Second), cb)
+	ack, err := d.fake.SendInteraction(ctxTimeout(d.t, 10*time.Second), cb)
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -176,7 +134,7 @@ func (d *offersHarness) submit(user, callbackID, meta string, values map[string]
 // openedView waits for the nth views.open and returns the view.
 func (d *offersHarness) openedView(n int) slack.ModalViewRequest {
 	d.t.Helper()
-	calls, err := d.fake.WaitCalls(offerCtx(d.t, 10*time.Second), "views.open", n)
+	calls, err := d.fake.WaitCalls(ctxTimeout(d.t, 10*time.Second), "views.open", n)
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -218,7 +176,7 @@ func (d *offersHarness) dms(user string) []fakeslack.Message {
 	return out
 }
 
-// current is the latest version of every message, in the order first posted.
+// offerCurrent is the latest version of every message, in the order first posted.
 func offerCurrent(msgs []fakeslack.Message) []fakeslack.Message {
 	var order []string
 	latest := map[string]fakeslack.Message{}
@@ -238,7 +196,7 @@ func offerCurrent(msgs []fakeslack.Message) []fakeslack.Message {
 	return out
 }
 
-// button finds a button whose action id starts with prefix in the messages.
+// offerButton finds a button whose action id starts with prefix in the messages.
 func offerButton(msgs []fakeslack.Message, prefix string) (actionID, value string, ok bool) {
 	for _, m := range msgs {
 		for _, b := range m.Blocks {
@@ -269,7 +227,7 @@ func offerMustButton(t testing.TB, msgs []fakeslack.Message, prefix string) (str
 	return a, v
 }
 
-// flat is a message as a reader sees it, without mrkdwn's bold markers.
+// offerFlat is a message as a reader sees it, without mrkdwn's bold markers.
 func offerFlat(m fakeslack.Message) string { return strings.ReplaceAll(plain(m), "*", "") }
 
 func offerAllPlain(msgs []fakeslack.Message) string {
@@ -285,7 +243,7 @@ func (d *offersHarness) channelNow(channel string) []fakeslack.Message {
 	return offerCurrent(d.fake.Messages(channel))
 }
 
-// wantIn checks got contains every want, reading past bold markers.
+// offerWant checks got contains every want, reading past bold markers.
 func offerWant(t testing.TB, what, got string, wants ...string) {
 	t.Helper()
 	got = strings.ReplaceAll(got, "*", "")
@@ -296,19 +254,15 @@ func offerWant(t testing.TB, what, got string, wants ...string) {
 	}
 }
 
-// responses are the texts posted to response_urls (ephemeral answers to clicks).
+// responses are the ephemeral answers to clicks, without bold markers.
 func (d *offersHarness) responses() string {
-	var b strings.Builder
-	for _, c := range d.fake.ResponseURLPosts() {
-		b.WriteString(strings.ReplaceAll(c.Params["text"], "*", "") + "\n")
-	}
-	return b.String()
+	return strings.ReplaceAll(d.deployment.responses(), "*", "")
 }
 
 // proposeOffer runs /offer acme as the CSM and submits the form.
 func (d *offersHarness) proposeOffer(n int, values map[string]string) (meta string, ack map[string]any) {
 	d.t.Helper()
-	a, err := d.fake.SendSlashCommand(offerCtx(d.t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "acme", UserID: offerCSM})
+	a, err := d.fake.SendSlashCommand(ctxTimeout(d.t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "acme", UserID: offerCSM})
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -589,9 +543,9 @@ func TestOfferDoubleClickTwoReplicasDecideOnce(t *testing.T) {
 // and can decide.
 func TestOfferSLANudgeAndEscalation(t *testing.T) {
 	t0 := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
-	clock := &offerTestClock{t: t0}
+	clock := newClock(t0)
 	d := newOffersDeployment(t)
-	r := d.start(unpaced(), offerClockOpt(clock))
+	r := d.start(unpaced(), withClock(clock.Now))
 	offerBigAccount(r, t0)
 	if _, ack := d.proposeOffer(1, offerDiscount("20", "6", "price pressure")); ack != nil {
 		t.Fatalf("ack %v", ack)
@@ -667,10 +621,22 @@ func TestOfferFromAlert(t *testing.T) {
 	if err := json.Unmarshal([]byte(form.PrivateMetadata), &meta); err != nil || strconv.FormatInt(meta.AccountID, 10) != value {
 		t.Fatalf("form for account %q, metadata %q", value, form.PrivateMetadata)
 	}
-	// A second proposal while one is open is pointed at the open one.
+	// A second form opened before the first is submitted cannot start a
+	// second request.
+	d.click(offerCSM, action, value)
+	second := d.openedView(2)
 	if ack := d.submit(offerCSM, blocks.CallbackOfferForm, form.PrivateMetadata, offerDiscount("10", "3", "")); ack != nil {
 		t.Fatalf("ack %v", ack)
 	}
+	ack := d.submit(offerCSM, blocks.CallbackOfferForm, second.PrivateMetadata, offerDiscount("12", "3", ""))
+	errs, _ := ack["errors"].(map[string]any)
+	if !strings.Contains(fmt.Sprint(errs[blocks.OfferBlockType]), "Offer #1 for this account is already open (pending)") {
+		t.Fatalf("second form's ack = %v, want the open offer named", ack)
+	}
+	if n := d.count(`SELECT count(*) FROM offer_requests`); n != 1 {
+		t.Fatalf("%d requests, want 1", n)
+	}
+	// A second proposal while one is open is pointed at the open one.
 	d.click(offerCSM, action, value)
 	d.eventually("open-offer notice", func() bool { return strings.Contains(d.responses(), "Offer #1 for Acme Corp is still open") })
 	// /offers pending lists it, and what waits for the manager.
@@ -682,21 +648,21 @@ func TestOfferFromAlert(t *testing.T) {
 	offerWant(t, "/offers", text, "Offers waiting for your approval", "As CSM manager", "Open offers (1)", "10% discount for 3 months")
 
 	// The App Home section: the manager's pending step with its buttons; nothing for the CSM.
-	title, home, ok, err := r.app.offers.PendingForHome(offerCtx(t, 5*time.Second), "U0MGR", time.Now())
+	title, home, ok, err := r.app.offers.PendingForHome(ctxTimeout(t, 5*time.Second), "U0MGR", time.Now())
 	if err != nil || !ok || title != blocks.PendingApprovalsTitle {
 		t.Fatalf("home section: %q %v %v", title, ok, err)
 	}
 	if _, _, found := offerButton([]fakeslack.Message{{Blocks: home}}, blocks.ActionOfferApprovePrefix); !found {
 		t.Error("home section has no Approve button")
 	}
-	if _, _, ok, err := r.app.offers.PendingForHome(offerCtx(t, 5*time.Second), offerCSM, time.Now()); ok || err != nil {
+	if _, _, ok, err := r.app.offers.PendingForHome(ctxTimeout(t, 5*time.Second), offerCSM, time.Now()); ok || err != nil {
 		t.Errorf("the requester has a pending approval: %v %v", ok, err)
 	}
 	// Opening the App Home shows it there.
-	if _, err := d.fake.SendEvent(offerCtx(t, 10*time.Second), map[string]any{"type": "app_home_opened", "user": "U0MGR", "channel": "D0MGR", "tab": "home"}); err != nil {
+	if _, err := d.fake.SendEvent(ctxTimeout(t, 10*time.Second), map[string]any{"type": "app_home_opened", "user": "U0MGR", "channel": "D0MGR", "tab": "home"}); err != nil {
 		t.Fatal(err)
 	}
-	calls, err := d.fake.WaitCalls(offerCtx(t, 10*time.Second), "views.publish", 1)
+	calls, err := d.fake.WaitCalls(ctxTimeout(t, 10*time.Second), "views.publish", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -838,6 +804,12 @@ func TestOfferRejectCounterAndRenewal(t *testing.T) {
 	d.click("U0MGR", blocks.ActionOfferApprovePrefix+strconv.Itoa(mgr), strconv.Itoa(mgr))
 	d.waitDecisions(3)
 	counter, value := offerMustButton(t, offerCurrent(d.dms(offerCSM)), blocks.ActionOfferAnswerPrefix+"countered")
+	notOwner := func() int { return strings.Count(d.responses(), "Only the CSM who proposed the offer") }
+	d.click(offerStranger, counter, value)
+	d.eventually("stranger's counter refused", func() bool { return notOwner() == 1 })
+	if n := len(d.fake.Calls("views.open")); n != 3 {
+		t.Fatalf("%d modals opened, want 3: a stranger got the counter form", n)
+	}
 	d.click(offerCSM, counter, value)
 	form = d.openedView(4)
 	if form.CallbackID != blocks.CallbackOfferCounter {
@@ -852,7 +824,7 @@ func TestOfferRejectCounterAndRenewal(t *testing.T) {
 	// Only the requester or owner may revise; the CSM revises from the counter.
 	edit, req := offerMustButton(t, offerCurrent(d.dms(offerCSM)), blocks.ActionOfferEditPrefix)
 	d.click(offerStranger, edit, req)
-	d.eventually("owner refusal", func() bool { return strings.Contains(d.responses(), "Only the CSM who proposed the offer") })
+	d.eventually("owner refusal", func() bool { return notOwner() == 2 })
 	d.click(offerCSM, edit, req)
 	form = d.openedView(5)
 	if raw, _ := json.Marshal(form); !strings.Contains(string(raw), "They want 15%") {
@@ -906,7 +878,7 @@ func TestOfferNeedsAnotherApprover(t *testing.T) {
 	d := newOffersDeployment(t)
 	r := d.start(unpaced())
 	r.accounts(ingest.AccountIn{ExternalID: "initech", Name: "Initech", Tier: "growth", ARR: 50_000, OwnerCSM: "U0MGR"})
-	a, err := d.fake.SendSlashCommand(offerCtx(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "initech", UserID: "U0MGR"})
+	a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "initech", UserID: "U0MGR"})
 	if err != nil {
 		t.Fatal(err)
 	}
