@@ -45,18 +45,24 @@ type Server struct {
 	log      *slog.Logger
 	requests *prometheus.HistogramVec
 	mounts   []mount
-	nps      NPSIntake // POST /v1/nps, when wired (see WithNPS)
 }
 
 type mount struct {
 	pattern, route string
-	h              http.Handler
+	h              http.HandlerFunc
+	authed         bool
 }
 
 // Mount adds an endpoint that brings its own authentication (a webhook
 // verified by signature), instrumented under route. Call before Handler.
-func (s *Server) Mount(pattern, route string, h http.Handler) {
-	s.mounts = append(s.mounts, mount{pattern, route, h})
+func (s *Server) Mount(pattern, route string, h http.HandlerFunc) {
+	s.mounts = append(s.mounts, mount{pattern, route, h, false})
+}
+
+// MountAuthed adds an endpoint behind the ingest API's bearer token, like
+// /v1/signals. Call before Handler.
+func (s *Server) MountAuthed(pattern, route string, h http.HandlerFunc) {
+	s.mounts = append(s.mounts, mount{pattern, route, h, true})
 }
 
 // New builds the API. An empty token leaves the write endpoints open, which
@@ -76,16 +82,17 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/accounts", s.instrument("accounts", s.auth(s.postAccounts)))
 	mux.Handle("POST /v1/signals", s.instrument("signals", s.auth(s.postSignals)))
-	if s.nps != nil {
-		mux.Handle("POST /v1/nps", s.instrument("nps", s.auth(s.postNPS)))
-	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
 	for _, m := range s.mounts {
-		mux.Handle(m.pattern, s.instrument(m.route, m.h.ServeHTTP))
+		h := m.h
+		if m.authed {
+			h = s.auth(h)
+		}
+		mux.Handle(m.pattern, s.instrument(m.route, h))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path), nil)

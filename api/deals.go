@@ -45,18 +45,16 @@ func SignWebhook(secret string, ts int64, body []byte) string {
 	return "v1=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-// DealsHandler serves POST /v1/deals (bearer token) and POST /webhooks/crm
-// (HMAC signature; off when webhookSecret is empty). Mount it beside
-// Handler.
-func (s *Server) DealsHandler(d Deals, webhookSecret string) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("POST /v1/deals", s.instrument("deals", s.auth(func(w http.ResponseWriter, r *http.Request) {
-		raw, ok := readBody(w, r)
-		if ok {
+// DealsHandlers serve POST /v1/deals (mount with MountAuthed) and POST
+// /webhooks/crm (mount with Mount: it checks its HMAC signature, and
+// answers 404 when webhookSecret is empty).
+func (s *Server) DealsHandlers(d Deals, webhookSecret string) (deals, crmWebhook http.HandlerFunc) {
+	deals = func(w http.ResponseWriter, r *http.Request) {
+		if raw, ok := readBody(w, r); ok {
 			s.recordDeals(w, r, d, raw, "api")
 		}
-	})))
-	mux.Handle("POST /webhooks/crm", s.instrument("crm_webhook", func(w http.ResponseWriter, r *http.Request) {
+	}
+	crmWebhook = func(w http.ResponseWriter, r *http.Request) {
 		if webhookSecret == "" {
 			writeError(w, http.StatusNotFound, "not_configured", "the CRM webhook is off: set HOLDFAST_CRM_WEBHOOK_SECRET", nil)
 			return
@@ -70,8 +68,8 @@ func (s *Server) DealsHandler(d Deals, webhookSecret string) http.Handler {
 			return
 		}
 		s.recordDeals(w, r, d, raw, "crm_webhook")
-	}))
-	return mux
+	}
+	return deals, crmWebhook
 }
 
 func verifyWebhook(secret string, h http.Header, body []byte, now time.Time) error {

@@ -186,7 +186,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		{Name: "postgres", Ping: st.Ping},
 		{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 	}, reg, log)
-	server.Mount("POST /webhooks/stripe", "stripe_webhook", stripeHook) // issue 6
+	server.Mount("POST /webhooks/stripe", "stripe_webhook", stripeHook.ServeHTTP) // issue 6
+	roomWork.mount(server)                                                        // issue 7
 
 	// NPS as a conversation (issue 4): answers in through the ingest
 	// pipeline (POST /v1/nps), detractor loops in threads, survey cadence,
@@ -207,7 +208,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		}
 		return blocks.HomeSection{Title: "Your open detractor loops", Blocks: blocks.NPSHomeLoops(loops, now)}, true, nil
 	})
-	server.WithNPS(npsSvc)
+	server.MountAuthed("POST /v1/nps", "nps", server.NPSHandler(npsSvc))
 	for _, j := range []schedule.Job{
 		{Name: npsflow.JobCadence, Spec: cfg.Settings.NPS.Cadence.Spec, Run: npsSvc.Cadence},
 		{Name: npsflow.JobLoops, Spec: cfg.Settings.NPS.Jobs.Loops, Run: npsSvc.Loops},
@@ -231,7 +232,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	return &app{
 		cfg: cfg, log: log, store: st, redis: rdb, ingest: mon, socket: socket, deliverer: deliverer, scheduler: scheduler, listener: ln, rooms: roomWork, home: home,
 		nps: npsSvc, offers: offersH, closers: closers,
-		http: &http.Server{Handler: roomWork.handler(server), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		http: &http.Server{Handler: server.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 			WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute},
 	}, nil
 }

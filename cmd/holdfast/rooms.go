@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 
@@ -96,14 +95,11 @@ func (w *roomWork) addHooks(p *ingest.Pipeline) {
 	}
 }
 
-// handler mounts POST /v1/deals and POST /webhooks/crm beside the API.
-func (w *roomWork) handler(server *api.Server) http.Handler {
-	deals := server.DealsHandler(w.deals, w.webhook)
-	mux := http.NewServeMux()
-	mux.Handle("/", server.Handler())
-	mux.Handle("POST /v1/deals", deals)
-	mux.Handle("POST /webhooks/crm", deals)
-	return mux
+// mount puts POST /v1/deals and POST /webhooks/crm on the API.
+func (w *roomWork) mount(server *api.Server) {
+	deals, crmWebhook := server.DealsHandlers(w.deals, w.webhook)
+	server.MountAuthed("POST /v1/deals", "deals", deals)
+	server.Mount("POST /webhooks/crm", "crm_webhook", crmWebhook)
 }
 
 // Run works the queues until ctx ends.
