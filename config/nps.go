@@ -107,9 +107,6 @@ func (n NPSSettings) IsManager(user string) bool {
 	return false
 }
 
-// JobEnabled reports whether a cron spec turns its job on.
-func JobEnabled(spec string) bool { return spec != "" && spec != "off" }
-
 func defaultNPS() NPSSettings {
 	return NPSSettings{
 		EscalationARR: 100_000,
@@ -178,10 +175,8 @@ func (n *NPSSettings) validate(loc *time.Location) error {
 		n.calendar = cal
 	}
 	c := n.Cadence
-	if JobEnabled(c.Spec) {
-		if err := schedule.Validate(c.Spec); err != nil {
-			return fmt.Errorf("nps.cadence.spec: %q: %w", c.Spec, err)
-		}
+	if err := schedule.Validate(c.Spec); err != nil {
+		return fmt.Errorf("nps.cadence.spec: %q: %w", c.Spec, err)
 	}
 	for _, d := range []struct {
 		key string
@@ -193,11 +188,11 @@ func (n *NPSSettings) validate(loc *time.Location) error {
 			return fmt.Errorf("nps.cadence.%s: must be at least %s (got %s)", d.key, d.min, d.v)
 		}
 	}
-	for key, spec := range map[string]string{"digest.spec": n.Digest.Spec, "jobs.loops": n.Jobs.Loops, "jobs.webhook": n.Jobs.Webhook} {
-		if JobEnabled(spec) {
-			if err := schedule.Validate(spec); err != nil {
-				return fmt.Errorf("nps.%s: %q: %w", key, spec, err)
-			}
+	for _, k := range []struct{ key, spec string }{
+		{"digest.spec", n.Digest.Spec}, {"jobs.loops", n.Jobs.Loops}, {"jobs.webhook", n.Jobs.Webhook},
+	} {
+		if err := schedule.Validate(k.spec); err != nil {
+			return fmt.Errorf("nps.%s: %q: %w", k.key, k.spec, err)
 		}
 	}
 	if u := n.Webhook.URL; u != "" {

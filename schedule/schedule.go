@@ -29,7 +29,8 @@ type JobFunc func(ctx context.Context, now time.Time) error
 type Job struct {
 	Name string // unique; part of the Redis key and the metrics label
 	// Spec is a standard five-field cron spec ("0 9 * * 1-5") or a
-	// descriptor ("@every 5m", "@daily"), in the scheduler's time zone.
+	// descriptor ("@every 5m", "@daily"), in the scheduler's time zone;
+	// Off or "" leaves the job out.
 	Spec string
 	Run  JobFunc
 	// Timeout bounds one run; default 10 minutes.
@@ -69,8 +70,16 @@ func New(rdb *redis.Client, prefix string, loc *time.Location, now func() time.T
 	return s
 }
 
+// Off is the spec that turns a job off (so is an empty spec).
+const Off = "off"
+
+func isOff(spec string) bool { return spec == "" || spec == Off }
+
 // Validate checks a spec the way Add will, for config validation.
 func Validate(spec string) error {
+	if isOff(spec) {
+		return nil
+	}
 	_, err := parser.Parse(spec)
 	return err
 }
@@ -83,6 +92,9 @@ func (s *Scheduler) Add(j Job) error {
 	}
 	if _, dup := s.jobs[j.Name]; dup {
 		return fmt.Errorf("schedule: job %q added twice", j.Name)
+	}
+	if isOff(j.Spec) {
+		return nil // configured off: not scheduled, not runnable
 	}
 	sched, err := parser.Parse(j.Spec)
 	if err != nil {

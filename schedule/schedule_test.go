@@ -110,3 +110,22 @@ func TestRunStopsWhenContextEnds(t *testing.T) {
 		t.Fatal("Run did not return after cancel")
 	}
 }
+
+func TestOffSpecsLeaveTheJobOut(t *testing.T) {
+	s := newScheduler(t, "off:", time.Now)
+	run := func(context.Context, time.Time) error { return nil }
+	for _, spec := range []string{Off, ""} {
+		if err := Validate(spec); err != nil {
+			t.Errorf("Validate(%q) = %v", spec, err)
+		}
+		if err := s.Add(Job{Name: "j" + spec, Spec: spec, Run: run}); err != nil {
+			t.Errorf("Add with spec %q: %v", spec, err)
+		}
+	}
+	if len(s.Jobs()) != 0 {
+		t.Errorf("jobs %v scheduled, want none", s.Jobs())
+	}
+	if err := s.RunNow(context.Background(), "joff", time.Now()); err == nil {
+		t.Error("a job turned off can be run")
+	}
+}

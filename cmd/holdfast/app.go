@@ -215,7 +215,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		{Name: npsflow.JobWebhook, Spec: cfg.Settings.NPS.Jobs.Webhook, Run: npsSvc.Webhook},
 		{Name: npsflow.JobDigest, Spec: cfg.Settings.NPS.Digest.Spec, Run: npsSvc.Digest},
 	} {
-		if !config.JobEnabled(j.Spec) || (j.Name == npsflow.JobWebhook && cfg.Settings.NPS.Webhook.URL == "") {
+		if j.Name == npsflow.JobWebhook && cfg.Settings.NPS.Webhook.URL == "" {
 			continue
 		}
 		if err := scheduler.Add(j); err != nil {
