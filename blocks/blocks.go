@@ -17,6 +17,7 @@
 package blocks
 
 import (
+	"github.com/holdfast/holdfast/slackid"
 	"strings"
 	"unicode"
 
@@ -261,21 +262,6 @@ func finish(text string, blocks []slack.Block, maxBlocks int) Message {
 	return Message{Text: text, Blocks: blocks}
 }
 
-// isSlackUserID reports whether id looks like a Slack user id (U… or W…,
-// upper-case letters and digits), the only shape safe to put inside <@…>.
-func isSlackUserID(id string) bool {
-	if len(id) < 2 || len(id) > 32 || (id[0] != 'U' && id[0] != 'W') {
-		return false
-	}
-	for i := 1; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
 // userRef renders a Slack user as a mention when the id is well formed and
 // as escaped text otherwise, so a bad id from a CRM import can never smuggle
 // markup into the message. empty is shown when there is no user.
@@ -284,7 +270,7 @@ func userRef(id, empty string) string {
 	switch {
 	case id == "":
 		return empty
-	case isSlackUserID(id):
+	case slackid.User(id):
 		return "<@" + id + ">"
 	default:
 		return userText(id, 80)

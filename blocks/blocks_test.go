@@ -3,6 +3,7 @@ package blocks
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/holdfast/holdfast/slackid"
 	"strings"
 	"testing"
 	"time"
@@ -115,8 +116,8 @@ func assertSafeMrkdwn(t *testing.T, where, s string) {
 		case '<':
 			end := strings.IndexByte(s[i:], '>')
 			// The bot's own channel links (<#C123>) are allowed too.
-			channelLink := end > 0 && strings.HasPrefix(s[i:], "<#") && channelIDPattern.MatchString(s[i+2:i+end])
-			if end < 0 || (!channelLink && (!strings.HasPrefix(s[i:], "<@") || !isSlackUserID(s[i+2:i+end]))) {
+			channelLink := end > 0 && strings.HasPrefix(s[i:], "<#") && slackid.Channel(s[i+2:i+end])
+			if end < 0 || (!channelLink && (!strings.HasPrefix(s[i:], "<@") || !slackid.User(s[i+2:i+end]))) {
 				t.Errorf("%s: raw '<' at %d: %.60q", where, i, s[i:])
 				return
 			}

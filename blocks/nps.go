@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"fmt"
+	"github.com/holdfast/holdfast/slackid"
 	"math"
 	"strconv"
 	"strings"
@@ -446,7 +447,7 @@ func NPSPlanModal(loopID int64, account, plan, owner string, due *time.Time) sla
 	in.MaxLength = nps.MaxPlanLen
 	in.InitialValue = truncate(plan, nps.MaxPlanLen)
 	who := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, plain("Who owns it?", 150), NPSInput)
-	if isSlackUserID(owner) {
+	if slackid.User(owner) {
 		who.InitialUser = owner
 	}
 	date := slack.NewDatePickerBlockElement(NPSInput)

@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"encoding/json"
+	"github.com/holdfast/holdfast/slackid"
 	"strconv"
 	"strings"
 	"time"
@@ -566,7 +567,7 @@ func OfferApproverDM(v OfferView, step OfferStepView, escalated bool) Message {
 		blocks = append(blocks, section("offer_dm_state", state))
 	}
 	channel := "the approvals channel"
-	if isSlackChannelID(v.ApprovalsChannel) {
+	if slackid.Channel(v.ApprovalsChannel) {
 		channel = "<#" + v.ApprovalsChannel + ">"
 	}
 	blocks = append(blocks, contextBlock("offer_dm_footer", "Account summary and the decision trail: the offer's thread in "+channel+"."))

@@ -1,6 +1,7 @@
 package blocks
 
 import (
+	"github.com/holdfast/holdfast/slackid"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,25 +31,13 @@ const (
 
 // channelRef renders a channel as a link when the id is well formed.
 func channelRef(id, name string) string {
-	if isSlackChannelID(id) {
+	if slackid.Channel(id) {
 		return "<#" + id + ">"
 	}
 	if name != "" {
 		return "#" + userText(name, 80)
 	}
 	return "its channel"
-}
-
-func isSlackChannelID(id string) bool {
-	if len(id) < 2 || len(id) > 32 || (id[0] != 'C' && id[0] != 'G') {
-		return false
-	}
-	for i := 1; i < len(id); i++ {
-		if c := id[i]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // HandoffView is what the handoff card shows.
@@ -542,7 +531,7 @@ func kindText(kind string) (label, emoji string) {
 // NoteSaved confirms a note to the person who wrote it.
 func NoteSaved(accountName, roomID string, openCase bool) Message {
 	s := "📝 Saved to *" + userText(truncate(oneLine(accountName), maxNameLen), maxNameLen) + "*'s timeline"
-	if isSlackChannelID(roomID) {
+	if slackid.Channel(roomID) {
 		s += " and room " + channelRef(roomID, "")
 	}
 	if openCase {

@@ -1,7 +1,7 @@
 package blocks
 
 import (
-	"regexp"
+	"github.com/holdfast/holdfast/slackid"
 	"strconv"
 	"strings"
 	"time"
@@ -67,8 +67,6 @@ type TextAlertView struct {
 	Now          time.Time    `json:"now"`
 }
 
-var channelIDPattern = regexp.MustCompile(`^[CG][A-Z0-9]{2,20}$`)
-
 // TextAlert builds a competitor-mention or sentiment-drop alert.
 func TextAlert(v TextAlertView) Message {
 	name := truncate(oneLine(accountName(v.AccountName, v.AccountID)), maxNameLen)
@@ -88,7 +86,7 @@ func TextAlert(v TextAlertView) Message {
 		title = "🥊 " + comp + " mentioned: " + name
 		text = userText(comp, maxCompetitor) + " mentioned by " + userText(name, maxNameLen)
 		where := "in a " + userText(v.Source, maxSourceLen)
-		if channelIDPattern.MatchString(v.SourceChannel) {
+		if slackid.Channel(v.SourceChannel) {
 			where += " in <#" + v.SourceChannel + ">"
 		}
 		body = append(body, "*"+userText(comp, maxCompetitor)+"* came up "+where)

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/holdfast/holdfast/slackid"
 	"io"
 	"net/url"
 	"os"
@@ -251,8 +252,7 @@ func yamlError(err error) error {
 }
 
 var (
-	channelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
-	clock     = regexp.MustCompile(`^([01]\d|2[0-3]):([0-5]\d)$`)
+	clock = regexp.MustCompile(`^([01]\d|2[0-3]):([0-5]\d)$`)
 )
 
 func (s *Settings) validate() error {
@@ -261,7 +261,7 @@ func (s *Settings) validate() error {
 		return errors.New(strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	a := &s.Alerts
-	if a.DefaultChannel != "" && !channelID.MatchString(a.DefaultChannel) {
+	if a.DefaultChannel != "" && !slackid.Conversation(a.DefaultChannel) {
 		return fmt.Errorf("alerts.default_channel: %q is not a Slack channel id (like C0123ABCD)", a.DefaultChannel)
 	}
 	if a.Cooldown.Duration < time.Minute {

@@ -3,8 +3,8 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/holdfast/holdfast/slackid"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -139,16 +139,14 @@ func defaultWinback() WinbackSettings {
 	}
 }
 
-var slackUser = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
-
 func (s *Settings) validateLoop() error {
 	c := &s.Churn
 	for i, u := range c.Admins {
-		if !slackUser.MatchString(u) {
+		if !slackid.User(u) {
 			return fmt.Errorf("churn.admins[%d]: %q is not a Slack user id (like U0123ABCD)", i, u)
 		}
 	}
-	if c.DebriefChannel != "" && !channelID.MatchString(c.DebriefChannel) {
+	if c.DebriefChannel != "" && !slackid.Conversation(c.DebriefChannel) {
 		return fmt.Errorf("churn.debrief_channel: %q is not a Slack channel id (like C0123ABCD)", c.DebriefChannel)
 	}
 	if err := wholeDays("churn.checkin_after", c.CheckinAfter.Duration); err != nil {
@@ -168,14 +166,14 @@ func (s *Settings) validateLoop() error {
 	}
 
 	d := &s.Dunning
-	if d.Channel != "" && !channelID.MatchString(d.Channel) {
+	if d.Channel != "" && !slackid.Conversation(d.Channel) {
 		return fmt.Errorf("dunning.channel: %q is not a Slack channel id (like C0123ABCD)", d.Channel)
 	}
 	if d.EscalateARR < 0 {
 		return fmt.Errorf("dunning.escalate_arr: must not be negative (got %g)", d.EscalateARR)
 	}
 	for i, u := range d.EscalateTo {
-		if !slackUser.MatchString(u) {
+		if !slackid.User(u) {
 			return fmt.Errorf("dunning.escalate_to[%d]: %q is not a Slack user id (like U0123ABCD)", i, u)
 		}
 	}

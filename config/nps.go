@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/holdfast/holdfast/slackid"
 	"net/url"
 	"time"
 
@@ -129,19 +130,19 @@ func defaultNPS() NPSSettings {
 }
 
 func (n *NPSSettings) validate(loc *time.Location) error {
-	if n.CSChannel != "" && !channelID.MatchString(n.CSChannel) {
+	if n.CSChannel != "" && !slackid.Conversation(n.CSChannel) {
 		return fmt.Errorf("nps.cs_channel: %q is not a Slack channel id (like C0123ABCD)", n.CSChannel)
 	}
 	for csm, mgr := range n.Managers {
-		if !slackUser.MatchString(csm) {
+		if !slackid.User(csm) {
 			return fmt.Errorf("nps.managers: key %q is not a Slack user id (like U0123ABCD)", csm)
 		}
-		if !slackUser.MatchString(mgr) {
+		if !slackid.User(mgr) {
 			return fmt.Errorf("nps.managers.%s: %q is not a Slack user id (like U0123ABCD)", csm, mgr)
 		}
 	}
 	for key, v := range map[string]string{"default_manager": n.DefaultManager, "executive": n.Executive} {
-		if v != "" && !slackUser.MatchString(v) {
+		if v != "" && !slackid.User(v) {
 			return fmt.Errorf("nps.%s: %q is not a Slack user id (like U0123ABCD)", key, v)
 		}
 	}

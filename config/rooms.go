@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/holdfast/holdfast/slackid"
 	"net"
 	"net/url"
 	"regexp"
@@ -73,9 +74,8 @@ func defaultCRM() CRMSettings {
 }
 
 var (
-	apiVersion   = regexp.MustCompile(`^v\d{2,3}\.\d$`)
-	sfFieldName  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,39}$`)
-	slackUserRef = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
+	apiVersion  = regexp.MustCompile(`^v\d{2,3}\.\d$`)
+	sfFieldName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,39}$`)
 )
 
 func (s *Settings) validateRooms() error {
@@ -89,7 +89,7 @@ func (s *Settings) validateRooms() error {
 		list []string
 	}{{"invite", r.Invite}, {"admins", r.Admins}} {
 		for i, u := range l.list {
-			if !slackUserRef.MatchString(u) {
+			if !slackid.User(u) {
 				return fmt.Errorf("rooms.%s[%d]: %q is not a Slack user id (like U0123ABCD)", l.key, i, u)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/holdfast/holdfast/slackid"
 	"log/slog"
 	"slices"
 	"strings"
@@ -59,7 +60,7 @@ func (d *Digests) command(ctx context.Context, cmd slack.SlashCommand) (bot.Repl
 	if c.Action == "help" {
 		return bot.Reply{Message: bot.Message{Text: digest.Usage}}, nil
 	}
-	if !isChannelID(cmd.ChannelID) {
+	if !slackid.Channel(cmd.ChannelID) {
 		return reply(blocks.Problem("Run /digest in the channel that should get the digest (not in a direct message).")), nil
 	}
 	switch c.Action {
@@ -87,10 +88,6 @@ func (d *Digests) command(ctx context.Context, cmd slack.SlashCommand) (bot.Repl
 		return d.preview(ctx, cmd.ChannelID, c.Frequency)
 	}
 	return reply(blocks.Problem("I don't know that /digest command. Try `/digest help`.")), nil
-}
-
-func isChannelID(id string) bool {
-	return len(id) > 1 && (id[0] == 'C' || id[0] == 'G')
 }
 
 func (d *Digests) subscribe(ctx context.Context, cmd slack.SlashCommand, c digest.Command) (bot.Reply, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/holdfast/holdfast/slackid"
 	"math"
 	"regexp"
 	"strings"
@@ -99,9 +100,7 @@ type AccountIn struct {
 }
 
 var (
-	slackUserID    = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
-	slackChannelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,20}$`)
-	severities     = map[string]bool{"": true, "low": true, "normal": true, "high": true, "urgent": true}
+	severities = map[string]bool{"": true, "low": true, "normal": true, "high": true, "urgent": true}
 )
 
 type rowChecker struct {
@@ -126,8 +125,8 @@ func (c *rowChecker) text(field, v string, required bool, max int) {
 	}
 }
 
-func (c *rowChecker) slackID(field, v string, re *regexp.Regexp, what string) {
-	if v != "" && !re.MatchString(v) {
+func (c *rowChecker) slackID(field, v string, valid func(string) bool, what string) {
+	if v != "" && !valid(v) {
 		c.fail(field, "%q is not a Slack %s id", v, what)
 	}
 }
@@ -181,10 +180,10 @@ func ValidateAccounts(in []AccountIn) ([]store.AccountInput, error) {
 				activation = &d
 			}
 		}
-		c.slackID("owner_csm", a.OwnerCSM, slackUserID, "user")
-		c.slackID("ae", a.AE, slackUserID, "user")
-		c.slackID("sales_manager", a.SalesManager, slackUserID, "user")
-		c.slackID("channel", a.Channel, slackChannelID, "channel")
+		c.slackID("owner_csm", a.OwnerCSM, slackid.User, "user")
+		c.slackID("ae", a.AE, slackid.User, "user")
+		c.slackID("sales_manager", a.SalesManager, slackid.User, "user")
+		c.slackID("channel", a.Channel, slackid.Conversation, "channel")
 		if a.Status != "" && a.Status != "active" && a.Status != "churned" {
 			c.fail("status", "must be active or churned (got %q)", a.Status)
 		}

@@ -3,7 +3,7 @@ package nps
 import (
 	"errors"
 	"fmt"
-	"regexp"
+	"github.com/holdfast/holdfast/slackid"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -219,8 +219,6 @@ const (
 	MaxPlanLen  = 2900
 )
 
-var slackUser = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
-
 // RecordContact records step 1.
 func (l *Loop) RecordContact(by string, at time.Time) error {
 	if !l.Open() {
@@ -278,7 +276,7 @@ func (l *Loop) RecordPlan(p Policy, plan, owner string, due time.Time, by string
 		return &InputError{Field: "plan", Message: "describe the plan"}
 	case utf8.RuneCountInString(plan) > MaxPlanLen:
 		return &InputError{Field: "plan", Message: fmt.Sprintf("keep it under %d characters", MaxPlanLen)}
-	case !slackUser.MatchString(owner):
+	case !slackid.User(owner):
 		return &InputError{Field: "owner", Message: "choose who owns the plan"}
 	case due.IsZero():
 		return &InputError{Field: "due", Message: "choose a due date"}

@@ -3,8 +3,8 @@ package offers
 import (
 	"errors"
 	"fmt"
+	"github.com/holdfast/holdfast/slackid"
 	"math"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -176,16 +176,10 @@ func ip(v int) *int { return &v }
 // Enabled reports whether offer approvals are switched on.
 func (c Config) Enabled() bool { return c.ApprovalsChannel != "" }
 
-var (
-	channelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
-	userID    = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
-	groupID   = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
-)
-
 // Validate checks the section and fills the defaults that depend on other
 // fields. Errors name the YAML key ("offers.routing[1].steps[0].sla: …").
 func (c *Config) Validate() error {
-	if c.ApprovalsChannel != "" && !channelID.MatchString(c.ApprovalsChannel) {
+	if c.ApprovalsChannel != "" && !slackid.Channel(c.ApprovalsChannel) {
 		return fmt.Errorf("offers.approvals_channel: %q is not a Slack channel id (like C0123ABCD)", c.ApprovalsChannel)
 	}
 	roles := make([]string, 0, len(c.Approvers))
@@ -290,14 +284,14 @@ func (c *Config) checkStep(key string, s *Step, names map[string]bool) error {
 
 func checkPeople(key string, users []string, group, backup string) error {
 	for i, u := range users {
-		if !userID.MatchString(u) {
+		if !slackid.User(u) {
 			return fmt.Errorf("%s.users[%d]: %q is not a Slack user id (like U0123ABCD)", key, i, u)
 		}
 	}
-	if group != "" && !groupID.MatchString(group) {
+	if group != "" && !slackid.UserGroup(group) {
 		return fmt.Errorf("%s.group: %q is not a Slack user group id (like S0123ABCD)", key, group)
 	}
-	if backup != "" && !userID.MatchString(backup) {
+	if backup != "" && !slackid.User(backup) {
 		return fmt.Errorf("%s.backup: %q is not a Slack user id (like U0123ABCD)", key, backup)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/holdfast/holdfast/slackid"
 	"math"
 	"regexp"
 	"strings"
@@ -98,7 +99,6 @@ const (
 )
 
 var (
-	slackUser = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
 	// CRMIDPattern is a Salesforce record id: 15 or 18 letters and digits.
 	CRMIDPattern = regexp.MustCompile(`^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$`)
 )
@@ -141,7 +141,7 @@ func (c *checker) date(field, v string) *time.Time {
 
 func (c *checker) user(field, v string) string {
 	v = strings.TrimSpace(v)
-	if v != "" && !slackUser.MatchString(v) {
+	if v != "" && !slackid.User(v) {
 		c.fail(field, "%q is not a Slack user id", v)
 	}
 	return v
