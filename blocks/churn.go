@@ -137,15 +137,11 @@ func ChurnChoices(query string, choices []AccountChoice, matched bool) Message {
 	if len(choices) > maxChoices {
 		choices = choices[:maxChoices]
 	}
-	btns := make([]*slack.ButtonBlockElement, len(choices))
-	for i, c := range choices {
-		btns[i] = button(ActionChurnPickPrefix+itoa(i), strconv.FormatInt(c.AccountID, 10), choiceLabel(c))
-	}
 	prompt := "Which account churned? Several match “" + q + "”."
 	if !matched {
 		prompt = "No account matches “" + q + "”. Did you mean one of these?"
 	}
-	return finish(prompt, []slack.Block{section("churn_choices_prompt", prompt), actions("churn_choices", btns...)}, maxMessageBlocks)
+	return finish(prompt, []slack.Block{section("churn_choices_prompt", prompt), pickButtons("churn_choices", ActionChurnPickPrefix, choices)}, maxMessageBlocks)
 }
 
 // LookalikeRow is a current account resembling the churned one.

@@ -120,7 +120,7 @@ func AccountChoices(query string, choices []AccountChoice) Message {
 	}
 	blocks := []slack.Block{
 		section("health_choices_prompt", "Several accounts match “"+q+"”. Which one did you mean?"),
-		pickButtons("health_choices", shown),
+		pickButtons("health_choices", ActionPickPrefix, shown),
 	}
 	if more := len(choices) - len(shown); more > 0 {
 		blocks = append(blocks, contextBlock("health_choices_more",
@@ -151,18 +151,20 @@ func NotFound(query string, suggestions []AccountChoice) Message {
 		if len(shown) > maxSuggestions {
 			shown = shown[:maxSuggestions]
 		}
-		blocks = append(blocks, pickButtons("health_suggestions", shown))
+		blocks = append(blocks, pickButtons("health_suggestions", ActionPickPrefix, shown))
 	}
 	blocks = append(blocks, contextBlock("health_usage", Escape(usageHint)))
 	return finish("No account matches “"+q+"”. "+Escape(usageHint), blocks, maxMessageBlocks)
 }
 
 // pickButtons renders account choices as buttons whose value is the
-// account id; the position keeps action ids unique within the message.
-func pickButtons(blockID string, choices []AccountChoice) *slack.ActionBlock {
+// account id and whose action id is actionPrefix plus the position, which
+// keeps action ids unique within the message; each command that asks
+// "which account?" has its own prefix.
+func pickButtons(blockID, actionPrefix string, choices []AccountChoice) *slack.ActionBlock {
 	buttons := make([]*slack.ButtonBlockElement, 0, len(choices))
 	for i, c := range choices {
-		buttons = append(buttons, button(ActionPickPrefix+itoa(i), strconv.FormatInt(c.AccountID, 10), choiceLabel(c)))
+		buttons = append(buttons, button(actionPrefix+itoa(i), strconv.FormatInt(c.AccountID, 10), choiceLabel(c)))
 	}
 	return actions(blockID, buttons...)
 }

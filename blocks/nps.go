@@ -598,7 +598,7 @@ func NPSAccountChoices(query string, choices []AccountChoice) Message {
 	q := userText(query, maxQueryLen)
 	return finish("Several accounts match “"+q+"”", []slack.Block{
 		section("nps_choices_prompt", "Several accounts match “"+q+"”. Which one did you mean?"),
-		npsPickButtons("nps_choices", choices[:min(len(choices), maxChoices)]),
+		pickButtons("nps_choices", ActionNPSPick, choices[:min(len(choices), maxChoices)]),
 	}, maxMessageBlocks)
 }
 
@@ -614,7 +614,7 @@ func NPSNotFound(query string, suggestions []AccountChoice) Message {
 	}
 	blocks := []slack.Block{section("nps_notfound", prompt)}
 	if len(suggestions) > 0 {
-		blocks = append(blocks, npsPickButtons("nps_suggestions", suggestions[:min(len(suggestions), maxSuggestions)]))
+		blocks = append(blocks, pickButtons("nps_suggestions", ActionNPSPick, suggestions[:min(len(suggestions), maxSuggestions)]))
 	}
 	blocks = append(blocks, contextBlock("nps_usage", Escape(npsUsage)))
 	return finish(prompt+" "+Escape(npsUsage), blocks, maxMessageBlocks)
@@ -623,14 +623,6 @@ func NPSNotFound(query string, suggestions []AccountChoice) Message {
 // NPSUsage is the reply to a bare /nps.
 func NPSUsage() Message {
 	return finish(Escape(npsUsage), []slack.Block{section("nps_usage", Escape(npsUsage))}, maxMessageBlocks)
-}
-
-func npsPickButtons(blockID string, choices []AccountChoice) *slack.ActionBlock {
-	buttons := make([]*slack.ButtonBlockElement, 0, len(choices))
-	for i, c := range choices {
-		buttons = append(buttons, button(ActionNPSPick+itoa(i), strconv.FormatInt(c.AccountID, 10), choiceLabel(c)))
-	}
-	return actions(blockID, buttons...)
 }
 
 // ---- /nps report ----

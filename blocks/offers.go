@@ -1141,7 +1141,7 @@ func OfferChoices(query string, choices []AccountChoice) Message {
 	q := userText(query, maxQueryLen)
 	blocks := []slack.Block{section("offer_choices_prompt", "Several accounts match “"+q+"”. Which one is the offer for?")}
 	if len(choices) > 0 {
-		blocks = append(blocks, offerPickButtons("offer_choices", choices[:min(len(choices), maxChoices)]))
+		blocks = append(blocks, pickButtons("offer_choices", ActionOfferPickPrefix, choices[:min(len(choices), maxChoices)]))
 	}
 	return finish("Several accounts match “"+q+"”", blocks, maxMessageBlocks)
 }
@@ -1152,16 +1152,7 @@ func OfferNotFound(query string, suggestions []AccountChoice) Message {
 	blocks := []slack.Block{section("offer_notfound", "No account matches “"+q+"”.")}
 	if len(suggestions) > 0 {
 		blocks = append(blocks, section("offer_notfound_prompt", "Did you mean one of these?"),
-			offerPickButtons("offer_suggestions", suggestions[:min(len(suggestions), maxSuggestions)]))
+			pickButtons("offer_suggestions", ActionOfferPickPrefix, suggestions[:min(len(suggestions), maxSuggestions)]))
 	}
 	return finish("No account matches “"+q+"”.", blocks, maxMessageBlocks)
-}
-
-// offerPickButtons is pickButtons with the offer form's action ids.
-func offerPickButtons(blockID string, choices []AccountChoice) *slack.ActionBlock {
-	buttons := make([]*slack.ButtonBlockElement, 0, len(choices))
-	for i, c := range choices {
-		buttons = append(buttons, button(ActionOfferPickPrefix+itoa(i), strconv.FormatInt(c.AccountID, 10), choiceLabel(c)))
-	}
-	return actions(blockID, buttons...)
 }
