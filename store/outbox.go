@@ -195,13 +195,8 @@ func (s *Store) OutboxPending(ctx context.Context) (int, error) {
 
 // NextOutboxDue is when the earliest pending message becomes due (zero if none).
 func (s *Store) NextOutboxDue(ctx context.Context) (time.Time, error) {
-	var t *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT min(greatest(not_before, coalesce(leased_until, not_before))) FROM outbox
-		WHERE delivered_at IS NULL AND failed_at IS NULL`).Scan(&t)
-	if err != nil || t == nil {
-		return time.Time{}, wrap("next outbox due", err)
-	}
-	return *t, nil
+	return nextDueAt(ctx, s, `SELECT min(greatest(not_before, coalesce(leased_until, not_before))) FROM outbox
+		WHERE delivered_at IS NULL AND failed_at IS NULL`)
 }
 
 // ListenOutbox calls wake whenever a message is enqueued, until ctx ends.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -120,7 +121,7 @@ func (s *Store) LinkRoom(ctx context.Context, r Room, at time.Time) error {
 			return fmt.Errorf("check room channel: %w", err)
 		}
 		if err := saveRoom(ctx, tx, r, at, "room.linked",
-			fmt.Sprintf("Room linked: #%s", firstSet(r.ChannelName, r.ChannelID))); err != nil {
+			fmt.Sprintf("Room linked: #%s", cmp.Or(r.ChannelName, r.ChannelID))); err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `UPDATE handoffs SET step = 'channel', failed_step = '', attempts = 0, last_error = '',
@@ -238,7 +239,7 @@ func (s *Store) RoomReady(ctx context.Context, h Handoff, r Room, at time.Time) 
 			if r.Origin != "created" {
 				what = "Room set"
 			}
-			if err := saveRoom(ctx, tx, r, at, "room."+r.Origin, fmt.Sprintf("%s: #%s", what, firstSet(r.ChannelName, r.ChannelID))); err != nil {
+			if err := saveRoom(ctx, tx, r, at, "room."+r.Origin, fmt.Sprintf("%s: #%s", what, cmp.Or(r.ChannelName, r.ChannelID))); err != nil {
 				return err
 			}
 		default:
@@ -429,13 +430,4 @@ func intOf(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-func firstSet(v ...string) string {
-	for _, s := range v {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
