@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/holdfast/holdfast/scoring"
 )
@@ -42,9 +43,25 @@ func (s *Store) Timeline(ctx context.Context, accountID int64, limit int) ([]Tim
 
 // AddTimeline appends one entry.
 func (s *Store) AddTimeline(ctx context.Context, accountID int64, e TimelineEntry) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor) VALUES ($1, $2, $3, $4, $5)`,
-		accountID, e.At, e.Kind, e.Summary, e.Actor)
-	return wrap("add timeline", err)
+	return addTimeline(ctx, s.pool, accountID, e, 0)
+}
+
+// AddTimelineTx appends one entry inside the caller's transaction.
+func AddTimelineTx(ctx context.Context, tx pgx.Tx, accountID int64, e TimelineEntry, refID int64) error {
+	return addTimeline(ctx, tx, accountID, e, refID)
+}
+
+// execer is a pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// addTimeline appends one entry; refID (0 = none) points at the row the
+// entry is about (an alert, a loop, a deal).
+func addTimeline(ctx context.Context, db execer, accountID int64, e TimelineEntry, refID int64) error {
+	_, err := db.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor, ref_id) VALUES ($1, $2, $3, $4, $5, $6)`,
+		accountID, e.At, e.Kind, e.Summary, e.Actor, nullID(refID))
+	return wrap("append timeline", err)
 }
 
 // ScorePoint is the last score recorded in one week.
@@ -121,9 +138,8 @@ func (s *Store) ClaimAlert(ctx context.Context, alertID int64, user string, at t
 		if !r.Claimed {
 			return nil
 		}
-		if _, err = tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor, ref_id)
-			VALUES ($1, $2, 'alert.claimed', 'alert claimed for follow-up', $3, $4)`, r.Alert.AccountID, at, user, alertID); err != nil {
-			return fmt.Errorf("append claim timeline: %w", err)
+		if err := addTimeline(ctx, tx, r.Alert.AccountID, claimedEntry(at, user), alertID); err != nil {
+			return err
 		}
 		msg, err := rerender(r.Alert)
 		if err != nil {
@@ -133,6 +149,11 @@ func (s *Store) ClaimAlert(ctx context.Context, alertID int64, user string, at t
 			Message: msg, AlertID: alertID})
 	})
 	return r, err
+}
+
+// claimedEntry is the timeline's record of an alert claimed for follow-up.
+func claimedEntry(at time.Time, user string) TimelineEntry {
+	return TimelineEntry{At: at, Kind: "alert.claimed", Summary: "alert claimed for follow-up", Actor: user}
 }
 
 // AlertsForAccount returns recent alerts, newest first.

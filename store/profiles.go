@@ -112,15 +112,3 @@ func accountTx(ctx context.Context, tx pgx.Tx, id int64, lock bool) (Account, er
 func AccountTx(ctx context.Context, tx pgx.Tx, id int64) (Account, error) {
 	return accountTx(ctx, tx, id, false)
 }
-
-// addTimeline appends one entry inside a transaction.
-func addTimeline(ctx context.Context, tx pgx.Tx, accountID int64, e TimelineEntry, refID int64) error {
-	_, err := tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor, ref_id) VALUES ($1, $2, $3, $4, $5, $6)`,
-		accountID, e.At, e.Kind, e.Summary, e.Actor, nullID(refID))
-	return wrap("append timeline", err)
-}
-
-// AddTimelineTx appends one entry inside the caller's transaction.
-func AddTimelineTx(ctx context.Context, tx pgx.Tx, accountID int64, e TimelineEntry, refID int64) error {
-	return addTimeline(ctx, tx, accountID, e, refID)
-}

@@ -438,10 +438,7 @@ func insertAlert(ctx context.Context, tx pgx.Tx, accountID int64, h scoring.Heal
 		AlertID: id, NotBefore: notBefore, Ref: AlertRef(id)}); err != nil {
 		return 0, err
 	}
-	summary := "alert: " + strings.Join(kinds, ", ")
-	_, err = tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, ref_id) VALUES ($1, $2, 'alert', $3, $4)`,
-		accountID, h.ComputedAt, summary, id)
-	return id, wrap("append alert timeline", err)
+	return id, addTimeline(ctx, tx, accountID, TimelineEntry{At: h.ComputedAt, Kind: "alert", Summary: "alert: " + strings.Join(kinds, ", ")}, id)
 }
 
 // AlertRef names an alert's Slack message in the outbox, so edits can

@@ -145,9 +145,7 @@ func InsertTextAlertTx(ctx context.Context, tx pgx.Tx, a NewTextAlert) (int64, e
 			return 0, err
 		}
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, ref_id) VALUES ($1, $2, $3, $4, $5)`,
-		a.AccountID, a.At, "alert."+a.Kind, a.Summary, id)
-	return id, wrap("append text alert timeline", err)
+	return id, addTimeline(ctx, tx, a.AccountID, TimelineEntry{At: a.At, Kind: "alert." + a.Kind, Summary: a.Summary}, id)
 }
 
 // TextAlert is a recorded text alert.
@@ -202,9 +200,7 @@ func (s *Store) ClaimTextAlert(ctx context.Context, id int64, user string, at ti
 				return err
 			}
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor, ref_id)
-			VALUES ($1, $2, 'alert.claimed', 'alert claimed for follow-up', $3, $4)`, c.Alert.AccountID, at, user, id)
-		return wrap("append claim timeline", err)
+		return addTimeline(ctx, tx, c.Alert.AccountID, claimedEntry(at, user), id)
 	})
 	return c, err
 }
