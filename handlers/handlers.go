@@ -26,7 +26,8 @@ type Store interface {
 	Account(ctx context.Context, id int64) (store.Account, error)
 	LatestHealth(ctx context.Context, accountID int64) (scoring.Health, error)
 	WeeklyScores(ctx context.Context, accountID int64, since time.Time) ([]store.ScorePoint, error)
-	Timeline(ctx context.Context, accountID int64, limit int) ([]store.TimelineEntry, int, error)
+	Timeline(ctx context.Context, accountID int64, limit int) ([]store.TimelineEntry, error)
+	TimelinePage(ctx context.Context, accountID int64, limit int) ([]store.TimelineEntry, int, error)
 	AtRisk(ctx context.Context, owner string, limit int) (store.AtRiskPage, error)
 	ClaimAlert(ctx context.Context, alertID int64, user string, at time.Time, rerender func(store.Alert) (any, error)) (store.ClaimResult, error)
 }
@@ -125,7 +126,7 @@ func (h *Handlers) healthCard(ctx context.Context, a store.Account) (bot.Reply, 
 		return bot.Reply{}, err
 	}
 	v.Weekly = weeklySeries(points, now, weeksShown)
-	entries, _, err := h.store.Timeline(ctx, a.ID, timelineRows)
+	entries, err := h.store.Timeline(ctx, a.ID, timelineRows)
 	if err != nil {
 		return bot.Reply{}, err
 	}
@@ -204,7 +205,7 @@ func (h *Handlers) history(ctx context.Context, cb slack.InteractionCallback, va
 	if !ok {
 		return err
 	}
-	entries, total, err := h.store.Timeline(ctx, a.ID, historyRows)
+	entries, total, err := h.store.TimelinePage(ctx, a.ID, historyRows)
 	if err != nil {
 		return err
 	}

@@ -21,16 +21,23 @@ type TimelineEntry struct {
 	Actor   string
 }
 
-// Timeline returns the newest entries first, and how many there are in all.
-func (s *Store) Timeline(ctx context.Context, accountID int64, limit int) ([]TimelineEntry, int, error) {
+// Timeline returns the newest entries first, at most limit.
+func (s *Store) Timeline(ctx context.Context, accountID int64, limit int) ([]TimelineEntry, error) {
 	rows, err := s.pool.Query(ctx, `SELECT at, kind, summary, actor FROM timeline WHERE account_id = $1
 		ORDER BY at DESC, id DESC LIMIT $2`, accountID, limit)
 	if err != nil {
-		return nil, 0, fmt.Errorf("timeline: %w", err)
+		return nil, fmt.Errorf("timeline: %w", err)
 	}
 	entries, err := pgx.CollectRows(rows, pgx.RowToStructByPos[TimelineEntry])
+	return entries, wrap("timeline", err)
+}
+
+// TimelinePage is Timeline plus how many entries there are in all, which
+// costs a count only when the page is full.
+func (s *Store) TimelinePage(ctx context.Context, accountID int64, limit int) ([]TimelineEntry, int, error) {
+	entries, err := s.Timeline(ctx, accountID, limit)
 	if err != nil {
-		return nil, 0, fmt.Errorf("timeline: %w", err)
+		return nil, 0, err
 	}
 	total := len(entries)
 	if total == limit {

@@ -1015,7 +1015,7 @@ func (s *Store) OfferBrief(ctx context.Context, a Account, exclude int64, now ti
 		AND occurred_at > $2 AND occurred_at <= $3`, accountID, now.AddDate(0, 0, -30), now).Scan(&b.Tickets30d); err != nil {
 		return b, fmt.Errorf("recent tickets: %w", err)
 	}
-	entries, _, err := s.Timeline(ctx, accountID, 6)
+	entries, err := s.Timeline(ctx, accountID, 6)
 	if err != nil {
 		return b, err
 	}

@@ -206,7 +206,7 @@ func TestOfferApprovalFlow(t *testing.T) {
 		t.Fatalf("final: %+v %v", final.Request, err)
 	}
 
-	entries, _, err := st.Timeline(ctx, acct, 50)
+	entries, err := st.Timeline(ctx, acct, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -543,7 +543,7 @@ func TestOfferRequesterCannotApproveOwnOffer(t *testing.T) {
 	if res := decide(t, st, &recorder{}, fin.ID, "UFIN", store.ActionReject, offerT0); !res.Recorded || res.State.Request.Status != store.OfferRejected {
 		t.Fatalf("reject: %+v", res)
 	}
-	entries, _, err := st.Timeline(ctx, s0.Request.AccountID, 1)
+	entries, err := st.Timeline(ctx, s0.Request.AccountID, 1)
 	if err != nil || entries[0].Kind != "offer.rejected" || !strings.Contains(entries[0].Summary, "guidance from UFIN") {
 		t.Fatalf("timeline %+v %v", entries, err)
 	}
