@@ -3,6 +3,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -204,21 +205,39 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, code, status)
 }
 
-// decode reads a JSON body strictly: unknown fields are typos the client
-// must hear about, not data to drop.
+// decode reads a JSON body of at most maxBody bytes strictly.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	raw, ok := readBody(w, r, maxBody)
+	return ok && decodeJSON(w, raw, v)
+}
+
+// readBody reads a JSON request body of at most limit bytes, answering the
+// client itself when it cannot (wrong type, too large). Webhooks need the
+// raw bytes to check their signature before decoding.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send Content-Type: application/json", nil)
-		return false
+		return nil, false
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body over %d bytes", maxBody), nil)
-			return false
+			writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body over %d bytes", limit), nil)
+			return nil, false
 		}
+		writeError(w, http.StatusBadRequest, "bad_body", "could not read the body", nil)
+		return nil, false
+	}
+	return raw, true
+}
+
+// decodeJSON decodes strictly: unknown fields are typos the client must
+// hear about, not data to drop; so is anything after the object.
+func decodeJSON(w http.ResponseWriter, raw []byte, v any) bool {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
 		writeError(w, http.StatusBadRequest, "bad_json", "body is not valid JSON for this endpoint: "+err.Error(), nil)
 		return false
 	}

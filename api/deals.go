@@ -1,18 +1,14 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/holdfast/holdfast/ingest"
@@ -50,7 +46,7 @@ func SignWebhook(secret string, ts int64, body []byte) string {
 // answers 404 when webhookSecret is empty).
 func (s *Server) DealsHandlers(d Deals, webhookSecret string) (deals, crmWebhook http.HandlerFunc) {
 	deals = func(w http.ResponseWriter, r *http.Request) {
-		if raw, ok := readBody(w, r); ok {
+		if raw, ok := readBody(w, r, maxDealsBody); ok {
 			s.recordDeals(w, r, d, raw, "api")
 		}
 	}
@@ -59,7 +55,7 @@ func (s *Server) DealsHandlers(d Deals, webhookSecret string) (deals, crmWebhook
 			writeError(w, http.StatusNotFound, "not_configured", "the CRM webhook is off: set HOLDFAST_CRM_WEBHOOK_SECRET", nil)
 			return
 		}
-		raw, ok := readBody(w, r)
+		raw, ok := readBody(w, r, maxDealsBody)
 		if !ok {
 			return
 		}
@@ -87,36 +83,11 @@ func verifyWebhook(secret string, h http.Header, body []byte, now time.Time) err
 	return nil
 }
 
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send Content-Type: application/json", nil)
-		return nil, false
-	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDealsBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body over %d bytes", maxDealsBody), nil)
-			return nil, false
-		}
-		writeError(w, http.StatusBadRequest, "bad_body", "could not read the body", nil)
-		return nil, false
-	}
-	return raw, true
-}
-
 func (s *Server) recordDeals(w http.ResponseWriter, r *http.Request, d Deals, raw []byte, source string) {
 	var body struct {
 		Deals []rooms.DealIn `json:"deals"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_json", "body is not valid JSON for this endpoint: "+err.Error(), nil)
-		return
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		writeError(w, http.StatusBadRequest, "bad_json", "body has data after the JSON object", nil)
+	if !decodeJSON(w, raw, &body) {
 		return
 	}
 	res, err := d.RecordDeals(r.Context(), body.Deals, source)

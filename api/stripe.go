@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -210,9 +209,8 @@ func (h *StripeWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "disabled", "the Stripe webhook is disabled: set STRIPE_WEBHOOK_SECRET", nil)
 		return
 	}
-	payload, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxStripeBody))
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body over %d bytes", maxStripeBody), nil)
+	payload, ok := readBody(w, r, maxStripeBody)
+	if !ok {
 		return
 	}
 	// Verify before parsing anything: a forged request learns nothing and stores nothing.
