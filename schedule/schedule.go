@@ -84,9 +84,18 @@ func Validate(spec string) error {
 	return err
 }
 
-// Add registers a job. It is an error to add two jobs with one name or a
+// Add registers jobs. It is an error to add two jobs with one name or a
 // spec that does not parse.
-func (s *Scheduler) Add(j Job) error {
+func (s *Scheduler) Add(jobs ...Job) error {
+	for _, j := range jobs {
+		if err := s.add(j); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Scheduler) add(j Job) error {
 	if j.Name == "" || j.Run == nil {
 		return errors.New("schedule: job needs a name and a function")
 	}

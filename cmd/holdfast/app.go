@@ -141,10 +141,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	// webhook), and the weekly win-back list.
 	loop := handlers.NewLoop(st, sender, cfg.Settings, now, log)
 	loop.Register(router)
-	for _, j := range loop.Jobs() {
-		if err := scheduler.Add(j); err != nil {
-			return nil, err
-		}
+	if err := scheduler.Add(loop.Jobs()...); err != nil {
+		return nil, err
 	}
 	dun := dunning.NewService(cfg.Settings, now, log)
 	mon.AddHook(dun.Hook)
@@ -172,13 +170,11 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	offersH := handlers.NewOffers(st, sender, summarizer, cfg.Settings.Offers, now, log)
 	offersH.Register(router)
 	closers := []func(){offersH.Close}
-	for _, j := range []schedule.Job{
-		{Name: "offers-sla", Spec: "* * * * *", Run: offersH.RunSLAs},
-		{Name: "offers-outcomes", Spec: "30 6 * * *", Run: offersH.ResolveOutcomes},
-	} {
-		if err := scheduler.Add(j); err != nil {
-			return nil, err
-		}
+	if err := scheduler.Add(
+		schedule.Job{Name: "offers-sla", Spec: "* * * * *", Run: offersH.RunSLAs},
+		schedule.Job{Name: "offers-outcomes", Spec: "30 6 * * *", Run: offersH.ResolveOutcomes},
+	); err != nil {
+		return nil, err
 	}
 
 	// HTTP: ingest API, health, readiness and metrics.
@@ -209,18 +205,17 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		return blocks.HomeSection{Title: "Your open detractor loops", Blocks: blocks.NPSHomeLoops(loops, now)}, true, nil
 	})
 	server.MountAuthed("POST /v1/nps", "nps", server.NPSHandler(npsSvc))
-	for _, j := range []schedule.Job{
-		{Name: npsflow.JobCadence, Spec: cfg.Settings.NPS.Cadence.Spec, Run: npsSvc.Cadence},
-		{Name: npsflow.JobLoops, Spec: cfg.Settings.NPS.Jobs.Loops, Run: npsSvc.Loops},
-		{Name: npsflow.JobWebhook, Spec: cfg.Settings.NPS.Jobs.Webhook, Run: npsSvc.Webhook},
-		{Name: npsflow.JobDigest, Spec: cfg.Settings.NPS.Digest.Spec, Run: npsSvc.Digest},
-	} {
-		if j.Name == npsflow.JobWebhook && cfg.Settings.NPS.Webhook.URL == "" {
-			continue
-		}
-		if err := scheduler.Add(j); err != nil {
-			return nil, err
-		}
+	webhookSpec := cfg.Settings.NPS.Jobs.Webhook
+	if cfg.Settings.NPS.Webhook.URL == "" {
+		webhookSpec = schedule.Off // no survey tool to send to
+	}
+	if err := scheduler.Add(
+		schedule.Job{Name: npsflow.JobCadence, Spec: cfg.Settings.NPS.Cadence.Spec, Run: npsSvc.Cadence},
+		schedule.Job{Name: npsflow.JobLoops, Spec: cfg.Settings.NPS.Jobs.Loops, Run: npsSvc.Loops},
+		schedule.Job{Name: npsflow.JobWebhook, Spec: webhookSpec, Run: npsSvc.Webhook},
+		schedule.Job{Name: npsflow.JobDigest, Spec: cfg.Settings.NPS.Digest.Spec, Run: npsSvc.Digest},
+	); err != nil {
+		return nil, err
 	}
 
 	ln := opts.listener
