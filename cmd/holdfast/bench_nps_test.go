@@ -21,7 +21,7 @@ import (
 func BenchmarkNPSIngest(b *testing.B) {
 	for _, path := range []string{"nps", "signals"} {
 		b.Run(path, func(b *testing.B) {
-			d := newDeployment(b, withNPS(npsYAML("")))
+			d := newDeployment(b, appendYAML(npsYAML("")))
 			clock := &testClock{t: time.Date(2027, time.March, 1, 9, 0, 0, 0, time.UTC)}
 			r := d.start(unpaced(), withTestClock(clock))
 			var accts []ingest.AccountIn
@@ -66,7 +66,7 @@ func BenchmarkNPSIngest(b *testing.B) {
 // active accounts (activation dates spread over three years, renewals
 // over a year), with every selected survey and the due list written.
 func BenchmarkNPSCadence(b *testing.B) {
-	d := newDeployment(b, withNPS(npsYAML("")))
+	d := newDeployment(b, appendYAML(npsYAML("")))
 	today := time.Date(2027, time.June, 14, 8, 0, 0, 0, time.UTC)
 	clock := &testClock{t: today}
 	r := d.start(unpaced(), withTestClock(clock))

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -172,20 +171,6 @@ func latest(msgs []fakeslack.Message, ts string) string {
 		}
 	}
 	return out
-}
-
-// appendYAML adds keys to the deployment's config file.
-func appendYAML(extra string) deploymentOption {
-	return func(d *deployment) {
-		path := d.env["HOLDFAST_CONFIG"]
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			d.t.Fatal(err)
-		}
-		if err := os.WriteFile(path, append(raw, []byte(extra)...), 0o600); err != nil {
-			d.t.Fatal(err)
-		}
-	}
 }
 
 const loopConfig = "churn:\n  debrief_channel: " + debriefChannel + "\n  admins: [U0ADMIN]\n"

@@ -40,22 +40,6 @@ func withTestClock(c *testClock) replicaOption { return func(o *appOptions) { o.
 // midnight), so only RunNow drives the NPS jobs.
 const never = `"0 0 29 2 *"`
 
-// withNPS appends an nps section (and anything else) to the deployment's
-// YAML.
-func withNPS(extra string) deploymentOption {
-	return func(d *deployment) {
-		base, err := os.ReadFile(d.env["HOLDFAST_CONFIG"])
-		if err != nil {
-			d.t.Fatal(err)
-		}
-		path := filepath.Join(d.t.TempDir(), "holdfast-nps.yaml")
-		if err := os.WriteFile(path, append(base, []byte(extra)...), 0o600); err != nil {
-			d.t.Fatal(err)
-		}
-		d.env["HOLDFAST_CONFIG"] = path
-	}
-}
-
 func npsYAML(more string) string {
 	return `text:
   competitors:
@@ -197,7 +181,7 @@ func (d *deployment) loopField(loopID int64, column string) string {
 // by the right clicks and refused for others, the follow-up answer in the
 // same thread with the score change, and /nps showing it all.
 func TestNPSDetractorLoop(t *testing.T) {
-	d := newDeployment(t, withNPS(npsYAML("")))
+	d := newDeployment(t, appendYAML(npsYAML("")))
 	start := time.Date(2027, time.March, 1, 9, 0, 0, 0, time.UTC) // a Monday
 	clock := &testClock{t: start}
 	r := d.start(unpaced(), withTestClock(clock))
@@ -414,7 +398,7 @@ func TestNPSDetractorLoop(t *testing.T) {
 // TestNPSOverdueNudgeThenEscalate: a step past its deadline nudges the CSM
 // in the thread once; a day later the manager is mentioned, once.
 func TestNPSOverdueNudgeThenEscalate(t *testing.T) {
-	d := newDeployment(t, withNPS(npsYAML("")))
+	d := newDeployment(t, appendYAML(npsYAML("")))
 	start := time.Date(2027, time.March, 1, 9, 0, 0, 0, time.UTC)
 	clock := &testClock{t: start}
 	r := d.start(unpaced(), withTestClock(clock))
@@ -479,7 +463,7 @@ func TestNPSOverdueNudgeThenEscalate(t *testing.T) {
 // TestNPSBusinessHours: with business hours, a loop opened on Friday
 // afternoon is not overdue over the weekend.
 func TestNPSBusinessHours(t *testing.T) {
-	d := newDeployment(t, withNPS(npsYAML(`  steps:
+	d := newDeployment(t, appendYAML(npsYAML(`  steps:
     contact: 8h
     root_cause: 16h
     action_plan: 24h
@@ -567,7 +551,7 @@ func TestNPSCadence(t *testing.T) {
 	tool := &surveyTool{secret: []byte(secret), clock: clock, statuses: []int{http.StatusInternalServerError}}
 	srv := httptest.NewServer(tool)
 	defer srv.Close()
-	d := newDeployment(t, withNPS(npsYAML("  survey_webhook:\n    url: "+srv.URL+"/surveys\n")))
+	d := newDeployment(t, appendYAML(npsYAML("  survey_webhook:\n    url: "+srv.URL+"/surveys\n")))
 	d.env["HOLDFAST_SURVEY_WEBHOOK_SECRET"] = secret
 	r := d.start(unpaced(), withTestClock(clock))
 
@@ -740,7 +724,7 @@ func equalMaps(a, b map[string]string) bool {
 
 // TestNPSAPIValidation: bad rows get per-row errors and store nothing.
 func TestNPSAPIValidation(t *testing.T) {
-	d := newDeployment(t, withNPS(npsYAML("")))
+	d := newDeployment(t, appendYAML(npsYAML("")))
 	clock := &testClock{t: time.Date(2027, time.March, 1, 9, 0, 0, 0, time.UTC)}
 	r := d.start(unpaced(), withTestClock(clock))
 	r.accounts(ingest.AccountIn{ExternalID: "acme", Name: "Acme Corp", OwnerCSM: npsCSM})
@@ -788,7 +772,7 @@ func TestNPSAPIValidation(t *testing.T) {
 // TestNPSImportCSV: `holdfast import nps FILE.csv` records all rows or
 // none, naming each bad line.
 func TestNPSImportCSV(t *testing.T) {
-	d := newDeployment(t, withNPS(npsYAML("")))
+	d := newDeployment(t, appendYAML(npsYAML("")))
 	ctx := context.Background()
 	accounts := filepath.Join(t.TempDir(), "accounts.csv")
 	if err := os.WriteFile(accounts, []byte("external_id,name,owner_csm,channel\nacme,Acme Corp,"+npsCSM+","+acmeChannel+"\n"), 0o600); err != nil {
@@ -867,7 +851,7 @@ func mustRead(t *testing.T, path string) string {
 // TestNPSConcurrentReplay: the same detractor answer sent many times at
 // once to two replicas is stored once and opens one thread.
 func TestNPSConcurrentReplay(t *testing.T) {
-	d := newDeployment(t, withNPS(npsYAML("")))
+	d := newDeployment(t, appendYAML(npsYAML("")))
 	clock := &testClock{t: time.Date(2027, time.March, 1, 9, 0, 0, 0, time.UTC)}
 	r1 := d.start(unpaced(), withTestClock(clock))
 	r2 := d.start(unpaced(), withTestClock(clock))
@@ -936,7 +920,7 @@ func TestNPSWebhookKeepsFailing(t *testing.T) {
 	tool := &surveyTool{secret: []byte(secret), clock: clock, statuses: []int{500, 502, 503, 500, 500, 500}}
 	srv := httptest.NewServer(tool)
 	defer srv.Close()
-	d := newDeployment(t, withNPS(npsYAML("  survey_webhook:\n    url: "+srv.URL+"\n")))
+	d := newDeployment(t, appendYAML(npsYAML("  survey_webhook:\n    url: "+srv.URL+"\n")))
 	d.env["HOLDFAST_SURVEY_WEBHOOK_SECRET"] = secret
 	r := d.start(unpaced(), withTestClock(clock))
 	r.accounts(ingest.AccountIn{ExternalID: "t91", Name: "Tenure 91", ActivationDate: today.AddDate(0, 0, -91).Format(time.DateOnly)})

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -28,22 +26,6 @@ const (
 	acmeSharedChannel = "C0ACMESHARED"
 	customerOrg       = "T0CUSTOMER"
 )
-
-// withSettings appends YAML to the deployment's file (which already names
-// the alert channel and the test's Redis prefix).
-func withSettings(yaml string) deploymentOption {
-	return func(d *deployment) {
-		old, err := os.ReadFile(d.env["HOLDFAST_CONFIG"])
-		if err != nil {
-			d.t.Fatal(err)
-		}
-		path := filepath.Join(d.t.TempDir(), "holdfast-text.yaml")
-		if err := os.WriteFile(path, append(old, []byte(yaml)...), 0o600); err != nil {
-			d.t.Fatal(err)
-		}
-		d.env["HOLDFAST_CONFIG"] = path
-	}
-}
 
 const competitorYAML = `text:
   competitors:
@@ -73,7 +55,7 @@ func TestCompetitorMentionAlertsOnce(t *testing.T) {
 		return llmtest.Answer{Content: `{"sentiment": -0.6, "label": "negative", "reason": "Export broken.", "churn_intent": false,
 			"intent_quote": "", "competitors": ["Gainsight"], "summary": "Export bug for three weeks; they are looking at Gainsight."}`}
 	})
-	d := newDeployment(t, withSettings(competitorYAML))
+	d := newDeployment(t, appendYAML(competitorYAML))
 	d.env["OPENAI_BASE_URL"], d.env["OPENAI_API_KEY"] = ai.URL, "test-key"
 	r := d.start(unpaced())
 	r.accounts(textAcme())
@@ -234,7 +216,7 @@ func sendMessage(t *testing.T, d *deployment, ev map[string]any) {
 }
 
 func TestSlackMessagesInLinkedChannels(t *testing.T) {
-	d := newDeployment(t, withSettings(competitorYAML))
+	d := newDeployment(t, appendYAML(competitorYAML))
 	r := d.start(unpaced())
 	r.accounts(textAcme(), ingest.AccountIn{ExternalID: "globex", Name: "Globex", ARR: 5000})
 
@@ -296,7 +278,7 @@ func nextSendTime(now time.Time, hh int) time.Time {
 }
 
 func TestDigestOncePerPeriodWithTwoReplicas(t *testing.T) {
-	d := newDeployment(t, withSettings(competitorYAML))
+	d := newDeployment(t, appendYAML(competitorYAML))
 	r1 := d.start(unpaced())
 	r2 := d.start(unpaced())
 	r1.accounts(textAcme(), ingest.AccountIn{ExternalID: "globex", Name: "Globex", ARR: 90000, OwnerCSM: "U0OTHER"})

@@ -54,6 +54,21 @@ func withYAML(yaml string) deploymentOption {
 	}
 }
 
+// appendYAML adds keys to the deployment's YAML file (which already
+// names the alert channel and the test's Redis prefix).
+func appendYAML(extra string) deploymentOption {
+	return func(d *deployment) {
+		path := d.env["HOLDFAST_CONFIG"]
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			d.t.Fatal(err)
+		}
+		if err := os.WriteFile(path, append(raw, []byte(extra)...), 0o600); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+}
+
 func newDeployment(t testing.TB, opts ...deploymentOption) *deployment {
 	t.Helper()
 	schema := storetest.NewSchema(t)
