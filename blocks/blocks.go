@@ -17,19 +17,36 @@
 package blocks
 
 import (
-	"github.com/holdfast/holdfast/slackid"
+	"encoding/json"
 	"strings"
 	"unicode"
+
+	"github.com/holdfast/holdfast/slackid"
 
 	"github.com/slack-go/slack"
 )
 
-// Message is what a builder returns: blocks plus the top-level fallback text
-// that notifications and screen readers use. Text is always set and is
-// mrkdwn-safe (escaped), because Slack parses it like a mrkdwn object.
+// Message is what a builder returns, the outbox stores and Slack receives:
+// blocks plus the top-level fallback text that notifications and screen
+// readers use. Text is always set and is mrkdwn-safe (escaped), because
+// Slack parses it like a mrkdwn object.
 type Message struct {
-	Text   string
-	Blocks []slack.Block
+	Text   string        `json:"text"`
+	Blocks []slack.Block `json:"blocks"`
+}
+
+// UnmarshalJSON reads a stored message back: Block Kit blocks are an
+// interface, and slack.Blocks knows their concrete types.
+func (m *Message) UnmarshalJSON(raw []byte) error {
+	var v struct {
+		Text   string       `json:"text"`
+		Blocks slack.Blocks `json:"blocks"`
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return err
+	}
+	m.Text, m.Blocks = v.Text, v.Blocks.BlockSet
+	return nil
 }
 
 // Block Kit limits (Slack's documentation; see /work/shared/SLACK_NOTES.md).

@@ -12,21 +12,10 @@ import (
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
+	"github.com/holdfast/holdfast/blocks"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 )
-
-// Message is what the outbox stores and Slack receives: a plain-text
-// fallback and Block Kit blocks.
-type Message struct {
-	Text   string       `json:"text"`
-	Blocks slack.Blocks `json:"blocks"`
-}
-
-// NewMessage adapts a block list.
-func NewMessage(text string, blocks []slack.Block) Message {
-	return Message{Text: text, Blocks: slack.Blocks{BlockSet: blocks}}
-}
 
 // Sender calls Slack's Web API at a pace Slack accepts: per-channel GCRA
 // limits shared by every replica through Redis, and on a 429 it waits the
@@ -58,8 +47,8 @@ func NewSender(api *slack.Client, httpClient *http.Client, limiter *redis_rate.L
 // Post sends a message, in a thread when threadTS is set, and returns its
 // ts and the channel Slack put it in: a post to a user id lands in the DM
 // channel (D…), and chat.update needs that id, not the user's.
-func (s *Sender) Post(ctx context.Context, channel, threadTS string, m Message) (sentChannel, ts string, err error) {
-	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks.BlockSet...)}
+func (s *Sender) Post(ctx context.Context, channel, threadTS string, m blocks.Message) (sentChannel, ts string, err error) {
+	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
 	if threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(threadTS))
 	}
@@ -72,8 +61,8 @@ func (s *Sender) Post(ctx context.Context, channel, threadTS string, m Message) 
 }
 
 // Ephemeral shows a message to one user in a channel (or thread).
-func (s *Sender) Ephemeral(ctx context.Context, channel, user, threadTS string, m Message) (string, error) {
-	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks.BlockSet...)}
+func (s *Sender) Ephemeral(ctx context.Context, channel, user, threadTS string, m blocks.Message) (string, error) {
+	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
 	if threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(threadTS))
 	}
@@ -87,10 +76,10 @@ func (s *Sender) Ephemeral(ctx context.Context, channel, user, threadTS string, 
 }
 
 // Update replaces a posted message.
-func (s *Sender) Update(ctx context.Context, channel, ts string, m Message) error {
+func (s *Sender) Update(ctx context.Context, channel, ts string, m blocks.Message) error {
 	return s.paced(ctx, "chat.update", channel, func() error {
 		_, _, _, err := s.api.UpdateMessageContext(ctx, channel, ts,
-			slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks.BlockSet...))
+			slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...))
 		return err
 	})
 }
@@ -111,8 +100,8 @@ func (s *Sender) PublishView(ctx context.Context, userID string, view slack.Home
 }
 
 // Respond posts to an interaction's response_url (ephemeral by default).
-func (s *Sender) Respond(ctx context.Context, responseURL string, m Message, replaceOriginal bool) error {
-	msg := &slack.WebhookMessage{Text: m.Text, Blocks: &m.Blocks, ResponseType: slack.ResponseTypeEphemeral, ReplaceOriginal: replaceOriginal}
+func (s *Sender) Respond(ctx context.Context, responseURL string, m blocks.Message, replaceOriginal bool) error {
+	msg := &slack.WebhookMessage{Text: m.Text, Blocks: &slack.Blocks{BlockSet: m.Blocks}, ResponseType: slack.ResponseTypeEphemeral, ReplaceOriginal: replaceOriginal}
 	err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, s.http, msg)
 	s.count("response_url", err)
 	return err

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/holdfast/holdfast/blocks"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
@@ -20,7 +21,7 @@ import (
 
 // Reply is a handler's answer to a slash command or button.
 type Reply struct {
-	Message
+	blocks.Message
 	InChannel       bool // visible to the channel instead of only the user
 	ReplaceOriginal bool // response_url only: replace the message the button was on
 }
@@ -284,7 +285,7 @@ func (s *Socket) command(ctx context.Context, req socketmode.Request, cmd slack.
 		s.logErr("command "+cmd.Command, r.err)
 		s.ack(req, commandPayload(r.reply, r.err), received)
 	case <-timer.C:
-		s.ack(req, commandPayload(Reply{Message: Message{Text: "⏳ Working on it…"}}, nil), received)
+		s.ack(req, commandPayload(Reply{Message: blocks.Message{Text: "⏳ Working on it…"}}, nil), received)
 		r := <-done
 		s.logErr("command "+cmd.Command, r.err)
 		reply := r.reply
@@ -319,14 +320,14 @@ func commandPayload(r Reply, err error) map[string]any {
 		kind = slack.ResponseTypeInChannel
 	}
 	p := map[string]any{"response_type": kind, "text": r.Text}
-	if len(r.Blocks.BlockSet) > 0 {
+	if len(r.Blocks) > 0 {
 		p["blocks"] = r.Blocks
 	}
 	return p
 }
 
 func errorReply() Reply {
-	return Reply{Message: Message{Text: "⚠️ Something went wrong on our side; nothing was changed. Please try again."}}
+	return Reply{Message: blocks.Message{Text: "⚠️ Something went wrong on our side; nothing was changed. Please try again."}}
 }
 
 func (s *Socket) ack(req socketmode.Request, payload any, received time.Time) {

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/holdfast/holdfast/rooms"
-	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/store"
 )
 
@@ -138,13 +137,12 @@ type Connector interface {
 // Store is the CRM outbox.
 type Store interface {
 	LeaseCRM(ctx context.Context, n int, lease time.Duration) ([]store.CRMItem, error)
-	NextCRMDue(ctx context.Context) (time.Time, error)
 	CRMWritten(ctx context.Context, id int64, a store.CRMAttempt) error
 	CRMRetry(ctx context.Context, id int64, a store.CRMAttempt, retryAt time.Time, permanent bool) error
 }
 
 // Writer delivers the CRM outbox through a connector; it is a
-// schedule.Queue.
+// store.Worker.
 type Writer struct {
 	store Store
 	conn  Connector
@@ -164,8 +162,8 @@ func NewWriter(st Store, conn Connector, log *slog.Logger) *Writer {
 	return &Writer{store: st, conn: conn, log: log, Base: time.Second, Limit: 30 * time.Minute, MaxAttempts: 60}
 }
 
-// NextDue implements schedule.Queue.
-func (w *Writer) NextDue(ctx context.Context) (time.Time, error) { return w.store.NextCRMDue(ctx) }
+// Queue is the CRM writes queue.
+func (w *Writer) Queue() store.Queue { return store.CRMWrites }
 
 // noCRMIDWait is how long a write waits for its account's CRM id to appear.
 const noCRMIDWait = time.Hour
@@ -202,7 +200,7 @@ func (w *Writer) deliver(ctx context.Context, it store.CRMItem) error {
 		return w.store.CRMWritten(ctx, it.ID, attempt)
 	}
 	perm := IsPermanent(err) || it.Attempts >= w.MaxAttempts
-	wait := schedule.Backoff(it.Attempts, w.Base, w.Limit)
+	wait := store.Backoff(it.Attempts, w.Base, w.Limit)
 	attempt.Outcome, attempt.Detail = "retry", err.Error()
 	if perm {
 		attempt.Outcome = "failed"

@@ -10,11 +10,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/holdfast/holdfast/blocks"
-	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/config"
+	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/store"
 )
@@ -54,7 +52,7 @@ type payment struct {
 // dunning case with its alert, every payment_recovered signal closes its
 // case in the same thread, in the transaction that stores the signal. The
 // most valuable accounts are handled (and so posted) first.
-func (s *Service) Hook(ctx context.Context, tx pgx.Tx, in store.Ingested) error {
+func (s *Service) Hook(ctx context.Context, tx store.Tx, in *ingest.Batch) error {
 	var pays []payment
 	for i, sig := range in.Inputs {
 		if sig.Kind != scoring.KindPaymentFailed && sig.Kind != scoring.KindPaymentRecovered {
@@ -71,7 +69,7 @@ func (s *Service) Hook(ctx context.Context, tx pgx.Tx, in store.Ingested) error 
 		acct, ok := in.Accounts[in.AccountIDs[i]]
 		if !ok {
 			var err error
-			if acct, err = store.AccountTx(ctx, tx, in.AccountIDs[i]); err != nil {
+			if acct, err = tx.Account(ctx, in.AccountIDs[i]); err != nil {
 				return err
 			}
 		}
@@ -102,7 +100,7 @@ func (s *Service) plan(p payment, sig store.SignalInput, code string) Plan {
 		SoftRetryDays: s.cfg.SoftRetryDays, UpdateCardURL: s.cfg.UpdateCardURL, ARR: p.account.ARR, EscalateARR: s.cfg.EscalateARR})
 }
 
-func (s *Service) view(c store.DunningCase, p payment, in store.Ingested, plan Plan, code string, sig store.SignalInput) blocks.DunningView {
+func (s *Service) view(c store.DunningCase, p payment, in *ingest.Batch, plan Plan, code string, sig store.SignalInput) blocks.DunningView {
 	v := blocks.DunningView{CaseID: c.ID, AccountID: p.account.ID, AccountName: p.account.Name, ExternalID: p.account.ExternalID,
 		Tier: p.account.Tier, ARR: p.account.ARR, HealthScore: p.account.HealthScore, Band: scoring.Band(p.account.HealthBand),
 		OwnerCSM: p.account.OwnerCSM, HighValue: plan.HighValue, Amount: FormatAmount(c.Amount, c.Currency),
@@ -118,7 +116,7 @@ func (s *Service) view(c store.DunningCase, p payment, in store.Ingested, plan P
 	return v
 }
 
-func (s *Service) failed(ctx context.Context, tx pgx.Tx, in store.Ingested, p payment) error {
+func (s *Service) failed(ctx context.Context, tx store.Tx, in *ingest.Batch, p payment) error {
 	sig := in.Inputs[p.index]
 	attemptKey := sig.Source + ":" + sig.IdempotencyKey
 	code := NormalizeCode(p.meta.DeclineCode)
@@ -163,11 +161,11 @@ func (s *Service) failed(ctx context.Context, tx pgx.Tx, in store.Ingested, p pa
 		blocks.DunningAttemptText(c.Attempts, code, class.Label(), plan.Path), blocks.DunningAlert(v)); err != nil {
 		return err
 	}
-	return store.AddTimelineTx(ctx, tx, p.account.ID, store.TimelineEntry{At: sig.OccurredAt, Kind: "dunning.attempt_failed",
+	return tx.AddTimeline(ctx, p.account.ID, store.TimelineEntry{At: sig.OccurredAt, Kind: "dunning.attempt_failed",
 		Summary: "payment attempt " + strconv.Itoa(c.Attempts) + " failed: " + cmp.Or(code, "no decline code") + " (" + string(class) + ")"}, c.ID)
 }
 
-func (s *Service) open(ctx context.Context, tx pgx.Tx, in store.Ingested, p payment, caseKey, attemptKey, code string, class Class) error {
+func (s *Service) open(ctx context.Context, tx store.Tx, in *ingest.Batch, p payment, caseKey, attemptKey, code string, class Class) error {
 	sig := in.Inputs[p.index]
 	channel := cmp.Or(s.cfg.Channel, p.account.ChannelID, s.alerts.DefaultChannel, p.account.OwnerCSM)
 	if channel == "" {
@@ -196,18 +194,18 @@ func (s *Service) open(ctx context.Context, tx pgx.Tx, in store.Ingested, p paym
 		return err
 	}
 	m := blocks.DunningAlert(v)
-	if err := store.EnqueueTx(ctx, tx, store.OutboxItem{Op: store.OpPost, ChannelID: channel, ThreadKey: c.ThreadKey,
-		Ref: c.RootRef, Message: bot.NewMessage(m.Text, m.Blocks), NotBefore: s.notBefore(plan.HighValue)}); err != nil {
+	if err := tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: channel, ThreadKey: c.ThreadKey,
+		Ref: c.RootRef, Message: m, NotBefore: s.notBefore(plan.HighValue)}); err != nil {
 		return err
 	}
-	return store.AddTimelineTx(ctx, tx, p.account.ID, store.TimelineEntry{At: sig.OccurredAt, Kind: "dunning.opened",
+	return tx.AddTimeline(ctx, p.account.ID, store.TimelineEntry{At: sig.OccurredAt, Kind: "dunning.opened",
 		Summary: "payment failed: " + cmp.Or(code, "no decline code") + " (" + string(class) + "), " + plan.Path}, c.ID)
 }
 
 // enrich handles a second report of a payment already recorded (Stripe
 // sends charge.failed and invoice.payment_failed for one failure): if it
 // brings the decline reason the first lacked, the case takes its path.
-func (s *Service) enrich(ctx context.Context, tx pgx.Tx, in store.Ingested, p payment, attemptKey, code string, class Class) error {
+func (s *Service) enrich(ctx context.Context, tx store.Tx, in *ingest.Batch, p payment, attemptKey, code string, class Class) error {
 	attemptID, caseID, oldClass, err := store.DunningAttemptTx(ctx, tx, attemptKey)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (Class(oldClass) != Unknown || class == Unknown)) {
 		return nil
@@ -241,7 +239,7 @@ func (s *Service) enrich(ctx context.Context, tx pgx.Tx, in store.Ingested, p pa
 		blocks.DunningReclassifiedText(code, class.Label(), plan.Path), blocks.DunningAlert(v))
 }
 
-func (s *Service) recovered(ctx context.Context, tx pgx.Tx, in store.Ingested, p payment) error {
+func (s *Service) recovered(ctx context.Context, tx store.Tx, in *ingest.Batch, p payment) error {
 	if in.SignalIDs[p.index] == 0 || p.meta.Invoice == "" {
 		return nil
 	}
@@ -273,19 +271,19 @@ func (s *Service) recovered(ctx context.Context, tx pgx.Tx, in store.Ingested, p
 		blocks.DunningRecoveredText(v.Amount, c.Attempts, c.OpenedAt, paid), blocks.DunningAlert(v)); err != nil {
 		return err
 	}
-	return store.AddTimelineTx(ctx, tx, p.account.ID, store.TimelineEntry{At: paid, Kind: "dunning.recovered",
+	return tx.AddTimeline(ctx, p.account.ID, store.TimelineEntry{At: paid, Kind: "dunning.recovered",
 		Summary: "failed payment recovered: " + v.Amount}, c.ID)
 }
 
 // post adds a note (bot-built mrkdwn) to the case's thread and re-renders its alert.
-func (s *Service) post(ctx context.Context, tx pgx.Tx, c store.DunningCase, urgent bool, noteText string, alert blocks.Message) error {
+func (s *Service) post(ctx context.Context, tx store.Tx, c store.DunningCase, urgent bool, noteText string, alert blocks.Message) error {
 	note := blocks.Note("dunning_note", noteText)
-	if err := store.EnqueueTx(ctx, tx, store.OutboxItem{Op: store.OpPost, ChannelID: c.ChannelID, ThreadKey: c.ThreadKey,
-		Message: bot.NewMessage(note.Text, note.Blocks), NotBefore: s.notBefore(urgent)}); err != nil {
+	if err := tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: c.ChannelID, ThreadKey: c.ThreadKey,
+		Message: note, NotBefore: s.notBefore(urgent)}); err != nil {
 		return err
 	}
-	return store.EnqueueTx(ctx, tx, store.OutboxItem{Op: store.OpUpdate, ChannelID: c.ChannelID, TargetRef: c.RootRef,
-		Message: bot.NewMessage(alert.Text, alert.Blocks)})
+	return tx.Enqueue(ctx, store.OutboxItem{Op: store.OpUpdate, ChannelID: c.ChannelID, TargetRef: c.RootRef,
+		Message: alert})
 }
 
 // notBefore holds a standard account's alert until quiet hours end; a

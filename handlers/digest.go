@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/holdfast/holdfast/slackid"
 	"log/slog"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/holdfast/holdfast/slackid"
 
 	"github.com/slack-go/slack"
 
@@ -58,7 +59,7 @@ func (d *Digests) command(ctx context.Context, cmd slack.SlashCommand) (bot.Repl
 		return reply(blocks.Problem("%s. Try `/digest help`.", err.Error())), nil
 	}
 	if c.Action == "help" {
-		return bot.Reply{Message: bot.Message{Text: digest.Usage}}, nil
+		return bot.Reply{Message: blocks.Message{Text: digest.Usage}}, nil
 	}
 	if !slackid.Channel(cmd.ChannelID) {
 		return reply(blocks.Problem("Run /digest in the channel that should get the digest (not in a direct message).")), nil
@@ -83,7 +84,7 @@ func (d *Digests) command(ctx context.Context, cmd slack.SlashCommand) (bot.Repl
 		if c.Frequency != "" {
 			what = c.Frequency + " digest"
 		}
-		return bot.Reply{InChannel: true, Message: bot.Message{Text: fmt.Sprintf("<@%s> unsubscribed this channel from the %s.", cmd.UserID, what)}}, nil
+		return bot.Reply{InChannel: true, Message: blocks.Message{Text: fmt.Sprintf("<@%s> unsubscribed this channel from the %s.", cmd.UserID, what)}}, nil
 	case "preview":
 		return d.preview(ctx, cmd.ChannelID, c.Frequency)
 	}
@@ -116,7 +117,7 @@ func (d *Digests) subscribe(ctx context.Context, cmd slack.SlashCommand, c diges
 	if live := liveTopics(sub.Topics); live != "" {
 		text += " " + live + " alerts will also be posted here as they happen."
 	}
-	return bot.Reply{InChannel: true, Message: bot.Message{Text: text}}, nil
+	return bot.Reply{InChannel: true, Message: blocks.Message{Text: text}}, nil
 }
 
 // describe: "weekly digest (risk, competitors) for Enterprise accounts from
@@ -161,13 +162,13 @@ func (d *Digests) list(ctx context.Context, channel string) (bot.Reply, error) {
 		return bot.Reply{}, err
 	}
 	if len(subs) == 0 {
-		return bot.Reply{Message: bot.Message{Text: "This channel has no digest subscription. Start one with `/digest subscribe weekly`."}}, nil
+		return bot.Reply{Message: blocks.Message{Text: "This channel has no digest subscription. Start one with `/digest subscribe weekly`."}}, nil
 	}
 	lines := []string{"This channel gets:"}
 	for _, s := range subs {
 		lines = append(lines, "• the "+d.describe(s)+" (set up by <@"+s.CreatedBy+">)")
 	}
-	return bot.Reply{Message: bot.Message{Text: strings.Join(lines, "\n")}}, nil
+	return bot.Reply{Message: blocks.Message{Text: strings.Join(lines, "\n")}}, nil
 }
 
 // preview shows a subscription's digest as of now to the person asking.
@@ -195,7 +196,7 @@ func (d *Digests) preview(ctx context.Context, channel, frequency string) (bot.R
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	return bot.Reply{Message: bot.NewMessage(m.Text, m.Blocks)}, nil
+	return bot.Reply{Message: m}, nil
 }
 
 func (d *Digests) build(ctx context.Context, sub store.DigestSubscription, loc *time.Location, start, end time.Time, preview bool) (blocks.Message, error) {
@@ -283,7 +284,7 @@ func (d *Digests) Run(ctx context.Context, now time.Time) error {
 			continue
 		}
 		sent, err := d.store.SendDigestOnce(ctx, sub.ID, p.Key, p.Start, p.End,
-			store.OutboxItem{Op: store.OpPost, ChannelID: sub.ChannelID, Message: bot.NewMessage(m.Text, m.Blocks)})
+			store.OutboxItem{Op: store.OpPost, ChannelID: sub.ChannelID, Message: m})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("subscription %d: %w", sub.ID, err))
 			continue

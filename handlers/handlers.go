@@ -29,13 +29,13 @@ type Store interface {
 	Timeline(ctx context.Context, accountID int64, limit int) ([]store.TimelineEntry, error)
 	TimelinePage(ctx context.Context, accountID int64, limit int) ([]store.TimelineEntry, int, error)
 	AtRisk(ctx context.Context, owner string, limit int) (store.AtRiskPage, error)
-	ClaimAlert(ctx context.Context, alertID int64, user string, at time.Time, rerender func(store.Alert) (any, error)) (store.ClaimResult, error)
+	InTx(ctx context.Context, fn func(tx store.Tx) error) error
 }
 
 // Slack is the part of the Slack connection handlers use directly.
 type Slack interface {
 	OpenView(ctx context.Context, triggerID string, view slack.ModalViewRequest) error
-	Respond(ctx context.Context, responseURL string, m bot.Message, replaceOriginal bool) error
+	Respond(ctx context.Context, responseURL string, m blocks.Message, replaceOriginal bool) error
 }
 
 // Handlers answers Slack.
@@ -60,7 +60,7 @@ const (
 	atRiskShown  = 20
 )
 
-func reply(m blocks.Message) bot.Reply { return bot.Reply{Message: bot.NewMessage(m.Text, m.Blocks)} }
+func reply(m blocks.Message) bot.Reply { return bot.Reply{Message: m} }
 
 // Register puts the account-health commands and buttons on r.
 func (h *Handlers) Register(r *Router) {
@@ -219,14 +219,19 @@ func (h *Handlers) claim(ctx context.Context, cb slack.InteractionCallback, valu
 	if err != nil {
 		return fmt.Errorf("bad alert id %q", value)
 	}
-	res, err := h.store.ClaimAlert(ctx, id, cb.User.ID, h.now(), func(a store.Alert) (any, error) {
+	var res store.ClaimResult
+	err = h.store.InTx(ctx, func(tx store.Tx) error {
+		if res, err = tx.ClaimAlert(ctx, id, cb.User.ID, h.now()); err != nil || !res.Claimed {
+			return err
+		}
+		// The posted alert shows its owner: an edit queued with the claim.
 		var view blocks.AlertView
-		if err := json.Unmarshal(a.View, &view); err != nil {
-			return nil, fmt.Errorf("decode alert view: %w", err)
+		if err := json.Unmarshal(res.Alert.View, &view); err != nil {
+			return fmt.Errorf("decode alert view: %w", err)
 		}
 		view.ClaimedBy = cb.User.ID
-		m := blocks.Alert(view)
-		return bot.NewMessage(m.Text, m.Blocks), nil
+		return tx.Enqueue(ctx, store.OutboxItem{Op: store.OpUpdate, ChannelID: res.Alert.ChannelID,
+			TargetRef: store.AlertRef(id), Message: blocks.Alert(view), AlertID: id})
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):

@@ -26,25 +26,23 @@ type HomePublisher interface {
 	PublishView(ctx context.Context, userID string, view slack.HomeTabViewRequest) error
 }
 
-// HomeSection lets another feature add a section to every user's App Home
-// (pending offer approvals, open NPS loops…). It returns ok=false when it
-// has nothing for this user. Block ids must be unique in the view: prefix
-// them with the feature's name. An error shows a one-line note in place of
-// the section; the rest of the Home still renders.
-type HomeSection func(ctx context.Context, userID string, now time.Time) (section blocks.HomeSection, ok bool, err error)
+// HomeSection is a feature's part of every user's App Home (pending offer
+// approvals, open NPS loops…). Render returns ok=false when it has nothing
+// for this user. Block ids must be unique in the view: prefix them with
+// the feature's name. An error shows a one-line note in place of the
+// section; the rest of the Home still renders.
+type HomeSection struct {
+	Name   string
+	Render func(ctx context.Context, userID string, now time.Time) (section blocks.HomeSection, ok bool, err error)
+}
 
 // Home publishes the App Home when a user opens it.
 type Home struct {
 	store    HomeStore
 	slack    HomePublisher
-	sections []namedSection
+	sections []HomeSection
 	now      func() time.Time
 	log      *slog.Logger
-}
-
-type namedSection struct {
-	name string
-	fn   HomeSection
 }
 
 // NewHome wires the App Home.
@@ -52,9 +50,9 @@ func NewHome(st HomeStore, sl HomePublisher, now func() time.Time, log *slog.Log
 	return &Home{store: st, slack: sl, now: now, log: log}
 }
 
-// AddSection appends a feature's section; sections show in the order added.
-func (h *Home) AddSection(name string, fn HomeSection) {
-	h.sections = append(h.sections, namedSection{name, fn})
+// AddSection appends features' sections; sections show in the order added.
+func (h *Home) AddSection(s ...HomeSection) {
+	h.sections = append(h.sections, s...)
 }
 
 // Register publishes on app_home_opened.
@@ -96,7 +94,7 @@ func (h *Home) Publish(ctx context.Context, user string) error {
 		ch := make(chan sectionResult, 1)
 		pending[i] = ch
 		go func() {
-			sec, ok, err := s.fn(sctx, user, now)
+			sec, ok, err := s.Render(sctx, user, now)
 			ch <- sectionResult{sec, ok, err}
 		}()
 	}
@@ -130,9 +128,9 @@ func (h *Home) Publish(ctx context.Context, user string) error {
 		}
 		switch {
 		case r.err != nil:
-			h.log.Warn("app home section failed", "section", s.name, "err", r.err)
-			extra = append(extra, blocks.HomeSection{Title: s.name, Blocks: []slack.Block{
-				slack.NewContextBlock("home_error_"+s.name, slack.NewTextBlockObject(slack.PlainTextType, "Could not load this section right now.", false, false))}})
+			h.log.Warn("app home section failed", "section", s.Name, "err", r.err)
+			extra = append(extra, blocks.HomeSection{Title: s.Name, Blocks: []slack.Block{
+				slack.NewContextBlock("home_error_"+s.Name, slack.NewTextBlockObject(slack.PlainTextType, "Could not load this section right now.", false, false))}})
 		case r.ok:
 			extra = append(extra, r.sec)
 		}

@@ -36,20 +36,20 @@ func TestHomeSectionsFromOtherFeatures(t *testing.T) {
 	now := time.Date(2027, 2, 8, 12, 0, 0, 0, time.UTC)
 	home := handlers.NewHome(st, pub, func() time.Time { return now }, slog.New(slog.DiscardHandler))
 	var asked []string
-	home.AddSection("offers", func(ctx context.Context, user string, at time.Time) (blocks.HomeSection, bool, error) {
+	home.AddSection(handlers.HomeSection{Name: "offers", Render: func(ctx context.Context, user string, at time.Time) (blocks.HomeSection, bool, error) {
 		asked = append(asked, user)
 		if !at.Equal(now) {
 			t.Errorf("section got time %v", at)
 		}
 		return blocks.HomeSection{Title: "Pending approvals", Blocks: []slack.Block{
 			slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "2 offers wait for you", false, true), nil, nil, slack.SectionBlockOptionBlockID("offers_pending"))}}, true, nil
-	})
-	home.AddSection("nps", func(context.Context, string, time.Time) (blocks.HomeSection, bool, error) {
+	}})
+	home.AddSection(handlers.HomeSection{Name: "nps", Render: func(context.Context, string, time.Time) (blocks.HomeSection, bool, error) {
 		return blocks.HomeSection{}, false, errors.New("nps store down")
-	})
-	home.AddSection("quiet", func(context.Context, string, time.Time) (blocks.HomeSection, bool, error) {
+	}})
+	home.AddSection(handlers.HomeSection{Name: "quiet", Render: func(context.Context, string, time.Time) (blocks.HomeSection, bool, error) {
 		return blocks.HomeSection{Title: "Never shown"}, false, nil
-	})
+	}})
 	if err := home.Publish(ctx, "U1"); err != nil {
 		t.Fatal(err)
 	}
@@ -76,14 +76,14 @@ func TestHomeDoesNotWaitForAHungSection(t *testing.T) {
 	home := handlers.NewHome(st, pub, time.Now, slog.New(slog.DiscardHandler))
 	hung := make(chan struct{})
 	t.Cleanup(func() { close(hung) })
-	home.AddSection("stuck", func(context.Context, string, time.Time) (blocks.HomeSection, bool, error) {
+	home.AddSection(handlers.HomeSection{Name: "stuck", Render: func(context.Context, string, time.Time) (blocks.HomeSection, bool, error) {
 		<-hung
 		return blocks.HomeSection{Title: "Too late"}, true, nil
-	})
-	home.AddSection("fine", func(context.Context, string, time.Time) (blocks.HomeSection, bool, error) {
+	}})
+	home.AddSection(handlers.HomeSection{Name: "fine", Render: func(context.Context, string, time.Time) (blocks.HomeSection, bool, error) {
 		return blocks.HomeSection{Title: "Quick section", Blocks: []slack.Block{
 			slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "all good", false, false), nil, nil, slack.SectionBlockOptionBlockID("fine_1"))}}, true, nil
-	})
+	}})
 	done := make(chan error, 1)
 	go func() { done <- home.Publish(context.Background(), "U1") }()
 	select {

@@ -158,7 +158,7 @@ func (h *Loop) churnPick(ctx context.Context, cb slack.InteractionCallback, act 
 	if err != nil {
 		return err
 	}
-	h.router.Tell(ctx, cb, blocks.Message{Text: r.Text, Blocks: r.Blocks.BlockSet})
+	h.router.Tell(ctx, cb, blocks.Message{Text: r.Text, Blocks: r.Blocks})
 	return nil
 }
 
@@ -293,7 +293,7 @@ func (h *Loop) churnMessages(cc store.ChurnContext) (items []store.OutboxItem, v
 	if ch := cmp.Or(a.ChannelID, h.settings.Alerts.DefaultChannel); ch != "" {
 		m := blocks.ChurnNote(a.Name, rec.Cause, rec.RecordedBy, rec.ChurnedOn)
 		items = append(items, store.OutboxItem{Op: store.OpPost, ChannelID: ch,
-			ThreadKey: "alerts:" + strconv.FormatInt(a.ID, 10) + ":" + ch, Message: bot.NewMessage(m.Text, m.Blocks)})
+			ThreadKey: "alerts:" + strconv.FormatInt(a.ID, 10) + ":" + ch, Message: m})
 	}
 	if !rec.SalesAttributable {
 		return items, view, nil
@@ -312,7 +312,7 @@ func (h *Loop) churnMessages(cc store.ChurnContext) (items []store.OutboxItem, v
 		m := blocks.SalesDebrief(v)
 		ref := debriefRef(rec.ID, r)
 		items = append(items, store.OutboxItem{Op: store.OpPost, ChannelID: r, ThreadKey: ref, Ref: ref + ":root",
-			Message: bot.NewMessage(m.Text, m.Blocks)})
+			Message: m})
 	}
 	return items, view, debriefUsers(rec)
 }
@@ -480,8 +480,8 @@ func (h *Loop) debriefUpdates(info store.DebriefInfo, note string) ([]store.Outb
 		m := blocks.SalesDebrief(v)
 		ref := debriefRef(info.Record.ID, r)
 		items = append(items,
-			store.OutboxItem{Op: store.OpUpdate, ChannelID: r, TargetRef: ref + ":root", Message: bot.NewMessage(m.Text, m.Blocks)},
-			store.OutboxItem{Op: store.OpPost, ChannelID: r, ThreadKey: ref, Message: bot.NewMessage(noteMsg.Text, noteMsg.Blocks)})
+			store.OutboxItem{Op: store.OpUpdate, ChannelID: r, TargetRef: ref + ":root", Message: m},
+			store.OutboxItem{Op: store.OpPost, ChannelID: r, ThreadKey: ref, Message: noteMsg})
 	}
 	return items, nil
 }
@@ -497,7 +497,7 @@ func (h *Loop) Checkins(ctx context.Context, now time.Time) error {
 		m := blocks.Checkin(blocks.CheckinView{AccountName: info.Record.AccountName, Cause: info.Record.Cause,
 			ProcessChange: d.ProcessChange, ChangeOwner: d.ChangeOwner, HeldAt: d.HeldAt.In(h.loc),
 			SalesManager: info.Record.SalesManager})
-		return []store.OutboxItem{{Op: store.OpPost, ChannelID: d.ChangeOwner, Message: bot.NewMessage(m.Text, m.Blocks)}}, nil
+		return []store.OutboxItem{{Op: store.OpPost, ChannelID: d.ChangeOwner, Message: m}}, nil
 	})
 	if n > 0 {
 		h.log.Info("process-change check-ins sent", "count", n)

@@ -100,7 +100,7 @@ func (h *NPS) pick(ctx context.Context, cb slack.InteractionCallback, act *slack
 	if err != nil {
 		return err
 	}
-	return h.slack.Respond(ctx, cb.ResponseURL, bot.NewMessage(m.Text, m.Blocks), true)
+	return h.slack.Respond(ctx, cb.ResponseURL, m, true)
 }
 
 func loopID(value string) (int64, error) {

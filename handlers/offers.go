@@ -542,7 +542,7 @@ func (o *Offers) refuse(ctx context.Context, cb slack.InteractionCallback, reaso
 		o.tell(ctx, cb, m)
 		return
 	}
-	if err := o.store.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: cb.User.ID, Message: bot.NewMessage(m.Text, m.Blocks)}); err != nil {
+	if err := o.store.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: cb.User.ID, Message: m}); err != nil {
 		o.log.Warn("offer refusal DM", "err", err)
 	}
 }
@@ -788,7 +788,7 @@ type offerMessages struct {
 	items []store.OutboxItem
 }
 
-func msg(m blocks.Message) bot.Message { return bot.NewMessage(m.Text, m.Blocks) }
+func msg(m blocks.Message) blocks.Message { return m }
 
 func (r *offerMessages) add(it store.OutboxItem) { r.items = append(r.items, it) }
 

@@ -190,7 +190,7 @@ func (h *Rooms) link(ctx context.Context, cmd slack.SlashCommand, query string) 
 	}
 	m := blocks.Info("🔗 This channel is now *" + blocks.Escape(a.Name) + "*'s room (linked by <@" + cmd.UserID +
 		">). Its alerts, approvals, NPS follow-ups and notes will be posted here.")
-	return bot.Reply{Message: bot.NewMessage(m.Text, m.Blocks), InChannel: true}, nil
+	return bot.Reply{Message: m, InChannel: true}, nil
 }
 
 const noteUsage = "Usage: `/note <account> <text>` (quote names with spaces if needed: `/note \"Acme Corp\" …`). " +
@@ -330,7 +330,7 @@ func (h *Rooms) saveSubmitted(ctx context.Context, cb slack.InteractionCallback)
 	if meta.Channel != "" {
 		m := blocks.NoteSaved(a.Name, h.roomOf(ctx, a.ID, meta.Channel), openCase && h.settings.CRMEnabled)
 		if err := h.store.Enqueue(ctx, store.OutboxItem{Op: store.OpEphemeral, ChannelID: meta.Channel, UserID: cb.User.ID,
-			Message: bot.NewMessage(m.Text, m.Blocks)}); err != nil {
+			Message: m}); err != nil {
 			h.log.Warn("confirm saved note", "err", err)
 		}
 	}
@@ -392,7 +392,7 @@ func (h *Rooms) reviewSubmitted(ctx context.Context, cb slack.InteractionCallbac
 		summary = "Won deal review completed: 1 promise recorded"
 	}
 	err = h.store.CompleteReview(ctx, store.Review{DealID: id, Deal: d, User: cb.User.ID, At: h.now(),
-		DMRef: rooms.ReviewRef(id), Thanks: bot.NewMessage(thanks.Text, thanks.Blocks), Summary: summary})
+		DMRef: rooms.ReviewRef(id), Thanks: thanks, Summary: summary})
 	if errors.Is(err, store.ErrNotAllowed) {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{"rv_dm": "Only the deal's AE, the account's sales manager or its CSM can save this review."}), nil
 	}

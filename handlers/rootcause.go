@@ -138,8 +138,8 @@ func (h *Loop) MonthlyPost(ctx context.Context, now time.Time) error {
 	report := blocks.RootCauseReport(r)
 	thread := "rootcause:" + p.Key()
 	posted, err := h.store.PostOnce(ctx, JobRootCauseMonthly, p.Key(), now, []store.OutboxItem{
-		{Op: store.OpPost, ChannelID: channel, ThreadKey: thread, Message: bot.NewMessage(report.Text, report.Blocks)},
-		{Op: store.OpPost, ChannelID: channel, ThreadKey: thread, Message: bot.NewMessage(audit.Text, audit.Blocks)},
+		{Op: store.OpPost, ChannelID: channel, ThreadKey: thread, Message: report},
+		{Op: store.OpPost, ChannelID: channel, ThreadKey: thread, Message: audit},
 	})
 	if err != nil {
 		return fmt.Errorf("monthly root-cause post: %w", err)

@@ -34,7 +34,7 @@ type ShortcutFunc func(ctx context.Context, cb slack.InteractionCallback) error
 
 // Responder tells a user something about their click (ephemeral).
 type Responder interface {
-	Respond(ctx context.Context, responseURL string, m bot.Message, replaceOriginal bool) error
+	Respond(ctx context.Context, responseURL string, m blocks.Message, replaceOriginal bool) error
 }
 
 type prefixRoute[F any] struct {
@@ -190,7 +190,7 @@ func (r *Router) Tell(ctx context.Context, cb slack.InteractionCallback, m block
 	if cb.ResponseURL == "" {
 		return
 	}
-	if err := r.respond.Respond(ctx, cb.ResponseURL, bot.NewMessage(m.Text, m.Blocks), false); err != nil {
+	if err := r.respond.Respond(ctx, cb.ResponseURL, m, false); err != nil {
 		r.log.Warn("respond to interaction", "err", err)
 	}
 }

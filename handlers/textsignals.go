@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
+	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/ingest"
@@ -38,7 +39,7 @@ type AccountByChannel interface {
 
 // SignalIngester stores signals through the ingest pipeline.
 type SignalIngester interface {
-	IngestSignals(ctx context.Context, in []ingest.SignalIn, hooks ...store.TxHook) (ingest.SignalsResult, error)
+	IngestSignals(ctx context.Context, in []ingest.SignalIn) (ingest.SignalsResult, error)
 }
 
 // NewSlackMessages wires the message listener; authors is
@@ -95,7 +96,7 @@ func (h *SlackMessages) message(ctx context.Context, ev slackevents.EventsAPIEve
 		Unanalysed: !customer && h.authors != config.SlackAuthorsAll,
 	}
 	res, err := h.ingest.IngestSignals(ctx, []ingest.SignalIn{sig})
-	var invalid *ingest.ValidationError
+	var invalid *api.ValidationError
 	if errors.As(err, &invalid) {
 		h.log.Warn("slack message not stored", "channel", msg.Channel, "ts", msg.TimeStamp, "err", err)
 		return nil

@@ -12,7 +12,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/blocks"
-	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/churn"
 	"github.com/holdfast/holdfast/store"
 )
@@ -66,7 +65,7 @@ func (h *Loop) WinbackWeekly(ctx context.Context, now time.Time) error {
 		for chunk := range slices.Chunk(offers, blocks.MaxWinbackRows) {
 			if _, err := h.store.OfferWinbacks(ctx, owner, channel, week, now, chunk, func(ref string, fresh []store.WinbackOffer) (store.OutboxItem, error) {
 				m := winbackList(fresh)
-				return store.OutboxItem{Op: store.OpPost, ChannelID: channel, Message: bot.NewMessage(m.Text, m.Blocks)}, nil
+				return store.OutboxItem{Op: store.OpPost, ChannelID: channel, Message: m}, nil
 			}); err != nil {
 				return fmt.Errorf("win-back list for %s: %w", owner, err)
 			}
@@ -96,7 +95,7 @@ func winbackRender(offers []store.WinbackOffer) ([]store.OutboxItem, error) {
 	}
 	m := winbackList(offers)
 	return []store.OutboxItem{{Op: store.OpUpdate, ChannelID: offers[0].ChannelID, TargetRef: offers[0].MessageRef,
-		Message: bot.NewMessage(m.Text, m.Blocks)}}, nil
+		Message: m}}, nil
 }
 
 // canWinback: the owner the account was offered to, its admins, and anyone

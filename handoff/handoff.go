@@ -22,14 +22,12 @@ import (
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/rooms"
-	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/store"
 )
 
 // Store is what the handoff keeps its state in.
 type Store interface {
 	LeaseHandoffs(ctx context.Context, n int, lease time.Duration) ([]store.Handoff, error)
-	NextHandoffDue(ctx context.Context) (time.Time, error)
 	HandoffSubject(ctx context.Context, h store.Handoff) (store.HandoffSubject, error)
 	RecordNameTry(ctx context.Context, h store.Handoff, name string, try int) error
 	RoomReady(ctx context.Context, h store.Handoff, r store.Room, at time.Time) (store.Room, error)
@@ -65,7 +63,7 @@ type Settings struct {
 	NotRooms []string
 }
 
-// Runner works the handoff queue; it is a schedule.Queue.
+// Runner works the handoff queue; it is a store.Worker.
 type Runner struct {
 	store    Store
 	slack    Slack
@@ -95,8 +93,8 @@ const (
 	backoffLimit  = 10 * time.Minute
 )
 
-// NextDue implements schedule.Queue.
-func (r *Runner) NextDue(ctx context.Context) (time.Time, error) { return r.store.NextHandoffDue(ctx) }
+// Queue is the handoffs queue.
+func (r *Runner) Queue() store.Queue { return store.Handoffs }
 
 // Work runs one step of each due handoff.
 func (r *Runner) Work(ctx context.Context) (int, error) {
@@ -167,7 +165,7 @@ func (r *Runner) outcome(ctx context.Context, h store.Handoff, sub store.Handoff
 	var se *stepError
 	perm := errors.As(err, &se) && se.permanent || bot.Permanent(err) || permanentSlack(bot.SlackError(err))
 	if !perm && h.Attempts+1 < maxFailures {
-		wait := schedule.Backoff(h.Attempts+1, backoffBase, backoffLimit)
+		wait := store.Backoff(h.Attempts+1, backoffBase, backoffLimit)
 		r.log.Warn("handoff step will be retried", "deal_id", h.DealID, "step", h.Step, "in", wait, "err", err)
 		return r.store.RetryHandoff(ctx, h, err.Error(), time.Now().Add(wait), true)
 	}
@@ -175,7 +173,7 @@ func (r *Runner) outcome(ctx context.Context, h store.Handoff, sub store.Handoff
 	var msgs []store.OutboxItem
 	if to := firstSet(sub.Account.OwnerCSM, sub.Deal.OwnerCSM, sub.Deal.AE, sub.Account.AE); to != "" {
 		m := blocks.RoomFailed(blocks.RoomFailedView{AccountName: sub.Account.Name, Step: h.Step, Error: err.Error()})
-		msgs = append(msgs, store.OutboxItem{Op: store.OpPost, ChannelID: to, Message: bot.NewMessage(m.Text, m.Blocks)})
+		msgs = append(msgs, store.OutboxItem{Op: store.OpPost, ChannelID: to, Message: m})
 	}
 	return r.store.FailHandoff(ctx, h, err.Error(), msgs...)
 }
@@ -313,7 +311,7 @@ func (r *Runner) card(ctx context.Context, h store.Handoff, sub store.HandoffSub
 			m := blocks.ReviewRequest(blocks.ReviewRequestView{AccountName: sub.Account.Name, DealID: h.DealID,
 				DealName: sub.Deal.Name, RoomID: h.ChannelID, Missing: missing})
 			msgs = append(msgs, store.OutboxItem{Op: store.OpPost, ChannelID: dm, Ref: rooms.ReviewRef(h.DealID),
-				Message: bot.NewMessage(m.Text, m.Blocks)})
+				Message: m})
 			detail = fmt.Sprintf("card queued; review requested from %s (%d missing)", to, len(missing))
 		} else {
 			detail = fmt.Sprintf("card queued; %d fields missing and nobody to ask", len(missing))
@@ -322,10 +320,10 @@ func (r *Runner) card(ctx context.Context, h store.Handoff, sub store.HandoffSub
 	return r.store.AdvanceHandoff(ctx, h, store.StepPin, detail, msgs...)
 }
 
-func (r *Runner) renderCard(sub store.HandoffSubject) bot.Message {
+func (r *Runner) renderCard(sub store.HandoffSubject) blocks.Message {
 	m := blocks.HandoffCard(blocks.HandoffView{AccountName: sub.Account.Name, ExternalID: sub.Account.ExternalID,
 		OwnerCSM: sub.Account.OwnerCSM, Deal: sub.Deal, Now: r.now()})
-	return bot.NewMessage(m.Text, m.Blocks)
+	return m
 }
 
 // pin pins the card once the outbox has delivered it.

@@ -15,10 +15,9 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/bot"
-	"github.com/holdfast/holdfast/fakeslack"
+	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/handoff"
 	"github.com/holdfast/holdfast/rooms"
-	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/store"
 	"github.com/holdfast/holdfast/store/storetest"
 )
@@ -27,14 +26,14 @@ import (
 // fake Slack, the outbox deliverer and the runner's queue loop.
 type rig struct {
 	st   *store.Store
-	fake *fakeslack.Server
+	fake *slacktest.Server
 }
 
 func newRig(tb testing.TB) *rig {
 	tb.Helper()
 	st := storetest.New(tb)
 	rdb, prefix := storetest.Redis(tb)
-	fake, err := fakeslack.New(fakeslack.Options{})
+	fake, err := slacktest.New(slacktest.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -44,12 +43,13 @@ func newRig(tb testing.TB) *rig {
 	sender := bot.NewSender(api, http.DefaultClient, redis_rate.NewLimiter(rdb), prefix, redis_rate.PerSecond(100000), log,
 		prometheus.NewRegistry())
 	runner := handoff.New(st, bot.NewChannels(sender), handoff.Settings{Invite: []string{"U0LEAD"}}, time.Now, log)
-	loop := (&schedule.Loop{Name: "handoffs", Queue: runner, Log: log}).Init()
+	workers := store.NewWorkers(st, log)
+	if err := workers.Add(bot.NewDeliverer(st, sender, 4, log), runner); err != nil {
+		tb.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() { bot.NewDeliverer(st, sender, 4, log).Run(ctx) })
-	wg.Go(func() { loop.Run(ctx) })
-	wg.Go(func() { _ = st.ListenRooms(ctx, func(string) { loop.Wake() }) })
+	wg.Go(func() { workers.Run(ctx) })
 	tb.Cleanup(func() { cancel(); wg.Wait() })
 	return &rig{st: st, fake: fake}
 }

@@ -1,59 +1,78 @@
-// Package ingest is how signals and accounts enter Holdfast: it validates
-// and analyses them, keeps each account's health current and decides which
-// changes deserve an alert in Slack.
+// Package ingest is how signals and accounts enter Holdfast, from every way
+// in (the API, webhooks, Slack messages, CSV imports). It runs one
+// workflow in one direction:
+//
+//	validate -> analyse (Prepare, outside any transaction)
+//	-> store -> score -> decide -> render -> enqueue -> features' hooks
+//	   (Apply, inside the caller's transaction)
+//
+// so the caller's 2xx means all of it is committed, and a replayed batch
+// stores and alerts nothing.
 package ingest
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 
-	"github.com/holdfast/holdfast/blocks"
+	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/scoring/text"
 	"github.com/holdfast/holdfast/store"
 )
 
-// Store is the part of the store the ingest pipeline writes through.
-type Store interface {
-	UpsertAccounts(ctx context.Context, in []store.AccountInput) ([]store.UpsertResult, error)
-	IngestSignals(ctx context.Context, in []store.SignalInput, since time.Time, eval store.Evaluator, hooks ...store.TxHook) (store.IngestResult, error)
-}
-
 // Analyzer reads sentiment and churn intent from customer text.
 type Analyzer interface {
 	Analyze(s string) text.Result
 }
 
+// A Hook is a feature's share of every ingest, whichever way the signals
+// came in (a dunning case per payment failure, a note per call note, the
+// text alerts). Prepare runs before the transaction opens, for slow work
+// such as a language model, and returns what runs inside the transaction
+// after the signals, scores and churn-risk alerts are written (nil: nothing
+// this time). An error there rolls the whole batch back.
+type Hook interface {
+	Prepare(ctx context.Context, b *Batch) TxStep
+}
+
+// TxStep is a hook's work inside the ingest transaction.
+type TxStep func(ctx context.Context, tx store.Tx, b *Batch) error
+
+// HookFunc is a Hook with nothing to prepare.
+type HookFunc TxStep
+
+// Prepare returns the hook itself.
+func (f HookFunc) Prepare(context.Context, *Batch) TxStep { return TxStep(f) }
+
 // Pipeline applies signals to accounts.
 type Pipeline struct {
-	store     Store
+	store     *store.Store
 	analyzer  Analyzer
 	cooldowns *Cooldowns
 	settings  config.Settings
 	now       func() time.Time
 	log       *slog.Logger
 	metrics   *Metrics
-	insight   Insighter // optional language model (text.go)
-	// hooks run in every ingest transaction, whichever way the signals
-	// arrived (API, webhook, Slack, import): features' rows per signal.
-	hooks []store.TxHook
+	// hooks run in every ingest transaction: features' rows per signal.
+	hooks []Hook
 }
 
 // New wires the pipeline. now is the clock (tests pass a fixed one).
-func New(st Store, analyzer Analyzer, cooldowns *Cooldowns, settings config.Settings, now func() time.Time, log *slog.Logger, metrics *Metrics) *Pipeline {
+func New(st *store.Store, analyzer Analyzer, cooldowns *Cooldowns, settings config.Settings, now func() time.Time, log *slog.Logger, metrics *Metrics) *Pipeline {
 	return &Pipeline{store: st, analyzer: analyzer, cooldowns: cooldowns, settings: settings, now: now, log: log, metrics: metrics}
 }
+
+// AddHook makes h part of every ingest from now on. Call it while wiring,
+// before any ingest.
+func (p *Pipeline) AddHook(h ...Hook) { p.hooks = append(p.hooks, h...) }
 
 // SignalsResult reports an accepted batch.
 type SignalsResult struct {
@@ -61,26 +80,32 @@ type SignalsResult struct {
 	Duplicates int     `json:"duplicates"`
 	SignalIDs  []int64 `json:"signal_ids"` // per input row; 0 = duplicate
 	Alerts     []int64 `json:"alerts"`
-	TextAlerts []int64 `json:"text_alerts,omitempty"` // competitor and sentiment-drop alerts (text.go)
+	TextAlerts []int64 `json:"text_alerts,omitempty"` // competitor and sentiment-drop alerts
 }
 
-// AddHook makes h run inside every ingest transaction from now on (see
-// store.TxHook). Call it while wiring, before any ingest.
-func (m *Pipeline) AddHook(h store.TxHook) { m.hooks = append(m.hooks, h) }
-
 // UpsertAccounts validates and stores a batch of accounts, all or nothing.
-func (m *Pipeline) UpsertAccounts(ctx context.Context, in []AccountIn) ([]store.UpsertResult, error) {
+func (p *Pipeline) UpsertAccounts(ctx context.Context, in []AccountIn) ([]store.UpsertResult, error) {
 	if err := checkBatchSize(len(in)); err != nil {
 		return nil, err
 	}
+	return p.ImportAccounts(ctx, in)
+}
+
+// ImportAccounts is UpsertAccounts without the per-call row cap, for CSV
+// imports that must be stored all or nothing in one transaction.
+func (p *Pipeline) ImportAccounts(ctx context.Context, in []AccountIn) ([]store.UpsertResult, error) {
 	rows, err := ValidateAccounts(in)
 	if err != nil {
 		return nil, err
 	}
-	res, err := m.store.UpsertAccounts(ctx, rows)
+	var res []store.UpsertResult
+	err = p.store.InTx(ctx, func(tx store.Tx) error {
+		res, err = tx.UpsertAccounts(ctx, rows)
+		return err
+	})
 	var conflict *store.RowConflictError
 	if errors.As(err, &conflict) {
-		return nil, &ValidationError{Rows: []RowError{{Index: conflict.Index, Field: conflict.Field, Message: conflict.Message}}}
+		return nil, &api.ValidationError{Rows: []api.RowError{{Index: conflict.Index, Field: conflict.Field, Message: conflict.Message}}}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("upsert accounts: %w", err)
@@ -88,33 +113,64 @@ func (m *Pipeline) UpsertAccounts(ctx context.Context, in []AccountIn) ([]store.
 	return res, nil
 }
 
-// IngestSignals validates, analyses and stores a batch, rescoring every
-// account it touches. It returns only after everything is committed; on any
-// error nothing of the batch is stored. hooks run in the same transaction
-// (see store.TxHook) for features that keep their own rows per signal.
-func (m *Pipeline) IngestSignals(ctx context.Context, in []SignalIn, hooks ...store.TxHook) (SignalsResult, error) {
+// IngestSignals validates, analyses and stores a batch in one transaction,
+// rescoring every account it touches. It returns only after everything is
+// committed; on any error nothing of the batch is stored.
+func (p *Pipeline) IngestSignals(ctx context.Context, in []SignalIn) (SignalsResult, error) {
 	if err := checkBatchSize(len(in)); err != nil {
 		return SignalsResult{}, err
 	}
-	return m.ingestSignals(ctx, in, hooks...)
+	return p.ImportSignals(ctx, in)
 }
 
 // ImportSignals is IngestSignals without the per-call row cap, for CSV
 // imports that must be stored all or nothing in one transaction.
-func (m *Pipeline) ImportSignals(ctx context.Context, in []SignalIn, hooks ...store.TxHook) (SignalsResult, error) {
-	if len(in) == 0 {
-		return SignalsResult{}, checkBatchSize(0)
-	}
-	return m.ingestSignals(ctx, in, hooks...)
-}
-
-func (m *Pipeline) ingestSignals(ctx context.Context, in []SignalIn, hooks ...store.TxHook) (SignalsResult, error) {
-	now := m.now()
-	rows, err := validateSignals(in, now)
+func (p *Pipeline) ImportSignals(ctx context.Context, in []SignalIn) (SignalsResult, error) {
+	b, err := p.Prepare(ctx, in)
 	if err != nil {
 		return SignalsResult{}, err
 	}
-	tb := &textBatch{results: make([]text.Result, len(rows)), insights: map[int]Insight{}, trends: map[int64]scoring.SentimentTrend{}}
+	return b.Finish(p.store.InTx(ctx, func(tx store.Tx) error { return p.Apply(ctx, tx, b) }))
+}
+
+// Batch is one ingest call on its way through the pipeline, and what a
+// Hook sees of it.
+type Batch struct {
+	p        *Pipeline
+	now      time.Time
+	in       []SignalIn
+	Inputs   []store.SignalInput // validated rows, with sentiment and intent
+	Analyses []text.Result       // per row; zero for rows without analysed text
+	steps    []TxStep
+
+	// Filled by Apply, for the hooks and the result.
+	SignalIDs  []int64                  // per input row; 0 = duplicate (nothing new to act on)
+	AccountIDs []int64                  // per input row
+	Accounts   map[int64]store.Account  // accounts that got a new signal, as loaded for scoring
+	Health     map[int64]scoring.Health // their new health
+	History    map[int64][]scoring.Signal
+	Alerts     []int64 // churn-risk alerts raised
+	TextAlerts []int64 // competitor and sentiment-drop alerts raised (by the text hook)
+
+	duplicates int
+	acquired   []string // cooldown keys taken, given back if the batch rolls back
+}
+
+// Now is the time the batch is scored at.
+func (b *Batch) Now() time.Time { return b.now }
+
+// Prepare validates and analyses a batch, outside any transaction, and
+// lets every hook prepare. A validation problem is an *api.ValidationError.
+func (p *Pipeline) Prepare(ctx context.Context, in []SignalIn) (*Batch, error) {
+	if len(in) == 0 {
+		return nil, checkBatchSize(0)
+	}
+	now := p.now()
+	rows, err := validateSignals(in, now)
+	if err != nil {
+		return nil, err
+	}
+	b := &Batch{p: p, now: now, in: in, Inputs: rows, Analyses: make([]text.Result, len(rows))}
 	for i := range rows {
 		if strings.TrimSpace(rows[i].Text) == "" || in[i].Unanalysed {
 			continue
@@ -123,192 +179,104 @@ func (m *Pipeline) ingestSignals(ctx context.Context, in []SignalIn, hooks ...st
 		if in[i].Analysis != nil {
 			r = *in[i].Analysis
 		} else {
-			r = m.analyzer.Analyze(rows[i].Text)
+			r = p.analyzer.Analyze(rows[i].Text)
 		}
-		tb.results[i] = r
+		b.Analyses[i] = r
 		s := r.Sentiment
 		rows[i].Sentiment = &s
 		rows[i].ChurnIntent = r.ChurnIntent || rows[i].Kind == scoring.KindCancellation
 	}
-	m.insights(ctx, rows, tb)
-	ev := &evaluation{m: m, now: now, text: tb}
-	hooks = append(append(slices.Clip(hooks), m.hooks...), ev.textHook(rows))
-	res, err := m.store.IngestSignals(ctx, rows, now.AddDate(0, 0, -historyDays), ev.evaluate, hooks...)
-	if err != nil {
-		ev.releaseCooldowns()
-		var unknown *store.UnknownAccountsError
-		if errors.As(err, &unknown) {
-			ve := &ValidationError{}
-			for _, i := range unknown.Indexes {
-				ve.Rows = append(ve.Rows, RowError{Index: i, Field: "account", Message: fmt.Sprintf("no account with external id %q", in[i].Account)})
-			}
-			return SignalsResult{}, ve
+	for _, h := range p.hooks {
+		if step := h.Prepare(ctx, b); step != nil {
+			b.steps = append(b.steps, step)
 		}
-		return SignalsResult{}, fmt.Errorf("ingest signals: %w", err)
 	}
-	m.metrics.observe(len(rows)-res.Duplicates, res.Duplicates, len(res.Alerts))
-	return SignalsResult{Stored: len(rows) - res.Duplicates, Duplicates: res.Duplicates, SignalIDs: res.SignalIDs, Alerts: res.Alerts,
-		TextAlerts: tb.alerts}, nil
+	return b, nil
 }
 
 // historyDays bounds the signals loaded to rescore an account: long enough
 // for the slowest decaying component (NPS, half-life 90 days) to matter.
 const historyDays = 180
 
-// evaluation is one ingest call's scoring pass; it remembers the cooldowns it
-// took so a rolled-back batch gives them back.
-type evaluation struct {
-	m        *Pipeline
-	now      time.Time
-	acquired []string
-	text     *textBatch
-}
-
-func (e *evaluation) releaseCooldowns() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	for _, key := range e.acquired {
-		if err := e.m.cooldowns.release(ctx, key); err != nil {
-			e.m.log.Warn("release alert cooldown", "key", key, "err", err)
+// Apply stores the batch inside tx: signals (replays are duplicates),
+// timeline, new health per touched account, the alerts it decides on with
+// their Slack messages, then every hook's step.
+func (p *Pipeline) Apply(ctx context.Context, tx store.Tx, b *Batch) error {
+	ids, err := tx.ResolveAccounts(ctx, b.Inputs)
+	if err != nil {
+		return err
+	}
+	stored, err := tx.InsertSignals(ctx, b.Inputs, ids)
+	if err != nil {
+		return err
+	}
+	b.SignalIDs, b.AccountIDs = stored, ids
+	b.Accounts, b.Health, b.History = map[int64]store.Account{}, map[int64]scoring.Health{}, map[int64][]scoring.Signal{}
+	fresh := map[int64][]scoring.Signal{}
+	for i, id := range stored {
+		if id == 0 {
+			b.duplicates++
+			continue
+		}
+		fresh[ids[i]] = append(fresh[ids[i]], store.ScoringSignal(id, b.Inputs[i]))
+	}
+	if len(fresh) > 0 {
+		if err := p.rescore(ctx, tx, b, fresh); err != nil {
+			return err
 		}
 	}
-}
-
-func (e *evaluation) evaluate(ctx context.Context, c store.AccountChange) (store.Outcome, error) {
-	cfg := e.m.settings.Scoring
-	e.noteTrend(c)
-	h := scoring.Compute(cfg, scoring.Account{RenewalDate: c.Account.RenewalDate, Status: c.Account.Status}, c.History, e.now)
-	out := store.Outcome{Health: h}
-	if d := h.Drivers(1); len(d) > 0 {
-		out.TopDriver = blocks.DriverText(d[0])
-	}
-	// A snapshot a day keeps the weekly trend meaningful without one row per usage ping.
-	out.RecordSnapshot = c.Prev == nil || c.Prev.Score != h.Score || c.Prev.Band != h.Band || e.now.Sub(c.Prev.ComputedAt) >= 24*time.Hour
-
-	reasons := scoring.DecideAlerts(cfg, c.Prev, h, c.New)
-	var kept []scoring.AlertReason
-	for _, r := range reasons {
-		key := cooldownKey(c.Account.ID, r.Kind)
-		ok, err := e.m.cooldowns.acquire(ctx, key, e.m.settings.Alerts.Cooldown.Duration)
-		if err != nil {
-			return out, fmt.Errorf("alert cooldown: %w", err)
-		}
-		if ok {
-			e.acquired = append(e.acquired, key)
-			kept = append(kept, r)
+	for _, step := range b.steps {
+		if err := step(ctx, tx, b); err != nil {
+			return err
 		}
 	}
-	if len(kept) == 0 {
-		return out, nil
-	}
-	channel := cmp.Or(c.Account.ChannelID, e.m.settings.Alerts.DefaultChannel, c.Account.OwnerCSM)
-	if channel == "" {
-		e.m.log.Warn("alert has nowhere to go: set alerts.default_channel", "account", c.Account.ExternalID)
-		return out, nil
-	}
-	alert := &store.NewAlert{
-		Critical:  slices.ContainsFunc(kept, func(r scoring.AlertReason) bool { return r.Critical }),
-		ChannelID: channel,
-		ThreadKey: "alerts:" + strconv.FormatInt(c.Account.ID, 10) + ":" + channel,
-	}
-	for _, r := range kept {
-		alert.Kinds = append(alert.Kinds, r.Kind)
-	}
-	trigger := triggerSignal(c.New)
-	alert.SignalID = trigger.ID
-	if !alert.Critical {
-		alert.NotBefore = e.m.settings.Alerts.QuietHours.Until(e.now)
-	}
-	view := blocks.AlertView{
-		AccountID: c.Account.ID, AccountName: c.Account.Name, ExternalID: c.Account.ExternalID,
-		Score: h.Score, Band: h.Band, Reasons: kept, Drivers: drivers(c.Prev, h),
-		Trigger: describeSignal(trigger), ARR: c.Account.ARR, RenewalDate: c.Account.RenewalDate,
-		OwnerSlackID: c.Account.OwnerCSM, Now: e.now,
-	}
-	if c.Prev != nil {
-		prev := c.Prev.Score
-		view.PrevScore = &prev
-	}
-	alert.Render = func(id int64) (any, any, error) {
-		view.AlertID = id
-		return view, blocks.Alert(view), nil
-	}
-	out.Alert = alert
-	return out, nil
+	return nil
 }
 
-// drivers explain an alert: the components that moved the score since the
-// last one come first (biggest move first), then those that were already
-// holding it down (biggest cost first), at most three.
-func drivers(prev *scoring.Health, h scoring.Health) []scoring.ComponentDelta {
-	moved := map[string]float64{}
-	for _, d := range scoring.Deltas(prev, h) {
-		moved[d.Key] = d.Delta
+// rescore writes the touched accounts' timeline, health and alerts.
+func (p *Pipeline) rescore(ctx context.Context, tx store.Tx, b *Batch, fresh map[int64][]scoring.Signal) error {
+	if err := tx.AppendSignalTimeline(ctx, b.Inputs, b.AccountIDs, b.SignalIDs); err != nil {
+		return err
 	}
-	var out []scoring.ComponentDelta
-	for _, c := range h.Drivers(len(h.Components)) {
-		out = append(out, scoring.ComponentDelta{Component: c, Delta: moved[c.Key]})
+	accountIDs := make([]int64, 0, len(fresh))
+	for id := range fresh {
+		accountIDs = append(accountIDs, id)
 	}
-	slices.SortStableFunc(out, func(a, b scoring.ComponentDelta) int {
-		if c := cmp.Compare(min(a.Delta, 0), min(b.Delta, 0)); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Points, b.Points)
-	})
-	return out[:min(3, len(out))]
-}
-
-// triggerSignal picks the new signal that best explains an alert: stated
-// churn intent first, then the latest with words, then the latest.
-func triggerSignal(fresh []scoring.Signal) scoring.Signal {
-	best := fresh[len(fresh)-1]
-	for _, s := range fresh {
-		if s.ChurnIntent || s.Kind == scoring.KindCancellation {
-			return s
-		}
-		if s.Text != "" && (best.Text == "" || s.OccurredAt.After(best.OccurredAt)) {
-			best = s
+	slices.Sort(accountIDs)
+	loaded, err := tx.LoadForScoring(ctx, accountIDs, b.now.AddDate(0, 0, -historyDays))
+	if err != nil {
+		return err
+	}
+	writes := &store.HealthWrites{}
+	for _, id := range accountIDs {
+		in := loaded[id]
+		if err := p.assess(ctx, tx, b, in, fresh[id], writes); err != nil {
+			return fmt.Errorf("evaluate account %d: %w", id, err)
 		}
 	}
-	return best
+	return tx.WriteHealth(ctx, writes)
 }
 
-func describeSignal(s scoring.Signal) string {
-	d := strings.ReplaceAll(string(s.Kind), "_", " ") + " from " + s.Source
-	if s.Value != nil {
-		d += " (" + strconv.FormatFloat(*s.Value, 'g', -1, 64) + ")"
-	}
-	if t := strings.Join(strings.Fields(s.Text), " "); t != "" {
-		if r := []rune(t); len(r) > 200 {
-			t = string(r[:199]) + "…"
+// Finish turns the transaction's outcome into the caller's answer: on an
+// error it gives back the cooldowns the rolled-back batch took and names
+// the rows whose account does not exist.
+func (b *Batch) Finish(err error) (SignalsResult, error) {
+	if err != nil {
+		b.releaseCooldowns()
+		var unknown *store.UnknownAccountsError
+		if errors.As(err, &unknown) {
+			ve := &api.ValidationError{}
+			for _, i := range unknown.Indexes {
+				ve.Rows = append(ve.Rows, api.RowError{Index: i, Field: "account", Message: fmt.Sprintf("no account with external id %q", b.in[i].Account)})
+			}
+			return SignalsResult{}, ve
 		}
-		d += ": “" + t + "”"
+		return SignalsResult{}, fmt.Errorf("ingest signals: %w", err)
 	}
-	return d
-}
-
-func cooldownKey(accountID int64, kind scoring.AlertKind) string {
-	return "cooldown:" + strconv.FormatInt(accountID, 10) + ":" + string(kind)
-}
-
-// Cooldowns keeps one alert per account and kind per window in Redis, shared
-// by every replica.
-type Cooldowns struct {
-	rdb    *redis.Client
-	prefix string
-}
-
-// NewCooldowns uses rdb with every key under prefix.
-func NewCooldowns(rdb *redis.Client, prefix string) *Cooldowns {
-	return &Cooldowns{rdb: rdb, prefix: prefix}
-}
-
-func (c *Cooldowns) acquire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	return c.rdb.SetNX(ctx, c.prefix+key, "1", ttl).Result()
-}
-
-func (c *Cooldowns) release(ctx context.Context, key string) error {
-	return c.rdb.Del(ctx, c.prefix+key).Err()
+	n := len(b.Inputs)
+	b.p.metrics.observe(n-b.duplicates, b.duplicates, len(b.Alerts))
+	return SignalsResult{Stored: n - b.duplicates, Duplicates: b.duplicates, SignalIDs: b.SignalIDs, Alerts: b.Alerts,
+		TextAlerts: b.TextAlerts}, nil
 }
 
 // Metrics counts what the ingest pipeline does.

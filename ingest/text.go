@@ -4,15 +4,15 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/holdfast/holdfast/blocks"
+	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/scoring/text"
 	"github.com/holdfast/holdfast/store"
@@ -34,11 +34,18 @@ type Insighter interface {
 	Insight(ctx context.Context, kind, text string) (Insight, error)
 }
 
-// WithInsight makes the pipeline ask ins for a summary of texts that raise
-// a competitor alert. Without it (or when it fails) alerts carry none.
-func (m *Pipeline) WithInsight(ins Insighter) *Pipeline {
-	m.insight = ins
-	return m
+// TextAlerts is the ingest hook that records competitor mentions and
+// raises competitor and sentiment-drop alerts.
+type TextAlerts struct {
+	settings config.Settings
+	insight  Insighter // optional language model
+	log      *slog.Logger
+}
+
+// NewTextAlerts builds the hook; insight may be nil (alerts then carry no
+// summary).
+func NewTextAlerts(settings config.Settings, insight Insighter, log *slog.Logger) *TextAlerts {
+	return &TextAlerts{settings: settings, insight: insight, log: log}
 }
 
 // Bounds on language-model calls per batch: they happen before the
@@ -52,8 +59,14 @@ const (
 type textBatch struct {
 	results  []text.Result // per input row; zero for rows without text
 	insights map[int]Insight
-	trends   map[int64]scoring.SentimentTrend // accounts whose new texts moved their trend
-	alerts   []int64                          // text alerts raised, valid once committed
+}
+
+// Prepare asks the model for summaries before the transaction opens, and
+// returns the step that records mentions and raises alerts inside it.
+func (t *TextAlerts) Prepare(ctx context.Context, b *Batch) TxStep {
+	tb := &textBatch{results: b.Analyses, insights: map[int]Insight{}}
+	t.insights(ctx, b.Inputs, tb)
+	return func(ctx context.Context, tx store.Tx, b *Batch) error { return t.raise(ctx, tx, b, tb) }
 }
 
 // insights asks the model about rows likely to alert, in parallel and
@@ -61,7 +74,7 @@ type textBatch struct {
 // account, which is the row textHook quotes in that pair's alert. Later
 // rows for the same pair would spend calls (and the budget) on summaries
 // no alert shows.
-func (m *Pipeline) insights(ctx context.Context, rows []store.SignalInput, tb *textBatch) {
+func (m *TextAlerts) insights(ctx context.Context, rows []store.SignalInput, tb *textBatch) {
 	if m.insight == nil {
 		return
 	}
@@ -103,142 +116,132 @@ func (m *Pipeline) insights(ctx context.Context, rows []store.SignalInput, tb *t
 	wg.Wait()
 }
 
-// noteTrend remembers an account's sentiment trend when new text arrived,
-// for the sentiment-drop decision after the account is scored.
-func (e *evaluation) noteTrend(c store.AccountChange) {
-	fresh := slices.ContainsFunc(c.New, func(s scoring.Signal) bool { return s.Sentiment != nil })
-	if !fresh || e.text == nil {
-		return
-	}
-	e.text.trends[c.Account.ID] = scoring.SentimentTrendOf(c.History, e.now, e.m.settings.Text.SentimentDrop.WindowDays)
-}
-
-// textHook runs in the ingest transaction: it records the mentions of the
+// raise runs in the ingest transaction: it records the mentions of the
 // stored signals and raises competitor and sentiment-drop alerts.
-func (e *evaluation) textHook(rows []store.SignalInput) store.TxHook {
-	return func(ctx context.Context, tx pgx.Tx, in store.Ingested) error {
-		tb := e.text
-		var mentions []store.MentionRow
-		type pair struct {
-			account    int64
-			competitor string
+func (t *TextAlerts) raise(ctx context.Context, tx store.Tx, in *Batch, tb *textBatch) error {
+	rows := in.Inputs
+	var mentions []store.MentionRow
+	type pair struct {
+		account    int64
+		competitor string
+	}
+	first := map[pair]int{}
+	snippets := map[pair][]string{}
+	var pairs []pair
+	for i, id := range in.SignalIDs {
+		if id == 0 {
+			continue
 		}
-		first := map[pair]int{}
-		snippets := map[pair][]string{}
-		var pairs []pair
-		for i, id := range in.SignalIDs {
-			if id == 0 {
-				continue
+		r := tb.results[i]
+		for _, mt := range r.Competitors {
+			mentions = append(mentions, store.MentionRow{SignalID: id, AccountID: in.AccountIDs[i], Competitor: mt.Competitor,
+				Alias: mt.Alias, Mention: mt.Text, Snippet: mt.Snippet, Start: mt.Start, End: mt.End, Kind: string(rows[i].Kind),
+				Source: rows[i].Source, ChurnIntent: r.ChurnIntent, OccurredAt: rows[i].OccurredAt})
+			p := pair{in.AccountIDs[i], mt.Competitor}
+			if _, seen := first[p]; !seen {
+				first[p] = i
+				pairs = append(pairs, p)
 			}
-			r := tb.results[i]
-			for _, mt := range r.Competitors {
-				mentions = append(mentions, store.MentionRow{SignalID: id, AccountID: in.AccountIDs[i], Competitor: mt.Competitor,
-					Alias: mt.Alias, Mention: mt.Text, Snippet: mt.Snippet, Start: mt.Start, End: mt.End, Kind: string(rows[i].Kind),
-					Source: rows[i].Source, ChurnIntent: r.ChurnIntent, OccurredAt: rows[i].OccurredAt})
-				p := pair{in.AccountIDs[i], mt.Competitor}
-				if _, seen := first[p]; !seen {
-					first[p] = i
-					pairs = append(pairs, p)
-				}
-				if !slices.Contains(snippets[p], mt.Snippet) {
-					snippets[p] = append(snippets[p], mt.Snippet)
-				}
+			if !slices.Contains(snippets[p], mt.Snippet) {
+				snippets[p] = append(snippets[p], mt.Snippet)
 			}
 		}
-		if err := store.InsertMentionsTx(ctx, tx, mentions); err != nil {
+	}
+	if err := store.InsertMentionsTx(ctx, tx, mentions); err != nil {
+		return err
+	}
+	for _, p := range pairs {
+		i := first[p]
+		acct, ok := in.Accounts[p.account]
+		if !ok {
+			continue
+		}
+		key := "text_alert:competitor:" + strconv.FormatInt(p.account, 10) + ":" + strings.ToLower(p.competitor)
+		r := tb.results[i]
+		view := blocks.TextAlertView{Kind: blocks.KindCompetitorMention, Competitor: p.competitor, Snippets: snippets[p],
+			Source: describeSource(rows[i]), SourceChannel: metadataString(rows[i].Metadata, "channel"),
+			ChurnIntent: r.ChurnIntent, IntentPhrase: r.IntentPhrase, Sentiment: rows[i].Sentiment,
+			AISummary: tb.insights[i].Summary}
+		summary := p.competitor + " mentioned in " + describeSource(rows[i])
+		// Intent to leave for a named rival is as urgent as a cancellation notice.
+		if err := t.raiseTextAlert(ctx, tx, in, acct, in.Health[p.account], store.TextAlertCompetitor, p.competitor,
+			in.SignalIDs[i], store.TopicCompetitors, key, t.settings.Text.CompetitorCooldown.Duration, r.ChurnIntent, summary, view); err != nil {
 			return err
 		}
-		for _, p := range pairs {
-			i := first[p]
-			acct, ok := in.Accounts[p.account]
-			if !ok {
-				continue
-			}
-			key := "text_alert:competitor:" + strconv.FormatInt(p.account, 10) + ":" + strings.ToLower(p.competitor)
-			r := tb.results[i]
-			view := blocks.TextAlertView{Kind: blocks.KindCompetitorMention, Competitor: p.competitor, Snippets: snippets[p],
-				Source: describeSource(rows[i]), SourceChannel: metadataString(rows[i].Metadata, "channel"),
-				ChurnIntent: r.ChurnIntent, IntentPhrase: r.IntentPhrase, Sentiment: rows[i].Sentiment,
-				AISummary: tb.insights[i].Summary}
-			summary := p.competitor + " mentioned in " + describeSource(rows[i])
-			// Intent to leave for a named rival is as urgent as a cancellation notice.
-			if err := e.raiseTextAlert(ctx, tx, acct, in.Health[p.account], store.TextAlertCompetitor, p.competitor,
-				in.SignalIDs[i], store.TopicCompetitors, key, e.m.settings.Text.CompetitorCooldown.Duration, r.ChurnIntent, summary, view); err != nil {
-				return err
-			}
-		}
-		accounts := make([]int64, 0, len(tb.trends))
-		for id := range tb.trends {
-			accounts = append(accounts, id)
-		}
-		slices.Sort(accounts)
-		cfg := e.m.settings.Text.SentimentDrop
-		for _, id := range accounts {
-			tr := tb.trends[id]
-			summary, drop := scoring.DecideSentimentDrop(cfg, tr)
-			acct, ok := in.Accounts[id]
-			if !drop || !ok {
-				continue
-			}
-			view := blocks.TextAlertView{Kind: blocks.KindSentimentDrop, From: tr.Before, To: tr.Recent, WindowDays: cfg.WindowDays, Texts: tr.RecentN}
-			var signalID int64
-			if tr.Worst != nil {
-				view.Worst, signalID = tr.Worst.Text, tr.Worst.ID
-			}
-			key := "text_alert:sentiment:" + strconv.FormatInt(id, 10)
-			if err := e.raiseTextAlert(ctx, tx, acct, in.Health[id], store.TextAlertSentiment, "", signalID,
-				store.TopicSentiment, key, e.m.settings.Text.SentimentCooldown.Duration, false, summary, view); err != nil {
-				return err
-			}
-		}
-		return nil
 	}
+	// Accounts whose new texts may have moved their sentiment trend.
+	var accounts []int64
+	for i, id := range in.SignalIDs {
+		if id != 0 && rows[i].Sentiment != nil && !slices.Contains(accounts, in.AccountIDs[i]) {
+			accounts = append(accounts, in.AccountIDs[i])
+		}
+	}
+	slices.Sort(accounts)
+	cfg := t.settings.Text.SentimentDrop
+	for _, id := range accounts {
+		tr := scoring.SentimentTrendOf(in.History[id], in.now, cfg.WindowDays)
+		summary, drop := scoring.DecideSentimentDrop(cfg, tr)
+		acct, ok := in.Accounts[id]
+		if !drop || !ok {
+			continue
+		}
+		view := blocks.TextAlertView{Kind: blocks.KindSentimentDrop, From: tr.Before, To: tr.Recent, WindowDays: cfg.WindowDays, Texts: tr.RecentN}
+		var signalID int64
+		if tr.Worst != nil {
+			view.Worst, signalID = tr.Worst.Text, tr.Worst.ID
+		}
+		key := "text_alert:sentiment:" + strconv.FormatInt(id, 10)
+		if err := t.raiseTextAlert(ctx, tx, in, acct, in.Health[id], store.TextAlertSentiment, "", signalID,
+			store.TopicSentiment, key, t.settings.Text.SentimentCooldown.Duration, false, summary, view); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // raiseTextAlert takes the cooldown and, if it was free, records the alert
 // and queues it for the owner and the subscribed channels.
-func (e *evaluation) raiseTextAlert(ctx context.Context, tx pgx.Tx, acct store.Account, h scoring.Health, kind, competitor string,
+func (t *TextAlerts) raiseTextAlert(ctx context.Context, tx store.Tx, b *Batch, acct store.Account, h scoring.Health, kind, competitor string,
 	signalID int64, topic, key string, cooldown time.Duration, urgent bool, summary string, view blocks.TextAlertView) error {
 	if acct.Status == scoring.StatusChurned {
 		return nil // nothing left to save
 	}
-	ok, err := e.m.cooldowns.acquire(ctx, key, cooldown)
+	ok, err := b.TakeCooldown(ctx, key, cooldown)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return nil
 	}
-	e.acquired = append(e.acquired, key)
-	recipients, err := e.textAlertRecipients(ctx, tx, acct, topic)
+	recipients, err := t.textAlertRecipients(ctx, tx, acct, topic)
 	if err != nil {
 		return err
 	}
 	if len(recipients) == 0 {
-		e.m.log.Warn("text alert has nowhere to go: no owner, no subscribed channel, no alerts.default_channel",
+		t.log.Warn("text alert has nowhere to go: no owner, no subscribed channel, no alerts.default_channel",
 			"account", acct.ExternalID, "kind", kind)
 		return nil
 	}
 	view.AccountID, view.AccountName, view.ExternalID = acct.ID, acct.Name, acct.ExternalID
-	view.ARR, view.RenewalDate, view.OwnerSlackID, view.Now = acct.ARR, acct.RenewalDate, acct.OwnerCSM, e.now
+	view.ARR, view.RenewalDate, view.OwnerSlackID, view.Now = acct.ARR, acct.RenewalDate, acct.OwnerCSM, b.now
 	if !h.ComputedAt.IsZero() {
 		score := h.Score
 		view.Score, view.Band = &score, h.Band
 	}
-	alert := store.NewTextAlert{AccountID: acct.ID, Kind: kind, Competitor: competitor, SignalID: signalID, At: e.now,
+	alert := store.NewTextAlert{AccountID: acct.ID, Kind: kind, Competitor: competitor, SignalID: signalID, At: b.now,
 		Recipients: recipients, Summary: summary,
 		Render: func(id int64) (any, any, error) {
 			view.AlertID = id
 			return view, blocks.TextAlert(view), nil
 		}}
 	if !urgent {
-		alert.NotBefore = e.m.settings.Alerts.QuietHours.Until(e.now)
+		alert.NotBefore = t.settings.Alerts.QuietHours.Until(b.now)
 	}
 	id, err := store.InsertTextAlertTx(ctx, tx, alert)
 	if err != nil {
 		return err
 	}
-	e.text.alerts = append(e.text.alerts, id)
+	b.TextAlerts = append(b.TextAlerts, id)
 	return nil
 }
 
@@ -246,7 +249,7 @@ func (e *evaluation) raiseTextAlert(ctx context.Context, tx pgx.Tx, acct store.A
 // topic whose filters the account passes; the default alert channel when
 // neither exists. Never the account's own channel, which may be shared
 // with the customer.
-func (e *evaluation) textAlertRecipients(ctx context.Context, tx pgx.Tx, acct store.Account, topic string) ([]string, error) {
+func (t *TextAlerts) textAlertRecipients(ctx context.Context, tx store.Tx, acct store.Account, topic string) ([]string, error) {
 	var out []string
 	if acct.OwnerCSM != "" {
 		out = append(out, acct.OwnerCSM)
@@ -260,8 +263,8 @@ func (e *evaluation) textAlertRecipients(ctx context.Context, tx pgx.Tx, acct st
 			out = append(out, c)
 		}
 	}
-	if len(out) == 0 && e.m.settings.Alerts.DefaultChannel != "" {
-		out = append(out, e.m.settings.Alerts.DefaultChannel)
+	if len(out) == 0 && t.settings.Alerts.DefaultChannel != "" {
+		out = append(out, t.settings.Alerts.DefaultChannel)
 	}
 	return out, nil
 }

@@ -46,7 +46,7 @@ func TestInsightsAskOncePerAccountAndCompetitor(t *testing.T) {
 		tb.results[i] = a.Analyze(r.Text)
 	}
 	model := &recordingInsighter{}
-	m := &Pipeline{insight: model, log: slog.New(slog.DiscardHandler)}
+	m := &TextAlerts{insight: model, log: slog.New(slog.DiscardHandler)}
 	m.insights(context.Background(), rows, tb)
 
 	slices.Sort(model.texts)

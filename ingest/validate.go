@@ -5,12 +5,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/holdfast/holdfast/slackid"
 	"math"
 	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/holdfast/holdfast/api"
+	"github.com/holdfast/holdfast/slackid"
 
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/scoring/text"
@@ -27,29 +29,6 @@ const (
 	maxTextLen  = 20000
 	maxMetaSize = 16 << 10
 )
-
-// RowError is one problem with one input row.
-type RowError struct {
-	Index   int    `json:"index"`
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
-
-// ValidationError carries every row problem of a rejected batch; nothing of
-// the batch was stored.
-type ValidationError struct{ Rows []RowError }
-
-func (e *ValidationError) Error() string {
-	if len(e.Rows) == 0 {
-		return "invalid batch"
-	}
-	r := e.Rows[0]
-	more := ""
-	if len(e.Rows) > 1 {
-		more = fmt.Sprintf(" (and %d more)", len(e.Rows)-1)
-	}
-	return fmt.Sprintf("row %d: %s: %s%s", r.Index, r.Field, r.Message, more)
-}
 
 // SignalIn is one signal as a client sends it.
 type SignalIn struct {
@@ -104,12 +83,12 @@ var (
 )
 
 type rowChecker struct {
-	errs []RowError
+	errs []api.RowError
 	i    int
 }
 
 func (c *rowChecker) fail(field, format string, args ...any) {
-	c.errs = append(c.errs, RowError{Index: c.i, Field: field, Message: fmt.Sprintf(format, args...)})
+	c.errs = append(c.errs, api.RowError{Index: c.i, Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
 func (c *rowChecker) text(field, v string, required bool, max int) {
@@ -133,10 +112,10 @@ func (c *rowChecker) slackID(field, v string, valid func(string) bool, what stri
 
 func checkBatchSize(n int) error {
 	if n == 0 {
-		return &ValidationError{Rows: []RowError{{Index: -1, Field: "batch", Message: "is empty"}}}
+		return &api.ValidationError{Rows: []api.RowError{{Index: -1, Field: "batch", Message: "is empty"}}}
 	}
 	if n > MaxBatch {
-		return &ValidationError{Rows: []RowError{{Index: -1, Field: "batch", Message: fmt.Sprintf("has %d rows; at most %d per call", n, MaxBatch)}}}
+		return &api.ValidationError{Rows: []api.RowError{{Index: -1, Field: "batch", Message: fmt.Sprintf("has %d rows; at most %d per call", n, MaxBatch)}}}
 	}
 	return nil
 }
@@ -195,7 +174,7 @@ func ValidateAccounts(in []AccountIn) ([]store.AccountInput, error) {
 		}
 	}
 	if len(c.errs) > 0 {
-		return nil, &ValidationError{Rows: c.errs}
+		return nil, &api.ValidationError{Rows: c.errs}
 	}
 	return out, nil
 }
@@ -295,7 +274,7 @@ func validateSignals(in []SignalIn, now time.Time) ([]store.SignalInput, error) 
 		}
 	}
 	if len(c.errs) > 0 {
-		return nil, &ValidationError{Rows: c.errs}
+		return nil, &api.ValidationError{Rows: c.errs}
 	}
 	return out, nil
 }

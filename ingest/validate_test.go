@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holdfast/holdfast/api"
 )
 
 func TestValidateSignals(t *testing.T) {
@@ -37,7 +39,7 @@ func TestValidateSignals(t *testing.T) {
 			s := ok
 			c.edit(&s)
 			_, err := validateSignals([]SignalIn{ok, s}, now)
-			ve, isVE := err.(*ValidationError)
+			ve, isVE := err.(*api.ValidationError)
 			if !isVE || len(ve.Rows) == 0 || ve.Rows[0].Index != 1 || ve.Rows[0].Field != c.field {
 				t.Fatalf("err = %v, want row 1 field %s", err, c.field)
 			}
@@ -85,7 +87,7 @@ func TestValidateAccounts(t *testing.T) {
 			a := good
 			c.edit(&a)
 			_, err := ValidateAccounts([]AccountIn{good, a})
-			ve, isVE := err.(*ValidationError)
+			ve, isVE := err.(*api.ValidationError)
 			if !isVE || ve.Rows[0].Index != 1 || ve.Rows[0].Field != c.field {
 				t.Fatalf("err = %v, want row 1 field %s", err, c.field)
 			}

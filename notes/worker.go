@@ -6,15 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/holdfast/holdfast/blocks"
-	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/crm"
+	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/rooms"
-	"github.com/holdfast/holdfast/schedule"
+	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/store"
 )
 
@@ -87,7 +88,6 @@ func (s *Summarizer) Summarize(ctx context.Context, kind, account, text string) 
 // Store is the note queue.
 type Store interface {
 	LeaseNotes(ctx context.Context, n int, lease time.Duration) ([]store.PendingNote, error)
-	NextNoteDue(ctx context.Context) (time.Time, error)
 	FinishNote(ctx context.Context, d store.NoteDone) error
 	RetryNote(ctx context.Context, id int64, retryAt time.Time) error
 }
@@ -100,7 +100,7 @@ type CRMPolicy struct {
 }
 
 // Worker summarises queued notes and publishes them: the account's
-// timeline, its room, the CRM. It is a schedule.Queue.
+// timeline, its room, the CRM. It is a store.Worker.
 type Worker struct {
 	store Store
 	sum   *Summarizer
@@ -119,8 +119,8 @@ func NewWorker(st Store, sum *Summarizer, policy CRMPolicy, log *slog.Logger) *W
 // Batch is how many notes one pass leases.
 const Batch = 8
 
-// NextDue implements schedule.Queue.
-func (w *Worker) NextDue(ctx context.Context) (time.Time, error) { return w.store.NextNoteDue(ctx) }
+// Queue is the notes queue.
+func (w *Worker) Queue() store.Queue { return store.Notes }
 
 // Work summarises and publishes one batch. The model is called here, never
 // inside the ingest transaction that queued the note.
@@ -132,7 +132,7 @@ func (w *Worker) Work(ctx context.Context) (int, error) {
 	for _, n := range list {
 		if err := w.store.FinishNote(ctx, w.publish(ctx, n)); err != nil {
 			w.log.Error("publish note", "note_id", n.ID, "err", err)
-			if err := w.store.RetryNote(ctx, n.ID, time.Now().Add(schedule.Backoff(n.Attempts, 2*time.Second, 10*time.Minute))); err != nil {
+			if err := w.store.RetryNote(ctx, n.ID, time.Now().Add(store.Backoff(n.Attempts, 2*time.Second, 10*time.Minute))); err != nil {
 				w.log.Error("reschedule note", "note_id", n.ID, "err", err)
 			}
 		}
@@ -152,7 +152,7 @@ func (w *Worker) publish(ctx context.Context, n store.PendingNote) store.NoteDon
 	if n.RoomChannel != "" && n.RoomChannel != n.OriginChannel {
 		m := blocks.NotePost(blocks.NotePostView{AccountName: n.AccountName, Kind: n.Kind, Author: n.Author, Text: summary,
 			By: by, At: n.OccurredAt, OpenCase: n.OpenCase && w.crm.Enabled})
-		d.Posts = append(d.Posts, store.OutboxItem{Op: store.OpPost, ChannelID: n.RoomChannel, Message: bot.NewMessage(m.Text, m.Blocks)})
+		d.Posts = append(d.Posts, store.OutboxItem{Op: store.OpPost, ChannelID: n.RoomChannel, Message: m})
 	}
 	if w.crm.Enabled && w.crm.Kinds[n.Kind] {
 		d.CRM = append(d.CRM, store.CRMWrite{Key: crm.Key(n.ID, w.crm.NoteObject), Object: w.crm.NoteObject,
@@ -163,4 +163,29 @@ func (w *Worker) publish(ctx context.Context, n store.PendingNote) store.NoteDon
 			Payload: crm.CaseFor(n.AccountName, n.Author, summary, n.Text)})
 	}
 	return d
+}
+
+// Hook keeps, inside the ingest transaction, a note for every new signal
+// of the given kinds that has text; the worker summarises it afterwards,
+// outside the transaction, so ingest stays fast.
+func Hook(kinds ...scoring.Kind) ingest.Hook {
+	want := map[scoring.Kind]bool{}
+	for _, k := range kinds {
+		want[k] = true
+	}
+	return ingest.HookFunc(func(ctx context.Context, tx store.Tx, in *ingest.Batch) error {
+		var accts, signals []int64
+		var kindsCol, keys, authors, texts []string
+		var at []time.Time
+		for i, sig := range in.Inputs {
+			if in.SignalIDs[i] == 0 || !want[sig.Kind] || len(sig.Text) == 0 {
+				continue
+			}
+			accts, signals = append(accts, in.AccountIDs[i]), append(signals, in.SignalIDs[i])
+			kindsCol = append(kindsCol, string(sig.Kind))
+			keys = append(keys, "signal:"+strconv.FormatInt(in.SignalIDs[i], 10))
+			authors, texts, at = append(authors, sig.Source), append(texts, sig.Text), append(at, sig.OccurredAt)
+		}
+		return tx.QueueSignalNotes(ctx, accts, signals, kindsCol, keys, authors, texts, at)
+	})
 }

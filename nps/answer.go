@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/holdfast/holdfast/api"
 )
 
 // Category is the NPS class of a score.
@@ -110,28 +112,21 @@ type Answer struct {
 	Key        string // idempotency key of its signal
 }
 
-// RowError is one problem with one input row; Index -1 is the batch.
-type RowError struct {
-	Index   int    `json:"index"`
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
-
 // Validate checks every row and converts them; any error means none may be
 // stored. maxRows caps the batch (0 = no cap, for CSV imports).
-func Validate(in []AnswerIn, now time.Time, maxRows int) ([]Answer, []RowError) {
+func Validate(in []AnswerIn, now time.Time, maxRows int) ([]Answer, []api.RowError) {
 	if len(in) == 0 {
-		return nil, []RowError{{Index: -1, Field: "answers", Message: "is empty"}}
+		return nil, []api.RowError{{Index: -1, Field: "answers", Message: "is empty"}}
 	}
 	if maxRows > 0 && len(in) > maxRows {
-		return nil, []RowError{{Index: -1, Field: "answers", Message: fmt.Sprintf("has %d rows; at most %d per call", len(in), maxRows)}}
+		return nil, []api.RowError{{Index: -1, Field: "answers", Message: fmt.Sprintf("has %d rows; at most %d per call", len(in), maxRows)}}
 	}
-	var errs []RowError
+	var errs []api.RowError
 	out := make([]Answer, len(in))
 	keys := map[string]int{}
 	for i, a := range in {
 		fail := func(field, format string, args ...any) {
-			errs = append(errs, RowError{Index: i, Field: field, Message: fmt.Sprintf(format, args...)})
+			errs = append(errs, api.RowError{Index: i, Field: field, Message: fmt.Sprintf(format, args...)})
 		}
 		text := func(field, v string, required bool, max int) {
 			switch {

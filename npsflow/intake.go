@@ -11,8 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/nps"
@@ -50,27 +49,23 @@ type Result struct {
 }
 
 // Ingest records a batch of answers from the API (at most nps.MaxBatch),
-// all or nothing. Row problems come back as *ingest.ValidationError.
+// all or nothing. Row problems come back as *api.ValidationError.
 func (s *Service) Ingest(ctx context.Context, in []nps.AnswerIn) (Result, error) {
-	return s.record(ctx, in, nps.MaxBatch, s.ingest.IngestSignals)
+	return s.record(ctx, in, nps.MaxBatch)
 }
 
 // Import records a CSV file's answers in one transaction, however many.
 func (s *Service) Import(ctx context.Context, in []nps.AnswerIn) (Result, error) {
-	return s.record(ctx, in, 0, s.ingest.ImportSignals)
+	return s.record(ctx, in, 0)
 }
 
-type ingestFunc func(ctx context.Context, in []ingest.SignalIn, hooks ...store.TxHook) (ingest.SignalsResult, error)
-
-func (s *Service) record(ctx context.Context, in []nps.AnswerIn, maxRows int, call ingestFunc) (Result, error) {
+// record stores the answers as NPS signals through the ingest pipeline and,
+// in the same transaction, the answers themselves, their surveys and loops.
+func (s *Service) record(ctx context.Context, in []nps.AnswerIn, maxRows int) (Result, error) {
 	now := s.now()
 	answers, rowErrs := nps.Validate(in, now, maxRows)
-	if len(rowErrs) > 0 {
-		ve := &ingest.ValidationError{}
-		for _, e := range rowErrs {
-			ve.Rows = append(ve.Rows, ingest.RowError{Index: e.Index, Field: e.Field, Message: e.Message})
-		}
-		return Result{}, ve
+	if err := api.Rows(rowErrs); err != nil {
+		return Result{}, err
 	}
 	signals := make([]ingest.SignalIn, len(answers))
 	analyses := make([]text.Result, len(answers))
@@ -92,9 +87,16 @@ func (s *Service) record(ctx context.Context, in []nps.AnswerIn, maxRows int, ca
 			Analysis: &analyses[i]}
 	}
 	out := Result{Answers: make([]AnswerResult, len(answers))}
-	res, err := call(ctx, signals, func(ctx context.Context, tx pgx.Tx, done store.Ingested) error {
-		return s.afterIngest(ctx, tx, done, answers, analyses, now, out.Answers)
-	})
+	b, err := s.ingest.Prepare(ctx, signals)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := b.Finish(s.store.InTx(ctx, func(tx store.Tx) error {
+		if err := s.ingest.Apply(ctx, tx, b); err != nil {
+			return err
+		}
+		return s.afterIngest(ctx, tx, b, answers, analyses, now, out.Answers)
+	}))
 	if err != nil {
 		return Result{}, err
 	}
@@ -112,7 +114,7 @@ func (s *Service) record(ctx context.Context, in []nps.AnswerIn, maxRows int, ca
 // then each either follows up a loop or, a detractor, opens one.
 // Duplicates (signal id 0) are left alone: their answer, loop and thread
 // exist already.
-func (s *Service) afterIngest(ctx context.Context, tx pgx.Tx, done store.Ingested, answers []nps.Answer,
+func (s *Service) afterIngest(ctx context.Context, tx store.Tx, done *ingest.Batch, answers []nps.Answer,
 	analyses []text.Result, now time.Time, results []AnswerResult) error {
 	var rows []int // input indexes of the new answers
 	var responses []store.NPSResponse
@@ -148,7 +150,7 @@ func (s *Service) afterIngest(ctx context.Context, tx pgx.Tx, done store.Ingeste
 	var mismatch *store.SurveyMismatchError
 	if errors.As(err, &mismatch) {
 		i := rows[mismatch.Index]
-		return &ingest.ValidationError{Rows: []ingest.RowError{{Index: i, Field: "survey_id",
+		return &api.ValidationError{Rows: []api.RowError{{Index: i, Field: "survey_id",
 			Message: fmt.Sprintf("no survey %d for account %q", answers[i].SurveyID, answers[i].Account)}}}
 	}
 	if err != nil {
@@ -205,7 +207,7 @@ func (s *Service) afterIngest(ctx context.Context, tx pgx.Tx, done store.Ingeste
 // openLoop opens a detractor loop and posts its card: in the account's
 // channel, else the CS channel, else the owner's DMs. A follow-up that is
 // still a detractor (prev) continues in prev's thread.
-func (s *Service) openLoop(ctx context.Context, tx pgx.Tx, acct store.Account, health *scoring.Health, r store.NPSResponse,
+func (s *Service) openLoop(ctx context.Context, tx store.Tx, acct store.Account, health *scoring.Health, r store.NPSResponse,
 	an text.Result, now time.Time, prev *store.NPSLoop) (int64, error) {
 	id, previous, recent, err := store.LoopContextTx(ctx, tx, acct.ID, r.ID, 8)
 	if err != nil {
@@ -266,13 +268,13 @@ func (s *Service) openLoop(ctx context.Context, tx pgx.Tx, acct store.Account, h
 	if err != nil {
 		return 0, err
 	}
-	return id, store.EnqueueTx(ctx, tx, store.OutboxItem{Op: store.OpPost, ChannelID: l.ChannelID, ThreadKey: l.ThreadKey,
+	return id, tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: l.ChannelID, ThreadKey: l.ThreadKey,
 		Message: m, Ref: l.CardRef})
 }
 
 // recordFollowUp closes a loop with its follow-up answer, posting the
 // score change into the loop's thread.
-func (s *Service) recordFollowUp(ctx context.Context, tx pgx.Tx, l *store.NPSLoop, acct store.Account, r store.NPSResponse, now time.Time) error {
+func (s *Service) recordFollowUp(ctx context.Context, tx store.Tx, l *store.NPSLoop, acct store.Account, r store.NPSResponse, now time.Time) error {
 	before := l.Score
 	l.RecordFollowUp(r.Score, r.AnsweredAt)
 	l.FollowUpResponseID, l.NextCheckAt = r.ID, nil

@@ -15,7 +15,6 @@ import (
 
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/nps"
-	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/store"
 )
 
@@ -272,7 +271,7 @@ func (s *Service) Webhook(ctx context.Context, now time.Time) error {
 			warn = &store.OutboxItem{Op: store.OpPost, ChannelID: s.channel,
 				Message: message(blocks.NPSWebhookFailing(len(p.Surveys), d.Attempts, sendErr.Error()))}
 		}
-		if err := s.store.NPSDeliveryFailed(ctx, d.ID, now, now.Add(schedule.Backoff(d.Attempts, retryBase, retryLimit)), sendErr.Error(), warn); err != nil {
+		if err := s.store.NPSDeliveryFailed(ctx, d.ID, now, now.Add(store.Backoff(d.Attempts, retryBase, retryLimit)), sendErr.Error(), warn); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/holdfast/holdfast/blocks"
-	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/nps"
@@ -25,6 +24,7 @@ import (
 
 // Store is the part of the store NPS flows use.
 type Store interface {
+	InTx(ctx context.Context, fn func(tx store.Tx) error) error
 	Account(ctx context.Context, id int64) (store.Account, error)
 	NPSLoop(ctx context.Context, id int64) (store.NPSLoop, store.Account, error)
 	UpdateNPSLoop(ctx context.Context, id int64, fn func(l *store.NPSLoop, a store.Account) (store.LoopEffects, error)) error
@@ -44,11 +44,11 @@ type Store interface {
 	OpenNPSLoopsFor(ctx context.Context, user string, limit int) ([]store.NPSLoopSummary, error)
 }
 
-// Ingester stores signals through the scoring pipeline, running hooks in
-// its transaction.
+// Ingester stores signals through the scoring pipeline inside a
+// transaction NPS opens.
 type Ingester interface {
-	IngestSignals(ctx context.Context, in []ingest.SignalIn, hooks ...store.TxHook) (ingest.SignalsResult, error)
-	ImportSignals(ctx context.Context, in []ingest.SignalIn, hooks ...store.TxHook) (ingest.SignalsResult, error)
+	Prepare(ctx context.Context, in []ingest.SignalIn) (*ingest.Batch, error)
+	Apply(ctx context.Context, tx store.Tx, b *ingest.Batch) error
 }
 
 // Analyzer reads sentiment from a comment.
@@ -104,13 +104,13 @@ func New(st Store, in Ingester, analyzer Analyzer, opts Options, now func() time
 	}
 }
 
-func message(m blocks.Message) bot.Message { return bot.NewMessage(m.Text, m.Blocks) }
+func message(m blocks.Message) blocks.Message { return m }
 
 // card renders a loop's card as it is now.
-func (s *Service) card(l store.NPSLoop) (bot.Message, error) {
+func (s *Service) card(l store.NPSLoop) (blocks.Message, error) {
 	var c blocks.NPSCardContext
 	if err := json.Unmarshal(l.Card, &c); err != nil {
-		return bot.Message{}, fmt.Errorf("decode loop card: %w", err)
+		return blocks.Message{}, fmt.Errorf("decode loop card: %w", err)
 	}
 	return message(blocks.NPSLoopCard(blocks.NPSCardView{Context: c, Loop: l.Loop, Executive: s.cfg.Executive,
 		FollowUpAfter: s.policy.FollowUp, Now: s.now()})), nil

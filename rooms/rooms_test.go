@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holdfast/holdfast/api"
 )
 
 func date(s string) *time.Time {
@@ -232,9 +234,9 @@ func TestValidateDeals(t *testing.T) {
 		Champion: &ChampionIn{InRoleSince: "2030-01-01"}, Promises: &[]PromiseIn{{Kind: "vibes"}},
 		Competitors: &[]string{""}}
 	_, err = ValidateDeals([]DealIn{good, bad}, "api", now)
-	var ve *ValidationError
+	var ve *api.ValidationError
 	if !errors.As(err, &ve) {
-		t.Fatalf("want a ValidationError, got %v", err)
+		t.Fatalf("want a api.ValidationError, got %v", err)
 	}
 	fields := map[string]bool{}
 	for _, r := range ve.Rows {

@@ -5,12 +5,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/holdfast/holdfast/slackid"
 	"math"
 	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/holdfast/holdfast/api"
+	"github.com/holdfast/holdfast/slackid"
 )
 
 // MaxDeals is the most deals one API call or webhook may carry.
@@ -67,25 +69,6 @@ type DealInput struct {
 	PayloadHash       string
 }
 
-// RowError is one problem with one deal.
-type RowError struct {
-	Index   int    `json:"index"`
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
-
-// ValidationError lists every problem of a rejected batch; nothing of it
-// was stored.
-type ValidationError struct{ Rows []RowError }
-
-func (e *ValidationError) Error() string {
-	if len(e.Rows) == 0 {
-		return "invalid deals"
-	}
-	r := e.Rows[0]
-	return fmt.Sprintf("deal %d: %s: %s", r.Index, r.Field, r.Message)
-}
-
 // Field limits keep one bad deal from bloating the card or the database.
 const (
 	maxID         = 200
@@ -104,12 +87,12 @@ var (
 )
 
 type checker struct {
-	errs []RowError
+	errs []api.RowError
 	i    int
 }
 
 func (c *checker) fail(field, format string, args ...any) {
-	c.errs = append(c.errs, RowError{Index: c.i, Field: field, Message: fmt.Sprintf(format, args...)})
+	c.errs = append(c.errs, api.RowError{Index: c.i, Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
 func (c *checker) text(field, v string, required bool, max int) string {
@@ -152,9 +135,9 @@ func (c *checker) user(field, v string) string {
 func ValidateDeals(in []DealIn, source string, now time.Time) ([]DealInput, error) {
 	switch {
 	case len(in) == 0:
-		return nil, &ValidationError{Rows: []RowError{{Index: -1, Field: "deals", Message: "is empty"}}}
+		return nil, &api.ValidationError{Rows: []api.RowError{{Index: -1, Field: "deals", Message: "is empty"}}}
 	case len(in) > MaxDeals:
-		return nil, &ValidationError{Rows: []RowError{{Index: -1, Field: "deals",
+		return nil, &api.ValidationError{Rows: []api.RowError{{Index: -1, Field: "deals",
 			Message: fmt.Sprintf("has %d deals; at most %d per call", len(in), MaxDeals)}}}
 	}
 	c := &checker{}
@@ -169,7 +152,7 @@ func ValidateDeals(in []DealIn, source string, now time.Time) ([]DealInput, erro
 		seen[out[i].Deal.ExternalID] = i
 	}
 	if len(c.errs) > 0 {
-		return nil, &ValidationError{Rows: c.errs}
+		return nil, &api.ValidationError{Rows: c.errs}
 	}
 	return out, nil
 }

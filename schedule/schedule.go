@@ -1,6 +1,6 @@
-// Package schedule runs Holdfast's background work: periodic jobs
-// (digests, SLA nudges, survey cadence) on cron specs, once per tick across
-// every replica, and durable queues worked by Loops (queue.go).
+// Package schedule runs Holdfast's periodic jobs (digests, SLA nudges,
+// survey cadence) on cron specs, once per tick across every replica.
+// Durable queues are store.Queue's.
 //
 // Each replica runs the same cron table; when a tick fires, the replicas race
 // for a Redis key named after the job and the tick, and only the winner runs

@@ -79,11 +79,11 @@ func collectAccounts(rows pgx.Rows) ([]Account, error) {
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Account, error) { return scanAccount(r) })
 }
 
-// UpsertAccounts inserts or updates every row in one transaction: all of
+// UpsertAccounts inserts or updates every row; run it in a Tx so all of
 // them are stored or none is. Results are in input order.
-func (s *Store) UpsertAccounts(ctx context.Context, in []AccountInput) ([]UpsertResult, error) {
+func (q Queries) UpsertAccounts(ctx context.Context, in []AccountInput) ([]UpsertResult, error) {
 	out := make([]UpsertResult, len(in))
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := func(tx DB) error {
 		batch := &pgx.Batch{}
 		for _, a := range in {
 			status := a.Status
@@ -114,7 +114,7 @@ func (s *Store) UpsertAccounts(ctx context.Context, in []AccountInput) ([]Upsert
 			return err
 		}
 		return upsertProfiles(ctx, tx, in, out)
-	})
+	}(q.db)
 	if err != nil {
 		return nil, err
 	}
@@ -122,8 +122,8 @@ func (s *Store) UpsertAccounts(ctx context.Context, in []AccountInput) ([]Upsert
 }
 
 // Account returns one account by id.
-func (s *Store) Account(ctx context.Context, id int64) (Account, error) {
-	a, err := scanAccount(s.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
+func (q Queries) Account(ctx context.Context, id int64) (Account, error) {
+	a, err := scanAccount(q.db.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Account{}, ErrNotFound
 	}
@@ -192,10 +192,10 @@ type AtRiskPage struct {
 
 // AtRisk ranks active at-risk and critical accounts by ARR, optionally only
 // those owned by one CSM.
-func (s *Store) AtRisk(ctx context.Context, owner string, limit int) (AtRiskPage, error) {
+func (q Queries) AtRisk(ctx context.Context, owner string, limit int) (AtRiskPage, error) {
 	var p AtRiskPage
 	filter := `status = 'active' AND health_band IN ('at_risk', 'critical') AND ($1 = '' OR owner_csm = $1)`
-	rows, err := s.pool.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE `+filter+`
+	rows, err := q.db.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE `+filter+`
 		ORDER BY arr DESC, id LIMIT $2`, owner, limit)
 	if err != nil {
 		return p, fmt.Errorf("at-risk accounts: %w", err)
@@ -203,7 +203,7 @@ func (s *Store) AtRisk(ctx context.Context, owner string, limit int) (AtRiskPage
 	if p.Accounts, err = collectAccounts(rows); err != nil {
 		return p, fmt.Errorf("at-risk accounts: %w", err)
 	}
-	err = s.pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(arr), 0)::float8 FROM accounts WHERE `+filter,
+	err = q.db.QueryRow(ctx, `SELECT count(*), coalesce(sum(arr), 0)::float8 FROM accounts WHERE `+filter,
 		owner).Scan(&p.Total, &p.ARRAtRisk)
 	return p, wrap("at-risk totals", err)
 }

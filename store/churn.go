@@ -384,7 +384,7 @@ func (s *Store) RecordDebriefOutcome(ctx context.Context, churnID int64, o Debri
 	return info, ok, err
 }
 
-func enqueueAll[T any](ctx context.Context, tx pgx.Tx, v T, render func(T) ([]OutboxItem, error)) error {
+func enqueueAll[T any](ctx context.Context, tx DB, v T, render func(T) ([]OutboxItem, error)) error {
 	items, err := render(v)
 	if err != nil {
 		return err

@@ -21,25 +21,13 @@ type CRMItem struct {
 
 // LeaseCRM claims up to n CRM writes that are due.
 func (s *Store) LeaseCRM(ctx context.Context, n int, lease time.Duration) ([]CRMItem, error) {
-	rows, err := s.pool.Query(ctx, `WITH leased AS (
-			UPDATE crm_outbox SET leased_until = now() + $2::interval, attempts = attempts + 1
-			WHERE id IN (SELECT id FROM crm_outbox
-				WHERE state = 'pending' AND next_at <= now() AND (leased_until IS NULL OR leased_until < now())
-				ORDER BY next_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
-			RETURNING id, idempotency_key, object, payload, account_id, attempts)
-		SELECT l.id, l.idempotency_key, l.object, l.payload, a.crm_id, l.attempts
-		FROM leased l JOIN accounts a ON a.id = l.account_id ORDER BY l.id`, n, lease.String())
+	rows, err := CRMWrites.Lease(ctx, s.pool, n, lease, `SELECT l.id, l.idempotency_key, l.object, l.payload, a.crm_id, l.attempts
+		FROM leased l JOIN accounts a ON a.id = l.account_id ORDER BY l.id`)
 	if err != nil {
-		return nil, fmt.Errorf("lease crm writes: %w", err)
+		return nil, err
 	}
 	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[CRMItem])
 	return list, wrap("lease crm writes", err)
-}
-
-// NextCRMDue is when the earliest pending CRM write is due (zero if none).
-func (s *Store) NextCRMDue(ctx context.Context) (time.Time, error) {
-	return nextDueAt(ctx, s, `SELECT min(greatest(next_at, coalesce(leased_until, next_at))) FROM crm_outbox
-		WHERE state = 'pending'`)
 }
 
 // CRMAttempt is what one delivery attempt produced, for the log.
@@ -79,7 +67,7 @@ func (s *Store) CRMRetry(ctx context.Context, id int64, a CRMAttempt, retryAt ti
 	})
 }
 
-func logCRM(ctx context.Context, tx pgx.Tx, id int64, a CRMAttempt) error {
+func logCRM(ctx context.Context, tx DB, id int64, a CRMAttempt) error {
 	_, err := tx.Exec(ctx, `INSERT INTO crm_log (outbox_id, connector, object, outcome, crm_record_id, detail)
 		VALUES ($1, $2, $3, $4, $5, $6)`, id, a.Connector, a.Object, a.Outcome, a.RecordID, a.Detail)
 	return wrap("log crm write", err)

@@ -10,22 +10,31 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/rooms"
 )
 
-// roomsChannel is the LISTEN/NOTIFY channel that wakes the handoff, note
-// and CRM workers; the payload names the queue.
-const roomsChannel = "holdfast_rooms"
+// The account-room feature's queues.
+var (
+	// Handoffs are won deals whose room is being made (channel, invite,
+	// card, pin), or whose pinned card must be refreshed.
+	Handoffs = Queue{Name: "handoffs", Table: "handoffs", Key: "deal_id",
+		Waiting: "step NOT IN ('done', 'failed') OR card_stale"}
+	// Notes wait for their summary.
+	Notes = Queue{Name: "notes", Table: "account_notes", Waiting: "state = 'pending'", CountAttempts: true}
+	// CRMWrites wait to be written to the CRM.
+	CRMWrites = Queue{Name: "crm", Table: "crm_outbox", Waiting: "state = 'pending'", CountAttempts: true}
+)
 
-// Queues on roomsChannel.
+// Queue names, for wiring.
 const (
 	QueueHandoffs = "handoffs"
 	QueueNotes    = "notes"
 	QueueCRM      = "crm"
 )
 
-func notifyRooms(ctx context.Context, tx pgx.Tx, queue string) error {
-	_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, roomsChannel, queue)
+func notifyRooms(ctx context.Context, tx DB, queue string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, workChannel, queue)
 	return wrap("notify "+queue, err)
 }
 
@@ -36,14 +45,6 @@ type DealResult struct {
 	AccountID int64  `json:"account_id"`
 	Status    string `json:"status"`  // created | updated | unchanged
 	Handoff   string `json:"handoff"` // started | exists | none
-}
-
-// DealRowsError rejects a batch for problems only the database can see (an
-// unknown account, a deal that belongs to another account).
-type DealRowsError struct{ Rows []rooms.RowError }
-
-func (e *DealRowsError) Error() string {
-	return (&rooms.ValidationError{Rows: e.Rows}).Error()
 }
 
 // UpsertDeals records a batch of deals in one transaction. A deal seen for
@@ -61,7 +62,7 @@ func (s *Store) UpsertDeals(ctx context.Context, in []rooms.DealInput, now time.
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(in[a].Deal.ExternalID, in[b].Deal.ExternalID) })
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var problems []rooms.RowError
+		var problems []api.RowError
 		wake := false
 		for _, i := range order {
 			res, problem, err := upsertDeal(ctx, tx, in[i], now)
@@ -77,8 +78,8 @@ func (s *Store) UpsertDeals(ctx context.Context, in []rooms.DealInput, now time.
 			wake = wake || res.Handoff == "started" || (res.Handoff == "exists" && res.Status == "updated")
 		}
 		if len(problems) > 0 {
-			slices.SortFunc(problems, func(a, b rooms.RowError) int { return a.Index - b.Index })
-			return &DealRowsError{Rows: problems}
+			slices.SortFunc(problems, func(a, b api.RowError) int { return a.Index - b.Index })
+			return &api.ValidationError{Rows: problems} // problems only the database can see
 		}
 		if wake {
 			return notifyRooms(ctx, tx, QueueHandoffs)
@@ -91,7 +92,7 @@ func (s *Store) UpsertDeals(ctx context.Context, in []rooms.DealInput, now time.
 	return out, nil
 }
 
-func upsertDeal(ctx context.Context, tx pgx.Tx, in rooms.DealInput, now time.Time) (DealResult, *rooms.RowError, error) {
+func upsertDeal(ctx context.Context, tx DB, in rooms.DealInput, now time.Time) (DealResult, *api.RowError, error) {
 	d := in.Deal
 	res := DealResult{ID: d.ExternalID, Handoff: "none"}
 	accountID, problem, err := dealAccount(ctx, tx, in)
@@ -139,7 +140,7 @@ func upsertDeal(ctx context.Context, tx pgx.Tx, in rooms.DealInput, now time.Tim
 	case err != nil:
 		return res, nil, fmt.Errorf("read deal: %w", err)
 	case owner != accountID:
-		return res, &rooms.RowError{Field: "account", Message: fmt.Sprintf("deal %q belongs to another account", d.ExternalID)}, nil
+		return res, &api.RowError{Field: "account", Message: fmt.Sprintf("deal %q belongs to another account", d.ExternalID)}, nil
 	case prevHash == in.PayloadHash:
 		res.DealID, res.Status = dealID, "unchanged"
 		if prevStage == rooms.StageClosedWon {
@@ -208,7 +209,7 @@ func upsertDeal(ctx context.Context, tx pgx.Tx, in rooms.DealInput, now time.Tim
 
 // dealAccount finds the deal's account, creating it from the deal when it
 // is new and named.
-func dealAccount(ctx context.Context, tx pgx.Tx, in rooms.DealInput) (int64, *rooms.RowError, error) {
+func dealAccount(ctx context.Context, tx DB, in rooms.DealInput) (int64, *api.RowError, error) {
 	var id int64
 	err := tx.QueryRow(ctx, `SELECT id FROM accounts WHERE external_id = $1 FOR NO KEY UPDATE`, in.AccountExternalID).Scan(&id)
 	if err == nil {
@@ -221,7 +222,7 @@ func dealAccount(ctx context.Context, tx pgx.Tx, in rooms.DealInput) (int64, *ro
 		return 0, nil, fmt.Errorf("find deal account: %w", err)
 	}
 	if in.AccountName == "" {
-		return 0, &rooms.RowError{Field: "account", Message: fmt.Sprintf(
+		return 0, &api.RowError{Field: "account", Message: fmt.Sprintf(
 			"no account with external id %q; send account_name to create it", in.AccountExternalID)}, nil
 	}
 	err = tx.QueryRow(ctx, `INSERT INTO accounts (external_id, name, crm_id) VALUES ($1, $2, $3)
@@ -233,7 +234,7 @@ func dealAccount(ctx context.Context, tx pgx.Tx, in rooms.DealInput) (int64, *ro
 // fillAccountFromDeal copies what a won deal knows into the account where
 // the account has nothing yet: a new logo gets its ARR, renewal and owners
 // from the deal, and an expansion never overwrites what CS maintains.
-func fillAccountFromDeal(ctx context.Context, tx pgx.Tx, accountID int64, d rooms.Deal) error {
+func fillAccountFromDeal(ctx context.Context, tx DB, accountID int64, d rooms.Deal) error {
 	_, err := tx.Exec(ctx, `UPDATE accounts SET
 			arr = CASE WHEN arr = 0 AND $2::numeric IS NOT NULL THEN $2 ELSE arr END,
 			segment = CASE WHEN segment = '' THEN $3 ELSE segment END,
@@ -246,7 +247,7 @@ func fillAccountFromDeal(ctx context.Context, tx pgx.Tx, accountID int64, d room
 	return wrap("fill account from deal", err)
 }
 
-func replacePromises(ctx context.Context, tx pgx.Tx, dealID, accountID int64, ps []rooms.Promise) error {
+func replacePromises(ctx context.Context, tx DB, dealID, accountID int64, ps []rooms.Promise) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM deal_promises WHERE deal_id = $1`, dealID); err != nil {
 		return fmt.Errorf("clear promises: %w", err)
 	}

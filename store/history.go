@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/holdfast/holdfast/scoring"
 )
@@ -22,8 +21,8 @@ type TimelineEntry struct {
 }
 
 // Timeline returns the newest entries first, at most limit.
-func (s *Store) Timeline(ctx context.Context, accountID int64, limit int) ([]TimelineEntry, error) {
-	rows, err := s.pool.Query(ctx, `SELECT at, kind, summary, actor FROM timeline WHERE account_id = $1
+func (q Queries) Timeline(ctx context.Context, accountID int64, limit int) ([]TimelineEntry, error) {
+	rows, err := q.db.Query(ctx, `SELECT at, kind, summary, actor FROM timeline WHERE account_id = $1
 		ORDER BY at DESC, id DESC LIMIT $2`, accountID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("timeline: %w", err)
@@ -34,41 +33,36 @@ func (s *Store) Timeline(ctx context.Context, accountID int64, limit int) ([]Tim
 
 // TimelinePage is Timeline plus how many entries there are in all, which
 // costs a count only when the page is full.
-func (s *Store) TimelinePage(ctx context.Context, accountID int64, limit int) ([]TimelineEntry, int, error) {
-	entries, err := s.Timeline(ctx, accountID, limit)
+func (q Queries) TimelinePage(ctx context.Context, accountID int64, limit int) ([]TimelineEntry, int, error) {
+	entries, err := q.Timeline(ctx, accountID, limit)
 	if err != nil {
 		return nil, 0, err
 	}
 	total := len(entries)
 	if total == limit {
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM timeline WHERE account_id = $1`, accountID).Scan(&total); err != nil {
+		if err := q.db.QueryRow(ctx, `SELECT count(*) FROM timeline WHERE account_id = $1`, accountID).Scan(&total); err != nil {
 			return nil, 0, fmt.Errorf("count timeline: %w", err)
 		}
 	}
 	return entries, total, nil
 }
 
-// AddTimeline appends one entry.
-func (s *Store) AddTimeline(ctx context.Context, accountID int64, e TimelineEntry) error {
-	return addTimeline(ctx, s.pool, accountID, e, 0)
+// AddTimeline appends one entry; refID (0 = none) points at the row the
+// entry is about (an alert, a loop, a deal).
+func (q Queries) AddTimeline(ctx context.Context, accountID int64, e TimelineEntry, refID int64) error {
+	_, err := q.db.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor, ref_id) VALUES ($1, $2, $3, $4, $5, $6)`,
+		accountID, e.At, e.Kind, e.Summary, e.Actor, nullID(refID))
+	return wrap("append timeline", err)
+}
+
+// addTimeline is AddTimeline for statements still written against a bare DB.
+func addTimeline(ctx context.Context, db DB, accountID int64, e TimelineEntry, refID int64) error {
+	return Queries{db: db}.AddTimeline(ctx, accountID, e, refID)
 }
 
 // AddTimelineTx appends one entry inside the caller's transaction.
-func AddTimelineTx(ctx context.Context, tx pgx.Tx, accountID int64, e TimelineEntry, refID int64) error {
+func AddTimelineTx(ctx context.Context, tx DB, accountID int64, e TimelineEntry, refID int64) error {
 	return addTimeline(ctx, tx, accountID, e, refID)
-}
-
-// execer is a pool or a transaction.
-type execer interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
-
-// addTimeline appends one entry; refID (0 = none) points at the row the
-// entry is about (an alert, a loop, a deal).
-func addTimeline(ctx context.Context, db execer, accountID int64, e TimelineEntry, refID int64) error {
-	_, err := db.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, actor, ref_id) VALUES ($1, $2, $3, $4, $5, $6)`,
-		accountID, e.At, e.Kind, e.Summary, e.Actor, nullID(refID))
-	return wrap("append timeline", err)
 }
 
 // ScorePoint is the last score recorded in one week.
@@ -79,8 +73,8 @@ type ScorePoint struct {
 
 // WeeklyScores returns, for each week since `since` that has a snapshot, the
 // last score of that week, oldest first.
-func (s *Store) WeeklyScores(ctx context.Context, accountID int64, since time.Time) ([]ScorePoint, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT ON (week) date_trunc('week', computed_at) AS week, score
+func (q Queries) WeeklyScores(ctx context.Context, accountID int64, since time.Time) ([]ScorePoint, error) {
+	rows, err := q.db.Query(ctx, `SELECT DISTINCT ON (week) date_trunc('week', computed_at) AS week, score
 		FROM health_snapshots WHERE account_id = $1 AND computed_at >= $2
 		ORDER BY week, computed_at DESC, id DESC`, accountID, since)
 	if err != nil {
@@ -91,10 +85,10 @@ func (s *Store) WeeklyScores(ctx context.Context, accountID int64, since time.Ti
 }
 
 // LatestHealth returns the newest snapshot, or ErrNotFound.
-func (s *Store) LatestHealth(ctx context.Context, accountID int64) (scoring.Health, error) {
+func (q Queries) LatestHealth(ctx context.Context, accountID int64) (scoring.Health, error) {
 	var h scoring.Health
 	var band string
-	err := s.pool.QueryRow(ctx, `SELECT score, band, components, computed_at FROM health_snapshots
+	err := q.db.QueryRow(ctx, `SELECT score, band, components, computed_at FROM health_snapshots
 		WHERE account_id = $1 ORDER BY computed_at DESC, id DESC LIMIT 1`, accountID).Scan(&h.Score, &band, &h.Components, &h.ComputedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return h, ErrNotFound
@@ -120,42 +114,31 @@ type ClaimResult struct {
 }
 
 // ClaimAlert records who owns the follow-up. The first claim wins; the
-// conditional update makes two simultaneous clicks produce one owner. On a
-// successful claim, rerender gives the alert's new message, which is
-// queued as an edit of the posted alert in the same transaction.
-func (s *Store) ClaimAlert(ctx context.Context, alertID int64, user string, at time.Time, rerender func(Alert) (any, error)) (ClaimResult, error) {
+// conditional update makes two simultaneous clicks produce one owner. A
+// successful claim goes on the timeline; the caller, in the same Tx,
+// queues the alert's edited message.
+func (q Queries) ClaimAlert(ctx context.Context, alertID int64, user string, at time.Time) (ClaimResult, error) {
 	var r ClaimResult
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE alerts SET claimed_by = $2, claimed_at = $3 WHERE id = $1 AND claimed_by IS NULL`,
-			alertID, user, at)
-		if err != nil {
-			return fmt.Errorf("claim alert: %w", err)
-		}
-		r.Claimed = tag.RowsAffected() == 1
-		var ts, claimed *string
-		err = tx.QueryRow(ctx, `SELECT id, account_id, channel_id, message_ts, claimed_by, view FROM alerts WHERE id = $1`, alertID).
-			Scan(&r.Alert.ID, &r.Alert.AccountID, &r.Alert.ChannelID, &ts, &claimed, &r.Alert.View)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("read alert: %w", err)
-		}
-		r.Alert.MessageTS, r.Alert.ClaimedBy = deref(ts), deref(claimed)
-		if !r.Claimed {
-			return nil
-		}
-		if err := addTimeline(ctx, tx, r.Alert.AccountID, claimedEntry(at, user), alertID); err != nil {
-			return err
-		}
-		msg, err := rerender(r.Alert)
-		if err != nil {
-			return err
-		}
-		return enqueue(ctx, tx, OutboxItem{Op: OpUpdate, ChannelID: r.Alert.ChannelID, TargetRef: AlertRef(alertID),
-			Message: msg, AlertID: alertID})
-	})
-	return r, err
+	tag, err := q.db.Exec(ctx, `UPDATE alerts SET claimed_by = $2, claimed_at = $3 WHERE id = $1 AND claimed_by IS NULL`,
+		alertID, user, at)
+	if err != nil {
+		return r, fmt.Errorf("claim alert: %w", err)
+	}
+	r.Claimed = tag.RowsAffected() == 1
+	var ts, claimed *string
+	err = q.db.QueryRow(ctx, `SELECT id, account_id, channel_id, message_ts, claimed_by, view FROM alerts WHERE id = $1`, alertID).
+		Scan(&r.Alert.ID, &r.Alert.AccountID, &r.Alert.ChannelID, &ts, &claimed, &r.Alert.View)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, ErrNotFound
+	}
+	if err != nil {
+		return r, fmt.Errorf("read alert: %w", err)
+	}
+	r.Alert.MessageTS, r.Alert.ClaimedBy = deref(ts), deref(claimed)
+	if !r.Claimed {
+		return r, nil
+	}
+	return r, q.AddTimeline(ctx, r.Alert.AccountID, claimedEntry(at, user), alertID)
 }
 
 // claimedEntry is the timeline's record of an alert claimed for follow-up.
@@ -164,8 +147,8 @@ func claimedEntry(at time.Time, user string) TimelineEntry {
 }
 
 // AlertsForAccount returns recent alerts, newest first.
-func (s *Store) AlertsForAccount(ctx context.Context, accountID int64, limit int) ([]Alert, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, account_id, channel_id, coalesce(message_ts, ''), coalesce(claimed_by, ''), view
+func (q Queries) AlertsForAccount(ctx context.Context, accountID int64, limit int) ([]Alert, error) {
+	rows, err := q.db.Query(ctx, `SELECT id, account_id, channel_id, coalesce(message_ts, ''), coalesce(claimed_by, ''), view
 		FROM alerts WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, accountID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)

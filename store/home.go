@@ -11,11 +11,11 @@ import (
 // OwnedAccounts returns an owner's active accounts riskiest first
 // (critical, at risk, healthy, unscored; lower score, then larger ARR
 // first) and how many they own in all.
-func (s *Store) OwnedAccounts(ctx context.Context, owner string, limit int) ([]Account, int, error) {
+func (q Queries) OwnedAccounts(ctx context.Context, owner string, limit int) ([]Account, int, error) {
 	if owner == "" {
 		return nil, 0, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+accountColumns+` FROM accounts
+	rows, err := q.db.Query(ctx, `SELECT `+accountColumns+` FROM accounts
 		WHERE owner_csm = $1 AND status = 'active'
 		ORDER BY CASE health_band WHEN 'critical' THEN 0 WHEN 'at_risk' THEN 1 WHEN 'healthy' THEN 2 ELSE 3 END,
 			health_score NULLS LAST, arr DESC, id
@@ -29,7 +29,7 @@ func (s *Store) OwnedAccounts(ctx context.Context, owner string, limit int) ([]A
 	}
 	total := len(accounts)
 	if total == limit {
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM accounts WHERE owner_csm = $1 AND status = 'active'`, owner).Scan(&total); err != nil {
+		if err := q.db.QueryRow(ctx, `SELECT count(*) FROM accounts WHERE owner_csm = $1 AND status = 'active'`, owner).Scan(&total); err != nil {
 			return nil, 0, fmt.Errorf("count owned accounts: %w", err)
 		}
 	}
@@ -50,8 +50,8 @@ type ClaimedAlert struct {
 }
 
 // ClaimedAlerts returns the alerts user claimed since since, newest first.
-func (s *Store) ClaimedAlerts(ctx context.Context, user string, since time.Time, limit int) ([]ClaimedAlert, error) {
-	rows, err := s.pool.Query(ctx, `SELECT 'health', al.id, al.account_id, a.name, al.kinds, '', al.channel_id,
+func (q Queries) ClaimedAlerts(ctx context.Context, user string, since time.Time, limit int) ([]ClaimedAlert, error) {
+	rows, err := q.db.Query(ctx, `SELECT 'health', al.id, al.account_id, a.name, al.kinds, '', al.channel_id,
 			coalesce(al.message_ts, ''), al.claimed_at
 		FROM alerts al JOIN accounts a ON a.id = al.account_id
 		WHERE al.claimed_by = $1 AND al.claimed_at >= $2

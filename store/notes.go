@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/holdfast/holdfast/scoring"
 )
 
 // NoteInput is a note to keep about an account.
@@ -48,40 +45,22 @@ func (s *Store) AddNote(ctx context.Context, n NoteInput) (id int64, created boo
 	return id, created, err
 }
 
-// NotesHook keeps, inside the ingest transaction, a note for every new
-// signal of the given kinds that has text; the note worker summarises it
-// afterwards, outside the transaction, so ingest stays fast.
-func NotesHook(kinds ...scoring.Kind) TxHook {
-	want := map[scoring.Kind]bool{}
-	for _, k := range kinds {
-		want[k] = true
+// QueueSignalNotes keeps a note for each row of new signals with text
+// (the key is the signal, so a replay keeps none twice); the note worker
+// summarises them afterwards, outside the transaction.
+func (q Queries) QueueSignalNotes(ctx context.Context, accts, signals []int64, kinds, keys, authors, texts []string, at []time.Time) error {
+	if len(accts) == 0 {
+		return nil
 	}
-	return func(ctx context.Context, tx pgx.Tx, in Ingested) error {
-		var accts, signals []int64
-		var kindsCol, keys, authors, texts []string
-		var at []time.Time
-		for i, sig := range in.Inputs {
-			if in.SignalIDs[i] == 0 || !want[sig.Kind] || len(sig.Text) == 0 {
-				continue
-			}
-			accts, signals = append(accts, in.AccountIDs[i]), append(signals, in.SignalIDs[i])
-			kindsCol = append(kindsCol, string(sig.Kind))
-			keys = append(keys, "signal:"+strconv.FormatInt(in.SignalIDs[i], 10))
-			authors, texts, at = append(authors, sig.Source), append(texts, sig.Text), append(at, sig.OccurredAt)
-		}
-		if len(accts) == 0 {
-			return nil
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO account_notes (account_id, kind, source, source_key, author, text, occurred_at, signal_id)
-			SELECT a, k, 'signal', key, au, t, at, sid
-			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bigint[])
-				AS u(a, k, key, au, t, at, sid)
-			ON CONFLICT (account_id, source_key) DO NOTHING`,
-			accts, kindsCol, keys, authors, texts, at, signals); err != nil {
-			return fmt.Errorf("queue signal notes: %w", err)
-		}
-		return notifyRooms(ctx, tx, QueueNotes)
+	if _, err := q.db.Exec(ctx, `INSERT INTO account_notes (account_id, kind, source, source_key, author, text, occurred_at, signal_id)
+		SELECT a, k, 'signal', key, au, t, at, sid
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bigint[])
+			AS u(a, k, key, au, t, at, sid)
+		ON CONFLICT (account_id, source_key) DO NOTHING`,
+		accts, kinds, keys, authors, texts, at, signals); err != nil {
+		return fmt.Errorf("queue signal notes: %w", err)
 	}
+	return notifyRooms(ctx, q.db, QueueNotes)
 }
 
 // PendingNote is a leased note with what publishing it needs.
@@ -104,27 +83,15 @@ type PendingNote struct {
 
 // LeaseNotes claims up to n notes waiting for their summary.
 func (s *Store) LeaseNotes(ctx context.Context, n int, lease time.Duration) ([]PendingNote, error) {
-	rows, err := s.pool.Query(ctx, `WITH leased AS (
-			UPDATE account_notes SET leased_until = now() + $2::interval, attempts = attempts + 1
-			WHERE id IN (SELECT id FROM account_notes
-				WHERE state = 'pending' AND next_at <= now() AND (leased_until IS NULL OR leased_until < now())
-				ORDER BY next_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
-			RETURNING *)
-		SELECT l.id, l.account_id, a.name, a.external_id, a.crm_id, coalesce(r.channel_id, ''), l.kind, l.source,
-			l.author, l.text, l.occurred_at, l.origin_channel, l.open_case, l.attempts
+	rows, err := Notes.Lease(ctx, s.pool, n, lease, `SELECT l.id, l.account_id, a.name, a.external_id, a.crm_id,
+			coalesce(r.channel_id, ''), l.kind, l.source, l.author, l.text, l.occurred_at, l.origin_channel, l.open_case, l.attempts
 		FROM leased l JOIN accounts a ON a.id = l.account_id LEFT JOIN rooms r ON r.account_id = l.account_id
-		ORDER BY l.id`, n, lease.String())
+		ORDER BY l.id`)
 	if err != nil {
-		return nil, fmt.Errorf("lease notes: %w", err)
+		return nil, err
 	}
 	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[PendingNote])
 	return list, wrap("lease notes", err)
-}
-
-// NextNoteDue is when the earliest pending note is due (zero if none).
-func (s *Store) NextNoteDue(ctx context.Context) (time.Time, error) {
-	return nextDueAt(ctx, s, `SELECT min(greatest(next_at, coalesce(leased_until, next_at))) FROM account_notes
-		WHERE state = 'pending'`)
 }
 
 // CRMWrite is one record to write to the CRM.
@@ -211,7 +178,7 @@ func (s *Store) NotesForAccount(ctx context.Context, accountID int64, limit int)
 	return list, wrap("account notes", err)
 }
 
-func enqueueCRM(ctx context.Context, tx pgx.Tx, accountID, noteID int64, w CRMWrite) error {
+func enqueueCRM(ctx context.Context, tx DB, accountID, noteID int64, w CRMWrite) error {
 	payload, err := json.Marshal(w.Payload)
 	if err != nil {
 		return fmt.Errorf("encode crm payload: %w", err)

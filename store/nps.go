@@ -38,7 +38,7 @@ type NPSResponse struct {
 
 // InsertNPSResponsesTx stores answers inside the ingest transaction that
 // stored their signals, in one statement; ids come back in input order.
-func InsertNPSResponsesTx(ctx context.Context, tx pgx.Tx, rs []NPSResponse) ([]int64, error) {
+func InsertNPSResponsesTx(ctx context.Context, tx DB, rs []NPSResponse) ([]int64, error) {
 	if len(rs) == 0 {
 		return nil, nil
 	}
@@ -91,7 +91,7 @@ func InsertNPSResponsesTx(ctx context.Context, tx pgx.Tx, rs []NPSResponse) ([]i
 
 // LinkNPSResponsesTx records, per answer, which survey it answered and
 // which loop it follows up (0 = none).
-func LinkNPSResponsesTx(ctx context.Context, tx pgx.Tx, responseIDs, surveyIDs, loopIDs []int64) error {
+func LinkNPSResponsesTx(ctx context.Context, tx DB, responseIDs, surveyIDs, loopIDs []int64) error {
 	if len(responseIDs) == 0 {
 		return nil
 	}
@@ -177,7 +177,7 @@ func (e *SurveyMismatchError) Error() string {
 // account sent to the respondent (or to the account as a whole) in the 90
 // days before the answer, of the answer's kind unless that is ad hoc. One
 // survey is claimed by one answer. Result per claim; nil = none.
-func ClaimNPSSurveysTx(ctx context.Context, tx pgx.Tx, claims []SurveyClaim) ([]*NPSSurvey, error) {
+func ClaimNPSSurveysTx(ctx context.Context, tx DB, claims []SurveyClaim) ([]*NPSSurvey, error) {
 	out := make([]*NPSSurvey, len(claims))
 	if len(claims) == 0 {
 		return out, nil
@@ -308,7 +308,7 @@ func NPSLoopCardRef(loopID int64) string { return NPSLoopThreadKey(loopID) + ":c
 
 // LoopContextTx reserves a loop id and reads what its card shows, the
 // account's previous answer and recent history, in one round trip.
-func LoopContextTx(ctx context.Context, tx pgx.Tx, accountID, responseID int64, historyLimit int) (
+func LoopContextTx(ctx context.Context, tx DB, accountID, responseID int64, historyLimit int) (
 	id int64, prev *NPSResponse, recent []TimelineEntry, err error) {
 	b := &pgx.Batch{}
 	b.Queue(`SELECT nextval(pg_get_serial_sequence('nps_loops', 'id'))`).QueryRow(func(row pgx.Row) error {
@@ -335,7 +335,7 @@ func LoopContextTx(ctx context.Context, tx pgx.Tx, accountID, responseID int64, 
 
 // InsertNPSLoopTx writes a new loop (with its reserved id) and its
 // timeline entry in one round trip.
-func InsertNPSLoopTx(ctx context.Context, tx pgx.Tx, l NPSLoop, opened TimelineEntry) error {
+func InsertNPSLoopTx(ctx context.Context, tx DB, l NPSLoop, opened TimelineEntry) error {
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO nps_loops (id, account_id, response_id, previous_loop_id, respondent, score, owner_csm,
 			channel_id, thread_key, card_ref, card, opened_at, contact_due, root_cause_due, action_plan_due, escalation_proposed,
@@ -350,7 +350,7 @@ func InsertNPSLoopTx(ctx context.Context, tx pgx.Tx, l NPSLoop, opened TimelineE
 }
 
 // saveNPSLoopTx writes a loop's step columns back.
-func saveNPSLoopTx(ctx context.Context, tx pgx.Tx, l NPSLoop) error {
+func saveNPSLoopTx(ctx context.Context, tx DB, l NPSLoop) error {
 	_, err := tx.Exec(ctx, `UPDATE nps_loops SET
 			contacted_at = $2, contacted_by = nullif($3, ''), root_cause = nullif($4, ''), root_cause_words = nullif($5, ''),
 			root_cause_at = $6, root_cause_by = nullif($7, ''), plan_text = nullif($8, ''), plan_owner = nullif($9, ''),
@@ -393,7 +393,7 @@ func (s *Store) NPSLoopsForAccount(ctx context.Context, accountID int64, limit i
 // belongs to: the survey's loop when the answer matched a follow-up
 // survey, else the account's newest open loop with a plan whose
 // respondent gave this answer.
-func FollowUpLoopTx(ctx context.Context, tx pgx.Tx, accountID, loopID int64, respondent string) (NPSLoop, bool, error) {
+func FollowUpLoopTx(ctx context.Context, tx DB, accountID, loopID int64, respondent string) (NPSLoop, bool, error) {
 	var l NPSLoop
 	var err error
 	if loopID != 0 {
@@ -445,7 +445,7 @@ func (s *Store) UpdateNPSLoop(ctx context.Context, id int64, fn func(l *NPSLoop,
 }
 
 // lockNPSLoopTx reads a loop under a row lock; ErrNotFound if there is none.
-func lockNPSLoopTx(ctx context.Context, tx pgx.Tx, id int64) (NPSLoop, error) {
+func lockNPSLoopTx(ctx context.Context, tx DB, id int64) (NPSLoop, error) {
 	l, err := scanNPSLoop(tx.QueryRow(ctx, `SELECT `+npsLoopColumns+` FROM nps_loops WHERE id = $1 FOR UPDATE`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return NPSLoop{}, ErrNotFound
@@ -458,7 +458,7 @@ func lockNPSLoopTx(ctx context.Context, tx pgx.Tx, id int64) (NPSLoop, error) {
 
 // loopAccountTx reads what a locked loop's change needs besides the loop:
 // its account as it is now and, into l.Nudged, the nudges already sent.
-func loopAccountTx(ctx context.Context, tx pgx.Tx, l *NPSLoop) (Account, error) {
+func loopAccountTx(ctx context.Context, tx DB, l *NPSLoop) (Account, error) {
 	a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, l.AccountID))
 	if err != nil {
 		return Account{}, fmt.Errorf("loop account: %w", err)
@@ -479,7 +479,7 @@ func loopAccountTx(ctx context.Context, tx pgx.Tx, l *NPSLoop) (Account, error) 
 
 // ApplyNPSLoopTx writes a changed loop and its effects, in the caller's
 // transaction (also the ingest hook's, recording a follow-up answer).
-func ApplyNPSLoopTx(ctx context.Context, tx pgx.Tx, l NPSLoop, eff LoopEffects) error {
+func ApplyNPSLoopTx(ctx context.Context, tx DB, l NPSLoop, eff LoopEffects) error {
 	if err := saveNPSLoopTx(ctx, tx, l); err != nil {
 		return err
 	}
@@ -692,7 +692,7 @@ func (s *Store) RunNPSCadence(ctx context.Context, p CadenceParams, decide func(
 
 // insertSurveysTx writes surveys in one statement, skipping any already
 // selected; it returns those created, in account order.
-func insertSurveysTx(ctx context.Context, tx pgx.Tx, in []NPSSurvey, now time.Time) ([]NPSSurvey, error) {
+func insertSurveysTx(ctx context.Context, tx DB, in []NPSSurvey, now time.Time) ([]NPSSurvey, error) {
 	if len(in) == 0 {
 		return nil, nil
 	}
@@ -718,7 +718,7 @@ func insertSurveysTx(ctx context.Context, tx pgx.Tx, in []NPSSurvey, now time.Ti
 	return out, nil
 }
 
-func cadenceCandidatesTx(ctx context.Context, tx pgx.Tx, p CadenceParams) ([]NPSCadenceCandidate, error) {
+func cadenceCandidatesTx(ctx context.Context, tx DB, p CadenceParams) ([]NPSCadenceCandidate, error) {
 	catchUpDays := max(1, int(p.CatchUp/(24*time.Hour)))
 	// Each clause is one cadence rule's window; the Go rules decide
 	// exactly, this only keeps the daily scan to plausible accounts.
@@ -812,7 +812,7 @@ type NPSDelivery struct {
 	Attempts int
 }
 
-func insertDeliveryTx(ctx context.Context, tx pgx.Tx, payload any, now time.Time, surveyIDs []int64) (int64, error) {
+func insertDeliveryTx(ctx context.Context, tx DB, payload any, now time.Time, surveyIDs []int64) (int64, error) {
 	body, err := json.Marshal(payload)
 	if err != nil {
 		return 0, fmt.Errorf("encode survey payload: %w", err)
@@ -923,7 +923,7 @@ func (s *Store) RemindNPSNonResponders(ctx context.Context, cutoff, now time.Tim
 // markAndEnqueueTx stamps the listed rows as handled (mark takes their ids
 // and now) and writes render's messages about them, in the caller's
 // transaction: a row is handled once, together with its message.
-func markAndEnqueueTx[T any](ctx context.Context, tx pgx.Tx, mark string, now time.Time, list []T, id func(T) int64,
+func markAndEnqueueTx[T any](ctx context.Context, tx DB, mark string, now time.Time, list []T, id func(T) int64,
 	render func([]T) ([]OutboxItem, error)) error {
 	if len(list) == 0 {
 		return nil

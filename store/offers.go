@@ -309,7 +309,7 @@ func (s *Store) CreateOffer(ctx context.Context, in OfferSubmission, render Offe
 
 // insertVersion stores version n with its steps; the first stage's steps
 // start waiting for decisions at once. It returns those steps.
-func insertVersion(ctx context.Context, tx pgx.Tx, requestID int64, n int, in OfferSubmission) ([]OfferStep, error) {
+func insertVersion(ctx context.Context, tx DB, requestID int64, n int, in OfferSubmission) ([]OfferStep, error) {
 	if _, err := tx.Exec(ctx, `INSERT INTO offer_versions (request_id, version, offer, impact, route, brief, tier, arr,
 			summary, summary_source, submitted_by, submitted_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'template', $10, $11)`,
@@ -1073,7 +1073,7 @@ func scanStep(row pgx.Row) (OfferStep, error) {
 	return s, err
 }
 
-func lockRequest(ctx context.Context, tx pgx.Tx, id int64) (OfferRequest, error) {
+func lockRequest(ctx context.Context, tx DB, id int64) (OfferRequest, error) {
 	r, err := scanRequest(tx.QueryRow(ctx, `SELECT `+requestColumns+` FROM offer_requests WHERE id = $1 FOR UPDATE`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, ErrNotFound
@@ -1083,7 +1083,7 @@ func lockRequest(ctx context.Context, tx pgx.Tx, id int64) (OfferRequest, error)
 
 // lockStep locks the step's request (always the request first, so every
 // writer takes locks in one order) and reads the step under that lock.
-func lockStep(ctx context.Context, tx pgx.Tx, stepID int64) (OfferRequest, OfferStep, error) {
+func lockStep(ctx context.Context, tx DB, stepID int64) (OfferRequest, OfferStep, error) {
 	var reqID int64
 	err := tx.QueryRow(ctx, `SELECT request_id FROM offer_steps WHERE id = $1`, stepID).Scan(&reqID)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -1100,7 +1100,7 @@ func lockStep(ctx context.Context, tx pgx.Tx, stepID int64) (OfferRequest, Offer
 	return req, step, wrap("read offer step", err)
 }
 
-func insertDecision(ctx context.Context, tx pgx.Tx, d *OfferDecision) error {
+func insertDecision(ctx context.Context, tx DB, d *OfferDecision) error {
 	var step *int64
 	if d.StepID != 0 {
 		step = &d.StepID
@@ -1118,7 +1118,7 @@ func versionDest(v *OfferVersion) []any {
 	return []any{&v.Version, &v.Offer, &v.Impact, &v.Route, &v.Brief, &v.Summary, &v.SummarySource, &v.SubmittedBy, &v.SubmittedAt}
 }
 
-func loadVersion(ctx context.Context, tx pgx.Tx, requestID int64, version int) (OfferVersion, error) {
+func loadVersion(ctx context.Context, tx DB, requestID int64, version int) (OfferVersion, error) {
 	var v OfferVersion
 	err := tx.QueryRow(ctx, `SELECT `+versionColumns+` FROM offer_versions WHERE request_id = $1 AND version = $2`,
 		requestID, version).Scan(versionDest(&v)...)
@@ -1132,7 +1132,7 @@ func loadVersion(ctx context.Context, tx pgx.Tx, requestID int64, version int) (
 const decisionColumns = `d.id, d.request_id, d.version, coalesce(d.step_id, 0), coalesce(st.name, ''), d.actor,
 	d.action, d.outcome, coalesce(d.refusal, ''), coalesce(d.guidance, ''), coalesce(d.answer, ''), d.at`
 
-func loadOfferState(ctx context.Context, tx pgx.Tx, id int64) (OfferState, error) {
+func loadOfferState(ctx context.Context, tx DB, id int64) (OfferState, error) {
 	sts, err := loadOfferStates(ctx, tx, []int64{id})
 	if err != nil {
 		return OfferState{}, err
@@ -1143,7 +1143,7 @@ func loadOfferState(ctx context.Context, tx pgx.Tx, id int64) (OfferState, error
 // loadOfferStates reads requests as they stand, in the order of ids, with
 // one query per table however many requests there are (lists show up to
 // 15). ErrNotFound when any of them does not exist.
-func loadOfferStates(ctx context.Context, tx pgx.Tx, ids []int64) ([]OfferState, error) {
+func loadOfferStates(ctx context.Context, tx DB, ids []int64) ([]OfferState, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -1257,7 +1257,7 @@ func (s *Store) OfferDecisions(ctx context.Context, requestID int64) ([]OfferDec
 	return out, wrap("offer decisions", err)
 }
 
-func emit(ctx context.Context, tx pgx.Tx, render OfferRenderer, st OfferState, ev OfferEvent) error {
+func emit(ctx context.Context, tx DB, render OfferRenderer, st OfferState, ev OfferEvent) error {
 	if render == nil {
 		return nil
 	}
@@ -1273,7 +1273,7 @@ func emit(ctx context.Context, tx pgx.Tx, render OfferRenderer, st OfferState, e
 	return nil
 }
 
-func offerTimeline(ctx context.Context, tx pgx.Tx, accountID, requestID int64, at time.Time, kind, actor, summary string) error {
+func offerTimeline(ctx context.Context, tx DB, accountID, requestID int64, at time.Time, kind, actor, summary string) error {
 	return addTimeline(ctx, tx, accountID, TimelineEntry{At: at, Kind: kind, Summary: summary, Actor: actor}, requestID)
 }
 

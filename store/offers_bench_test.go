@@ -65,7 +65,7 @@ func BenchmarkOpenOffers15(b *testing.B) {
 	for i := range in {
 		in[i] = store.AccountInput{ExternalID: fmt.Sprintf("acct-%d", i), Name: fmt.Sprintf("Account %d", i), ARR: 100_000}
 	}
-	res, err := st.UpsertAccounts(ctx, in)
+	res, err := upsert(ctx, st, in)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func (r *recorder) kinds() []store.OfferEventKind {
 func offerAccount(t testing.TB, st *store.Store) int64 {
 	t.Helper()
 	renew := offerT0.AddDate(0, 2, 0)
-	res, err := st.UpsertAccounts(context.Background(), []store.AccountInput{{ExternalID: "acme", Name: "Acme", Tier: "enterprise",
+	res, err := upsert(context.Background(), st, []store.AccountInput{{ExternalID: "acme", Name: "Acme", Tier: "enterprise",
 		ARR: 600_000, OwnerCSM: "UOWNER", RenewalDate: &renew}})
 	if err != nil {
 		t.Fatal(err)

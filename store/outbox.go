@@ -17,8 +17,24 @@ const (
 	OpEphemeral = "ephemeral" // shown to UserID only; never threaded by key
 )
 
-// outboxChannel is the LISTEN/NOTIFY channel that wakes delivery workers.
-const outboxChannel = "holdfast_outbox"
+// Outbox is the queue of messages that must reach Slack. Only the oldest
+// undelivered message of each thread is ready, so a thread's messages go
+// out in order and the first one creates the thread; a message deferred
+// to later (quiet hours) and never tried lets the ones after it go first.
+// An update by reference waits for its target's delivery and for earlier
+// updates of the same target.
+var Outbox = Queue{
+	Name: "outbox", Table: "outbox", Due: "not_before", CountAttempts: true,
+	Waiting: "delivered_at IS NULL AND failed_at IS NULL",
+	Ready: `(p.thread_key IS NULL OR NOT EXISTS (
+				SELECT 1 FROM outbox e WHERE e.thread_key = p.thread_key AND e.id < p.id
+				  AND e.delivered_at IS NULL AND e.failed_at IS NULL
+				  AND (e.attempts > 0 OR e.not_before <= now())))
+			  AND (p.target_ref IS NULL OR (
+				EXISTS (SELECT 1 FROM outbox t WHERE t.ref = p.target_ref AND t.delivered_at IS NOT NULL)
+				AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.target_ref = p.target_ref AND e.id < p.id
+				  AND e.delivered_at IS NULL AND e.failed_at IS NULL)))`,
+}
 
 // OutboxItem is a message that must reach Slack.
 type OutboxItem struct {
@@ -47,12 +63,9 @@ type OutboxItem struct {
 	SentChannel string
 }
 
-// EnqueueTx writes a message to the outbox inside the caller's
-// transaction, so it is sent if and only if the change that caused it
-// commits.
-func EnqueueTx(ctx context.Context, tx pgx.Tx, it OutboxItem) error { return enqueue(ctx, tx, it) }
-
-func enqueue(ctx context.Context, tx pgx.Tx, it OutboxItem) error {
+// Enqueue writes a message to the outbox. Inside a Tx it is sent if and
+// only if the change that caused it commits.
+func (q Queries) Enqueue(ctx context.Context, it OutboxItem) error {
 	switch {
 	case it.Op == OpUpdate && it.TargetTS == "" && it.TargetRef == "":
 		return errors.New("enqueue update: needs TargetTS or TargetRef")
@@ -69,58 +82,33 @@ func enqueue(ctx context.Context, tx pgx.Tx, it OutboxItem) error {
 	if notBefore.IsZero() {
 		notBefore = time.Now()
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO outbox (op, channel_id, thread_key, target_ts, message, alert_id, not_before,
+	if _, err := q.db.Exec(ctx, `INSERT INTO outbox (op, channel_id, thread_key, target_ts, message, alert_id, not_before,
 			ref, target_ref, user_id)
 		VALUES ($1, $2, nullif($3, ''), nullif($4, ''), $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''))`,
 		it.Op, it.ChannelID, it.ThreadKey, it.TargetTS, msg, nullID(it.AlertID), notBefore,
 		it.Ref, it.TargetRef, it.UserID); err != nil {
 		return fmt.Errorf("enqueue slack message: %w", err)
 	}
-	// Delivered on commit only, so a worker never wakes for a rolled-back row.
-	_, err = tx.Exec(ctx, `SELECT pg_notify($1, '')`, outboxChannel)
-	return wrap("notify outbox", err)
+	return Outbox.Notify(ctx, q.db)
 }
 
-// Enqueue writes one message to the outbox in its own transaction.
-func (s *Store) Enqueue(ctx context.Context, it OutboxItem) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error { return enqueue(ctx, tx, it) })
+// enqueue is Enqueue for statements still written against pgx.Tx.
+func enqueue(ctx context.Context, tx DB, it OutboxItem) error {
+	return Queries{db: tx}.Enqueue(ctx, it)
 }
 
-// LeaseOutbox claims up to n due messages for lease. Only the oldest
-// undelivered message of each thread is eligible, so a thread's messages go
-// out in order and the first one creates the thread; a message deferred to
-// later (quiet hours) lets the ones after it go first. An update by
-// reference waits for its target's delivery and for earlier updates of the
-// same target. A lease that expires (the worker died) makes the row
-// eligible again.
-func (s *Store) LeaseOutbox(ctx context.Context, n int, lease time.Duration) ([]OutboxItem, error) {
-	rows, err := s.pool.Query(ctx, `UPDATE outbox o SET leased_until = now() + $2::interval, attempts = attempts + 1
-		WHERE o.id IN (
-			SELECT id FROM outbox p
-			WHERE p.delivered_at IS NULL AND p.failed_at IS NULL AND p.not_before <= now()
-			  AND (p.leased_until IS NULL OR p.leased_until < now())
-			  AND (p.thread_key IS NULL OR NOT EXISTS (
-				SELECT 1 FROM outbox e WHERE e.thread_key = p.thread_key AND e.id < p.id
-				  AND e.delivered_at IS NULL AND e.failed_at IS NULL
-				  -- A message deferred (quiet hours) and never tried does not
-				  -- hold up a later urgent one; one waiting to be retried does.
-				  AND (e.attempts > 0 OR e.not_before <= now())))
-			  AND (p.target_ref IS NULL OR (
-				EXISTS (SELECT 1 FROM outbox t WHERE t.ref = p.target_ref AND t.delivered_at IS NOT NULL)
-				AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.target_ref = p.target_ref AND e.id < p.id
-				  AND e.delivered_at IS NULL AND e.failed_at IS NULL)))
-			ORDER BY p.not_before, p.id LIMIT $1
-			FOR UPDATE SKIP LOCKED)
-		RETURNING o.id, o.op,
+// LeaseOutbox claims up to n ready messages for lease.
+func (q Queries) LeaseOutbox(ctx context.Context, n int, lease time.Duration) ([]OutboxItem, error) {
+	rows, err := Outbox.Lease(ctx, q.db, n, lease, `SELECT o.id, o.op,
 			coalesce((SELECT t.sent_channel FROM outbox t WHERE o.target_ref IS NOT NULL AND t.ref = o.target_ref), o.channel_id),
 			coalesce(o.thread_key, ''),
 			coalesce(o.target_ts, (SELECT t.ts FROM outbox t WHERE t.ref = o.target_ref), ''), o.message,
 			coalesce(o.alert_id, 0), o.attempts,
 			coalesce((SELECT t.ts FROM slack_threads t WHERE t.thread_key = o.thread_key), ''),
-			coalesce(o.ref, ''), coalesce(o.user_id, '')`,
-		n, lease.String())
+			coalesce(o.ref, ''), coalesce(o.user_id, '')
+		FROM leased o ORDER BY o.not_before, o.id`)
 	if err != nil {
-		return nil, fmt.Errorf("lease outbox: %w", err)
+		return nil, err
 	}
 	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OutboxItem, error) {
 		var it OutboxItem
@@ -132,44 +120,43 @@ func (s *Store) LeaseOutbox(ctx context.Context, n int, lease time.Duration) ([]
 }
 
 // MarkDelivered records Slack's ts for a delivered message; a post that
-// started a thread becomes that thread's root.
-func (s *Store) MarkDelivered(ctx context.Context, it OutboxItem, ts string) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE outbox SET delivered_at = now(), ts = $2, leased_until = NULL, last_error = NULL,
-				sent_channel = nullif($3, '') WHERE id = $1`, it.ID, ts, it.SentChannel); err != nil {
-			return fmt.Errorf("mark delivered: %w", err)
+// started a thread becomes that thread's root. Three statements: run it in
+// a Tx.
+func (q Queries) MarkDelivered(ctx context.Context, it OutboxItem, ts string) error {
+	if _, err := q.db.Exec(ctx, `UPDATE outbox SET delivered_at = now(), ts = $2, leased_until = NULL, last_error = NULL,
+			sent_channel = nullif($3, '') WHERE id = $1`, it.ID, ts, it.SentChannel); err != nil {
+		return fmt.Errorf("mark delivered: %w", err)
+	}
+	if it.Op == OpPost && it.ThreadKey != "" && it.ThreadTS == "" {
+		if _, err := q.db.Exec(ctx, `INSERT INTO slack_threads (thread_key, channel_id, ts) VALUES ($1, $2, $3)
+			ON CONFLICT (thread_key) DO NOTHING`, it.ThreadKey, it.ChannelID, ts); err != nil {
+			return fmt.Errorf("record thread: %w", err)
 		}
-		if it.Op == OpPost && it.ThreadKey != "" && it.ThreadTS == "" {
-			if _, err := tx.Exec(ctx, `INSERT INTO slack_threads (thread_key, channel_id, ts) VALUES ($1, $2, $3)
-				ON CONFLICT (thread_key) DO NOTHING`, it.ThreadKey, it.ChannelID, ts); err != nil {
-				return fmt.Errorf("record thread: %w", err)
-			}
+	}
+	if it.AlertID != 0 && it.Op == OpPost {
+		if _, err := q.db.Exec(ctx, `UPDATE alerts SET message_ts = $2 WHERE id = $1`, it.AlertID, ts); err != nil {
+			return fmt.Errorf("record alert message: %w", err)
 		}
-		if it.AlertID != 0 && it.Op == OpPost {
-			if _, err := tx.Exec(ctx, `UPDATE alerts SET message_ts = $2 WHERE id = $1`, it.AlertID, ts); err != nil {
-				return fmt.Errorf("record alert message: %w", err)
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // MarkFailed schedules a retry at retryAt, or gives up when permanent.
-func (s *Store) MarkFailed(ctx context.Context, id int64, cause error, retryAt time.Time, permanent bool) error {
+func (q Queries) MarkFailed(ctx context.Context, id int64, cause error, retryAt time.Time, permanent bool) error {
 	msg := cause.Error()
 	var err error
 	if permanent {
-		_, err = s.pool.Exec(ctx, `UPDATE outbox SET failed_at = now(), leased_until = NULL, last_error = $2 WHERE id = $1`, id, msg)
+		_, err = q.db.Exec(ctx, `UPDATE outbox SET failed_at = now(), leased_until = NULL, last_error = $2 WHERE id = $1`, id, msg)
 	} else {
-		_, err = s.pool.Exec(ctx, `UPDATE outbox SET not_before = $3, leased_until = NULL, last_error = $2 WHERE id = $1`, id, msg, retryAt)
+		_, err = q.db.Exec(ctx, `UPDATE outbox SET not_before = $3, leased_until = NULL, last_error = $2 WHERE id = $1`, id, msg, retryAt)
 	}
 	return wrap("mark outbox failure", err)
 }
 
 // MessageTS is the ts of the delivered message named ref, or "" while it
 // is not delivered yet.
-func (s *Store) MessageTS(ctx context.Context, ref string) (channel, ts string, err error) {
-	err = s.pool.QueryRow(ctx, `SELECT channel_id, coalesce(ts, '') FROM outbox WHERE ref = $1`, ref).Scan(&channel, &ts)
+func (q Queries) MessageTS(ctx context.Context, ref string) (channel, ts string, err error) {
+	err = q.db.QueryRow(ctx, `SELECT channel_id, coalesce(ts, '') FROM outbox WHERE ref = $1`, ref).Scan(&channel, &ts)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", "", ErrNotFound
 	}
@@ -178,8 +165,8 @@ func (s *Store) MessageTS(ctx context.Context, ref string) (channel, ts string, 
 
 // ThreadTS is the ts of the root message of the thread key, or
 // ErrNotFound while its first message is not delivered yet.
-func (s *Store) ThreadTS(ctx context.Context, threadKey string) (channel, ts string, err error) {
-	err = s.pool.QueryRow(ctx, `SELECT channel_id, ts FROM slack_threads WHERE thread_key = $1`, threadKey).Scan(&channel, &ts)
+func (q Queries) ThreadTS(ctx context.Context, threadKey string) (channel, ts string, err error) {
+	err = q.db.QueryRow(ctx, `SELECT channel_id, ts FROM slack_threads WHERE thread_key = $1`, threadKey).Scan(&channel, &ts)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", "", ErrNotFound
 	}
@@ -187,51 +174,8 @@ func (s *Store) ThreadTS(ctx context.Context, threadKey string) (channel, ts str
 }
 
 // OutboxPending counts messages not yet delivered or given up on.
-func (s *Store) OutboxPending(ctx context.Context) (int, error) {
+func (q Queries) OutboxPending(ctx context.Context) (int, error) {
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL`).Scan(&n)
+	err := q.db.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL`).Scan(&n)
 	return n, wrap("count outbox", err)
-}
-
-// NextOutboxDue is when the earliest pending message becomes due (zero if none).
-func (s *Store) NextOutboxDue(ctx context.Context) (time.Time, error) {
-	return nextDueAt(ctx, s, `SELECT min(greatest(not_before, coalesce(leased_until, not_before))) FROM outbox
-		WHERE delivered_at IS NULL AND failed_at IS NULL`)
-}
-
-// ListenOutbox calls wake whenever a message is enqueued, until ctx ends.
-// It holds one connection for LISTEN.
-func (s *Store) ListenOutbox(ctx context.Context, wake func()) error {
-	return s.listen(ctx, outboxChannel, func(string) { wake() })
-}
-
-// listen calls wake with each notification's payload on channel until ctx
-// ends (nil) or the connection fails (the error). It holds one connection.
-func (s *Store) listen(ctx context.Context, channel string, wake func(payload string)) error {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", channel, err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
-		return fmt.Errorf("listen %s: %w", channel, err)
-	}
-	defer func() {
-		// The connection goes back to the pool: stop listening on a fresh context.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		defer cancel()
-		if _, err := conn.Exec(ctx, "UNLISTEN *"); err != nil {
-			conn.Conn().Close(ctx)
-		}
-	}()
-	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("wait for %s notification: %w", channel, err)
-		}
-		wake(n.Payload)
-	}
 }

@@ -33,7 +33,7 @@ func (e *RowConflictError) Error() string {
 	return fmt.Sprintf("row %d: %s: %s", e.Index, e.Field, e.Message)
 }
 
-func upsertProfiles(ctx context.Context, tx pgx.Tx, in []AccountInput, ids []UpsertResult) error {
+func upsertProfiles(ctx context.Context, tx DB, in []AccountInput, ids []UpsertResult) error {
 	for i, a := range in {
 		p := a.Profile
 		if p == nil {
@@ -77,8 +77,8 @@ func (s *Store) Profile(ctx context.Context, accountID int64) (churn.Profile, st
 
 // AccountByStripeCustomer finds the account whose profile names the Stripe
 // customer; ErrNotFound when none does.
-func (s *Store) AccountByStripeCustomer(ctx context.Context, customerID string) (Account, error) {
-	a, err := scanAccount(s.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts
+func (q Queries) AccountByStripeCustomer(ctx context.Context, customerID string) (Account, error) {
+	a, err := scanAccount(q.db.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts
 		WHERE id = (SELECT account_id FROM account_profiles WHERE stripe_customer_id = $1)`, customerID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Account{}, ErrNotFound
@@ -87,16 +87,21 @@ func (s *Store) AccountByStripeCustomer(ctx context.Context, customerID string) 
 }
 
 // AccountByExternalID finds an account by its external id.
-func (s *Store) AccountByExternalID(ctx context.Context, externalID string) (Account, error) {
-	a, err := scanAccount(s.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE external_id = $1`, externalID))
+func (q Queries) AccountByExternalID(ctx context.Context, externalID string) (Account, error) {
+	a, err := scanAccount(q.db.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE external_id = $1`, externalID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Account{}, ErrNotFound
 	}
 	return a, wrap("account by external id", err)
 }
 
-// accountTx reads an account inside a transaction.
-func accountTx(ctx context.Context, tx pgx.Tx, id int64, lock bool) (Account, error) {
+// AccountForUpdate reads an account and locks its row until the Tx ends.
+func (q Queries) AccountForUpdate(ctx context.Context, id int64) (Account, error) {
+	return accountTx(ctx, q.db, id, true)
+}
+
+// accountTx reads an account, locking it when lock is set (inside a Tx).
+func accountTx(ctx context.Context, tx DB, id int64, lock bool) (Account, error) {
 	q := `SELECT ` + accountColumns + ` FROM accounts WHERE id = $1`
 	if lock {
 		q += ` FOR NO KEY UPDATE`
@@ -109,6 +114,6 @@ func accountTx(ctx context.Context, tx pgx.Tx, id int64, lock bool) (Account, er
 }
 
 // AccountTx reads an account inside the caller's transaction (hooks).
-func AccountTx(ctx context.Context, tx pgx.Tx, id int64) (Account, error) {
+func AccountTx(ctx context.Context, tx DB, id int64) (Account, error) {
 	return accountTx(ctx, tx, id, false)
 }

@@ -138,7 +138,7 @@ func (s *Store) LinkRoom(ctx context.Context, r Room, at time.Time) error {
 }
 
 // saveRoom records the room and points the account at it.
-func saveRoom(ctx context.Context, tx pgx.Tx, r Room, at time.Time, kind, summary string) error {
+func saveRoom(ctx context.Context, tx DB, r Room, at time.Time, kind, summary string) error {
 	_, err := tx.Exec(ctx, `INSERT INTO rooms (account_id, channel_id, channel_name, origin, linked_by) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (account_id) DO UPDATE SET channel_id = EXCLUDED.channel_id, channel_name = EXCLUDED.channel_name,
 			origin = EXCLUDED.origin, linked_by = EXCLUDED.linked_by, updated_at = now()`,
@@ -159,32 +159,13 @@ func saveRoom(ctx context.Context, tx pgx.Tx, r Room, at time.Time, kind, summar
 // LeaseHandoffs claims up to n handoffs that have a step due, or a card to
 // refresh. A lease that expires (the worker died) frees the handoff again.
 func (s *Store) LeaseHandoffs(ctx context.Context, n int, lease time.Duration) ([]Handoff, error) {
-	rows, err := s.pool.Query(ctx, `UPDATE handoffs h SET leased_until = now() + $2::interval
-		WHERE h.deal_id IN (
-			SELECT deal_id FROM handoffs
-			WHERE (step NOT IN ('done', 'failed') OR card_stale) AND next_at <= now()
-			  AND (leased_until IS NULL OR leased_until < now())
-			ORDER BY next_at, deal_id LIMIT $1 FOR UPDATE SKIP LOCKED)
-		RETURNING deal_id, account_id, step, channel_id, name_try, name_tried, card_stale, attempts`, n, lease.String())
+	rows, err := Handoffs.Lease(ctx, s.pool, n, lease, `SELECT deal_id, account_id, step, channel_id, name_try, name_tried,
+		card_stale, attempts FROM leased ORDER BY next_at, deal_id`)
 	if err != nil {
-		return nil, fmt.Errorf("lease handoffs: %w", err)
+		return nil, err
 	}
 	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Handoff])
 	return list, wrap("lease handoffs", err)
-}
-
-// NextHandoffDue is when the earliest waiting handoff is due (zero if none).
-func (s *Store) NextHandoffDue(ctx context.Context) (time.Time, error) {
-	return nextDueAt(ctx, s, `SELECT min(greatest(next_at, coalesce(leased_until, next_at))) FROM handoffs
-		WHERE step NOT IN ('done', 'failed') OR card_stale`)
-}
-
-func nextDueAt(ctx context.Context, s *Store, query string) (time.Time, error) {
-	var t *time.Time
-	if err := s.pool.QueryRow(ctx, query).Scan(&t); err != nil || t == nil {
-		return time.Time{}, wrap("next due", err)
-	}
-	return *t, nil
 }
 
 // HandoffSubject loads the deal, account and room a handoff works on.
@@ -265,7 +246,7 @@ func (s *Store) AdvanceHandoff(ctx context.Context, h Handoff, next, detail stri
 	})
 }
 
-func advance(ctx context.Context, tx pgx.Tx, h Handoff, next, channel, detail string) error {
+func advance(ctx context.Context, tx DB, h Handoff, next, channel, detail string) error {
 	tag, err := tx.Exec(ctx, `UPDATE handoffs SET step = $3, channel_id = $4, attempts = 0, last_error = '',
 			next_at = now(), leased_until = NULL, updated_at = now(),
 			done_at = CASE WHEN $3 = 'done' THEN now() ELSE done_at END
@@ -286,7 +267,7 @@ var errHandoffMoved = errors.New("handoff moved on meanwhile")
 // IsHandoffMoved reports whether err means another worker got there first.
 func IsHandoffMoved(err error) bool { return errors.Is(err, errHandoffMoved) }
 
-func logStep(ctx context.Context, tx pgx.Tx, dealID int64, step, outcome, detail string) error {
+func logStep(ctx context.Context, tx DB, dealID int64, step, outcome, detail string) error {
 	_, err := tx.Exec(ctx, `INSERT INTO handoff_steps (deal_id, step, outcome, detail) VALUES ($1, $2, $3, $4)`,
 		dealID, step, outcome, detail)
 	return wrap("log handoff step", err)
@@ -417,12 +398,6 @@ func (s *Store) HandoffsForAccount(ctx context.Context, accountID int64) ([]Hand
 		return h, nil
 	})
 	return list, wrap("account handoffs", err)
-}
-
-// ListenRooms calls wake with the queue name whenever a handoff, note or
-// CRM write is queued, until ctx ends. It holds one connection.
-func (s *Store) ListenRooms(ctx context.Context, wake func(queue string)) error {
-	return s.listen(ctx, roomsChannel, wake)
 }
 
 func intOf(b bool) int {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,57 +35,12 @@ func (e *UnknownAccountsError) Error() string {
 	return fmt.Sprintf("%d signals name an unknown account", len(e.Indexes))
 }
 
-// AccountChange is what an Evaluator sees for one account touched by an ingest.
-type AccountChange struct {
-	Account Account
-	Prev    *scoring.Health  // the latest snapshot, nil if never scored
-	History []scoring.Signal // signals since the window start, oldest first, the new ones included
-	New     []scoring.Signal // the signals this call stored for the account
-}
-
-// Outcome is an Evaluator's verdict, written in the same transaction as the signals.
-type Outcome struct {
-	Health         scoring.Health
-	RecordSnapshot bool   // append a health_snapshots row (the account row is always updated)
-	TopDriver      string // "usage -38% over 14 days: -22 points"; kept on the account for lists
-	Alert          *NewAlert
-}
-
-// NewAlert is an alert to record and post.
+// NewAlert is a churn-risk alert to record.
 type NewAlert struct {
 	Kinds     []scoring.AlertKind
 	Critical  bool
 	SignalID  int64
 	ChannelID string
-	ThreadKey string
-	NotBefore time.Time // zero = now; quiet hours push it later
-	// Render builds what the alert shows once it has an id (buttons carry it).
-	Render func(alertID int64) (view any, msg any, err error)
-}
-
-// Evaluator scores one changed account inside the ingest transaction.
-type Evaluator func(ctx context.Context, c AccountChange) (Outcome, error)
-
-// Ingested is what one ingest stored, as a TxHook sees it.
-type Ingested struct {
-	Inputs     []SignalInput
-	SignalIDs  []int64                  // per input row; 0 = duplicate (nothing new to act on)
-	AccountIDs []int64                  // per input row
-	Accounts   map[int64]Account        // accounts that got a new signal, as loaded for scoring
-	Health     map[int64]scoring.Health // their new health
-}
-
-// TxHook runs inside the ingest transaction after the signals, scores and
-// alerts are written, so a feature's own rows (an NPS answer, a dunning
-// case) commit or roll back with the signal that caused them. An error
-// rolls back the whole batch.
-type TxHook func(ctx context.Context, tx pgx.Tx, in Ingested) error
-
-// IngestResult reports each input row in order.
-type IngestResult struct {
-	SignalIDs  []int64 // 0 where the row was a duplicate
-	Duplicates int
-	Alerts     []int64
 }
 
 // Timeline kinds that signals produce; raw usage data points are not history
@@ -98,85 +52,10 @@ func timelineKind(k scoring.Kind) (string, bool) {
 	return "signal." + string(k), true
 }
 
-// IngestSignals stores a batch of signals and, for every account that got a
-// new one, asks eval for the new health and any alert, all in one
-// transaction: the caller's 2xx means everything is committed, and a replayed
-// batch stores nothing and evaluates nothing.
-func (s *Store) IngestSignals(ctx context.Context, in []SignalInput, since time.Time, eval Evaluator, hooks ...TxHook) (IngestResult, error) {
-	res := IngestResult{SignalIDs: make([]int64, len(in))}
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		ids, err := resolveAccounts(ctx, tx, in)
-		if err != nil {
-			return err
-		}
-		stored, err := insertSignals(ctx, tx, in, ids)
-		if err != nil {
-			return err
-		}
-		changed := map[int64][]scoring.Signal{}
-		for i, id := range stored {
-			res.SignalIDs[i] = id
-			if id == 0 {
-				res.Duplicates++
-				continue
-			}
-			changed[ids[i]] = append(changed[ids[i]], toScoring(id, in[i]))
-		}
-		done := Ingested{Inputs: in, SignalIDs: res.SignalIDs, AccountIDs: ids,
-			Accounts: map[int64]Account{}, Health: map[int64]scoring.Health{}}
-		runHooks := func() error {
-			for _, h := range hooks {
-				if err := h(ctx, tx, done); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		if len(changed) == 0 {
-			return runHooks()
-		}
-		if err := appendSignalTimeline(ctx, tx, in, ids, stored); err != nil {
-			return err
-		}
-		accountIDs := make([]int64, 0, len(changed))
-		for id := range changed {
-			accountIDs = append(accountIDs, id)
-		}
-		slices.Sort(accountIDs)
-		accounts, prevs, history, err := loadForScoring(ctx, tx, accountIDs, since)
-		if err != nil {
-			return err
-		}
-		scores := &healthWrites{}
-		for _, id := range accountIDs {
-			out, err := eval(ctx, AccountChange{Account: accounts[id], Prev: prevs[id], History: history[id], New: changed[id]})
-			if err != nil {
-				return fmt.Errorf("evaluate account %d: %w", id, err)
-			}
-			if err := scores.add(id, out, changed[id]); err != nil {
-				return err
-			}
-			if out.Alert != nil {
-				alertID, err := insertAlert(ctx, tx, id, out.Health, out.Alert)
-				if err != nil {
-					return err
-				}
-				res.Alerts = append(res.Alerts, alertID)
-			}
-			done.Accounts[id], done.Health[id] = accounts[id], out.Health
-		}
-		if err := scores.write(ctx, tx); err != nil {
-			return err
-		}
-		return runHooks()
-	})
-	if err != nil {
-		return IngestResult{}, err
-	}
-	return res, nil
-}
-
-func resolveAccounts(ctx context.Context, tx pgx.Tx, in []SignalInput) ([]int64, error) {
+// ResolveAccounts locks the accounts the signals name and returns each
+// row's account id, or an *UnknownAccountsError naming the rows whose
+// account does not exist.
+func (q Queries) ResolveAccounts(ctx context.Context, in []SignalInput) ([]int64, error) {
 	keys := make([]string, 0, len(in))
 	seen := map[string]bool{}
 	for _, sig := range in {
@@ -189,7 +68,7 @@ func resolveAccounts(ctx context.Context, tx pgx.Tx, in []SignalInput) ([]int64,
 	// foreign-key checks would otherwise take share locks first, and two
 	// batches upgrading them to update locks deadlock. Id order keeps
 	// concurrent batches from locking in opposite orders.
-	rows, err := tx.Query(ctx, `SELECT external_id, id FROM accounts WHERE external_id = ANY($1)
+	rows, err := q.db.Query(ctx, `SELECT external_id, id FROM accounts WHERE external_id = ANY($1)
 		ORDER BY id FOR NO KEY UPDATE`, keys)
 	if err != nil {
 		return nil, fmt.Errorf("resolve accounts: %w", err)
@@ -214,10 +93,10 @@ func resolveAccounts(ctx context.Context, tx pgx.Tx, in []SignalInput) ([]int64,
 	return ids, nil
 }
 
-// insertSignals inserts the batch in one statement and returns, per input
+// InsertSignals inserts the batch in one statement and returns, per input
 // row, the new signal id or 0 for a duplicate (of a stored signal or of an
 // earlier row in the same batch).
-func insertSignals(ctx context.Context, tx pgx.Tx, in []SignalInput, accountIDs []int64) ([]int64, error) {
+func (q Queries) InsertSignals(ctx context.Context, in []SignalInput, accountIDs []int64) ([]int64, error) {
 	n := len(in)
 	var (
 		kinds, sources, keys, texts, sevs = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -234,7 +113,7 @@ func insertSignals(ctx context.Context, tx pgx.Tx, in []SignalInput, accountIDs 
 			metas[i] = string(sig.Metadata)
 		}
 	}
-	rows, err := tx.Query(ctx, `INSERT INTO signals (account_id, kind, source, idempotency_key, occurred_at,
+	rows, err := q.db.Query(ctx, `INSERT INTO signals (account_id, kind, source, idempotency_key, occurred_at,
 			text, value, severity, sentiment, churn_intent, metadata)
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
 			$6::text[], $7::float8[], $8::text[], $9::float8[], $10::bool[], $11::jsonb[])
@@ -264,14 +143,17 @@ func insertSignals(ctx context.Context, tx pgx.Tx, in []SignalInput, accountIDs 
 	return out, nil
 }
 
-func toScoring(id int64, in SignalInput) scoring.Signal {
+// ScoringSignal is the stored signal as the health model reads it.
+func ScoringSignal(id int64, in SignalInput) scoring.Signal {
 	return scoring.Signal{
 		ID: id, Kind: in.Kind, Source: in.Source, OccurredAt: in.OccurredAt, Value: in.Value,
 		Sentiment: in.Sentiment, ChurnIntent: in.ChurnIntent, Severity: in.Severity, Text: in.Text,
 	}
 }
 
-func appendSignalTimeline(ctx context.Context, tx pgx.Tx, in []SignalInput, accountIDs, stored []int64) error {
+// AppendSignalTimeline puts the stored signals (stored[i] != 0) on their
+// accounts' timelines; raw usage data points are left out.
+func (q Queries) AppendSignalTimeline(ctx context.Context, in []SignalInput, accountIDs, stored []int64) error {
 	var accts, refs []int64
 	var at []time.Time
 	var kinds, summaries []string
@@ -286,7 +168,7 @@ func appendSignalTimeline(ctx context.Context, tx pgx.Tx, in []SignalInput, acco
 	if len(accts) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, ref_id)
+	_, err := q.db.Exec(ctx, `INSERT INTO timeline (account_id, at, kind, summary, ref_id)
 		SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[])`,
 		accts, at, kinds, summaries, refs)
 	return wrap("append signal timeline", err)
@@ -308,7 +190,29 @@ func signalSummary(sig SignalInput) string {
 	return b.String()
 }
 
-func loadForScoring(ctx context.Context, tx pgx.Tx, ids []int64, since time.Time) (map[int64]Account, map[int64]*scoring.Health, map[int64][]scoring.Signal, error) {
+// ScoringInput is what rescoring one account needs.
+type ScoringInput struct {
+	Account Account
+	Prev    *scoring.Health  // the latest snapshot, nil if never scored
+	History []scoring.Signal // signals since the window start, oldest first
+}
+
+// LoadForScoring reads the accounts, their latest snapshots and their
+// signals since since, by account id.
+func (q Queries) LoadForScoring(ctx context.Context, ids []int64, since time.Time) (map[int64]ScoringInput, error) {
+	accounts, prevs, history, err := q.loadForScoring(ctx, ids, since)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]ScoringInput, len(accounts))
+	for id, a := range accounts {
+		out[id] = ScoringInput{Account: a, Prev: prevs[id], History: history[id]}
+	}
+	return out, nil
+}
+
+func (q Queries) loadForScoring(ctx context.Context, ids []int64, since time.Time) (map[int64]Account, map[int64]*scoring.Health, map[int64][]scoring.Signal, error) {
+	tx := q.db
 	rows, err := tx.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ANY($1)`, ids)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("load accounts: %w", err)
@@ -365,10 +269,10 @@ func loadForScoring(ctx context.Context, tx pgx.Tx, ids []int64, since time.Time
 	return accounts, prevs, history, nil
 }
 
-// healthWrites collects a batch's new scores so they cost two statements,
+// HealthWrites collects a batch's new scores so they cost two statements,
 // not two per account: a batch of 1,000 signals often touches 1,000
 // accounts.
-type healthWrites struct {
+type HealthWrites struct {
 	ids, snapIDs, snapSignals []int64
 	scores, snapScores        []int32
 	bands, drivers, snapBands []string
@@ -376,11 +280,13 @@ type healthWrites struct {
 	snapComponents            []string
 }
 
-func (w *healthWrites) add(id int64, out Outcome, fresh []scoring.Signal) error {
-	h := out.Health
+// Add records an account's new health on its row (with topDriver, what
+// costs the score most, for lists) and, when snapshot is set, as a
+// health_snapshots row caused by signalID.
+func (w *HealthWrites) Add(id int64, h scoring.Health, topDriver string, snapshot bool, signalID int64) error {
 	w.ids, w.scores, w.bands = append(w.ids, id), append(w.scores, int32(h.Score)), append(w.bands, string(h.Band))
-	w.at, w.drivers = append(w.at, h.ComputedAt), append(w.drivers, out.TopDriver)
-	if !out.RecordSnapshot {
+	w.at, w.drivers = append(w.at, h.ComputedAt), append(w.drivers, topDriver)
+	if !snapshot {
 		return nil
 	}
 	components, err := json.Marshal(h.Components)
@@ -389,11 +295,13 @@ func (w *healthWrites) add(id int64, out Outcome, fresh []scoring.Signal) error 
 	}
 	w.snapIDs, w.snapScores, w.snapBands = append(w.snapIDs, id), append(w.snapScores, int32(h.Score)), append(w.snapBands, string(h.Band))
 	w.snapComponents, w.snapAt = append(w.snapComponents, string(components)), append(w.snapAt, h.ComputedAt)
-	w.snapSignals = append(w.snapSignals, fresh[len(fresh)-1].ID)
+	w.snapSignals = append(w.snapSignals, signalID)
 	return nil
 }
 
-func (w *healthWrites) write(ctx context.Context, tx pgx.Tx) error {
+// WriteHealth stores what w collected.
+func (q Queries) WriteHealth(ctx context.Context, w *HealthWrites) error {
+	tx := q.db
 	if len(w.ids) == 0 {
 		return nil
 	}
@@ -412,33 +320,27 @@ func (w *healthWrites) write(ctx context.Context, tx pgx.Tx) error {
 	return wrap("insert snapshots", err)
 }
 
-func insertAlert(ctx context.Context, tx pgx.Tx, accountID int64, h scoring.Health, a *NewAlert) (int64, error) {
+// InsertAlert records an alert of the account at health h, with an empty
+// view, and puts it on the timeline; the caller renders it with the id
+// (buttons carry it), stores the view (SetAlertView) and enqueues the post.
+func (q Queries) InsertAlert(ctx context.Context, accountID int64, h scoring.Health, a NewAlert) (int64, error) {
 	kinds := make([]string, len(a.Kinds))
 	for i, k := range a.Kinds {
 		kinds[i] = string(k)
 	}
 	var id int64
-	if err := tx.QueryRow(ctx, `INSERT INTO alerts (account_id, kinds, critical, score, band, view, signal_id, channel_id)
+	if err := q.db.QueryRow(ctx, `INSERT INTO alerts (account_id, kinds, critical, score, band, view, signal_id, channel_id)
 		VALUES ($1, $2, $3, $4, $5, '{}', $6, $7) RETURNING id`,
 		accountID, kinds, a.Critical, h.Score, string(h.Band), nullID(a.SignalID), a.ChannelID).Scan(&id); err != nil {
 		return 0, fmt.Errorf("insert alert: %w", err)
 	}
-	view, msg, err := a.Render(id)
-	if err != nil {
-		return 0, fmt.Errorf("render alert: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `UPDATE alerts SET view = $2 WHERE id = $1`, id, view); err != nil {
-		return 0, fmt.Errorf("store alert view: %w", err)
-	}
-	notBefore := a.NotBefore
-	if notBefore.IsZero() {
-		notBefore = time.Now()
-	}
-	if err := enqueue(ctx, tx, OutboxItem{Op: OpPost, ChannelID: a.ChannelID, ThreadKey: a.ThreadKey, Message: msg,
-		AlertID: id, NotBefore: notBefore, Ref: AlertRef(id)}); err != nil {
-		return 0, err
-	}
-	return id, addTimeline(ctx, tx, accountID, TimelineEntry{At: h.ComputedAt, Kind: "alert", Summary: "alert: " + strings.Join(kinds, ", ")}, id)
+	return id, q.AddTimeline(ctx, accountID, TimelineEntry{At: h.ComputedAt, Kind: "alert", Summary: "alert: " + strings.Join(kinds, ", ")}, id)
+}
+
+// SetAlertView stores what an alert shows, for edits (claims) and history.
+func (q Queries) SetAlertView(ctx context.Context, alertID int64, view any) error {
+	_, err := q.db.Exec(ctx, `UPDATE alerts SET view = $2 WHERE id = $1`, alertID, view)
+	return wrap("store alert view", err)
 }
 
 // AlertRef names an alert's Slack message in the outbox, so edits can

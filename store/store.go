@@ -1,4 +1,9 @@
-// Package store owns every SQL statement Holdfast runs against Postgres.
+// Package store is Holdfast's Postgres layer: the pool, transactions,
+// migrations, and the records every feature shares (accounts, signals,
+// health, alerts, the timeline, the Slack outbox and the durable work
+// queues). Features keep their own statements beside their rules and run
+// them through a Tx they open with InTx; the store never calls back into a
+// feature.
 package store
 
 import (
@@ -10,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/tern/v2/migrate"
 )
@@ -20,8 +26,53 @@ var migrations embed.FS
 // ErrNotFound is returned when a looked-up row does not exist.
 var ErrNotFound = errors.New("not found")
 
-// Store is the Postgres-backed record of accounts and everything that happens to them.
+// DB runs statements: the pool outside a transaction, a Tx inside one.
+// Features write their queries against it so one function serves both.
+type DB interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// Queries are the store's own statements on the shared records, run on the
+// DB they were made with: Store's run on the pool, Tx's inside the
+// transaction.
+type Queries struct{ db DB }
+
+// Tx is a transaction a service opened with Store.InTx: the store's
+// queries, plus Exec, Query and QueryRow for the feature's own statements.
+// It commits when the function given to InTx returns nil.
+type Tx struct {
+	Queries
+	tx pgx.Tx
+}
+
+// Exec runs a statement in the transaction.
+func (t Tx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return t.tx.Exec(ctx, sql, args...)
+}
+
+// Query runs a query in the transaction.
+func (t Tx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return t.tx.Query(ctx, sql, args...)
+}
+
+// QueryRow runs a one-row query in the transaction.
+func (t Tx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return t.tx.QueryRow(ctx, sql, args...)
+}
+
+// SendBatch runs a batch in the transaction.
+func (t Tx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	return t.tx.SendBatch(ctx, b)
+}
+
+// Store is the Postgres-backed record of accounts and everything that
+// happens to them. Its Queries run on the pool, each in its own implicit
+// transaction; a service that changes more than one row opens InTx.
 type Store struct {
+	Queries
 	pool *pgxpool.Pool
 	// suggestTimeout bounds the similar-name search behind "did you mean".
 	suggestTimeout time.Duration
@@ -55,11 +106,24 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("ping postgres: %w", err)
 	}
-	return &Store{pool: pool, suggestTimeout: defaultSuggestTimeout}, nil
+	return &Store{Queries: Queries{db: pool}, pool: pool, suggestTimeout: defaultSuggestTimeout}, nil
 }
 
 // Pool exposes the pool for benchmarks that compare against raw pgx.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// DB is the pool as a DB, for a feature's reads outside a transaction.
+func (s *Store) DB() DB { return s.pool }
+
+// InTx runs fn in a transaction and commits only when fn returns nil; any
+// error (or panic) rolls everything back. The caller owns the workflow:
+// validate, store, score, decide, render and enqueue inside one fn, so a
+// 2xx or an ack means all of it is committed.
+func (s *Store) InTx(ctx context.Context, fn func(tx Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return fn(Tx{Queries: Queries{db: tx}, tx: tx})
+	})
+}
 
 // Close waits for borrowed connections and closes the pool.
 func (s *Store) Close() { s.pool.Close() }

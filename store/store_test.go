@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -18,14 +19,90 @@ func seedAccounts(t *testing.T, st *store.Store, ids ...string) {
 	for i, id := range ids {
 		in[i] = store.AccountInput{ExternalID: id, Name: "Name " + id, ARR: float64(1000 * (i + 1))}
 	}
-	if _, err := st.UpsertAccounts(context.Background(), in); err != nil {
+	if _, err := upsert(context.Background(), st, in); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// noAlert scores everything 80 and never alerts.
-func noAlert(_ context.Context, c store.AccountChange) (store.Outcome, error) {
-	return store.Outcome{Health: scoring.Health{Score: 80, Band: scoring.BandHealthy, ComputedAt: time.Now()}, RecordSnapshot: true}, nil
+// upsert stores accounts all or nothing, as the ingest service does.
+func upsert(ctx context.Context, st *store.Store, in []store.AccountInput) (res []store.UpsertResult, err error) {
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		res, err = tx.UpsertAccounts(ctx, in)
+		return err
+	})
+	return res, err
+}
+
+// change is what rescoring one account sees in the ingest workflow below.
+type change struct {
+	store.ScoringInput
+	New []scoring.Signal // the signals this call stored for the account
+}
+
+type evaluator func(ctx context.Context, c change) (scoring.Health, error)
+
+// noAlert scores everything 80.
+func noAlert(_ context.Context, c change) (scoring.Health, error) {
+	return scoring.Health{Score: 80, Band: scoring.BandHealthy, ComputedAt: time.Now()}, nil
+}
+
+type ingestResult struct {
+	SignalIDs  []int64
+	Duplicates int
+}
+
+// ingest runs the store's part of the ingest workflow the way the ingest
+// service does, in one transaction: resolve and lock the accounts, insert
+// the signals, put them on the timeline, load what rescoring needs, and
+// write the new health eval gives each account that got a new signal.
+func ingest(ctx context.Context, st *store.Store, in []store.SignalInput, since time.Time, eval evaluator) (ingestResult, error) {
+	var res ingestResult
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		ids, err := tx.ResolveAccounts(ctx, in)
+		if err != nil {
+			return err
+		}
+		stored, err := tx.InsertSignals(ctx, in, ids)
+		if err != nil {
+			return err
+		}
+		res.SignalIDs = stored
+		fresh := map[int64][]scoring.Signal{}
+		var accounts []int64
+		for i, id := range stored {
+			if id == 0 {
+				res.Duplicates++
+				continue
+			}
+			if fresh[ids[i]] == nil {
+				accounts = append(accounts, ids[i])
+			}
+			fresh[ids[i]] = append(fresh[ids[i]], store.ScoringSignal(id, in[i]))
+		}
+		if len(accounts) == 0 {
+			return nil
+		}
+		if err := tx.AppendSignalTimeline(ctx, in, ids, stored); err != nil {
+			return err
+		}
+		slices.Sort(accounts)
+		loaded, err := tx.LoadForScoring(ctx, accounts, since)
+		if err != nil {
+			return err
+		}
+		w := &store.HealthWrites{}
+		for _, id := range accounts {
+			h, err := eval(ctx, change{loaded[id], fresh[id]})
+			if err != nil {
+				return err
+			}
+			if err := w.Add(id, h, "", true, fresh[id][len(fresh[id])-1].ID); err != nil {
+				return err
+			}
+		}
+		return tx.WriteHealth(ctx, w)
+	})
+	return res, err
 }
 
 func countRows(t *testing.T, st *store.Store, table string) int {
@@ -51,11 +128,11 @@ func TestMigrateIsIdempotent(t *testing.T) {
 func TestUpsertAccountsCreatesThenUpdates(t *testing.T) {
 	st := storetest.New(t)
 	ctx := context.Background()
-	res, err := st.UpsertAccounts(ctx, []store.AccountInput{{ExternalID: "a1", Name: "Acme"}})
+	res, err := upsert(ctx, st, []store.AccountInput{{ExternalID: "a1", Name: "Acme"}})
 	if err != nil || !res[0].Created {
 		t.Fatalf("first upsert: %+v %v", res, err)
 	}
-	res2, err := st.UpsertAccounts(ctx, []store.AccountInput{{ExternalID: "a1", Name: "Acme Corp", ARR: 5}})
+	res2, err := upsert(ctx, st, []store.AccountInput{{ExternalID: "a1", Name: "Acme Corp", ARR: 5}})
 	if err != nil || res2[0].Created || res2[0].ID != res[0].ID {
 		t.Fatalf("second upsert: %+v %v", res2, err)
 	}
@@ -68,7 +145,7 @@ func TestUpsertAccountsCreatesThenUpdates(t *testing.T) {
 func TestUpsertAccountsAllOrNothing(t *testing.T) {
 	st := storetest.New(t)
 	// The second row breaks a database constraint (negative ARR): the first must not stay.
-	_, err := st.UpsertAccounts(context.Background(), []store.AccountInput{
+	_, err := upsert(context.Background(), st, []store.AccountInput{
 		{ExternalID: "ok", Name: "Fine"}, {ExternalID: "bad", Name: "Broken", ARR: -1},
 	})
 	if err == nil {
@@ -90,11 +167,11 @@ func TestIngestDeduplicatesAcrossAndWithinBatches(t *testing.T) {
 	ctx := context.Background()
 	since := time.Now().AddDate(0, 0, -180)
 	evaluated := 0
-	eval := func(ctx context.Context, c store.AccountChange) (store.Outcome, error) {
+	eval := func(ctx context.Context, c change) (scoring.Health, error) {
 		evaluated++
 		return noAlert(ctx, c)
 	}
-	res, err := st.IngestSignals(ctx, []store.SignalInput{signal("a1", "k1"), signal("a2", "k2"), signal("a1", "k1")}, since, eval)
+	res, err := ingest(ctx, st, []store.SignalInput{signal("a1", "k1"), signal("a2", "k2"), signal("a1", "k1")}, since, eval)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +181,7 @@ func TestIngestDeduplicatesAcrossAndWithinBatches(t *testing.T) {
 	if evaluated != 2 {
 		t.Fatalf("evaluated %d accounts, want 2", evaluated)
 	}
-	res, err = st.IngestSignals(ctx, []store.SignalInput{signal("a1", "k1"), signal("a2", "k2")}, since, eval)
+	res, err = ingest(ctx, st, []store.SignalInput{signal("a1", "k1"), signal("a2", "k2")}, since, eval)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +199,7 @@ func TestIngestDeduplicatesAcrossAndWithinBatches(t *testing.T) {
 func TestIngestUnknownAccountStoresNothing(t *testing.T) {
 	st := storetest.New(t)
 	seedAccounts(t, st, "a1")
-	_, err := st.IngestSignals(context.Background(), []store.SignalInput{signal("a1", "k1"), signal("nope", "k2")},
+	_, err := ingest(context.Background(), st, []store.SignalInput{signal("a1", "k1"), signal("nope", "k2")},
 		time.Now().AddDate(0, 0, -1), noAlert)
 	var unknown *store.UnknownAccountsError
 	if !errors.As(err, &unknown) || len(unknown.Indexes) != 1 || unknown.Indexes[0] != 1 {
@@ -137,8 +214,8 @@ func TestEvaluatorErrorRollsBackEverything(t *testing.T) {
 	st := storetest.New(t)
 	seedAccounts(t, st, "a1")
 	boom := errors.New("boom")
-	_, err := st.IngestSignals(context.Background(), []store.SignalInput{signal("a1", "k1")}, time.Now().AddDate(0, 0, -1),
-		func(context.Context, store.AccountChange) (store.Outcome, error) { return store.Outcome{}, boom })
+	_, err := ingest(context.Background(), st, []store.SignalInput{signal("a1", "k1")}, time.Now().AddDate(0, 0, -1),
+		func(context.Context, change) (scoring.Health, error) { return scoring.Health{}, boom })
 	if !errors.Is(err, boom) {
 		t.Fatalf("want boom, got %v", err)
 	}
@@ -154,11 +231,11 @@ func TestEvaluatorSeesPreviousSnapshotAndHistory(t *testing.T) {
 	seedAccounts(t, st, "a1")
 	ctx := context.Background()
 	since := time.Now().AddDate(0, 0, -1)
-	if _, err := st.IngestSignals(ctx, []store.SignalInput{signal("a1", "k1")}, since, noAlert); err != nil {
+	if _, err := ingest(ctx, st, []store.SignalInput{signal("a1", "k1")}, since, noAlert); err != nil {
 		t.Fatal(err)
 	}
-	var seen store.AccountChange
-	_, err := st.IngestSignals(ctx, []store.SignalInput{signal("a1", "k2")}, since, func(ctx context.Context, c store.AccountChange) (store.Outcome, error) {
+	var seen change
+	_, err := ingest(ctx, st, []store.SignalInput{signal("a1", "k2")}, since, func(ctx context.Context, c change) (scoring.Health, error) {
 		seen = c
 		return noAlert(ctx, c)
 	})
@@ -182,7 +259,7 @@ func TestConcurrentIngestForOneAccountSerialises(t *testing.T) {
 	ctx := context.Background()
 	var mu sync.Mutex
 	var histories []int
-	eval := func(ctx context.Context, c store.AccountChange) (store.Outcome, error) {
+	eval := func(ctx context.Context, c change) (scoring.Health, error) {
 		mu.Lock()
 		histories = append(histories, len(c.History))
 		mu.Unlock()
@@ -191,7 +268,7 @@ func TestConcurrentIngestForOneAccountSerialises(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
-			if _, err := st.IngestSignals(ctx, []store.SignalInput{signal("a1", string(rune('a'+i)))}, time.Now().AddDate(0, 0, -1), eval); err != nil {
+			if _, err := ingest(ctx, st, []store.SignalInput{signal("a1", string(rune('a'+i)))}, time.Now().AddDate(0, 0, -1), eval); err != nil {
 				t.Error(err)
 			}
 		})
@@ -213,7 +290,7 @@ func TestConcurrentIngestForOneAccountSerialises(t *testing.T) {
 func TestFindAccounts(t *testing.T) {
 	st := storetest.New(t)
 	ctx := context.Background()
-	if _, err := st.UpsertAccounts(ctx, []store.AccountInput{
+	if _, err := upsert(ctx, st, []store.AccountInput{
 		{ExternalID: "acme", Name: "Acme Corp"}, {ExternalID: "acme-labs", Name: "Acme Labs"},
 		{ExternalID: "glob", Name: "Globex"}, {ExternalID: "pct", Name: "100% Juice"},
 	}); err != nil {

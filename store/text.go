@@ -31,7 +31,7 @@ type MentionRow struct {
 // ingest that stored their signals), and one timeline entry per signal and
 // competitor: a long e-mail thread naming a rival ten times is one event
 // in the account's history, quoted at its first mention.
-func InsertMentionsTx(ctx context.Context, tx pgx.Tx, rows []MentionRow) error {
+func InsertMentionsTx(ctx context.Context, tx DB, rows []MentionRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -82,7 +82,7 @@ const (
 // AlertChannelsTx lists the channels subscribed to topic (a subscription
 // without topics has all of them) whose filters an account with arr and
 // tier passes.
-func AlertChannelsTx(ctx context.Context, tx pgx.Tx, topic string, arr float64, tier string) ([]string, error) {
+func AlertChannelsTx(ctx context.Context, tx DB, topic string, arr float64, tier string) ([]string, error) {
 	rows, err := tx.Query(ctx, `SELECT DISTINCT channel_id FROM digest_subscriptions
 		WHERE (topics @> ARRAY[$1::text] OR cardinality(topics) = 0) AND min_arr <= $2 AND (tier = '' OR lower(tier) = lower($3))
 		ORDER BY channel_id`, topic, arr, tier)
@@ -122,7 +122,7 @@ func TextAlertRef(id int64, recipient string) string {
 
 // InsertTextAlertTx records an alert and queues one post per recipient in
 // the caller's transaction.
-func InsertTextAlertTx(ctx context.Context, tx pgx.Tx, a NewTextAlert) (int64, error) {
+func InsertTextAlertTx(ctx context.Context, tx DB, a NewTextAlert) (int64, error) {
 	if len(a.Recipients) == 0 {
 		return 0, errors.New("text alert without recipients")
 	}

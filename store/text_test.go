@@ -167,7 +167,7 @@ func TestOwnedAccountsRiskiestFirst(t *testing.T) {
 		{ExternalID: "theirs", Name: "Theirs", OwnerCSM: "U2", ARR: 1e6},
 		{ExternalID: "gone", Name: "Gone", OwnerCSM: "U1", Status: "churned"},
 	}
-	if _, err := st.UpsertAccounts(ctx, in); err != nil {
+	if _, err := upsert(ctx, st, in); err != nil {
 		t.Fatal(err)
 	}
 	for ext, sb := range map[string][2]any{"healthy": {90, "healthy"}, "risk-small": {60, "at_risk"}, "risk-big": {60, "at_risk"}, "critical": {20, "critical"}} {
@@ -204,7 +204,7 @@ func TestSentimentChangesNeedsTextsBefore(t *testing.T) {
 	add("old", 2, -0.1)
 	add("new1", 2, -0.9)
 	add("new2", 1, -0.8)
-	if _, err := st.IngestSignals(ctx, in, now.AddDate(0, 0, -30), noAlert); err != nil {
+	if _, err := ingest(ctx, st, in, now.AddDate(0, 0, -30), noAlert); err != nil {
 		t.Fatal(err)
 	}
 	got, err := st.SentimentChanges(ctx, store.DigestQuery{Start: now.AddDate(0, 0, -7), End: now, Limit: 1})
@@ -222,16 +222,25 @@ func TestInsertMentionsOneTimelineEntryPerSignalAndCompetitor(t *testing.T) {
 	st := storetest.New(t)
 	ctx := context.Background()
 	seedAccounts(t, st, "a1")
-	hook := func(ctx context.Context, tx pgx.Tx, in store.Ingested) error {
-		id, acct, now := in.SignalIDs[0], in.AccountIDs[0], time.Now()
+	res, err := ingest(ctx, st, []store.SignalInput{signal("a1", "k1")}, time.Now().AddDate(0, 0, -1), noAlert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := st.AccountByExternalID(ctx, "a1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As the text hook does, in a transaction after the signal is stored.
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		id, acct, now := res.SignalIDs[0], a.ID, time.Now()
 		var rows []store.MentionRow
 		for i, c := range []string{"Gainsight", "Totango", "Gainsight", "Gainsight"} {
 			rows = append(rows, store.MentionRow{SignalID: id, AccountID: acct, Competitor: c, Alias: c, Mention: c, Snippet: "s" + fmt.Sprint(i),
 				Start: 10 * i, End: 10*i + 5, Kind: "ticket", Source: "zendesk", OccurredAt: now})
 		}
 		return store.InsertMentionsTx(ctx, tx, rows)
-	}
-	if _, err := st.IngestSignals(ctx, []store.SignalInput{signal("a1", "k1")}, time.Now().AddDate(0, 0, -1), noAlert, hook); err != nil {
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if n := countRows(t, st, "competitor_mentions"); n != 4 {

@@ -186,7 +186,7 @@ func (s *Store) WinbackOfferByID(ctx context.Context, id int64) (WinbackOffer, e
 	return o, err
 }
 
-func offersByRef(ctx context.Context, tx pgx.Tx, ref string) ([]WinbackOffer, error) {
+func offersByRef(ctx context.Context, tx DB, ref string) ([]WinbackOffer, error) {
 	rows, err := tx.Query(ctx, `SELECT `+offerColumns+offerFrom+`WHERE o.message_ref = $1 ORDER BY a.arr DESC, o.id`, ref)
 	if err != nil {
 		return nil, fmt.Errorf("win-back offers: %w", err)
@@ -198,7 +198,7 @@ func offersByRef(ctx context.Context, tx pgx.Tx, ref string) ([]WinbackOffer, er
 // lockOffer locks the offer, then reads it with its attempt in a new
 // statement: read committed re-reads only the locked row after a wait,
 // and the attempt a concurrent click just inserted must be seen.
-func lockOffer(ctx context.Context, tx pgx.Tx, id int64) (WinbackOffer, error) {
+func lockOffer(ctx context.Context, tx DB, id int64) (WinbackOffer, error) {
 	if _, err := tx.Exec(ctx, `SELECT 1 FROM winback_offers WHERE id = $1 FOR UPDATE`, id); err != nil {
 		return WinbackOffer{}, fmt.Errorf("lock win-back offer: %w", err)
 	}

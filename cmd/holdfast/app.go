@@ -17,18 +17,14 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/api"
-	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/config"
-	"github.com/holdfast/holdfast/dunning"
 	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/llm"
-	"github.com/holdfast/holdfast/npsflow"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring/text"
 	"github.com/holdfast/holdfast/store"
-	"github.com/holdfast/holdfast/textai"
 )
 
 // appOptions are the seams tests and local mode use.
@@ -38,33 +34,52 @@ type appOptions struct {
 	channelLimit *redis_rate.Limit
 }
 
-// app is the running system.
-type app struct {
-	cfg       config.Config
-	log       *slog.Logger
-	store     *store.Store
-	redis     *redis.Client
-	ingest    *ingest.Pipeline
-	socket    *bot.Socket
-	deliverer *bot.Deliverer
-	scheduler *schedule.Scheduler
-	rooms     *roomWork
-	http      *http.Server
-	listener  net.Listener
-	home      *handlers.Home // other features add App Home sections here
-	nps       *npsflow.Service
-	offers    *handlers.Offers
-	// closers run after intake stops, before the pools close: background
-	// work features started on their own (e.g. model summaries).
-	closers []func()
+// infra is what every feature is built on: Postgres, Redis, Slack, the
+// clock, the optional language model, and the shared ingest pipeline.
+type infra struct {
+	cfg      config.Config
+	now      func() time.Time
+	log      *slog.Logger
+	store    *store.Store
+	redis    *redis.Client
+	metrics  *prometheus.Registry
+	sender   *bot.Sender
+	model    *llm.Client // nil when OPENAI_* is unset; every use has an offline fallback
+	analyzer *text.Analyzer
+	ingest   *ingest.Pipeline
 }
 
-// newApp wires every part of Holdfast. Nothing starts running here.
+// A feature is one concept of Holdfast in one package: its rules, SQL,
+// Slack flow, cards and settings. It hands the wiring whichever of these
+// parts it has: Slack commands and actions (slackFeature), HTTP routes,
+// cron jobs, ingest hooks, durable queue workers, App Home sections, and
+// background work to finish on shutdown (Close).
+type feature interface{ Name() string }
+
+type (
+	slackFeature  interface{ Register(r *handlers.Router) }
+	httpFeature   interface{ Routes() []api.Route }
+	jobFeature    interface{ Jobs() []schedule.Job }
+	hookFeature   interface{ IngestHooks() []ingest.Hook }
+	workerFeature interface{ Workers() []store.Worker }
+	homeFeature   interface{ HomeSections() []handlers.HomeSection }
+	closeFeature  interface{ Close() }
+)
+
+// app is the running system.
+type app struct {
+	infra
+	features  []feature
+	socket    *bot.Socket
+	workers   *store.Workers
+	scheduler *schedule.Scheduler
+	http      *http.Server
+	listener  net.Listener
+}
+
+// newApp wires every part of Holdfast: infrastructure, then the list of
+// features. Nothing starts running here.
 func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOptions) (_ *app, err error) {
-	now := opts.now
-	if now == nil {
-		now = time.Now
-	}
 	var cleanup []func()
 	defer func() {
 		if err != nil {
@@ -73,48 +88,38 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 			}
 		}
 	}()
+	in := infra{cfg: cfg, now: opts.now, log: log}
+	if in.now == nil {
+		in.now = time.Now
+	}
+	set := cfg.Settings
 
 	// Postgres: every signal, score, alert and outgoing Slack message.
-	st, err := store.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
+	if in.store, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
-	cleanup = append(cleanup, st.Close)
-	if from, to, err := st.Migrate(ctx); err != nil {
+	cleanup = append(cleanup, in.store.Close)
+	if from, to, err := in.store.Migrate(ctx); err != nil {
 		return nil, err
 	} else if from != to {
 		log.Info("database migrated", "from", from, "to", to)
 	}
 
-	// Redis: alert cooldowns, envelope de-duplication, Slack rate limits.
+	// Redis: alert cooldowns, envelope de-duplication, Slack rate limits, job ticks.
 	redisOpts, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	rdb := redis.NewClient(redisOpts)
-	cleanup = append(cleanup, func() { rdb.Close() })
-	if err := rdb.Ping(ctx).Err(); err != nil {
+	in.redis = redis.NewClient(redisOpts)
+	cleanup = append(cleanup, func() { in.redis.Close() })
+	if err := in.redis.Ping(ctx).Err(); err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	prefix := cfg.Settings.Redis.KeyPrefix
+	prefix := set.Redis.KeyPrefix
+	in.metrics = prometheus.NewRegistry()
+	in.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	// Domain: signals in, health scored, alerts decided.
-	analyzer, err := text.NewAnalyzer(cfg.Settings.Text.Competitors)
-	if err != nil {
-		return nil, fmt.Errorf("text.%w", err)
-	}
-	// Optional language model (nil when OPENAI_* is unset): summaries and
-	// richer text analysis; every caller has an offline fallback.
-	model := llm.New(cfg.LLM)
-	mon := ingest.New(st, analyzer, ingest.NewCooldowns(rdb, prefix), cfg.Settings, now, log, ingest.NewMetrics(reg))
-	if analyst := textai.New(model, cfg.LLM.Model, cfg.Settings.Text.Competitors, st, log); analyst != nil {
-		mon.WithInsight(analyst) // summaries in competitor alerts
-	}
-
-	// Slack: Web API client, paced sender, outbox deliverer, Socket Mode link.
+	// Slack: Web API client, paced sender.
 	httpClient := &http.Client{Timeout: 15 * time.Second}
 	slackAPI := slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionAppLevelToken(cfg.SlackAppToken),
 		slack.OptionHTTPClient(httpClient))
@@ -122,119 +127,98 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	if opts.channelLimit != nil {
 		limit = *opts.channelLimit
 	}
-	sender := bot.NewSender(slackAPI, httpClient, redis_rate.NewLimiter(rdb), prefix, limit, log, reg)
-	deliverer := bot.NewDeliverer(st, sender, 4, log)
-	router := handlers.NewRouter(sender, log)
-	handlers.New(st, sender, now, log).Register(router)
-	// Account rooms (issue 7): won deals -> handoff rooms, notes with
-	// summaries, CRM write-back; see rooms.go.
-	roomWork := newRoomWork(cfg, st, sender, router, model, now, log)
-	roomWork.addHooks(mon)
-	socket := bot.NewSocket(slackAPI, router, sender, rdb, prefix, log, reg)
+	in.sender = bot.NewSender(slackAPI, httpClient, redis_rate.NewLimiter(in.redis), prefix, limit, log, in.metrics)
 
-	// Periodic work: each job runs once per tick across replicas.
-	scheduler := schedule.New(rdb, prefix, cfg.Settings.Schedule.Location(), now, log, reg)
-
-	// Close the loop (issue 6): churn root causes back to Sales (/churned,
-	// debriefs, /rootcause, monthly post, check-ins), dunning by decline
-	// reason (a hook on every ingested payment signal, and the Stripe
-	// webhook), and the weekly win-back list.
-	loop := handlers.NewLoop(st, sender, cfg.Settings, now, log)
-	loop.Register(router)
-	if err := scheduler.Add(loop.Jobs()...); err != nil {
-		return nil, err
+	// Signals in: validated, analysed, scored, alerts decided.
+	if in.analyzer, err = text.NewAnalyzer(set.Text.Competitors); err != nil {
+		return nil, fmt.Errorf("text.%w", err)
 	}
-	dun := dunning.NewService(cfg.Settings, now, log)
-	mon.AddHook(dun.Hook)
-	stripeHook := api.NewStripeWebhook(cfg.StripeWebhookSecret, mon, st, now, log)
+	in.model = llm.New(cfg.LLM)
+	in.ingest = ingest.New(in.store, in.analyzer, ingest.NewCooldowns(in.redis, prefix), set, in.now, log, ingest.NewMetrics(in.metrics))
 
-	// Text signals (issue 5): customer messages in account channels become
-	// signals; competitor and sentiment alerts can be claimed; /digest and
-	// its job; the App Home, which other features extend with home.AddSection.
-	handlers.NewSlackMessages(st, mon, cfg.Settings.Text.SlackAuthors, now, log).Register(router)
-	handlers.NewTextAlerts(st, now).Register(router)
-	digests := handlers.NewDigests(st, cfg.Settings.Digest, now, log)
-	digests.Register(router)
-	if err := scheduler.Add(schedule.Job{Name: "digest", Spec: handlers.DigestJobSpec, Run: digests.Run}); err != nil {
-		return nil, err
+	// The features, in the order their ingest hooks run and their App
+	// Home sections show.
+	a := &app{infra: in, workers: store.NewWorkers(in.store, log),
+		scheduler: schedule.New(in.redis, prefix, set.Schedule.Location(), in.now, log, in.metrics)}
+	a.features = []feature{
+		ingestFeature{in.ingest},
+		newAccounts(in),
+		newRooms(in),
+		newLoop(in),
+		newDunning(in),
+		newTextSignals(in),
+		newDigests(in),
+		newOffers(in),
+		newNPS(in),
 	}
-	home := handlers.NewHome(st, sender, now, log)
+
+	router := handlers.NewRouter(in.sender, log)
+	home := handlers.NewHome(in.store, in.sender, in.now, log)
 	home.Register(router)
-
-	// Retention offers (issue 3): /offer, /offers, approvals in threads and
-	// DMs, revisions, SLA nudges and escalation, renewal outcome tracking.
-	var summarizer handlers.Summarizer
-	if model != nil {
-		summarizer = model
-	}
-	offersH := handlers.NewOffers(st, sender, summarizer, cfg.Settings.Offers, now, log)
-	offersH.Register(router)
-	closers := []func(){offersH.Close}
-	if err := scheduler.Add(
-		schedule.Job{Name: "offers-sla", Spec: "* * * * *", Run: offersH.RunSLAs},
-		schedule.Job{Name: "offers-outcomes", Spec: "30 6 * * *", Run: offersH.ResolveOutcomes},
-	); err != nil {
+	server := api.New(cfg.IngestToken, []api.Check{
+		{Name: "postgres", Ping: in.store.Ping},
+		{Name: "redis", Ping: func(ctx context.Context) error { return in.redis.Ping(ctx).Err() }},
+	}, in.metrics, log)
+	if err := a.workers.Add(bot.NewDeliverer(in.store, in.sender, 4, log)); err != nil {
 		return nil, err
 	}
-
-	// HTTP: ingest API, health, readiness and metrics.
-	server := api.New(mon, cfg.IngestToken, []api.Check{
-		{Name: "postgres", Ping: st.Ping},
-		{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
-	}, reg, log)
-	server.Mount("POST /webhooks/stripe", "stripe_webhook", stripeHook.ServeHTTP) // issue 6
-	roomWork.mount(server)                                                        // issue 7
-
-	// NPS as a conversation (issue 4): answers in through the ingest
-	// pipeline (POST /v1/nps), detractor loops in threads, survey cadence,
-	// survey-tool webhook, reminders and the weekly digest.
-	npsSvc := npsflow.New(st, mon, analyzer, npsflow.Options{
-		Settings: cfg.Settings.NPS, DefaultChannel: cfg.Settings.Alerts.DefaultChannel,
-		Location: cfg.Settings.Schedule.Location(), WebhookSecret: cfg.SurveyWebhookSecret,
-	}, now, log)
-	handlers.NewNPS(npsSvc, st, sender).Register(router)
-	home.AddSection("offers", func(ctx context.Context, user string, now time.Time) (blocks.HomeSection, bool, error) {
-		title, bs, ok, err := offersH.PendingForHome(ctx, user, now)
-		return blocks.HomeSection{Title: title, Blocks: bs}, ok, err
-	})
-	home.AddSection("nps", func(ctx context.Context, user string, now time.Time) (blocks.HomeSection, bool, error) {
-		loops, err := npsSvc.OpenLoopsFor(ctx, user, 16)
-		if err != nil || len(loops) == 0 {
-			return blocks.HomeSection{}, false, err
+	for _, f := range a.features {
+		if err := a.mount(f, router, server, home); err != nil {
+			return nil, fmt.Errorf("feature %s: %w", f.Name(), err)
 		}
-		return blocks.HomeSection{Title: "Your open detractor loops", Blocks: blocks.NPSHomeLoops(loops, now)}, true, nil
-	})
-	server.MountAuthed("POST /v1/nps", "nps", server.NPSHandler(npsSvc))
-	webhookSpec := cfg.Settings.NPS.Jobs.Webhook
-	if cfg.Settings.NPS.Webhook.URL == "" {
-		webhookSpec = schedule.Off // no survey tool to send to
 	}
-	if err := scheduler.Add(
-		schedule.Job{Name: npsflow.JobCadence, Spec: cfg.Settings.NPS.Cadence.Spec, Run: npsSvc.Cadence},
-		schedule.Job{Name: npsflow.JobLoops, Spec: cfg.Settings.NPS.Jobs.Loops, Run: npsSvc.Loops},
-		schedule.Job{Name: npsflow.JobWebhook, Spec: webhookSpec, Run: npsSvc.Webhook},
-		schedule.Job{Name: npsflow.JobDigest, Spec: cfg.Settings.NPS.Digest.Spec, Run: npsSvc.Digest},
-	); err != nil {
-		return nil, err
-	}
+	a.socket = bot.NewSocket(slackAPI, router, in.sender, in.redis, prefix, log, in.metrics)
 
-	ln := opts.listener
-	if ln == nil {
-		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+	if a.listener = opts.listener; a.listener == nil {
+		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 			return nil, fmt.Errorf("HOLDFAST_HTTP_ADDR: %w", err)
 		}
 	}
-	return &app{
-		cfg: cfg, log: log, store: st, redis: rdb, ingest: mon, socket: socket, deliverer: deliverer, scheduler: scheduler, listener: ln, rooms: roomWork, home: home,
-		nps: npsSvc, offers: offersH, closers: closers,
-		http: &http.Server{Handler: server.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
-			WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute},
-	}, nil
+	a.http = &http.Server{Handler: server.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	return a, nil
+}
+
+// mount puts each part a feature has where it belongs.
+func (a *app) mount(f feature, router *handlers.Router, server *api.Server, home *handlers.Home) error {
+	if s, ok := f.(slackFeature); ok {
+		s.Register(router)
+	}
+	if h, ok := f.(httpFeature); ok {
+		server.Mount(h.Routes()...)
+	}
+	if j, ok := f.(jobFeature); ok {
+		if err := a.scheduler.Add(j.Jobs()...); err != nil {
+			return err
+		}
+	}
+	if h, ok := f.(hookFeature); ok {
+		a.ingest.AddHook(h.IngestHooks()...)
+	}
+	if w, ok := f.(workerFeature); ok {
+		if err := a.workers.Add(w.Workers()...); err != nil {
+			return err
+		}
+	}
+	if h, ok := f.(homeFeature); ok {
+		home.AddSection(h.HomeSections()...)
+	}
+	return nil
+}
+
+// feature returns the wired feature named name, for tests and local mode.
+func (a *app) feature(name string) feature {
+	for _, f := range a.features {
+		if f.Name() == name {
+			return f
+		}
+	}
+	return nil
 }
 
 // serve runs until ctx ends, then shuts down in order: stop taking work
-// (HTTP, Socket Mode), finish what is in flight, deliver what is leased,
-// close the pools.
+// (HTTP, Socket Mode, cron), let features finish their background work,
+// deliver what is leased, close the pools.
 func (a *app) serve(ctx context.Context) error {
 	defer a.store.Close()
 	defer a.redis.Close()
@@ -254,9 +238,8 @@ func (a *app) serve(ctx context.Context) error {
 			errc <- fmt.Errorf("slack socket mode: %w", err)
 		}
 	})
-	delivery.Go(func() { a.deliverer.Run(runCtx) })
-	delivery.Go(func() { a.rooms.Run(runCtx) })
 	intake.Go(func() { a.scheduler.Run(runCtx) })
+	delivery.Go(func() { a.workers.Run(runCtx) })
 
 	var err error
 	select {
@@ -272,8 +255,10 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	cancel()
 	intake.Wait()
-	for _, c := range a.closers {
-		c()
+	for _, f := range a.features {
+		if c, ok := f.(closeFeature); ok {
+			c.Close()
+		}
 	}
 	delivery.Wait()
 	return err

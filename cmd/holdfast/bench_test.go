@@ -21,7 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/holdfast/holdfast/fakeslack"
+	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/ingest"
 )
 
@@ -262,7 +262,7 @@ func BenchmarkHealthCommand(b *testing.B) {
 	latencies := make([]time.Duration, 0, len(queries))
 	b.ResetTimer()
 	for _, q := range queries {
-		ack, err := d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/health", Text: q})
+		ack, err := d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/health", Text: q})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -3,15 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
-	"github.com/holdfast/holdfast/blocks"
-	"github.com/slack-go/slack"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/holdfast/holdfast/fakeslack"
+	"github.com/holdfast/holdfast/blocks"
+	"github.com/slack-go/slack"
+
+	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/store"
 	"github.com/holdfast/holdfast/store/storetest"
 )
@@ -99,7 +100,7 @@ func TestBotReconnectsAfterSlackAsksItTo(t *testing.T) {
 		if err := d.fake.WaitConnected(ctx, 1); err != nil {
 			t.Fatalf("after %s: %v", reason, err)
 		}
-		ack, err := d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/atrisk"})
+		ack, err := d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/atrisk"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +168,7 @@ func TestHandlerPanicIsContained(t *testing.T) {
 	if _, err := d.fake.SendInteraction(ctx, cb); err != nil {
 		t.Fatalf("the submission was not acked: %v", err)
 	}
-	ack, err := d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/atrisk"})
+	ack, err := d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/atrisk"})
 	if err != nil {
 		t.Fatal(err)
 	}

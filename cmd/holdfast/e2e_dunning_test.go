@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/holdfast/holdfast/api"
-	"github.com/holdfast/holdfast/fakeslack"
+	"github.com/holdfast/holdfast/bot/slacktest"
+	"github.com/holdfast/holdfast/dunning"
 	"github.com/holdfast/holdfast/ingest"
 )
 
@@ -26,7 +26,7 @@ func (r *replica) stripe(event map[string]any, secret string, at time.Time, head
 	req, _ := http.NewRequest(http.MethodPost, r.base+"/webhooks/stripe", bytes.NewReader(raw))
 	req.Header.Set("Content-Type", "application/json")
 	if header == "" {
-		header = api.SignStripePayload(raw, secret, at)
+		header = dunning.SignStripePayload(raw, secret, at)
 	}
 	if header != "-" {
 		req.Header.Set("Stripe-Signature", header)
@@ -50,7 +50,7 @@ func stripeEvent(id, typ string, created time.Time, object map[string]any) map[s
 }
 
 // root finds the unthreaded post in channel whose text contains want.
-func (d *deployment) root(channel, want string) fakeslack.Message {
+func (d *deployment) root(channel, want string) slacktest.Message {
 	d.t.Helper()
 	for _, m := range d.posts(channel) {
 		if m.ThreadTS == "" && strings.Contains(plain(m), want) {
@@ -58,7 +58,7 @@ func (d *deployment) root(channel, want string) fakeslack.Message {
 		}
 	}
 	d.t.Fatalf("no post in %s contains %q", channel, want)
-	return fakeslack.Message{}
+	return slacktest.Message{}
 }
 
 func (d *deployment) rootsContaining(channel, want string) int {
@@ -94,7 +94,7 @@ func TestDunningByDeclineReason(t *testing.T) {
 
 	charge := map[string]any{"id": "ch_T1", "object": "charge", "customer": "cus_TECH", "amount": 19900, "currency": "usd",
 		"invoice": "in_T1", "failure_code": "expired_card", "outcome": map[string]any{"reason": "expired_card", "type": "issuer_declined"}}
-	chargeFailed := stripeEvent("evt_T1", api.EventChargeFailed, now, charge)
+	chargeFailed := stripeEvent("evt_T1", dunning.EventChargeFailed, now, charge)
 
 	// Forged, stale, unsigned: 400 with a JSON error, nothing stored.
 	for _, f := range []struct {
@@ -122,7 +122,7 @@ func TestDunningByDeclineReason(t *testing.T) {
 	if code, body := r.stripe(chargeFailed, stripeSecret, now, ""); code != http.StatusOK || body["status"] != "processed" {
 		t.Fatalf("charge.failed: %d %v", code, body)
 	}
-	invFailed := stripeEvent("evt_T2", api.EventInvoicePaymentFailed, now, map[string]any{"id": "in_T1", "object": "invoice",
+	invFailed := stripeEvent("evt_T2", dunning.EventInvoicePaymentFailed, now, map[string]any{"id": "in_T1", "object": "invoice",
 		"customer": "cus_TECH", "amount_due": 19900, "currency": "usd", "charge": "ch_T1", "attempt_count": 1})
 	if code, body := r.stripe(invFailed, stripeSecret, now, ""); code != http.StatusOK || body["status"] != "processed" {
 		t.Fatalf("invoice.payment_failed: %d %v", code, body)
@@ -131,7 +131,7 @@ func TestDunningByDeclineReason(t *testing.T) {
 		t.Fatalf("replay: %d %v", code, body)
 	}
 	// Soft: invoice.payment_failed with the charge expanded, Stripe's next retry known.
-	soft := stripeEvent("evt_S1", api.EventInvoicePaymentFailed, now, map[string]any{"id": "in_S1", "object": "invoice",
+	soft := stripeEvent("evt_S1", dunning.EventInvoicePaymentFailed, now, map[string]any{"id": "in_S1", "object": "invoice",
 		"customer": "cus_SOFT", "amount_due": 250000, "currency": "usd", "next_payment_attempt": now.AddDate(0, 0, 3).Unix(),
 		"charge": map[string]any{"id": "ch_S1", "object": "charge", "outcome": map[string]any{"reason": "insufficient_funds"}}})
 	if code, body := r.stripe(soft, stripeSecret, now, ""); code != http.StatusOK || body["status"] != "processed" {
@@ -142,11 +142,11 @@ func TestDunningByDeclineReason(t *testing.T) {
 	r.signals(ingest.SignalIn{Account: "hardco", Kind: "payment_failed", Source: "billing", IdempotencyKey: "hard-1", OccurredAt: now,
 		Value: &v, Metadata: json.RawMessage(`{"decline_code":"stolen_card","invoice":"in_H1"}`)})
 	// Unknown customers and invoices without a case are acknowledged, not stored.
-	if code, body := r.stripe(stripeEvent("evt_U1", api.EventChargeFailed, now, map[string]any{"id": "ch_U1", "object": "charge",
+	if code, body := r.stripe(stripeEvent("evt_U1", dunning.EventChargeFailed, now, map[string]any{"id": "ch_U1", "object": "charge",
 		"customer": "cus_NOBODY", "amount": 100, "currency": "usd"}), stripeSecret, now, ""); code != http.StatusOK || body["status"] != "ignored" {
 		t.Fatalf("unknown customer: %d %v", code, body)
 	}
-	if code, body := r.stripe(stripeEvent("evt_P0", api.EventInvoicePaid, now, map[string]any{"id": "in_NEVERFAILED", "object": "invoice",
+	if code, body := r.stripe(stripeEvent("evt_P0", dunning.EventInvoicePaid, now, map[string]any{"id": "in_NEVERFAILED", "object": "invoice",
 		"customer": "cus_TECH", "amount_paid": 100, "currency": "usd"}), stripeSecret, now, ""); code != http.StatusOK || body["status"] != "ignored" {
 		t.Fatalf("paid without a case: %d %v", code, body)
 	}
@@ -201,7 +201,7 @@ func TestDunningByDeclineReason(t *testing.T) {
 	techRoot := d.root(alertChannel, "Payment failed: Techco")
 	later := now.Add(48 * time.Hour)
 	clock.Set(later)
-	paid := stripeEvent("evt_T3", api.EventInvoicePaid, later, map[string]any{"id": "in_T1", "object": "invoice",
+	paid := stripeEvent("evt_T3", dunning.EventInvoicePaid, later, map[string]any{"id": "in_T1", "object": "invoice",
 		"customer": "cus_TECH", "amount_paid": 19900, "currency": "usd"})
 	if code, body := r.stripe(paid, stripeSecret, later, ""); code != http.StatusOK || body["status"] != "processed" {
 		t.Fatalf("invoice.paid: %d %v", code, body)
@@ -270,7 +270,7 @@ func TestDunningEnrichAndRetry(t *testing.T) {
 	}
 
 	// invoice.payment_failed with the charge unexpanded: no decline reason yet.
-	send(stripeEvent("evt_E1", api.EventInvoicePaymentFailed, now, map[string]any{"id": "in_E1", "object": "invoice",
+	send(stripeEvent("evt_E1", dunning.EventInvoicePaymentFailed, now, map[string]any{"id": "in_E1", "object": "invoice",
 		"customer": "cus_EN", "amount_due": 50000, "currency": "usd", "charge": "ch_E1"}), "processed")
 	d.settle()
 	root := d.root(alertChannel, "Payment failed: Enco")
@@ -280,7 +280,7 @@ func TestDunningEnrichAndRetry(t *testing.T) {
 
 	// charge.failed about the same charge brings expired_card: the case
 	// takes the card-update path, said in the thread.
-	chargeFailed := stripeEvent("evt_E2", api.EventChargeFailed, now, map[string]any{"id": "ch_E1", "object": "charge",
+	chargeFailed := stripeEvent("evt_E2", dunning.EventChargeFailed, now, map[string]any{"id": "ch_E1", "object": "charge",
 		"customer": "cus_EN", "amount": 50000, "currency": "usd", "invoice": "in_E1", "failure_code": "expired_card"})
 	send(chargeFailed, "processed")
 	send(chargeFailed, "duplicate")
@@ -290,7 +290,7 @@ func TestDunningEnrichAndRetry(t *testing.T) {
 	}
 
 	// A second failed attempt on the invoice: the same case and thread.
-	send(stripeEvent("evt_E3", api.EventInvoicePaymentFailed, now, map[string]any{"id": "in_E1", "object": "invoice",
+	send(stripeEvent("evt_E3", dunning.EventInvoicePaymentFailed, now, map[string]any{"id": "in_E1", "object": "invoice",
 		"customer": "cus_EN", "amount_due": 50000, "currency": "usd",
 		"charge": map[string]any{"id": "ch_E2", "object": "charge", "outcome": map[string]any{"reason": "insufficient_funds"}}}), "processed")
 	d.settle()

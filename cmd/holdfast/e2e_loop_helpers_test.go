@@ -10,7 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/blocks"
-	"github.com/holdfast/holdfast/fakeslack"
+	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/ingest"
 )
 
@@ -35,7 +35,7 @@ func profiled(id, name string, arr float64, owner, ae, mgr, size, industry, sour
 // command runs a slash command and returns its ack as plain text.
 func (d *deployment) command(user, command, text string) string {
 	d.t.Helper()
-	ack, err := d.fake.SendSlashCommand(ctxTimeout(d.t, 10*time.Second), fakeslack.SlashCommand{Command: command, Text: text, UserID: user, ChannelID: "C0CMD"})
+	ack, err := d.fake.SendSlashCommand(ctxTimeout(d.t, 10*time.Second), slacktest.SlashCommand{Command: command, Text: text, UserID: user, ChannelID: "C0CMD"})
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -82,11 +82,11 @@ func (d *deployment) countViews(callbackID string) int {
 }
 
 // submit sends a view_submission of v with state values and returns the ack payload.
-func (d *deployment) submit(user string, v slack.View, values map[string]map[string]slack.BlockAction) (fakeslack.Ack, map[string]any) {
+func (d *deployment) submit(user string, v slack.View, values map[string]map[string]slack.BlockAction) (slacktest.Ack, map[string]any) {
 	d.t.Helper()
 	v.State = &slack.ViewState{Values: values}
 	cb := slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission, User: slack.User{ID: user},
-		Team: slack.Team{ID: fakeslack.TeamID}, View: v}
+		Team: slack.Team{ID: slacktest.TeamID}, View: v}
 	ack, err := d.fake.SendInteraction(ctxTimeout(d.t, 10*time.Second), cb)
 	if err != nil {
 		d.t.Fatal(err)
@@ -102,7 +102,7 @@ func (d *deployment) submit(user string, v slack.View, values map[string]map[str
 func (d *deployment) click(user, channel, actionID, value string) {
 	d.t.Helper()
 	cb := slack.InteractionCallback{Type: slack.InteractionTypeBlockActions, User: slack.User{ID: user},
-		Team: slack.Team{ID: fakeslack.TeamID}, Channel: slack.Channel{GroupConversation: slack.GroupConversation{Conversation: slack.Conversation{ID: channel}}},
+		Team: slack.Team{ID: slacktest.TeamID}, Channel: slack.Channel{GroupConversation: slack.GroupConversation{Conversation: slack.Conversation{ID: channel}}},
 		TriggerID: fmt.Sprintf("trigger-%d", time.Now().UnixNano()), ResponseURL: d.responseURL(),
 		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{{ActionID: actionID, BlockID: "b", Value: value}}}}
 	if _, err := d.fake.SendInteraction(ctxTimeout(d.t, 10*time.Second), cb); err != nil {
@@ -145,7 +145,7 @@ func merge(ms ...map[string]map[string]slack.BlockAction) map[string]map[string]
 }
 
 // findAction returns the value of the first button whose action id starts with prefix.
-func findAction(msgs []fakeslack.Message, prefix string) (actionID, value string) {
+func findAction(msgs []slacktest.Message, prefix string) (actionID, value string) {
 	for i := len(msgs) - 1; i >= 0; i-- {
 		for _, b := range msgs[i].Blocks {
 			ab, ok := b.(*slack.ActionBlock)
@@ -163,7 +163,7 @@ func findAction(msgs []fakeslack.Message, prefix string) (actionID, value string
 }
 
 // latest is the newest text (post or update) of the message with ts.
-func latest(msgs []fakeslack.Message, ts string) string {
+func latest(msgs []slacktest.Message, ts string) string {
 	out := ""
 	for _, m := range msgs {
 		if m.TS == ts || m.Raw.Params["ts"] == ts {
@@ -198,7 +198,7 @@ func (c *testClock) Set(t time.Time) {
 // mrkdwn is the top-level text and every mrkdwn text in a posted
 // message's blocks as Slack receives them (escaped), for checks on
 // escaping and mentions. plain_text is never parsed by Slack.
-func mrkdwn(m fakeslack.Message) string {
+func mrkdwn(m slacktest.Message) string {
 	var v any
 	_ = json.Unmarshal([]byte(m.Raw.Params["blocks"]), &v)
 	var b strings.Builder

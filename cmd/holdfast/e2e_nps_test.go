@@ -16,12 +16,13 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/blocks"
-	"github.com/holdfast/holdfast/fakeslack"
+	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/nps"
 	"github.com/holdfast/holdfast/npsflow"
-	"github.com/holdfast/holdfast/schedule"
+	"github.com/holdfast/holdfast/store"
 )
 
 // People and channels of the NPS tests.
@@ -74,8 +75,8 @@ func score(v float64) *float64 { return &v }
 // Churn-risk alerts (a detractor who names a rival states churn intent)
 // start threads of their own in the account channel; they are not NPS
 // threads.
-func roots(ms []fakeslack.Message) []fakeslack.Message {
-	var out []fakeslack.Message
+func roots(ms []slacktest.Message) []slacktest.Message {
+	var out []slacktest.Message
 	for _, m := range ms {
 		if h, ok := firstBlock(m).(*slack.HeaderBlock); ok && h.BlockID == "alert_header" {
 			continue
@@ -87,8 +88,8 @@ func roots(ms []fakeslack.Message) []fakeslack.Message {
 	return out
 }
 
-func replies(ms []fakeslack.Message, rootTS string) []fakeslack.Message {
-	var out []fakeslack.Message
+func replies(ms []slacktest.Message, rootTS string) []slacktest.Message {
+	var out []slacktest.Message
 	for _, m := range ms {
 		if m.ThreadTS == rootTS {
 			out = append(out, m)
@@ -98,8 +99,8 @@ func replies(ms []fakeslack.Message, rootTS string) []fakeslack.Message {
 }
 
 // lastUpdate is the latest chat.update of a message.
-func (d *deployment) lastUpdate(channel, ts string) (fakeslack.Message, bool) {
-	var last fakeslack.Message
+func (d *deployment) lastUpdate(channel, ts string) (slacktest.Message, bool) {
+	var last slacktest.Message
 	found := false
 	for _, m := range d.fake.Messages(channel) {
 		if m.Method == "chat.update" && m.Raw.Params["ts"] == ts {
@@ -114,9 +115,9 @@ func (d *deployment) npsClick(user, actionID, value, channel, messageTS string) 
 	d.t.Helper()
 	url := d.responseURL()
 	payload := map[string]any{
-		"type": "block_actions", "user": map[string]any{"id": user}, "api_app_id": fakeslack.AppID,
+		"type": "block_actions", "user": map[string]any{"id": user}, "api_app_id": slacktest.AppID,
 		"trigger_id": "trig." + strconv.FormatInt(time.Now().UnixNano(), 10), "response_url": url,
-		"team":      map[string]any{"id": fakeslack.TeamID},
+		"team":      map[string]any{"id": slacktest.TeamID},
 		"container": map[string]any{"type": "message", "message_ts": messageTS, "channel_id": channel},
 		"channel":   map[string]any{"id": channel}, "message": map[string]any{"ts": messageTS},
 		"actions": []map[string]any{{"action_id": actionID, "block_id": "nps_actions", "value": value, "type": "button",
@@ -136,8 +137,8 @@ func (d *deployment) npsSubmit(user, callbackID, metadata string, values map[str
 		state[block] = map[string]any{blocks.NPSInput: v}
 	}
 	payload := map[string]any{
-		"type": "view_submission", "user": map[string]any{"id": user}, "api_app_id": fakeslack.AppID,
-		"team": map[string]any{"id": fakeslack.TeamID},
+		"type": "view_submission", "user": map[string]any{"id": user}, "api_app_id": slacktest.AppID,
+		"team": map[string]any{"id": slacktest.TeamID},
 		"view": map[string]any{"id": "V1", "type": "modal", "callback_id": callbackID, "private_metadata": metadata,
 			"state": map[string]any{"values": state}},
 	}
@@ -370,7 +371,7 @@ func TestNPSDetractorLoop(t *testing.T) {
 	}
 
 	// /nps acme and /nps report.
-	ack2, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/nps", Text: "acme", UserID: npsCSM})
+	ack2, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), slacktest.SlashCommand{Command: "/nps", Text: "acme", UserID: npsCSM})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +381,7 @@ func TestNPSDetractorLoop(t *testing.T) {
 			t.Errorf("/nps acme lacks %q:\n%s", want, text)
 		}
 	}
-	ack2, err = d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/nps", Text: "report", UserID: npsCSM})
+	ack2, err = d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), slacktest.SlashCommand{Command: "/nps", Text: "report", UserID: npsCSM})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -729,8 +730,8 @@ func TestNPSAPIValidation(t *testing.T) {
 	r := d.start(unpaced(), withTestClock(clock))
 	r.accounts(ingest.AccountIn{ExternalID: "acme", Name: "Acme Corp", OwnerCSM: npsCSM})
 	var body struct {
-		Error string            `json:"error"`
-		Rows  []ingest.RowError `json:"rows"`
+		Error string         `json:"error"`
+		Rows  []api.RowError `json:"rows"`
 	}
 	code := r.post("/v1/nps", map[string]any{"answers": []nps.AnswerIn{
 		{Account: "acme", Respondent: "a@acme", Score: score(2), AnsweredAt: clock.Now()},
@@ -885,11 +886,11 @@ func TestNPSConcurrentReplay(t *testing.T) {
 			len(roots(d.posts(acmeChannel))))
 	}
 	// The App Home lists it for its owner, and for nobody else.
-	home, err := r1.app.nps.OpenLoopsFor(context.Background(), npsCSM, 20)
+	home, err := r1.app.feature("nps").(npsFeature).OpenLoopsFor(context.Background(), npsCSM, 20)
 	if err != nil || len(home) != 1 || home[0].AccountName != "Acme Corp" || home[0].Loop.Score != 1 {
 		t.Fatalf("open loops for the CSM: %+v %v", home, err)
 	}
-	if other, _ := r1.app.nps.OpenLoopsFor(context.Background(), npsStranger, 20); len(other) != 0 {
+	if other, _ := r1.app.feature("nps").(npsFeature).OpenLoopsFor(context.Background(), npsStranger, 20); len(other) != 0 {
 		t.Errorf("a stranger has %d open loops", len(other))
 	}
 	if b := blocks.NPSHomeLoops(home, clock.Now()); len(b) != 1 || !strings.Contains(blocks.PlainTextBlocks(b), "[ Contacted ]") {
@@ -932,7 +933,7 @@ func TestNPSWebhookKeepsFailing(t *testing.T) {
 		if err := r.app.scheduler.RunNow(context.Background(), npsflow.JobWebhook, at); err != nil {
 			t.Fatal(err)
 		}
-		at = at.Add(schedule.Backoff(attempt, time.Minute, time.Hour)) // npsflow retries 1, 2, 4… minutes, then hourly
+		at = at.Add(store.Backoff(attempt, time.Minute, time.Hour)) // npsflow retries 1, 2, 4… minutes, then hourly
 		clock.Set(at)
 	}
 	d.settle()
@@ -947,7 +948,7 @@ func TestNPSWebhookKeepsFailing(t *testing.T) {
 	}
 }
 
-func firstBlock(m fakeslack.Message) slack.Block {
+func firstBlock(m slacktest.Message) slack.Block {
 	if len(m.Blocks) == 0 {
 		return nil
 	}

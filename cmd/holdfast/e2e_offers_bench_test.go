@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/holdfast/holdfast/blocks"
-	"github.com/holdfast/holdfast/fakeslack"
+	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/ingest"
 )
 
@@ -38,7 +38,7 @@ func BenchmarkOfferApprovals(b *testing.B) {
 		}
 		var submit, click []time.Duration
 		for i := range n {
-			if _, err := d.fake.SendSlashCommand(ctxTimeout(b, 10*time.Second), fakeslack.SlashCommand{Command: "/offer",
+			if _, err := d.fake.SendSlashCommand(ctxTimeout(b, 10*time.Second), slacktest.SlashCommand{Command: "/offer",
 				Text: accts[i].ExternalID, UserID: offerCSM}); err != nil {
 				b.Fatal(err)
 			}
@@ -49,7 +49,7 @@ func BenchmarkOfferApprovals(b *testing.B) {
 			if ack := d.submit(offerCSM, blocks.CallbackOfferForm, form.PrivateMetadata, offerDiscount("5", "3", "")); ack != nil {
 				b.Fatalf("ack %v", ack)
 			}
-			waitCall(b, d, "chat.postMessage", posts, func(c fakeslack.Call) bool { return c.Params["channel"] == "U0MGR" })
+			waitCall(b, d, "chat.postMessage", posts, func(c slacktest.Call) bool { return c.Params["channel"] == "U0MGR" })
 			submit = append(submit, time.Since(start))
 			d.settle() // the root card and the rest, untimed
 			action, value := offerMustButton(b, d.posts("U0MGR")[before:], blocks.ActionOfferApprovePrefix)
@@ -62,7 +62,7 @@ func BenchmarkOfferApprovals(b *testing.B) {
 			updates := len(d.fake.Calls("chat.update"))
 			start = time.Now()
 			d.click("U0MGR", action, value)
-			waitCall(b, d, "chat.update", updates, func(c fakeslack.Call) bool {
+			waitCall(b, d, "chat.update", updates, func(c slacktest.Call) bool {
 				return c.Params["channel"] == offerChannel && c.Params["ts"] == root && strings.Contains(c.Params["text"], "Approved")
 			})
 			click = append(click, time.Since(start))
@@ -74,7 +74,7 @@ func BenchmarkOfferApprovals(b *testing.B) {
 
 // waitCall blocks until a call of method after the first `seen` matches,
 // woken by the fake on every call rather than by polling.
-func waitCall(b *testing.B, d *offersHarness, method string, seen int, match func(fakeslack.Call) bool) {
+func waitCall(b *testing.B, d *offersHarness, method string, seen int, match func(slacktest.Call) bool) {
 	for {
 		calls, err := d.fake.WaitCalls(ctxTimeout(b, 10*time.Second), method, seen+1)
 		if err != nil {

@@ -14,7 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/blocks"
-	"github.com/holdfast/holdfast/fakeslack"
+	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/llm/llmtest"
 )
@@ -54,7 +54,7 @@ func newOffersDeployment(t testing.TB, opts ...deploymentOption) *offersHarness 
 }
 
 // offerAckText is a slash command's ack as plain text.
-func offerAckText(tb testing.TB, ack fakeslack.Ack) string {
+func offerAckText(tb testing.TB, ack slacktest.Ack) string {
 	tb.Helper()
 	var r struct {
 		Text   string       `json:"text"`
@@ -166,8 +166,8 @@ func (d *offersHarness) waitDecisions(n int) {
 }
 
 // dms are the messages the bot sent to a user's DM, posts and updates.
-func (d *offersHarness) dms(user string) []fakeslack.Message {
-	var out []fakeslack.Message
+func (d *offersHarness) dms(user string) []slacktest.Message {
+	var out []slacktest.Message
 	for _, m := range d.fake.Messages("") {
 		if m.Channel == user || m.Channel == "D"+user[1:] {
 			out = append(out, m)
@@ -177,9 +177,9 @@ func (d *offersHarness) dms(user string) []fakeslack.Message {
 }
 
 // offerCurrent is the latest version of every message, in the order first posted.
-func offerCurrent(msgs []fakeslack.Message) []fakeslack.Message {
+func offerCurrent(msgs []slacktest.Message) []slacktest.Message {
 	var order []string
-	latest := map[string]fakeslack.Message{}
+	latest := map[string]slacktest.Message{}
 	for _, m := range msgs {
 		if m.Method == "chat.postEphemeral" {
 			continue
@@ -189,7 +189,7 @@ func offerCurrent(msgs []fakeslack.Message) []fakeslack.Message {
 		}
 		latest[m.TS] = m
 	}
-	out := make([]fakeslack.Message, len(order))
+	out := make([]slacktest.Message, len(order))
 	for i, ts := range order {
 		out[i] = latest[ts]
 	}
@@ -197,7 +197,7 @@ func offerCurrent(msgs []fakeslack.Message) []fakeslack.Message {
 }
 
 // offerButton finds a button whose action id starts with prefix in the messages.
-func offerButton(msgs []fakeslack.Message, prefix string) (actionID, value string, ok bool) {
+func offerButton(msgs []slacktest.Message, prefix string) (actionID, value string, ok bool) {
 	for _, m := range msgs {
 		for _, b := range m.Blocks {
 			ab, isActions := b.(*slack.ActionBlock)
@@ -214,7 +214,7 @@ func offerButton(msgs []fakeslack.Message, prefix string) (actionID, value strin
 	return "", "", false
 }
 
-func offerMustButton(t testing.TB, msgs []fakeslack.Message, prefix string) (string, string) {
+func offerMustButton(t testing.TB, msgs []slacktest.Message, prefix string) (string, string) {
 	t.Helper()
 	a, v, ok := offerButton(msgs, prefix)
 	if !ok {
@@ -228,9 +228,9 @@ func offerMustButton(t testing.TB, msgs []fakeslack.Message, prefix string) (str
 }
 
 // offerFlat is a message as a reader sees it, without mrkdwn's bold markers.
-func offerFlat(m fakeslack.Message) string { return strings.ReplaceAll(plain(m), "*", "") }
+func offerFlat(m slacktest.Message) string { return strings.ReplaceAll(plain(m), "*", "") }
 
-func offerAllPlain(msgs []fakeslack.Message) string {
+func offerAllPlain(msgs []slacktest.Message) string {
 	var b strings.Builder
 	for _, m := range msgs {
 		b.WriteString(offerFlat(m) + "\n---\n")
@@ -239,7 +239,7 @@ func offerAllPlain(msgs []fakeslack.Message) string {
 }
 
 // channelNow is the latest version of every message in a channel.
-func (d *offersHarness) channelNow(channel string) []fakeslack.Message {
+func (d *offersHarness) channelNow(channel string) []slacktest.Message {
 	return offerCurrent(d.fake.Messages(channel))
 }
 
@@ -262,7 +262,7 @@ func (d *offersHarness) responses() string {
 // proposeOffer runs /offer acme as the CSM and submits the form.
 func (d *offersHarness) proposeOffer(n int, values map[string]string) (meta string, ack map[string]any) {
 	d.t.Helper()
-	a, err := d.fake.SendSlashCommand(ctxTimeout(d.t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "acme", UserID: offerCSM})
+	a, err := d.fake.SendSlashCommand(ctxTimeout(d.t, 10*time.Second), slacktest.SlashCommand{Command: "/offer", Text: "acme", UserID: offerCSM})
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -491,7 +491,7 @@ func TestOfferApprovalEndToEnd(t *testing.T) {
 		t.Errorf("timeline %v, want %v", kinds, want)
 	}
 	// /offers acme shows the request with its trail.
-	a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offers", Text: "acme", UserID: offerCSM})
+	a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), slacktest.SlashCommand{Command: "/offers", Text: "acme", UserID: offerCSM})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -593,7 +593,7 @@ func TestOfferSLANudgeAndEscalation(t *testing.T) {
 		t.Fatal("RevOps escalated without a backup")
 	}
 	// Time to decision is measured per step: /offers stats shows it.
-	a, err := d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/offers", Text: "stats", UserID: offerCSM})
+	a, err := d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/offers", Text: "stats", UserID: offerCSM})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -640,7 +640,7 @@ func TestOfferFromAlert(t *testing.T) {
 	d.click(offerCSM, action, value)
 	d.eventually("open-offer notice", func() bool { return strings.Contains(d.responses(), "Offer #1 for Acme Corp is still open") })
 	// /offers pending lists it, and what waits for the manager.
-	a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offers", UserID: "U0MGR"})
+	a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), slacktest.SlashCommand{Command: "/offers", UserID: "U0MGR"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -648,14 +648,14 @@ func TestOfferFromAlert(t *testing.T) {
 	offerWant(t, "/offers", text, "Offers waiting for your approval", "As CSM manager", "Open offers (1)", "10% discount for 3 months")
 
 	// The App Home section: the manager's pending step with its buttons; nothing for the CSM.
-	title, home, ok, err := r.app.offers.PendingForHome(ctxTimeout(t, 5*time.Second), "U0MGR", time.Now())
+	title, home, ok, err := r.app.feature("offers").(offersFeature).PendingForHome(ctxTimeout(t, 5*time.Second), "U0MGR", time.Now())
 	if err != nil || !ok || title != blocks.PendingApprovalsTitle {
 		t.Fatalf("home section: %q %v %v", title, ok, err)
 	}
-	if _, _, found := offerButton([]fakeslack.Message{{Blocks: home}}, blocks.ActionOfferApprovePrefix); !found {
+	if _, _, found := offerButton([]slacktest.Message{{Blocks: home}}, blocks.ActionOfferApprovePrefix); !found {
 		t.Error("home section has no Approve button")
 	}
-	if _, _, ok, err := r.app.offers.PendingForHome(ctxTimeout(t, 5*time.Second), offerCSM, time.Now()); ok || err != nil {
+	if _, _, ok, err := r.app.feature("offers").(offersFeature).PendingForHome(ctxTimeout(t, 5*time.Second), offerCSM, time.Now()); ok || err != nil {
 		t.Errorf("the requester has a pending approval: %v %v", ok, err)
 	}
 	// Opening the App Home shows it there.
@@ -716,7 +716,7 @@ func TestOfferSummaryByModel(t *testing.T) {
 	slow = true
 	mu.Unlock()
 	r.accounts(ingest.AccountIn{ExternalID: "globex", Name: "Globex", Tier: "growth", ARR: 90_000, OwnerCSM: offerCSM})
-	a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "globex", UserID: offerCSM})
+	a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), slacktest.SlashCommand{Command: "/offer", Text: "globex", UserID: offerCSM})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -743,7 +743,7 @@ func TestOfferNotConfigured(t *testing.T) {
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	offerBigAccount(r, time.Now())
-	a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "acme", UserID: offerCSM})
+	a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), slacktest.SlashCommand{Command: "/offer", Text: "acme", UserID: offerCSM})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -765,7 +765,7 @@ func TestOfferRejectCounterAndRenewal(t *testing.T) {
 		RenewalDate: now.AddDate(0, 0, 10).Format(time.DateOnly), OwnerCSM: offerCSM})
 	propose := func(n int, values map[string]string) {
 		t.Helper()
-		a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "globex", UserID: offerCSM})
+		a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), slacktest.SlashCommand{Command: "/offer", Text: "globex", UserID: offerCSM})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -863,7 +863,7 @@ func TestOfferRejectCounterAndRenewal(t *testing.T) {
 		t.Fatal("renewal outcome not recorded")
 	}
 	offerWant(t, "thread", offerAllPlain(d.posts(offerChannel)), "Renewal outcome: renewed")
-	a, err := d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/offers", Text: "stats", UserID: offerCSM})
+	a, err := d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/offers", Text: "stats", UserID: offerCSM})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -878,7 +878,7 @@ func TestOfferNeedsAnotherApprover(t *testing.T) {
 	d := newOffersDeployment(t)
 	r := d.start(unpaced())
 	r.accounts(ingest.AccountIn{ExternalID: "initech", Name: "Initech", Tier: "growth", ARR: 50_000, OwnerCSM: "U0MGR"})
-	a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), fakeslack.SlashCommand{Command: "/offer", Text: "initech", UserID: "U0MGR"})
+	a, err := d.fake.SendSlashCommand(ctxTimeout(t, 10*time.Second), slacktest.SlashCommand{Command: "/offer", Text: "initech", UserID: "U0MGR"})
 	if err != nil {
 		t.Fatal(err)
 	}

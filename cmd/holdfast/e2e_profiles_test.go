@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/ingest"
 )
 
@@ -30,8 +31,8 @@ func TestAccountProfilesAdditive(t *testing.T) {
 	}
 
 	var res struct {
-		Error string            `json:"error"`
-		Rows  []ingest.RowError `json:"rows"`
+		Error string         `json:"error"`
+		Rows  []api.RowError `json:"rows"`
 	}
 	code := r.post("/v1/accounts", map[string]any{"accounts": []ingest.AccountIn{
 		{ExternalID: "fresh", Name: "Fresh"},

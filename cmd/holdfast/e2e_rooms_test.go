@@ -17,8 +17,9 @@ import (
 
 	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/blocks"
+	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/crm/salesforce/sftest"
-	"github.com/holdfast/holdfast/fakeslack"
+	"github.com/holdfast/holdfast/handoff"
 	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/llm/llmtest"
 	"github.com/holdfast/holdfast/rooms"
@@ -53,7 +54,7 @@ type dealsAnswer struct {
 	Deals   []store.DealResult `json:"deals"`
 	Error   string             `json:"error"`
 	Message string             `json:"message"`
-	Rows    []ingest.RowError  `json:"rows"`
+	Rows    []api.RowError     `json:"rows"`
 }
 
 func (r *replica) deals(ds ...rooms.DealIn) dealsAnswer {
@@ -72,9 +73,9 @@ func (r *replica) webhook(body any, secret string, ts int64) (int, dealsAnswer) 
 	}
 	req, _ := http.NewRequest(http.MethodPost, r.base+"/webhooks/crm", bytes.NewReader(raw))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(api.HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(handoff.HeaderTimestamp, strconv.FormatInt(ts, 10))
 	if secret != "" {
-		req.Header.Set(api.HeaderSignature, api.SignWebhook(secret, ts, raw))
+		req.Header.Set(handoff.HeaderSignature, handoff.SignWebhook(secret, ts, raw))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -115,14 +116,14 @@ func (d *deployment) waitHandoffDone(dealExternalID string) {
 	d.settle()
 }
 
-func fakeBase(f *fakeslack.Server) string { return strings.TrimSuffix(f.APIURL(), "/api/") }
+func fakeBase(f *slacktest.Server) string { return strings.TrimSuffix(f.APIURL(), "/api/") }
 
-func textOf(m fakeslack.Message) string { return plain(m) }
+func textOf(m slacktest.Message) string { return plain(m) }
 
 // sentText is a message's mrkdwn as Slack reads it: the blocks' texts and
 // the top-level text. (The raw blocks JSON encodes < as \u003c, so a
 // search of it for "<!channel>" could never find one.)
-func sentText(t *testing.T, m fakeslack.Message) string {
+func sentText(t *testing.T, m slacktest.Message) string {
 	t.Helper()
 	return strings.Join(mrkdwnTexts(t, []byte(m.Raw.Params["blocks"])), "\n") + "\n" + m.Text
 }
@@ -242,7 +243,7 @@ func TestRoomHandoffFromClosedWonDeal(t *testing.T) {
 	}
 }
 
-func testWonDealReview(t *testing.T, d *deployment, room store.Room, card fakeslack.Message) {
+func testWonDealReview(t *testing.T, d *deployment, room store.Room, card slacktest.Message) {
 	ctx := ctxTimeout(t, 30*time.Second)
 	var dealID int64
 	if err := d.store.Pool().QueryRow(ctx, `SELECT id FROM deals WHERE external_id = '006ACME'`).Scan(&dealID); err != nil {
@@ -329,7 +330,7 @@ func testWonDealReview(t *testing.T, d *deployment, room store.Room, card fakesl
 	number("rv_term", "12")
 	date("rv_renewal", "2027-11-20")
 	text("rv_segment", "mid-market")
-	submit := func() fakeslack.Ack {
+	submit := func() slacktest.Ack {
 		t.Helper()
 		ack, err := d.fake.SendInteraction(ctx, map[string]any{
 			"type": "view_submission", "user": map[string]string{"id": roomAE},
@@ -359,7 +360,7 @@ func testWonDealReview(t *testing.T, d *deployment, room store.Room, card fakesl
 		return false
 	})
 	d.settle()
-	var updated fakeslack.Message
+	var updated slacktest.Message
 	for _, m := range d.fake.Messages(room.ChannelID) {
 		if m.Method == "chat.update" && m.TS == card.TS {
 			updated = m
@@ -420,7 +421,7 @@ func TestRoomNameTakenErrorsAndCrashResume(t *testing.T) {
 	if _, err := d.store.Pool().Exec(ctx, `UPDATE handoffs SET name_tried = 'acct-initech'`); err != nil {
 		t.Fatal(err)
 	}
-	orphan := d.fake.CreateChannel("acct-initech", fakeslack.BotUser, false)
+	orphan := d.fake.CreateChannel("acct-initech", slacktest.BotUser, false)
 	// Someone already has the name Globex's room would get.
 	d.fake.CreateChannel("acct-globex", "UHUMAN", false)
 	d.fake.Fail("pins.add", 1, "internal_error")
@@ -605,7 +606,7 @@ func TestNoteCommandShortcutAndRoomLink(t *testing.T) {
 
 	command := func(user, channel, cmd, text string) string {
 		t.Helper()
-		ack, err := d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: cmd, Text: text, UserID: user, ChannelID: channel})
+		ack, err := d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: cmd, Text: text, UserID: user, ChannelID: channel})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -618,7 +619,7 @@ func TestNoteCommandShortcutAndRoomLink(t *testing.T) {
 	if out := command(roomCSM, existing, "/room", "link acme"); !strings.Contains(out, "now *Acme Corp*'s room") {
 		t.Fatalf("link: %s", out)
 	}
-	if c, _ := d.fake.ChannelInfo(existing); !slices.Contains(c.Members, fakeslack.BotUser) {
+	if c, _ := d.fake.ChannelInfo(existing); !slices.Contains(c.Members, slacktest.BotUser) {
 		t.Fatal("the bot did not join the linked channel")
 	}
 	var channelID string
@@ -701,7 +702,7 @@ func TestNoteCommandShortcutAndRoomLink(t *testing.T) {
 	}
 	var modal slack.ModalViewRequest
 	_ = json.Unmarshal([]byte(opened[0].Params["view"]), &modal)
-	submit := func(account string) fakeslack.Ack {
+	submit := func(account string) slacktest.Ack {
 		ack, err := d.fake.SendInteraction(ctx, map[string]any{
 			"type": "view_submission", "user": map[string]string{"id": roomCSM},
 			"view": map[string]any{"id": "VSAVE", "callback_id": blocks.CallbackSaveNote, "private_metadata": modal.PrivateMetadata,
@@ -804,7 +805,7 @@ func TestRoomFailureIsToldAndLinkResumes(t *testing.T) {
 	if len(told) != 1 || !strings.Contains(textOf(told[0]), "restricted_action") || !strings.Contains(textOf(told[0]), "/room link Acme Corp") {
 		t.Fatalf("CSM not told: %d messages", len(told))
 	}
-	ack, err := d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/room", Text: "acme", UserID: roomCSM, ChannelID: "C0ELSEWHERE"})
+	ack, err := d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/room", Text: "acme", UserID: roomCSM, ChannelID: "C0ELSEWHERE"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -813,7 +814,7 @@ func TestRoomFailureIsToldAndLinkResumes(t *testing.T) {
 	}
 
 	existing := d.fake.CreateChannel("acme-success", roomCSM, false)
-	ack, err = d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/room", Text: "link Acme Corp", UserID: roomAE, ChannelID: existing})
+	ack, err = d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/room", Text: "link Acme Corp", UserID: roomAE, ChannelID: existing})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -828,7 +829,7 @@ func TestRoomFailureIsToldAndLinkResumes(t *testing.T) {
 	if room := d.roomOf("acme"); room.Origin != "linked" || room.LinkedBy != roomAE {
 		t.Fatalf("room %+v", room)
 	}
-	ack, err = d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/room", Text: "acme", UserID: roomCSM, ChannelID: "C0ELSEWHERE"})
+	ack, err = d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/room", Text: "acme", UserID: roomCSM, ChannelID: "C0ELSEWHERE"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -844,7 +845,7 @@ func TestRoomFailureIsToldAndLinkResumes(t *testing.T) {
 	if room := d.roomOf("globex"); room.ChannelID != own || room.Origin != "existing" {
 		t.Fatalf("globex room %+v", room)
 	}
-	if c, _ := d.fake.ChannelInfo(own); !slices.Contains(c.Members, fakeslack.BotUser) || len(c.Pins) != 1 {
+	if c, _ := d.fake.ChannelInfo(own); !slices.Contains(c.Members, slacktest.BotUser) || len(c.Pins) != 1 {
 		t.Fatalf("the bot did not join and pin in the account's channel: %+v", c)
 	}
 }

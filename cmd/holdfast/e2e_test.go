@@ -13,7 +13,8 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/holdfast/holdfast/fakeslack"
+	"github.com/holdfast/holdfast/api"
+	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/ingest"
 )
 
@@ -239,7 +240,7 @@ func TestHealthCommand(t *testing.T) {
 	r.signals(trouble(now)...)
 	ctx := ctxTimeout(t, 20*time.Second)
 
-	ack, err := d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/health", Text: "acme corp", UserID: "U0CSM"})
+	ack, err := d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/health", Text: "acme corp", UserID: "U0CSM"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,33 +260,33 @@ func TestHealthCommand(t *testing.T) {
 	}
 
 	// "acme" is an exact external id: the card, not a choice.
-	ack, _ = d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/health", Text: "ACME"})
+	ack, _ = d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/health", Text: "ACME"})
 	if text, _ := ackReply(t, ack); !strings.Contains(text, "Acme Corp — At risk") {
 		t.Errorf("/health ACME:\n%s", text)
 	}
 	// A prefix of two names asks which one.
-	ack, _ = d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/health", Text: "Acm"})
+	ack, _ = d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/health", Text: "Acm"})
 	if text, _ := ackReply(t, ack); !strings.Contains(text, "Several accounts match") ||
 		!strings.Contains(text, "[ Acme Corp (acme) ]") || !strings.Contains(text, "[ Acme Labs (acme-labs) ]") {
 		t.Errorf("/health Acm:\n%s", text)
 	}
 	// A typo gets suggestions.
-	ack, _ = d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/health", Text: "globx"})
+	ack, _ = d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/health", Text: "globx"})
 	if text, _ := ackReply(t, ack); !strings.Contains(text, "No account matches") || !strings.Contains(text, "[ Globex (globex) ]") {
 		t.Errorf("/health globx:\n%s", text)
 	}
 	// Nothing at all and no argument are errors with help, not silence.
-	ack, _ = d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/health", Text: "zzzzqqq"})
+	ack, _ = d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/health", Text: "zzzzqqq"})
 	if text, _ := ackReply(t, ack); !strings.Contains(text, "No account matches “zzzzqqq”") {
 		t.Errorf("/health zzzzqqq:\n%s", text)
 	}
-	ack, _ = d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/health"})
+	ack, _ = d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/health"})
 	if text, _ := ackReply(t, ack); !strings.Contains(text, "Usage: /health") {
 		t.Errorf("/health with no text:\n%s", text)
 	}
 	// An account name with markup is escaped wherever Slack parses text
 	// (mrkdwn and the top-level text); plain_text headers are never parsed.
-	ack, _ = d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/health", Text: "x"})
+	ack, _ = d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/health", Text: "x"})
 	var resp struct {
 		ResponseType string          `json:"response_type"`
 		Text         string          `json:"text"`
@@ -323,7 +324,7 @@ func TestAtRiskRanksByARR(t *testing.T) {
 	}
 	r.signals(sig...)
 	ctx := ctxTimeout(t, 20*time.Second)
-	ack, err := d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/atrisk"})
+	ack, err := d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/atrisk"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,11 +336,11 @@ func TestAtRiskRanksByARR(t *testing.T) {
 	if !strings.Contains(text, "↳ usage -58% over 14 days: -20 points") {
 		t.Errorf("/atrisk lacks the top driver:\n%s", text)
 	}
-	ack, _ = d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/atrisk", Text: "mine", UserID: "U0OTHER"})
+	ack, _ = d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/atrisk", Text: "mine", UserID: "U0OTHER"})
 	if text, _ := ackReply(t, ack); strings.Contains(text, "Acme Corp") || !strings.Contains(text, "Small Co") {
 		t.Errorf("/atrisk mine:\n%s", text)
 	}
-	ack, _ = d.fake.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/atrisk", Text: "everything"})
+	ack, _ = d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/atrisk", Text: "everything"})
 	if text, _ := ackReply(t, ack); !strings.Contains(text, "Usage: /atrisk [mine]") {
 		t.Errorf("/atrisk everything:\n%s", text)
 	}
@@ -407,7 +408,7 @@ func TestClaimRecordsOwnerOnceAcrossRedeliveryAndRivals(t *testing.T) {
 	}
 	var updated slack.Blocks
 	_ = json.Unmarshal([]byte(updates[0].Params["blocks"]), &updated)
-	if text := plain(fakeslack.Message{Blocks: updated.BlockSet}); updates[0].Params["ts"] != alert.TS ||
+	if text := plain(slacktest.Message{Blocks: updated.BlockSet}); updates[0].Params["ts"] != alert.TS ||
 		!strings.Contains(text, "Claimed by @U0CSM") || strings.Contains(text, "[ Claim ]") {
 		t.Errorf("update = %v", updates[0].Params)
 	}
@@ -448,7 +449,7 @@ func TestRedeliveredSlashCommandAnsweredOnce(t *testing.T) {
 	d.start(unpaced())
 	ctx := ctxTimeout(t, 20*time.Second)
 	id, err := d.fake.SendEnvelopeNoWait(ctx, "slash_commands", map[string]string{
-		"command": "/atrisk", "text": "", "user_id": "U1", "channel_id": "C1", "team_id": fakeslack.TeamID,
+		"command": "/atrisk", "text": "", "user_id": "U1", "channel_id": "C1", "team_id": slacktest.TeamID,
 		"response_url": responseURL(d, "cmd"), "trigger_id": "t"})
 	if err != nil {
 		t.Fatal(err)
@@ -543,9 +544,9 @@ func TestIngestRejectsBadInputAndStoresNothing(t *testing.T) {
 	r.accounts(acme())
 	now := time.Now()
 	var errBody struct {
-		Error   string            `json:"error"`
-		Message string            `json:"message"`
-		Rows    []ingest.RowError `json:"rows"`
+		Error   string         `json:"error"`
+		Message string         `json:"message"`
+		Rows    []api.RowError `json:"rows"`
 	}
 	bad := []ingest.SignalIn{
 		{Account: "acme", Kind: "usage", Source: "product", Value: ptr(5), OccurredAt: now},

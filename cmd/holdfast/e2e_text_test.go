@@ -12,10 +12,9 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/blocks"
-	"github.com/holdfast/holdfast/fakeslack"
+	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/llm/llmtest"
-	"github.com/holdfast/holdfast/store"
 )
 
 // Text signals end to end: real wiring, Postgres, Redis and the fake Slack.
@@ -42,7 +41,7 @@ func textAcme() ingest.AccountIn {
 
 func (d *deployment) slash(command, text, channel, user string) string {
 	d.t.Helper()
-	ack, err := d.fake.SendSlashCommand(ctxTimeout(d.t, 10*time.Second), fakeslack.SlashCommand{Command: command, Text: text, ChannelID: channel, UserID: user})
+	ack, err := d.fake.SendSlashCommand(ctxTimeout(d.t, 10*time.Second), slacktest.SlashCommand{Command: command, Text: text, ChannelID: channel, UserID: user})
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -245,7 +244,7 @@ func TestSlackMessagesInLinkedChannels(t *testing.T) {
 	sendMessage(t, d, map[string]any{"channel": acmeSharedChannel, "user": "U0CUST", "user_team": customerOrg,
 		"ts": "1760000000.000100", "text": "We're evaluating Gainsight, the export has been broken for a week &amp; nobody replied."})
 	// Our own team's reply: history, not the customer's mood.
-	sendMessage(t, d, map[string]any{"channel": acmeSharedChannel, "user": "U0CSM", "user_team": fakeslack.TeamID,
+	sendMessage(t, d, map[string]any{"channel": acmeSharedChannel, "user": "U0CSM", "user_team": slacktest.TeamID,
 		"ts": "1760000001.000100", "text": "Sorry about that! Looking at it now, the export is broken."})
 	// Not for us: bots, edits, joins, an unlinked channel, a DM.
 	sendMessage(t, d, map[string]any{"channel": acmeSharedChannel, "bot_id": "B0OTHER", "user": "U0BOT", "ts": "1760000002.000100", "text": "Deploy finished"})
@@ -383,7 +382,7 @@ func TestAppHomePublishedOnOpen(t *testing.T) {
 	if err := d.store.Pool().QueryRow(context.Background(), `SELECT min(id) FROM alerts`).Scan(&alertID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.store.ClaimAlert(context.Background(), alertID, "U0CSM", now, func(store.Alert) (any, error) { return map[string]string{"text": "claimed"}, nil }); err != nil {
+	if _, err := d.store.ClaimAlert(context.Background(), alertID, "U0CSM", now); err != nil {
 		t.Fatal(err)
 	}
 

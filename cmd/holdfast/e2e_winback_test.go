@@ -9,8 +9,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/blocks"
+	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/churn"
-	"github.com/holdfast/holdfast/fakeslack"
 	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/ingest"
 )
@@ -122,7 +122,7 @@ func TestWinbackWindows(t *testing.T) {
 }
 
 // findStart finds the Start win-back button of the row naming account.
-func findStart(t *testing.T, m fakeslack.Message, account string) (actionID, value string) {
+func findStart(t *testing.T, m slacktest.Message, account string) (actionID, value string) {
 	t.Helper()
 	for i, b := range m.Blocks {
 		sec, ok := b.(*slack.SectionBlock)

@@ -20,8 +20,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/blocks"
+	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/config"
-	"github.com/holdfast/holdfast/fakeslack"
 	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/store"
 	"github.com/holdfast/holdfast/store/storetest"
@@ -36,7 +36,7 @@ const (
 // prefix and a fake Slack workspace, which one or more replicas share.
 type deployment struct {
 	t      testing.TB
-	fake   *fakeslack.Server
+	fake   *slacktest.Server
 	env    map[string]string
 	store  *store.Store // a direct view of the same schema, for assertions
 	schema storetest.Schema
@@ -73,7 +73,7 @@ func newDeployment(t testing.TB, opts ...deploymentOption) *deployment {
 	t.Helper()
 	schema := storetest.NewSchema(t)
 	_, prefix := storetest.Redis(t)
-	fake, err := fakeslack.New(fakeslack.Options{PingInterval: time.Second})
+	fake, err := slacktest.New(slacktest.Options{PingInterval: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,8 +268,8 @@ func (d *deployment) count(query string, args ...any) int {
 }
 
 // posts are the successful chat.postMessage calls to channel.
-func (d *deployment) posts(channel string) []fakeslack.Message {
-	var out []fakeslack.Message
+func (d *deployment) posts(channel string) []slacktest.Message {
+	var out []slacktest.Message
 	for _, m := range d.fake.Messages(channel) {
 		if m.Method == "chat.postMessage" {
 			out = append(out, m)
@@ -278,12 +278,12 @@ func (d *deployment) posts(channel string) []fakeslack.Message {
 	return out
 }
 
-func plain(m fakeslack.Message) string {
+func plain(m slacktest.Message) string {
 	return blocks.PlainText(blocks.Message{Text: m.Text, Blocks: m.Blocks})
 }
 
 // ackReply decodes a slash command's ack payload.
-func ackReply(t testing.TB, ack fakeslack.Ack) (string, []slack.Block) {
+func ackReply(t testing.TB, ack slacktest.Ack) (string, []slack.Block) {
 	t.Helper()
 	var r struct {
 		ResponseType string       `json:"response_type"`

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/store"
@@ -37,7 +38,7 @@ func importAccounts(ctx context.Context, cfg config.Config, path string, stdout,
 	var valid []store.AccountInput
 	if len(problems) == 0 {
 		valid, err = ingest.ValidateAccounts(rows)
-		var ve *ingest.ValidationError
+		var ve *api.ValidationError
 		switch {
 		case errors.As(err, &ve):
 			for _, r := range ve.Rows {
@@ -65,7 +66,11 @@ func importAccounts(ctx context.Context, cfg config.Config, path string, stdout,
 		fmt.Fprintln(stderr, "holdfast import:", err)
 		return 1
 	}
-	res, err := st.UpsertAccounts(ctx, valid)
+	var res []store.UpsertResult
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		res, err = tx.UpsertAccounts(ctx, valid)
+		return err
+	})
 	if err != nil {
 		fmt.Fprintln(stderr, "holdfast import: nothing was imported:", err)
 		return 1

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/nps"
@@ -75,7 +76,7 @@ func importNPS(ctx context.Context, cfg config.Config, path string, stdout, stde
 		DefaultChannel: cfg.Settings.Alerts.DefaultChannel, Location: loc}, time.Now, log)
 	res, err := svc.Import(ctx, rows)
 	if err != nil {
-		var ve *ingest.ValidationError
+		var ve *api.ValidationError
 		if errors.As(err, &ve) {
 			for _, r := range ve.Rows {
 				problems = append(problems, fmt.Sprintf("line %d: %s: %s", lineOf(lines, r.Index), r.Field, r.Message))

@@ -16,8 +16,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/blocks"
+	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/config"
-	"github.com/holdfast/holdfast/fakeslack"
 	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/nps"
 	"github.com/holdfast/holdfast/npsflow"
@@ -41,7 +41,7 @@ func runLocal(ctx context.Context, cfg config.Config, stdin io.Reader, stdout io
 		defer printMu.Unlock()
 		fmt.Fprintf(stdout, format, args...)
 	}
-	fake, err := fakeslack.New(fakeslack.Options{Logger: log, OnCall: func(c fakeslack.Call) {
+	fake, err := slacktest.New(slacktest.Options{Logger: log, OnCall: func(c slacktest.Call) {
 		if text := renderCall(c); text != "" {
 			out("%s\n", text)
 		}
@@ -81,13 +81,13 @@ func runLocal(ctx context.Context, cfg config.Config, stdin io.Reader, stdout io
 	if _, err := a.ingest.UpsertAccounts(ctx, demoAccounts(time.Now())); err != nil {
 		return fmt.Errorf("load demo accounts: %w", err)
 	}
-	go streamDemoSignals(ctx, a.ingest, a.nps, log)
+	go streamDemoSignals(ctx, a.ingest, a.feature("nps").(npsFeature).Service, log)
 	go readCommands(ctx, fake, stdin, out)
 	return <-serveErr
 }
 
 // renderCall turns a message the bot sent into terminal text.
-func renderCall(c fakeslack.Call) string {
+func renderCall(c slacktest.Call) string {
 	switch c.Method {
 	case "chat.postMessage", "chat.update", "chat.postEphemeral":
 	default:
@@ -106,7 +106,7 @@ func renderCall(c fakeslack.Call) string {
 	return "── " + where + " " + strings.Repeat("─", max(0, 60-len(where))) + "\n" + body
 }
 
-func readCommands(ctx context.Context, fake *fakeslack.Server, stdin io.Reader, out func(string, ...any)) {
+func readCommands(ctx context.Context, fake *slacktest.Server, stdin io.Reader, out func(string, ...any)) {
 	sc := bufio.NewScanner(stdin)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
@@ -118,7 +118,7 @@ func readCommands(ctx context.Context, fake *fakeslack.Server, stdin io.Reader, 
 		}
 		command, text, _ := strings.Cut(line, " ")
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		ack, err := fake.SendSlashCommand(cctx, fakeslack.SlashCommand{Command: command, Text: text, UserID: localUser,
+		ack, err := fake.SendSlashCommand(cctx, slacktest.SlashCommand{Command: command, Text: text, UserID: localUser,
 			UserName: "you", ChannelID: localChannel})
 		cancel()
 		if err != nil {

@@ -1,4 +1,4 @@
-package api
+package dunning
 
 import (
 	"bytes"
@@ -15,9 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/holdfast/holdfast/dunning"
+	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/store"
 )
@@ -89,8 +87,16 @@ func SignStripePayload(payload []byte, secret string, at time.Time) string {
 	return fmt.Sprintf("t=%d,v1=%s", at.Unix(), hex.EncodeToString(mac.Sum(nil)))
 }
 
+// Ingester stores signals through the scoring pipeline inside a
+// transaction the webhook opens.
+type Ingester interface {
+	Prepare(ctx context.Context, in []ingest.SignalIn) (*ingest.Batch, error)
+	Apply(ctx context.Context, tx store.Tx, b *ingest.Batch) error
+}
+
 // StripeStore is what the webhook reads to map an event.
 type StripeStore interface {
+	InTx(ctx context.Context, fn func(tx store.Tx) error) error
 	StripeEventSeen(ctx context.Context, eventID string) (bool, error)
 	AccountByStripeCustomer(ctx context.Context, customerID string) (store.Account, error)
 	AccountByExternalID(ctx context.Context, externalID string) (store.Account, error)
@@ -192,13 +198,13 @@ func (o *stripeObject) DeclineCode() string {
 	}
 	found = append(found, o.FailureCode, o.Charge.Obj.DeclineCode(), o.PaymentIntent.Obj.DeclineCode(), o.Metadata["decline_code"])
 	for _, c := range found {
-		if dunning.Classify(c) != dunning.Unknown {
-			return dunning.NormalizeCode(c)
+		if Classify(c) != Unknown {
+			return NormalizeCode(c)
 		}
 	}
 	for _, c := range found {
 		if c != "" {
-			return dunning.NormalizeCode(c)
+			return NormalizeCode(c)
 		}
 	}
 	return ""
@@ -206,33 +212,33 @@ func (o *stripeObject) DeclineCode() string {
 
 func (h *StripeWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.secret == "" {
-		writeError(w, http.StatusNotFound, "disabled", "the Stripe webhook is disabled: set STRIPE_WEBHOOK_SECRET", nil)
+		api.WriteError(w, http.StatusNotFound, "disabled", "the Stripe webhook is disabled: set STRIPE_WEBHOOK_SECRET", nil)
 		return
 	}
-	payload, ok := readBody(w, r, maxStripeBody)
+	payload, ok := api.ReadBody(w, r, maxStripeBody)
 	if !ok {
 		return
 	}
 	// Verify before parsing anything: a forged request learns nothing and stores nothing.
 	if err := VerifyStripeSignature(payload, r.Header.Get("Stripe-Signature"), h.secret, h.now(), StripeTolerance); err != nil {
 		h.log.Warn("stripe webhook rejected", "reason", err, "remote", r.RemoteAddr)
-		writeError(w, http.StatusBadRequest, "bad_signature", "Stripe-Signature verification failed: "+err.Error(), nil)
+		api.WriteError(w, http.StatusBadRequest, "bad_signature", "Stripe-Signature verification failed: "+err.Error(), nil)
 		return
 	}
 	var evt stripeEvent
 	var obj stripeObject
 	if err := json.Unmarshal(payload, &evt); err != nil || evt.ID == "" || evt.Type == "" {
-		writeError(w, http.StatusBadRequest, "bad_json", "body is not a Stripe event", nil)
+		api.WriteError(w, http.StatusBadRequest, "bad_json", "body is not a Stripe event", nil)
 		return
 	}
 	switch evt.Type {
 	case EventInvoicePaymentFailed, EventInvoicePaid, EventChargeFailed:
 	default:
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": "event type " + evt.Type + " is not handled"})
+		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": "event type " + evt.Type + " is not handled"})
 		return
 	}
 	if err := json.Unmarshal(evt.Data.Object, &obj); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_json", "data.object is not a Stripe "+strings.SplitN(evt.Type, ".", 2)[0]+": "+err.Error(), nil)
+		api.WriteError(w, http.StatusBadRequest, "bad_json", "data.object is not a Stripe "+strings.SplitN(evt.Type, ".", 2)[0]+": "+err.Error(), nil)
 		return
 	}
 	ctx := r.Context()
@@ -240,7 +246,7 @@ func (h *StripeWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.internal(w, evt, err)
 		return
 	} else if seen {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "duplicate", "event": evt.ID})
+		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "duplicate", "event": evt.ID})
 		return
 	}
 	acct, err := h.account(ctx, &obj)
@@ -248,7 +254,7 @@ func (h *StripeWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Stripe retries non-2xx for days; a customer Holdfast does not
 		// track will not appear by then. Said in the answer and the log.
 		h.log.Info("stripe event for an unknown customer", "event", evt.ID, "customer", obj.Customer.ID)
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": "no account for customer " + obj.Customer.ID})
+		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": "no account for customer " + obj.Customer.ID})
 		return
 	}
 	if err != nil {
@@ -261,27 +267,35 @@ func (h *StripeWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": "invoice " + obj.ID + " has no open dunning case"})
+		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": "invoice " + obj.ID + " has no open dunning case"})
 		return
 	}
-	record := func(ctx context.Context, tx pgx.Tx, _ store.Ingested) error {
-		return store.RecordStripeEventTx(ctx, tx, evt.ID, evt.Type, acct.ID)
+	b, err := h.ingest.Prepare(ctx, []ingest.SignalIn{sig})
+	var res ingest.SignalsResult
+	if err == nil {
+		// The event is recorded with its signal: a replay finds it seen, a
+		// rolled-back one is retried by Stripe.
+		res, err = b.Finish(h.store.InTx(ctx, func(tx store.Tx) error {
+			if err := h.ingest.Apply(ctx, tx, b); err != nil {
+				return err
+			}
+			return store.RecordStripeEventTx(ctx, tx, evt.ID, evt.Type, acct.ID)
+		}))
 	}
-	res, err := h.ingest.IngestSignals(ctx, []ingest.SignalIn{sig}, record)
 	if errors.Is(err, store.ErrStripeEventSeen) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "duplicate", "event": evt.ID})
+		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "duplicate", "event": evt.ID})
 		return
 	}
-	var ve *ingest.ValidationError
+	var ve *api.ValidationError
 	if errors.As(err, &ve) {
-		writeError(w, http.StatusUnprocessableEntity, "invalid_event", "the event could not be stored as a signal; nothing was stored", ve.Rows)
+		api.WriteError(w, http.StatusUnprocessableEntity, "invalid_event", "the event could not be stored as a signal; nothing was stored", ve.Rows)
 		return
 	}
 	if err != nil {
 		h.internal(w, evt, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "processed", "event": evt.ID, "account": acct.ExternalID,
+	api.WriteJSON(w, http.StatusOK, map[string]any{"status": "processed", "event": evt.ID, "account": acct.ExternalID,
 		"signal_ids": res.SignalIDs})
 }
 
@@ -290,7 +304,7 @@ func (h *StripeWebhook) internal(w http.ResponseWriter, evt stripeEvent, err err
 		return
 	}
 	h.log.Error("stripe webhook failed", "event", evt.ID, "type", evt.Type, "err", err)
-	writeError(w, http.StatusInternalServerError, "internal", "the event was not stored; Stripe will retry it", nil)
+	api.WriteError(w, http.StatusInternalServerError, "internal", "the event was not stored; Stripe will retry it", nil)
 }
 
 // account maps the event's customer to an account: metadata
@@ -317,11 +331,11 @@ func (h *StripeWebhook) signal(ctx context.Context, evt stripeEvent, obj *stripe
 	if evt.Created == 0 {
 		at = h.now().UTC()
 	}
-	meta := dunning.Meta{Currency: obj.Currency, StripeEvent: evt.ID}
+	meta := Meta{Currency: obj.Currency, StripeEvent: evt.ID}
 	sig := ingest.SignalIn{Account: acct.ExternalID, Source: "stripe", OccurredAt: at}
 	amount := func(minor *int64) {
 		if minor != nil {
-			v := dunning.FromMinor(*minor, obj.Currency)
+			v := FromMinor(*minor, obj.Currency)
 			sig.Value = &v
 		}
 	}

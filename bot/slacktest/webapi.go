@@ -1,4 +1,4 @@
-package fakeslack
+package slacktest
 
 import (
 	"bytes"
@@ -48,7 +48,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	retryAfter, limited, injectedErr := s.injected(method)
 	switch {
 	case err != nil:
-		s.log.Warn("fakeslack: bad request", "method", method, "err", err)
+		s.log.Warn("slacktest: bad request", "method", method, "err", err)
 		body = fail("invalid_form_data")
 	case limited:
 		call.RateLimited = true
@@ -63,14 +63,14 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	call.Error, _ = body["error"].(string)
 	raw, err := json.Marshal(body)
 	if err != nil {
-		s.log.Error("fakeslack: encode response", "method", method, "err", err)
+		s.log.Error("slacktest: encode response", "method", method, "err", err)
 		raw = []byte(`{"ok":false,"error":"internal_error"}`)
 		call.Error = "internal_error"
 	}
 	call.Response = raw
 	// Record before answering, so a test that saw the response also sees the call.
 	s.record(call)
-	s.log.Debug("fakeslack: api call", "method", method, "error", call.Error, "rate_limited", call.RateLimited)
+	s.log.Debug("slacktest: api call", "method", method, "error", call.Error, "rate_limited", call.RateLimited)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(raw)

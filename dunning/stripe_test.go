@@ -1,4 +1,4 @@
-package api
+package dunning
 
 import (
 	"encoding/json"

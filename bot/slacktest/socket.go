@@ -1,4 +1,4 @@
-package fakeslack
+package slacktest
 
 import (
 	"cmp"
@@ -68,7 +68,7 @@ func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {
 	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
-		s.log.Warn("fakeslack: websocket upgrade", "err", err)
+		s.log.Warn("slacktest: websocket upgrade", "err", err)
 		return
 	}
 	c := &wsConn{ws: ws}
@@ -89,7 +89,7 @@ func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {
 		"debug_info":      obj{"host": "fake", "approximate_connection_time": 18060},
 		"connection_info": obj{"app_id": AppID}}
 	if err := c.writeJSON(hello); err != nil {
-		s.log.Warn("fakeslack: write hello", "err", err)
+		s.log.Warn("slacktest: write hello", "err", err)
 		_ = ws.Close()
 		return
 	}
@@ -102,7 +102,7 @@ func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {
 	s.conns[c] = struct{}{}
 	s.notifyLocked()
 	s.mu.Unlock()
-	s.log.Info("fakeslack: socket connected", "remote", r.RemoteAddr, "num_connections", n)
+	s.log.Info("slacktest: socket connected", "remote", r.RemoteAddr, "num_connections", n)
 
 	done := make(chan struct{})
 	var pinger sync.WaitGroup
@@ -142,9 +142,9 @@ func (s *Server) readLoop(c *wsConn) {
 		_, data, err := c.ws.ReadMessage()
 		if err != nil {
 			if !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) {
-				s.log.Debug("fakeslack: socket read ended", "err", err)
+				s.log.Debug("slacktest: socket read ended", "err", err)
 			}
-			s.log.Info("fakeslack: socket disconnected")
+			s.log.Info("slacktest: socket disconnected")
 			return
 		}
 		var ack struct {
@@ -152,7 +152,7 @@ func (s *Server) readLoop(c *wsConn) {
 			Payload    json.RawMessage `json:"payload"`
 		}
 		if err := json.Unmarshal(data, &ack); err != nil || ack.EnvelopeID == "" {
-			s.log.Warn("fakeslack: unexpected socket message", "msg", string(data))
+			s.log.Warn("slacktest: unexpected socket message", "msg", string(data))
 			continue
 		}
 		if string(ack.Payload) == "null" {
@@ -163,7 +163,7 @@ func (s *Server) readLoop(c *wsConn) {
 		if e := s.sent[ack.EnvelopeID]; e != nil {
 			a.Latency = time.Since(e.sentAt)
 		} else {
-			s.log.Warn("fakeslack: ack for unknown envelope", "envelope_id", ack.EnvelopeID)
+			s.log.Warn("slacktest: ack for unknown envelope", "envelope_id", ack.EnvelopeID)
 		}
 		s.acks = append(s.acks, a)
 		s.notifyLocked()
@@ -197,7 +197,7 @@ func (s *Server) Disconnect(reason string) {
 	s.mu.Unlock()
 	for _, c := range conns {
 		if err := c.writeJSON(obj{"type": "disconnect", "reason": reason, "debug_info": obj{"host": "fake"}}); err != nil {
-			s.log.Warn("fakeslack: write disconnect", "err", err)
+			s.log.Warn("slacktest: write disconnect", "err", err)
 		}
 		// Like Slack, give the client a moment to act on the message and
 		// close by itself, then close from this side.
@@ -210,7 +210,7 @@ func (s *Server) Disconnect(reason string) {
 			_ = c.ws.SetReadDeadline(time.Now().Add(time.Second))
 		})
 	}
-	s.log.Info("fakeslack: disconnected sockets", "reason", reason, "count", len(conns))
+	s.log.Info("slacktest: disconnected sockets", "reason", reason, "count", len(conns))
 }
 
 func (s *Server) takeConnsLocked() []*wsConn {
@@ -371,12 +371,12 @@ func (s *Server) write(ctx context.Context, env envelope) (int, error) {
 		s.mu.Unlock()
 		err = c.writeJSON(env)
 		if err == nil {
-			s.log.Debug("fakeslack: sent envelope", "type", env.Type, "envelope_id", env.EnvelopeID, "retry_attempt", env.RetryAttempt)
+			s.log.Debug("slacktest: sent envelope", "type", env.Type, "envelope_id", env.EnvelopeID, "retry_attempt", env.RetryAttempt)
 			return from, nil
 		}
 		// A dying connection (e.g. raced with Disconnect): try another, as
 		// Slack would. Its read loop closes it.
-		s.log.Warn("fakeslack: write envelope", "err", err)
+		s.log.Warn("slacktest: write envelope", "err", err)
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.notifyLocked()

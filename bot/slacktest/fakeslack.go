@@ -1,11 +1,11 @@
-// Package fakeslack is a fake Slack workspace: it serves the Web API methods
+// Package slacktest is a fake Slack workspace: it serves the Web API methods
 // Holdfast uses and speaks real Socket Mode over a websocket on 127.0.0.1.
 //
 // End-to-end tests drive it (send slash commands, interactions and events,
 // inject rate limits and failures, force disconnects) and inspect what the bot
 // called. Local mode runs it in-process and prints the bot's messages via
 // Options.OnCall.
-package fakeslack
+package slacktest
 
 import (
 	"cmp"
@@ -37,7 +37,7 @@ const (
 	teamName = "fake"
 )
 
-var errClosed = errors.New("fakeslack: server closed")
+var errClosed = errors.New("slacktest: server closed")
 
 // Options configures a Server.
 type Options struct {
@@ -141,10 +141,10 @@ func New(opts Options) (*Server, error) {
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	s.wg.Go(func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("fakeslack: serve", "err", err)
+			s.log.Error("slacktest: serve", "err", err)
 		}
 	})
-	s.log.Info("fakeslack: listening", "api_url", s.APIURL())
+	s.log.Info("slacktest: listening", "api_url", s.APIURL())
 	return s, nil
 }
 

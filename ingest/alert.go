@@ -1,0 +1,189 @@
+package ingest
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/holdfast/holdfast/blocks"
+	"github.com/holdfast/holdfast/scoring"
+	"github.com/holdfast/holdfast/store"
+)
+
+// assess rescores one account that got new signals, records the new health
+// in writes and, when the change deserves it, raises a churn-risk alert:
+// recorded, rendered with its id and queued for Slack in tx.
+func (p *Pipeline) assess(ctx context.Context, tx store.Tx, b *Batch, in store.ScoringInput, fresh []scoring.Signal, writes *store.HealthWrites) error {
+	cfg := p.settings.Scoring
+	a := in.Account
+	history := in.History
+	h := scoring.Compute(cfg, scoring.Account{RenewalDate: a.RenewalDate, Status: a.Status}, history, b.now)
+	topDriver := ""
+	if d := h.Drivers(1); len(d) > 0 {
+		topDriver = blocks.DriverText(d[0])
+	}
+	// A snapshot a day keeps the weekly trend meaningful without one row per usage ping.
+	snapshot := in.Prev == nil || in.Prev.Score != h.Score || in.Prev.Band != h.Band || b.now.Sub(in.Prev.ComputedAt) >= 24*time.Hour
+	if err := writes.Add(a.ID, h, topDriver, snapshot, fresh[len(fresh)-1].ID); err != nil {
+		return err
+	}
+	b.Accounts[a.ID], b.Health[a.ID], b.History[a.ID] = a, h, history
+
+	reasons := scoring.DecideAlerts(cfg, in.Prev, h, fresh)
+	var kept []scoring.AlertReason
+	for _, r := range reasons {
+		ok, err := b.TakeCooldown(ctx, cooldownKey(a.ID, r.Kind), p.settings.Alerts.Cooldown.Duration)
+		if err != nil {
+			return fmt.Errorf("alert cooldown: %w", err)
+		}
+		if ok {
+			kept = append(kept, r)
+		}
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	channel := cmp.Or(a.ChannelID, p.settings.Alerts.DefaultChannel, a.OwnerCSM)
+	if channel == "" {
+		p.log.Warn("alert has nowhere to go: set alerts.default_channel", "account", a.ExternalID)
+		return nil
+	}
+	alert := store.NewAlert{
+		Critical:  slices.ContainsFunc(kept, func(r scoring.AlertReason) bool { return r.Critical }),
+		ChannelID: channel,
+	}
+	for _, r := range kept {
+		alert.Kinds = append(alert.Kinds, r.Kind)
+	}
+	trigger := triggerSignal(fresh)
+	alert.SignalID = trigger.ID
+	var notBefore time.Time // zero: deliver now
+	if !alert.Critical {
+		notBefore = p.settings.Alerts.QuietHours.Until(b.now)
+	}
+	id, err := tx.InsertAlert(ctx, a.ID, h, alert)
+	if err != nil {
+		return err
+	}
+	view := blocks.AlertView{
+		AlertID: id, AccountID: a.ID, AccountName: a.Name, ExternalID: a.ExternalID,
+		Score: h.Score, Band: h.Band, Reasons: kept, Drivers: drivers(in.Prev, h),
+		Trigger: describeSignal(trigger), ARR: a.ARR, RenewalDate: a.RenewalDate,
+		OwnerSlackID: a.OwnerCSM, Now: b.now,
+	}
+	if in.Prev != nil {
+		prev := in.Prev.Score
+		view.PrevScore = &prev
+	}
+	if err := tx.SetAlertView(ctx, id, view); err != nil {
+		return err
+	}
+	if err := tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: channel,
+		ThreadKey: "alerts:" + strconv.FormatInt(a.ID, 10) + ":" + channel, Message: blocks.Alert(view),
+		AlertID: id, NotBefore: notBefore, Ref: store.AlertRef(id)}); err != nil {
+		return err
+	}
+	b.Alerts = append(b.Alerts, id)
+	return nil
+}
+
+// drivers explain an alert: the components that moved the score since the
+// last one come first (biggest move first), then those that were already
+// holding it down (biggest cost first), at most three.
+func drivers(prev *scoring.Health, h scoring.Health) []scoring.ComponentDelta {
+	moved := map[string]float64{}
+	for _, d := range scoring.Deltas(prev, h) {
+		moved[d.Key] = d.Delta
+	}
+	var out []scoring.ComponentDelta
+	for _, c := range h.Drivers(len(h.Components)) {
+		out = append(out, scoring.ComponentDelta{Component: c, Delta: moved[c.Key]})
+	}
+	slices.SortStableFunc(out, func(a, b scoring.ComponentDelta) int {
+		if c := cmp.Compare(min(a.Delta, 0), min(b.Delta, 0)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Points, b.Points)
+	})
+	return out[:min(3, len(out))]
+}
+
+// triggerSignal picks the new signal that best explains an alert: stated
+// churn intent first, then the latest with words, then the latest.
+func triggerSignal(fresh []scoring.Signal) scoring.Signal {
+	best := fresh[len(fresh)-1]
+	for _, s := range fresh {
+		if s.ChurnIntent || s.Kind == scoring.KindCancellation {
+			return s
+		}
+		if s.Text != "" && (best.Text == "" || s.OccurredAt.After(best.OccurredAt)) {
+			best = s
+		}
+	}
+	return best
+}
+
+func describeSignal(s scoring.Signal) string {
+	d := strings.ReplaceAll(string(s.Kind), "_", " ") + " from " + s.Source
+	if s.Value != nil {
+		d += " (" + strconv.FormatFloat(*s.Value, 'g', -1, 64) + ")"
+	}
+	if t := strings.Join(strings.Fields(s.Text), " "); t != "" {
+		if r := []rune(t); len(r) > 200 {
+			t = string(r[:199]) + "…"
+		}
+		d += ": “" + t + "”"
+	}
+	return d
+}
+
+func cooldownKey(accountID int64, kind scoring.AlertKind) string {
+	return "cooldown:" + strconv.FormatInt(accountID, 10) + ":" + string(kind)
+}
+
+// Cooldowns keeps one alert per account and kind per window in Redis, shared
+// by every replica.
+type Cooldowns struct {
+	rdb    *redis.Client
+	prefix string
+}
+
+// NewCooldowns uses rdb with every key under prefix.
+func NewCooldowns(rdb *redis.Client, prefix string) *Cooldowns {
+	return &Cooldowns{rdb: rdb, prefix: prefix}
+}
+
+func (c *Cooldowns) acquire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	return c.rdb.SetNX(ctx, c.prefix+key, "1", ttl).Result()
+}
+
+func (c *Cooldowns) release(ctx context.Context, key string) error {
+	return c.rdb.Del(ctx, c.prefix+key).Err()
+}
+
+// TakeCooldown takes the alert cooldown named key for ttl and reports
+// whether it was free; a batch that rolls back gives it back.
+func (b *Batch) TakeCooldown(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	ok, err := b.p.cooldowns.acquire(ctx, key, ttl)
+	if ok {
+		b.acquired = append(b.acquired, key)
+	}
+	return ok, err
+}
+
+func (b *Batch) releaseCooldowns() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, key := range b.acquired {
+		if err := b.p.cooldowns.release(ctx, key); err != nil {
+			b.p.log.Warn("release alert cooldown", "key", key, "err", err)
+		}
+	}
+	b.acquired = nil
+}

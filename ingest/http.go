@@ -1,0 +1,50 @@
+package ingest
+
+import (
+	"net/http"
+
+	"github.com/holdfast/holdfast/api"
+)
+
+// Routes are the ingest API: POST /v1/accounts and POST /v1/signals,
+// behind the bearer token.
+func (p *Pipeline) Routes() []api.Route {
+	return []api.Route{
+		{Pattern: "POST /v1/accounts", Name: "accounts", Handler: p.postAccounts, Authed: true},
+		{Pattern: "POST /v1/signals", Name: "signals", Handler: p.postSignals, Authed: true},
+	}
+}
+
+func (p *Pipeline) postAccounts(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Accounts []AccountIn `json:"accounts"`
+	}
+	if !api.Decode(w, r, &body) {
+		return
+	}
+	res, err := p.UpsertAccounts(r.Context(), body.Accounts)
+	if api.Failed(p.log, w, r, err) {
+		return
+	}
+	created := 0
+	for _, u := range res {
+		if u.Created {
+			created++
+		}
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"upserted": len(res), "created": created})
+}
+
+func (p *Pipeline) postSignals(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Signals []SignalIn `json:"signals"`
+	}
+	if !api.Decode(w, r, &body) {
+		return
+	}
+	res, err := p.IngestSignals(r.Context(), body.Signals)
+	if api.Failed(p.log, w, r, err) {
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, res)
+}
