@@ -10,25 +10,6 @@ import (
 	"github.com/holdfast/holdfast/scoring"
 )
 
-// Action ids other code dispatches on.
-const (
-	ActionHistory    = "alert_history" // value: account id
-	ActionClaim      = "alert_claim"   // value: alert id
-	ActionPickPrefix = "health_pick_"  // + position; value: account id
-)
-
-// Caps on customer text inside otherwise small blocks, chosen so the
-// largest possible message stays well under Slack's cumulative ~12k
-// characters of block text (msg_blocks_too_long), not only each block's own
-// limit.
-const (
-	maxNameLen    = 100 // account names
-	maxDetailLen  = 200 // a driver's or component's detail
-	maxReasonLen  = 300
-	maxTriggerLen = 500
-	maxIDLen      = 80 // external ids, tiers, segments
-)
-
 // AlertView is everything the churn-risk alert shows.
 type AlertView struct {
 	AlertID      int64
@@ -51,80 +32,80 @@ type AlertView struct {
 // Alert builds the churn-risk alert. Re-render it with ClaimedBy set to
 // update the posted message after a claim.
 func Alert(v AlertView) Message {
-	name := accountName(v.AccountName, v.AccountID)
-	longChange, shortChange := scoreChange(v.Score, v.PrevScore)
+	name := AccountLabel(v.AccountName, v.AccountID)
+	longChange, shortChange := ScoreChange(v.Score, v.PrevScore)
 
-	scoreLine := "*Health score: " + itoa(v.Score) + "/100*"
+	scoreLine := "*Health score: " + Itoa(v.Score) + "/100*"
 	if longChange != "" {
 		scoreLine += " (" + longChange + ")"
 	}
 	reasons := make([]string, 0, len(v.Reasons))
 	for _, r := range v.Reasons {
 		if s := strings.TrimSpace(r.Summary); s != "" {
-			reasons = append(reasons, userText(s, maxReasonLen))
+			reasons = append(reasons, UserText(s, MaxReasonLen))
 		}
 	}
 
 	blocks := []slack.Block{
-		header("alert_header", bandEmoji(v.Band)+" "+bandLabel(v.Band)+": "+truncate(oneLine(name), maxNameLen)),
-		section("alert_score", bulletList(scoreLine, reasons, maxSectionText)),
+		Header("alert_header", BandEmoji(v.Band)+" "+BandLabel(v.Band)+": "+Truncate(OneLine(name), MaxNameLen)),
+		Section("alert_score", BulletList(scoreLine, reasons, MaxSectionText)),
 	}
 	if len(v.Drivers) > 0 {
 		lines := make([]string, 0, len(v.Drivers))
 		for _, d := range v.Drivers {
 			lines = append(lines, driverLine(d))
 		}
-		blocks = append(blocks, section("alert_drivers", bulletList("*What changed*", lines, maxSectionText)))
+		blocks = append(blocks, Section("alert_drivers", BulletList("*What changed*", lines, MaxSectionText)))
 	}
 	facts := [][2]string{
 		{"ARR", Money(v.ARR)},
-		{"Renewal", renewal(v.RenewalDate, v.Now)},
-		{"Owner", userRef(v.OwnerSlackID, "No owner")},
+		{"Renewal", Renewal(v.RenewalDate, v.Now)},
+		{"Owner", UserRef(v.OwnerSlackID, "No owner")},
 	}
 	if v.ExternalID != "" {
-		facts = append(facts, [2]string{"Account", userText(v.ExternalID, maxIDLen)})
+		facts = append(facts, [2]string{"Account", UserText(v.ExternalID, MaxIDLen)})
 	}
-	blocks = append(blocks, fieldsSection("alert_facts", facts...))
+	blocks = append(blocks, FieldsSection("alert_facts", facts...))
 	if t := strings.TrimSpace(v.Trigger); t != "" {
-		blocks = append(blocks, contextBlock("alert_trigger", "Trigger: "+userText(t, maxTriggerLen)))
+		blocks = append(blocks, ContextBlock("alert_trigger", "Trigger: "+UserText(t, MaxTriggerLen)))
 	}
 
-	history := button(ActionHistory, strconv.FormatInt(v.AccountID, 10), "View history")
-	propose := button(ActionProposeOffer, strconv.FormatInt(v.AccountID, 10), "Propose offer")
+	history := Button(ActionHistory, strconv.FormatInt(v.AccountID, 10), "View history")
+	propose := Button(ActionProposeOffer, strconv.FormatInt(v.AccountID, 10), "Propose offer")
 	if v.ClaimedBy != "" {
 		blocks = append(blocks,
-			contextBlock("alert_claimed", "Claimed by "+userRef(v.ClaimedBy, "")),
-			actions("alert_actions", history, propose))
+			ContextBlock("alert_claimed", "Claimed by "+UserRef(v.ClaimedBy, "")),
+			Actions("alert_actions", history, propose))
 	} else {
-		claim := button(ActionClaim, strconv.FormatInt(v.AlertID, 10), "Claim").WithStyle(slack.StylePrimary)
-		blocks = append(blocks, actions("alert_actions", history, claim, propose))
+		claim := Button(ActionClaim, strconv.FormatInt(v.AlertID, 10), "Claim").WithStyle(slack.StylePrimary)
+		blocks = append(blocks, Actions("alert_actions", history, claim, propose))
 	}
 
 	// "At risk: Acme Corp 57 (▼18) — usage -38% over 14 days: -22 points"
-	text := bandLabel(v.Band) + ": " + userText(name, maxNameLen) + " " + itoa(v.Score)
+	text := BandLabel(v.Band) + ": " + UserText(name, MaxNameLen) + " " + Itoa(v.Score)
 	if shortChange != "" {
 		text += " (" + shortChange + ")"
 	}
 	if len(v.Drivers) > 0 {
 		d := v.Drivers[0]
-		text += " — " + userText(componentDetail(d.Component), maxDetailLen) + ": " + pointsText(d.Points)
+		text += " — " + UserText(componentDetail(d.Component), MaxDetailLen) + ": " + PointsText(d.Points)
 	} else if len(reasons) > 0 {
 		text += " — " + reasons[0]
 	}
-	return finish(text, blocks, maxMessageBlocks)
+	return Finish(text, blocks, MaxMessageBlocks)
 }
 
 // driverLine: "usage -38% over 14 days: *-22 points* (-15 since last score)".
 // The delta is shown only when it says something the points do not (the
 // component was already hurting before this score).
 func driverLine(d scoring.ComponentDelta) string {
-	line := userText(componentDetail(d.Component), maxDetailLen) + ": *" + pointsText(d.Points) + "*"
-	switch delta := roundInt(d.Delta); {
-	case delta == roundInt(d.Points):
+	line := UserText(componentDetail(d.Component), MaxDetailLen) + ": *" + PointsText(d.Points) + "*"
+	switch delta := RoundInt(d.Delta); {
+	case delta == RoundInt(d.Points):
 	case delta == 0:
 		line += " (unchanged since last score)"
 	default:
-		line += " (" + signed(delta) + " since last score)"
+		line += " (" + Signed(delta) + " since last score)"
 	}
 	return line
 }
@@ -132,7 +113,7 @@ func driverLine(d scoring.ComponentDelta) string {
 // DriverText is a component as one line of plain text: "usage -38% over
 // 14 days: -22 points". It is not escaped; blocks escape it when shown.
 func DriverText(c scoring.Component) string {
-	return componentDetail(c) + ": " + pointsText(c.Points)
+	return componentDetail(c) + ": " + PointsText(c.Points)
 }
 
 // componentDetail is the most specific description a component has.
@@ -148,17 +129,9 @@ func componentDetail(c scoring.Component) string {
 	return "unknown"
 }
 
-// accountName falls back to the id so a nameless import still reads.
-func accountName(name string, id int64) string {
-	if strings.TrimSpace(name) == "" {
-		return "Account #" + strconv.FormatInt(id, 10)
-	}
-	return name
-}
-
 // AlreadyClaimed tells a second claimant who owns the follow-up. The owner
 // is a mention, which Problem would escape.
 func AlreadyClaimed(owner string) Message {
-	text := userRef(owner, "Someone") + " already claimed this alert."
-	return finish(text, []slack.Block{section("problem", "⚠️ "+text)}, maxMessageBlocks)
+	text := UserRef(owner, "Someone") + " already claimed this alert."
+	return Finish(text, []slack.Block{Section("problem", "⚠️ "+text)}, MaxMessageBlocks)
 }

@@ -51,22 +51,22 @@ func (m *Message) UnmarshalJSON(raw []byte) error {
 
 // Block Kit limits (Slack's documentation; see /work/shared/SLACK_NOTES.md).
 const (
-	maxSectionText     = 3000
-	maxFieldText       = 2000
-	maxFields          = 10
-	maxHeaderText      = 150
-	maxButtonText      = 75
-	maxButtonValue     = 2000
-	maxContextElements = 10
-	maxActionElements  = 25
-	maxMessageBlocks   = 50
-	maxModalBlocks     = 100
-	maxViewTitle       = 24 // modal title, submit and close
-	maxFallbackText    = 3000
+	MaxSectionText     = 3000
+	MaxFieldText       = 2000
+	MaxFields          = 10
+	MaxHeaderText      = 150
+	MaxButtonText      = 75
+	MaxButtonValue     = 2000
+	MaxContextElements = 10
+	MaxActionElements  = 25
+	MaxMessageBlocks   = 50
+	MaxModalBlocks     = 100
+	MaxViewTitle       = 24 // modal title, submit and close
+	MaxFallbackText    = 3000
 )
 
-// ellipsis marks every cut so a reader knows text is missing.
-const ellipsis = "…"
+// Ellipsis marks every cut so a reader knows text is missing.
+const Ellipsis = "…"
 
 // Escape makes customer- or user-supplied text inert inside mrkdwn: Slack
 // only treats &, < and > as control characters, and escaping them stops
@@ -92,10 +92,10 @@ func Escape(s string) string {
 	return b.String()
 }
 
-// textLen measures text against Slack's limits. Slack does not say whether
+// TextLen measures text against Slack's limits. Slack does not say whether
 // it counts runes or UTF-16 units; UTF-16 units are never fewer than runes,
 // so a text that fits by this measure fits by either.
-func textLen(s string) int {
+func TextLen(s string) int {
 	n := 0
 	for _, r := range s {
 		n += runeWidth(r)
@@ -110,17 +110,17 @@ func runeWidth(r rune) int {
 	return 1
 }
 
-// truncate cuts s to at most max units (textLen), ending with "…" when it
+// Truncate cuts s to at most max units (textLen), ending with "…" when it
 // had to cut. Use it for plain_text and for raw text before escaping.
-func truncate(s string, max int) string {
+func Truncate(s string, max int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	if textLen(s) <= max {
+	if TextLen(s) <= max {
 		return s
 	}
 	if max <= 0 {
 		return ""
 	}
-	return strings.TrimRightFunc(cutAt(s, max-textLen(ellipsis)), unicode.IsSpace) + ellipsis
+	return strings.TrimRightFunc(cutAt(s, max-TextLen(Ellipsis)), unicode.IsSpace) + Ellipsis
 }
 
 // cutAt returns the longest prefix of s that is at most budget units long.
@@ -136,103 +136,103 @@ func cutAt(s string, budget int) string {
 	return s
 }
 
-// truncateMrkdwn is truncate for text that is already mrkdwn. A plain cut
+// TruncateMrkdwn is truncate for text that is already mrkdwn. A plain cut
 // could split "&amp;" into "&am" or a mention "<@U123>" into "<@U1", which
 // Slack would show as garbage, so the cut backs up to before either.
-func truncateMrkdwn(s string, max int) string {
+func TruncateMrkdwn(s string, max int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	if textLen(s) <= max {
+	if TextLen(s) <= max {
 		return s
 	}
 	if max <= 0 {
 		return ""
 	}
-	head := cutAt(s, max-textLen(ellipsis))
+	head := cutAt(s, max-TextLen(Ellipsis))
 	if i := strings.LastIndexByte(head, '<'); i >= 0 && !strings.Contains(head[i:], ">") {
 		head = head[:i]
 	}
 	if i := strings.LastIndexByte(head, '&'); i >= 0 && !strings.Contains(head[i:], ";") {
 		head = head[:i]
 	}
-	return strings.TrimRightFunc(head, unicode.IsSpace) + ellipsis
+	return strings.TrimRightFunc(head, unicode.IsSpace) + Ellipsis
 }
 
-// oneLine flattens whitespace runs (newlines, tabs) to single spaces: a
+// OneLine flattens whitespace runs (newlines, tabs) to single spaces: a
 // ticket body pasted into a bullet list must not break the list apart or
 // start a block quote.
-func oneLine(s string) string {
+func OneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// userText prepares customer text for mrkdwn: flattened, capped at max
+// UserText prepares customer text for mrkdwn: flattened, capped at max
 // units before escaping (so the cap is on what the reader sees), escaped.
-func userText(s string, max int) string {
-	return Escape(truncate(oneLine(s), max))
+func UserText(s string, max int) string {
+	return Escape(Truncate(OneLine(s), max))
 }
 
-// mrkdwn builds a mrkdwn text object capped at max. verbatim=true keeps
+// Mrkdwn builds a Mrkdwn text object capped at max. verbatim=true keeps
 // Slack from auto-parsing mentions and links in the text.
-func mrkdwn(s string, max int) *slack.TextBlockObject {
-	s = truncateMrkdwn(s, max)
+func Mrkdwn(s string, max int) *slack.TextBlockObject {
+	s = TruncateMrkdwn(s, max)
 	if strings.TrimSpace(s) == "" {
 		s = "—" // Slack rejects empty text objects
 	}
 	return slack.NewTextBlockObject(slack.MarkdownType, s, false, true)
 }
 
-// plain builds a plain_text object capped at max.
-func plain(s string, max int) *slack.TextBlockObject {
-	s = truncate(oneLine(s), max)
+// Plain builds a plain_text object capped at max.
+func Plain(s string, max int) *slack.TextBlockObject {
+	s = Truncate(OneLine(s), max)
 	if s == "" {
 		s = "—" // Slack rejects empty text objects
 	}
 	return slack.NewTextBlockObject(slack.PlainTextType, s, true, false)
 }
 
-func header(id, text string) *slack.HeaderBlock {
-	return slack.NewHeaderBlock(plain(text, maxHeaderText), slack.HeaderBlockOptionBlockID(id))
+func Header(id, text string) *slack.HeaderBlock {
+	return slack.NewHeaderBlock(Plain(text, MaxHeaderText), slack.HeaderBlockOptionBlockID(id))
 }
 
-func section(id, text string) *slack.SectionBlock {
-	return slack.NewSectionBlock(mrkdwn(text, maxSectionText), nil, nil, slack.SectionBlockOptionBlockID(id))
+func Section(id, text string) *slack.SectionBlock {
+	return slack.NewSectionBlock(Mrkdwn(text, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID(id))
 }
 
-// fieldsSection lays out label/value pairs; each field is "*label*\nvalue"
+// FieldsSection lays out label/value pairs; each field is "*label*\nvalue"
 // so PlainText can render it back as "label: value".
-func fieldsSection(id string, pairs ...[2]string) *slack.SectionBlock {
-	if len(pairs) > maxFields {
-		pairs = pairs[:maxFields]
+func FieldsSection(id string, pairs ...[2]string) *slack.SectionBlock {
+	if len(pairs) > MaxFields {
+		pairs = pairs[:MaxFields]
 	}
 	fields := make([]*slack.TextBlockObject, 0, len(pairs))
 	for _, p := range pairs {
-		fields = append(fields, mrkdwn("*"+p[0]+"*\n"+p[1], maxFieldText))
+		fields = append(fields, Mrkdwn("*"+p[0]+"*\n"+p[1], MaxFieldText))
 	}
 	return slack.NewSectionBlock(nil, fields, nil, slack.SectionBlockOptionBlockID(id))
 }
 
-// contextBlock is a context with one mrkdwn element per text, at most ten.
-func contextBlock(id string, texts ...string) *slack.ContextBlock {
-	if len(texts) > maxContextElements {
-		texts = texts[:maxContextElements]
+// ContextBlock is a context with one mrkdwn element per text, at most ten.
+func ContextBlock(id string, texts ...string) *slack.ContextBlock {
+	if len(texts) > MaxContextElements {
+		texts = texts[:MaxContextElements]
 	}
 	els := make([]slack.MixedElement, 0, len(texts))
 	for _, t := range texts {
-		els = append(els, mrkdwn(t, maxSectionText))
+		els = append(els, Mrkdwn(t, MaxSectionText))
 	}
 	return slack.NewContextBlock(id, els...)
 }
 
-// button builds a button; text is plain (no escaping needed) and both text
+// Button builds a Button; text is plain (no escaping needed) and both text
 // and value are capped.
-func button(actionID, value, text string) *slack.ButtonBlockElement {
-	return slack.NewButtonBlockElement(actionID, truncate(value, maxButtonValue), plain(text, maxButtonText))
+func Button(actionID, value, text string) *slack.ButtonBlockElement {
+	return slack.NewButtonBlockElement(actionID, Truncate(value, MaxButtonValue), Plain(text, MaxButtonText))
 }
 
-// actions wraps buttons in an actions block. The block_id is required in
+// Actions wraps buttons in an Actions block. The block_id is required in
 // practice: slack-go misparses block_actions payloads without one.
-func actions(id string, buttons ...*slack.ButtonBlockElement) *slack.ActionBlock {
-	if len(buttons) > maxActionElements {
-		buttons = buttons[:maxActionElements]
+func Actions(id string, buttons ...*slack.ButtonBlockElement) *slack.ActionBlock {
+	if len(buttons) > MaxActionElements {
+		buttons = buttons[:MaxActionElements]
 	}
 	els := make([]slack.BlockElement, 0, len(buttons))
 	for _, b := range buttons {
@@ -241,48 +241,48 @@ func actions(id string, buttons ...*slack.ButtonBlockElement) *slack.ActionBlock
 	return slack.NewActionBlock(id, els...)
 }
 
-// bulletList joins lines under a title, stopping before the text would
+// BulletList joins lines under a title, stopping before the text would
 // exceed max and saying how many lines were left out instead of cutting a
 // line in half. Lines must already be mrkdwn-safe.
-func bulletList(title string, lines []string, max int) string {
+func BulletList(title string, lines []string, max int) string {
 	var b strings.Builder
 	b.WriteString(title)
-	used := textLen(title)
+	used := TextLen(title)
 	// Room for the "…and N more" note, sized for the largest possible N.
-	noteRoom := textLen("\n…and " + itoa(len(lines)) + " more")
+	noteRoom := TextLen("\n…and " + Itoa(len(lines)) + " more")
 	for i, line := range lines {
 		entry := "\n• " + line
 		reserve := noteRoom
 		if i == len(lines)-1 {
 			reserve = 0 // the last line needs no note after it
 		}
-		if used+textLen(entry)+reserve > max {
-			b.WriteString("\n…and " + itoa(len(lines)-i) + " more")
+		if used+TextLen(entry)+reserve > max {
+			b.WriteString("\n…and " + Itoa(len(lines)-i) + " more")
 			return b.String()
 		}
 		b.WriteString(entry)
-		used += textLen(entry)
+		used += TextLen(entry)
 	}
 	return b.String()
 }
 
-// finish caps the block count and the fallback text: the last resort that
+// Finish caps the block count and the fallback text: the last resort that
 // keeps a message sendable if a builder ever produces too much.
-func finish(text string, blocks []slack.Block, maxBlocks int) Message {
+func Finish(text string, blocks []slack.Block, maxBlocks int) Message {
 	if len(blocks) > maxBlocks {
 		blocks = blocks[:maxBlocks]
 	}
-	text = truncateMrkdwn(oneLine(text), maxFallbackText)
+	text = TruncateMrkdwn(OneLine(text), MaxFallbackText)
 	if text == "" {
 		text = "Holdfast"
 	}
 	return Message{Text: text, Blocks: blocks}
 }
 
-// userRef renders a Slack user as a mention when the id is well formed and
+// UserRef renders a Slack user as a mention when the id is well formed and
 // as escaped text otherwise, so a bad id from a CRM import can never smuggle
 // markup into the message. empty is shown when there is no user.
-func userRef(id, empty string) string {
+func UserRef(id, empty string) string {
 	id = strings.TrimSpace(id)
 	switch {
 	case id == "":
@@ -290,11 +290,31 @@ func userRef(id, empty string) string {
 	case slackid.User(id):
 		return "<@" + id + ">"
 	default:
-		return userText(id, 80)
+		return UserText(id, 80)
 	}
 }
 
-// itoa avoids strconv noise at call sites that only format small ints.
-func itoa(n int) string {
-	return formatInt(int64(n))
+// Itoa avoids strconv noise at call sites that only format small ints.
+func Itoa(n int) string {
+	return FormatInt(int64(n))
 }
+
+// Caps on customer text inside otherwise small blocks, chosen so the
+// largest possible message stays well under Slack's cumulative ~12k
+// characters of block text (msg_blocks_too_long), not only each block's own
+// limit.
+const (
+	MaxNameLen    = 100 // account names
+	MaxDetailLen  = 200 // a driver's or component's detail
+	MaxReasonLen  = 300
+	MaxTriggerLen = 500
+	MaxIDLen      = 80 // external ids, tiers, segments
+)
+
+// How many accounts a "which one?" answer offers, and how much of the
+// query it repeats.
+const (
+	MaxChoices     = 10
+	MaxSuggestions = 5
+	MaxQueryLen    = 100
+)

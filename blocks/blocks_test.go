@@ -3,11 +3,12 @@ package blocks
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/holdfast/holdfast/slackid"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf16"
+
+	"github.com/holdfast/holdfast/slackid"
 
 	"github.com/slack-go/slack"
 
@@ -389,7 +390,7 @@ func TestTruncate(t *testing.T) {
 		{"😀😀😀", 4, "😀…"},             // emoji count as two UTF-16 units
 		{"abc", 0, ""},
 	} {
-		if got := truncate(tc.in, tc.max); got != tc.want {
+		if got := Truncate(tc.in, tc.max); got != tc.want {
 			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
 		}
 	}
@@ -404,7 +405,7 @@ func TestTruncate(t *testing.T) {
 		{"hi <@U123ABC> there", 10, "hi…"},
 		{"hi <@U1> there", 10, "hi <@U1>…"},
 	} {
-		if got := truncateMrkdwn(tc.in, tc.max); got != tc.want {
+		if got := TruncateMrkdwn(tc.in, tc.max); got != tc.want {
 			t.Errorf("truncateMrkdwn(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
 		}
 	}
@@ -759,7 +760,7 @@ func TestPlainText(t *testing.T) {
 	if got := PlainText(Message{Text: "a &amp; b"}); got != "a & b\n" {
 		t.Errorf("text-only PlainText = %q", got)
 	}
-	if got := displayText("<https://x.example|site> <!here> &lt;@U1&gt;"); got != "site (https://x.example) @here <@U1>" {
+	if got := DisplayText("<https://x.example|site> <!here> &lt;@U1&gt;"); got != "site (https://x.example) @here <@U1>" {
 		t.Errorf("displayText = %q", got)
 	}
 }

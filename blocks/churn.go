@@ -11,20 +11,6 @@ import (
 	"github.com/holdfast/holdfast/churn"
 )
 
-// Action ids and view callback ids of the churn root-cause flow.
-const (
-	ActionChurnPickPrefix   = "churn_pick_"            // + position; value: account id
-	ActionDebriefSchedule   = "churn_debrief_schedule" // value: churn id
-	ActionDebriefOutcome    = "churn_debrief_outcome"  // value: churn id
-	ViewChurnRecord         = "churn_record"           // private_metadata: ChurnMeta
-	ViewDebriefSchedule     = "churn_debrief_schedule" // private_metadata: churn id
-	ViewDebriefOutcome      = "churn_debrief_outcome"  // private_metadata: churn id
-	FieldDebriefWhen        = "debrief_when"           // datetimepicker
-	FieldDebriefOutcome     = "debrief_outcome"        // what was learned
-	FieldProcessChange      = "process_change"         // the one change agreed
-	FieldProcessChangeOwner = "process_change_owner"   // users_select
-)
-
 const maxChurnText = 600 // each level of a record as shown in a DM or report
 
 // ChurnMeta rides in the churn modal's private_metadata. It is a hint for
@@ -49,8 +35,8 @@ type ChurnModalView struct {
 // behaviour that predicted it.
 func ChurnModal(v ChurnModalView) slack.ModalViewRequest {
 	meta, _ := json.Marshal(v.Meta)
-	name := truncate(oneLine(accountName(v.AccountName, v.Meta.AccountID)), maxNameLen)
-	who := "Owner " + userRef(v.OwnerCSM, "none") + " · AE " + userRef(v.AE, "none")
+	name := Truncate(OneLine(AccountLabel(v.AccountName, v.Meta.AccountID)), MaxNameLen)
+	who := "Owner " + UserRef(v.OwnerCSM, "none") + " · AE " + UserRef(v.AE, "none")
 	var defs []string
 	options := make([]*slack.OptionBlockObject, 0, len(churn.Causes))
 	for _, c := range churn.Causes {
@@ -58,36 +44,36 @@ func ChurnModal(v ChurnModalView) slack.ModalViewRequest {
 		desc := (*slack.TextBlockObject)(nil)
 		if c.SalesAttributable {
 			tag = " _(sales-attributable)_"
-			desc = plain("Sales-attributable: the AE and sales manager debrief it", 75)
+			desc = Plain("Sales-attributable: the AE and sales manager debrief it", 75)
 		}
 		defs = append(defs, "*"+c.Label+"*"+tag+": "+Escape(c.Definition))
-		options = append(options, slack.NewOptionBlockObject(string(c.Cause), plain(c.Label, 75), desc))
+		options = append(options, slack.NewOptionBlockObject(string(c.Cause), Plain(c.Label, 75), desc))
 	}
 	multiline := func(actionID, placeholder string) *slack.PlainTextInputBlockElement {
-		e := slack.NewPlainTextInputBlockElement(plain(placeholder, 150), actionID)
+		e := slack.NewPlainTextInputBlockElement(Plain(placeholder, 150), actionID)
 		e.Multiline = true
 		e.MaxLength = churn.MaxTextLen
 		return e
 	}
-	dealInput := slack.NewInputBlock(churn.FieldDealBehaviour, plain("Deal behaviour that predicted it", 2000),
-		plain("Required for sales-attributable causes: what in the deal pointed here (a promise, a single thread, a rushed close).", 2000),
+	dealInput := slack.NewInputBlock(churn.FieldDealBehaviour, Plain("Deal behaviour that predicted it", 2000),
+		Plain("Required for sales-attributable causes: what in the deal pointed here (a promise, a single thread, a rushed close).", 2000),
 		multiline(churn.FieldDealBehaviour, "e.g. Roadmap item sold as shipped; no exec sponsor after close"))
 	dealInput.Optional = true
 	date := slack.NewDatePickerBlockElement(churn.FieldChurnedOn)
 	if !v.Today.IsZero() {
 		date.InitialDate = v.Today.Format(time.DateOnly)
 	}
-	dateInput := slack.NewInputBlock(churn.FieldChurnedOn, plain("Churn date", 2000), nil, date)
+	dateInput := slack.NewInputBlock(churn.FieldChurnedOn, Plain("Churn date", 2000), nil, date)
 	dateInput.Optional = true
 
 	blocks := []slack.Block{
-		section("churn_account", "*"+Escape(name)+"* · "+Money(v.ARR)+" ARR · "+who),
-		contextBlock("churn_effect", "Marks the account churned: its health is no longer scored. Sales-attributable causes go to the AE and sales manager as a debrief."),
-		slack.NewInputBlock(churn.FieldStatedReason, plain("The customer's stated reason, in their words", 2000), nil,
+		Section("churn_account", "*"+Escape(name)+"* · "+Money(v.ARR)+" ARR · "+who),
+		ContextBlock("churn_effect", "Marks the account churned: its health is no longer scored. Sales-attributable causes go to the AE and sales manager as a debrief."),
+		slack.NewInputBlock(churn.FieldStatedReason, Plain("The customer's stated reason, in their words", 2000), nil,
 			multiline(churn.FieldStatedReason, "What the customer said, as they said it")),
-		section("churn_definitions", bulletList("*Root causes*", defs, maxSectionText)),
-		slack.NewInputBlock(churn.FieldCause, plain("Root cause", 2000), nil, slack.NewRadioButtonsBlockElement(churn.FieldCause, options...)),
-		slack.NewInputBlock(churn.FieldDiagnosis, plain("Your diagnosis", 2000), plain("What actually happened, as CS sees it.", 2000),
+		Section("churn_definitions", BulletList("*Root causes*", defs, MaxSectionText)),
+		slack.NewInputBlock(churn.FieldCause, Plain("Root cause", 2000), nil, slack.NewRadioButtonsBlockElement(churn.FieldCause, options...)),
+		slack.NewInputBlock(churn.FieldDiagnosis, Plain("Your diagnosis", 2000), Plain("What actually happened, as CS sees it.", 2000),
 			multiline(churn.FieldDiagnosis, "What CS saw happen")),
 		dealInput,
 		dateInput,
@@ -95,9 +81,9 @@ func ChurnModal(v ChurnModalView) slack.ModalViewRequest {
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      ViewChurnRecord,
-		Title:           plain("Record churn", maxViewTitle),
-		Submit:          plain("Mark churned", maxViewTitle),
-		Close:           plain("Cancel", maxViewTitle),
+		Title:           Plain("Record churn", MaxViewTitle),
+		Submit:          Plain("Mark churned", MaxViewTitle),
+		Close:           Plain("Cancel", MaxViewTitle),
 		PrivateMetadata: string(meta),
 		Blocks:          slack.Blocks{BlockSet: blocks},
 	}
@@ -105,12 +91,12 @@ func ChurnModal(v ChurnModalView) slack.ModalViewRequest {
 
 // ChurnRecordedModal replaces the form after a successful submit.
 func ChurnRecordedModal(accountName string, cause churn.Cause, notified []string, fallbackChannel string) slack.ModalViewRequest {
-	text := "*" + userText(accountName, maxNameLen) + "* is marked churned: *" + Escape(cause.Label()) + "*."
+	text := "*" + UserText(accountName, MaxNameLen) + "* is marked churned: *" + Escape(cause.Label()) + "*."
 	switch {
 	case len(notified) > 0:
 		refs := make([]string, len(notified))
 		for i, u := range notified {
-			refs[i] = userRef(u, "")
+			refs[i] = UserRef(u, "")
 		}
 		text += "\nSales-attributable: " + strings.Join(refs, " and ") + " get a debrief DM now."
 	case fallbackChannel != "":
@@ -120,9 +106,9 @@ func ChurnRecordedModal(accountName string, cause churn.Cause, notified []string
 	}
 	return slack.ModalViewRequest{
 		Type:   slack.VTModal,
-		Title:  plain("Churn recorded", maxViewTitle),
-		Close:  plain("Done", maxViewTitle),
-		Blocks: slack.Blocks{BlockSet: []slack.Block{section("churn_recorded", text)}},
+		Title:  Plain("Churn recorded", MaxViewTitle),
+		Close:  Plain("Done", MaxViewTitle),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{Section("churn_recorded", text)}},
 	}
 }
 
@@ -130,18 +116,18 @@ func ChurnRecordedModal(accountName string, cause churn.Cause, notified []string
 // form. matched says whether the choices match the query or are only
 // suggestions for a query that matched nothing.
 func ChurnChoices(query string, choices []AccountChoice, matched bool) Message {
-	q := userText(query, maxQueryLen)
+	q := UserText(query, MaxQueryLen)
 	if len(choices) == 0 {
-		return finish("No account matches “"+q+"”.", []slack.Block{section("churn_notfound", "No account matches “"+q+"”.")}, maxMessageBlocks)
+		return Finish("No account matches “"+q+"”.", []slack.Block{Section("churn_notfound", "No account matches “"+q+"”.")}, MaxMessageBlocks)
 	}
-	if len(choices) > maxChoices {
-		choices = choices[:maxChoices]
+	if len(choices) > MaxChoices {
+		choices = choices[:MaxChoices]
 	}
 	prompt := "Which account churned? Several match “" + q + "”."
 	if !matched {
 		prompt = "No account matches “" + q + "”. Did you mean one of these?"
 	}
-	return finish(prompt, []slack.Block{section("churn_choices_prompt", prompt), pickButtons("churn_choices", ActionChurnPickPrefix, choices)}, maxMessageBlocks)
+	return Finish(prompt, []slack.Block{Section("churn_choices_prompt", prompt), PickButtons("churn_choices", ActionChurnPickPrefix, choices)}, MaxMessageBlocks)
 }
 
 // LookalikeRow is a current account resembling the churned one.
@@ -193,73 +179,73 @@ type SalesDebriefView struct {
 // and which accounts in the book look the same, with the debrief buttons.
 func SalesDebrief(v SalesDebriefView) Message {
 	info, _ := churn.Lookup(v.Cause)
-	name := userText(v.AccountName, maxNameLen)
+	name := UserText(v.AccountName, MaxNameLen)
 	book := "your book"
 	if v.Recipient != v.AE && v.AE != "" {
-		book = userRef(v.AE, "") + "'s book"
+		book = UserRef(v.AE, "") + "'s book"
 	}
 	intro := "*" + name + "* (" + Money(v.ARR) + " ARR) churned on " + Date(v.ChurnedOn) + ". " +
-		userRef(v.RecordedBy, "CS") + " traced it to *" + Escape(info.Label) + "*, a cause that starts in the deal. " +
+		UserRef(v.RecordedBy, "CS") + " traced it to *" + Escape(info.Label) + "*, a cause that starts in the deal. " +
 		"This is not about blame: it is what the data shows, so the next deals in " + book + " close cleaner."
 	facts := []string{
-		"Customer's words: “" + userText(v.StatedReason, maxChurnText) + "”",
-		"CS diagnosis: " + userText(v.Diagnosis, maxChurnText),
+		"Customer's words: “" + UserText(v.StatedReason, maxChurnText) + "”",
+		"CS diagnosis: " + UserText(v.Diagnosis, maxChurnText),
 	}
 	if strings.TrimSpace(v.DealBehaviour) != "" {
-		facts = append(facts, "Deal behaviour that predicted it: "+userText(v.DealBehaviour, maxChurnText))
+		facts = append(facts, "Deal behaviour that predicted it: "+UserText(v.DealBehaviour, maxChurnText))
 	}
 	if v.SameCauseTeam > 0 {
-		line := itoa(v.SameCauseTeam) + " across the team"
+		line := Itoa(v.SameCauseTeam) + " across the team"
 		if v.AE != "" {
-			line = itoa(v.SameCauseAE) + " in " + book + ", " + line
+			line = Itoa(v.SameCauseAE) + " in " + book + ", " + line
 		}
 		facts = append(facts, "Pattern: "+strings.ToLower(info.Label)+" churns in the last 12 months, this one included: "+line)
 	}
 	blocks := []slack.Block{
-		header("debrief_header", "Churn debrief: "+truncate(oneLine(accountName(v.AccountName, 0)), maxNameLen)),
-		section("debrief_intro", intro),
-		section("debrief_data", bulletList("*What the data shows*", facts, maxSectionText)),
-		contextBlock("debrief_definition", "*"+Escape(info.Label)+"*: "+Escape(info.Definition)),
+		Header("debrief_header", "Churn debrief: "+Truncate(OneLine(AccountLabel(v.AccountName, 0)), MaxNameLen)),
+		Section("debrief_intro", intro),
+		Section("debrief_data", BulletList("*What the data shows*", facts, MaxSectionText)),
+		ContextBlock("debrief_definition", "*"+Escape(info.Label)+"*: "+Escape(info.Definition)),
 	}
 	var looks []string
 	for _, l := range v.Lookalikes {
 		looks = append(looks, lookalikeLine(l, false))
 	}
 	if len(looks) > 0 {
-		blocks = append(blocks, section("debrief_lookalikes", bulletList("*Accounts in "+book+" that look the same*", looks, maxSectionText)))
+		blocks = append(blocks, Section("debrief_lookalikes", BulletList("*Accounts in "+book+" that look the same*", looks, MaxSectionText)))
 	} else {
-		blocks = append(blocks, section("debrief_lookalikes", "*Accounts in "+book+" that look the same*\nNone of the current accounts share this profile."))
+		blocks = append(blocks, Section("debrief_lookalikes", "*Accounts in "+book+" that look the same*\nNone of the current accounts share this profile."))
 	}
-	blocks = append(blocks, section("debrief_status", debriefStatus(v.Debrief, v.Loc)))
+	blocks = append(blocks, Section("debrief_status", debriefStatus(v.Debrief, v.Loc)))
 	if v.Debrief.HeldAt == nil {
 		id := strconv.FormatInt(v.ChurnID, 10)
 		sched := "Schedule 20-min debrief"
 		if v.Debrief.ScheduledFor != nil {
 			sched = "Reschedule debrief"
 		}
-		blocks = append(blocks, actions("debrief_actions",
-			button(ActionDebriefSchedule, id, sched).WithStyle(slack.StylePrimary),
-			button(ActionDebriefOutcome, id, "Record debrief outcome")))
+		blocks = append(blocks, Actions("debrief_actions",
+			Button(ActionDebriefSchedule, id, sched).WithStyle(slack.StylePrimary),
+			Button(ActionDebriefOutcome, id, "Record debrief outcome")))
 	}
 	text := "Churn debrief: " + name + " churned (" + Escape(info.Label) + ")"
-	return finish(text, blocks, maxMessageBlocks)
+	return Finish(text, blocks, MaxMessageBlocks)
 }
 
 func lookalikeLine(l LookalikeRow, withLike bool) string {
-	line := "*" + userText(l.Name, maxNameLen) + "* · " + Money(l.ARR)
+	line := "*" + UserText(l.Name, MaxNameLen) + "* · " + Money(l.ARR)
 	if l.HealthScore != nil {
-		line += " · health " + itoa(*l.HealthScore)
+		line += " · health " + Itoa(*l.HealthScore)
 	}
 	if l.OwnerCSM != "" {
-		line += " · " + userRef(l.OwnerCSM, "")
+		line += " · " + UserRef(l.OwnerCSM, "")
 	}
 	if withLike && l.Like != "" {
-		line += " · like " + userText(l.Like, maxNameLen) + " (" + Escape(l.LikeCause.Label()) + ")"
+		line += " · like " + UserText(l.Like, MaxNameLen) + " (" + Escape(l.LikeCause.Label()) + ")"
 	}
 	if len(l.Traits) > 0 {
 		traits := make([]string, len(l.Traits))
 		for i, t := range l.Traits {
-			traits[i] = userText(t, 80)
+			traits[i] = UserText(t, 80)
 		}
 		line += "\n    _" + strings.Join(traits, " · ") + "_"
 	}
@@ -274,9 +260,9 @@ func When(t time.Time, loc *time.Location) string {
 func debriefStatus(d DebriefState, loc *time.Location) string {
 	switch {
 	case d.HeldAt != nil:
-		s := "✅ *Debrief held* " + Date(d.HeldAt.In(locOrUTC(loc))) + ": " + userText(d.Outcome, maxChurnText)
+		s := "✅ *Debrief held* " + Date(d.HeldAt.In(locOrUTC(loc))) + ": " + UserText(d.Outcome, maxChurnText)
 		if d.ProcessChange != "" {
-			s += "\n*Process change agreed:* " + userText(d.ProcessChange, maxChurnText) + " · owner " + userRef(d.ChangeOwner, "unassigned")
+			s += "\n*Process change agreed:* " + UserText(d.ProcessChange, maxChurnText) + " · owner " + UserRef(d.ChangeOwner, "unassigned")
 			if d.CheckinDue != nil {
 				s += " · check-in " + Date(*d.CheckinDue)
 			}
@@ -285,7 +271,7 @@ func debriefStatus(d DebriefState, loc *time.Location) string {
 		}
 		return s
 	case d.ScheduledFor != nil:
-		return "🗓️ *Debrief scheduled* for " + When(*d.ScheduledFor, loc) + " by " + userRef(d.ScheduledBy, "someone") + " (20 minutes: AE, sales manager, CSM)."
+		return "🗓️ *Debrief scheduled* for " + When(*d.ScheduledFor, loc) + " by " + UserRef(d.ScheduledBy, "someone") + " (20 minutes: AE, sales manager, CSM)."
 	}
 	return "*Next step:* a 20-minute debrief with the AE, the sales manager and the CSM. One process change, one owner."
 }
@@ -306,41 +292,41 @@ func DebriefScheduleModal(churnID int64, accountName string, initial time.Time) 
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      ViewDebriefSchedule,
-		Title:           plain("Schedule debrief", maxViewTitle),
-		Submit:          plain("Schedule", maxViewTitle),
-		Close:           plain("Cancel", maxViewTitle),
+		Title:           Plain("Schedule debrief", MaxViewTitle),
+		Submit:          Plain("Schedule", MaxViewTitle),
+		Close:           Plain("Cancel", MaxViewTitle),
 		PrivateMetadata: strconv.FormatInt(churnID, 10),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			section("debrief_schedule_intro", "20 minutes on *"+userText(accountName, maxNameLen)+"*: the AE, the sales manager and the CSM. Leave with one process change and its owner."),
-			slack.NewInputBlock(FieldDebriefWhen, plain("When", 2000), nil, picker),
+			Section("debrief_schedule_intro", "20 minutes on *"+UserText(accountName, MaxNameLen)+"*: the AE, the sales manager and the CSM. Leave with one process change and its owner."),
+			slack.NewInputBlock(FieldDebriefWhen, Plain("When", 2000), nil, picker),
 		}},
 	}
 }
 
 // DebriefOutcomeModal records what the debrief concluded.
 func DebriefOutcomeModal(churnID int64, accountName string, checkinDays int) slack.ModalViewRequest {
-	outcome := slack.NewPlainTextInputBlockElement(plain("What did the debrief conclude?", 150), FieldDebriefOutcome)
+	outcome := slack.NewPlainTextInputBlockElement(Plain("What did the debrief conclude?", 150), FieldDebriefOutcome)
 	outcome.Multiline = true
 	outcome.MaxLength = churn.MaxTextLen
-	change := slack.NewPlainTextInputBlockElement(plain("e.g. Roadmap items need PM sign-off before they go in a proposal", 150), FieldProcessChange)
+	change := slack.NewPlainTextInputBlockElement(Plain("e.g. Roadmap items need PM sign-off before they go in a proposal", 150), FieldProcessChange)
 	change.MaxLength = 500
-	changeInput := slack.NewInputBlock(FieldProcessChange, plain("Process change agreed", 2000),
-		plain("One change, if one was agreed.", 2000), change)
+	changeInput := slack.NewInputBlock(FieldProcessChange, Plain("Process change agreed", 2000),
+		Plain("One change, if one was agreed.", 2000), change)
 	changeInput.Optional = true
-	owner := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, plain("Who owns it", 150), FieldProcessChangeOwner)
-	ownerInput := slack.NewInputBlock(FieldProcessChangeOwner, plain("Owner of the change", 2000),
-		plain("They get a check-in reminder "+itoa(checkinDays)+" days from now.", 2000), owner)
+	owner := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, Plain("Who owns it", 150), FieldProcessChangeOwner)
+	ownerInput := slack.NewInputBlock(FieldProcessChangeOwner, Plain("Owner of the change", 2000),
+		Plain("They get a check-in reminder "+Itoa(checkinDays)+" days from now.", 2000), owner)
 	ownerInput.Optional = true
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      ViewDebriefOutcome,
-		Title:           plain("Debrief outcome", maxViewTitle),
-		Submit:          plain("Record", maxViewTitle),
-		Close:           plain("Cancel", maxViewTitle),
+		Title:           Plain("Debrief outcome", MaxViewTitle),
+		Submit:          Plain("Record", MaxViewTitle),
+		Close:           Plain("Cancel", MaxViewTitle),
 		PrivateMetadata: strconv.FormatInt(churnID, 10),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			section("debrief_outcome_intro", "Debrief of *"+userText(accountName, maxNameLen)+"*'s churn."),
-			slack.NewInputBlock(FieldDebriefOutcome, plain("Outcome", 2000), nil, outcome),
+			Section("debrief_outcome_intro", "Debrief of *"+UserText(accountName, MaxNameLen)+"*'s churn."),
+			slack.NewInputBlock(FieldDebriefOutcome, Plain("Outcome", 2000), nil, outcome),
 			changeInput,
 			ownerInput,
 		}},
@@ -359,25 +345,25 @@ type CheckinView struct {
 
 // Checkin builds the reminder DM to the owner of a process change.
 func Checkin(v CheckinView) Message {
-	text := "30-day check-in: the process change agreed after " + userText(v.AccountName, maxNameLen) + "'s churn"
-	body := "🔁 *30-day check-in*\n" + userRef(v.ChangeOwner, "You") + ", on " + Date(v.HeldAt) + " the debrief of *" +
-		userText(v.AccountName, maxNameLen) + "*'s churn (" + Escape(v.Cause.Label()) + ") agreed one process change, owned by you:\n>" +
-		userText(v.ProcessChange, maxChurnText) + "\nIs it in place? Tell " + userRef(v.SalesManager, "your sales manager") + " where it stands."
-	return finish(text, []slack.Block{section("checkin", body)}, maxMessageBlocks)
+	text := "30-day check-in: the process change agreed after " + UserText(v.AccountName, MaxNameLen) + "'s churn"
+	body := "🔁 *30-day check-in*\n" + UserRef(v.ChangeOwner, "You") + ", on " + Date(v.HeldAt) + " the debrief of *" +
+		UserText(v.AccountName, MaxNameLen) + "*'s churn (" + Escape(v.Cause.Label()) + ") agreed one process change, owned by you:\n>" +
+		UserText(v.ProcessChange, maxChurnText) + "\nIs it in place? Tell " + UserRef(v.SalesManager, "your sales manager") + " where it stands."
+	return Finish(text, []slack.Block{Section("checkin", body)}, MaxMessageBlocks)
 }
 
 // ChurnNote is the line posted in the account's thread when it churns.
 func ChurnNote(accountName string, cause churn.Cause, by string, churnedOn time.Time) Message {
-	text := "Marked churned by " + userRef(by, "someone") + " on " + Date(churnedOn) + ": *" + Escape(cause.Label()) + "*. Health scoring stops for " + userText(accountName, maxNameLen) + "."
-	return finish(text, []slack.Block{section("churn_note", "🪦 "+text)}, maxMessageBlocks)
+	text := "Marked churned by " + UserRef(by, "someone") + " on " + Date(churnedOn) + ": *" + Escape(cause.Label()) + "*. Health scoring stops for " + UserText(accountName, MaxNameLen) + "."
+	return Finish(text, []slack.Block{Section("churn_note", "🪦 "+text)}, MaxMessageBlocks)
 }
 
 // Mention renders a Slack user id as a mention, or escaped text when it is
 // not a well-formed id.
-func Mention(id string) string { return userRef(id, "someone") }
+func Mention(id string) string { return UserRef(id, "someone") }
 
 // Note is a one-section message of bot-built mrkdwn (callers escape any
 // user text in it, e.g. with Mention and Escape).
 func Note(blockID, text string) Message {
-	return finish(text, []slack.Block{section(blockID, text)}, maxMessageBlocks)
+	return Finish(text, []slack.Block{Section(blockID, text)}, MaxMessageBlocks)
 }

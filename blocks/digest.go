@@ -34,16 +34,16 @@ func Digest(d digest.Digest, f DigestFilters) Message {
 	if f.Preview {
 		title += " (preview)"
 	}
-	blocks := []slack.Block{header("digest_header", title), contextBlock("digest_span", span)}
+	blocks := []slack.Block{Header("digest_header", title), ContextBlock("digest_span", span)}
 	var text []string
 
 	if d.Risk {
-		head := "*ARR at risk: " + Money(d.AtRiskARR) + "* across " + plural(d.AtRiskCount, "account", "accounts")
+		head := "*ARR at risk: " + Money(d.AtRiskARR) + "* across " + Plural(d.AtRiskCount, "account", "accounts")
 		if d.EnteredCount > 0 {
-			head += " · " + plural(d.EnteredCount, "account", "accounts") + " (" + Money(d.EnteredARR) + ") entered at risk"
+			head += " · " + Plural(d.EnteredCount, "account", "accounts") + " (" + Money(d.EnteredARR) + ") entered at risk"
 		}
 		text = append(text, "ARR at risk "+Money(d.AtRiskARR))
-		blocks = append(blocks, section("digest_risk", head))
+		blocks = append(blocks, Section("digest_risk", head))
 		if len(d.EnteredAtRisk) > 0 {
 			lines := make([]string, 0, len(d.EnteredAtRisk))
 			for _, m := range d.EnteredAtRisk {
@@ -51,16 +51,16 @@ func Digest(d digest.Digest, f DigestFilters) Message {
 			}
 			title := "*Entered at risk*"
 			if more := d.EnteredCount - len(d.EnteredAtRisk); more > 0 {
-				lines = append(lines, "…and "+itoa(more)+" more")
+				lines = append(lines, "…and "+Itoa(more)+" more")
 			}
-			blocks = append(blocks, section("digest_entered", bulletList(title, lines, maxSectionText)))
+			blocks = append(blocks, Section("digest_entered", BulletList(title, lines, MaxSectionText)))
 		}
 		if len(d.Drops) > 0 {
 			lines := make([]string, 0, len(d.Drops))
 			for _, m := range d.Drops {
 				lines = append(lines, moveLine(m, true))
 			}
-			blocks = append(blocks, section("digest_drops", bulletList("*Biggest score drops*", lines, maxSectionText)))
+			blocks = append(blocks, Section("digest_drops", BulletList("*Biggest score drops*", lines, MaxSectionText)))
 		}
 	}
 
@@ -71,58 +71,58 @@ func Digest(d digest.Digest, f DigestFilters) Message {
 			total += c.Mentions
 			lines = append(lines, competitorLine(c, d.Frequency))
 		}
-		text = append(text, plural(total, "competitor mention", "competitor mentions"))
-		blocks = append(blocks, section("digest_competitors", bulletList("*Competitor mentions*", lines, maxSectionText)))
+		text = append(text, Plural(total, "competitor mention", "competitor mentions"))
+		blocks = append(blocks, Section("digest_competitors", BulletList("*Competitor mentions*", lines, MaxSectionText)))
 	}
 
 	if d.Sent && len(d.Movers) > 0 {
 		lines := make([]string, 0, len(d.Movers))
 		for _, m := range d.Movers {
-			lines = append(lines, truncateMrkdwn("*"+userText(accountName(m.Name, m.AccountID), maxNameLen)+"* "+
-				signedFloat(m.From)+" → "+signedFloat(m.To)+" ("+plural(m.Texts, "text", "texts")+") · "+Money(m.ARR)+" ARR", maxDigestLine))
+			lines = append(lines, TruncateMrkdwn("*"+UserText(AccountLabel(m.Name, m.AccountID), MaxNameLen)+"* "+
+				SignedFloat(m.From)+" → "+SignedFloat(m.To)+" ("+Plural(m.Texts, "text", "texts")+") · "+Money(m.ARR)+" ARR", maxDigestLine))
 		}
-		text = append(text, plural(len(d.Movers), "sentiment drop", "sentiment drops"))
-		blocks = append(blocks, section("digest_sentiment", bulletList("*Sentiment movers*", lines, maxSectionText)))
+		text = append(text, Plural(len(d.Movers), "sentiment drop", "sentiment drops"))
+		blocks = append(blocks, Section("digest_sentiment", BulletList("*Sentiment movers*", lines, MaxSectionText)))
 	}
 
 	if d.Quiet() {
-		blocks = append(blocks, section("digest_quiet", "Nothing new in this period. 🌤"))
+		blocks = append(blocks, Section("digest_quiet", "Nothing new in this period. 🌤"))
 	}
 	var scope []string
 	if f.MinARR > 0 {
 		scope = append(scope, "accounts from "+Money(f.MinARR)+" ARR")
 	}
 	if t := strings.TrimSpace(f.Tier); t != "" {
-		scope = append(scope, "tier "+userText(t, maxIDLen))
+		scope = append(scope, "tier "+UserText(t, MaxIDLen))
 	}
 	footer := "Change or stop it with `/digest`."
 	if len(scope) > 0 {
 		footer = "Covers " + strings.Join(scope, ", ") + ". " + footer
 	}
-	blocks = append(blocks, contextBlock("digest_footer", footer))
+	blocks = append(blocks, ContextBlock("digest_footer", footer))
 	summary := period + " digest"
 	if len(text) > 0 {
 		summary += ": " + strings.Join(text, ", ")
 	}
-	return finish(summary, blocks, maxMessageBlocks)
+	return Finish(summary, blocks, MaxMessageBlocks)
 }
 
 // moveLine: "🔴 *Globex* 55 → 35 · $300k · <@U1>\n↳ usage -45% over 14 days: -18 points".
 func moveLine(m digest.Move, withDrop bool) string {
-	line := bandEmoji(m.ToBand) + " *" + userText(accountName(m.Name, m.AccountID), maxNameLen) + "* "
+	line := BandEmoji(m.ToBand) + " *" + UserText(AccountLabel(m.Name, m.AccountID), MaxNameLen) + "* "
 	if m.From != nil {
-		line += itoa(*m.From) + " → " + itoa(m.To)
+		line += Itoa(*m.From) + " → " + Itoa(m.To)
 		if withDrop {
-			line += " (▼" + itoa(m.Drop()) + ")"
+			line += " (▼" + Itoa(m.Drop()) + ")"
 		}
 	} else {
-		line += "first scored " + itoa(m.To)
+		line += "first scored " + Itoa(m.To)
 	}
-	line += " · " + Money(m.ARR) + " · " + userRef(m.Owner, "no owner")
+	line += " · " + Money(m.ARR) + " · " + UserRef(m.Owner, "no owner")
 	if len(m.Drivers) > 0 {
-		line += "\n↳ " + userText(DriverText(m.Drivers[0]), maxDetailLen)
+		line += "\n↳ " + UserText(DriverText(m.Drivers[0]), MaxDetailLen)
 	}
-	return truncateMrkdwn(line, maxDigestLine)
+	return TruncateMrkdwn(line, maxDigestLine)
 }
 
 // competitorLine: "*Gainsight* 4 mentions at 3 accounts, ▲3 vs the day
@@ -137,18 +137,18 @@ func competitorLine(c digest.CompetitorLine, frequency string) string {
 	case c.Before == 0:
 		trend = "new"
 	case t > 0:
-		trend = "▲" + itoa(t) + " vs " + before
+		trend = "▲" + Itoa(t) + " vs " + before
 	case t < 0:
-		trend = "▼" + itoa(-t) + " vs " + before
+		trend = "▼" + Itoa(-t) + " vs " + before
 	}
-	line := "*" + userText(c.Competitor, maxCompetitor) + "* " + plural(c.Mentions, "mention", "mentions") + " at " +
-		plural(c.Accounts, "account", "accounts") + ", " + trend
+	line := "*" + UserText(c.Competitor, maxCompetitor) + "* " + Plural(c.Mentions, "mention", "mentions") + " at " +
+		Plural(c.Accounts, "account", "accounts") + ", " + trend
 	if c.Intent > 0 {
-		line += " · ⚠️ " + itoa(c.Intent) + " with churn intent"
+		line += " · ⚠️ " + Itoa(c.Intent) + " with churn intent"
 	}
 	for _, e := range c.Examples {
-		line += "\n   _" + userText(accountName(e.AccountName, e.AccountID), maxNameLen) + " (" + userText(strings.ReplaceAll(e.Kind, "_", " "), 30) +
-			")_: “" + userText(e.Snippet, 160) + "”"
+		line += "\n   _" + UserText(AccountLabel(e.AccountName, e.AccountID), MaxNameLen) + " (" + UserText(strings.ReplaceAll(e.Kind, "_", " "), 30) +
+			")_: “" + UserText(e.Snippet, 160) + "”"
 	}
-	return truncateMrkdwn(line, maxDigestLine+400)
+	return TruncateMrkdwn(line, maxDigestLine+400)
 }

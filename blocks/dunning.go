@@ -42,7 +42,7 @@ type DunningView struct {
 // the ready customer note, and health, tier and ARR so a large account
 // is never handled like a small one.
 func DunningAlert(v DunningView) Message {
-	name := truncate(oneLine(accountName(v.AccountName, v.AccountID)), maxNameLen)
+	name := Truncate(OneLine(AccountLabel(v.AccountName, v.AccountID)), MaxNameLen)
 	prefix := "💳 Payment failed: "
 	if v.HighValue {
 		prefix = "🚨 High-value payment failed: "
@@ -57,63 +57,63 @@ func DunningAlert(v DunningView) Message {
 	}
 	health := "Not scored"
 	if v.HealthScore != nil {
-		health = itoa(*v.HealthScore) + "/100 · " + bandLabel(v.Band)
+		health = Itoa(*v.HealthScore) + "/100 · " + BandLabel(v.Band)
 	}
 	tier := v.Tier
 	if tier == "" {
 		tier = "—"
 	}
 	facts := [][2]string{
-		{"Amount", userText(v.Amount, 40)},
-		{"Decline", userText(code, 60) + " · " + Escape(v.ClassLabel)},
+		{"Amount", UserText(v.Amount, 40)},
+		{"Decline", UserText(code, 60) + " · " + Escape(v.ClassLabel)},
 		{"ARR", Money(v.ARR)},
-		{"Tier", userText(tier, maxIDLen)},
+		{"Tier", UserText(tier, MaxIDLen)},
 		{"Health", health},
-		{"Owner", userRef(v.OwnerCSM, "No owner")},
+		{"Owner", UserRef(v.OwnerCSM, "No owner")},
 	}
 	if v.Attempts > 1 {
-		facts = append(facts, [2]string{"Failed attempts", itoa(v.Attempts)})
+		facts = append(facts, [2]string{"Failed attempts", Itoa(v.Attempts)})
 	}
 	if v.Invoice != "" {
-		facts = append(facts, [2]string{"Invoice", userText(v.Invoice, maxIDLen)})
+		facts = append(facts, [2]string{"Invoice", UserText(v.Invoice, MaxIDLen)})
 	}
-	blocks := []slack.Block{header("dunning_header", head), fieldsSection("dunning_facts", facts...)}
+	blocks := []slack.Block{Header("dunning_header", head), FieldsSection("dunning_facts", facts...)}
 	if v.RecoveredAt != nil {
-		blocks = append(blocks, section("dunning_recovered", "Paid on "+Date(*v.RecoveredAt)+" after "+plural(v.Attempts, "failed attempt", "failed attempts")+". Case closed."))
+		blocks = append(blocks, Section("dunning_recovered", "Paid on "+Date(*v.RecoveredAt)+" after "+Plural(v.Attempts, "failed attempt", "failed attempts")+". Case closed."))
 	} else {
 		steps := make([]string, len(v.Steps))
 		for i, s := range v.Steps {
 			steps[i] = Escape(s)
 		}
-		blocks = append(blocks, section("dunning_path", bulletList("*Path: "+Escape(v.Path)+"*", steps, maxSectionText)))
+		blocks = append(blocks, Section("dunning_path", BulletList("*Path: "+Escape(v.Path)+"*", steps, MaxSectionText)))
 		if len(v.Retries) > 0 {
 			dates := make([]string, len(v.Retries))
 			for i, r := range v.Retries {
 				dates[i] = Date(r)
 			}
-			blocks = append(blocks, contextBlock("dunning_retries", "Retry schedule: "+strings.Join(dates, " · ")))
+			blocks = append(blocks, ContextBlock("dunning_retries", "Retry schedule: "+strings.Join(dates, " · ")))
 		}
 		if strings.TrimSpace(v.CustomerNote) != "" {
-			note := strings.ReplaceAll(Escape(truncate(v.CustomerNote, maxNoteLen)), "```", "ʼʼʼ")
-			blocks = append(blocks, section("dunning_note", "*Ready customer note* (copy and send)\n```"+note+"```"))
+			note := strings.ReplaceAll(Escape(Truncate(v.CustomerNote, maxNoteLen)), "```", "ʼʼʼ")
+			blocks = append(blocks, Section("dunning_note", "*Ready customer note* (copy and send)\n```"+note+"```"))
 		}
-		who := []string{userRef(v.OwnerCSM, "No owner: assign one")}
+		who := []string{UserRef(v.OwnerCSM, "No owner: assign one")}
 		for _, u := range v.EscalateTo {
-			who = append(who, userRef(u, ""))
+			who = append(who, UserRef(u, ""))
 		}
 		prefix := "For "
 		if v.HighValue {
 			prefix = "Escalated to "
 		}
-		blocks = append(blocks, contextBlock("dunning_who", prefix+strings.Join(who, " ")))
+		blocks = append(blocks, ContextBlock("dunning_who", prefix+strings.Join(who, " ")))
 	}
 	// head is plain_text in the header; the fallback text is mrkdwn.
 	safeHead := prefix + Escape(name)
-	text := safeHead + " (" + userText(v.Amount, 40) + ", " + userText(code, 60) + ": " + Escape(v.Path) + ")"
+	text := safeHead + " (" + UserText(v.Amount, 40) + ", " + UserText(code, 60) + ": " + Escape(v.Path) + ")"
 	if v.RecoveredAt != nil {
-		text = safeHead + " (" + userText(v.Amount, 40) + ")"
+		text = safeHead + " (" + UserText(v.Amount, 40) + ")"
 	}
-	return finish(text, blocks, maxMessageBlocks)
+	return Finish(text, blocks, MaxMessageBlocks)
 }
 
 // The Dunning…Text functions are the follow-ups in a case's thread (sent
@@ -125,17 +125,17 @@ func DunningAttemptText(attempt int, code, classLabel, path string) string {
 	if code == "" {
 		code = "no decline code"
 	}
-	return "❌ Attempt " + itoa(attempt) + " failed: " + userText(code, 60) + " (" + Escape(classLabel) + "). Path: *" + Escape(path) + "*."
+	return "❌ Attempt " + Itoa(attempt) + " failed: " + UserText(code, 60) + " (" + Escape(classLabel) + "). Path: *" + Escape(path) + "*."
 }
 
 // DunningReclassifiedText: the decline reason arrived after the alert.
 func DunningReclassifiedText(code, classLabel, path string) string {
-	return "ℹ️ Decline reason received: " + userText(code, 60) + " (" + Escape(classLabel) + "). Path: *" + Escape(path) + "*; the alert above is updated."
+	return "ℹ️ Decline reason received: " + UserText(code, 60) + " (" + Escape(classLabel) + "). Path: *" + Escape(path) + "*; the alert above is updated."
 }
 
 // DunningRecoveredText closes the loop in the thread.
 func DunningRecoveredText(amount string, attempts int, opened, paid time.Time) string {
 	days := int(paid.Sub(opened).Hours() / 24)
-	return "✅ Invoice paid: " + userText(amount, 40) + " recovered after " + plural(attempts, "failed attempt", "failed attempts") +
-		" (" + plural(days, "day", "days") + " after the first failure). Case closed."
+	return "✅ Invoice paid: " + UserText(amount, 40) + " recovered after " + Plural(attempts, "failed attempt", "failed attempts") +
+		" (" + Plural(days, "day", "days") + " after the first failure). Case closed."
 }

@@ -23,7 +23,7 @@ func Money(usd float64) string {
 		usd = -usd
 	}
 	if n := math.Round(usd); n < 10_000 {
-		return sign + "$" + formatInt(int64(n))
+		return sign + "$" + FormatInt(int64(n))
 	}
 	for _, u := range []struct {
 		div    float64
@@ -42,8 +42,8 @@ func Money(usd float64) string {
 	return sign + "$999T+"
 }
 
-// formatInt writes n with thousands separators.
-func formatInt(n int64) string {
+// FormatInt writes n with thousands separators.
+func FormatInt(n int64) string {
 	return groupDigits(strconv.FormatInt(n, 10))
 }
 
@@ -67,7 +67,7 @@ func groupDigits(s string) string {
 }
 
 // Date formats a calendar date as "Mar 3, 2027" in t's own location: a
-// renewal date is a date, not an instant, so it is not converted.
+// Renewal date is a date, not an instant, so it is not converted.
 func Date(t time.Time) string {
 	return t.Format("Jan 2, 2006")
 }
@@ -100,8 +100,8 @@ func Relative(t, now time.Time) string {
 	}
 }
 
-// renewal renders an optional renewal date: "Mar 3, 2027 (in 23 days)".
-func renewal(t *time.Time, now time.Time) string {
+// Renewal renders an optional Renewal date: "Mar 3, 2027 (in 23 days)".
+func Renewal(t *time.Time, now time.Time) string {
 	if t == nil || t.IsZero() {
 		return "No renewal date"
 	}
@@ -129,9 +129,9 @@ func Sparkline(scores []int) string {
 	return b.String()
 }
 
-// bandEmoji is the traffic light for a band; unknown bands get a neutral
+// BandEmoji is the traffic light for a band; unknown bands get a neutral
 // dot rather than pretending to be healthy.
-func bandEmoji(b scoring.Band) string {
+func BandEmoji(b scoring.Band) string {
 	switch b {
 	case scoring.BandCritical:
 		return "🔴"
@@ -143,9 +143,9 @@ func bandEmoji(b scoring.Band) string {
 	return "⚪"
 }
 
-// bandLabel is Band.Label except that an unknown band is not called
+// BandLabel is Band.Label except that an unknown band is not called
 // healthy.
-func bandLabel(b scoring.Band) string {
+func BandLabel(b scoring.Band) string {
 	switch b {
 	case scoring.BandCritical, scoring.BandAtRisk, scoring.BandHealthy:
 		return b.Label()
@@ -153,40 +153,40 @@ func bandLabel(b scoring.Band) string {
 	return "Unknown"
 }
 
-// scoreChange describes the move from prev to score: long "▼18 from 75"
+// ScoreChange describes the move from prev to score: long "▼18 from 75"
 // for the card, short "▼18" for notifications; both "" without a previous
 // score.
-func scoreChange(score int, prev *int) (long, short string) {
+func ScoreChange(score int, prev *int) (long, short string) {
 	if prev == nil {
 		return "", ""
 	}
 	d := score - *prev
 	switch {
 	case d < 0:
-		short = "▼" + itoa(-d)
+		short = "▼" + Itoa(-d)
 	case d > 0:
-		short = "▲" + itoa(d)
+		short = "▲" + Itoa(d)
 	default:
-		return "unchanged from " + itoa(*prev), "±0"
+		return "unchanged from " + Itoa(*prev), "±0"
 	}
-	return short + " from " + itoa(*prev), short
+	return short + " from " + Itoa(*prev), short
 }
 
-// pointsText renders a component's impact: "-22 points", "-1 point".
-func pointsText(p float64) string {
-	n := roundInt(p)
+// PointsText renders a component's impact: "-22 points", "-1 point".
+func PointsText(p float64) string {
+	n := RoundInt(p)
 	unit := " points"
 	if n == 1 || n == -1 {
 		unit = " point"
 	}
 	if n > 0 {
-		return "+" + itoa(n) + unit
+		return "+" + Itoa(n) + unit
 	}
-	return itoa(n) + unit
+	return Itoa(n) + unit
 }
 
-// roundInt rounds half away from zero.
-func roundInt(f float64) int {
+// RoundInt rounds half away from zero.
+func RoundInt(f float64) int {
 	if math.IsNaN(f) {
 		return 0
 	}
@@ -194,10 +194,50 @@ func roundInt(f float64) int {
 	return int(math.Round(max(-1e9, min(1e9, f))))
 }
 
-// signed renders n with an explicit sign: "+5", "-15", "0".
-func signed(n int) string {
+// Signed renders n with an explicit sign: "+5", "-15", "0".
+func Signed(n int) string {
 	if n > 0 {
-		return "+" + itoa(n)
+		return "+" + Itoa(n)
 	}
-	return itoa(n)
+	return Itoa(n)
+}
+
+// AccountLabel falls back to the id so a nameless import still reads.
+func AccountLabel(name string, id int64) string {
+	if strings.TrimSpace(name) == "" {
+		return "Account #" + strconv.FormatInt(id, 10)
+	}
+	return name
+}
+
+// EntryText: "ticket · still waiting on export…", summary capped at max.
+func EntryText(e TimelineEntry, max int) string {
+	kind := UserText(strings.ReplaceAll(e.Kind, "_", " "), MaxIDLen)
+	if kind == "" {
+		kind = "event"
+	}
+	by := ""
+	if e.Actor != "" {
+		by = " (" + UserRef(e.Actor, "") + ")"
+	}
+	if s := strings.TrimSpace(e.Summary); s != "" {
+		return kind + " · " + UserText(s, max) + by
+	}
+	return kind + by
+}
+
+// SignedFloat: "+0.42", "-0.10".
+func SignedFloat(f float64) string {
+	s := strconv.FormatFloat(f, 'f', 2, 64)
+	if f >= 0 {
+		return "+" + s
+	}
+	return s
+}
+
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return FormatInt(int64(n)) + " " + many
 }

@@ -46,7 +46,7 @@ type TimelineEntry struct {
 
 // HealthCard builds the /health answer for one account.
 func HealthCard(v HealthView) Message {
-	name := accountName(v.AccountName, v.AccountID)
+	name := AccountLabel(v.AccountName, v.AccountID)
 
 	var emoji, status, scoreLine string
 	switch {
@@ -54,23 +54,23 @@ func HealthCard(v HealthView) Message {
 		emoji, status = "⚫", "Churned"
 		scoreLine = "*Churned*"
 		if v.Score != nil {
-			scoreLine += " · last score " + itoa(*v.Score) + "/100"
+			scoreLine += " · last score " + Itoa(*v.Score) + "/100"
 		}
 	case v.Score == nil:
 		emoji, status = "⚪", "Not scored yet"
 		scoreLine = "*Not scored yet* — no signals have been scored for this account."
 	default:
-		emoji, status = bandEmoji(v.Band), bandLabel(v.Band)
-		scoreLine = "*Health score: " + itoa(*v.Score) + "/100* · " + status
+		emoji, status = BandEmoji(v.Band), BandLabel(v.Band)
+		scoreLine = "*Health score: " + Itoa(*v.Score) + "/100* · " + status
 	}
 	if len(v.Weekly) > 0 {
 		weekly := v.Weekly
 		if len(weekly) > 8 {
 			weekly = weekly[len(weekly)-8:]
 		}
-		trend := itoa(weekly[0])
+		trend := Itoa(weekly[0])
 		if len(weekly) > 1 {
-			trend += " → " + itoa(weekly[len(weekly)-1])
+			trend += " → " + Itoa(weekly[len(weekly)-1])
 		}
 		scoreLine += "\n" + weeksLabel(len(weekly)) + ": " + Sparkline(weekly) + " (" + trend + ")"
 	} else if v.Score != nil {
@@ -78,29 +78,29 @@ func HealthCard(v HealthView) Message {
 	}
 
 	blocks := []slack.Block{
-		header("health_header", emoji+" "+truncate(oneLine(name), maxNameLen)+" — "+status),
-		section("health_score", scoreLine),
+		Header("health_header", emoji+" "+Truncate(OneLine(name), MaxNameLen)+" — "+status),
+		Section("health_score", scoreLine),
 	}
 	var meta []string
 	for _, s := range []string{v.ExternalID, v.Tier, v.Segment} {
 		if strings.TrimSpace(s) != "" {
-			meta = append(meta, userText(s, maxIDLen))
+			meta = append(meta, UserText(s, MaxIDLen))
 		}
 	}
 	if len(meta) > 0 {
-		blocks = append(blocks, contextBlock("health_meta", strings.Join(meta, " · ")))
+		blocks = append(blocks, ContextBlock("health_meta", strings.Join(meta, " · ")))
 	}
 	if len(v.Components) > 0 {
 		lines := make([]string, 0, len(v.Components))
 		for _, c := range v.Components {
 			lines = append(lines, componentLine(c))
 		}
-		blocks = append(blocks, section("health_components", bulletList("*Score breakdown*", lines, maxSectionText)))
+		blocks = append(blocks, Section("health_components", BulletList("*Score breakdown*", lines, MaxSectionText)))
 	}
-	blocks = append(blocks, fieldsSection("health_facts",
+	blocks = append(blocks, FieldsSection("health_facts",
 		[2]string{"ARR", Money(v.ARR)},
-		[2]string{"Renewal", renewal(v.RenewalDate, v.Now)},
-		[2]string{"Owner", userRef(v.OwnerSlackID, "No owner")},
+		[2]string{"Renewal", Renewal(v.RenewalDate, v.Now)},
+		[2]string{"Owner", UserRef(v.OwnerSlackID, "No owner")},
 	))
 	timeline := v.Timeline
 	if len(timeline) > maxCardTimeline {
@@ -109,20 +109,20 @@ func HealthCard(v HealthView) Message {
 	if len(timeline) > 0 {
 		lines := make([]string, 0, len(timeline))
 		for _, e := range timeline {
-			lines = append(lines, Date(e.At)+" · "+entryText(e, maxSummaryLen))
+			lines = append(lines, Date(e.At)+" · "+EntryText(e, maxSummaryLen))
 		}
-		blocks = append(blocks, section("health_timeline", bulletList("*Recent activity*", lines, maxSectionText)))
+		blocks = append(blocks, Section("health_timeline", BulletList("*Recent activity*", lines, MaxSectionText)))
 	} else {
-		blocks = append(blocks, section("health_timeline", "*Recent activity*\nNothing recorded yet."))
+		blocks = append(blocks, Section("health_timeline", "*Recent activity*\nNothing recorded yet."))
 	}
-	blocks = append(blocks, actions("health_actions",
-		button(ActionHistory, strconv.FormatInt(v.AccountID, 10), "View history")))
+	blocks = append(blocks, Actions("health_actions",
+		Button(ActionHistory, strconv.FormatInt(v.AccountID, 10), "View history")))
 
-	text := userText(name, maxNameLen) + ": " + status
+	text := UserText(name, MaxNameLen) + ": " + status
 	if v.Score != nil && !v.Churned {
-		text = userText(name, maxNameLen) + ": " + itoa(*v.Score) + "/100, " + status
+		text = UserText(name, MaxNameLen) + ": " + Itoa(*v.Score) + "/100, " + status
 	}
-	return finish(text, blocks, maxMessageBlocks)
+	return Finish(text, blocks, MaxMessageBlocks)
 }
 
 // componentLine: "Product usage *-22* of 25 — usage -38% over 14 days".
@@ -133,31 +133,15 @@ func componentLine(c scoring.Component) string {
 	}
 	detail := "no data"
 	if strings.TrimSpace(c.Detail) != "" {
-		detail = userText(c.Detail, maxDetailLen)
+		detail = UserText(c.Detail, MaxDetailLen)
 	}
-	return userText(label, maxIDLen) + " *" + signed(roundInt(c.Points)) + "* of " +
+	return UserText(label, MaxIDLen) + " *" + Signed(RoundInt(c.Points)) + "* of " +
 		strconv.FormatFloat(c.Weight, 'f', -1, 64) + " — " + detail
-}
-
-// entryText: "ticket · still waiting on export…", summary capped at max.
-func entryText(e TimelineEntry, max int) string {
-	kind := userText(strings.ReplaceAll(e.Kind, "_", " "), maxIDLen)
-	if kind == "" {
-		kind = "event"
-	}
-	by := ""
-	if e.Actor != "" {
-		by = " (" + userRef(e.Actor, "") + ")"
-	}
-	if s := strings.TrimSpace(e.Summary); s != "" {
-		return kind + " · " + userText(s, max) + by
-	}
-	return kind + by
 }
 
 func weeksLabel(n int) string {
 	if n == 1 {
 		return "Last week"
 	}
-	return "Last " + itoa(n) + " weeks"
+	return "Last " + Itoa(n) + " weeks"
 }

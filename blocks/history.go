@@ -38,15 +38,15 @@ func HistoryModal(v HistoryView) slack.ModalViewRequest {
 	}
 	status := "Not scored yet"
 	if v.Score != nil {
-		status = "Score " + itoa(*v.Score) + "/100 · " + bandLabel(v.Band)
+		status = "Score " + Itoa(*v.Score) + "/100 · " + BandLabel(v.Band)
 	}
 	blocks := []slack.Block{
-		header("history_header", bandEmoji(v.Band)+" "+truncate(oneLine(name), maxNameLen)),
-		contextBlock("history_score", status),
+		Header("history_header", BandEmoji(v.Band)+" "+Truncate(OneLine(name), MaxNameLen)),
+		ContextBlock("history_score", status),
 	}
 	total := max(v.Total, len(v.Entries))
 	if len(v.Entries) == 0 {
-		blocks = append(blocks, section("history_empty", "No activity recorded yet."))
+		blocks = append(blocks, Section("history_empty", "No activity recorded yet."))
 	}
 
 	// One section per day, split when a day outgrows a section. One block
@@ -55,18 +55,18 @@ func HistoryModal(v HistoryView) slack.ModalViewRequest {
 	var day, body string
 	flush := func() {
 		if body != "" {
-			blocks = append(blocks, section("history_"+itoa(len(blocks)), body))
+			blocks = append(blocks, Section("history_"+Itoa(len(blocks)), body))
 		}
 		body = ""
 	}
 	for _, e := range v.Entries {
-		line := "\n• " + e.At.Format("15:04") + " · " + entryText(e, maxHistorySummary)
+		line := "\n• " + e.At.Format("15:04") + " · " + EntryText(e, maxHistorySummary)
 		d := Date(e.At)
 		title := "*" + d + "*"
 		if rel := Relative(e.At, v.Now); rel != "" {
 			title += " · " + rel
 		}
-		if d == day && body != "" && textLen(body)+textLen(line) > maxSectionText {
+		if d == day && body != "" && TextLen(body)+TextLen(line) > MaxSectionText {
 			flush()
 			title = "*" + d + " (continued)*"
 		}
@@ -75,31 +75,31 @@ func HistoryModal(v HistoryView) slack.ModalViewRequest {
 		}
 		if body == "" {
 			// Starting a block: is there one left, and budget for it?
-			if len(blocks) >= maxModalBlocks-1 || used+textLen(title)+textLen(line) > modalTextBudget {
+			if len(blocks) >= MaxModalBlocks-1 || used+TextLen(title)+TextLen(line) > modalTextBudget {
 				break
 			}
 			body = title
-			used += textLen(title)
-		} else if used+textLen(line) > modalTextBudget {
+			used += TextLen(title)
+		} else if used+TextLen(line) > modalTextBudget {
 			break
 		}
 		day = d
 		body += line
-		used += textLen(line)
+		used += TextLen(line)
 		shown++
 	}
 	flush()
 	if shown < total {
-		blocks = append(blocks, contextBlock("history_more",
-			"Showing the latest "+formatInt(int64(shown))+" of "+formatInt(int64(total))))
+		blocks = append(blocks, ContextBlock("history_more",
+			"Showing the latest "+FormatInt(int64(shown))+" of "+FormatInt(int64(total))))
 	}
-	if len(blocks) > maxModalBlocks {
-		blocks = blocks[:maxModalBlocks]
+	if len(blocks) > MaxModalBlocks {
+		blocks = blocks[:MaxModalBlocks]
 	}
 	return slack.ModalViewRequest{
 		Type:   slack.VTModal,
-		Title:  plain("Account history", maxViewTitle),
-		Close:  plain("Close", maxViewTitle),
+		Title:  Plain("Account history", MaxViewTitle),
+		Close:  Plain("Close", MaxViewTitle),
 		Blocks: slack.Blocks{BlockSet: blocks},
 	}
 }

@@ -57,53 +57,53 @@ const (
 // ones in the order given; a section that would overflow the 100-block
 // limit is left out with a note.
 func Home(v HomeView, extra []HomeSection) slack.HomeTabViewRequest {
-	blocks := []slack.Block{header("home_accounts_header", "Your accounts")}
+	blocks := []slack.Block{Header("home_accounts_header", "Your accounts")}
 	total := max(v.Total, len(v.Accounts))
 	if total == 0 {
-		blocks = append(blocks, section("home_accounts_empty", "You own no active accounts. Accounts list you as owner through the CRM import (owner_csm)."))
+		blocks = append(blocks, Section("home_accounts_empty", "You own no active accounts. Accounts list you as owner through the CRM import (owner_csm)."))
 	}
 	rows := v.Accounts[:min(len(v.Accounts), maxHomeAccounts)]
 	for i, a := range rows {
-		s := slack.NewSectionBlock(mrkdwn(homeAccountRow(a, v.Now), maxHomeRow), nil,
+		s := slack.NewSectionBlock(Mrkdwn(homeAccountRow(a, v.Now), maxHomeRow), nil,
 			// Unique action ids per view; the history handler matches the prefix.
-			slack.NewAccessory(button(ActionHistory+"_"+itoa(i), strconv.FormatInt(a.AccountID, 10), "History")),
-			slack.SectionBlockOptionBlockID("home_account_"+itoa(i)))
+			slack.NewAccessory(Button(ActionHistory+"_"+Itoa(i), strconv.FormatInt(a.AccountID, 10), "History")),
+			slack.SectionBlockOptionBlockID("home_account_"+Itoa(i)))
 		blocks = append(blocks, s)
 	}
 	if more := total - len(rows); more > 0 {
-		blocks = append(blocks, contextBlock("home_accounts_more", "…and "+itoa(more)+" more; `/atrisk mine` lists the ones at risk."))
+		blocks = append(blocks, ContextBlock("home_accounts_more", "…and "+Itoa(more)+" more; `/atrisk mine` lists the ones at risk."))
 	}
 
-	blocks = append(blocks, slack.NewDividerBlock(), header("home_alerts_header", "Alerts you claimed"))
+	blocks = append(blocks, slack.NewDividerBlock(), Header("home_alerts_header", "Alerts you claimed"))
 	if len(v.Claimed) == 0 {
-		blocks = append(blocks, section("home_alerts_empty", "None in the last 30 days."))
+		blocks = append(blocks, Section("home_alerts_empty", "None in the last 30 days."))
 	} else {
 		lines := make([]string, 0, len(v.Claimed))
 		for _, c := range v.Claimed[:min(len(v.Claimed), maxHomeAlerts)] {
-			line := "*" + userText(accountName(c.AccountName, c.AccountID), maxNameLen) + "*: " + userText(c.What, 200)
+			line := "*" + UserText(AccountLabel(c.AccountName, c.AccountID), MaxNameLen) + "*: " + UserText(c.What, 200)
 			if !c.ClaimedAt.IsZero() {
 				line += " · claimed " + Relative(c.ClaimedAt, v.Now.In(c.ClaimedAt.Location()))
 			}
 			lines = append(lines, line)
 		}
-		blocks = append(blocks, section("home_alerts", strings.TrimPrefix(bulletList("", lines, maxSectionText), "\n")))
+		blocks = append(blocks, Section("home_alerts", strings.TrimPrefix(BulletList("", lines, MaxSectionText), "\n")))
 	}
 
 	skipped := 0
 	for i, s := range extra {
 		need := len(s.Blocks) + 2 // divider and header
-		if len(blocks)+need > maxModalBlocks-1 {
+		if len(blocks)+need > MaxModalBlocks-1 {
 			skipped++
 			continue
 		}
-		blocks = append(blocks, slack.NewDividerBlock(), header("home_extra_"+itoa(i), s.Title))
+		blocks = append(blocks, slack.NewDividerBlock(), Header("home_extra_"+Itoa(i), s.Title))
 		blocks = append(blocks, s.Blocks...)
 	}
 	if skipped > 0 {
-		blocks = append(blocks, contextBlock("home_skipped", plural(skipped, "section", "sections")+" did not fit and were left out."))
+		blocks = append(blocks, ContextBlock("home_skipped", Plural(skipped, "section", "sections")+" did not fit and were left out."))
 	}
-	if len(blocks) > maxModalBlocks {
-		blocks = blocks[:maxModalBlocks]
+	if len(blocks) > MaxModalBlocks {
+		blocks = blocks[:MaxModalBlocks]
 	}
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}, CallbackID: "home"}
 }
@@ -112,15 +112,15 @@ func Home(v HomeView, extra []HomeSection) slack.HomeTabViewRequest {
 func homeAccountRow(a HomeAccount, now time.Time) string {
 	score := "not scored"
 	if a.Score != nil {
-		score = "score " + itoa(*a.Score)
+		score = "score " + Itoa(*a.Score)
 	}
-	parts := []string{bandEmoji(a.Band) + " *" + userText(accountName(a.Name, a.AccountID), maxNameLen) + "*", score, Money(a.ARR) + " ARR"}
+	parts := []string{BandEmoji(a.Band) + " *" + UserText(AccountLabel(a.Name, a.AccountID), MaxNameLen) + "*", score, Money(a.ARR) + " ARR"}
 	if a.RenewalDate != nil && !a.RenewalDate.IsZero() {
-		parts = append(parts, "renews "+renewal(a.RenewalDate, now))
+		parts = append(parts, "renews "+Renewal(a.RenewalDate, now))
 	}
 	line := strings.Join(parts, " · ")
 	if d := strings.TrimSpace(a.Driver); d != "" {
-		line += "\n↳ " + userText(d, maxDetailLen)
+		line += "\n↳ " + UserText(d, MaxDetailLen)
 	}
 	return line
 }

@@ -12,11 +12,8 @@ import (
 )
 
 const (
-	maxAtRiskRows  = 20
-	maxAtRiskRow   = 450 // mrkdwn units per row: 20 rows stay far below ~12k per message
-	maxChoices     = 10
-	maxSuggestions = 5
-	maxQueryLen    = 100
+	maxAtRiskRows = 20
+	maxAtRiskRow  = 450 // mrkdwn units per row: 20 rows stay far below ~12k per message
 )
 
 // AtRiskView is the /atrisk answer. Rows arrive ranked; Total counts every
@@ -50,17 +47,17 @@ func AtRisk(v AtRiskView) Message {
 	}
 	total := max(v.Total, len(v.Rows))
 	if total == 0 {
-		blocks := []slack.Block{section("atrisk_empty", "No accounts at risk 🎉")}
+		blocks := []slack.Block{Section("atrisk_empty", "No accounts at risk 🎉")}
 		if v.Mine {
-			blocks = append(blocks, contextBlock("atrisk_scope", "Only accounts you own were checked."))
+			blocks = append(blocks, ContextBlock("atrisk_scope", "Only accounts you own were checked."))
 		}
-		return finish("No accounts at risk 🎉", blocks, maxMessageBlocks)
+		return Finish("No accounts at risk 🎉", blocks, MaxMessageBlocks)
 	}
 
-	summary := "*" + plural(total, "account", "accounts") + "* at risk · *" + Money(v.ARRAtRisk) + "* ARR at risk"
+	summary := "*" + Plural(total, "account", "accounts") + "* at risk · *" + Money(v.ARRAtRisk) + "* ARR at risk"
 	blocks := []slack.Block{
-		header("atrisk_header", title),
-		section("atrisk_summary", summary),
+		Header("atrisk_header", title),
+		Section("atrisk_summary", summary),
 		slack.NewDividerBlock(),
 	}
 	rows := v.Rows
@@ -68,34 +65,34 @@ func AtRisk(v AtRiskView) Message {
 		rows = rows[:maxAtRiskRows]
 	}
 	for i, r := range rows {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(atRiskRow(r, v.Now), maxAtRiskRow), nil, nil,
-			slack.SectionBlockOptionBlockID("atrisk_row_"+itoa(i))))
+		blocks = append(blocks, slack.NewSectionBlock(Mrkdwn(atRiskRow(r, v.Now), maxAtRiskRow), nil, nil,
+			slack.SectionBlockOptionBlockID("atrisk_row_"+Itoa(i))))
 	}
 	if more := total - len(rows); more > 0 {
-		blocks = append(blocks, contextBlock("atrisk_more", "…and "+itoa(more)+" more"))
+		blocks = append(blocks, ContextBlock("atrisk_more", "…and "+Itoa(more)+" more"))
 	}
-	text := plural(total, "account", "accounts") + " at risk, " + Money(v.ARRAtRisk) + " ARR"
+	text := Plural(total, "account", "accounts") + " at risk, " + Money(v.ARRAtRisk) + " ARR"
 	if v.Mine {
 		text = "Yours: " + text
 	}
-	return finish(text, blocks, maxMessageBlocks)
+	return Finish(text, blocks, MaxMessageBlocks)
 }
 
 // atRiskRow: "🔴 *Acme Corp* · 34 · $240k ARR · renews Mar 3, 2027 (in 23
 // days) · <@U1>" with the top driver on a second line.
 func atRiskRow(r AtRiskRow, now time.Time) string {
 	parts := []string{
-		bandEmoji(r.Band) + " *" + userText(accountName(r.Name, r.AccountID), maxNameLen) + "*",
-		"score " + itoa(r.Score),
+		BandEmoji(r.Band) + " *" + UserText(AccountLabel(r.Name, r.AccountID), MaxNameLen) + "*",
+		"score " + Itoa(r.Score),
 		Money(r.ARR) + " ARR",
 	}
 	if r.RenewalDate != nil && !r.RenewalDate.IsZero() {
-		parts = append(parts, "renews "+renewal(r.RenewalDate, now))
+		parts = append(parts, "renews "+Renewal(r.RenewalDate, now))
 	}
-	parts = append(parts, userRef(r.OwnerSlackID, "no owner"))
+	parts = append(parts, UserRef(r.OwnerSlackID, "no owner"))
 	line := strings.Join(parts, " · ")
 	if d := strings.TrimSpace(r.TopDriver); d != "" {
-		line += "\n↳ " + userText(d, maxDetailLen)
+		line += "\n↳ " + UserText(d, MaxDetailLen)
 	}
 	return line
 }
@@ -108,29 +105,29 @@ type AccountChoice struct {
 }
 
 // AccountChoices asks which account an ambiguous /health query meant: one
-// button per account (at most 10), action id "health_pick_<n>".
+// Button per account (at most 10), action id "health_pick_<n>".
 func AccountChoices(query string, choices []AccountChoice) Message {
 	if len(choices) == 0 {
 		return NotFound(query, nil)
 	}
-	q := userText(query, maxQueryLen)
+	q := UserText(query, MaxQueryLen)
 	shown := choices
-	if len(shown) > maxChoices {
-		shown = shown[:maxChoices]
+	if len(shown) > MaxChoices {
+		shown = shown[:MaxChoices]
 	}
 	blocks := []slack.Block{
-		section("health_choices_prompt", "Several accounts match “"+q+"”. Which one did you mean?"),
-		pickButtons("health_choices", ActionPickPrefix, shown),
+		Section("health_choices_prompt", "Several accounts match “"+q+"”. Which one did you mean?"),
+		PickButtons("health_choices", ActionPickPrefix, shown),
 	}
 	if more := len(choices) - len(shown); more > 0 {
-		blocks = append(blocks, contextBlock("health_choices_more",
-			"…and "+itoa(more)+" more. Try a longer name or the account id."))
+		blocks = append(blocks, ContextBlock("health_choices_more",
+			"…and "+Itoa(more)+" more. Try a longer name or the account id."))
 	}
 	names := make([]string, 0, len(shown))
 	for _, c := range shown {
-		names = append(names, userText(choiceLabel(c), maxButtonText))
+		names = append(names, UserText(choiceLabel(c), MaxButtonText))
 	}
-	return finish("Several accounts match “"+q+"”: "+strings.Join(names, ", "), blocks, maxMessageBlocks)
+	return Finish("Several accounts match “"+q+"”: "+strings.Join(names, ", "), blocks, MaxMessageBlocks)
 }
 
 // usageHint is escaped because the <…> placeholder would otherwise be
@@ -140,45 +137,45 @@ const usageHint = "Usage: /health <account name or id>"
 // NotFound answers a /health query that matched nothing, offering up to 5
 // suggestions as "health_pick_<n>" buttons.
 func NotFound(query string, suggestions []AccountChoice) Message {
-	q := userText(query, maxQueryLen)
+	q := UserText(query, MaxQueryLen)
 	prompt := "No account matches “" + q + "”."
 	if len(suggestions) > 0 {
 		prompt += " Did you mean…"
 	}
-	blocks := []slack.Block{section("health_notfound", prompt)}
+	blocks := []slack.Block{Section("health_notfound", prompt)}
 	if len(suggestions) > 0 {
 		shown := suggestions
-		if len(shown) > maxSuggestions {
-			shown = shown[:maxSuggestions]
+		if len(shown) > MaxSuggestions {
+			shown = shown[:MaxSuggestions]
 		}
-		blocks = append(blocks, pickButtons("health_suggestions", ActionPickPrefix, shown))
+		blocks = append(blocks, PickButtons("health_suggestions", ActionPickPrefix, shown))
 	}
-	blocks = append(blocks, contextBlock("health_usage", Escape(usageHint)))
-	return finish("No account matches “"+q+"”. "+Escape(usageHint), blocks, maxMessageBlocks)
+	blocks = append(blocks, ContextBlock("health_usage", Escape(usageHint)))
+	return Finish("No account matches “"+q+"”. "+Escape(usageHint), blocks, MaxMessageBlocks)
 }
 
-// pickButtons renders account choices as buttons whose value is the
+// PickButtons renders account choices as buttons whose value is the
 // account id and whose action id is actionPrefix plus the position, which
 // keeps action ids unique within the message; each command that asks
 // "which account?" has its own prefix.
-func pickButtons(blockID, actionPrefix string, choices []AccountChoice) *slack.ActionBlock {
+func PickButtons(blockID, actionPrefix string, choices []AccountChoice) *slack.ActionBlock {
 	buttons := make([]*slack.ButtonBlockElement, 0, len(choices))
 	for i, c := range choices {
-		buttons = append(buttons, button(actionPrefix+itoa(i), strconv.FormatInt(c.AccountID, 10), choiceLabel(c)))
+		buttons = append(buttons, Button(actionPrefix+Itoa(i), strconv.FormatInt(c.AccountID, 10), choiceLabel(c)))
 	}
-	return actions(blockID, buttons...)
+	return Actions(blockID, buttons...)
 }
 
 // choiceLabel: "Acme Corp (acme-001)", shortening the name rather than the
 // id so two similar long names stay distinguishable.
 func choiceLabel(c AccountChoice) string {
-	name := oneLine(accountName(c.Name, c.AccountID))
-	ext := oneLine(c.ExternalID)
+	name := OneLine(AccountLabel(c.Name, c.AccountID))
+	ext := OneLine(c.ExternalID)
 	if ext == "" {
-		return truncate(name, maxButtonText)
+		return Truncate(name, MaxButtonText)
 	}
-	ext = " (" + truncate(ext, 30) + ")"
-	return truncate(name, maxButtonText-textLen(ext)) + ext
+	ext = " (" + Truncate(ext, 30) + ")"
+	return Truncate(name, MaxButtonText-TextLen(ext)) + ext
 }
 
 // Problem builds a plain error reply. The format is this package's caller's
@@ -190,15 +187,8 @@ func choiceLabel(c AccountChoice) string {
 func Problem(format string, userArgs ...string) Message {
 	args := make([]any, len(userArgs))
 	for i, a := range userArgs {
-		args[i] = userText(a, 500)
+		args[i] = UserText(a, 500)
 	}
 	text := fmt.Sprintf(Escape(format), args...)
-	return finish(text, []slack.Block{section("problem", "⚠️ "+text)}, maxMessageBlocks)
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return formatInt(int64(n)) + " " + many
+	return Finish(text, []slack.Block{Section("problem", "⚠️ "+text)}, MaxMessageBlocks)
 }

@@ -130,11 +130,11 @@ func TestRootCauseReportBlocks(t *testing.T) {
 	for i := range 200 {
 		c := churn.Causes[i%len(churn.Causes)]
 		recs = append(recs, churn.Record{ID: int64(i), AccountID: int64(i), AccountName: hostile, ChurnedOn: p.Start.AddDate(0, 0, i%28),
-			Cause: c.Cause, ARR: 1000, RecordedBy: "U" + itoa(i%40)})
+			Cause: c.Cause, ARR: 1000, RecordedBy: "U" + Itoa(i%40)})
 	}
 	var groups []churn.CohortGroup
 	for i := range 100 {
-		groups = append(groups, churn.CohortGroup{Profile: churn.Profile{SizeBand: hostile + itoa(i), Industry: itoa(i)}, Accounts: 3, Churned: 1})
+		groups = append(groups, churn.CohortGroup{Profile: churn.Profile{SizeBand: hostile + Itoa(i), Industry: Itoa(i)}, Accounts: 3, Churned: 1})
 	}
 	var looks []churn.Lookalike
 	for range 30 {

@@ -2,39 +2,18 @@ package blocks
 
 import (
 	"fmt"
-	"github.com/holdfast/holdfast/slackid"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/holdfast/holdfast/slackid"
 
 	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/churn"
 	"github.com/holdfast/holdfast/nps"
 	"github.com/holdfast/holdfast/scoring"
-)
-
-// NPS action ids and modal callback ids other code dispatches on. Button
-// values carry the loop id; who may act is checked against the loop's
-// account when the click arrives, never taken from the value.
-const (
-	ActionNPSContacted = "nps_contacted"
-	ActionNPSRootCause = "nps_root_cause"
-	ActionNPSPlan      = "nps_plan"
-	ActionNPSEscalate  = "nps_escalate"
-	ActionNPSPick      = "nps_pick_" // + position; value: account id
-
-	ViewNPSRootCause = "nps_root_cause"
-	ViewNPSPlan      = "nps_plan"
-
-	// Modal block and action ids, read back from view_submission state.
-	NPSBlockCause = "nps_cause"
-	NPSBlockWords = "nps_words"
-	NPSBlockPlan  = "nps_plan_text"
-	NPSBlockOwner = "nps_owner"
-	NPSBlockDue   = "nps_due"
-	NPSInput      = "value" // the action id of every modal input
 )
 
 // Caps on customer text in NPS messages (the card must stay well under
@@ -92,37 +71,37 @@ func slackDate(t time.Time) string {
 // NPSLoopCard builds the detractor thread's root message.
 func NPSLoopCard(v NPSCardView) Message {
 	c, l := v.Context, v.Loop
-	name := accountName(c.AccountName, c.AccountID)
+	name := AccountLabel(c.AccountName, c.AccountID)
 	emoji := "🔴"
 	if !l.Open() {
 		emoji = "✅"
 	}
 	blocks := []slack.Block{
-		header("nps_header", emoji+" Detractor: "+truncate(oneLine(name), maxNameLen)+" — NPS "+itoa(c.Score)),
+		Header("nps_header", emoji+" Detractor: "+Truncate(OneLine(name), MaxNameLen)+" — NPS "+Itoa(c.Score)),
 	}
-	intro := userRef(l.OwnerCSM, "No owner") + ", a detractor answer needs you."
+	intro := UserRef(l.OwnerCSM, "No owner") + ", a detractor answer needs you."
 	if !l.Open() {
 		intro = "Loop closed."
 	}
-	scoreLine := "*NPS " + itoa(c.Score) + "/10* from " + userText(c.Respondent, maxRespondentLen) + " · " + c.Kind.Label() + " survey"
+	scoreLine := "*NPS " + Itoa(c.Score) + "/10* from " + UserText(c.Respondent, maxRespondentLen) + " · " + c.Kind.Label() + " survey"
 	if c.PrevScore != nil {
-		scoreLine += " · previously " + itoa(*c.PrevScore)
+		scoreLine += " · previously " + Itoa(*c.PrevScore)
 	}
 	if c.FollowUpOf > 0 {
-		scoreLine += "\nStill a detractor at the follow-up (was " + itoa(c.FollowUpOf-1) + "): a new loop."
+		scoreLine += "\nStill a detractor at the follow-up (was " + Itoa(c.FollowUpOf-1) + "): a new loop."
 	}
-	blocks = append(blocks, section("nps_intro", intro+"\n"+scoreLine))
+	blocks = append(blocks, Section("nps_intro", intro+"\n"+scoreLine))
 	if t := strings.TrimSpace(c.Comment); t != "" {
-		blocks = append(blocks, section("nps_comment", "> "+userText(t, maxCommentLen)))
+		blocks = append(blocks, Section("nps_comment", "> "+UserText(t, maxCommentLen)))
 	}
 	var signals []string
 	if c.SentimentLabel != "" {
-		signals = append(signals, "Sentiment: "+userText(c.SentimentLabel, 20))
+		signals = append(signals, "Sentiment: "+UserText(c.SentimentLabel, 20))
 	}
 	if len(c.Competitors) > 0 {
 		names := make([]string, 0, len(c.Competitors))
 		for _, n := range c.Competitors {
-			names = append(names, userText(n, 60))
+			names = append(names, UserText(n, 60))
 		}
 		signals = append(signals, "⚔️ Mentions "+strings.Join(names, ", "))
 	}
@@ -130,75 +109,75 @@ func NPSLoopCard(v NPSCardView) Message {
 		signals = append(signals, "⚠️ States an intent to leave")
 	}
 	if len(signals) > 0 {
-		blocks = append(blocks, contextBlock("nps_signals", strings.Join(signals, " · ")))
+		blocks = append(blocks, ContextBlock("nps_signals", strings.Join(signals, " · ")))
 	}
 	health := "Not scored yet"
 	if c.HealthScore != nil {
-		health = bandEmoji(c.HealthBand) + " " + itoa(*c.HealthScore) + "/100 · " + bandLabel(c.HealthBand)
+		health = BandEmoji(c.HealthBand) + " " + Itoa(*c.HealthScore) + "/100 · " + BandLabel(c.HealthBand)
 		if d := strings.TrimSpace(c.HealthDriver); d != "" {
-			health += "\n" + userText(d, maxDetailLen)
+			health += "\n" + UserText(d, MaxDetailLen)
 		}
 	}
 	facts := [][2]string{
 		{"Health", health},
 		{"ARR", Money(c.ARR)},
-		{"Renewal", renewal(c.RenewalDate, v.Now)},
-		{"Owner", userRef(l.OwnerCSM, "No owner")},
+		{"Renewal", Renewal(c.RenewalDate, v.Now)},
+		{"Owner", UserRef(l.OwnerCSM, "No owner")},
 	}
 	var meta []string
 	for _, s := range []string{c.ExternalID, c.Tier, c.Segment} {
 		if strings.TrimSpace(s) != "" {
-			meta = append(meta, userText(s, maxIDLen))
+			meta = append(meta, UserText(s, MaxIDLen))
 		}
 	}
 	if len(meta) > 0 {
 		facts = append(facts, [2]string{"Account", strings.Join(meta, " · ")})
 	}
-	blocks = append(blocks, fieldsSection("nps_facts", facts...))
+	blocks = append(blocks, FieldsSection("nps_facts", facts...))
 	if len(c.History) > 0 {
 		lines := make([]string, 0, len(c.History))
 		for _, e := range c.History[:min(len(c.History), maxCardTimeline)] {
-			lines = append(lines, Date(e.At)+" · "+entryText(e, maxHistoryLine))
+			lines = append(lines, Date(e.At)+" · "+EntryText(e, maxHistoryLine))
 		}
-		blocks = append(blocks, section("nps_history", bulletList("*Recent history*", lines, maxSectionText)))
+		blocks = append(blocks, Section("nps_history", BulletList("*Recent history*", lines, MaxSectionText)))
 	}
-	blocks = append(blocks, slack.NewDividerBlock(), section("nps_steps", npsStepsText(v)))
+	blocks = append(blocks, slack.NewDividerBlock(), Section("nps_steps", npsStepsText(v)))
 	if d := npsDetailsText(l); d != "" {
-		blocks = append(blocks, section("nps_details", d))
+		blocks = append(blocks, Section("nps_details", d))
 	}
 	if l.Open() {
 		id := strconv.FormatInt(l.ID, 10)
 		var btns []*slack.ButtonBlockElement
 		if !l.Done(nps.StepContact) {
-			btns = append(btns, button(ActionNPSContacted, id, "Contacted").WithStyle(slack.StylePrimary))
+			btns = append(btns, Button(ActionNPSContacted, id, "Contacted").WithStyle(slack.StylePrimary))
 		}
 		label := "Root cause"
 		if l.Done(nps.StepRootCause) {
 			label = "Edit root cause"
 		}
-		btns = append(btns, button(ActionNPSRootCause, id, label))
+		btns = append(btns, Button(ActionNPSRootCause, id, label))
 		label = "Action plan"
 		if l.Done(nps.StepActionPlan) {
 			label = "Edit action plan"
 		}
-		btns = append(btns, button(ActionNPSPlan, id, label))
+		btns = append(btns, Button(ActionNPSPlan, id, label))
 		if !l.Done(nps.StepEscalate) {
-			esc := button(ActionNPSEscalate, id, "Escalate to exec")
+			esc := Button(ActionNPSEscalate, id, "Escalate to exec")
 			if l.EscalationProposed {
 				esc = esc.WithStyle(slack.StyleDanger)
 			}
-			esc.Confirm = slack.NewConfirmationBlockObject(plain("Escalate?", maxViewTitle),
-				plain("This mentions the executive in the thread with the account's context.", 300),
-				plain("Escalate", maxViewTitle), plain("Cancel", maxViewTitle))
+			esc.Confirm = slack.NewConfirmationBlockObject(Plain("Escalate?", MaxViewTitle),
+				Plain("This mentions the executive in the thread with the account's context.", 300),
+				Plain("Escalate", MaxViewTitle), Plain("Cancel", MaxViewTitle))
 			btns = append(btns, esc)
 		}
-		blocks = append(blocks, actions("nps_actions", btns...))
+		blocks = append(blocks, Actions("nps_actions", btns...))
 	}
-	text := "Detractor: " + userText(name, maxNameLen) + " NPS " + itoa(c.Score)
+	text := "Detractor: " + UserText(name, MaxNameLen) + " NPS " + Itoa(c.Score)
 	if t := strings.TrimSpace(c.Comment); t != "" {
-		text += " — “" + userText(t, 150) + "”"
+		text += " — “" + UserText(t, 150) + "”"
 	}
-	return finish(text, blocks, maxMessageBlocks)
+	return Finish(text, blocks, MaxMessageBlocks)
 }
 
 // npsStepsText lists the five steps with their status.
@@ -206,14 +185,14 @@ func npsStepsText(v NPSCardView) string {
 	l, now := v.Loop, v.Now
 	var lines []string
 	for i, s := range nps.DeadlineSteps {
-		lines = append(lines, itoa(i+1)+". "+s.Label()+" — "+stepStatus(l, s, now))
+		lines = append(lines, Itoa(i+1)+". "+s.Label()+" — "+stepStatus(l, s, now))
 	}
 	esc := "4. " + nps.StepEscalate.Label() + " — "
 	switch {
 	case l.Done(nps.StepEscalate):
-		esc = "✅ " + esc + "by " + userRef(l.EscalatedBy, "someone") + " " + slackDate(*l.EscalatedAt)
+		esc = "✅ " + esc + "by " + UserRef(l.EscalatedBy, "someone") + " " + slackDate(*l.EscalatedAt)
 		if v.Executive != "" {
-			esc += " → " + userRef(v.Executive, "")
+			esc += " → " + UserRef(v.Executive, "")
 		}
 	case l.EscalationProposed:
 		esc = "⚡ " + esc + "*proposed* for an account of this value"
@@ -224,7 +203,7 @@ func npsStepsText(v NPSCardView) string {
 	fu := "5. " + nps.StepFollowUp.Label() + " — "
 	switch {
 	case l.FollowUpScore != nil:
-		fu = "✅ " + fu + "answered " + itoa(l.Score) + " → " + itoa(*l.FollowUpScore) + " (" + signed(*l.FollowUpScore-l.Score) + ")"
+		fu = "✅ " + fu + "answered " + Itoa(l.Score) + " → " + Itoa(*l.FollowUpScore) + " (" + Signed(*l.FollowUpScore-l.Score) + ")"
 	case l.FollowUpSentAt != nil:
 		fu = "📨 " + fu + "sent " + slackDate(*l.FollowUpSentAt) + ", waiting for the answer"
 	case l.FollowUpDue != nil:
@@ -241,7 +220,7 @@ func stepStatus(l nps.Loop, s nps.Step, now time.Time) string {
 	due := l.Due.Of(s)
 	switch {
 	case l.Done(s):
-		status := "✅ " + userRef(by, "recorded") + " " + slackDate(at)
+		status := "✅ " + UserRef(by, "recorded") + " " + slackDate(at)
 		if at.After(due) {
 			status += " (late)"
 		}
@@ -261,10 +240,10 @@ func npsDetailsText(l nps.Loop) string {
 		if info, ok := nps.DetractorCause(l.RootCause); ok {
 			label = info.Label
 		}
-		parts = append(parts, "*Root cause:* "+userText(label, 60)+" — “"+userText(l.RootCauseWords, maxWordsShown)+"”")
+		parts = append(parts, "*Root cause:* "+UserText(label, 60)+" — “"+UserText(l.RootCauseWords, maxWordsShown)+"”")
 	}
 	if l.Done(nps.StepActionPlan) {
-		p := "*Action plan:* " + userText(l.Plan, maxPlanShown) + "\nOwner " + userRef(l.PlanOwner, "—")
+		p := "*Action plan:* " + UserText(l.Plan, maxPlanShown) + "\nOwner " + UserRef(l.PlanOwner, "—")
 		if l.PlanDue != nil {
 			p += " · due " + Date(*l.PlanDue)
 		}
@@ -276,12 +255,12 @@ func npsDetailsText(l nps.Loop) string {
 // NPSNote is a short bot message in a loop's thread (or a DM). Build the
 // text with the NPS* note helpers below, which escape what they take in.
 func npsNote(id, text string) Message {
-	return finish(text, []slack.Block{section(id, text)}, maxMessageBlocks)
+	return Finish(text, []slack.Block{Section(id, text)}, MaxMessageBlocks)
 }
 
 // NPSContactedNote: "✅ <@U> contacted the customer."
 func NPSContactedNote(by string) Message {
-	return npsNote("nps_note_contact", "✅ "+userRef(by, "Someone")+" recorded step 1: the customer was contacted.")
+	return npsNote("nps_note_contact", "✅ "+UserRef(by, "Someone")+" recorded step 1: the customer was contacted.")
 }
 
 // NPSRootCauseNote announces a (corrected) root cause.
@@ -294,8 +273,8 @@ func NPSRootCauseNote(by string, cause churn.Cause, words string, corrected bool
 	if corrected {
 		verb = "corrected the root cause"
 	}
-	return npsNote("nps_note_root_cause", "🔎 "+userRef(by, "Someone")+" "+verb+": *"+userText(label, 60)+"*\n> "+
-		userText(words, maxWordsShown))
+	return npsNote("nps_note_root_cause", "🔎 "+UserRef(by, "Someone")+" "+verb+": *"+UserText(label, 60)+"*\n> "+
+		UserText(words, maxWordsShown))
 }
 
 // NPSPlanNote announces a (revised) action plan and the follow-up date.
@@ -304,8 +283,8 @@ func NPSPlanNote(by, plan, owner string, due time.Time, followUp *time.Time, rev
 	if revised {
 		verb = "revised the action plan"
 	}
-	text := "📝 " + userRef(by, "Someone") + " " + verb + ":\n> " + userText(plan, maxPlanShown) +
-		"\nOwner " + userRef(owner, "—") + " · due " + Date(due)
+	text := "📝 " + UserRef(by, "Someone") + " " + verb + ":\n> " + UserText(plan, maxPlanShown) +
+		"\nOwner " + UserRef(owner, "—") + " · due " + Date(due)
 	if followUp != nil && !revised {
 		text += "\nThe follow-up survey goes out " + slackDate(*followUp) + "; its answer will land in this thread."
 	}
@@ -314,26 +293,26 @@ func NPSPlanNote(by, plan, owner string, due time.Time, followUp *time.Time, rev
 
 // NPSEscalationNote mentions the executive.
 func NPSEscalationNote(by, executive, account string, arr float64, score int) Message {
-	who := userRef(executive, "")
+	who := UserRef(executive, "")
 	if who == "" {
 		who = "No executive is configured (nps.executive); escalation recorded."
 	} else {
 		who += ", your help is requested."
 	}
-	return npsNote("nps_note_escalate", "🚨 "+userRef(by, "Someone")+" escalated this detractor ("+userText(account, maxNameLen)+
-		", NPS "+itoa(score)+", "+Money(arr)+" ARR). "+who)
+	return npsNote("nps_note_escalate", "🚨 "+UserRef(by, "Someone")+" escalated this detractor ("+UserText(account, MaxNameLen)+
+		", NPS "+Itoa(score)+", "+Money(arr)+" ARR). "+who)
 }
 
 // NPSNudgeNote is an overdue step: level 1 nudges the CSM, level 2
 // mentions their manager.
 func NPSNudgeNote(n nps.Nudge, csm, manager string) Message {
-	step := "Step " + itoa(stepNumber(n.Step)) + " (" + strings.ToLower(n.Step.Label()) + ")"
+	step := "Step " + Itoa(stepNumber(n.Step)) + " (" + strings.ToLower(n.Step.Label()) + ")"
 	if n.Level == 1 {
-		return npsNote("nps_note_nudge", "⏰ "+userRef(csm, "Owner")+", "+step+" was due "+slackDate(n.Due)+
+		return npsNote("nps_note_nudge", "⏰ "+UserRef(csm, "Owner")+", "+step+" was due "+slackDate(n.Due)+
 			" and is not recorded yet. Use the buttons on the card above.")
 	}
-	return npsNote("nps_note_escalation", "📣 "+userRef(manager, "Manager")+", "+step+" of this detractor loop is overdue by "+
-		humanDuration(n.OverdueBy)+" (owner "+userRef(csm, "none")+").")
+	return npsNote("nps_note_escalation", "📣 "+UserRef(manager, "Manager")+", "+step+" of this detractor loop is overdue by "+
+		humanDuration(n.OverdueBy)+" (owner "+UserRef(csm, "none")+").")
 }
 
 func stepNumber(s nps.Step) int {
@@ -354,22 +333,22 @@ func stepNumber(s nps.Step) int {
 func humanDuration(d time.Duration) string {
 	switch {
 	case d >= 48*time.Hour:
-		return itoa(int(d/(24*time.Hour))) + " days"
+		return Itoa(int(d/(24*time.Hour))) + " days"
 	case d >= 24*time.Hour:
 		return "1 day"
 	case d >= 2*time.Hour:
-		return itoa(int(d/time.Hour)) + " hours"
+		return Itoa(int(d/time.Hour)) + " hours"
 	case d >= time.Hour:
 		return "1 hour"
 	}
-	return itoa(max(1, int(d/time.Minute))) + " minutes"
+	return Itoa(max(1, int(d/time.Minute))) + " minutes"
 }
 
 // NPSFollowUpSentNote says the follow-up survey went out, after (the
 // configured wait) since the plan, or must be sent by hand when no survey
 // tool is connected.
 func NPSFollowUpSentNote(respondent string, after time.Duration, viaTool bool) Message {
-	who := userText(respondent, maxRespondentLen)
+	who := UserText(respondent, maxRespondentLen)
 	since := "📨 " + humanDuration(after) + " since the plan: "
 	if viaTool {
 		return npsNote("nps_note_follow_up", since+"the follow-up survey is on its way to "+who+
@@ -388,10 +367,10 @@ func NPSFollowUpNote(respondent string, before, after int, comment string, still
 	} else if d == 0 {
 		emoji = "➡️"
 	}
-	text := emoji + " Follow-up from " + userText(respondent, maxRespondentLen) + ": NPS " + itoa(before) + " → *" + itoa(after) +
-		"* (" + signed(d) + ", now a " + string(nps.CategoryOf(after)) + ")"
+	text := emoji + " Follow-up from " + UserText(respondent, maxRespondentLen) + ": NPS " + Itoa(before) + " → *" + Itoa(after) +
+		"* (" + Signed(d) + ", now a " + string(nps.CategoryOf(after)) + ")"
 	if t := strings.TrimSpace(comment); t != "" {
-		text += "\n> " + userText(t, maxCommentLen)
+		text += "\n> " + UserText(t, maxCommentLen)
 	}
 	if stillDetractor {
 		text += "\nStill a detractor: a new loop opens below."
@@ -409,44 +388,44 @@ func NPSRootCauseModal(loopID int64, account string, current churn.Cause, words 
 	var opts []*slack.OptionBlockObject
 	var initial *slack.OptionBlockObject
 	for _, c := range churn.DetractorCauses {
-		o := slack.NewOptionBlockObject(string(c.Cause), plain(c.Label, 75), plain(c.Definition, 75))
+		o := slack.NewOptionBlockObject(string(c.Cause), Plain(c.Label, 75), Plain(c.Definition, 75))
 		opts = append(opts, o)
 		if c.Cause == current {
 			initial = o
 		}
 	}
-	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose a category", 150), NPSInput, opts...)
+	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, Plain("Choose a category", 150), NPSInput, opts...)
 	if initial != nil {
 		sel.InitialOption = initial
 	}
-	in := slack.NewPlainTextInputBlockElement(plain("What did the customer say?", 150), NPSInput)
+	in := slack.NewPlainTextInputBlockElement(Plain("What did the customer say?", 150), NPSInput)
 	in.Multiline = true
 	in.MaxLength = nps.MaxWordsLen
-	in.InitialValue = truncate(words, nps.MaxWordsLen)
+	in.InitialValue = Truncate(words, nps.MaxWordsLen)
 	var defs []string
 	for _, c := range churn.DetractorCauses {
 		defs = append(defs, "*"+c.Label+"*: "+c.Definition)
 	}
 	blocks := []slack.Block{
-		section("nps_modal_account", "Detractor loop for *"+userText(account, maxNameLen)+"*"),
-		slack.NewInputBlock(NPSBlockCause, plain("Root cause category", 2000), nil, sel),
-		slack.NewInputBlock(NPSBlockWords, plain("The customer's words", 2000), plain("Quote them; it is what Product reads.", 2000), in),
-		contextBlock("nps_modal_defs", truncateMrkdwn(strings.Join(defs, "\n"), maxSectionText)),
+		Section("nps_modal_account", "Detractor loop for *"+UserText(account, MaxNameLen)+"*"),
+		slack.NewInputBlock(NPSBlockCause, Plain("Root cause category", 2000), nil, sel),
+		slack.NewInputBlock(NPSBlockWords, Plain("The customer's words", 2000), Plain("Quote them; it is what Product reads.", 2000), in),
+		ContextBlock("nps_modal_defs", TruncateMrkdwn(strings.Join(defs, "\n"), MaxSectionText)),
 	}
 	return slack.ModalViewRequest{
 		Type: slack.VTModal, CallbackID: ViewNPSRootCause, PrivateMetadata: strconv.FormatInt(loopID, 10),
-		Title: plain("Root cause", maxViewTitle), Submit: plain("Save", maxViewTitle), Close: plain("Cancel", maxViewTitle),
+		Title: Plain("Root cause", MaxViewTitle), Submit: Plain("Save", MaxViewTitle), Close: Plain("Cancel", MaxViewTitle),
 		Blocks: slack.Blocks{BlockSet: blocks},
 	}
 }
 
 // NPSPlanModal asks for step 3: the plan, its owner and its due date.
 func NPSPlanModal(loopID int64, account, plan, owner string, due *time.Time) slack.ModalViewRequest {
-	in := slack.NewPlainTextInputBlockElement(plain("What will we do, by when, with whom?", 150), NPSInput)
+	in := slack.NewPlainTextInputBlockElement(Plain("What will we do, by when, with whom?", 150), NPSInput)
 	in.Multiline = true
 	in.MaxLength = nps.MaxPlanLen
-	in.InitialValue = truncate(plan, nps.MaxPlanLen)
-	who := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, plain("Who owns it?", 150), NPSInput)
+	in.InitialValue = Truncate(plan, nps.MaxPlanLen)
+	who := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, Plain("Who owns it?", 150), NPSInput)
 	if slackid.User(owner) {
 		who.InitialUser = owner
 	}
@@ -455,14 +434,14 @@ func NPSPlanModal(loopID int64, account, plan, owner string, due *time.Time) sla
 		date.InitialDate = due.Format(time.DateOnly)
 	}
 	blocks := []slack.Block{
-		section("nps_modal_account", "Action plan for *"+userText(account, maxNameLen)+"*"),
-		slack.NewInputBlock(NPSBlockPlan, plain("Plan", 2000), nil, in),
-		slack.NewInputBlock(NPSBlockOwner, plain("Owner", 2000), nil, who),
-		slack.NewInputBlock(NPSBlockDue, plain("Due date", 2000), nil, date),
+		Section("nps_modal_account", "Action plan for *"+UserText(account, MaxNameLen)+"*"),
+		slack.NewInputBlock(NPSBlockPlan, Plain("Plan", 2000), nil, in),
+		slack.NewInputBlock(NPSBlockOwner, Plain("Owner", 2000), nil, who),
+		slack.NewInputBlock(NPSBlockDue, Plain("Due date", 2000), nil, date),
 	}
 	return slack.ModalViewRequest{
 		Type: slack.VTModal, CallbackID: ViewNPSPlan, PrivateMetadata: strconv.FormatInt(loopID, 10),
-		Title: plain("Action plan", maxViewTitle), Submit: plain("Save", maxViewTitle), Close: plain("Cancel", maxViewTitle),
+		Title: Plain("Action plan", MaxViewTitle), Submit: Plain("Save", MaxViewTitle), Close: Plain("Cancel", MaxViewTitle),
 		Blocks: slack.Blocks{BlockSet: blocks},
 	}
 }
@@ -496,30 +475,30 @@ const (
 
 // NPSAccount builds "/nps acme": score history and detractor loops.
 func NPSAccount(v NPSAccountView) Message {
-	name := accountName(v.AccountName, v.AccountID)
-	blocks := []slack.Block{header("nps_account_header", "NPS · "+truncate(oneLine(name), maxNameLen))}
+	name := AccountLabel(v.AccountName, v.AccountID)
+	blocks := []slack.Block{Header("nps_account_header", "NPS · "+Truncate(OneLine(name), MaxNameLen))}
 	if len(v.Answers) == 0 {
-		blocks = append(blocks, section("nps_account_none", "No NPS answers recorded yet."))
+		blocks = append(blocks, Section("nps_account_none", "No NPS answers recorded yet."))
 	} else {
 		scores := make([]int, 0, len(v.Answers))
 		for i := len(v.Answers) - 1; i >= 0; i-- {
 			scores = append(scores, v.Answers[i].Score*10)
 		}
 		latest := v.Answers[0]
-		summary := "*Latest: " + itoa(latest.Score) + "/10* (" + string(nps.CategoryOf(latest.Score)) + ", " + Date(latest.At) + ")"
+		summary := "*Latest: " + Itoa(latest.Score) + "/10* (" + string(nps.CategoryOf(latest.Score)) + ", " + Date(latest.At) + ")"
 		if len(scores) > 1 {
-			summary += "\nHistory: " + Sparkline(scores) + " (" + itoa(len(scores)) + " answers)"
+			summary += "\nHistory: " + Sparkline(scores) + " (" + Itoa(len(scores)) + " answers)"
 		}
-		blocks = append(blocks, section("nps_account_summary", summary))
+		blocks = append(blocks, Section("nps_account_summary", summary))
 		lines := make([]string, 0, len(v.Answers))
 		for _, a := range v.Answers[:min(len(v.Answers), maxNPSHistory)] {
-			line := Date(a.At) + " · *" + itoa(a.Score) + "* " + npsEmoji(a.Score) + " · " + userText(a.Respondent, 60) + " · " + a.Kind.Label()
+			line := Date(a.At) + " · *" + Itoa(a.Score) + "* " + npsEmoji(a.Score) + " · " + UserText(a.Respondent, 60) + " · " + a.Kind.Label()
 			if c := strings.TrimSpace(a.Comment); c != "" {
-				line += " — “" + userText(c, 140) + "”"
+				line += " — “" + UserText(c, 140) + "”"
 			}
 			lines = append(lines, line)
 		}
-		blocks = append(blocks, section("nps_account_answers", bulletList("*Answers*", lines, maxSectionText)))
+		blocks = append(blocks, Section("nps_account_answers", BulletList("*Answers*", lines, MaxSectionText)))
 	}
 	open := 0
 	for _, l := range v.Loops {
@@ -528,20 +507,20 @@ func NPSAccount(v NPSAccountView) Message {
 		}
 	}
 	if len(v.Loops) == 0 {
-		blocks = append(blocks, contextBlock("nps_account_loops_none", "No detractor loops."))
+		blocks = append(blocks, ContextBlock("nps_account_loops_none", "No detractor loops."))
 	} else {
-		blocks = append(blocks, section("nps_account_loops_title", "*Detractor loops* · "+itoa(open)+" open"))
+		blocks = append(blocks, Section("nps_account_loops_title", "*Detractor loops* · "+Itoa(open)+" open"))
 		for i, l := range v.Loops[:min(len(v.Loops), maxNPSLoops)] {
-			blocks = append(blocks, section("nps_account_loop_"+itoa(i), loopSummary(l, v.Now)))
+			blocks = append(blocks, Section("nps_account_loop_"+Itoa(i), loopSummary(l, v.Now)))
 		}
 	}
-	blocks = append(blocks, contextBlock("nps_account_owner", "Owner "+userRef(v.OwnerCSM, "none")))
-	text := "NPS for " + userText(name, maxNameLen)
+	blocks = append(blocks, ContextBlock("nps_account_owner", "Owner "+UserRef(v.OwnerCSM, "none")))
+	text := "NPS for " + UserText(name, MaxNameLen)
 	if len(v.Answers) > 0 {
-		text += ": latest " + itoa(v.Answers[0].Score) + "/10"
+		text += ": latest " + Itoa(v.Answers[0].Score) + "/10"
 	}
-	text += ", " + plural(open, "open detractor loop", "open detractor loops")
-	return finish(text, blocks, maxMessageBlocks)
+	text += ", " + Plural(open, "open detractor loop", "open detractor loops")
+	return Finish(text, blocks, MaxMessageBlocks)
 }
 
 func npsEmoji(score int) string {
@@ -560,7 +539,7 @@ func loopSummary(l nps.Loop, now time.Time) string {
 	if !l.Open() {
 		state = "closed"
 	}
-	head := "*NPS " + itoa(l.Score) + "* from " + userText(l.Respondent, 60) + " · opened " + Date(l.OpenedAt) + " · " + state
+	head := "*NPS " + Itoa(l.Score) + "* from " + UserText(l.Respondent, 60) + " · opened " + Date(l.OpenedAt) + " · " + state
 	var steps []string
 	for i, s := range nps.DeadlineSteps {
 		mark := "⏳"
@@ -572,7 +551,7 @@ func loopSummary(l nps.Loop, now time.Time) string {
 		case !now.Before(l.Due.Of(s)):
 			mark = "⚠️"
 		}
-		steps = append(steps, mark+" "+itoa(i+1)+" "+strings.ToLower(s.Label()))
+		steps = append(steps, mark+" "+Itoa(i+1)+" "+strings.ToLower(s.Label()))
 	}
 	if l.Done(nps.StepEscalate) {
 		steps = append(steps, "✅ escalated")
@@ -581,7 +560,7 @@ func loopSummary(l nps.Loop, now time.Time) string {
 	}
 	switch {
 	case l.FollowUpScore != nil:
-		steps = append(steps, "✅ follow-up "+itoa(l.Score)+"→"+itoa(*l.FollowUpScore))
+		steps = append(steps, "✅ follow-up "+Itoa(l.Score)+"→"+Itoa(*l.FollowUpScore))
 	case l.FollowUpSentAt != nil:
 		steps = append(steps, "📨 follow-up sent")
 	case l.FollowUpDue != nil:
@@ -595,11 +574,11 @@ func NPSAccountChoices(query string, choices []AccountChoice) Message {
 	if len(choices) == 0 {
 		return NPSNotFound(query, nil)
 	}
-	q := userText(query, maxQueryLen)
-	return finish("Several accounts match “"+q+"”", []slack.Block{
-		section("nps_choices_prompt", "Several accounts match “"+q+"”. Which one did you mean?"),
-		pickButtons("nps_choices", ActionNPSPick, choices[:min(len(choices), maxChoices)]),
-	}, maxMessageBlocks)
+	q := UserText(query, MaxQueryLen)
+	return Finish("Several accounts match “"+q+"”", []slack.Block{
+		Section("nps_choices_prompt", "Several accounts match “"+q+"”. Which one did you mean?"),
+		PickButtons("nps_choices", ActionNPSPick, choices[:min(len(choices), MaxChoices)]),
+	}, MaxMessageBlocks)
 }
 
 // npsUsage is escaped because <…> would otherwise be parsed as a link.
@@ -607,22 +586,22 @@ const npsUsage = "Usage: /nps <account name or id> · /nps report"
 
 // NPSNotFound answers /nps for an unknown account with suggestions.
 func NPSNotFound(query string, suggestions []AccountChoice) Message {
-	q := userText(query, maxQueryLen)
+	q := UserText(query, MaxQueryLen)
 	prompt := "No account matches “" + q + "”."
 	if len(suggestions) > 0 {
 		prompt += " Did you mean…"
 	}
-	blocks := []slack.Block{section("nps_notfound", prompt)}
+	blocks := []slack.Block{Section("nps_notfound", prompt)}
 	if len(suggestions) > 0 {
-		blocks = append(blocks, pickButtons("nps_suggestions", ActionNPSPick, suggestions[:min(len(suggestions), maxSuggestions)]))
+		blocks = append(blocks, PickButtons("nps_suggestions", ActionNPSPick, suggestions[:min(len(suggestions), MaxSuggestions)]))
 	}
-	blocks = append(blocks, contextBlock("nps_usage", Escape(npsUsage)))
-	return finish(prompt+" "+Escape(npsUsage), blocks, maxMessageBlocks)
+	blocks = append(blocks, ContextBlock("nps_usage", Escape(npsUsage)))
+	return Finish(prompt+" "+Escape(npsUsage), blocks, MaxMessageBlocks)
 }
 
 // NPSUsage is the reply to a bare /nps.
 func NPSUsage() Message {
-	return finish(Escape(npsUsage), []slack.Block{section("nps_usage", Escape(npsUsage))}, maxMessageBlocks)
+	return Finish(Escape(npsUsage), []slack.Block{Section("nps_usage", Escape(npsUsage))}, MaxMessageBlocks)
 }
 
 // ---- /nps report ----
@@ -640,8 +619,8 @@ const maxBreakdownRows = 12
 // NPSReport builds "/nps report".
 func NPSReport(v NPSReportView) Message {
 	blocks := []slack.Block{
-		header("nps_report_header", "NPS report · "+v.Quarter),
-		section("nps_report_overall", "*Overall:* "+scoreWithTrend(v.Overall, v.PrevOverall, v.PrevQuarter)),
+		Header("nps_report_header", "NPS report · "+v.Quarter),
+		Section("nps_report_overall", "*Overall:* "+scoreWithTrend(v.Overall, v.PrevOverall, v.PrevQuarter)),
 	}
 	for _, g := range []struct {
 		id, title string
@@ -656,12 +635,12 @@ func NPSReport(v NPSReportView) Message {
 			if strings.TrimSpace(key) == "" {
 				key = "(not set)"
 			}
-			lines = append(lines, "*"+userText(key, 60)+"*: "+scoreWithTrend(b.Cur, b.Prev, v.PrevQuarter))
+			lines = append(lines, "*"+UserText(key, 60)+"*: "+scoreWithTrend(b.Cur, b.Prev, v.PrevQuarter))
 		}
 		if more := len(g.rows) - maxBreakdownRows; more > 0 {
-			lines = append(lines, "…and "+itoa(more)+" more")
+			lines = append(lines, "…and "+Itoa(more)+" more")
 		}
-		blocks = append(blocks, section(g.id, bulletList("*"+g.title+"*", lines, maxSectionText)))
+		blocks = append(blocks, Section(g.id, BulletList("*"+g.title+"*", lines, MaxSectionText)))
 	}
 	s := v.Loops
 	var loops []string
@@ -671,7 +650,7 @@ func NPSReport(v NPSReportView) Message {
 		loops = append(loops, "Completion: "+loopCompletion(s))
 	}
 	if s.Contacted > 0 {
-		loops = append(loops, "Median time to contact: *"+humanDuration(s.MedianContact)+"* ("+plural(s.Contacted, "loop", "loops")+")")
+		loops = append(loops, "Median time to contact: *"+humanDuration(s.MedianContact)+"* ("+Plural(s.Contacted, "loop", "loops")+")")
 	}
 	if p := v.PrevLoops; p.Opened > 0 {
 		line := v.PrevQuarter + ": " + loopCompletion(p)
@@ -682,19 +661,19 @@ func NPSReport(v NPSReportView) Message {
 	}
 	if s.FollowUps > 0 {
 		loops = append(loops, fmt.Sprintf("Follow-up score change: *%+.1f* on average over %s (%d up, %d down); NPS of intervention accounts %s → *%s*",
-			s.AvgChange, plural(s.FollowUps, "follow-up", "follow-ups"), s.Improved, s.Worse, signed(s.Before.NPS), signed(s.After.NPS)))
+			s.AvgChange, Plural(s.FollowUps, "follow-up", "follow-ups"), s.Improved, s.Worse, Signed(s.Before.NPS), Signed(s.After.NPS)))
 	} else {
 		loops = append(loops, "No follow-up answers this quarter yet.")
 	}
-	blocks = append(blocks, section("nps_report_loops", "*Detractor loops*\n"+strings.Join(loops, "\n")),
-		contextBlock("nps_report_note", "NPS = % promoters − % detractors, each respondent's latest answer in the quarter; follow-up surveys are reported separately."))
+	blocks = append(blocks, Section("nps_report_loops", "*Detractor loops*\n"+strings.Join(loops, "\n")),
+		ContextBlock("nps_report_note", "NPS = % promoters − % detractors, each respondent's latest answer in the quarter; follow-up surveys are reported separately."))
 	text := "NPS " + v.Quarter + ": "
 	if v.Overall.N == 0 {
 		text += "no answers yet"
 	} else {
-		text += signed(v.Overall.NPS) + " from " + plural(v.Overall.N, "answer", "answers")
+		text += Signed(v.Overall.NPS) + " from " + Plural(v.Overall.N, "answer", "answers")
 	}
-	return finish(text, blocks, maxMessageBlocks)
+	return Finish(text, blocks, MaxMessageBlocks)
 }
 
 // loopCompletion: "*100%* (1 of 1 loops with contact, root cause and plan; 1 on time)".
@@ -710,16 +689,16 @@ func scoreWithTrend(cur, prev nps.Score, prevLabel string) string {
 	}
 	s := "no answers"
 	if cur.N > 0 {
-		s = signed(cur.NPS) + " (n=" + itoa(cur.N) + ")"
+		s = Signed(cur.NPS) + " (n=" + Itoa(cur.N) + ")"
 	}
 	if prev.N == 0 {
 		return s + " · no answers in " + prevLabel
 	}
 	if cur.N == 0 {
-		return s + " · " + signed(prev.NPS) + " in " + prevLabel
+		return s + " · " + Signed(prev.NPS) + " in " + prevLabel
 	}
-	_, move := scoreChange(cur.NPS, &prev.NPS)
-	return s + " · " + move + " vs " + prevLabel + " (" + signed(prev.NPS) + ")"
+	_, move := ScoreChange(cur.NPS, &prev.NPS)
+	return s + " · " + move + " vs " + prevLabel + " (" + Signed(prev.NPS) + ")"
 }
 
 // ---- cadence, reminders, digest ----
@@ -751,27 +730,27 @@ const (
 // NPSDueList builds the daily "due a survey" post for the CS channel.
 func NPSDueList(v NPSDueView) Message {
 	n := len(v.Rows)
-	title := "📋 " + plural(n, "account is", "accounts are") + " due an NPS survey · " + Date(v.Date)
+	title := "📋 " + Plural(n, "account is", "accounts are") + " due an NPS survey · " + Date(v.Date)
 	how := "Send these from your survey tool; answers come back through the NPS API."
 	if v.ViaTool {
 		how = "Handed to the survey tool, which sends them; answers come back through the NPS API."
 	}
 	lines := make([]string, 0, n)
 	for _, r := range v.Rows {
-		lines = append(lines, "*"+userText(accountName(r.AccountName, r.AccountID), 60)+"* · "+r.Kind.Label()+" — "+
-			userText(r.Reason, 100)+" · "+userRef(r.OwnerCSM, "no owner"))
+		lines = append(lines, "*"+UserText(AccountLabel(r.AccountName, r.AccountID), 60)+"* · "+r.Kind.Label()+" — "+
+			UserText(r.Reason, 100)+" · "+UserRef(r.OwnerCSM, "no owner"))
 	}
-	blocks := []slack.Block{section("nps_due_title", title)}
+	blocks := []slack.Block{Section("nps_due_title", title)}
 	// A line is at most ~420 characters escaped, so 6 keep a section under 3,000.
 	for i := 0; i < min(n, maxDueRows); i += dueRowsPerSection {
 		chunk := lines[i:min(i+dueRowsPerSection, n, maxDueRows)]
-		blocks = append(blocks, section("nps_due_"+itoa(i/dueRowsPerSection), "• "+strings.Join(chunk, "\n• ")))
+		blocks = append(blocks, Section("nps_due_"+Itoa(i/dueRowsPerSection), "• "+strings.Join(chunk, "\n• ")))
 	}
 	if more := n - maxDueRows; more > 0 {
-		blocks = append(blocks, contextBlock("nps_due_more", "…and "+itoa(more)+" more"))
+		blocks = append(blocks, ContextBlock("nps_due_more", "…and "+Itoa(more)+" more"))
 	}
-	blocks = append(blocks, contextBlock("nps_due_how", how))
-	return finish(strings.TrimPrefix(title, "📋 "), blocks, maxMessageBlocks)
+	blocks = append(blocks, ContextBlock("nps_due_how", how))
+	return Finish(strings.TrimPrefix(title, "📋 "), blocks, MaxMessageBlocks)
 }
 
 // NPSReminderRow is a survey sent and not answered.
@@ -792,17 +771,17 @@ func NPSReminder(owner string, rows []NPSReminderRow, after time.Duration, now t
 	for _, r := range rows[:min(len(rows), maxReminderRows)] {
 		who := "the account's contacts"
 		if strings.TrimSpace(r.Contact) != "" {
-			who = userText(r.Contact, maxRespondentLen)
+			who = UserText(r.Contact, maxRespondentLen)
 		}
-		lines = append(lines, "*"+userText(accountName(r.AccountName, r.AccountID), maxNameLen)+"* · "+r.Kind.Label()+
+		lines = append(lines, "*"+UserText(AccountLabel(r.AccountName, r.AccountID), MaxNameLen)+"* · "+r.Kind.Label()+
 			" survey to "+who+", sent "+Relative(r.SentAt, now))
 	}
 	if more := len(rows) - maxReminderRows; more > 0 {
-		lines = append(lines, "…and "+itoa(more)+" more")
+		lines = append(lines, "…and "+Itoa(more)+" more")
 	}
-	title := "⏰ " + userRef(owner, "Team") + ", " + plural(len(rows), "NPS survey has", "NPS surveys have") +
+	title := "⏰ " + UserRef(owner, "Team") + ", " + Plural(len(rows), "NPS survey has", "NPS surveys have") +
 		" had no answer for " + humanDuration(after) + ". A personal note from you usually gets one:"
-	return finish(strings.TrimPrefix(title, "⏰ "), []slack.Block{section("nps_reminder", bulletList(title, lines, maxSectionText))}, maxMessageBlocks)
+	return Finish(strings.TrimPrefix(title, "⏰ "), []slack.Block{Section("nps_reminder", BulletList(title, lines, MaxSectionText))}, MaxMessageBlocks)
 }
 
 // NPSDigestRow is a promoter or passive answer.
@@ -822,14 +801,14 @@ const maxDigestRows = 25
 // candidates, passives as low-priority tasks for their CSM.
 func NPSDigest(promoters, passives []NPSDigestRow, weekOf time.Time) Message {
 	row := func(r NPSDigestRow) string {
-		line := "*" + userText(accountName(r.AccountName, r.AccountID), maxNameLen) + "* · " + itoa(r.Score) + " from " +
-			userText(r.Respondent, 60) + " · " + Money(r.ARR) + " ARR · " + userRef(r.OwnerCSM, "no owner")
+		line := "*" + UserText(AccountLabel(r.AccountName, r.AccountID), MaxNameLen) + "* · " + Itoa(r.Score) + " from " +
+			UserText(r.Respondent, 60) + " · " + Money(r.ARR) + " ARR · " + UserRef(r.OwnerCSM, "no owner")
 		if c := strings.TrimSpace(r.Comment); c != "" {
-			line += " — “" + userText(c, 120) + "”"
+			line += " — “" + UserText(c, 120) + "”"
 		}
 		return line
 	}
-	blocks := []slack.Block{header("nps_digest_header", "NPS this week · "+Date(weekOf))}
+	blocks := []slack.Block{Header("nps_digest_header", "NPS this week · "+Date(weekOf))}
 	list := func(id, title string, rows []NPSDigestRow) {
 		if len(rows) == 0 {
 			return
@@ -839,23 +818,23 @@ func NPSDigest(promoters, passives []NPSDigestRow, weekOf time.Time) Message {
 			lines = append(lines, row(r))
 		}
 		if more := len(rows) - maxDigestRows; more > 0 {
-			lines = append(lines, "…and "+itoa(more)+" more")
+			lines = append(lines, "…and "+Itoa(more)+" more")
 		}
-		blocks = append(blocks, section(id, bulletList(title, lines, maxSectionText)))
+		blocks = append(blocks, Section(id, BulletList(title, lines, MaxSectionText)))
 	}
 	list("nps_digest_promoters", "🌟 *Advocacy and expansion candidates* (promoters): ask for a reference, a review or an expansion conversation", promoters)
 	list("nps_digest_passives", "📝 *Low-priority tasks* (passives): a short check-in on what would make it a 9 or 10", passives)
 	if len(promoters)+len(passives) == 0 {
-		blocks = append(blocks, section("nps_digest_empty", "No promoter or passive answers this week."))
+		blocks = append(blocks, Section("nps_digest_empty", "No promoter or passive answers this week."))
 	}
-	return finish("NPS this week: "+plural(len(promoters), "promoter", "promoters")+", "+plural(len(passives), "passive", "passives"), blocks, maxMessageBlocks)
+	return Finish("NPS this week: "+Plural(len(promoters), "promoter", "promoters")+", "+Plural(len(passives), "passive", "passives"), blocks, MaxMessageBlocks)
 }
 
 // NPSWebhookFailing warns the CS channel that the survey tool keeps
 // refusing a delivery (it is still being retried).
 func NPSWebhookFailing(surveys, attempts int, cause string) Message {
-	return npsNote("nps_webhook_failing", "⚠️ The survey tool has refused "+plural(surveys, "survey", "surveys")+
-		" "+itoa(attempts)+" times (last error: "+userText(cause, 200)+"). Holdfast keeps retrying hourly; check nps.survey_webhook.url and its secret.")
+	return npsNote("nps_webhook_failing", "⚠️ The survey tool has refused "+Plural(surveys, "survey", "surveys")+
+		" "+Itoa(attempts)+" times (last error: "+UserText(cause, 200)+"). Holdfast keeps retrying hourly; check nps.survey_webhook.url and its secret.")
 }
 
 // ---- App Home ----
@@ -875,25 +854,25 @@ const maxHomeLoops = 15
 func NPSHomeLoops(loops []NPSHomeLoop, now time.Time) []slack.Block {
 	var blocks []slack.Block
 	if len(loops) == 0 {
-		return append(blocks, contextBlock("nps_home_none", "None open. 🎉"))
+		return append(blocks, ContextBlock("nps_home_none", "None open. 🎉"))
 	}
 	for i, h := range loops[:min(len(loops), maxHomeLoops)] {
 		l := h.Loop
-		text := "*" + userText(accountName(h.AccountName, l.AccountID), maxNameLen) + "* · " + Money(h.ARR) + " ARR\n" + loopSummary(l, now)
-		s := slack.NewSectionBlock(mrkdwn(text, maxSectionText), nil, nil, slack.SectionBlockOptionBlockID("nps_home_loop_"+itoa(i)))
+		text := "*" + UserText(AccountLabel(h.AccountName, l.AccountID), MaxNameLen) + "* · " + Money(h.ARR) + " ARR\n" + loopSummary(l, now)
+		s := slack.NewSectionBlock(Mrkdwn(text, MaxSectionText), nil, nil, slack.SectionBlockOptionBlockID("nps_home_loop_"+Itoa(i)))
 		id := strconv.FormatInt(l.ID, 10)
 		switch {
 		case !l.Done(nps.StepContact):
-			s.Accessory = slack.NewAccessory(button(ActionNPSContacted, id, "Contacted"))
+			s.Accessory = slack.NewAccessory(Button(ActionNPSContacted, id, "Contacted"))
 		case !l.Done(nps.StepRootCause):
-			s.Accessory = slack.NewAccessory(button(ActionNPSRootCause, id, "Root cause"))
+			s.Accessory = slack.NewAccessory(Button(ActionNPSRootCause, id, "Root cause"))
 		case !l.Done(nps.StepActionPlan):
-			s.Accessory = slack.NewAccessory(button(ActionNPSPlan, id, "Action plan"))
+			s.Accessory = slack.NewAccessory(Button(ActionNPSPlan, id, "Action plan"))
 		}
 		blocks = append(blocks, s)
 	}
 	if more := len(loops) - maxHomeLoops; more > 0 {
-		blocks = append(blocks, contextBlock("nps_home_more", "…and "+itoa(more)+" more: "+Escape("/nps <account>")+" shows each."))
+		blocks = append(blocks, ContextBlock("nps_home_more", "…and "+Itoa(more)+" more: "+Escape("/nps <account>")+" shows each."))
 	}
 	return blocks
 }
@@ -903,7 +882,7 @@ func NPSHomeLoops(loops []NPSHomeLoop, now time.Time) []slack.Block {
 func NPSStepAlreadyRecorded(step nps.Step, by string, at time.Time) Message {
 	text := "ℹ️ " + step.Label() + " was already recorded"
 	if by != "" {
-		text += " by " + userRef(by, "someone")
+		text += " by " + UserRef(by, "someone")
 	}
 	if !at.IsZero() {
 		text += " " + slackDate(at)

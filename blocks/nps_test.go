@@ -31,7 +31,7 @@ func checkNPSMessage(t *testing.T, name string, m Message) {
 	if err := json.Unmarshal(dateToken.ReplaceAll(raw, []byte("DATE")), &back); err != nil {
 		t.Fatal(err)
 	}
-	checkMessage(t, name, Message{Text: dateToken.ReplaceAllString(m.Text, "DATE"), Blocks: back.BlockSet}, maxMessageBlocks)
+	checkMessage(t, name, Message{Text: dateToken.ReplaceAllString(m.Text, "DATE"), Blocks: back.BlockSet}, MaxMessageBlocks)
 }
 
 var longEvil = strings.Repeat(evilTicket+" & more ", 400) // ~20k characters of hostile customer text

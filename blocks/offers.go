@@ -2,49 +2,16 @@ package blocks
 
 import (
 	"encoding/json"
-	"github.com/holdfast/holdfast/slackid"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/holdfast/holdfast/slackid"
 
 	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/offers"
 	"github.com/holdfast/holdfast/scoring"
-)
-
-// Retention-offer action ids. Decision buttons carry the step id in their
-// value (the handler checks the clicking user against the step's approvers
-// in the database; the value only says which step was clicked) and in the
-// action id suffix, which keeps action ids unique when a message shows two
-// parallel steps.
-const (
-	ActionProposeOffer       = "offer_propose"  // value: account id (churn-risk alert)
-	ActionOfferPickPrefix    = "offer_pick_"    // + position; value: account id
-	ActionOfferApprovePrefix = "offer_approve_" // + step id; value: step id
-	ActionOfferRevisePrefix  = "offer_revise_"  // + step id; value: step id (opens the guidance modal)
-	ActionOfferRejectPrefix  = "offer_reject_"  // + step id; value: step id (opens the guidance modal)
-	ActionOfferEditPrefix    = "offer_edit_"    // + request id; value: request id (opens the pre-filled form)
-	ActionOfferAnswerPrefix  = "offer_answer_"  // + accepted|declined|countered; value: request id
-)
-
-// Modal callback ids.
-const (
-	CallbackOfferForm     = "offer_form"     // new offer or revision; private_metadata: OfferFormMeta
-	CallbackOfferGuidance = "offer_guidance" // reject / request revision; private_metadata: OfferGuidanceMeta
-	CallbackOfferCounter  = "offer_counter"  // the customer's counter; private_metadata: request id
-)
-
-// Offer form block ids (and the errors map keys of a view_submission ack).
-const (
-	OfferBlockType          = "offer_type"
-	OfferBlockValue         = "offer_value"
-	OfferBlockDuration      = "offer_duration"
-	OfferBlockTerms         = "offer_terms"
-	OfferBlockJustification = "offer_justification"
-	OfferBlockCompetitor    = "offer_competitor"
-	OfferBlockGuidance      = "offer_guidance_text"
-	OfferBlockCounter       = "offer_counter_text"
 )
 
 // OfferFieldBlock maps an offers.Field to the form block that shows it.
@@ -106,29 +73,29 @@ type OfferFormView struct {
 // OfferForm builds the modal a CSM proposes (or revises) an offer in.
 func OfferForm(v OfferFormView) slack.ModalViewRequest {
 	meta, _ := json.Marshal(v.Meta) // three numbers: cannot fail
-	name := accountName(v.AccountName, v.Meta.AccountID)
-	facts := []string{"*" + userText(name, maxNameLen) + "*"}
+	name := AccountLabel(v.AccountName, v.Meta.AccountID)
+	facts := []string{"*" + UserText(name, MaxNameLen) + "*"}
 	if t := strings.TrimSpace(v.Tier); t != "" {
-		facts = append(facts, userText(t, maxIDLen))
+		facts = append(facts, UserText(t, MaxIDLen))
 	}
-	facts = append(facts, Money(v.ARR)+" ARR", "renewal "+renewal(v.RenewalDate, v.Now))
+	facts = append(facts, Money(v.ARR)+" ARR", "renewal "+Renewal(v.RenewalDate, v.Now))
 	if v.Score != nil {
-		facts = append(facts, bandEmoji(v.Band)+" health "+itoa(*v.Score))
+		facts = append(facts, BandEmoji(v.Band)+" health "+Itoa(*v.Score))
 	}
 	g := v.Guideline
-	limits := "Guidelines: discounts up to " + offers.Pct(g.MaxDiscountPct) + " for up to " + plural(g.MaxDurationMonths, "month", "months") +
+	limits := "Guidelines: discounts up to " + offers.Pct(g.MaxDiscountPct) + " for up to " + Plural(g.MaxDurationMonths, "month", "months") +
 		" (justify above " + offers.Pct(g.JustificationAbovePct) + "), credits up to " + offers.USD(g.MaxCredit) +
-		", up to " + plural(g.MaxFreeMonths, "free month", "free months") + "."
-	blocks := []slack.Block{section("offer_form_account", strings.Join(facts, " · "))}
+		", up to " + Plural(g.MaxFreeMonths, "free month", "free months") + "."
+	blocks := []slack.Block{Section("offer_form_account", strings.Join(facts, " · "))}
 	if v.Guidance != "" {
-		who := userRef(v.GuidanceBy, "An approver")
+		who := UserRef(v.GuidanceBy, "An approver")
 		if v.GuidanceStep != "" {
-			who += " (" + userText(v.GuidanceStep, maxNameLen) + ")"
+			who += " (" + UserText(v.GuidanceStep, MaxNameLen) + ")"
 		}
-		blocks = append(blocks, section("offer_form_guidance", "✋ "+who+" asked for a revision:\n>"+
-			userText(v.Guidance, maxOfferTextShown)))
+		blocks = append(blocks, Section("offer_form_guidance", "✋ "+who+" asked for a revision:\n>"+
+			UserText(v.Guidance, maxOfferTextShown)))
 	}
-	blocks = append(blocks, contextBlock("offer_form_limits", limits))
+	blocks = append(blocks, ContextBlock("offer_form_limits", limits))
 
 	var pre offers.Offer
 	if v.Prefill != nil {
@@ -137,13 +104,13 @@ func OfferForm(v OfferFormView) slack.ModalViewRequest {
 	options := make([]*slack.OptionBlockObject, 0, len(offers.Types))
 	var initial *slack.OptionBlockObject
 	for _, t := range offers.Types {
-		o := slack.NewOptionBlockObject(string(t), plain(t.Label(), 75), nil)
+		o := slack.NewOptionBlockObject(string(t), Plain(t.Label(), 75), nil)
 		options = append(options, o)
 		if t == pre.Type {
 			initial = o
 		}
 	}
-	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose…", 150), formInput, options...)
+	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, Plain("Choose…", 150), formInput, options...)
 	sel.InitialOption = initial
 	value, duration := "", ""
 	if v.Prefill != nil {
@@ -151,11 +118,11 @@ func OfferForm(v OfferFormView) slack.ModalViewRequest {
 			value = strconv.FormatFloat(pre.Value, 'f', -1, 64)
 		}
 		if pre.DurationMonths > 0 {
-			duration = itoa(pre.DurationMonths)
+			duration = Itoa(pre.DurationMonths)
 		}
 	}
 	blocks = append(blocks,
-		slack.NewInputBlock(OfferBlockType, plain("Offer type", 2000), nil, sel),
+		slack.NewInputBlock(OfferBlockType, Plain("Offer type", 2000), nil, sel),
 		offerTextInput(OfferBlockValue, "Value", "Discount: percent (15). Service credit: USD (5000). Free months: months (2). Contract modification: estimated cost in USD, if any.",
 			value, false, 20, true),
 		offerTextInput(OfferBlockDuration, "Duration (months)", "How long a discount runs.", duration, false, 10, true),
@@ -171,7 +138,7 @@ func OfferForm(v OfferFormView) slack.ModalViewRequest {
 	}
 	return slack.ModalViewRequest{
 		Type: slack.VTModal, CallbackID: CallbackOfferForm, PrivateMetadata: string(meta),
-		Title: plain(title, maxViewTitle), Submit: plain(submit, maxViewTitle), Close: plain("Cancel", maxViewTitle),
+		Title: Plain(title, MaxViewTitle), Submit: Plain(submit, MaxViewTitle), Close: Plain("Cancel", MaxViewTitle),
 		Blocks: slack.Blocks{BlockSet: blocks},
 	}
 }
@@ -179,12 +146,12 @@ func OfferForm(v OfferFormView) slack.ModalViewRequest {
 func offerTextInput(blockID, label, hint, initial string, multiline bool, maxLen int, optional bool) *slack.InputBlock {
 	el := slack.NewPlainTextInputBlockElement(nil, formInput)
 	el.Multiline, el.MaxLength = multiline, maxLen
-	el.InitialValue = truncate(initial, maxLen)
+	el.InitialValue = Truncate(initial, maxLen)
 	var h *slack.TextBlockObject
 	if hint != "" {
-		h = plain(hint, 2000)
+		h = Plain(hint, 2000)
 	}
-	b := slack.NewInputBlock(blockID, plain(label, 2000), h, el)
+	b := slack.NewInputBlock(blockID, Plain(label, 2000), h, el)
 	b.Optional = optional
 	return b
 }
@@ -226,11 +193,11 @@ func OfferGuidanceModal(meta OfferGuidanceMeta, accountName, offer, stepName str
 	el.Multiline, el.MaxLength = true, offers.MaxJustificationLen
 	return slack.ModalViewRequest{
 		Type: slack.VTModal, CallbackID: CallbackOfferGuidance, PrivateMetadata: string(raw),
-		Title: plain(title, maxViewTitle), Submit: plain(submit, maxViewTitle), Close: plain("Cancel", maxViewTitle),
+		Title: Plain(title, MaxViewTitle), Submit: Plain(submit, MaxViewTitle), Close: Plain("Cancel", MaxViewTitle),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			section("offer_guidance_about", "*"+userText(accountName, maxNameLen)+"*: "+userText(offer, 300)+
-				"\nYou decide as *"+userText(stepName, maxNameLen)+"*. The CSM sees your words."),
-			slack.NewInputBlock(OfferBlockGuidance, plain(label, 2000), nil, el),
+			Section("offer_guidance_about", "*"+UserText(accountName, MaxNameLen)+"*: "+UserText(offer, 300)+
+				"\nYou decide as *"+UserText(stepName, MaxNameLen)+"*. The CSM sees your words."),
+			slack.NewInputBlock(OfferBlockGuidance, Plain(label, 2000), nil, el),
 		}},
 	}
 }
@@ -241,11 +208,11 @@ func OfferCounterModal(requestID int64, accountName string) slack.ModalViewReque
 	el.Multiline, el.MaxLength = true, offers.MaxJustificationLen
 	return slack.ModalViewRequest{
 		Type: slack.VTModal, CallbackID: CallbackOfferCounter, PrivateMetadata: strconv.FormatInt(requestID, 10),
-		Title: plain("Customer countered", maxViewTitle), Submit: plain("Record", maxViewTitle), Close: plain("Cancel", maxViewTitle),
+		Title: Plain("Customer countered", MaxViewTitle), Submit: Plain("Record", MaxViewTitle), Close: Plain("Cancel", MaxViewTitle),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			section("offer_counter_about", "*"+userText(accountName, maxNameLen)+"* countered offer #"+
+			Section("offer_counter_about", "*"+UserText(accountName, MaxNameLen)+"* countered offer #"+
 				strconv.FormatInt(requestID, 10)+". You can revise the offer afterwards."),
-			slack.NewInputBlock(OfferBlockCounter, plain("What did they ask for?", 2000), nil, el),
+			slack.NewInputBlock(OfferBlockCounter, Plain("What did they ask for?", 2000), nil, el),
 		}},
 	}
 }
@@ -301,7 +268,7 @@ type OfferTrailEntry struct {
 }
 
 func (v OfferView) title() string {
-	return "Offer #" + strconv.FormatInt(v.RequestID, 10) + " · " + accountName(v.AccountName, v.AccountID)
+	return "Offer #" + strconv.FormatInt(v.RequestID, 10) + " · " + AccountLabel(v.AccountName, v.AccountID)
 }
 
 func (v OfferView) stages() int {
@@ -322,13 +289,13 @@ func (v OfferView) active() []OfferStepView {
 	return out
 }
 
-func (v OfferView) offerText() string { return userText(v.Offer.Describe(), 200) }
+func (v OfferView) offerText() string { return UserText(v.Offer.Describe(), 200) }
 
 // statusLine: "⏳ Waiting for Finance + RevOps (stage 1 of 2)".
 func (v OfferView) statusLine() string {
 	ver := ""
 	if v.Version > 1 {
-		ver = " · v" + itoa(v.Version)
+		ver = " · v" + Itoa(v.Version)
 	}
 	switch v.Status {
 	case "approved":
@@ -359,15 +326,15 @@ func (v OfferView) statusLine() string {
 	}
 	names := make([]string, len(act))
 	for i, s := range act {
-		names[i] = userText(s.Name, maxNameLen)
+		names[i] = UserText(s.Name, MaxNameLen)
 	}
-	return "⏳ *Waiting for " + strings.Join(names, " + ") + "*" + ver + " (stage " + itoa(act[0].Stage+1) + " of " + itoa(v.stages()) + ")"
+	return "⏳ *Waiting for " + strings.Join(names, " + ") + "*" + ver + " (stage " + Itoa(act[0].Stage+1) + " of " + Itoa(v.stages()) + ")"
 }
 
 func decidedBy(steps []OfferStepView, status string) string {
 	for _, s := range steps {
 		if s.Status == status {
-			return " by " + userText(s.Name, maxNameLen) + " (" + userRef(s.DecidedBy, "") + ")"
+			return " by " + UserText(s.Name, MaxNameLen) + " (" + UserRef(s.DecidedBy, "") + ")"
 		}
 	}
 	return ""
@@ -381,11 +348,11 @@ func (v OfferView) impactFields() [][2]string {
 	}
 	return [][2]string{
 		{"Offer", v.offerText()},
-		{"Requested by", userRef(v.RequestedBy, "unknown")},
+		{"Requested by", UserRef(v.RequestedBy, "unknown")},
 		{"Offer cost", Money(im.Cost) + " (" + offers.Pct(im.CostPctOfARR) + " of ARR)"},
 		{"Revenue retained", retained},
 		{"Net", Money(im.Net())},
-		{"Renewal", renewal(v.RenewalDate, v.Now)},
+		{"Renewal", Renewal(v.RenewalDate, v.Now)},
 	}
 }
 
@@ -393,30 +360,30 @@ func (v OfferView) impactFields() [][2]string {
 func (v OfferView) reasons() string {
 	var lines []string
 	if t := strings.TrimSpace(v.Offer.Justification); t != "" {
-		lines = append(lines, "*Justification:* "+userText(t, maxOfferTextShown))
+		lines = append(lines, "*Justification:* "+UserText(t, maxOfferTextShown))
 	}
 	if t := strings.TrimSpace(v.Offer.Terms); t != "" {
-		lines = append(lines, "*Terms:* "+userText(t, maxOfferTextShown))
+		lines = append(lines, "*Terms:* "+UserText(t, maxOfferTextShown))
 	}
 	if t := strings.TrimSpace(v.Offer.Competitor); t != "" {
-		lines = append(lines, "*Competitor:* "+userText(t, offers.MaxCompetitorLen))
+		lines = append(lines, "*Competitor:* "+UserText(t, offers.MaxCompetitorLen))
 	}
 	return strings.Join(lines, "\n")
 }
 
 func stepLine(s OfferStepView, now time.Time) string {
-	name := "*" + userText(s.Name, maxNameLen) + "*"
+	name := "*" + UserText(s.Name, MaxNameLen) + "*"
 	switch s.Status {
 	case "approved":
-		return "✅ " + name + " approved by " + userRef(s.DecidedBy, "?") + took(s)
+		return "✅ " + name + " approved by " + UserRef(s.DecidedBy, "?") + took(s)
 	case "rejected":
-		return "❌ " + name + " rejected by " + userRef(s.DecidedBy, "?") + took(s)
+		return "❌ " + name + " rejected by " + UserRef(s.DecidedBy, "?") + took(s)
 	case "revision_requested":
-		return "✋ " + name + " asked for a revision (" + userRef(s.DecidedBy, "?") + ")" + took(s)
+		return "✋ " + name + " asked for a revision (" + UserRef(s.DecidedBy, "?") + ")" + took(s)
 	case "pending":
 		line := "⏳ " + name + " · " + people(s.Approvers)
 		if s.Escalated && s.Backup != "" {
-			line += " · escalated to " + userRef(s.Backup, "")
+			line += " · escalated to " + UserRef(s.Backup, "")
 		}
 		if s.ActivatedAt != nil && !now.IsZero() {
 			waited := now.Sub(*s.ActivatedAt)
@@ -449,11 +416,11 @@ func people(ids []string) string {
 	shown := ids[:min(len(ids), 8)]
 	out := make([]string, len(shown))
 	for i, id := range shown {
-		out[i] = userRef(id, "")
+		out[i] = UserRef(id, "")
 	}
 	s := strings.Join(out, ", ")
 	if len(ids) > len(shown) {
-		s += " +" + itoa(len(ids)-len(shown))
+		s += " +" + Itoa(len(ids)-len(shown))
 	}
 	return s
 }
@@ -466,7 +433,7 @@ func (v OfferView) routeText() string {
 	for _, s := range v.Steps {
 		if s.Stage != stage {
 			stage = s.Stage
-			b.WriteString("\n" + itoa(s.Stage+1) + ". " + userText(s.StageName, maxNameLen))
+			b.WriteString("\n" + Itoa(s.Stage+1) + ". " + UserText(s.StageName, MaxNameLen))
 		}
 		b.WriteString("\n   " + stepLine(s, v.Now))
 	}
@@ -479,10 +446,10 @@ func decisionButtons(blockID string, stepID int64, withLabel string) *slack.Acti
 	if withLabel != "" {
 		approve = "Approve as " + withLabel
 	}
-	return actions(blockID,
-		button(ActionOfferApprovePrefix+id, id, approve).WithStyle(slack.StylePrimary),
-		button(ActionOfferRevisePrefix+id, id, "Request revision"),
-		button(ActionOfferRejectPrefix+id, id, "Reject").WithStyle(slack.StyleDanger),
+	return Actions(blockID,
+		Button(ActionOfferApprovePrefix+id, id, approve).WithStyle(slack.StylePrimary),
+		Button(ActionOfferRevisePrefix+id, id, "Request revision"),
+		Button(ActionOfferRejectPrefix+id, id, "Reject").WithStyle(slack.StyleDanger),
 	)
 }
 
@@ -491,29 +458,29 @@ func decisionButtons(blockID string, stepID int64, withLabel string) *slack.Acti
 // buttons for the steps waiting now (only their approvers can use them).
 func OfferCard(v OfferView) Message {
 	blocks := []slack.Block{
-		header("offer_header", "💸 "+truncate(oneLine(v.title()), maxHeaderText-3)),
-		section("offer_status", v.statusLine()),
-		fieldsSection("offer_facts", v.impactFields()...),
+		Header("offer_header", "💸 "+Truncate(OneLine(v.title()), MaxHeaderText-3)),
+		Section("offer_status", v.statusLine()),
+		FieldsSection("offer_facts", v.impactFields()...),
 	}
 	if r := v.reasons(); r != "" {
-		blocks = append(blocks, section("offer_reasons", r))
+		blocks = append(blocks, Section("offer_reasons", r))
 	}
-	blocks = append(blocks, section("offer_route", v.routeText()))
+	blocks = append(blocks, Section("offer_route", v.routeText()))
 	if v.Status == "pending" {
 		act := v.active()
 		for _, s := range act {
 			label := ""
 			if len(act) > 1 {
-				label = truncate(oneLine(s.Name), 40)
+				label = Truncate(OneLine(s.Name), 40)
 			}
 			blocks = append(blocks, decisionButtons("offer_decide_"+strconv.FormatInt(s.ID, 10), s.ID, label))
 		}
 	}
-	blocks = append(blocks, contextBlock("offer_footer", "Submitted "+v.SubmittedAt.UTC().Format("Jan 2 15:04 UTC")+
+	blocks = append(blocks, ContextBlock("offer_footer", "Submitted "+v.SubmittedAt.UTC().Format("Jan 2 15:04 UTC")+
 		" · only the approvers named for a step can decide it · account summary and decisions in this thread"))
-	text := "Offer #" + strconv.FormatInt(v.RequestID, 10) + " for " + userText(accountName(v.AccountName, v.AccountID), maxNameLen) +
+	text := "Offer #" + strconv.FormatInt(v.RequestID, 10) + " for " + UserText(AccountLabel(v.AccountName, v.AccountID), MaxNameLen) +
 		": " + v.offerText() + " — " + plainStatus(v)
-	return finish(text, blocks, maxMessageBlocks)
+	return Finish(text, blocks, MaxMessageBlocks)
 }
 
 func plainStatus(v OfferView) string {
@@ -526,7 +493,7 @@ func plainStatus(v OfferView) string {
 // and drops the buttons.
 func OfferApproverDM(v OfferView, step OfferStepView, escalated bool) Message {
 	open := step.Status == "pending" && v.Status == "pending"
-	where := "*" + userText(step.Name, maxNameLen) + "* (stage " + itoa(step.Stage+1) + " of " + itoa(v.stages()) + ")"
+	where := "*" + UserText(step.Name, MaxNameLen) + "* (stage " + Itoa(step.Stage+1) + " of " + Itoa(v.stages()) + ")"
 	intro := "Approval request for " + where + "."
 	if open {
 		intro = "Your decision is needed as " + where + "."
@@ -534,26 +501,26 @@ func OfferApproverDM(v OfferView, step OfferStepView, escalated bool) Message {
 			intro += " SLA " + DurationText(step.SLA) + "."
 		}
 		if escalated {
-			intro = "⏫ Escalated to you as backup for *" + userText(step.Name, maxNameLen) + "*: it has waited past its SLA."
+			intro = "⏫ Escalated to you as backup for *" + UserText(step.Name, MaxNameLen) + "*: it has waited past its SLA."
 		}
 	}
 	blocks := []slack.Block{
-		header("offer_dm_header", "Approval: "+truncate(oneLine(v.title()), maxHeaderText-10)),
-		section("offer_dm_intro", intro),
-		fieldsSection("offer_dm_facts", v.impactFields()...),
+		Header("offer_dm_header", "Approval: "+Truncate(OneLine(v.title()), MaxHeaderText-10)),
+		Section("offer_dm_intro", intro),
+		FieldsSection("offer_dm_facts", v.impactFields()...),
 	}
 	if r := v.reasons(); r != "" {
-		blocks = append(blocks, section("offer_dm_reasons", r))
+		blocks = append(blocks, Section("offer_dm_reasons", r))
 	}
 	if sum := strings.TrimSpace(v.Summary); sum != "" && open {
-		blocks = append(blocks, section("offer_dm_summary", "*Account summary*\n"+userText(sum, 1000)))
+		blocks = append(blocks, Section("offer_dm_summary", "*Account summary*\n"+UserText(sum, 1000)))
 	}
 	state := ""
 	switch {
 	case open:
 		blocks = append(blocks, decisionButtons("offer_dm_decide", step.ID, ""))
 	case step.Status == "superseded":
-		state = "↩️ Replaced by version " + itoa(v.Version) + "; its approval request comes in a new message."
+		state = "↩️ Replaced by version " + Itoa(v.Version) + "; its approval request comes in a new message."
 	case step.Status == "approved" || step.Status == "rejected" || step.Status == "revision_requested":
 		state = stepLine(step, time.Time{})
 	case v.Status == "revision_requested":
@@ -564,18 +531,18 @@ func OfferApproverDM(v OfferView, step OfferStepView, escalated bool) Message {
 		state = "➖ Nothing to decide here any more."
 	}
 	if state != "" {
-		blocks = append(blocks, section("offer_dm_state", state))
+		blocks = append(blocks, Section("offer_dm_state", state))
 	}
 	channel := "the approvals channel"
 	if slackid.Channel(v.ApprovalsChannel) {
 		channel = "<#" + v.ApprovalsChannel + ">"
 	}
-	blocks = append(blocks, contextBlock("offer_dm_footer", "Account summary and the decision trail: the offer's thread in "+channel+"."))
-	text := "Approval needed: " + userText(v.title(), maxNameLen+20) + " — " + v.offerText()
+	blocks = append(blocks, ContextBlock("offer_dm_footer", "Account summary and the decision trail: the offer's thread in "+channel+"."))
+	text := "Approval needed: " + UserText(v.title(), MaxNameLen+20) + " — " + v.offerText()
 	if state != "" {
-		text = userText(v.title(), maxNameLen+20) + ": " + strings.NewReplacer("*", "").Replace(state)
+		text = UserText(v.title(), MaxNameLen+20) + ": " + strings.NewReplacer("*", "").Replace(state)
 	}
-	return finish(text, blocks, maxMessageBlocks)
+	return Finish(text, blocks, MaxMessageBlocks)
 }
 
 // OfferSummaryView is the account summary approvers read in the thread:
@@ -591,81 +558,81 @@ type OfferSummaryView struct {
 // written summary, then the facts it rests on.
 func OfferSummary(s OfferSummaryView) Message {
 	b, v := s.Brief, s.Offer
-	title := "*Account summary* · version " + itoa(v.Version)
-	blocks := []slack.Block{section("offer_summary_text", title+"\n"+userText(v.Summary, maxOfferSummaryShown))}
+	title := "*Account summary* · version " + Itoa(v.Version)
+	blocks := []slack.Block{Section("offer_summary_text", title+"\n"+UserText(v.Summary, maxOfferSummaryShown))}
 	health := "Not scored"
 	if b.Score != nil {
-		health = bandEmoji(scoring.Band(b.Band)) + " " + itoa(*b.Score) + "/100 " + bandLabel(scoring.Band(b.Band))
+		health = BandEmoji(scoring.Band(b.Band)) + " " + Itoa(*b.Score) + "/100 " + BandLabel(scoring.Band(b.Band))
 		if b.ScoreChange != nil {
-			health += " (" + signed(*b.ScoreChange) + " in 30 days)"
+			health += " (" + Signed(*b.ScoreChange) + " in 30 days)"
 		}
 	}
 	nps := "No answer"
 	if b.NPS != nil {
 		nps = strconv.FormatFloat(b.NPS.Score, 'f', -1, 64) + " on " + Date(b.NPS.At)
 	}
-	blocks = append(blocks, fieldsSection("offer_summary_facts",
+	blocks = append(blocks, FieldsSection("offer_summary_facts",
 		[2]string{"Health", health},
 		[2]string{"ARR", Money(b.ARR)},
-		[2]string{"Renewal", renewal(b.RenewalDate, v.Now)},
+		[2]string{"Renewal", Renewal(b.RenewalDate, v.Now)},
 		[2]string{"NPS", nps},
-		[2]string{"Tickets (30 days)", itoa(b.Tickets30d)},
-		[2]string{"Owner", userRef(b.Owner, "No owner")},
+		[2]string{"Tickets (30 days)", Itoa(b.Tickets30d)},
+		[2]string{"Owner", UserRef(b.Owner, "No owner")},
 	))
 	if len(b.Drivers) > 0 {
 		lines := make([]string, 0, len(b.Drivers))
 		for _, d := range b.Drivers {
-			lines = append(lines, userText(d.Text, maxDetailLen)+": *"+pointsText(d.Points)+"*")
+			lines = append(lines, UserText(d.Text, MaxDetailLen)+": *"+PointsText(d.Points)+"*")
 		}
-		blocks = append(blocks, section("offer_summary_drivers", bulletList("*Health drivers*", lines, 1500)))
+		blocks = append(blocks, Section("offer_summary_drivers", BulletList("*Health drivers*", lines, 1500)))
 	}
 	if len(b.Timeline) > 0 {
 		lines := make([]string, 0, len(b.Timeline))
 		for _, e := range b.Timeline {
-			lines = append(lines, Date(e.At)+" · "+entryText(TimelineEntry{Kind: e.Kind, Summary: e.Summary}, 200))
+			lines = append(lines, Date(e.At)+" · "+EntryText(TimelineEntry{Kind: e.Kind, Summary: e.Summary}, 200))
 		}
-		blocks = append(blocks, section("offer_summary_timeline", bulletList("*Recent history*", lines, 2000)))
+		blocks = append(blocks, Section("offer_summary_timeline", BulletList("*Recent history*", lines, 2000)))
 	}
 	var past []string
 	for _, p := range b.PreviousOffers {
 		if p.ID == v.RequestID {
 			continue
 		}
-		past = append(past, "#"+strconv.FormatInt(p.ID, 10)+" "+Date(p.At)+" · "+userText(p.Offer, 150)+" · "+userText(p.Result(), 100))
+		past = append(past, "#"+strconv.FormatInt(p.ID, 10)+" "+Date(p.At)+" · "+UserText(p.Offer, 150)+" · "+UserText(p.Result(), 100))
 	}
 	if len(past) > 0 {
-		blocks = append(blocks, section("offer_summary_past", bulletList("*Previous offers*", past, 1500)))
+		blocks = append(blocks, Section("offer_summary_past", BulletList("*Previous offers*", past, 1500)))
 	} else {
-		blocks = append(blocks, section("offer_summary_past", "*Previous offers*\nNone."))
+		blocks = append(blocks, Section("offer_summary_past", "*Previous offers*\nNone."))
 	}
 	im := v.Impact
-	blocks = append(blocks, section("offer_summary_impact", "*Financial impact*\nOffer cost *"+Money(im.Cost)+"* ("+
+	blocks = append(blocks, Section("offer_summary_impact", "*Financial impact*\nOffer cost *"+Money(im.Cost)+"* ("+
 		offers.Pct(im.CostPctOfARR)+" of ARR) against *"+Money(im.RevenueRetained)+"* retained ("+Money(im.ARR)+" ARR × "+
 		strconv.FormatFloat(im.RemainingMonths, 'f', -1, 64)+" months remaining term) · net "+Money(im.Net())))
 	source := "Summary from a template over the account's records."
 	if s.ByModel {
 		source = "Summary written by a language model from the facts shown here; figures are computed by Holdfast."
 	}
-	blocks = append(blocks, contextBlock("offer_summary_source", source))
-	text := "Account summary for offer #" + strconv.FormatInt(v.RequestID, 10) + ": " + userText(v.Summary, 300)
-	return finish(text, blocks, maxMessageBlocks)
+	blocks = append(blocks, ContextBlock("offer_summary_source", source))
+	text := "Account summary for offer #" + strconv.FormatInt(v.RequestID, 10) + ": " + UserText(v.Summary, 300)
+	return Finish(text, blocks, MaxMessageBlocks)
 }
 
 // offerNote is a short line in the request's thread (a decision, a stage
 // starting, a reminder). text must be mrkdwn-safe (built here).
 func offerNote(id, text string, extra ...slack.Block) Message {
-	blocks := append([]slack.Block{section(id, text)}, extra...)
-	return finish(text, blocks, maxMessageBlocks)
+	blocks := append([]slack.Block{Section(id, text)}, extra...)
+	return Finish(text, blocks, MaxMessageBlocks)
 }
 
 // OfferDecisionNote records one decision in the thread; a revision request
 // tags the requester and gives them the Revise button.
 func OfferDecisionNote(v OfferView, step OfferStepView) Message {
-	who := userRef(step.DecidedBy, "?")
-	name := "*" + userText(step.Name, maxNameLen) + "*"
+	who := UserRef(step.DecidedBy, "?")
+	name := "*" + UserText(step.Name, MaxNameLen) + "*"
 	guidance := ""
 	if g := strings.TrimSpace(step.Guidance); g != "" {
-		guidance = "\n>" + userText(g, maxOfferTextShown)
+		guidance = "\n>" + UserText(g, maxOfferTextShown)
 	}
 	switch step.Status {
 	case "approved":
@@ -675,10 +642,10 @@ func OfferDecisionNote(v OfferView, step OfferStepView) Message {
 	case "revision_requested":
 		id := strconv.FormatInt(v.RequestID, 10)
 		return offerNote("offer_note_decision", "✋ "+name+" asks for a revision — "+who+guidance+"\n"+
-			userRef(v.RequestedBy, "The requester")+", please revise and resubmit; earlier approvals will not carry over.",
-			actions("offer_note_actions", button(ActionOfferEditPrefix+id, id, "Revise offer").WithStyle(slack.StylePrimary)))
+			UserRef(v.RequestedBy, "The requester")+", please revise and resubmit; earlier approvals will not carry over.",
+			Actions("offer_note_actions", Button(ActionOfferEditPrefix+id, id, "Revise offer").WithStyle(slack.StylePrimary)))
 	}
-	return offerNote("offer_note_decision", name+" · "+userText(step.Status, 40))
+	return offerNote("offer_note_decision", name+" · "+UserText(step.Status, 40))
 }
 
 // OfferStageNote says a new stage started.
@@ -688,36 +655,36 @@ func OfferStageNote(v OfferView, started []OfferStepView) Message {
 	}
 	lines := make([]string, len(started))
 	for i, s := range started {
-		lines[i] = "*" + userText(s.Name, maxNameLen) + "* · " + people(s.Approvers)
+		lines[i] = "*" + UserText(s.Name, MaxNameLen) + "* · " + people(s.Approvers)
 	}
-	return offerNote("offer_note_stage", "➡️ Stage "+itoa(started[0].Stage+1)+" of "+itoa(v.stages())+" ("+
-		userText(started[0].StageName, maxNameLen)+"): waiting for\n"+strings.Join(lines, "\n"))
+	return offerNote("offer_note_stage", "➡️ Stage "+Itoa(started[0].Stage+1)+" of "+Itoa(v.stages())+" ("+
+		UserText(started[0].StageName, MaxNameLen)+"): waiting for\n"+strings.Join(lines, "\n"))
 }
 
 // OfferApprovedNote closes the approval in the thread with the whole trail.
 func OfferApprovedNote(v OfferView) Message {
-	return offerNote("offer_note_approved", bulletList("🎉 *Approved:* "+v.offerText()+". "+userRef(v.RequestedBy, "The requester")+
-		" has the authorized terms.\n*Decision trail*", trailLines(v.Trail), maxSectionText))
+	return offerNote("offer_note_approved", BulletList("🎉 *Approved:* "+v.offerText()+". "+UserRef(v.RequestedBy, "The requester")+
+		" has the authorized terms.\n*Decision trail*", trailLines(v.Trail), MaxSectionText))
 }
 
 func trailLines(trail []OfferTrailEntry) []string {
 	lines := make([]string, 0, len(trail))
 	for _, d := range trail {
-		line := d.At.UTC().Format("Jan 2 15:04 UTC") + " · v" + itoa(d.Version) + " · "
+		line := d.At.UTC().Format("Jan 2 15:04 UTC") + " · v" + Itoa(d.Version) + " · "
 		switch d.Action {
 		case "approve":
-			line += userText(d.Step, maxNameLen) + " approved (" + userRef(d.Actor, "?") + ")"
+			line += UserText(d.Step, MaxNameLen) + " approved (" + UserRef(d.Actor, "?") + ")"
 		case "reject":
-			line += userText(d.Step, maxNameLen) + " rejected (" + userRef(d.Actor, "?") + ")"
+			line += UserText(d.Step, MaxNameLen) + " rejected (" + UserRef(d.Actor, "?") + ")"
 		case "revise":
-			line += userText(d.Step, maxNameLen) + " asked for a revision (" + userRef(d.Actor, "?") + ")"
+			line += UserText(d.Step, MaxNameLen) + " asked for a revision (" + UserRef(d.Actor, "?") + ")"
 		case "answer":
-			line += "customer " + userText(d.Answer, 20) + " (" + userRef(d.Actor, "?") + ")"
+			line += "customer " + UserText(d.Answer, 20) + " (" + UserRef(d.Actor, "?") + ")"
 		default:
-			line += userText(d.Action, 20)
+			line += UserText(d.Action, 20)
 		}
 		if g := strings.TrimSpace(d.Guidance); g != "" {
-			line += ": " + userText(g, 200)
+			line += ": " + UserText(g, 200)
 		}
 		lines = append(lines, line)
 	}
@@ -727,7 +694,7 @@ func trailLines(trail []OfferTrailEntry) []string {
 // OfferRevisedNote announces a new version in the thread, with what changed.
 func OfferRevisedNote(v OfferView, prev offers.Offer) Message {
 	changes := offerChanges(prev, v.Offer)
-	text := "📝 *Version " + itoa(v.Version) + "* submitted by " + userRef(v.RequestedBy, "the requester") + ": " + v.offerText()
+	text := "📝 *Version " + Itoa(v.Version) + "* submitted by " + UserRef(v.RequestedBy, "the requester") + ": " + v.offerText()
 	if len(changes) > 0 {
 		text += "\nChanged: " + strings.Join(changes, "; ")
 	}
@@ -738,7 +705,7 @@ func OfferRevisedNote(v OfferView, prev offers.Offer) Message {
 func offerChanges(a, b offers.Offer) []string {
 	var out []string
 	if a.Describe() != b.Describe() {
-		out = append(out, userText(a.Describe(), 150)+" → "+userText(b.Describe(), 150))
+		out = append(out, UserText(a.Describe(), 150)+" → "+UserText(b.Describe(), 150))
 	}
 	if a.Justification != b.Justification {
 		out = append(out, "justification")
@@ -754,20 +721,20 @@ func offerChanges(a, b offers.Offer) []string {
 
 // OfferNudgeNote records an SLA reminder in the thread.
 func OfferNudgeNote(step OfferStepView, waited time.Duration) Message {
-	return offerNote("offer_note_nudge", "⏰ *"+userText(step.Name, maxNameLen)+"* has waited "+DurationText(waited)+
+	return offerNote("offer_note_nudge", "⏰ *"+UserText(step.Name, MaxNameLen)+"* has waited "+DurationText(waited)+
 		" (SLA "+DurationText(step.SLA)+"): reminded "+people(step.Approvers)+".")
 }
 
 // OfferEscalationNote records an escalation in the thread.
 func OfferEscalationNote(step OfferStepView, waited time.Duration) Message {
-	return offerNote("offer_note_escalation", "⏫ *"+userText(step.Name, maxNameLen)+"* has waited "+DurationText(waited)+
-		": escalated to "+userRef(step.Backup, "the backup")+", who can now decide it too.")
+	return offerNote("offer_note_escalation", "⏫ *"+UserText(step.Name, MaxNameLen)+"* has waited "+DurationText(waited)+
+		": escalated to "+UserRef(step.Backup, "the backup")+", who can now decide it too.")
 }
 
 // OfferReminderDM nudges an approver.
 func OfferReminderDM(v OfferView, step OfferStepView, waited time.Duration) Message {
-	return offerNote("offer_reminder", "⏰ Reminder: *"+userText(v.title(), maxNameLen+20)+"* ("+v.offerText()+") has waited "+
-		DurationText(waited)+" for your decision as *"+userText(step.Name, maxNameLen)+"* (SLA "+DurationText(step.SLA)+
+	return offerNote("offer_reminder", "⏰ Reminder: *"+UserText(v.title(), MaxNameLen+20)+"* ("+v.offerText()+") has waited "+
+		DurationText(waited)+" for your decision as *"+UserText(step.Name, MaxNameLen)+"* (SLA "+DurationText(step.SLA)+
 		"). The buttons are in the approval message above.")
 }
 
@@ -783,13 +750,13 @@ func OfferSubmittedDM(v OfferView) Message {
 		if route[len(route)-1] != "" {
 			route[len(route)-1] += " + "
 		}
-		route[len(route)-1] += userText(s.Name, maxNameLen)
+		route[len(route)-1] += UserText(s.Name, MaxNameLen)
 	}
 	verb := "Submitted"
 	if v.Version > 1 {
-		verb = "Resubmitted (version " + itoa(v.Version) + ")"
+		verb = "Resubmitted (version " + Itoa(v.Version) + ")"
 	}
-	return offerNote("offer_submitted", "📨 "+verb+" *"+userText(v.title(), maxNameLen+20)+"*: "+v.offerText()+
+	return offerNote("offer_submitted", "📨 "+verb+" *"+UserText(v.title(), MaxNameLen+20)+"*: "+v.offerText()+
 		"\nRoute: "+strings.Join(route, " → ")+". You'll hear here when it is decided.")
 }
 
@@ -798,27 +765,27 @@ func OfferSubmittedDM(v OfferView) Message {
 func OfferTermsDM(v OfferView) Message {
 	id := strconv.FormatInt(v.RequestID, 10)
 	blocks := []slack.Block{
-		section("offer_terms", "✅ *"+userText(v.title(), maxNameLen+20)+"* is approved.\n*Authorized terms:* "+v.offerText()),
-		fieldsSection("offer_terms_facts", v.impactFields()[2:]...),
+		Section("offer_terms", "✅ *"+UserText(v.title(), MaxNameLen+20)+"* is approved.\n*Authorized terms:* "+v.offerText()),
+		FieldsSection("offer_terms_facts", v.impactFields()[2:]...),
 	}
 	switch v.CustomerAnswer {
 	case "":
-		blocks = append(blocks, section("offer_terms_ask", "When the customer answers, record it here:"),
-			actions("offer_answer",
-				button(ActionOfferAnswerPrefix+"accepted", id, "Accepted").WithStyle(slack.StylePrimary),
-				button(ActionOfferAnswerPrefix+"declined", id, "Declined"),
-				button(ActionOfferAnswerPrefix+"countered", id, "Countered")))
+		blocks = append(blocks, Section("offer_terms_ask", "When the customer answers, record it here:"),
+			Actions("offer_answer",
+				Button(ActionOfferAnswerPrefix+"accepted", id, "Accepted").WithStyle(slack.StylePrimary),
+				Button(ActionOfferAnswerPrefix+"declined", id, "Declined"),
+				Button(ActionOfferAnswerPrefix+"countered", id, "Countered")))
 	case "countered":
 		line := "Customer countered"
 		if n := strings.TrimSpace(v.AnswerNote); n != "" {
-			line += ": " + userText(n, maxOfferTextShown)
+			line += ": " + UserText(n, maxOfferTextShown)
 		}
-		blocks = append(blocks, section("offer_terms_answer", line),
-			actions("offer_terms_actions", button(ActionOfferEditPrefix+id, id, "Revise offer")))
+		blocks = append(blocks, Section("offer_terms_answer", line),
+			Actions("offer_terms_actions", Button(ActionOfferEditPrefix+id, id, "Revise offer")))
 	default:
-		blocks = append(blocks, section("offer_terms_answer", "Customer "+userText(v.CustomerAnswer, 20)+"."))
+		blocks = append(blocks, Section("offer_terms_answer", "Customer "+UserText(v.CustomerAnswer, 20)+"."))
 	}
-	return finish("Approved: "+userText(v.title(), maxNameLen+20)+" — "+v.offerText(), blocks, maxMessageBlocks)
+	return Finish("Approved: "+UserText(v.title(), MaxNameLen+20)+" — "+v.offerText(), blocks, MaxMessageBlocks)
 }
 
 // OfferClosedDM tells the requester their offer was rejected or sent back.
@@ -826,23 +793,23 @@ func OfferClosedDM(v OfferView, step OfferStepView) Message {
 	id := strconv.FormatInt(v.RequestID, 10)
 	guidance := ""
 	if g := strings.TrimSpace(step.Guidance); g != "" {
-		guidance = "\n>" + userText(g, maxOfferTextShown)
+		guidance = "\n>" + UserText(g, maxOfferTextShown)
 	}
 	if step.Status == "rejected" {
-		return offerNote("offer_closed", "❌ *"+userText(v.title(), maxNameLen+20)+"* ("+v.offerText()+") was rejected by *"+
-			userText(step.Name, maxNameLen)+"* ("+userRef(step.DecidedBy, "?")+")."+guidance)
+		return offerNote("offer_closed", "❌ *"+UserText(v.title(), MaxNameLen+20)+"* ("+v.offerText()+") was rejected by *"+
+			UserText(step.Name, MaxNameLen)+"* ("+UserRef(step.DecidedBy, "?")+")."+guidance)
 	}
-	return offerNote("offer_closed", "✋ *"+userText(step.Name, maxNameLen)+"* ("+userRef(step.DecidedBy, "?")+") asks you to revise *"+
-		userText(v.title(), maxNameLen+20)+"* ("+v.offerText()+")."+guidance,
-		actions("offer_closed_actions", button(ActionOfferEditPrefix+id, id, "Revise offer").WithStyle(slack.StylePrimary)))
+	return offerNote("offer_closed", "✋ *"+UserText(step.Name, MaxNameLen)+"* ("+UserRef(step.DecidedBy, "?")+") asks you to revise *"+
+		UserText(v.title(), MaxNameLen+20)+"* ("+v.offerText()+")."+guidance,
+		Actions("offer_closed_actions", Button(ActionOfferEditPrefix+id, id, "Revise offer").WithStyle(slack.StylePrimary)))
 }
 
 // OfferAnswerNote records the customer's answer in the thread.
 func OfferAnswerNote(v OfferView) Message {
 	icon := map[string]string{"accepted": "🤝", "declined": "🚫", "countered": "↔️"}[v.CustomerAnswer]
-	text := icon + " Customer *" + userText(v.CustomerAnswer, 20) + "* (recorded by " + userRef(v.RequestedBy, "the CSM") + ")"
+	text := icon + " Customer *" + UserText(v.CustomerAnswer, 20) + "* (recorded by " + UserRef(v.RequestedBy, "the CSM") + ")"
 	if n := strings.TrimSpace(v.AnswerNote); n != "" {
-		text += ": " + userText(n, maxOfferTextShown)
+		text += ": " + UserText(n, maxOfferTextShown)
 	}
 	if v.CustomerAnswer == "accepted" {
 		text += ". Tracked to the renewal"
@@ -859,7 +826,7 @@ func OfferOutcomeNote(v OfferView) Message {
 	if v.RenewalOutcome == "renewed" {
 		return offerNote("offer_note_outcome", "📈 Renewal outcome: *renewed*. The offer saved the account.")
 	}
-	return offerNote("offer_note_outcome", "📉 Renewal outcome: *"+userText(v.RenewalOutcome, 20)+"*.")
+	return offerNote("offer_note_outcome", "📉 Renewal outcome: *"+UserText(v.RenewalOutcome, 20)+"*.")
 }
 
 // OfferRefusal is the polite ephemeral answer to a click that changed nothing.
@@ -867,17 +834,17 @@ func OfferRefusal(reason string, step OfferStepView, version int) Message {
 	var text string
 	switch reason {
 	case "not_approver":
-		text = "🔒 Only the approvers named for *" + userText(step.Name, maxNameLen) + "* (" + people(step.Approvers) +
+		text = "🔒 Only the approvers named for *" + UserText(step.Name, MaxNameLen) + "* (" + people(step.Approvers) +
 			") can decide this step. Nothing was changed."
 	case "own_request":
 		text = "🔒 You proposed this offer, so someone else has to approve it. Nothing was changed."
 	case "already_decided":
 		text = "👍 This step was already decided: " + stepLine(step, time.Time{}) + ". Nothing was changed."
 	case "old_version":
-		text = "↩️ This request has been revised (now version " + itoa(version) + "); these buttons belong to an earlier version. " +
+		text = "↩️ This request has been revised (now version " + Itoa(version) + "); these buttons belong to an earlier version. " +
 			"The new version's approval request is in a newer message. Nothing was changed."
 	case "not_active":
-		text = "⏳ *" + userText(step.Name, maxNameLen) + "* starts after the earlier stage is approved. Nothing was changed."
+		text = "⏳ *" + UserText(step.Name, MaxNameLen) + "* starts after the earlier stage is approved. Nothing was changed."
 	case "closed":
 		text = "This request is not waiting for a decision any more. Nothing was changed."
 	case "not_owner":
@@ -891,7 +858,7 @@ func OfferRefusal(reason string, step OfferStepView, version int) Message {
 	default:
 		text = "That did not change anything."
 	}
-	return finish(text, []slack.Block{section("offer_refusal", text)}, maxMessageBlocks)
+	return Finish(text, []slack.Block{Section("offer_refusal", text)}, MaxMessageBlocks)
 }
 
 // DurationText: "45s", "35m", "4h", "4h 30m", "2d 3h".
@@ -901,21 +868,21 @@ func DurationText(d time.Duration) string {
 	}
 	switch {
 	case d < time.Minute:
-		return itoa(int(d/time.Second)) + "s"
+		return Itoa(int(d/time.Second)) + "s"
 	case d < time.Hour:
-		return itoa(int(d/time.Minute)) + "m"
+		return Itoa(int(d/time.Minute)) + "m"
 	case d < 24*time.Hour:
 		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
 		if m == 0 {
-			return itoa(h) + "h"
+			return Itoa(h) + "h"
 		}
-		return itoa(h) + "h " + itoa(m) + "m"
+		return Itoa(h) + "h " + Itoa(m) + "m"
 	}
 	days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
 	if h == 0 {
-		return itoa(days) + "d"
+		return Itoa(days) + "d"
 	}
-	return itoa(days) + "d " + itoa(h) + "h"
+	return Itoa(days) + "d " + Itoa(h) + "h"
 }
 
 // ---- lists: /offers, App Home ----
@@ -946,24 +913,24 @@ const PendingApprovalsTitle = "Offers waiting for your approval"
 func PendingApprovals(rows []PendingApprovalRow) []slack.Block {
 	var blocks []slack.Block
 	if len(rows) == 0 {
-		return append(blocks, section("offers_pending_none", "Nothing waits for your decision. 🎉"))
+		return append(blocks, Section("offers_pending_none", "Nothing waits for your decision. 🎉"))
 	}
 	for _, r := range rows[:min(len(rows), maxPendingRows)] {
 		id := strconv.FormatInt(r.StepID, 10)
-		line := "*Offer #" + strconv.FormatInt(r.RequestID, 10) + " · " + userText(r.AccountName, maxNameLen) + "* · " +
-			userText(r.Offer.Describe(), 200) + "\nAs *" + userText(r.StepName, maxNameLen) + "*"
+		line := "*Offer #" + strconv.FormatInt(r.RequestID, 10) + " · " + UserText(r.AccountName, MaxNameLen) + "* · " +
+			UserText(r.Offer.Describe(), 200) + "\nAs *" + UserText(r.StepName, MaxNameLen) + "*"
 		if r.Escalated {
 			line += " (escalated to you)"
 		}
 		line += " · " + Money(r.Impact.Cost) + " (" + offers.Pct(r.Impact.CostPctOfARR) + " of ARR) · from " +
-			userRef(r.RequestedBy, "?") + " · waiting " + DurationText(r.WaitingFor)
+			UserRef(r.RequestedBy, "?") + " · waiting " + DurationText(r.WaitingFor)
 		if r.SLA > 0 && r.WaitingFor > r.SLA {
 			line += " ⚠️ past SLA " + DurationText(r.SLA)
 		}
-		blocks = append(blocks, section("offers_pending_"+id, line), decisionButtons("offers_pending_actions_"+id, r.StepID, ""))
+		blocks = append(blocks, Section("offers_pending_"+id, line), decisionButtons("offers_pending_actions_"+id, r.StepID, ""))
 	}
 	if len(rows) > maxPendingRows {
-		blocks = append(blocks, contextBlock("offers_pending_more", "More are waiting for you: /offers pending"))
+		blocks = append(blocks, ContextBlock("offers_pending_more", "More are waiting for you: /offers pending"))
 	}
 	return blocks
 }
@@ -979,17 +946,17 @@ func blocksText(bs []slack.Block) int {
 		switch b := b.(type) {
 		case *slack.SectionBlock:
 			if b.Text != nil {
-				n += textLen(b.Text.Text)
+				n += TextLen(b.Text.Text)
 			}
 			for _, f := range b.Fields {
-				n += textLen(f.Text)
+				n += TextLen(f.Text)
 			}
 		case *slack.HeaderBlock:
-			n += textLen(b.Text.Text)
+			n += TextLen(b.Text.Text)
 		case *slack.ContextBlock:
 			for _, el := range b.ContextElements.Elements {
 				if t, ok := el.(*slack.TextBlockObject); ok {
-					n += textLen(t.Text)
+					n += TextLen(t.Text)
 				}
 			}
 		case *slack.ActionBlock:
@@ -1016,42 +983,42 @@ func OffersList(v OffersListView) Message {
 	var blocks []slack.Block
 	if len(v.Mine) > 0 {
 		mine := v.Mine[:min(len(v.Mine), maxListMine)]
-		blocks = append(blocks, header("offers_pending_header", PendingApprovalsTitle))
+		blocks = append(blocks, Header("offers_pending_header", PendingApprovalsTitle))
 		blocks = append(blocks, PendingApprovals(mine)...)
 		if len(v.Mine) > len(mine) {
-			blocks = append(blocks, contextBlock("offers_pending_mine_more", "More are waiting for you: the App Home lists them with their buttons."))
+			blocks = append(blocks, ContextBlock("offers_pending_mine_more", "More are waiting for you: the App Home lists them with their buttons."))
 		}
 		blocks = append(blocks, slack.NewDividerBlock())
 	}
 	total := max(v.Total, len(v.Open))
 	if total == 0 {
-		blocks = append(blocks, section("offers_open_none", "No offers are waiting for approval."))
-		return finish("No offers are waiting for approval.", blocks, maxMessageBlocks)
+		blocks = append(blocks, Section("offers_open_none", "No offers are waiting for approval."))
+		return Finish("No offers are waiting for approval.", blocks, MaxMessageBlocks)
 	}
-	blocks = append(blocks, header("offers_open_header", "Open offers ("+itoa(total)+")"))
+	blocks = append(blocks, Header("offers_open_header", "Open offers ("+Itoa(total)+")"))
 	budget := listBudget - blocksText(blocks)
 	shown := 0
 	for i, o := range v.Open[:min(len(v.Open), 15)] {
-		line := "*#" + strconv.FormatInt(o.RequestID, 10) + " " + userText(accountName(o.AccountName, o.AccountID), maxNameLen) +
-			"* · " + o.offerText() + " · " + userRef(o.RequestedBy, "?") + "\n" + o.statusLine()
+		line := "*#" + strconv.FormatInt(o.RequestID, 10) + " " + UserText(AccountLabel(o.AccountName, o.AccountID), MaxNameLen) +
+			"* · " + o.offerText() + " · " + UserRef(o.RequestedBy, "?") + "\n" + o.statusLine()
 		for _, s := range o.active() {
 			line += "\n   " + stepLine(s, o.Now)
 		}
-		line = truncateMrkdwn(line, 1200)
-		if budget -= textLen(line); budget < 0 {
+		line = TruncateMrkdwn(line, 1200)
+		if budget -= TextLen(line); budget < 0 {
 			break
 		}
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(line, 1200), nil, nil, slack.SectionBlockOptionBlockID("offers_open_"+itoa(i))))
+		blocks = append(blocks, slack.NewSectionBlock(Mrkdwn(line, 1200), nil, nil, slack.SectionBlockOptionBlockID("offers_open_"+Itoa(i))))
 		shown++
 	}
 	if more := total - shown; more > 0 {
-		blocks = append(blocks, contextBlock("offers_open_more", "…and "+itoa(more)+" more"))
+		blocks = append(blocks, ContextBlock("offers_open_more", "…and "+Itoa(more)+" more"))
 	}
-	text := plural(total, "offer", "offers") + " waiting for approval"
+	text := Plural(total, "offer", "offers") + " waiting for approval"
 	if len(v.Mine) > 0 {
-		text += ", " + itoa(len(v.Mine)) + " for you"
+		text += ", " + Itoa(len(v.Mine)) + " for you"
 	}
-	return finish(text, blocks, maxMessageBlocks)
+	return Finish(text, blocks, MaxMessageBlocks)
 }
 
 // MaxOfferHistory is how many requests /offers <account> lists.
@@ -1060,32 +1027,32 @@ const MaxOfferHistory = 10
 // OfferAccountHistory is /offers <account>: the latest requests with their
 // trails (pass up to MaxOfferHistory+1 so it can say there are more).
 func OfferAccountHistory(accountName string, accountID int64, list []OfferView) Message {
-	name := userText(accountName, maxNameLen)
+	name := UserText(accountName, MaxNameLen)
 	if len(list) == 0 {
 		return Info("No retention offers recorded for *" + name + "* yet. Propose one with /offer.")
 	}
-	blocks := []slack.Block{header("offers_account_header", "Offers for "+truncate(oneLine(accountName), maxNameLen))}
+	blocks := []slack.Block{Header("offers_account_header", "Offers for "+Truncate(OneLine(accountName), MaxNameLen))}
 	budget := listBudget - blocksText(blocks)
 	shown := 0
 	for i, o := range list[:min(len(list), MaxOfferHistory)] {
 		head := "*#" + strconv.FormatInt(o.RequestID, 10) + "* " + o.SubmittedAt.UTC().Format("Jan 2, 2006") + " · " +
-			o.offerText() + " · " + userRef(o.RequestedBy, "?") + "\n" + o.statusLine()
-		text := truncateMrkdwn(bulletList(head, trailLines(o.Trail), 1500), 1500)
-		if budget -= textLen(text); budget < 0 {
+			o.offerText() + " · " + UserRef(o.RequestedBy, "?") + "\n" + o.statusLine()
+		text := TruncateMrkdwn(BulletList(head, trailLines(o.Trail), 1500), 1500)
+		if budget -= TextLen(text); budget < 0 {
 			break
 		}
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text, 1500), nil, nil, slack.SectionBlockOptionBlockID("offers_account_"+itoa(i))))
+		blocks = append(blocks, slack.NewSectionBlock(Mrkdwn(text, 1500), nil, nil, slack.SectionBlockOptionBlockID("offers_account_"+Itoa(i))))
 		shown++
 	}
 	switch {
 	case len(list) > MaxOfferHistory:
 		// The caller reads one more than is shown to know there are more,
 		// not how many.
-		blocks = append(blocks, contextBlock("offers_account_more", "Showing the latest "+itoa(shown)+"; older offers are not listed."))
+		blocks = append(blocks, ContextBlock("offers_account_more", "Showing the latest "+Itoa(shown)+"; older offers are not listed."))
 	case shown < len(list):
-		blocks = append(blocks, contextBlock("offers_account_more", "Showing the latest "+itoa(shown)+" of "+itoa(len(list))))
+		blocks = append(blocks, ContextBlock("offers_account_more", "Showing the latest "+Itoa(shown)+" of "+Itoa(len(list))))
 	}
-	return finish(plural(len(list), "offer", "offers")+" for "+name, blocks, maxMessageBlocks)
+	return Finish(Plural(len(list), "offer", "offers")+" for "+name, blocks, MaxMessageBlocks)
 }
 
 // OfferStats is /offers stats.
@@ -1097,62 +1064,62 @@ func OfferStats(st offers.Stats, since time.Time) Message {
 		if !ok {
 			return "—"
 		}
-		return strconv.Itoa(int(r*100+0.5)) + "% (" + itoa(n) + ")"
+		return strconv.Itoa(int(r*100+0.5)) + "% (" + Itoa(n) + ")"
 	}
 	lines := make([]string, 0, len(st.Groups))
 	for _, g := range st.Groups[:min(len(st.Groups), 40)] {
 		acc, aok := g.AcceptanceRate()
 		save, sok := g.SaveRate()
-		lines = append(lines, "*"+userText(g.Type.Label(), 40)+" · "+userText(g.Band, 20)+"* — "+plural(g.Requests, "request", "requests")+
-			", "+itoa(g.Approved)+" approved · acceptance "+rate(acc, aok, g.Answered)+" · save "+rate(save, sok, g.Tracked))
+		lines = append(lines, "*"+UserText(g.Type.Label(), 40)+" · "+UserText(g.Band, 20)+"* — "+Plural(g.Requests, "request", "requests")+
+			", "+Itoa(g.Approved)+" approved · acceptance "+rate(acc, aok, g.Answered)+" · save "+rate(save, sok, g.Tracked))
 	}
 	acc, aok := st.Total.AcceptanceRate()
 	save, sok := st.Total.SaveRate()
 	median := "—"
 	if st.ApprovedRequests > 0 {
-		median = DurationText(st.MedianApproval) + " over " + plural(st.ApprovedRequests, "approval", "approvals")
+		median = DurationText(st.MedianApproval) + " over " + Plural(st.ApprovedRequests, "approval", "approvals")
 	}
 	blocks := []slack.Block{
-		header("offers_stats_header", "Retention offers since "+Date(since)),
-		fieldsSection("offers_stats_total",
-			[2]string{"Requests", itoa(st.Total.Requests)},
-			[2]string{"Approved / rejected", itoa(st.Total.Approved) + " / " + itoa(st.Total.Rejected)},
+		Header("offers_stats_header", "Retention offers since "+Date(since)),
+		FieldsSection("offers_stats_total",
+			[2]string{"Requests", Itoa(st.Total.Requests)},
+			[2]string{"Approved / rejected", Itoa(st.Total.Approved) + " / " + Itoa(st.Total.Rejected)},
 			[2]string{"Acceptance rate", rate(acc, aok, st.Total.Answered)},
 			[2]string{"Save rate", rate(save, sok, st.Total.Tracked)},
 			[2]string{"Median time to approval", median},
 		),
-		section("offers_stats_groups", bulletList("*By offer type and discount band*", lines, maxSectionText)),
+		Section("offers_stats_groups", BulletList("*By offer type and discount band*", lines, MaxSectionText)),
 	}
 	if len(st.Steps) > 0 {
 		steps := make([]string, 0, len(st.Steps))
 		for _, s := range st.Steps[:min(len(st.Steps), 30)] {
-			steps = append(steps, userText(s.Name, maxNameLen)+": median "+DurationText(s.Median)+" over "+plural(s.N, "decision", "decisions"))
+			steps = append(steps, UserText(s.Name, MaxNameLen)+": median "+DurationText(s.Median)+" over "+Plural(s.N, "decision", "decisions"))
 		}
-		blocks = append(blocks, section("offers_stats_steps", bulletList("*Time to decision per step*", steps, maxSectionText)))
+		blocks = append(blocks, Section("offers_stats_steps", BulletList("*Time to decision per step*", steps, MaxSectionText)))
 	}
-	blocks = append(blocks, contextBlock("offers_stats_help", "Acceptance: accepted ÷ answered approved offers. "+
+	blocks = append(blocks, ContextBlock("offers_stats_help", "Acceptance: accepted ÷ answered approved offers. "+
 		"Save: accepted offers whose account renewed ÷ accepted offers whose renewal is decided. Bands use the discount, or an offer's cost as % of ARR."))
-	return finish("Offers since "+Date(since)+": "+itoa(st.Total.Requests)+" requests, acceptance "+rate(acc, aok, st.Total.Answered)+
-		", save "+rate(save, sok, st.Total.Tracked)+", median approval "+median, blocks, maxMessageBlocks)
+	return Finish("Offers since "+Date(since)+": "+Itoa(st.Total.Requests)+" requests, acceptance "+rate(acc, aok, st.Total.Answered)+
+		", save "+rate(save, sok, st.Total.Tracked)+", median approval "+median, blocks, MaxMessageBlocks)
 }
 
 // OfferChoices asks which account an ambiguous /offer meant.
 func OfferChoices(query string, choices []AccountChoice) Message {
-	q := userText(query, maxQueryLen)
-	blocks := []slack.Block{section("offer_choices_prompt", "Several accounts match “"+q+"”. Which one is the offer for?")}
+	q := UserText(query, MaxQueryLen)
+	blocks := []slack.Block{Section("offer_choices_prompt", "Several accounts match “"+q+"”. Which one is the offer for?")}
 	if len(choices) > 0 {
-		blocks = append(blocks, pickButtons("offer_choices", ActionOfferPickPrefix, choices[:min(len(choices), maxChoices)]))
+		blocks = append(blocks, PickButtons("offer_choices", ActionOfferPickPrefix, choices[:min(len(choices), MaxChoices)]))
 	}
-	return finish("Several accounts match “"+q+"”", blocks, maxMessageBlocks)
+	return Finish("Several accounts match “"+q+"”", blocks, MaxMessageBlocks)
 }
 
 // OfferNotFound answers /offer for an unknown account, with suggestions.
 func OfferNotFound(query string, suggestions []AccountChoice) Message {
-	q := userText(query, maxQueryLen)
-	blocks := []slack.Block{section("offer_notfound", "No account matches “"+q+"”.")}
+	q := UserText(query, MaxQueryLen)
+	blocks := []slack.Block{Section("offer_notfound", "No account matches “"+q+"”.")}
 	if len(suggestions) > 0 {
-		blocks = append(blocks, section("offer_notfound_prompt", "Did you mean one of these?"),
-			pickButtons("offer_suggestions", ActionOfferPickPrefix, suggestions[:min(len(suggestions), maxSuggestions)]))
+		blocks = append(blocks, Section("offer_notfound_prompt", "Did you mean one of these?"),
+			PickButtons("offer_suggestions", ActionOfferPickPrefix, suggestions[:min(len(suggestions), MaxSuggestions)]))
 	}
-	return finish("No account matches “"+q+"”.", blocks, maxMessageBlocks)
+	return Finish("No account matches “"+q+"”.", blocks, MaxMessageBlocks)
 }

@@ -10,7 +10,7 @@ import (
 // bot would have posted). Falls back to Text when there are no blocks.
 func PlainText(m Message) string {
 	if len(m.Blocks) == 0 {
-		return displayText(m.Text) + "\n"
+		return DisplayText(m.Text) + "\n"
 	}
 	return PlainTextBlocks(m.Blocks)
 }
@@ -25,7 +25,7 @@ func PlainTextBlocks(blocks []slack.Block) string {
 		switch blk := blk.(type) {
 		case *slack.HeaderBlock:
 			t := textOf(blk.Text)
-			b.WriteString(t + "\n" + strings.Repeat("=", min(textLen(t), 60)) + "\n")
+			b.WriteString(t + "\n" + strings.Repeat("=", min(TextLen(t), 60)) + "\n")
 		case *slack.SectionBlock:
 			if blk.Text != nil {
 				b.WriteString(textOf(blk.Text) + "\n")
@@ -87,13 +87,13 @@ func textOf(t *slack.TextBlockObject) string {
 	if t.Type == slack.PlainTextType {
 		return t.Text
 	}
-	return displayText(t.Text)
+	return DisplayText(t.Text)
 }
 
-// displayText undoes mrkdwn's control syntax for reading: <@U1> becomes
+// DisplayText undoes mrkdwn's control syntax for reading: <@U1> becomes
 // @U1, <!here> @here, <url|label> "label (url)", and entities are decoded
 // last so escaped customer text cannot turn into markup on the way.
-func displayText(s string) string {
+func DisplayText(s string) string {
 	var b strings.Builder
 	for {
 		i := strings.IndexByte(s, '<')

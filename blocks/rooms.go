@@ -1,22 +1,16 @@
 package blocks
 
 import (
-	"github.com/holdfast/holdfast/slackid"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/holdfast/holdfast/slackid"
+
 	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/rooms"
-)
-
-// Action and callback ids of the account-room feature.
-const (
-	ActionReviewOpen = "room_review_open" // value: deal id
-	CallbackReview   = "won_deal_review"  // private_metadata: deal id
-	CallbackSaveNote = "save_to_account"  // the message shortcut and its modal
 )
 
 // Caps on deal text inside the handoff card, chosen so the fullest card
@@ -35,7 +29,7 @@ func channelRef(id, name string) string {
 		return "<#" + id + ">"
 	}
 	if name != "" {
-		return "#" + userText(name, 80)
+		return "#" + UserText(name, 80)
 	}
 	return "its channel"
 }
@@ -55,18 +49,18 @@ type HandoffView struct {
 // done, what is still missing.
 func HandoffCard(v HandoffView) Message {
 	d := v.Deal
-	name := truncate(oneLine(accountName(v.AccountName, d.AccountID)), maxNameLen)
-	blocks := []slack.Block{header("handoff_header", "🤝 Handoff: "+name)}
+	name := Truncate(OneLine(AccountLabel(v.AccountName, d.AccountID)), MaxNameLen)
+	blocks := []slack.Block{Header("handoff_header", "🤝 Handoff: "+name)}
 
-	intro := "*" + userText(firstText(d.Name, "New business"), maxNameLen) + "* closed-won"
+	intro := "*" + UserText(firstText(d.Name, "New business"), MaxNameLen) + "* closed-won"
 	if d.ClosedAt != nil {
 		intro += " on " + Date(d.ClosedAt.UTC())
 	}
 	if d.AE != "" {
-		intro += " by " + userRef(d.AE, "")
+		intro += " by " + UserRef(d.AE, "")
 	}
-	intro += ".\nCustomer Success owner: " + userRef(firstText(d.OwnerCSM, v.OwnerCSM), "_not assigned_") + "."
-	blocks = append(blocks, section("handoff_intro", intro))
+	intro += ".\nCustomer Success owner: " + UserRef(firstText(d.OwnerCSM, v.OwnerCSM), "_not assigned_") + "."
+	blocks = append(blocks, Section("handoff_intro", intro))
 
 	unknown := "_not known yet_"
 	arr, term, renew := unknown, unknown, unknown
@@ -77,16 +71,16 @@ func HandoffCard(v HandoffView) Message {
 		term = rooms.TermText(d.TermMonths)
 	}
 	if d.RenewalDate != nil {
-		renew = renewal(d.RenewalDate, v.Now)
+		renew = Renewal(d.RenewalDate, v.Now)
 	}
-	blocks = append(blocks, fieldsSection("handoff_facts",
+	blocks = append(blocks, FieldsSection("handoff_facts",
 		[2]string{"ARR", arr}, [2]string{"Term", term}, [2]string{"Renewal", renew},
 		[2]string{"Segment", orUnknown(d.Segment, unknown)},
 		[2]string{"Decision maker", orUnknown(d.DecisionMaker, unknown)},
 		[2]string{"Champion", championText(d, unknown)},
 	))
-	blocks = append(blocks, section("handoff_reason", "*Why they bought*\n"+orUnknown(d.CloseReason, unknown)))
-	blocks = append(blocks, section("handoff_promises", promisesText(d)))
+	blocks = append(blocks, Section("handoff_reason", "*Why they bought*\n"+orUnknown(d.CloseReason, unknown)))
+	blocks = append(blocks, Section("handoff_promises", promisesText(d)))
 	concerns := unknown
 	if d.ConcernsKnown {
 		concerns = orUnknown(d.ProductConcerns, "None raised")
@@ -97,12 +91,12 @@ func HandoffCard(v HandoffView) Message {
 		if len(d.Competitors) > 0 {
 			names := make([]string, 0, len(d.Competitors))
 			for _, c := range d.Competitors {
-				names = append(names, userText(c, 100))
+				names = append(names, UserText(c, 100))
 			}
 			competitors = strings.Join(names, ", ")
 		}
 	}
-	blocks = append(blocks, fieldsSection("handoff_context",
+	blocks = append(blocks, FieldsSection("handoff_context",
 		[2]string{"Product concerns", concerns}, [2]string{"Competitors evaluated", competitors}))
 
 	missing := d.Missing()
@@ -113,38 +107,38 @@ func HandoffCard(v HandoffView) Message {
 		}
 		ask := "the AE"
 		if d.AE != "" {
-			ask = userRef(d.AE, "")
+			ask = UserRef(d.AE, "")
 		}
-		blocks = append(blocks, section("handoff_missing",
+		blocks = append(blocks, Section("handoff_missing",
 			"⚠️ *Still missing:* "+strings.Join(labels, ", ")+"\n"+ask+" has been asked to fill these in (won deal review)."))
 	} else {
 		done := "✅ Handoff complete"
 		if d.ReviewedBy != "" {
-			done += " · reviewed by " + userRef(d.ReviewedBy, "")
+			done += " · reviewed by " + UserRef(d.ReviewedBy, "")
 			if d.ReviewedAt != nil {
 				done += " on " + Date(d.ReviewedAt.UTC())
 			}
 		}
-		blocks = append(blocks, contextBlock("handoff_complete", done))
+		blocks = append(blocks, ContextBlock("handoff_complete", done))
 	}
 	if d.ExternalID != "" {
-		blocks = append(blocks, contextBlock("handoff_ref", "CRM deal "+userText(d.ExternalID, maxIDLen)))
+		blocks = append(blocks, ContextBlock("handoff_ref", "CRM deal "+UserText(d.ExternalID, MaxIDLen)))
 	}
 
-	text := "Handoff: " + userText(name, maxNameLen)
+	text := "Handoff: " + UserText(name, MaxNameLen)
 	if len(missing) > 0 {
-		text += " (" + plural(len(missing), "field", "fields") + " missing)"
+		text += " (" + Plural(len(missing), "field", "fields") + " missing)"
 	}
-	return finish(text, blocks, maxMessageBlocks)
+	return Finish(text, blocks, MaxMessageBlocks)
 }
 
 func championText(d rooms.Deal, unknown string) string {
 	if strings.TrimSpace(d.Champion) == "" {
 		return unknown
 	}
-	s := userText(d.Champion, maxDealLine)
+	s := UserText(d.Champion, maxDealLine)
 	if t := strings.TrimSpace(d.ChampionTitle); t != "" {
-		s += ", " + userText(t, maxDealLine)
+		s += ", " + UserText(t, maxDealLine)
 	}
 	if m, ok := d.ChampionTenureMonths(); ok {
 		s += "\n" + rooms.TenureText(m) + " in role at close"
@@ -169,15 +163,15 @@ func promisesText(d rooms.Deal) string {
 	for _, p := range d.Promises[:min(len(d.Promises), maxCardPromises)] {
 		lines = append(lines, promiseLine(p))
 	}
-	s := bulletList(title, lines, maxSectionText-40)
+	s := BulletList(title, lines, MaxSectionText-40)
 	if n := len(d.Promises) - maxCardPromises; n > 0 {
-		s += "\n…and " + itoa(n) + " more"
+		s += "\n…and " + Itoa(n) + " more"
 	}
 	return s
 }
 
 func promiseLine(p rooms.Promise) string {
-	line := "*" + p.Kind.Label() + ":* " + userText(p.Text, maxPromiseLine)
+	line := "*" + p.Kind.Label() + ":* " + UserText(p.Text, maxPromiseLine)
 	if p.Due != nil {
 		line += " — due " + Date(p.Due.UTC())
 	}
@@ -188,7 +182,7 @@ func orUnknown(s, unknown string) string {
 	if strings.TrimSpace(s) == "" {
 		return unknown
 	}
-	return userText(s, maxDealLong)
+	return UserText(s, maxDealLong)
 }
 
 func firstText(v ...string) string {
@@ -212,30 +206,30 @@ type ReviewRequestView struct {
 // ReviewRequest builds the AE's DM: what is missing and a button that
 // opens the won deal review, pre-filled with what the CRM sent.
 func ReviewRequest(v ReviewRequestView) Message {
-	name := truncate(oneLine(v.AccountName), maxNameLen)
+	name := Truncate(OneLine(v.AccountName), MaxNameLen)
 	labels := make([]string, len(v.Missing))
 	for i, f := range v.Missing {
 		labels[i] = f.Label()
 	}
-	body := "Congrats on closing *" + userText(firstText(v.DealName, name), maxNameLen) + "*! 🎉\n" +
+	body := "Congrats on closing *" + UserText(firstText(v.DealName, name), MaxNameLen) + "*! 🎉\n" +
 		"Customer Success picks it up in " + channelRef(v.RoomID, "") + ". Before the kickoff they need a few more things from you:"
 	blocks := []slack.Block{
-		header("review_header", "Won deal review: "+name),
-		section("review_body", bulletList(body, labels, maxSectionText)),
-		actions("review_actions", button(ActionReviewOpen, strconv.FormatInt(v.DealID, 10), "Complete the review").
+		Header("review_header", "Won deal review: "+name),
+		Section("review_body", BulletList(body, labels, MaxSectionText)),
+		Actions("review_actions", Button(ActionReviewOpen, strconv.FormatInt(v.DealID, 10), "Complete the review").
 			WithStyle(slack.StylePrimary)),
-		contextBlock("review_note", "It takes about two minutes; the room's handoff card updates when you save."),
+		ContextBlock("review_note", "It takes about two minutes; the room's handoff card updates when you save."),
 	}
-	return finish("Won deal review for "+userText(name, maxNameLen)+": "+plural(len(v.Missing), "field", "fields")+" missing",
-		blocks, maxMessageBlocks)
+	return Finish("Won deal review for "+UserText(name, MaxNameLen)+": "+Plural(len(v.Missing), "field", "fields")+" missing",
+		blocks, MaxMessageBlocks)
 }
 
 // ReviewDone replaces the review request once it is complete.
 func ReviewDone(accountName, roomID string) Message {
-	name := userText(truncate(oneLine(accountName), maxNameLen), maxNameLen)
+	name := UserText(Truncate(OneLine(accountName), MaxNameLen), MaxNameLen)
 	text := "✅ Thanks! The won deal review for *" + name + "* is complete; the handoff card in " +
 		channelRef(roomID, "") + " is up to date."
-	return finish("Won deal review for "+name+" complete", []slack.Block{section("review_done", text)}, maxMessageBlocks)
+	return Finish("Won deal review for "+name+" complete", []slack.Block{Section("review_done", text)}, MaxMessageBlocks)
 }
 
 // Review modal block ids. Each input's action id is its block id + "_in".
@@ -268,15 +262,15 @@ type ReviewModalView struct {
 func ReviewModal(v ReviewModalView) slack.ModalViewRequest {
 	d := v.Deal
 	blocks := []slack.Block{
-		section("rv_intro", "*"+userText(accountName(v.AccountName, d.AccountID), maxNameLen)+"* · "+
-			userText(firstText(d.Name, "won deal"), maxNameLen)+"\nWhat you know now saves CS weeks of rediscovery."),
+		Section("rv_intro", "*"+UserText(AccountLabel(v.AccountName, d.AccountID), MaxNameLen)+"* · "+
+			UserText(firstText(d.Name, "won deal"), MaxNameLen)+"\nWhat you know now saves CS weeks of rediscovery."),
 		textInput(rvDecisionMaker, "Decision maker", "Name, title", d.DecisionMaker, false, true),
 		textInput(rvChampion, "Champion", "Name", d.Champion, false, true),
 		textInput(rvChampionTitle, "Champion's title", "e.g. Head of Operations", d.ChampionTitle, false, false),
 		dateInput(rvChampionSince, "Champion in this role since", d.ChampionRoleSince, true),
 		textInput(rvCloseReason, "Why they bought", "The problem we solve for them, in their words", d.CloseReason, true, true),
 	}
-	blocks = append(blocks, section("rv_promises_title",
+	blocks = append(blocks, Section("rv_promises_title",
 		"*Promises made during the sale*\nFeatures, timelines, integrations. Leave the rows empty if nothing was promised."))
 	slots := max(minPromiseSlots, min(maxPromiseSlots, len(d.Promises)+1))
 	for i := range slots {
@@ -284,7 +278,7 @@ func ReviewModal(v ReviewModalView) slack.ModalViewRequest {
 		if i < len(d.Promises) {
 			p = d.Promises[i]
 		}
-		n := " " + itoa(i+1)
+		n := " " + Itoa(i+1)
 		blocks = append(blocks,
 			kindInput(promiseBlock(i, "kind"), "Promise"+n+": kind", p.Kind),
 			textInput(promiseBlock(i, "text"), "Promise"+n+": what", "e.g. SSO with Okta", p.Text, false, false),
@@ -306,10 +300,10 @@ func ReviewModal(v ReviewModalView) slack.ModalViewRequest {
 		Type:            slack.VTModal,
 		CallbackID:      CallbackReview,
 		PrivateMetadata: strconv.FormatInt(d.ID, 10),
-		Title:           plain("Won deal review", maxViewTitle),
-		Submit:          plain("Save review", maxViewTitle),
-		Close:           plain("Later", maxViewTitle),
-		Blocks:          slack.Blocks{BlockSet: blocks[:min(len(blocks), maxModalBlocks)]},
+		Title:           Plain("Won deal review", MaxViewTitle),
+		Submit:          Plain("Save review", MaxViewTitle),
+		Close:           Plain("Later", MaxViewTitle),
+		Blocks:          slack.Blocks{BlockSet: blocks[:min(len(blocks), MaxModalBlocks)]},
 	}
 }
 
@@ -321,17 +315,17 @@ func termValue(m int) *float64 {
 	return &f
 }
 
-func promiseBlock(i int, part string) string { return rvPromisePrefix + itoa(i) + "_" + part }
+func promiseBlock(i int, part string) string { return rvPromisePrefix + Itoa(i) + "_" + part }
 
 // maxInputText is Slack's cap on a plain_text_input's value.
 const maxInputText = 3000
 
 func textInput(id, label, placeholder, initial string, multiline, required bool) *slack.InputBlock {
-	el := slack.NewPlainTextInputBlockElement(plain(placeholder, 150), id+"_in")
+	el := slack.NewPlainTextInputBlockElement(Plain(placeholder, 150), id+"_in")
 	el.Multiline = multiline
 	el.MaxLength = maxInputText
-	el.InitialValue = truncate(initial, maxInputText)
-	b := slack.NewInputBlock(id, plain(label, 2000), nil, el)
+	el.InitialValue = Truncate(initial, maxInputText)
+	b := slack.NewInputBlock(id, Plain(label, 2000), nil, el)
 	b.Optional = !required
 	return b
 }
@@ -341,7 +335,7 @@ func dateInput(id, label string, initial *time.Time, required bool) *slack.Input
 	if initial != nil {
 		el.InitialDate = initial.UTC().Format(time.DateOnly)
 	}
-	b := slack.NewInputBlock(id, plain(label, 2000), nil, el)
+	b := slack.NewInputBlock(id, Plain(label, 2000), nil, el)
 	b.Optional = !required
 	return b
 }
@@ -352,22 +346,22 @@ func numberInput(id, label string, initial *float64, decimal bool) *slack.InputB
 	if initial != nil {
 		el.InitialValue = strconv.FormatFloat(*initial, 'f', -1, 64)
 	}
-	return slack.NewInputBlock(id, plain(label, 2000), nil, el)
+	return slack.NewInputBlock(id, Plain(label, 2000), nil, el)
 }
 
 func kindInput(id, label string, initial rooms.PromiseKind) *slack.InputBlock {
 	opts := make([]*slack.OptionBlockObject, 0, len(rooms.PromiseKinds))
 	var chosen *slack.OptionBlockObject
 	for _, k := range rooms.PromiseKinds {
-		o := slack.NewOptionBlockObject(string(k), plain(k.Label(), 75), nil)
+		o := slack.NewOptionBlockObject(string(k), Plain(k.Label(), 75), nil)
 		if k == initial {
 			chosen = o
 		}
 		opts = append(opts, o)
 	}
-	el := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Kind", 150), id+"_in", opts...)
+	el := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, Plain("Kind", 150), id+"_in", opts...)
 	el.InitialOption = chosen
-	b := slack.NewInputBlock(id, plain(label, 2000), nil, el)
+	b := slack.NewInputBlock(id, Plain(label, 2000), nil, el)
 	b.Optional = true
 	return b
 }
@@ -384,7 +378,7 @@ func ReviewFromState(values map[string]map[string]slack.BlockAction) (rooms.Deal
 		case required && s == "":
 			errs[id] = "Please fill this in."
 		case len(s) > max:
-			errs[id] = "Please keep this under " + itoa(max) + " characters."
+			errs[id] = "Please keep this under " + Itoa(max) + " characters."
 		}
 		return s
 	}
@@ -484,17 +478,17 @@ func NotePost(v NotePostView) Message {
 	who := ""
 	switch {
 	case v.Kind == "note" && v.Author != "":
-		who = " by " + userRef(v.Author, "")
+		who = " by " + UserRef(v.Author, "")
 	case v.Author != "":
-		who = " from " + userText(v.Author, 80)
+		who = " from " + UserText(v.Author, 80)
 	}
 	title := emoji + " *" + what + "*" + who
 	if !v.At.IsZero() {
 		title += " · " + Date(v.At.UTC())
 	}
 	body := strings.TrimSpace(v.Text)
-	quoted := "> " + strings.ReplaceAll(Escape(truncate(body, maxSummaryShown)), "\n", "\n> ")
-	blocks := []slack.Block{section("note_body", title+"\n"+quoted)}
+	quoted := "> " + strings.ReplaceAll(Escape(Truncate(body, maxSummaryShown)), "\n", "\n> ")
+	blocks := []slack.Block{Section("note_body", title+"\n"+quoted)}
 	var foot []string
 	switch v.By {
 	case "llm":
@@ -506,11 +500,11 @@ func NotePost(v NotePostView) Message {
 		foot = append(foot, "A case is being opened in the CRM.")
 	}
 	if len(foot) > 0 {
-		blocks = append(blocks, contextBlock("note_meta", foot...))
+		blocks = append(blocks, ContextBlock("note_meta", foot...))
 	}
-	text := what + " for " + userText(truncate(oneLine(v.AccountName), maxNameLen), maxNameLen) + ": " +
-		userText(body, 200)
-	return finish(text, blocks, maxMessageBlocks)
+	text := what + " for " + UserText(Truncate(OneLine(v.AccountName), MaxNameLen), MaxNameLen) + ": " +
+		UserText(body, 200)
+	return Finish(text, blocks, MaxMessageBlocks)
 }
 
 func kindText(kind string) (label, emoji string) {
@@ -530,14 +524,14 @@ func kindText(kind string) (label, emoji string) {
 
 // NoteSaved confirms a note to the person who wrote it.
 func NoteSaved(accountName, roomID string, openCase bool) Message {
-	s := "📝 Saved to *" + userText(truncate(oneLine(accountName), maxNameLen), maxNameLen) + "*'s timeline"
+	s := "📝 Saved to *" + UserText(Truncate(OneLine(accountName), MaxNameLen), MaxNameLen) + "*'s timeline"
 	if slackid.Channel(roomID) {
 		s += " and room " + channelRef(roomID, "")
 	}
 	if openCase {
 		s += "; a CRM case will be opened"
 	}
-	return finish(s+".", []slack.Block{section("note_saved", s+".")}, maxMessageBlocks)
+	return Finish(s+".", []slack.Block{Section("note_saved", s+".")}, MaxMessageBlocks)
 }
 
 // Save-to-account modal block ids.
@@ -551,8 +545,8 @@ const (
 // metadata is opaque to the builder (the handler's own JSON).
 func SaveNoteModal(text, metadata string) slack.ModalViewRequest {
 	caseBox := slack.NewCheckboxGroupsBlockElement(snCase+"_in",
-		slack.NewOptionBlockObject("case", plain("Also open a case in the CRM", 75), nil))
-	caseBlock := slack.NewInputBlock(snCase, plain("CRM", 2000), nil, caseBox)
+		slack.NewOptionBlockObject("case", Plain("Also open a case in the CRM", 75), nil))
+	caseBlock := slack.NewInputBlock(snCase, Plain("CRM", 2000), nil, caseBox)
 	caseBlock.Optional = true
 	blocks := []slack.Block{
 		textInput(snAccount, "Account", "Account name or external id", "", false, true),
@@ -563,9 +557,9 @@ func SaveNoteModal(text, metadata string) slack.ModalViewRequest {
 		Type:            slack.VTModal,
 		CallbackID:      CallbackSaveNote,
 		PrivateMetadata: metadata,
-		Title:           plain("Save to account", maxViewTitle),
-		Submit:          plain("Save", maxViewTitle),
-		Close:           plain("Cancel", maxViewTitle),
+		Title:           Plain("Save to account", MaxViewTitle),
+		Submit:          Plain("Save", MaxViewTitle),
+		Close:           Plain("Cancel", MaxViewTitle),
 		Blocks:          slack.Blocks{BlockSet: blocks},
 	}
 }
@@ -607,7 +601,7 @@ type HandoffLine struct {
 
 // RoomStatus answers /room <account>.
 func RoomStatus(v RoomStatusView) Message {
-	name := userText(truncate(oneLine(v.AccountName), maxNameLen), maxNameLen)
+	name := UserText(Truncate(OneLine(v.AccountName), MaxNameLen), MaxNameLen)
 	var s string
 	if v.RoomID == "" {
 		s = "*" + name + "* has no room yet. Run `/room link " + name + "` in a channel to make it the room."
@@ -623,12 +617,12 @@ func RoomStatus(v RoomStatusView) Message {
 	}
 	var lines []string
 	for _, h := range v.Handoffs {
-		line := "*" + userText(firstText(h.DealName, "Won deal"), maxNameLen) + "*: "
+		line := "*" + UserText(firstText(h.DealName, "Won deal"), MaxNameLen) + "*: "
 		switch {
 		case h.Failed:
-			line += "⚠️ stopped at " + h.Step + " (" + userText(h.Error, 200) + ")"
+			line += "⚠️ stopped at " + h.Step + " (" + UserText(h.Error, 200) + ")"
 		case h.Step == "done" && len(h.Missing) > 0:
-			line += "waiting for the won deal review (" + plural(len(h.Missing), "field", "fields") + " missing)"
+			line += "waiting for the won deal review (" + Plural(len(h.Missing), "field", "fields") + " missing)"
 		case h.Step == "done":
 			line += "✅ handoff complete"
 		default:
@@ -637,9 +631,9 @@ func RoomStatus(v RoomStatusView) Message {
 		lines = append(lines, line)
 	}
 	if len(lines) > 0 {
-		s = bulletList(s+"\n", lines, maxSectionText)
+		s = BulletList(s+"\n", lines, MaxSectionText)
 	}
-	return finish(s, []slack.Block{section("room_status", s)}, maxMessageBlocks)
+	return Finish(s, []slack.Block{Section("room_status", s)}, MaxMessageBlocks)
 }
 
 // RoomFailedView tells a person a room could not be set up.
@@ -651,13 +645,13 @@ type RoomFailedView struct {
 
 // RoomFailed is the DM sent when a handoff cannot finish by itself.
 func RoomFailed(v RoomFailedView) Message {
-	name := userText(truncate(oneLine(v.AccountName), maxNameLen), maxNameLen)
-	s := "⚠️ I could not finish *" + name + "*'s handoff room (" + userText(v.Step, 40) + ": " +
-		userText(v.Error, 300) + ").\nCreate or pick a channel and run `/room link " + name + "` there; the handoff continues from it."
-	return finish(s, []slack.Block{section("room_failed", s)}, maxMessageBlocks)
+	name := UserText(Truncate(OneLine(v.AccountName), MaxNameLen), MaxNameLen)
+	s := "⚠️ I could not finish *" + name + "*'s handoff room (" + UserText(v.Step, 40) + ": " +
+		UserText(v.Error, 300) + ").\nCreate or pick a channel and run `/room link " + name + "` there; the handoff continues from it."
+	return Finish(s, []slack.Block{Section("room_failed", s)}, MaxMessageBlocks)
 }
 
 // Info is a short reply written by the bot (mrkdwn-safe already).
 func Info(text string) Message {
-	return finish(text, []slack.Block{section("info", text)}, maxMessageBlocks)
+	return Finish(text, []slack.Block{Section("info", text)}, MaxMessageBlocks)
 }

@@ -32,25 +32,25 @@ func Percent(share float64) string {
 // the monthly debrief post).
 func RootCauseReport(r churn.Report) Message {
 	title := "Root-cause report: " + r.Period.Label()
-	blocks := []slack.Block{header("rc_header", title)}
+	blocks := []slack.Block{Header("rc_header", title)}
 	if r.Accounts == 0 {
-		blocks = append(blocks, section("rc_summary", "No churn recorded in "+r.Period.Label()+"."))
+		blocks = append(blocks, Section("rc_summary", "No churn recorded in "+r.Period.Label()+"."))
 	} else {
-		summary := "*" + plural(r.Accounts, "account", "accounts") + " churned · " + Money(r.ARR) + " ARR*\n" +
-			"Sales-attributable: " + plural(r.SalesAccounts, "account", "accounts") + ", " + Money(r.SalesARR)
+		summary := "*" + Plural(r.Accounts, "account", "accounts") + " churned · " + Money(r.ARR) + " ARR*\n" +
+			"Sales-attributable: " + Plural(r.SalesAccounts, "account", "accounts") + ", " + Money(r.SalesARR)
 		if r.ARR > 0 {
 			summary += " (" + Percent(r.SalesARR/r.ARR) + " of churned ARR)"
 		}
-		blocks = append(blocks, section("rc_summary", summary))
+		blocks = append(blocks, Section("rc_summary", summary))
 		var lines []string
 		for _, l := range r.ByCause {
 			tag := ""
 			if l.SalesAttributable {
 				tag = " _(sales)_"
 			}
-			lines = append(lines, "*"+Escape(l.Label)+"*"+tag+": "+plural(l.Accounts, "account", "accounts")+" · "+Money(l.ARR)+" · "+Percent(l.ARRShare))
+			lines = append(lines, "*"+Escape(l.Label)+"*"+tag+": "+Plural(l.Accounts, "account", "accounts")+" · "+Money(l.ARR)+" · "+Percent(l.ARRShare))
 		}
-		blocks = append(blocks, section("rc_by_cause", bulletList("*Churn by root cause* (accounts · ARR · share of ARR)", lines, maxSectionText)))
+		blocks = append(blocks, Section("rc_by_cause", BulletList("*Churn by root cause* (accounts · ARR · share of ARR)", lines, MaxSectionText)))
 	}
 
 	qLabels := make([]string, len(r.Quarters))
@@ -62,13 +62,13 @@ func RootCauseReport(r churn.Report) Message {
 		for _, rp := range r.Repeating {
 			counts := make([]string, len(rp.Counts))
 			for i, c := range rp.Counts {
-				counts[i] = itoa(c)
+				counts[i] = Itoa(c)
 			}
-			lines = append(lines, "*"+Escape(rp.Label)+"*: "+strings.Join(counts, " → ")+" ("+plural(rp.Streak, "quarter", "quarters")+" running)")
+			lines = append(lines, "*"+Escape(rp.Label)+"*: "+strings.Join(counts, " → ")+" ("+Plural(rp.Streak, "quarter", "quarters")+" running)")
 		}
-		blocks = append(blocks, section("rc_repeating", bulletList("*Causes repeating quarter over quarter* ("+strings.Join(qLabels, " → ")+", latest to date)", lines, maxSectionText)))
+		blocks = append(blocks, Section("rc_repeating", BulletList("*Causes repeating quarter over quarter* ("+strings.Join(qLabels, " → ")+", latest to date)", lines, MaxSectionText)))
 	} else if len(qLabels) > 0 {
-		blocks = append(blocks, section("rc_repeating", "*Causes repeating quarter over quarter*\nNo cause repeated from "+qLabels[len(qLabels)-2]+" to "+qLabels[len(qLabels)-1]+"."))
+		blocks = append(blocks, Section("rc_repeating", "*Causes repeating quarter over quarter*\nNo cause repeated from "+qLabels[len(qLabels)-2]+" to "+qLabels[len(qLabels)-1]+"."))
 	}
 
 	var cohortLines []string
@@ -83,7 +83,7 @@ func RootCauseReport(r churn.Report) Message {
 			if name == "" {
 				name = "not recorded"
 			}
-			vals = append(vals, userText(name, 40)+" "+Percent(c.Rate)+" ("+itoa(c.Churned)+"/"+itoa(c.Accounts)+")")
+			vals = append(vals, UserText(name, 40)+" "+Percent(c.Rate)+" ("+Itoa(c.Churned)+"/"+Itoa(c.Accounts)+")")
 		}
 		if len(vals) == 0 {
 			continue
@@ -91,7 +91,7 @@ func RootCauseReport(r churn.Report) Message {
 		cohortLines = append(cohortLines, "*"+d.Name+"*: "+strings.Join(vals, " · "))
 	}
 	if len(cohortLines) > 0 {
-		blocks = append(blocks, section("rc_cohorts", bulletList("*Churn rate by cohort* (churned / customers at the start of "+r.Period.Label()+")", cohortLines, maxSectionText)))
+		blocks = append(blocks, Section("rc_cohorts", BulletList("*Churn rate by cohort* (churned / customers at the start of "+r.Period.Label()+")", cohortLines, MaxSectionText)))
 	}
 
 	var looks []string
@@ -103,32 +103,32 @@ func RootCauseReport(r churn.Report) Message {
 			Traits: l.Traits, Like: l.Like.AccountName, LikeCause: l.Like.Cause}, true))
 	}
 	if len(looks) > 0 {
-		blocks = append(blocks, section("rc_lookalikes", bulletList("*Current accounts matching recent sales-attributable churn*", looks, maxSectionText)))
+		blocks = append(blocks, Section("rc_lookalikes", BulletList("*Current accounts matching recent sales-attributable churn*", looks, MaxSectionText)))
 	} else {
-		blocks = append(blocks, section("rc_lookalikes", "*Current accounts matching recent sales-attributable churn*\nNone."))
+		blocks = append(blocks, Section("rc_lookalikes", "*Current accounts matching recent sales-attributable churn*\nNone."))
 	}
 
 	w := r.Winback
-	wb := "*Win-back* (" + r.Period.Label() + "): " + plural(w.Started, "attempt", "attempts") + " started"
+	wb := "*Win-back* (" + r.Period.Label() + "): " + Plural(w.Started, "attempt", "attempts") + " started"
 	if w.Started > 0 {
-		wb += " · " + itoa(w.ReEngaged) + " re-engaged · " + itoa(w.NoResponse) + " no response · " + itoa(w.Declined) +
-			" declined · " + itoa(w.Open) + " open"
+		wb += " · " + Itoa(w.ReEngaged) + " re-engaged · " + Itoa(w.NoResponse) + " no response · " + Itoa(w.Declined) +
+			" declined · " + Itoa(w.Open) + " open"
 		if answered := w.ReEngaged + w.NoResponse + w.Declined; answered > 0 {
-			wb += "\nWin-back rate: *" + Percent(w.Rate) + "* (" + itoa(w.ReEngaged) + " of " + itoa(answered) + " answered)"
+			wb += "\nWin-back rate: *" + Percent(w.Rate) + "* (" + Itoa(w.ReEngaged) + " of " + Itoa(answered) + " answered)"
 		}
 	}
-	blocks = append(blocks, section("rc_winback", wb))
+	blocks = append(blocks, Section("rc_winback", wb))
 
 	if len(r.ProcessChanges) > 0 {
 		var lines []string
 		for _, p := range r.ProcessChanges {
-			lines = append(lines, userText(p.Change, 300)+" · owner "+userRef(p.Owner, "unassigned")+" · check-in "+
-				Date(p.CheckinDue)+" _(after "+userText(p.AccountName, maxNameLen)+", "+Escape(p.Cause.Label())+")_")
+			lines = append(lines, UserText(p.Change, 300)+" · owner "+UserRef(p.Owner, "unassigned")+" · check-in "+
+				Date(p.CheckinDue)+" _(after "+UserText(p.AccountName, MaxNameLen)+", "+Escape(p.Cause.Label())+")_")
 		}
-		blocks = append(blocks, section("rc_changes", bulletList("*Process changes agreed*", lines, maxSectionText)))
+		blocks = append(blocks, Section("rc_changes", BulletList("*Process changes agreed*", lines, MaxSectionText)))
 	}
-	text := title + ": " + plural(r.Accounts, "account", "accounts") + " churned, " + Money(r.ARR) + " ARR"
-	return finish(text, blocks, maxMessageBlocks)
+	text := title + ": " + Plural(r.Accounts, "account", "accounts") + " churned, " + Money(r.ARR) + " ARR"
+	return Finish(text, blocks, MaxMessageBlocks)
 }
 
 // TagAuditView is the root-cause tag audit.
@@ -145,37 +145,37 @@ const maxAuditRows = 30
 // users first.
 func TagAudit(v TagAuditView) Message {
 	title := "Root-cause tag audit: " + v.Period.Label()
-	blocks := []slack.Block{header("audit_header", title)}
+	blocks := []slack.Block{Header("audit_header", title)}
 	if len(v.Rows) == 0 {
-		blocks = append(blocks, section("audit_empty", "No churn recorded in "+v.Period.Label()+"."))
-		return finish(title+": no churn recorded", blocks, maxMessageBlocks)
+		blocks = append(blocks, Section("audit_empty", "No churn recorded in "+v.Period.Label()+"."))
+		return Finish(title+": no churn recorded", blocks, MaxMessageBlocks)
 	}
-	blocks = append(blocks, section("audit_team", "*Team*: "+tagLine(v.Team)),
-		contextBlock("audit_rule", "⚠️ marks a CSM whose most used cause covers more than "+Percent(v.Share)+" of their records: check it is not a catch-all."))
+	blocks = append(blocks, Section("audit_team", "*Team*: "+tagLine(v.Team)),
+		ContextBlock("audit_rule", "⚠️ marks a CSM whose most used cause covers more than "+Percent(v.Share)+" of their records: check it is not a catch-all."))
 	flagged := 0
 	for i, r := range v.Rows {
 		if i == maxAuditRows {
-			blocks = append(blocks, contextBlock("audit_more", "…and "+itoa(len(v.Rows)-i)+" more"))
+			blocks = append(blocks, ContextBlock("audit_more", "…and "+Itoa(len(v.Rows)-i)+" more"))
 			break
 		}
-		line := userRef(r.CSM, "unknown") + " · " + plural(r.Total, "record", "records")
+		line := UserRef(r.CSM, "unknown") + " · " + Plural(r.Total, "record", "records")
 		if r.CatchAll {
 			flagged++
 			line = "⚠️ " + line + " · leans on *" + Escape(r.Counts[0].Label) + "* (" + Percent(r.Counts[0].Share) + ")"
 		}
-		blocks = append(blocks, section("audit_row_"+itoa(i), line+"\n"+tagLine(r.Counts)))
+		blocks = append(blocks, Section("audit_row_"+Itoa(i), line+"\n"+tagLine(r.Counts)))
 	}
-	text := title + ": " + plural(len(v.Rows), "CSM", "CSMs")
+	text := title + ": " + Plural(len(v.Rows), "CSM", "CSMs")
 	if flagged > 0 {
-		text += ", " + itoa(flagged) + " flagged"
+		text += ", " + Itoa(flagged) + " flagged"
 	}
-	return finish(text, blocks, maxMessageBlocks)
+	return Finish(text, blocks, MaxMessageBlocks)
 }
 
 func tagLine(counts []churn.TagCount) string {
 	parts := make([]string, len(counts))
 	for i, c := range counts {
-		parts[i] = Escape(c.Label) + " " + itoa(c.Count) + " (" + Percent(c.Share) + ")"
+		parts[i] = Escape(c.Label) + " " + Itoa(c.Count) + " (" + Percent(c.Share) + ")"
 	}
 	return strings.Join(parts, " · ")
 }

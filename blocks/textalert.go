@@ -1,19 +1,17 @@
 package blocks
 
 import (
-	"github.com/holdfast/holdfast/slackid"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/holdfast/holdfast/slackid"
 
 	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/scoring/text"
 )
-
-// ActionTextAlertClaim claims a competitor or sentiment alert; value: its id.
-const ActionTextAlertClaim = "text_alert_claim"
 
 // Text alert kinds (store.TextAlert*).
 const (
@@ -69,38 +67,38 @@ type TextAlertView struct {
 
 // TextAlert builds a competitor-mention or sentiment-drop alert.
 func TextAlert(v TextAlertView) Message {
-	name := truncate(oneLine(accountName(v.AccountName, v.AccountID)), maxNameLen)
+	name := Truncate(OneLine(AccountLabel(v.AccountName, v.AccountID)), MaxNameLen)
 	var title, text string
 	var body []string
 	switch v.Kind {
 	case KindSentimentDrop:
 		title = "📉 Sentiment drop: " + name
-		text = "Sentiment drop at " + userText(name, maxNameLen) + ": " + signedFloat(v.From) + " → " + signedFloat(v.To)
-		body = append(body, "*Mean sentiment "+signedFloat(v.From)+" → "+signedFloat(v.To)+"* over the last "+
-			plural(v.WindowDays, "day", "days")+" ("+plural(v.Texts, "text", "texts")+") against the "+itoa(v.WindowDays)+" before")
+		text = "Sentiment drop at " + UserText(name, MaxNameLen) + ": " + SignedFloat(v.From) + " → " + SignedFloat(v.To)
+		body = append(body, "*Mean sentiment "+SignedFloat(v.From)+" → "+SignedFloat(v.To)+"* over the last "+
+			Plural(v.WindowDays, "day", "days")+" ("+Plural(v.Texts, "text", "texts")+") against the "+Itoa(v.WindowDays)+" before")
 		if w := strings.TrimSpace(v.Worst); w != "" {
-			body = append(body, "Most negative: “"+userText(w, maxSnippetLen)+"”")
+			body = append(body, "Most negative: “"+UserText(w, maxSnippetLen)+"”")
 		}
 	default:
-		comp := truncate(oneLine(v.Competitor), maxCompetitor)
+		comp := Truncate(OneLine(v.Competitor), maxCompetitor)
 		title = "🥊 " + comp + " mentioned: " + name
-		text = userText(comp, maxCompetitor) + " mentioned by " + userText(name, maxNameLen)
-		where := "in a " + userText(v.Source, maxSourceLen)
+		text = UserText(comp, maxCompetitor) + " mentioned by " + UserText(name, MaxNameLen)
+		where := "in a " + UserText(v.Source, maxSourceLen)
 		if slackid.Channel(v.SourceChannel) {
 			where += " in <#" + v.SourceChannel + ">"
 		}
-		body = append(body, "*"+userText(comp, maxCompetitor)+"* came up "+where)
+		body = append(body, "*"+UserText(comp, maxCompetitor)+"* came up "+where)
 		for i, s := range v.Snippets {
 			if i == maxSnippets {
-				body = append(body, "…and "+itoa(len(v.Snippets)-i)+" more")
+				body = append(body, "…and "+Itoa(len(v.Snippets)-i)+" more")
 				break
 			}
-			body = append(body, "> "+userText(s, maxSnippetLen))
+			body = append(body, "> "+UserText(s, maxSnippetLen))
 		}
 		if v.ChurnIntent {
 			line := "⚠️ *Stated intent to leave*"
 			if p := strings.TrimSpace(v.IntentPhrase); p != "" {
-				line += ": “" + userText(p, maxIntentQuote) + "”"
+				line += ": “" + UserText(p, maxIntentQuote) + "”"
 			}
 			body = append(body, line)
 			text += " with intent to leave"
@@ -108,52 +106,43 @@ func TextAlert(v TextAlertView) Message {
 	}
 
 	blocks := []slack.Block{
-		header("text_alert_header", title),
-		section("text_alert_body", strings.Join(body, "\n")),
+		Header("text_alert_header", title),
+		Section("text_alert_body", strings.Join(body, "\n")),
 	}
 	health := "Not scored yet"
 	if v.Score != nil {
-		health = bandEmoji(v.Band) + " " + itoa(*v.Score) + " · " + bandLabel(v.Band)
+		health = BandEmoji(v.Band) + " " + Itoa(*v.Score) + " · " + BandLabel(v.Band)
 	}
 	facts := [][2]string{
 		{"ARR", Money(v.ARR)},
 		{"Health", health},
-		{"Renewal", renewal(v.RenewalDate, v.Now)},
-		{"Owner", userRef(v.OwnerSlackID, "No owner")},
+		{"Renewal", Renewal(v.RenewalDate, v.Now)},
+		{"Owner", UserRef(v.OwnerSlackID, "No owner")},
 	}
 	if v.Kind != KindSentimentDrop && v.Sentiment != nil {
 		facts = append(facts, [2]string{"Tone", toneLabel(*v.Sentiment)})
 	}
-	blocks = append(blocks, fieldsSection("text_alert_facts", facts...))
+	blocks = append(blocks, FieldsSection("text_alert_facts", facts...))
 	if s := strings.TrimSpace(v.AISummary); s != "" {
-		blocks = append(blocks, contextBlock("text_alert_ai", "🤖 "+userText(s, maxAISummary)))
+		blocks = append(blocks, ContextBlock("text_alert_ai", "🤖 "+UserText(s, maxAISummary)))
 	}
-	history := button(ActionHistory, strconv.FormatInt(v.AccountID, 10), "View history")
+	history := Button(ActionHistory, strconv.FormatInt(v.AccountID, 10), "View history")
 	if v.ClaimedBy != "" {
 		blocks = append(blocks,
-			contextBlock("text_alert_claimed", "Claimed by "+userRef(v.ClaimedBy, "")),
-			actions("text_alert_actions", history))
+			ContextBlock("text_alert_claimed", "Claimed by "+UserRef(v.ClaimedBy, "")),
+			Actions("text_alert_actions", history))
 	} else {
-		claim := button(ActionTextAlertClaim, strconv.FormatInt(v.AlertID, 10), "Claim").WithStyle(slack.StylePrimary)
-		blocks = append(blocks, actions("text_alert_actions", history, claim))
+		claim := Button(ActionTextAlertClaim, strconv.FormatInt(v.AlertID, 10), "Claim").WithStyle(slack.StylePrimary)
+		blocks = append(blocks, Actions("text_alert_actions", history, claim))
 	}
-	return finish(text, blocks, maxMessageBlocks)
+	return Finish(text, blocks, MaxMessageBlocks)
 }
 
 // toneLabel: "negative (-0.62)".
 func toneLabel(s float64) string {
-	return string(text.LabelOf(s)) + " (" + signedFloat(s) + ")"
-}
-
-// signedFloat: "+0.42", "-0.10".
-func signedFloat(f float64) string {
-	s := strconv.FormatFloat(f, 'f', 2, 64)
-	if f >= 0 {
-		return "+" + s
-	}
-	return s
+	return string(text.LabelOf(s)) + " (" + SignedFloat(s) + ")"
 }
 
 // FromMrkdwn turns text as Slack sends it (a message event's text, with
 // <@U1>, <url|label> and &amp;) into plain words for analysis and history.
-func FromMrkdwn(s string) string { return displayText(s) }
+func FromMrkdwn(s string) string { return DisplayText(s) }

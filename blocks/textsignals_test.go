@@ -101,12 +101,12 @@ func TestDigestMessage(t *testing.T) {
 func TestHome(t *testing.T) {
 	var accounts []HomeAccount
 	for i := range 20 {
-		accounts = append(accounts, HomeAccount{AccountID: int64(i + 1), Name: "Account <!here> " + itoa(i), Score: ptr(30 + i), Band: scoring.BandCritical,
+		accounts = append(accounts, HomeAccount{AccountID: int64(i + 1), Name: "Account <!here> " + Itoa(i), Score: ptr(30 + i), Band: scoring.BandCritical,
 			ARR: 1000 * float64(i), Driver: "usage -40% over 14 days: -20 points"})
 	}
 	v := HomeView{UserID: "U1", Accounts: accounts, Total: 23, Now: fixedNow(),
 		Claimed: []HomeAlert{{AccountID: 1, AccountName: "Acme", What: "Gainsight mentioned", ClaimedAt: fixedNow().AddDate(0, 0, -2)}}}
-	extra := []HomeSection{{Title: "Pending approvals", Blocks: []slack.Block{section("offers_pending", "2 offers wait for you")}}}
+	extra := []HomeSection{{Title: "Pending approvals", Blocks: []slack.Block{Section("offers_pending", "2 offers wait for you")}}}
 	home := Home(v, extra)
 	if home.Type != slack.VTHomeTab {
 		t.Fatalf("type %q", home.Type)
@@ -122,7 +122,7 @@ func TestHome(t *testing.T) {
 	// A section that would overflow 100 blocks is left out, with a note.
 	var many []slack.Block
 	for i := range 90 {
-		many = append(many, section("nps_"+itoa(i), "loop"))
+		many = append(many, Section("nps_"+Itoa(i), "loop"))
 	}
 	over := Home(v, []HomeSection{{Title: "Open NPS loops", Blocks: many}, extra[0]})
 	checkBlocks(t, "overflow home", over.Blocks.BlockSet, 100)
@@ -155,8 +155,8 @@ func TestTextBuildersWorstCase(t *testing.T) {
 	for i := range 300 {
 		worsened = append(worsened, store.ScoreChange{AccountID: int64(i), Name: huge, ARR: 1e300, OwnerCSM: huge, FromScore: ptr(100), ToScore: -5,
 			ToBand: scoring.BandCritical, Components: []scoring.Component{{Key: huge, Detail: huge, Points: -1e300}}})
-		counts = append(counts, store.CompetitorCount{Competitor: huge + itoa(i), Mentions: 1 << 30, Accounts: 5})
-		examples = append(examples, store.MentionExample{Competitor: huge + itoa(i), AccountName: huge, Kind: huge, Snippet: huge})
+		counts = append(counts, store.CompetitorCount{Competitor: huge + Itoa(i), Mentions: 1 << 30, Accounts: 5})
+		examples = append(examples, store.MentionExample{Competitor: huge + Itoa(i), AccountName: huge, Kind: huge, Snippet: huge})
 		movers = append(movers, store.SentimentChange{Name: huge, Recent: -1, RecentN: 5, Before: ptr(1.0)})
 	}
 	d := digest.Build(digest.Input{Frequency: digest.Daily, Worsened: worsened, Competitors: counts, Examples: examples, Sentiment: movers, AtRiskARR: 1e300, AtRiskCount: 1 << 40})
@@ -167,6 +167,6 @@ func TestTextBuildersWorstCase(t *testing.T) {
 		accounts = append(accounts, HomeAccount{AccountID: int64(i), Name: huge, Driver: huge, ARR: 1e300})
 		claimed = append(claimed, HomeAlert{AccountName: huge, What: huge, ClaimedAt: fixedNow()})
 	}
-	home := Home(HomeView{Accounts: accounts, Total: 1 << 40, Claimed: claimed, Now: fixedNow()}, []HomeSection{{Title: huge, Blocks: []slack.Block{section("x_1", userText(huge, 2000))}}})
+	home := Home(HomeView{Accounts: accounts, Total: 1 << 40, Claimed: claimed, Now: fixedNow()}, []HomeSection{{Title: huge, Blocks: []slack.Block{Section("x_1", UserText(huge, 2000))}}})
 	checkBlocks(t, "home", home.Blocks.BlockSet, 100)
 }

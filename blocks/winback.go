@@ -9,13 +9,8 @@ import (
 	"github.com/holdfast/holdfast/churn"
 )
 
-// Win-back action id prefixes (each button's id is unique in its message).
-const (
-	ActionWinbackStart   = "winback_start_"   // + offer id; value: offer id
-	ActionWinbackOutcome = "winback_outcome_" // + offer id + "_" + outcome; value: "offer id:outcome"
-	// MaxWinbackRows is how many accounts one list message holds (two blocks each).
-	MaxWinbackRows = 15
-)
+// MaxWinbackRows is how many accounts one list message holds (two blocks each).
+const MaxWinbackRows = 15
 
 // WinbackRow is one account on a win-back list.
 type WinbackRow struct {
@@ -37,12 +32,12 @@ type WinbackListView struct {
 }
 
 // WinbackList builds the weekly list: each account with a Start win-back
-// button, then (once started) its answer buttons, then the answer.
+// Button, then (once started) its answer buttons, then the answer.
 func WinbackList(v WinbackListView) Message {
 	title := "Win-back list: week of " + Date(v.Week)
 	blocks := []slack.Block{
-		header("winback_header", title),
-		contextBlock("winback_help", "Dormant accounts and churned accounts whose win-back window is open. *Start win-back* records the attempt; record the answer when you have it."),
+		Header("winback_header", title),
+		ContextBlock("winback_help", "Dormant accounts and churned accounts whose win-back window is open. *Start win-back* records the attempt; record the answer when you have it."),
 	}
 	rows := v.Rows
 	if len(rows) > MaxWinbackRows {
@@ -53,35 +48,35 @@ func WinbackList(v WinbackListView) Message {
 		if r.Kind == churn.KindChurned {
 			kind = "🪦 Churned"
 		}
-		line := "*" + userText(r.Name, maxNameLen) + "* · " + Money(r.ARR) + " · " + kind
+		line := "*" + UserText(r.Name, MaxNameLen) + "* · " + Money(r.ARR) + " · " + kind
 		if r.Detail != "" {
-			line += ": " + userText(r.Detail, 200)
+			line += ": " + UserText(r.Detail, 200)
 		}
 		id := strconv.FormatInt(r.OfferID, 10)
 		switch {
 		case r.StartedAt == nil:
 			line += "\n_Not started_"
-			blocks = append(blocks, section("winback_row_"+itoa(i), line),
-				actions("winback_act_"+itoa(i), button(ActionWinbackStart+id, id, "Start win-back").WithStyle(slack.StylePrimary)))
+			blocks = append(blocks, Section("winback_row_"+Itoa(i), line),
+				Actions("winback_act_"+Itoa(i), Button(ActionWinbackStart+id, id, "Start win-back").WithStyle(slack.StylePrimary)))
 		case r.Outcome == "":
-			line += "\nStarted by " + userRef(r.StartedBy, "someone") + " on " + Date(*r.StartedAt) + ". What was the answer?"
+			line += "\nStarted by " + UserRef(r.StartedBy, "someone") + " on " + Date(*r.StartedAt) + ". What was the answer?"
 			btns := make([]*slack.ButtonBlockElement, 0, 3)
 			for _, o := range []churn.Outcome{churn.ReEngaged, churn.NoResponse, churn.Declined} {
-				btns = append(btns, button(ActionWinbackOutcome+id+"_"+string(o), id+":"+string(o), o.Label()))
+				btns = append(btns, Button(ActionWinbackOutcome+id+"_"+string(o), id+":"+string(o), o.Label()))
 			}
-			blocks = append(blocks, section("winback_row_"+itoa(i), line), actions("winback_act_"+itoa(i), btns...))
+			blocks = append(blocks, Section("winback_row_"+Itoa(i), line), Actions("winback_act_"+Itoa(i), btns...))
 		default:
 			icon := "✅"
 			if r.Outcome != churn.ReEngaged {
 				icon = "▫️"
 			}
-			line += "\n" + icon + " " + r.Outcome.Label() + " · recorded by " + userRef(r.OutcomeBy, "someone")
-			blocks = append(blocks, section("winback_row_"+itoa(i), line))
+			line += "\n" + icon + " " + r.Outcome.Label() + " · recorded by " + UserRef(r.OutcomeBy, "someone")
+			blocks = append(blocks, Section("winback_row_"+Itoa(i), line))
 		}
 	}
 	if more := len(v.Rows) - len(rows); more > 0 {
-		blocks = append(blocks, contextBlock("winback_more", "…and "+itoa(more)+" more"))
+		blocks = append(blocks, ContextBlock("winback_more", "…and "+Itoa(more)+" more"))
 	}
-	text := title + ": " + plural(len(v.Rows), "account", "accounts") + " to approach"
-	return finish(text, blocks, maxMessageBlocks)
+	text := title + ": " + Plural(len(v.Rows), "account", "accounts") + " to approach"
+	return Finish(text, blocks, MaxMessageBlocks)
 }
