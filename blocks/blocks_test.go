@@ -627,57 +627,6 @@ func TestAtRisk(t *testing.T) {
 	})
 }
 
-func TestAccountChoices(t *testing.T) {
-	choices := make([]AccountChoice, 12)
-	for i := range choices {
-		choices[i] = AccountChoice{AccountID: int64(100 + i), Name: fmt.Sprintf("Acme %d", i), ExternalID: fmt.Sprintf("ext-%d", i)}
-	}
-	m := AccountChoices("acme <!here>", choices)
-	checkMessage(t, "choices", m, 50)
-	wantContains(t, "choices", allText(t, m.Blocks), "Several accounts match “acme &lt;!here&gt;”", "…and 2 more")
-	_, buttons := walk(t, m.Blocks)
-	if len(buttons) != 10 {
-		t.Fatalf("%d buttons, want 10", len(buttons))
-	}
-	for i, b := range buttons {
-		if b.b.ActionID != fmt.Sprintf("health_pick_%d", i) || b.b.Value != fmt.Sprint(100+i) || b.b.Text.Text != fmt.Sprintf("Acme %d (ext-%d)", i, i) {
-			t.Errorf("button %d = %q %q %q", i, b.b.ActionID, b.b.Value, b.b.Text.Text)
-		}
-	}
-	if !strings.HasPrefix(m.Text, "Several accounts match “acme &lt;!here&gt;”: Acme 0 (ext-0), Acme 1 (ext-1)") {
-		t.Errorf("Text = %q", m.Text)
-	}
-
-	// A long name gives way so the external id stays visible.
-	long := AccountChoices("x", []AccountChoice{{AccountID: 1, Name: strings.Repeat("N", 200), ExternalID: "ext-9"}})
-	if b := findButton(t, long.Blocks, "health_pick_0"); b == nil || !strings.HasSuffix(b.Text.Text, "… (ext-9)") || utf16Len(b.Text.Text) > 75 {
-		t.Errorf("long button = %+v", b)
-	}
-}
-
-func TestNotFound(t *testing.T) {
-	m := NotFound("acm <!channel>", nil)
-	checkMessage(t, "notfound", m, 50)
-	all := allText(t, m.Blocks)
-	wantContains(t, "notfound", all, "No account matches “acm &lt;!channel&gt;”.", "Usage: /health &lt;account name or id&gt;")
-	wantNotContains(t, "notfound", all, "Did you mean")
-	if _, buttons := walk(t, m.Blocks); len(buttons) != 0 {
-		t.Errorf("%d buttons without suggestions", len(buttons))
-	}
-
-	sugg := make([]AccountChoice, 8)
-	for i := range sugg {
-		sugg[i] = AccountChoice{AccountID: int64(i + 1), Name: fmt.Sprintf("Acme %d", i)}
-	}
-	m = NotFound("acm", sugg)
-	checkMessage(t, "suggest", m, 50)
-	wantContains(t, "suggest", allText(t, m.Blocks), "Did you mean")
-	_, buttons := walk(t, m.Blocks)
-	if len(buttons) != 5 || buttons[0].b.ActionID != "health_pick_0" || buttons[0].b.Value != "1" || buttons[0].b.Text.Text != "Acme 0" {
-		t.Errorf("suggestion buttons = %+v", buttons)
-	}
-}
-
 func TestProblem(t *testing.T) {
 	m := Problem("Couldn't load *%s* from %s.", "<!here> Acme", "a & b")
 	checkMessage(t, "problem", m, 50)
@@ -792,11 +741,9 @@ func TestLimitsWorstCase(t *testing.T) {
 		weekly[i] = i*37 - 5000
 	}
 	var rows []AtRiskRow
-	var choices []AccountChoice
 	for i := 0; i < 500; i++ {
 		rows = append(rows, AtRiskRow{AccountID: int64(i), Name: huge, Score: -1 << 40, Band: scoring.BandCritical, ARR: 1e300,
 			RenewalDate: ptr(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)), OwnerSlackID: huge, TopDriver: huge})
-		choices = append(choices, AccountChoice{AccountID: int64(i), Name: huge, ExternalID: huge})
 	}
 	renew := ptr(time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC))
 
@@ -814,8 +761,6 @@ func TestLimitsWorstCase(t *testing.T) {
 		ARR: 1e300, RenewalDate: renew, OwnerSlackID: huge, Now: fixedNow(),
 	}), 50)
 	checkMessage(t, "atrisk", AtRisk(AtRiskView{Mine: true, Rows: rows, Total: 1 << 40, ARRAtRisk: 1e300, Now: fixedNow()}), 50)
-	checkMessage(t, "choices", AccountChoices(huge, choices), 50)
-	checkMessage(t, "notfound", NotFound(huge, choices), 50)
 	checkMessage(t, "problem", Problem(huge+"%s%s%s", huge, huge, huge), 50)
 	checkModal(t, "history", HistoryModal(HistoryView{AccountName: huge, Score: ptr(5), Band: scoring.BandCritical, Entries: timeline, Total: 1 << 40, Now: fixedNow()}))
 

@@ -112,24 +112,6 @@ func ChurnRecordedModal(accountName string, cause churn.Cause, notified []string
 	}
 }
 
-// ChurnChoices asks which account /churned meant; each button opens the
-// form. matched says whether the choices match the query or are only
-// suggestions for a query that matched nothing.
-func ChurnChoices(query string, choices []AccountChoice, matched bool) Message {
-	q := UserText(query, MaxQueryLen)
-	if len(choices) == 0 {
-		return Finish("No account matches “"+q+"”.", []slack.Block{Section("churn_notfound", "No account matches “"+q+"”.")}, MaxMessageBlocks)
-	}
-	if len(choices) > MaxChoices {
-		choices = choices[:MaxChoices]
-	}
-	prompt := "Which account churned? Several match “" + q + "”."
-	if !matched {
-		prompt = "No account matches “" + q + "”. Did you mean one of these?"
-	}
-	return Finish(prompt, []slack.Block{Section("churn_choices_prompt", prompt), PickButtons("churn_choices", ActionChurnPickPrefix, choices)}, MaxMessageBlocks)
-}
-
 // LookalikeRow is a current account resembling the churned one.
 type LookalikeRow struct {
 	Name        string

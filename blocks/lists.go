@@ -104,56 +104,6 @@ type AccountChoice struct {
 	ExternalID string
 }
 
-// AccountChoices asks which account an ambiguous /health query meant: one
-// Button per account (at most 10), action id "health_pick_<n>".
-func AccountChoices(query string, choices []AccountChoice) Message {
-	if len(choices) == 0 {
-		return NotFound(query, nil)
-	}
-	q := UserText(query, MaxQueryLen)
-	shown := choices
-	if len(shown) > MaxChoices {
-		shown = shown[:MaxChoices]
-	}
-	blocks := []slack.Block{
-		Section("health_choices_prompt", "Several accounts match “"+q+"”. Which one did you mean?"),
-		PickButtons("health_choices", ActionPickPrefix, shown),
-	}
-	if more := len(choices) - len(shown); more > 0 {
-		blocks = append(blocks, ContextBlock("health_choices_more",
-			"…and "+Itoa(more)+" more. Try a longer name or the account id."))
-	}
-	names := make([]string, 0, len(shown))
-	for _, c := range shown {
-		names = append(names, UserText(choiceLabel(c), MaxButtonText))
-	}
-	return Finish("Several accounts match “"+q+"”: "+strings.Join(names, ", "), blocks, MaxMessageBlocks)
-}
-
-// usageHint is escaped because the <…> placeholder would otherwise be
-// parsed as a link.
-const usageHint = "Usage: /health <account name or id>"
-
-// NotFound answers a /health query that matched nothing, offering up to 5
-// suggestions as "health_pick_<n>" buttons.
-func NotFound(query string, suggestions []AccountChoice) Message {
-	q := UserText(query, MaxQueryLen)
-	prompt := "No account matches “" + q + "”."
-	if len(suggestions) > 0 {
-		prompt += " Did you mean…"
-	}
-	blocks := []slack.Block{Section("health_notfound", prompt)}
-	if len(suggestions) > 0 {
-		shown := suggestions
-		if len(shown) > MaxSuggestions {
-			shown = shown[:MaxSuggestions]
-		}
-		blocks = append(blocks, PickButtons("health_suggestions", ActionPickPrefix, shown))
-	}
-	blocks = append(blocks, ContextBlock("health_usage", Escape(usageHint)))
-	return Finish("No account matches “"+q+"”. "+Escape(usageHint), blocks, MaxMessageBlocks)
-}
-
 // PickButtons renders account choices as buttons whose value is the
 // account id and whose action id is actionPrefix plus the position, which
 // keeps action ids unique within the message; each command that asks
@@ -161,14 +111,14 @@ func NotFound(query string, suggestions []AccountChoice) Message {
 func PickButtons(blockID, actionPrefix string, choices []AccountChoice) *slack.ActionBlock {
 	buttons := make([]*slack.ButtonBlockElement, 0, len(choices))
 	for i, c := range choices {
-		buttons = append(buttons, Button(actionPrefix+Itoa(i), strconv.FormatInt(c.AccountID, 10), choiceLabel(c)))
+		buttons = append(buttons, Button(actionPrefix+Itoa(i), strconv.FormatInt(c.AccountID, 10), ChoiceLabel(c)))
 	}
 	return Actions(blockID, buttons...)
 }
 
-// choiceLabel: "Acme Corp (acme-001)", shortening the name rather than the
+// ChoiceLabel: "Acme Corp (acme-001)", shortening the name rather than the
 // id so two similar long names stay distinguishable.
-func choiceLabel(c AccountChoice) string {
+func ChoiceLabel(c AccountChoice) string {
 	name := OneLine(AccountLabel(c.Name, c.AccountID))
 	ext := OneLine(c.ExternalID)
 	if ext == "" {

@@ -118,10 +118,6 @@ func TestSalesDebrief(t *testing.T) {
 	checkMessage(t, "checkin", Checkin(CheckinView{AccountName: hostile, Cause: churn.ICPMiss, ProcessChange: longHostile(100),
 		ChangeOwner: "U1", HeldAt: fixedNow()}), 50)
 	checkMessage(t, "note", ChurnNote(longHostile(10), churn.Pricing, "bad id", fixedNow()), 50)
-	checkMessage(t, "choices", ChurnChoices(hostile, []AccountChoice{{AccountID: 1, Name: hostile}, {AccountID: 2, Name: "B"}}, true), 50)
-	long := ChurnChoices("acme", []AccountChoice{{AccountID: 1, Name: strings.Repeat("Acme ", 30), ExternalID: "acme-eu-001"}}, false)
-	checkMessage(t, "suggestions", long, 50)
-	wantContains(t, "suggestions", PlainTextBlocks(long.Blocks), "No account matches “acme”. Did you mean", "… (acme-eu-001)")
 }
 
 func TestRootCauseReportBlocks(t *testing.T) {

@@ -569,35 +569,8 @@ func loopSummary(l nps.Loop, now time.Time) string {
 	return head + "\n" + strings.Join(steps, " · ")
 }
 
-// NPSAccountChoices asks which account an ambiguous /nps query meant.
-func NPSAccountChoices(query string, choices []AccountChoice) Message {
-	if len(choices) == 0 {
-		return NPSNotFound(query, nil)
-	}
-	q := UserText(query, MaxQueryLen)
-	return Finish("Several accounts match “"+q+"”", []slack.Block{
-		Section("nps_choices_prompt", "Several accounts match “"+q+"”. Which one did you mean?"),
-		PickButtons("nps_choices", ActionNPSPick, choices[:min(len(choices), MaxChoices)]),
-	}, MaxMessageBlocks)
-}
-
 // npsUsage is escaped because <…> would otherwise be parsed as a link.
 const npsUsage = "Usage: /nps <account name or id> · /nps report"
-
-// NPSNotFound answers /nps for an unknown account with suggestions.
-func NPSNotFound(query string, suggestions []AccountChoice) Message {
-	q := UserText(query, MaxQueryLen)
-	prompt := "No account matches “" + q + "”."
-	if len(suggestions) > 0 {
-		prompt += " Did you mean…"
-	}
-	blocks := []slack.Block{Section("nps_notfound", prompt)}
-	if len(suggestions) > 0 {
-		blocks = append(blocks, PickButtons("nps_suggestions", ActionNPSPick, suggestions[:min(len(suggestions), MaxSuggestions)]))
-	}
-	blocks = append(blocks, ContextBlock("nps_usage", Escape(npsUsage)))
-	return Finish(prompt+" "+Escape(npsUsage), blocks, MaxMessageBlocks)
-}
 
 // NPSUsage is the reply to a bare /nps.
 func NPSUsage() Message {

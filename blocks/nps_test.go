@@ -116,8 +116,6 @@ func TestNPSNotesAndListsLimits(t *testing.T) {
 		"failing":    NPSWebhookFailing(3, 5, longEvil),
 		"already":    NPSStepAlreadyRecorded(nps.StepContact, "U0CSM", now),
 		"usage":      NPSUsage(),
-		"not found":  NPSNotFound(longEvil, []AccountChoice{{AccountID: 1, Name: longEvil, ExternalID: "x"}}),
-		"choices":    NPSAccountChoices(longEvil, make([]AccountChoice, 15)),
 	}
 	var rows []NPSDueRow
 	var reminders []NPSReminderRow

@@ -1102,24 +1102,3 @@ func OfferStats(st offers.Stats, since time.Time) Message {
 	return Finish("Offers since "+Date(since)+": "+Itoa(st.Total.Requests)+" requests, acceptance "+rate(acc, aok, st.Total.Answered)+
 		", save "+rate(save, sok, st.Total.Tracked)+", median approval "+median, blocks, MaxMessageBlocks)
 }
-
-// OfferChoices asks which account an ambiguous /offer meant.
-func OfferChoices(query string, choices []AccountChoice) Message {
-	q := UserText(query, MaxQueryLen)
-	blocks := []slack.Block{Section("offer_choices_prompt", "Several accounts match “"+q+"”. Which one is the offer for?")}
-	if len(choices) > 0 {
-		blocks = append(blocks, PickButtons("offer_choices", ActionOfferPickPrefix, choices[:min(len(choices), MaxChoices)]))
-	}
-	return Finish("Several accounts match “"+q+"”", blocks, MaxMessageBlocks)
-}
-
-// OfferNotFound answers /offer for an unknown account, with suggestions.
-func OfferNotFound(query string, suggestions []AccountChoice) Message {
-	q := UserText(query, MaxQueryLen)
-	blocks := []slack.Block{Section("offer_notfound", "No account matches “"+q+"”.")}
-	if len(suggestions) > 0 {
-		blocks = append(blocks, Section("offer_notfound_prompt", "Did you mean one of these?"),
-			PickButtons("offer_suggestions", ActionOfferPickPrefix, suggestions[:min(len(suggestions), MaxSuggestions)]))
-	}
-	return Finish("No account matches “"+q+"”.", blocks, MaxMessageBlocks)
-}

@@ -290,16 +290,6 @@ func TestOfferLists(t *testing.T) {
 	wantContains(t, "stats", allText(t, stats.Blocks), "*Discount · over 25%* — 1 request, 1 approved · acceptance 100% (1) · save 100% (1)",
 		"*Median time to approval*\n5h over 1 approval", "Finance: median 1h over 1 decision")
 	checkMessage(t, "stats empty", OfferStats(offers.Stats{}, at), 50)
-	choices := OfferChoices("acme", []AccountChoice{{AccountID: 1, Name: "Acme"}, {AccountID: 2, Name: "Acme Labs"}})
-	checkMessage(t, "choices", choices, 50)
-	if b := findButton(t, choices.Blocks, ActionOfferPickPrefix+"1"); b == nil || b.Value != "2" || b.Text.Text != "Acme Labs" {
-		t.Errorf("second choice %+v", b)
-	}
-	notFound := OfferNotFound("<!here>", []AccountChoice{{AccountID: 1, Name: "Acme"}})
-	checkMessage(t, "not found", notFound, 50)
-	if b := findButton(t, notFound.Blocks, ActionOfferPickPrefix+"0"); b == nil || b.Value != "1" {
-		t.Errorf("suggestion %+v", b)
-	}
 }
 
 func TestAlertProposesOffer(t *testing.T) {

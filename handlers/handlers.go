@@ -56,7 +56,6 @@ const (
 	weeksShown   = 8
 	timelineRows = 5
 	historyRows  = 90 // leaves room in a 100-block modal for headers
-	choicesShown = 10
 	atRiskShown  = 20
 )
 
@@ -85,25 +84,22 @@ func (h *Handlers) health(ctx context.Context, query string) (bot.Reply, error) 
 	if query == "" {
 		return reply(blocks.Problem("Usage: /health <account name or id>")), nil
 	}
-	matches, suggestions, err := h.store.FindAccounts(ctx, query, choicesShown+1)
+	a, ask, err := NewPicker(h.store).Find(ctx, query, healthPick)
+	if err != nil || ask != nil {
+		return replyOrErr(ask, err)
+	}
+	return h.healthCard(ctx, *a)
+}
+
+// healthPick is how /health asks which account.
+var healthPick = PickPrompt{ActionPrefix: blocks.ActionPickPrefix, Usage: "Usage: /health <account name or id>"}
+
+// replyOrErr answers with m, or fails with err.
+func replyOrErr(m *blocks.Message, err error) (bot.Reply, error) {
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	switch {
-	case len(matches) == 1:
-		return h.healthCard(ctx, matches[0])
-	case len(matches) > 1:
-		return reply(blocks.AccountChoices(query, choices(matches))), nil
-	}
-	return reply(blocks.NotFound(query, choices(suggestions))), nil
-}
-
-func choices(accounts []store.Account) []blocks.AccountChoice {
-	out := make([]blocks.AccountChoice, 0, min(len(accounts), choicesShown))
-	for _, a := range accounts[:min(len(accounts), choicesShown)] {
-		out = append(out, blocks.AccountChoice{AccountID: a.ID, Name: a.Name, ExternalID: a.ExternalID})
-	}
-	return out
+	return reply(*m), nil
 }
 
 func (h *Handlers) healthCard(ctx context.Context, a store.Account) (bot.Reply, error) {
@@ -201,7 +197,7 @@ func (h *Handlers) tell(ctx context.Context, cb slack.InteractionCallback, m blo
 }
 
 func (h *Handlers) history(ctx context.Context, cb slack.InteractionCallback, value string) error {
-	a, ok, err := clickedAccount(ctx, h.store, h.router, cb, value)
+	a, ok, err := PickedAccount(ctx, h.store, h.router, cb, value)
 	if !ok {
 		return err
 	}
@@ -247,7 +243,7 @@ func (h *Handlers) claim(ctx context.Context, cb slack.InteractionCallback, valu
 }
 
 func (h *Handlers) pick(ctx context.Context, cb slack.InteractionCallback, value string) error {
-	a, ok, err := clickedAccount(ctx, h.store, h.router, cb, value)
+	a, ok, err := PickedAccount(ctx, h.store, h.router, cb, value)
 	if !ok {
 		return err
 	}

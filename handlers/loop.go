@@ -134,23 +134,15 @@ func (h *Loop) churned(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, 
 	if q == "" {
 		return reply(blocks.Problem("Usage: /churned <account name or id>")), nil
 	}
-	matches, suggestions, err := h.store.FindAccounts(ctx, q, choicesShown+1)
-	if err != nil {
-		return bot.Reply{}, err
+	a, ask, err := NewPicker(h.store).Find(ctx, q, PickPrompt{ActionPrefix: blocks.ActionChurnPickPrefix, Question: "Which account churned?"})
+	if err != nil || ask != nil {
+		return replyOrErr(ask, err)
 	}
-	switch {
-	case len(matches) == 1:
-		return h.openChurnForm(ctx, cmd.TriggerID, cmd.UserID, cmd.ChannelID, matches[0])
-	case len(matches) > 1:
-		return reply(blocks.ChurnChoices(q, choices(matches), true)), nil
-	case len(suggestions) > 0:
-		return reply(blocks.ChurnChoices(q, choices(suggestions), false)), nil
-	}
-	return reply(blocks.Problem("No account matches “%s”.", q)), nil
+	return h.openChurnForm(ctx, cmd.TriggerID, cmd.UserID, cmd.ChannelID, *a)
 }
 
 func (h *Loop) churnPick(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
-	a, ok, err := clickedAccount(ctx, h.store, h.router, cb, act.Value)
+	a, ok, err := PickedAccount(ctx, h.store, h.router, cb, act.Value)
 	if !ok {
 		return err
 	}

@@ -74,25 +74,20 @@ func (h *NPS) command(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, e
 		}
 		return reply(m), nil
 	}
-	matches, suggestions, err := h.accounts.FindAccounts(ctx, q, choicesShown+1)
+	a, ask, err := NewPicker(h.accounts).Find(ctx, q, PickPrompt{ActionPrefix: blocks.ActionNPSPick,
+		Usage: "Usage: /nps <account name or id> · /nps report"})
+	if err != nil || ask != nil {
+		return replyOrErr(ask, err)
+	}
+	m, err := h.svc.AccountNPS(ctx, *a)
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	switch {
-	case len(matches) == 1:
-		m, err := h.svc.AccountNPS(ctx, matches[0])
-		if err != nil {
-			return bot.Reply{}, err
-		}
-		return reply(m), nil
-	case len(matches) > 1:
-		return reply(blocks.NPSAccountChoices(q, choices(matches))), nil
-	}
-	return reply(blocks.NPSNotFound(q, choices(suggestions))), nil
+	return reply(m), nil
 }
 
 func (h *NPS) pick(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
-	a, ok, err := clickedAccount(ctx, h.accounts, h.router, cb, act.Value)
+	a, ok, err := PickedAccount(ctx, h.accounts, h.router, cb, act.Value)
 	if !ok {
 		return err
 	}

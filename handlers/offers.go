@@ -88,7 +88,6 @@ func (o *Offers) Close() {
 }
 
 const (
-	offerChoices       = 10
 	groupLookupTimeout = 1500 * time.Millisecond // inside a view submission's 3 s
 	pendingShown       = 15
 	statsWindow        = 365 * 24 * time.Hour
@@ -125,13 +124,12 @@ func (o *Offers) offerCommand(ctx context.Context, cmd slack.SlashCommand) (bot.
 	if q == "" {
 		return reply(blocks.Problem("Usage: /offer <account name or id>")), nil
 	}
-	matches, suggestions, err := o.store.FindAccounts(ctx, q, offerChoices+1)
-	if err != nil {
-		return bot.Reply{}, err
+	found, ask, err := NewPicker(o.store).Find(ctx, q, PickPrompt{ActionPrefix: blocks.ActionOfferPickPrefix, Question: "Which one is the offer for?"})
+	if err != nil || ask != nil {
+		return replyOrErr(ask, err)
 	}
-	switch {
-	case len(matches) == 1:
-		a := matches[0]
+	{
+		a := *found
 		if m, blocked := o.cannotPropose(ctx, a); blocked {
 			return reply(m), nil
 		}
@@ -140,10 +138,7 @@ func (o *Offers) offerCommand(ctx context.Context, cmd slack.SlashCommand) (bot.
 			return reply(blocks.Problem("I couldn't open the offer form in time; please try /offer again.")), nil
 		}
 		return reply(blocks.Info("📝 Offer form for *" + blocks.Escape(a.Name) + "* opened.")), nil
-	case len(matches) > 1:
-		return reply(blocks.OfferChoices(q, choices(matches))), nil
 	}
-	return reply(blocks.OfferNotFound(q, choices(suggestions))), nil
 }
 
 // cannotPropose says why no new offer can start for the account now: it
@@ -171,7 +166,7 @@ func (o *Offers) openNewForm(ctx context.Context, cb slack.InteractionCallback, 
 		o.tell(ctx, cb, blocks.Problem("Retention offers are not set up yet: an admin sets offers.approvals_channel and the approvers in Holdfast's config."))
 		return nil
 	}
-	a, ok, err := clickedAccount(ctx, o.store, o.router, cb, act.Value)
+	a, ok, err := PickedAccount(ctx, o.store, o.router, cb, act.Value)
 	if !ok {
 		return err
 	}
@@ -565,36 +560,19 @@ func (o *Offers) offersCommand(ctx context.Context, cmd slack.SlashCommand) (bot
 	case "help":
 		return reply(blocks.Info("Usage: /offers [pending | stats | account name or id]")), nil
 	}
-	matches, suggestions, err := o.store.FindAccounts(ctx, arg, offerChoices+1)
+	a, ask, err := NewPicker(o.store).Find(ctx, arg, PickPrompt{Usage: "Usage: /offers [pending | stats | account name or id]"})
+	if err != nil || ask != nil {
+		return replyOrErr(ask, err)
+	}
+	list, err := o.store.OffersForAccount(ctx, a.ID, blocks.MaxOfferHistory+1)
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	switch {
-	case len(matches) == 1:
-		list, err := o.store.OffersForAccount(ctx, matches[0].ID, blocks.MaxOfferHistory+1)
-		if err != nil {
-			return bot.Reply{}, err
-		}
-		views := make([]blocks.OfferView, len(list))
-		for i, st := range list {
-			views[i] = o.view(st, o.now())
-		}
-		return reply(blocks.OfferAccountHistory(matches[0].Name, matches[0].ID, views)), nil
-	case len(matches) > 1:
-		names := make([]string, 0, len(matches))
-		for _, a := range matches[:min(len(matches), offerChoices)] {
-			names = append(names, a.Name+" ("+a.ExternalID+")")
-		}
-		return reply(blocks.Problem("Several accounts match “%s”: %s. Use the account id.", arg, strings.Join(names, ", "))), nil
+	views := make([]blocks.OfferView, len(list))
+	for i, st := range list {
+		views[i] = o.view(st, o.now())
 	}
-	names := make([]string, 0, len(suggestions))
-	for _, a := range suggestions[:min(len(suggestions), 5)] {
-		names = append(names, a.Name)
-	}
-	if len(names) > 0 {
-		return reply(blocks.Problem("No account matches “%s”. Did you mean: %s? Usage: /offers [pending | stats | account]", arg, strings.Join(names, ", "))), nil
-	}
-	return reply(blocks.Problem("No account matches “%s”. Usage: /offers [pending | stats | account]", arg)), nil
+	return reply(blocks.OfferAccountHistory(a.Name, a.ID, views)), nil
 }
 
 func (o *Offers) pendingList(ctx context.Context, user string) (bot.Reply, error) {

@@ -97,35 +97,12 @@ func (h *Rooms) room(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, er
 // resolve finds the one account a person meant, or the reply that says
 // why not (ambiguous, unknown).
 func (h *Rooms) resolve(ctx context.Context, query string) (*store.Account, bot.Reply, error) {
-	matches, suggestions, err := h.store.FindAccounts(ctx, query, choicesShown+1)
-	if err != nil {
-		return nil, bot.Reply{}, err
+	a, ask, err := NewPicker(h.store).Find(ctx, query, PickPrompt{Usage: roomUsage})
+	if err != nil || ask != nil {
+		r, err := replyOrErr(ask, err)
+		return nil, r, err
 	}
-	switch {
-	case len(matches) == 1:
-		return &matches[0], bot.Reply{}, nil
-	case len(matches) > 1:
-		return nil, reply(blocks.Problem("Several accounts match %s: use the external id (%s).", query, idList(matches))), nil
-	}
-	return nil, unknownAccount(query, suggestions, roomUsage), nil
-}
-
-// unknownAccount answers a query that matched no account, naming close
-// matches. (blocks.NotFound would offer /health's pick buttons and usage.)
-func unknownAccount(query string, suggestions []store.Account, usage string) bot.Reply {
-	format, args := "No account matches %s.", []string{query}
-	if len(suggestions) > 0 {
-		format, args = format+" Did you mean %s?", append(args, idList(suggestions))
-	}
-	return reply(blocks.Problem(format+" "+usage, args...))
-}
-
-func idList(accts []store.Account) string {
-	ids := make([]string, 0, min(len(accts), 5))
-	for _, a := range accts[:min(len(accts), 5)] {
-		ids = append(ids, a.Name+" = "+a.ExternalID)
-	}
-	return strings.Join(ids, ", ")
+	return a, bot.Reply{}, nil
 }
 
 func (h *Rooms) status(ctx context.Context, a store.Account) (bot.Reply, error) {
@@ -201,7 +178,7 @@ func (h *Rooms) note(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, er
 	var account *store.Account
 	var text string
 	for _, t := range targets {
-		matches, _, err := h.store.FindAccounts(ctx, t.Account, choicesShown+1)
+		matches, _, err := h.store.FindAccounts(ctx, t.Account, blocks.MaxChoices+1)
 		if err != nil {
 			return bot.Reply{}, err
 		}
@@ -232,11 +209,11 @@ func (h *Rooms) note(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, er
 			return reply(blocks.Info(blocks.Escape(noteUsage))), nil
 		}
 		first := strings.Fields(targets[len(targets)-1].Account)[0]
-		_, suggestions, err := h.store.FindAccounts(ctx, first, choicesShown)
+		_, suggestions, err := h.store.FindAccounts(ctx, first, blocks.MaxChoices)
 		if err != nil {
 			return bot.Reply{}, err
 		}
-		return unknownAccount(first, suggestions, noteUsage), nil
+		return reply(PickReply(first, PickPrompt{Usage: noteUsage}, nil, suggestions)), nil
 	}
 	key := "cmd:" + cmd.TriggerID
 	if cmd.TriggerID == "" {
@@ -300,7 +277,7 @@ func (h *Rooms) saveSubmitted(ctx context.Context, cb slack.InteractionCallback)
 	if text == "" {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blocks.SaveNoteTextBlock: "The note is empty."}), nil
 	}
-	matches, suggestions, err := h.store.FindAccounts(ctx, query, choicesShown+1)
+	matches, suggestions, err := h.store.FindAccounts(ctx, query, blocks.MaxChoices+1)
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +335,7 @@ func (h *Rooms) openReview(ctx context.Context, cb slack.InteractionCallback, ac
 	if err != nil {
 		return err
 	}
-	a, ok, err := loadAccount(ctx, h.store, h.router, cb, d.AccountID)
+	a, ok, err := PickedAccount(ctx, h.store, h.router, cb, strconv.FormatInt(d.AccountID, 10))
 	if !ok {
 		return err
 	}
