@@ -7,19 +7,23 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/holdfast/holdfast/slackid"
 	"io"
 	"net/url"
 	"os"
 	"regexp"
 	"strings"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/holdfast/holdfast/config/duration"
+	"github.com/holdfast/holdfast/crm"
+	"github.com/holdfast/holdfast/digest"
+	"github.com/holdfast/holdfast/dunning"
+	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/llm"
+	"github.com/holdfast/holdfast/nps"
 	"github.com/holdfast/holdfast/offers"
+	"github.com/holdfast/holdfast/rooms"
+	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring"
 )
 
@@ -52,53 +56,22 @@ type Config struct {
 // in-process fake workspace.
 func (c Config) LocalMode() bool { return c.SlackBotToken == "" && c.SlackAppToken == "" }
 
-// Settings is the YAML file (HOLDFAST_CONFIG).
+// Settings is the YAML file (HOLDFAST_CONFIG): one section per concept,
+// each defined, defaulted and validated by the package that owns it.
 type Settings struct {
-	Alerts   AlertSettings    `yaml:"alerts"`
-	Scoring  scoring.Config   `yaml:"scoring"`
-	Redis    RedisSettings    `yaml:"redis"`
-	Schedule ScheduleSettings `yaml:"schedule"`
-
-	// Close the loop (issue 6): churn root causes, dunning, win-back.
-	Churn   ChurnSettings   `yaml:"churn"`
-	Dunning DunningSettings `yaml:"dunning"`
-	Winback WinbackSettings `yaml:"winback"`
-
-	// Account rooms (issue 7).
-	Rooms RoomSettings `yaml:"rooms"`
-	CRM   CRMSettings  `yaml:"crm"`
-
-	// Text signals (issue 5).
-	Text   TextSettings   `yaml:"text"`   // sentiment, competitors, text alerts (config/text.go)
-	Digest DigestSettings `yaml:"digest"` // /digest defaults (config/text.go)
-
-	// NPS as a conversation (issue 4).
-	NPS NPSSettings `yaml:"nps"`
-
-	// Retention-offer approvals (issue 3).
-	Offers offers.Config `yaml:"offers"`
-}
-
-// ScheduleSettings says how periodic work reads its cron specs.
-type ScheduleSettings struct {
-	Timezone string `yaml:"timezone"` // IANA name; cron specs and "business days" use it (default UTC)
-
-	loc *time.Location
-}
-
-// Location is the time zone of Timezone (UTC until validated).
-func (s ScheduleSettings) Location() *time.Location {
-	if s.loc == nil {
-		return time.UTC
-	}
-	return s.loc
-}
-
-// AlertSettings says where and when alerts go.
-type AlertSettings struct {
-	DefaultChannel string     `yaml:"default_channel"` // used when the account has no channel of its own
-	Cooldown       Duration   `yaml:"cooldown"`        // per account and alert kind
-	QuietHours     QuietHours `yaml:"quiet_hours"`
+	Alerts   ingest.AlertSettings `yaml:"alerts"`
+	Scoring  scoring.Config       `yaml:"scoring"`
+	Redis    RedisSettings        `yaml:"redis"`
+	Schedule schedule.Settings    `yaml:"schedule"`
+	Text     ingest.TextSettings  `yaml:"text"`
+	Digest   digest.Settings      `yaml:"digest"`
+	Offers   offers.Config        `yaml:"offers"`
+	NPS      nps.Settings         `yaml:"nps"`
+	Churn    ChurnSettings        `yaml:"churn"`
+	Dunning  dunning.Settings     `yaml:"dunning"`
+	Winback  WinbackSettings      `yaml:"winback"`
+	Rooms    rooms.Settings       `yaml:"rooms"`
+	CRM      crm.Settings         `yaml:"crm"`
 }
 
 // RedisSettings tunes how Holdfast uses Redis.
@@ -106,76 +79,21 @@ type RedisSettings struct {
 	KeyPrefix string `yaml:"key_prefix"` // lets several deployments (or tests) share one Redis
 }
 
-// QuietHours defers non-critical alerts posted between Start and End (local
-// time in TZ) to End. Empty Start and End mean no quiet hours.
-type QuietHours struct {
-	Start    string `yaml:"start"` // "20:00"
-	End      string `yaml:"end"`   // "08:00"
-	Timezone string `yaml:"timezone"`
-
-	start, end int // minutes after midnight
-	loc        *time.Location
-}
-
-// Enabled reports whether quiet hours are configured.
-func (q QuietHours) Enabled() bool { return q.loc != nil }
-
-// Until returns the end of the quiet period that contains t, or the zero time
-// when t is outside quiet hours.
-func (q QuietHours) Until(t time.Time) time.Time {
-	if q.loc == nil {
-		return time.Time{}
-	}
-	local := t.In(q.loc)
-	minute := local.Hour()*60 + local.Minute()
-	in := false
-	if q.start < q.end {
-		in = minute >= q.start && minute < q.end
-	} else {
-		in = minute >= q.start || minute < q.end
-	}
-	if !in {
-		return time.Time{}
-	}
-	end := time.Date(local.Year(), local.Month(), local.Day(), q.end/60, q.end%60, 0, 0, q.loc)
-	if !end.After(local) {
-		end = end.AddDate(0, 0, 1)
-	}
-	return end
-}
-
-// Duration is a time.Duration that YAML writes as "90m", "24h" or "7d".
-// It is duration.Duration under this package's name (offers, which config
-// imports, uses that one), declared rather than aliased so the settings'
-// unkeyed Duration{24 * time.Hour} literals stay vet-clean.
-type Duration struct{ time.Duration }
-
-// UnmarshalYAML accepts Go durations plus a "d" suffix for days.
-func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
-	return (*duration.Duration)(d).UnmarshalYAML(node)
-}
-
-// ParseDuration is time.ParseDuration plus whole days ("7d").
-func ParseDuration(s string) (time.Duration, error) { return duration.Parse(s) }
-
 // DefaultSettings are used for every key the YAML file leaves out.
 func DefaultSettings() Settings {
 	return Settings{
-		Alerts: AlertSettings{
-			DefaultChannel: "",
-			Cooldown:       Duration{24 * time.Hour},
-		},
+		Alerts:  ingest.DefaultAlertSettings(),
 		Scoring: scoring.DefaultConfig(),
 		Redis:   RedisSettings{KeyPrefix: "holdfast:"},
-		Churn:   defaultChurn(),
-		Dunning: defaultDunning(),
-		Winback: defaultWinback(),
-		Rooms:   defaultRooms(),
-		CRM:     defaultCRM(),
-		Text:    defaultTextSettings(),
-		Digest:  defaultDigestSettings(),
-		NPS:     defaultNPS(),
+		Text:    ingest.DefaultTextSettings(),
+		Digest:  digest.DefaultSettings(),
 		Offers:  offers.DefaultConfig(),
+		NPS:     nps.DefaultSettings(),
+		Churn:   DefaultChurnSettings(),
+		Dunning: dunning.DefaultSettings(),
+		Winback: DefaultWinbackSettings(),
+		Rooms:   rooms.DefaultSettings(),
+		CRM:     crm.DefaultSettings(),
 	}
 }
 
@@ -251,65 +169,40 @@ func yamlError(err error) error {
 	return errors.New("yaml: " + strings.Join(msgs, "; "))
 }
 
-var (
-	clock = regexp.MustCompile(`^([01]\d|2[0-3]):([0-5]\d)$`)
-)
-
 func (s *Settings) validate() error {
 	if err := s.Scoring.Validate(); err != nil {
 		// Every scoring problem at once, on the one line a start failure gets.
 		return errors.New(strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
-	a := &s.Alerts
-	if a.DefaultChannel != "" && !slackid.Conversation(a.DefaultChannel) {
-		return fmt.Errorf("alerts.default_channel: %q is not a Slack channel id (like C0123ABCD)", a.DefaultChannel)
+	if err := s.Alerts.Validate(); err != nil {
+		return fmt.Errorf("alerts.%w", err)
 	}
-	if a.Cooldown.Duration < time.Minute {
-		return fmt.Errorf("alerts.cooldown: must be at least 1m (got %s)", a.Cooldown.Duration)
+	if err := s.Schedule.Resolve(); err != nil {
+		return fmt.Errorf("schedule.%w", err)
 	}
-	q := &a.QuietHours
-	if q.Start != "" || q.End != "" {
-		for key, v := range map[string]string{"start": q.Start, "end": q.End} {
-			if !clock.MatchString(v) {
-				return fmt.Errorf("alerts.quiet_hours.%s: want HH:MM (got %q)", key, v)
+	loc := s.Schedule.Location()
+	for _, v := range []func() error{
+		s.Text.Validate,
+		func() error { return s.Digest.Validate(loc.String()) },
+		func() error { return s.NPS.Validate(loc) },
+		func() error {
+			if s.Redis.KeyPrefix == "" {
+				return errors.New("redis.key_prefix: must not be empty")
 			}
+			return nil
+		},
+		s.Offers.Validate,
+		s.Churn.Validate,
+		s.Dunning.Validate,
+		s.Winback.Validate,
+		s.Rooms.Validate,
+		s.CRM.Validate,
+	} {
+		if err := v(); err != nil {
+			return err
 		}
-		q.start, q.end = minutes(q.Start), minutes(q.End)
-		if q.start == q.end {
-			return fmt.Errorf("alerts.quiet_hours: start and end are both %s", q.Start)
-		}
-		tz := orDefault(q.Timezone, "UTC")
-		loc, err := time.LoadLocation(tz)
-		if err != nil {
-			return fmt.Errorf("alerts.quiet_hours.timezone: unknown time zone %q", tz)
-		}
-		q.loc = loc
 	}
-	tz := orDefault(s.Schedule.Timezone, "UTC")
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return fmt.Errorf("schedule.timezone: unknown time zone %q", tz)
-	}
-	s.Schedule.loc = loc
-	if err := s.Text.validate(); err != nil {
-		return err
-	}
-	if err := s.Digest.validate(tz); err != nil {
-		return err
-	}
-	if err := s.NPS.validate(loc); err != nil {
-		return err
-	}
-	if s.Redis.KeyPrefix == "" {
-		return errors.New("redis.key_prefix: must not be empty")
-	}
-	if err := s.Offers.Validate(); err != nil {
-		return err
-	}
-	if err := s.validateLoop(); err != nil {
-		return err
-	}
-	return s.validateRooms()
+	return nil
 }
 
 func (c Config) validateEnv() error {
@@ -358,10 +251,6 @@ func (c Config) validateEnv() error {
 		return errors.New("HOLDFAST_INGEST_TOKEN: required when connected to Slack (the ingest API must not be open)")
 	}
 	return nil
-}
-
-func minutes(hhmm string) int {
-	return int(hhmm[0]-'0')*600 + int(hhmm[1]-'0')*60 + int(hhmm[3]-'0')*10 + int(hhmm[4]-'0')
 }
 
 func orDefault(v, d string) string {

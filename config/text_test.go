@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holdfast/holdfast/ingest"
 )
 
 func TestTextAndDigestSettings(t *testing.T) {
@@ -41,7 +43,7 @@ digest:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Text.SlackAuthors != SlackAuthorsCustomers || d.Digest.Timezone != "UTC" || d.Digest.Weekday() != time.Monday || d.Text.CompetitorCooldown.Duration != 7*24*time.Hour {
+	if d.Text.SlackAuthors != ingest.SlackAuthorsCustomers || d.Digest.Timezone != "UTC" || d.Digest.Weekday() != time.Monday || d.Text.CompetitorCooldown.Duration != 7*24*time.Hour {
 		t.Errorf("defaults: %+v %+v", d.Text, d.Digest)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/holdfast/holdfast/blocks"
-	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/store"
@@ -30,16 +29,16 @@ type Meta struct {
 
 // Service opens and closes dunning cases inside the ingest transaction.
 type Service struct {
-	cfg    config.DunningSettings
-	alerts config.AlertSettings
+	cfg    Settings
+	alerts ingest.AlertSettings
 	now    func() time.Time
 	log    *slog.Logger
 }
 
 // NewService wires the dunning rules from the settings; now is the clock
 // quiet hours are judged by.
-func NewService(s config.Settings, now func() time.Time, log *slog.Logger) *Service {
-	return &Service{cfg: s.Dunning, alerts: s.Alerts, now: now, log: log}
+func NewService(s Settings, alerts ingest.AlertSettings, now func() time.Time, log *slog.Logger) *Service {
+	return &Service{cfg: s, alerts: alerts, now: now, log: log}
 }
 
 type payment struct {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/bot"
-	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/digest"
 	"github.com/holdfast/holdfast/store"
 )
@@ -36,13 +35,13 @@ type DigestStore interface {
 // Digests answers /digest and sends the scheduled digests.
 type Digests struct {
 	store    DigestStore
-	settings config.DigestSettings
+	settings digest.Settings
 	now      func() time.Time
 	log      *slog.Logger
 }
 
 // NewDigests wires /digest; settings are the digest: defaults.
-func NewDigests(st DigestStore, settings config.DigestSettings, now func() time.Time, log *slog.Logger) *Digests {
+func NewDigests(st DigestStore, settings digest.Settings, now func() time.Time, log *slog.Logger) *Digests {
 	return &Digests{store: st, settings: settings, now: now, log: log}
 }
 

@@ -16,7 +16,6 @@ import (
 
 	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/blocks"
-	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/store"
 )
@@ -27,7 +26,7 @@ import (
 type SlackMessages struct {
 	accounts AccountByChannel
 	ingest   SignalIngester
-	authors  string // config.SlackAuthors*
+	authors  string // ingest.SlackAuthors*
 	now      func() time.Time
 	log      *slog.Logger
 }
@@ -93,7 +92,7 @@ func (h *SlackMessages) message(ctx context.Context, ev slackevents.EventsAPIEve
 		Text:           clipText(blocks.FromMrkdwn(msg.Text), maxMessageText),
 		Metadata:       meta,
 		// The team's own replies are history, not the customer's mood.
-		Unanalysed: !customer && h.authors != config.SlackAuthorsAll,
+		Unanalysed: !customer && h.authors != ingest.SlackAuthorsAll,
 	}
 	res, err := h.ingest.IngestSignals(ctx, []ingest.SignalIn{sig})
 	var invalid *api.ValidationError

@@ -17,6 +17,7 @@ import (
 	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/handoff"
+	"github.com/holdfast/holdfast/internal/testenv"
 	"github.com/holdfast/holdfast/rooms"
 	"github.com/holdfast/holdfast/store"
 	"github.com/holdfast/holdfast/store/storetest"
@@ -32,7 +33,7 @@ type rig struct {
 func newRig(tb testing.TB) *rig {
 	tb.Helper()
 	st := storetest.New(tb)
-	rdb, prefix := storetest.Redis(tb)
+	rdb, prefix := testenv.Redis(tb)
 	fake, err := slacktest.New(slacktest.Options{})
 	if err != nil {
 		tb.Fatal(err)

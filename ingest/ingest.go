@@ -22,7 +22,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/holdfast/holdfast/api"
-	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/scoring/text"
 	"github.com/holdfast/holdfast/store"
@@ -57,7 +56,7 @@ type Pipeline struct {
 	store     *store.Store
 	analyzer  Analyzer
 	cooldowns *Cooldowns
-	settings  config.Settings
+	settings  Settings
 	now       func() time.Time
 	log       *slog.Logger
 	metrics   *Metrics
@@ -66,7 +65,7 @@ type Pipeline struct {
 }
 
 // New wires the pipeline. now is the clock (tests pass a fixed one).
-func New(st *store.Store, analyzer Analyzer, cooldowns *Cooldowns, settings config.Settings, now func() time.Time, log *slog.Logger, metrics *Metrics) *Pipeline {
+func New(st *store.Store, analyzer Analyzer, cooldowns *Cooldowns, settings Settings, now func() time.Time, log *slog.Logger, metrics *Metrics) *Pipeline {
 	return &Pipeline{store: st, analyzer: analyzer, cooldowns: cooldowns, settings: settings, now: now, log: log, metrics: metrics}
 }
 

@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/internal/testenv"
+	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/scoring/text"
 	"github.com/holdfast/holdfast/store/storetest"
 )
@@ -25,9 +26,8 @@ func (c *countingAnalyzer) Analyze(string) text.Result {
 // the pipeline stores that reading and does not read the text again.
 func TestPipelineUsesTheCallersAnalysis(t *testing.T) {
 	st := storetest.New(t)
-	rdb, prefix := storetest.Redis(t)
-	settings := config.DefaultSettings()
-	settings.Redis.KeyPrefix = prefix
+	rdb, prefix := testenv.Redis(t)
+	settings := ingest.Settings{Alerts: ingest.DefaultAlertSettings(), Scoring: scoring.DefaultConfig()}
 	analyzer := &countingAnalyzer{}
 	p := ingest.New(st, analyzer, ingest.NewCooldowns(rdb, prefix), settings, time.Now, slog.New(slog.DiscardHandler), nil)
 	ctx := context.Background()

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/holdfast/holdfast/blocks"
-	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/scoring/text"
 	"github.com/holdfast/holdfast/store"
@@ -37,15 +36,20 @@ type Insighter interface {
 // TextAlerts is the ingest hook that records competitor mentions and
 // raises competitor and sentiment-drop alerts.
 type TextAlerts struct {
-	settings config.Settings
+	settings textAlertSettings
 	insight  Insighter // optional language model
 	log      *slog.Logger
 }
 
 // NewTextAlerts builds the hook; insight may be nil (alerts then carry no
 // summary).
-func NewTextAlerts(settings config.Settings, insight Insighter, log *slog.Logger) *TextAlerts {
-	return &TextAlerts{settings: settings, insight: insight, log: log}
+func NewTextAlerts(text TextSettings, alerts AlertSettings, insight Insighter, log *slog.Logger) *TextAlerts {
+	return &TextAlerts{settings: textAlertSettings{Text: text, Alerts: alerts}, insight: insight, log: log}
+}
+
+type textAlertSettings struct {
+	Text   TextSettings
+	Alerts AlertSettings
 }
 
 // Bounds on language-model calls per batch: they happen before the

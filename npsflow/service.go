@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/holdfast/holdfast/blocks"
-	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/ingest"
 	"github.com/holdfast/holdfast/nps"
 	"github.com/holdfast/holdfast/scoring/text"
@@ -58,7 +57,7 @@ type Analyzer interface {
 
 // Options are the settings a Service runs with.
 type Options struct {
-	Settings       config.NPSSettings
+	Settings       nps.Settings
 	DefaultChannel string         // alerts.default_channel: where loops go without a CS channel
 	Location       *time.Location // schedule.timezone: calendar days, quarters
 	WebhookSecret  string         // HOLDFAST_SURVEY_WEBHOOK_SECRET
@@ -69,7 +68,7 @@ type Service struct {
 	store    Store
 	ingest   Ingester
 	analyzer Analyzer
-	cfg      config.NPSSettings
+	cfg      nps.Settings
 	channel  string // CS channel: due lists, digests, loops of accounts without a channel
 	loc      *time.Location
 	policy   nps.Policy

@@ -12,7 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/holdfast/holdfast/config/duration"
+	"github.com/holdfast/holdfast/schedule"
 )
 
 // Config is the offers: section of the YAML file. The routing policy is
@@ -37,7 +37,7 @@ type Config struct {
 	// SummaryTimeout bounds how long the language model may take to write
 	// the approvers' summary; the template summary is posted at once and
 	// replaced only if the model answers in time.
-	SummaryTimeout duration.Duration `yaml:"summary_timeout"`
+	SummaryTimeout schedule.Duration `yaml:"summary_timeout"`
 }
 
 // Role is who may act on the steps that name it.
@@ -65,9 +65,9 @@ type Step struct {
 	Backup string      `yaml:"backup"`
 	When   []Condition `yaml:"when"` // any of these; empty: always
 	// SLA is how long the step may wait before its approvers are nudged.
-	SLA duration.Duration `yaml:"sla"`
+	SLA schedule.Duration `yaml:"sla"`
 	// EscalateAfter is when the backup is brought in (default 2 × SLA).
-	EscalateAfter duration.Duration `yaml:"escalate_after"`
+	EscalateAfter schedule.Duration `yaml:"escalate_after"`
 }
 
 // Condition holds when every field it sets holds.
@@ -142,7 +142,7 @@ func f(v float64) *float64 { return &v }
 func DefaultConfig() Config {
 	upTo10 := []Condition{{DiscountPct: &Range{AtMost: f(10)}}}
 	over10 := []Condition{{DiscountPct: &Range{Above: f(10)}}}
-	day := duration.Duration{Duration: 24 * time.Hour}
+	day := schedule.Duration{Duration: 24 * time.Hour}
 	return Config{
 		Approvers: map[string]Role{
 			"csm_manager": {}, "finance": {}, "revops": {}, "executive": {}, "legal": {},
@@ -152,7 +152,7 @@ func DefaultConfig() Config {
 				{Name: "CSM manager", Role: "csm_manager", When: upTo10, SLA: day},
 				{Name: "Finance", Role: "finance", When: over10, SLA: day},
 				{Name: "RevOps", Role: "revops", When: over10, SLA: day},
-				{Name: "Legal", Role: "legal", When: []Condition{{Types: []Type{ContractModification}}}, SLA: duration.Duration{Duration: 48 * time.Hour}},
+				{Name: "Legal", Role: "legal", When: []Condition{{Types: []Type{ContractModification}}}, SLA: schedule.Duration{Duration: 48 * time.Hour}},
 			}},
 			{Name: "Executive", When: []Condition{{DiscountPct: &Range{Above: f(25)}}, {ARR: &Range{Above: f(500_000)}}},
 				Steps: []Step{{Name: "Executive", Role: "executive", SLA: day}}},
@@ -167,7 +167,7 @@ func DefaultConfig() Config {
 		},
 		MinTermMonths:  12,
 		DiscountBands:  []float64{10, 25},
-		SummaryTimeout: duration.Duration{Duration: 20 * time.Second},
+		SummaryTimeout: schedule.Duration{Duration: 20 * time.Second},
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/holdfast/holdfast/config/duration"
+	"github.com/holdfast/holdfast/schedule"
 )
 
 var now = time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -266,8 +266,8 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"empty stage", func(c *Config) { c.Routing[1].Steps = nil }, "offers.routing[1].steps:"},
 		{"duplicate stage", func(c *Config) { c.Routing[1].Name = "review" }, "offers.routing[1].name:"},
 		{"duplicate step", func(c *Config) { c.Routing[0].Steps[2].Name = "finance" }, "offers.routing[0].steps[2].name:"},
-		{"sla", func(c *Config) { c.Routing[0].Steps[0].SLA = duration.Duration{} }, "offers.routing[0].steps[0].sla:"},
-		{"escalation before sla", func(c *Config) { c.Routing[0].Steps[0].EscalateAfter = duration.Duration{Duration: time.Hour} }, "offers.routing[0].steps[0].escalate_after:"},
+		{"sla", func(c *Config) { c.Routing[0].Steps[0].SLA = schedule.Duration{} }, "offers.routing[0].steps[0].sla:"},
+		{"escalation before sla", func(c *Config) { c.Routing[0].Steps[0].EscalateAfter = schedule.Duration{Duration: time.Hour} }, "offers.routing[0].steps[0].escalate_after:"},
 		{"empty condition", func(c *Config) { c.Routing[1].When = []Condition{{}} }, "offers.routing[1].when[0]: an empty condition"},
 		{"upside-down range", func(c *Config) { c.Routing[1].When[0].DiscountPct = &Range{Above: f(30), AtMost: f(20)} }, "offers.routing[1].when[0].discount_pct:"},
 		{"unknown type", func(c *Config) { c.Routing[0].Steps[3].When[0].Types = []Type{"bribe"} }, "offers.routing[0].steps[3].when[0].types[0]:"},
@@ -278,7 +278,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"duplicate tier", func(c *Config) { c.Guidelines.Tiers["Growth"] = TierLimit{} }, "offers.guidelines.tiers.growth:"},
 		{"bands", func(c *Config) { c.DiscountBands = []float64{25, 10} }, "offers.discount_bands[1]:"},
 		{"term", func(c *Config) { c.MinTermMonths = 0 }, "offers.min_term_months:"},
-		{"summary timeout", func(c *Config) { c.SummaryTimeout = duration.Duration{} }, "offers.summary_timeout:"},
+		{"summary timeout", func(c *Config) { c.SummaryTimeout = schedule.Duration{} }, "offers.summary_timeout:"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,16 +11,16 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/holdfast/holdfast/store/storetest"
+	"github.com/holdfast/holdfast/internal/testenv"
 )
 
 func newScheduler(t *testing.T, prefix string, now func() time.Time) *Scheduler {
-	rdb, _ := storetest.Redis(t)
+	rdb, _ := testenv.Redis(t)
 	return New(rdb, prefix, time.UTC, now, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 }
 
 func TestATickRunsOnceAcrossReplicas(t *testing.T) {
-	_, prefix := storetest.Redis(t)
+	_, prefix := testenv.Redis(t)
 	at := time.Date(2026, 11, 25, 9, 0, 3, 0, time.UTC)
 	var runs atomic.Int32
 	var seen sync.Map

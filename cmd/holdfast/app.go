@@ -134,7 +134,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		return nil, fmt.Errorf("text.%w", err)
 	}
 	in.model = llm.New(cfg.LLM)
-	in.ingest = ingest.New(in.store, in.analyzer, ingest.NewCooldowns(in.redis, prefix), set, in.now, log, ingest.NewMetrics(in.metrics))
+	in.ingest = ingest.New(in.store, in.analyzer, ingest.NewCooldowns(in.redis, prefix), ingest.Settings{Alerts: set.Alerts, Scoring: set.Scoring},
+		in.now, log, ingest.NewMetrics(in.metrics))
 
 	// The features, in the order their ingest hooks run and their App
 	// Home sections show.

@@ -117,7 +117,7 @@ func (f dunningFeature) Routes() []api.Route {
 }
 
 func newDunning(in infra) dunningFeature {
-	return dunningFeature{svc: dunning.NewService(in.cfg.Settings, in.now, in.log),
+	return dunningFeature{svc: dunning.NewService(in.cfg.Settings.Dunning, in.cfg.Settings.Alerts, in.now, in.log),
 		stripe: dunning.NewStripeWebhook(in.cfg.StripeWebhookSecret, in.ingest, in.store, in.now, in.log)}
 }
 
@@ -145,7 +145,7 @@ func newTextSignals(in infra) textFeature {
 	return textFeature{
 		messages: handlers.NewSlackMessages(in.store, in.ingest, set.Text.SlackAuthors, in.now, in.log),
 		alerts:   handlers.NewTextAlerts(in.store, in.now),
-		hook:     ingest.NewTextAlerts(set, insight, in.log),
+		hook:     ingest.NewTextAlerts(set.Text, set.Alerts, insight, in.log),
 	}
 }
 

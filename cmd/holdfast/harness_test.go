@@ -23,6 +23,7 @@ import (
 	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/internal/testenv"
 	"github.com/holdfast/holdfast/store"
 	"github.com/holdfast/holdfast/store/storetest"
 )
@@ -72,7 +73,7 @@ func appendYAML(extra string) deploymentOption {
 func newDeployment(t testing.TB, opts ...deploymentOption) *deployment {
 	t.Helper()
 	schema := storetest.NewSchema(t)
-	_, prefix := storetest.Redis(t)
+	_, prefix := testenv.Redis(t)
 	fake, err := slacktest.New(slacktest.Options{PingInterval: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +84,7 @@ func newDeployment(t testing.TB, opts ...deploymentOption) *deployment {
 		"SLACK_APP_TOKEN":       "xapp-test",
 		"SLACK_API_URL":         fake.APIURL(),
 		"DATABASE_URL":          schema.DatabaseURL,
-		"REDIS_URL":             storetest.RedisURL(),
+		"REDIS_URL":             testenv.RedisURL(),
 		"HOLDFAST_HTTP_ADDR":    "127.0.0.1:0",
 		"HOLDFAST_INGEST_TOKEN": testToken,
 	}}

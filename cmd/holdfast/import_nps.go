@@ -71,7 +71,8 @@ func importNPS(ctx context.Context, cfg config.Config, path string, stdout, stde
 		fmt.Fprintln(stderr, "holdfast import nps: text.competitors:", err)
 		return exitUsage
 	}
-	pipeline := ingest.New(st, analyzer, ingest.NewCooldowns(rdb, cfg.Settings.Redis.KeyPrefix), cfg.Settings, time.Now, log, nil)
+	pipeline := ingest.New(st, analyzer, ingest.NewCooldowns(rdb, cfg.Settings.Redis.KeyPrefix),
+		ingest.Settings{Alerts: cfg.Settings.Alerts, Scoring: cfg.Settings.Scoring}, time.Now, log, nil)
 	svc := npsflow.New(st, pipeline, analyzer, npsflow.Options{Settings: cfg.Settings.NPS,
 		DefaultChannel: cfg.Settings.Alerts.DefaultChannel, Location: loc}, time.Now, log)
 	res, err := svc.Import(ctx, rows)

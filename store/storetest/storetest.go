@@ -1,15 +1,12 @@
-// Package storetest gives each test its own real Postgres schema and Redis
-// key prefix, so tests run in parallel against the same servers without
-// seeing each other's rows.
+// Package storetest gives each test its own real, migrated Postgres schema,
+// so tests run in parallel against the same server without seeing each
+// other's rows.
 package storetest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,26 +14,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
 
+	"github.com/holdfast/holdfast/internal/testenv"
 	"github.com/holdfast/holdfast/store"
 )
-
-// DatabaseURL is the test database; HOLDFAST_TEST_DATABASE_URL overrides it.
-func DatabaseURL() string {
-	if u := os.Getenv("HOLDFAST_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/holdfast_test?sslmode=disable"
-}
-
-// RedisURL is the test Redis; HOLDFAST_TEST_REDIS_URL overrides it.
-func RedisURL() string {
-	if u := os.Getenv("HOLDFAST_TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
 
 // Schema is a migrated, private schema in the test database.
 type Schema struct {
@@ -49,11 +30,11 @@ func NewSchema(tb testing.TB) Schema {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	base := DatabaseURL()
+	base := testenv.DatabaseURL()
 	if err := ensureDatabase(ctx, base); err != nil {
 		tb.Fatalf("test database: %v", err)
 	}
-	name := "t_" + randomHex(6)
+	name := "t_" + testenv.RandomHex(6)
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
 		tb.Fatalf("connect test database: %v", err)
@@ -107,33 +88,6 @@ func New(tb testing.TB) *store.Store {
 	return st
 }
 
-// Redis returns a client and a key prefix unique to this test; the test's
-// keys are deleted when it ends.
-func Redis(tb testing.TB) (*redis.Client, string) {
-	tb.Helper()
-	opts, err := redis.ParseURL(RedisURL())
-	if err != nil {
-		tb.Fatalf("redis url: %v", err)
-	}
-	rdb := redis.NewClient(opts)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		tb.Fatalf("redis at %s: %v", RedisURL(), err)
-	}
-	prefix := "holdfast-test:" + randomHex(6) + ":"
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-		rdb.Close()
-	})
-	return rdb, prefix
-}
-
 func ensureDatabase(ctx context.Context, url string) error {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
@@ -160,12 +114,4 @@ func ensureDatabase(ctx context.Context, url string) error {
 		return nil
 	}
 	return err
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
 }

@@ -1,16 +1,14 @@
 package config
 
 import (
-	"errors"
 	"fmt"
-	"github.com/holdfast/holdfast/slackid"
-	"net/url"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/holdfast/holdfast/churn"
+	"github.com/holdfast/holdfast/schedule"
+	"github.com/holdfast/holdfast/slackid"
+	"gopkg.in/yaml.v3"
 )
 
 // ChurnSettings configure churn root-cause records and their reports.
@@ -23,10 +21,10 @@ type ChurnSettings struct {
 	DebriefChannel string `yaml:"debrief_channel"`
 	// CheckinAfter is when the owner of an agreed process change is asked
 	// whether it happened.
-	CheckinAfter Duration `yaml:"checkin_after"`
+	CheckinAfter schedule.Duration `yaml:"checkin_after"`
 	// LookalikeWindow: sales-attributable churn this recent defines the
 	// profile current accounts are matched against.
-	LookalikeWindow Duration `yaml:"lookalike_window"`
+	LookalikeWindow schedule.Duration `yaml:"lookalike_window"`
 	// LookalikeMinMatch is how many of the four cohort traits (size band,
 	// industry, deal source, champion tenure) must match.
 	LookalikeMinMatch int `yaml:"lookalike_min_match"`
@@ -42,60 +40,43 @@ type AuditSettings struct {
 	MinRecords    int     `yaml:"min_records"`
 }
 
-// DunningSettings configure payment-failure handling.
-type DunningSettings struct {
-	// Channel overrides where dunning alerts go (default: the account's
-	// channel, else alerts.default_channel).
-	Channel string `yaml:"channel"`
-	// EscalateARR: failures on accounts with at least this ARR are high
-	// value: posted first, marked urgent, the CSM and EscalateTo mentioned,
-	// and never held back by quiet hours.
-	EscalateARR float64  `yaml:"escalate_arr"`
-	EscalateTo  []string `yaml:"escalate_to"`
-	// SoftRetryDays is the retry schedule shown for soft declines when
-	// Stripe does not say when it retries (days after the failure).
-	SoftRetryDays []int `yaml:"soft_retry_days"`
-	// UpdateCardURL goes into the customer note of the card-update path.
-	UpdateCardURL string `yaml:"update_card_url"`
-}
-
 // WinbackSettings configure the weekly win-back list.
 type WinbackSettings struct {
 	// DormantAfter: an active account without a usage signal this long is dormant.
-	DormantAfter Duration `yaml:"dormant_after"`
+	DormantAfter schedule.Duration `yaml:"dormant_after"`
 	// WindowLength: how long a churned account's win-back window stays
 	// open once it opens.
-	WindowLength Duration `yaml:"window_length"`
+	WindowLength schedule.Duration `yaml:"window_length"`
 	// Windows: per root cause, how long after the churn the window opens,
 	// or "never".
-	Windows map[churn.Cause]Window `yaml:"windows"`
+	Windows map[churn.Cause]WinbackDelay `yaml:"windows"`
 }
 
-// Window is a win-back delay in whole days, or never.
-type Window struct {
+// WinbackDelay is a win-back delay in whole days, or never.
+type WinbackDelay struct {
 	After time.Duration
 	Never bool
 }
 
 // UnmarshalYAML accepts "never" or a duration in days ("90d").
-func (w *Window) UnmarshalYAML(node *yaml.Node) error {
+func (w *WinbackDelay) UnmarshalYAML(node *yaml.Node) error {
 	var s string
 	if err := node.Decode(&s); err != nil {
 		return err
 	}
 	if strings.TrimSpace(s) == "never" {
-		*w = Window{Never: true}
+		*w = WinbackDelay{Never: true}
 		return nil
 	}
-	d, err := ParseDuration(s)
+	d, err := schedule.ParseDuration(s)
 	if err != nil {
 		return fmt.Errorf("want a number of days like 90d, or never (got %q)", s)
 	}
-	*w = Window{After: d}
+	*w = WinbackDelay{After: d}
 	return nil
 }
 
-// WinbackDays converts the windows for churn.WinbackWindow: -1 = never.
+// WinbackDays converts the windows for WinbackDelay: -1 = never.
 func (w WinbackSettings) WinbackDays() map[churn.Cause]int {
 	out := make(map[churn.Cause]int, len(w.Windows))
 	for c, win := range w.Windows {
@@ -108,25 +89,23 @@ func (w WinbackSettings) WinbackDays() map[churn.Cause]int {
 	return out
 }
 
-func defaultChurn() ChurnSettings {
+// DefaultChurnSettings are the churn defaults.
+func DefaultChurnSettings() ChurnSettings {
 	return ChurnSettings{
-		CheckinAfter:      Duration{30 * 24 * time.Hour},
-		LookalikeWindow:   Duration{180 * 24 * time.Hour},
+		CheckinAfter:      schedule.Duration{Duration: 30 * 24 * time.Hour},
+		LookalikeWindow:   schedule.Duration{Duration: 180 * 24 * time.Hour},
 		LookalikeMinMatch: 3,
 		Audit:             AuditSettings{CatchAllShare: 0.5, MinRecords: 4},
 	}
 }
 
-func defaultDunning() DunningSettings {
-	return DunningSettings{EscalateARR: 50000, SoftRetryDays: []int{3, 5, 7}}
-}
-
-func defaultWinback() WinbackSettings {
+// DefaultWinbackSettings are the winback defaults.
+func DefaultWinbackSettings() WinbackSettings {
 	day := 24 * time.Hour
 	return WinbackSettings{
-		DormantAfter: Duration{30 * day},
-		WindowLength: Duration{90 * day},
-		Windows: map[churn.Cause]Window{
+		DormantAfter: schedule.Duration{Duration: 30 * day},
+		WindowLength: schedule.Duration{Duration: 90 * day},
+		Windows: map[churn.Cause]WinbackDelay{
 			churn.Pricing:             {After: 90 * day},
 			churn.BusinessChange:      {After: 180 * day},
 			churn.CompetitiveLoss:     {After: 180 * day},
@@ -139,8 +118,8 @@ func defaultWinback() WinbackSettings {
 	}
 }
 
-func (s *Settings) validateLoop() error {
-	c := &s.Churn
+// Validate checks the section; an error names the key at fault.
+func (c *ChurnSettings) Validate() error {
 	for i, u := range c.Admins {
 		if !slackid.User(u) {
 			return fmt.Errorf("churn.admins[%d]: %q is not a Slack user id (like U0123ABCD)", i, u)
@@ -165,33 +144,11 @@ func (s *Settings) validateLoop() error {
 		return fmt.Errorf("churn.audit.min_records: must be at least 1 (got %d)", c.Audit.MinRecords)
 	}
 
-	d := &s.Dunning
-	if d.Channel != "" && !slackid.Conversation(d.Channel) {
-		return fmt.Errorf("dunning.channel: %q is not a Slack channel id (like C0123ABCD)", d.Channel)
-	}
-	if d.EscalateARR < 0 {
-		return fmt.Errorf("dunning.escalate_arr: must not be negative (got %g)", d.EscalateARR)
-	}
-	for i, u := range d.EscalateTo {
-		if !slackid.User(u) {
-			return fmt.Errorf("dunning.escalate_to[%d]: %q is not a Slack user id (like U0123ABCD)", i, u)
-		}
-	}
-	if len(d.SoftRetryDays) > 10 {
-		return errors.New("dunning.soft_retry_days: at most 10 retries")
-	}
-	for i, n := range d.SoftRetryDays {
-		if n < 1 || n > 60 || (i > 0 && n <= d.SoftRetryDays[i-1]) {
-			return fmt.Errorf("dunning.soft_retry_days[%d]: want increasing days from 1 to 60 (got %d)", i, n)
-		}
-	}
-	if u := d.UpdateCardURL; u != "" {
-		if p, err := url.Parse(u); err != nil || p.Scheme != "https" || p.Host == "" {
-			return fmt.Errorf("dunning.update_card_url: not an https URL: %q", u)
-		}
-	}
+	return nil
+}
 
-	w := &s.Winback
+// Validate checks the section; an error names the key at fault.
+func (w *WinbackSettings) Validate() error {
 	if err := wholeDays("winback.dormant_after", w.DormantAfter.Duration); err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package duration
+package schedule
 
 import (
 	"testing"
@@ -7,15 +7,15 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-func TestParse(t *testing.T) {
+func TestParseDuration(t *testing.T) {
 	for in, want := range map[string]time.Duration{"90m": 90 * time.Minute, "24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "0d": 0} {
-		if got, err := Parse(in); err != nil || got != want {
-			t.Errorf("Parse(%q) = %s, %v; want %s", in, got, err, want)
+		if got, err := ParseDuration(in); err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %s, %v; want %s", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"", "d", "1.5d", "+2d", "2 d", "soon"} {
-		if _, err := Parse(bad); err == nil {
-			t.Errorf("Parse(%q) accepted", bad)
+		if _, err := ParseDuration(bad); err == nil {
+			t.Errorf("ParseDuration(%q) accepted", bad)
 		}
 	}
 }

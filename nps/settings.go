@@ -1,17 +1,17 @@
-package config
+package nps
 
 import (
 	"fmt"
-	"github.com/holdfast/holdfast/slackid"
 	"net/url"
 	"time"
 
 	"github.com/holdfast/holdfast/schedule"
+	"github.com/holdfast/holdfast/slackid"
 )
 
-// NPSSettings configure NPS intake, detractor loops and the survey cadence
+// Settings configure NPS intake, detractor loops and the survey cadence
 // (YAML key nps).
-type NPSSettings struct {
+type Settings struct {
 	// CSChannel gets detractor threads of accounts without a channel, the
 	// due-survey list and the weekly digest; default alerts.default_channel.
 	CSChannel string `yaml:"cs_channel"`
@@ -24,42 +24,42 @@ type NPSSettings struct {
 	Executive string `yaml:"executive"`
 	// EscalationARR: at or above this ARR a detractor loop proposes
 	// escalating to the executive. 0 = never proposed.
-	EscalationARR float64            `yaml:"escalation_arr"`
-	Steps         NPSSteps           `yaml:"steps"`
-	BusinessHours BusinessHoursYAML  `yaml:"business_hours"`
-	Cadence       NPSCadence         `yaml:"cadence"`
-	Webhook       SurveyWebhook      `yaml:"survey_webhook"`
-	Digest        NPSDigestSettings  `yaml:"digest"`
-	Jobs          NPSJobSpecSettings `yaml:"jobs"`
+	EscalationARR float64               `yaml:"escalation_arr"`
+	Steps         Steps                 `yaml:"steps"`
+	BusinessHours BusinessHoursSettings `yaml:"business_hours"`
+	Cadence       Cadence               `yaml:"cadence"`
+	Webhook       SurveyWebhook         `yaml:"survey_webhook"`
+	Digest        DigestSettings        `yaml:"digest"`
+	Jobs          JobSpecs              `yaml:"jobs"`
 
 	calendar schedule.BusinessHours
 }
 
-// NPSSteps are the detractor loop's deadlines, counted from the answer's
+// Steps are the detractor loop's deadlines, counted from the answer's
 // arrival in business time when business hours are configured.
-type NPSSteps struct {
-	Contact       Duration `yaml:"contact"`        // step 1
-	RootCause     Duration `yaml:"root_cause"`     // step 2
-	ActionPlan    Duration `yaml:"action_plan"`    // step 3
-	EscalateAfter Duration `yaml:"escalate_after"` // overdue by this much more: the manager is mentioned
-	FollowUp      Duration `yaml:"follow_up"`      // step 5: after the plan is recorded (calendar time)
+type Steps struct {
+	Contact       schedule.Duration `yaml:"contact"`        // step 1
+	RootCause     schedule.Duration `yaml:"root_cause"`     // step 2
+	ActionPlan    schedule.Duration `yaml:"action_plan"`    // step 3
+	EscalateAfter schedule.Duration `yaml:"escalate_after"` // overdue by this much more: the manager is mentioned
+	FollowUp      schedule.Duration `yaml:"follow_up"`      // step 5: after the plan is recorded (calendar time)
 }
 
-// BusinessHoursYAML makes loop deadlines count working time only, in
+// BusinessHoursSettings makes loop deadlines count working time only, in
 // schedule.timezone. Empty start and end: every hour counts.
-type BusinessHoursYAML struct {
+type BusinessHoursSettings struct {
 	Start    string   `yaml:"start"` // "09:00"
 	End      string   `yaml:"end"`   // "17:00"
 	Days     []string `yaml:"days"`  // default mon..fri
 	Holidays []string `yaml:"holidays"`
 }
 
-// NPSCadence is the daily survey selection.
-type NPSCadence struct {
-	Spec          string   `yaml:"spec"`           // cron spec in schedule.timezone; "" or "off" disables
-	QuietPeriod   Duration `yaml:"quiet_period"`   // nobody is surveyed twice inside it
-	CatchUp       Duration `yaml:"catch_up"`       // how long a day-30 / pre-renewal / post-ticket survey stays due
-	ReminderAfter Duration `yaml:"reminder_after"` // sent and unanswered this long: one reminder to the CSM
+// Cadence is the daily survey selection.
+type Cadence struct {
+	Spec          string            `yaml:"spec"`           // cron spec in schedule.timezone; "" or "off" disables
+	QuietPeriod   schedule.Duration `yaml:"quiet_period"`   // nobody is surveyed twice inside it
+	CatchUp       schedule.Duration `yaml:"catch_up"`       // how long a day-30 / pre-renewal / post-ticket survey stays due
+	ReminderAfter schedule.Duration `yaml:"reminder_after"` // sent and unanswered this long: one reminder to the CSM
 }
 
 // SurveyWebhook is the external survey tool that sends the surveys. The
@@ -68,24 +68,24 @@ type SurveyWebhook struct {
 	URL string `yaml:"url"`
 }
 
-// NPSDigestSettings is the weekly promoter/passive digest.
-type NPSDigestSettings struct {
+// DigestSettings is the weekly promoter/passive digest.
+type DigestSettings struct {
 	Spec string `yaml:"spec"` // cron spec; "off" disables
 }
 
-// NPSJobSpecSettings tunes how often the loop watcher and the webhook
+// JobSpecs tunes how often the loop watcher and the webhook
 // sender run.
-type NPSJobSpecSettings struct {
+type JobSpecs struct {
 	Loops   string `yaml:"loops"`   // overdue steps, follow-ups, reminders
 	Webhook string `yaml:"webhook"` // pending survey-tool POSTs
 }
 
 // Calendar is the business-hours calendar (every hour counts when none is
 // configured).
-func (n NPSSettings) Calendar() schedule.BusinessHours { return n.calendar }
+func (n Settings) Calendar() schedule.BusinessHours { return n.calendar }
 
 // ManagerOf is the manager to mention for a CSM, or "".
-func (n NPSSettings) ManagerOf(csm string) string {
+func (n Settings) ManagerOf(csm string) string {
 	if m := n.Managers[csm]; m != "" {
 		return m
 	}
@@ -93,7 +93,7 @@ func (n NPSSettings) ManagerOf(csm string) string {
 }
 
 // IsManager reports whether user is a configured manager.
-func (n NPSSettings) IsManager(user string) bool {
+func (n Settings) IsManager(user string) bool {
 	if user == "" {
 		return false
 	}
@@ -108,28 +108,31 @@ func (n NPSSettings) IsManager(user string) bool {
 	return false
 }
 
-func defaultNPS() NPSSettings {
-	return NPSSettings{
+// DefaultSettings are the nps defaults.
+func DefaultSettings() Settings {
+	return Settings{
 		EscalationARR: 100_000,
-		Steps: NPSSteps{
-			Contact:       Duration{24 * time.Hour},
-			RootCause:     Duration{48 * time.Hour},
-			ActionPlan:    Duration{72 * time.Hour},
-			EscalateAfter: Duration{24 * time.Hour},
-			FollowUp:      Duration{30 * 24 * time.Hour},
+		Steps: Steps{
+			Contact:       schedule.Duration{Duration: 24 * time.Hour},
+			RootCause:     schedule.Duration{Duration: 48 * time.Hour},
+			ActionPlan:    schedule.Duration{Duration: 72 * time.Hour},
+			EscalateAfter: schedule.Duration{Duration: 24 * time.Hour},
+			FollowUp:      schedule.Duration{Duration: 30 * 24 * time.Hour},
 		},
-		Cadence: NPSCadence{
+		Cadence: Cadence{
 			Spec:          "0 8 * * *",
-			QuietPeriod:   Duration{60 * 24 * time.Hour},
-			CatchUp:       Duration{7 * 24 * time.Hour},
-			ReminderAfter: Duration{7 * 24 * time.Hour},
+			QuietPeriod:   schedule.Duration{Duration: 60 * 24 * time.Hour},
+			CatchUp:       schedule.Duration{Duration: 7 * 24 * time.Hour},
+			ReminderAfter: schedule.Duration{Duration: 7 * 24 * time.Hour},
 		},
-		Digest: NPSDigestSettings{Spec: "0 9 * * 1"},
-		Jobs:   NPSJobSpecSettings{Loops: "*/15 * * * *", Webhook: "* * * * *"},
+		Digest: DigestSettings{Spec: "0 9 * * 1"},
+		Jobs:   JobSpecs{Loops: "*/15 * * * *", Webhook: "* * * * *"},
 	}
 }
 
-func (n *NPSSettings) validate(loc *time.Location) error {
+// Validate checks the section; business hours count in loc
+// (schedule.timezone). An error names the key at fault.
+func (n *Settings) Validate(loc *time.Location) error {
 	if n.CSChannel != "" && !slackid.Conversation(n.CSChannel) {
 		return fmt.Errorf("nps.cs_channel: %q is not a Slack channel id (like C0123ABCD)", n.CSChannel)
 	}

@@ -1,7 +1,4 @@
-// Package duration is the YAML duration type the settings share: a
-// time.Duration written "90m", "24h" or "7d". It is a leaf so that packages
-// config imports (offers) can use it too.
-package duration
+package schedule
 
 import (
 	"fmt"
@@ -11,7 +8,8 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Duration is a time.Duration that YAML writes as "90m", "24h" or "7d".
+// Duration is a time.Duration that the settings file writes as "90m",
+// "24h" or "7d".
 type Duration struct{ time.Duration }
 
 // UnmarshalYAML accepts Go durations plus a "d" suffix for days.
@@ -20,7 +18,7 @@ func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
 	if err := node.Decode(&s); err != nil {
 		return err
 	}
-	v, err := Parse(s)
+	v, err := ParseDuration(s)
 	if err != nil {
 		return err
 	}
@@ -28,8 +26,8 @@ func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
 	return nil
 }
 
-// Parse is time.ParseDuration plus whole days ("7d").
-func Parse(s string) (time.Duration, error) {
+// ParseDuration is time.ParseDuration plus whole days ("7d").
+func ParseDuration(s string) (time.Duration, error) {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		var n int
 		if _, err := fmt.Sscanf(days, "%d", &n); err != nil || fmt.Sprint(n) != days {

@@ -1,0 +1,42 @@
+package ingest
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/holdfast/holdfast/schedule"
+	"github.com/holdfast/holdfast/scoring"
+	"github.com/holdfast/holdfast/slackid"
+)
+
+// Settings are what the pipeline decides alerts with.
+type Settings struct {
+	Alerts  AlertSettings
+	Scoring scoring.Config
+}
+
+// AlertSettings say where and when alerts go (YAML key alerts).
+type AlertSettings struct {
+	DefaultChannel string              `yaml:"default_channel"` // used when the account has no channel of its own
+	Cooldown       schedule.Duration   `yaml:"cooldown"`        // per account and alert kind
+	QuietHours     schedule.QuietHours `yaml:"quiet_hours"`
+}
+
+// DefaultAlertSettings are the alerts defaults.
+func DefaultAlertSettings() AlertSettings {
+	return AlertSettings{Cooldown: schedule.Duration{Duration: 24 * time.Hour}}
+}
+
+// Validate checks the section; an error names the key at fault.
+func (a *AlertSettings) Validate() error {
+	if a.DefaultChannel != "" && !slackid.Conversation(a.DefaultChannel) {
+		return fmt.Errorf("default_channel: %q is not a Slack channel id (like C0123ABCD)", a.DefaultChannel)
+	}
+	if a.Cooldown.Duration < time.Minute {
+		return fmt.Errorf("cooldown: must be at least 1m (got %s)", a.Cooldown.Duration)
+	}
+	if err := a.QuietHours.Resolve(); err != nil {
+		return fmt.Errorf("quiet_hours.%w", err)
+	}
+	return nil
+}
