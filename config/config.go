@@ -18,7 +18,7 @@ import (
 	"github.com/holdfast/holdfast/crm"
 	"github.com/holdfast/holdfast/digest"
 	"github.com/holdfast/holdfast/dunning"
-	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/nps"
 	"github.com/holdfast/holdfast/offers"

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/holdfast/holdfast/blocks"
-	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/store"
 )

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/holdfast/holdfast/api"
-	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/store"
 )
 

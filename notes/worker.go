@@ -13,7 +13,7 @@ import (
 
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/crm"
-	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/rooms"
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/store"

@@ -22,7 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/holdfast/holdfast/bot/slacktest"
-	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/internal/ingest"
 )
 
 func envInt(name string, def int) int {

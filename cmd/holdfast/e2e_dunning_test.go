@@ -11,7 +11,7 @@ import (
 
 	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/dunning"
-	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/internal/ingest"
 )
 
 const stripeSecret = "whsec_e2e_test_secret_0123456789"

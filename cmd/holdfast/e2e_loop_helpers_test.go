@@ -11,7 +11,7 @@ import (
 
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/bot/slacktest"
-	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/internal/ingest"
 )
 
 // withClock runs the replica on a test clock.

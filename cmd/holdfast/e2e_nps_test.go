@@ -19,7 +19,7 @@ import (
 	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/bot/slacktest"
-	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/nps"
 	"github.com/holdfast/holdfast/npsflow"
 	"github.com/holdfast/holdfast/store"

@@ -20,7 +20,7 @@ import (
 	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/crm/salesforce/sftest"
 	"github.com/holdfast/holdfast/handoff"
-	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/llm/llmtest"
 	"github.com/holdfast/holdfast/rooms"
 	"github.com/holdfast/holdfast/store"

@@ -8,7 +8,7 @@ import (
 
 	"github.com/holdfast/holdfast/churn"
 	"github.com/holdfast/holdfast/handlers"
-	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/store"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/churn"
 	"github.com/holdfast/holdfast/handlers"
-	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/internal/ingest"
 )
 
 // The weekly win-back list respects each root cause's window (pricing 90

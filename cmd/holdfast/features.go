@@ -15,7 +15,7 @@ import (
 	"github.com/holdfast/holdfast/dunning"
 	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/handoff"
-	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/notes"
 	"github.com/holdfast/holdfast/npsflow"
 	"github.com/holdfast/holdfast/schedule"

@@ -13,7 +13,7 @@ import (
 
 	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/config"
-	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/store"
 )
 

@@ -18,7 +18,7 @@ import (
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/config"
-	"github.com/holdfast/holdfast/ingest"
+	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/nps"
 	"github.com/holdfast/holdfast/npsflow"
 	"github.com/holdfast/holdfast/scoring/text"
