@@ -7,6 +7,7 @@ import (
 )
 
 func TestRecoveredTurnsAPanicIntoAnError(t *testing.T) {
+	t.Parallel()
 	var m map[string]int
 	_, err := recovered(func() (int, error) {
 		m["x"] = 1 // a nil map: a handler bug

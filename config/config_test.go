@@ -20,6 +20,7 @@ func writeYAML(t *testing.T, body string) string {
 }
 
 func TestDefaultsAreLocalModeAndValid(t *testing.T) {
+	t.Parallel()
 	c, err := Load(env(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +32,7 @@ func TestDefaultsAreLocalModeAndValid(t *testing.T) {
 }
 
 func TestEveryMistakeNamesItsVariableOrKey(t *testing.T) {
+	t.Parallel()
 	slack := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "HOLDFAST_INGEST_TOKEN": "0123456789abcdef"}
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{}
@@ -89,6 +91,7 @@ func TestEveryMistakeNamesItsVariableOrKey(t *testing.T) {
 }
 
 func TestYAMLOverridesDefaults(t *testing.T) {
+	t.Parallel()
 	p := writeYAML(t, `
 alerts:
   default_channel: C0123ABCD

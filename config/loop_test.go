@@ -9,6 +9,7 @@ import (
 )
 
 func TestLoopSettings(t *testing.T) {
+	t.Parallel()
 	s, err := ParseSettings([]byte(`
 churn:
   admins: [U0ADMIN]
@@ -64,6 +65,7 @@ winback:
 }
 
 func TestStripeSecret(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"STRIPE_WEBHOOK_SECRET": "short"}
 	if _, err := Load(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "STRIPE_WEBHOOK_SECRET") {
 		t.Errorf("short secret: %v", err)

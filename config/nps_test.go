@@ -9,6 +9,7 @@ import (
 )
 
 func TestNPSDefaults(t *testing.T) {
+	t.Parallel()
 	s, err := ParseSettings(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -22,6 +23,7 @@ func TestNPSDefaults(t *testing.T) {
 }
 
 func TestNPSSettings(t *testing.T) {
+	t.Parallel()
 	s, err := ParseSettings([]byte(`
 schedule:
   timezone: Europe/Berlin
@@ -59,6 +61,7 @@ nps:
 }
 
 func TestNPSSettingsErrorsNameTheKey(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"nps:\n  cs_channel: general\n":                                                           "nps.cs_channel",
 		"nps:\n  managers:\n    bob: U0MGR\n":                                                     "nps.managers",
@@ -83,6 +86,7 @@ func TestNPSSettingsErrorsNameTheKey(t *testing.T) {
 }
 
 func TestSurveyWebhookNeedsSecret(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "c.yaml")
 	if err := os.WriteFile(path, []byte("nps:\n  survey_webhook:\n    url: https://surveys.example/hook\n"), 0o600); err != nil {
 		t.Fatal(err)

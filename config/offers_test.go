@@ -7,6 +7,7 @@ import (
 )
 
 func TestOffersSection(t *testing.T) {
+	t.Parallel()
 	s, err := ParseSettings([]byte(`
 offers:
   approvals_channel: C0APPROVALS
@@ -42,6 +43,7 @@ offers:
 }
 
 func TestOffersSectionErrorsNameTheKey(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"offers:\n  approvals_channel: approvals\n":                                       "offers.approvals_channel:",
 		"offers:\n  approvals_channel: C0APPROVALS\n":                                     "offers.approvers.csm_manager: names no approvers",

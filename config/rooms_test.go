@@ -6,6 +6,7 @@ import (
 )
 
 func TestRoomAndCRMSettings(t *testing.T) {
+	t.Parallel()
 	s, err := ParseSettings([]byte("rooms:\n  channel_pattern: cs-{segment}-{name}\n  invite: [U0LEAD]\n  admins: [W0ADMIN]\n" +
 		"crm:\n  note_object: note\n  write_back: [note, call_note]\n  salesforce:\n    api_version: v61.0\n    external_id_field: Holdfast_Key__c\n"))
 	if err != nil {
@@ -32,6 +33,7 @@ func TestRoomAndCRMSettings(t *testing.T) {
 }
 
 func TestCRMEnv(t *testing.T) {
+	t.Parallel()
 	base := map[string]string{"HOLDFAST_INGEST_TOKEN": "0123456789abcdef0123"}
 	load := func(extra map[string]string) (Config, error) {
 		env := map[string]string{}

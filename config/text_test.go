@@ -9,6 +9,7 @@ import (
 )
 
 func TestTextAndDigestSettings(t *testing.T) {
+	t.Parallel()
 	s, err := ParseSettings([]byte(`
 schedule:
   timezone: Europe/Berlin
@@ -49,6 +50,7 @@ digest:
 }
 
 func TestTextSettingsErrorsNameTheKey(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ yaml, want string }{
 		{"text:\n  competitors:\n    - name: Gainsight\n    - name: Totango\n      aliases: [gainsight]\n", "text.competitors[1].aliases[0]: "},
 		{"text:\n  competitors:\n    - aliases: [x]\n", "text.competitors[0].name: must not be empty"},

@@ -16,6 +16,7 @@ type verdict struct {
 }
 
 func TestJSONDecodesValidatesAndCaches(t *testing.T) {
+	t.Parallel()
 	fake := llmtest.New(t, func(r llmtest.Request) llmtest.Answer {
 		return llmtest.Answer{Content: "```json\n{\"label\":\"negative\"}\n```"}
 	})
@@ -36,6 +37,7 @@ func TestJSONDecodesValidatesAndCaches(t *testing.T) {
 }
 
 func TestJSONFailuresAreErrors(t *testing.T) {
+	t.Parallel()
 	cases := map[string]llmtest.Answer{
 		"server error": {Status: http.StatusInternalServerError},
 		"not json":     {Content: "I think it is negative"},
@@ -61,6 +63,7 @@ func TestJSONFailuresAreErrors(t *testing.T) {
 }
 
 func TestNilClientIsDisabled(t *testing.T) {
+	t.Parallel()
 	c := llm.New(llm.Config{})
 	var v verdict
 	if err := c.JSON(context.Background(), "s", "u", &v, nil); !errors.Is(err, llm.ErrDisabled) {

@@ -15,6 +15,7 @@ func mustLoc(t *testing.T, name string) *time.Location {
 }
 
 func TestBusinessHoursAdd(t *testing.T) {
+	t.Parallel()
 	ny := mustLoc(t, "America/New_York")
 	week := []string{"mon", "tue", "wed", "thu", "fri"}
 	nine5, err := NewBusinessHours(ny, "09:00", "17:00", week, []string{"2027-03-10"})
@@ -63,6 +64,7 @@ func TestBusinessHoursAdd(t *testing.T) {
 }
 
 func TestNewBusinessHoursRejects(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		start, end string
 		days, hols []string

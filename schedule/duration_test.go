@@ -8,6 +8,7 @@ import (
 )
 
 func TestParseDuration(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]time.Duration{"90m": 90 * time.Minute, "24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "0d": 0} {
 		if got, err := ParseDuration(in); err != nil || got != want {
 			t.Errorf("ParseDuration(%q) = %s, %v; want %s", in, got, err, want)
@@ -21,6 +22,7 @@ func TestParseDuration(t *testing.T) {
 }
 
 func TestUnmarshalYAML(t *testing.T) {
+	t.Parallel()
 	var v struct {
 		SLA Duration `yaml:"sla"`
 	}

@@ -20,6 +20,7 @@ func newScheduler(t *testing.T, prefix string, now func() time.Time) *Scheduler 
 }
 
 func TestATickRunsOnceAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	_, prefix := testenv.Redis(t)
 	at := time.Date(2026, 11, 25, 9, 0, 3, 0, time.UTC)
 	var runs atomic.Int32
@@ -55,6 +56,7 @@ func TestATickRunsOnceAcrossReplicas(t *testing.T) {
 }
 
 func TestAddValidates(t *testing.T) {
+	t.Parallel()
 	s := newScheduler(t, "x:", time.Now)
 	run := func(context.Context, time.Time) error { return nil }
 	cases := []struct {
@@ -82,6 +84,7 @@ func TestAddValidates(t *testing.T) {
 }
 
 func TestRunNowPassesTheClockAndWrapsErrors(t *testing.T) {
+	t.Parallel()
 	s := newScheduler(t, "y:", time.Now)
 	when := time.Date(2027, 1, 4, 8, 0, 0, 0, time.UTC)
 	var got time.Time
@@ -99,6 +102,7 @@ func TestRunNowPassesTheClockAndWrapsErrors(t *testing.T) {
 }
 
 func TestRunStopsWhenContextEnds(t *testing.T) {
+	t.Parallel()
 	s := newScheduler(t, "z:", time.Now)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -112,6 +116,7 @@ func TestRunStopsWhenContextEnds(t *testing.T) {
 }
 
 func TestOffSpecsLeaveTheJobOut(t *testing.T) {
+	t.Parallel()
 	s := newScheduler(t, "off:", time.Now)
 	run := func(context.Context, time.Time) error { return nil }
 	for _, spec := range []string{Off, ""} {

@@ -10,6 +10,7 @@ func scored(score int) *Health {
 }
 
 func TestDecideAlerts(t *testing.T) {
+	t.Parallel()
 	withIntent := func(k Kind) Signal { s := sig(k, 0); s.ChurnIntent = true; return s }
 	churned := &Health{Score: 0, Band: BandCritical, Churned: true}
 
@@ -76,6 +77,7 @@ func TestDecideAlerts(t *testing.T) {
 // TestDecideAlertsFromCompute runs the real pipeline once, so a change in
 // how Compute fills Band cannot silently disable alerting.
 func TestDecideAlertsFromCompute(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	acct := Account{Status: StatusActive}
 	before := []Signal{usage(20, 100), usage(5, 100), sig(KindEmail, 1)}

@@ -9,6 +9,7 @@ import (
 )
 
 func TestDecayHalvesEachHalfLife(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		age      float64
 		halfLife int
@@ -29,6 +30,7 @@ func TestDecayHalvesEachHalfLife(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
+	t.Parallel()
 	// Weight 20; a 50% drop is the whole weight, so points = -20*drop/0.5.
 	runComponentCases(t, "usage", []componentCase{
 		{name: "no usage signals", points: 0, detail: ""},
@@ -63,6 +65,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestSupport(t *testing.T) {
+	t.Parallel()
 	// Weight 15, six weighted tickets take it all: points = -15*load/6 = -2.5*load.
 	runComponentCases(t, "support", []componentCase{
 		{name: "no tickets", points: 0, detail: ""},
@@ -101,6 +104,7 @@ func repeat(n int, s Signal) []Signal {
 }
 
 func TestNPS(t *testing.T) {
+	t.Parallel()
 	// Weight 15. Detractor risk = 0.45 + 0.55*(6-score)/6, passive 0.15.
 	detractor := func(score float64) float64 { return -15 * (0.45 + 0.55*(6-score)/6) }
 	runComponentCases(t, "nps", []componentCase{
@@ -123,6 +127,7 @@ func TestNPS(t *testing.T) {
 }
 
 func TestPayments(t *testing.T) {
+	t.Parallel()
 	// Weight 15, two open failures take it all: points = -7.5 per fresh failure.
 	failed := func(age float64) Signal { return sig(KindPaymentFailed, age) }
 	recovered := func(age float64) Signal { return sig(KindPaymentRecovered, age) }
@@ -145,6 +150,7 @@ func TestPayments(t *testing.T) {
 }
 
 func TestRenewal(t *testing.T) {
+	t.Parallel()
 	in := func(days float64) Account {
 		d := now.Add(time.Duration(days * float64(day)))
 		return Account{Status: StatusActive, RenewalDate: &d}
@@ -170,6 +176,7 @@ func TestRenewal(t *testing.T) {
 }
 
 func TestEngagement(t *testing.T) {
+	t.Parallel()
 	// Weight 10; silence costs nothing for 7 days and everything at 30:
 	// points = -10*(days-7)/23.
 	runComponentCases(t, "engagement", []componentCase{
@@ -189,6 +196,7 @@ func TestEngagement(t *testing.T) {
 }
 
 func TestChampion(t *testing.T) {
+	t.Parallel()
 	// Weight 10, half-life 60: points = -10*2^(-days/60).
 	runComponentCases(t, "champion", []componentCase{
 		{name: "none", points: 0, detail: ""},
@@ -200,6 +208,7 @@ func TestChampion(t *testing.T) {
 }
 
 func TestIntent(t *testing.T) {
+	t.Parallel()
 	// Weight 10, half-life 30: points = -10*2^(-days/30).
 	withIntent := func(k Kind, age float64) Signal {
 		s := sig(k, age)
@@ -221,6 +230,7 @@ func TestIntent(t *testing.T) {
 }
 
 func TestComputeEmptyAccountIsPerfect(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	h := Compute(cfg, Account{Status: StatusActive}, nil, now)
 	if h.Score != 100 || h.Band != BandHealthy || h.Churned || !h.ComputedAt.Equal(now) {
@@ -239,6 +249,7 @@ func TestComputeEmptyAccountIsPerfect(t *testing.T) {
 }
 
 func TestComputeScore(t *testing.T) {
+	t.Parallel()
 	renewsToday := now
 	everything := []Signal{
 		usage(20, 100), usage(5, 0), // usage -20
@@ -292,6 +303,7 @@ func TestComputeScore(t *testing.T) {
 }
 
 func TestComputeIgnoresSignalOrder(t *testing.T) {
+	t.Parallel()
 	signals := benchSignals(200)
 	d := now.Add(30 * day)
 	acct := Account{Status: StatusActive, RenewalDate: &d}
@@ -307,6 +319,7 @@ func TestComputeIgnoresSignalOrder(t *testing.T) {
 }
 
 func TestComputeDoesNotModifyInput(t *testing.T) {
+	t.Parallel()
 	signals := []Signal{sig(KindPaymentFailed, 1), sig(KindPaymentRecovered, 3), sig(KindPaymentFailed, 5), usage(-1, 5)}
 	before := append([]Signal(nil), signals...)
 	Compute(DefaultConfig(), Account{}, signals, now)
@@ -316,6 +329,7 @@ func TestComputeDoesNotModifyInput(t *testing.T) {
 }
 
 func TestComputeChurned(t *testing.T) {
+	t.Parallel()
 	h := Compute(DefaultConfig(), Account{Status: StatusChurned}, []Signal{sig(KindCancellation, 0), nps(0, 0)}, now)
 	if h.Score != 0 || h.Band != BandCritical || !h.Churned {
 		t.Fatalf("score %d band %s churned %v, want 0 critical churned", h.Score, h.Band, h.Churned)
@@ -331,6 +345,7 @@ func TestComputeChurned(t *testing.T) {
 }
 
 func TestBandFor(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cases := []struct {
 		score int
@@ -381,6 +396,7 @@ func BenchmarkCompute(b *testing.B) {
 }
 
 func TestSameInstantSignalsDoNotDependOnOrder(t *testing.T) {
+	t.Parallel()
 	a, b := nps(1, 0), nps(1, 9)
 	a.ID, b.ID = 1, 2
 	first := Compute(DefaultConfig(), Account{}, []Signal{a, b}, now)

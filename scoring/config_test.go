@@ -8,6 +8,7 @@ import (
 )
 
 func TestDefaultConfigIsValid(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("default config invalid: %v", err)
@@ -38,6 +39,7 @@ func yamlKey(t *testing.T, field string) string {
 }
 
 func TestValidateNamesTheKey(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		field  string // Go path into Config
 		mutate func(*Config)
@@ -109,6 +111,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 }
 
 func TestValidateAcceptsEdges(t *testing.T) {
+	t.Parallel()
 	cases := map[string]func(*Config){
 		"usage_full_drop 1":          func(c *Config) { c.UsageFullDrop = 1 },
 		"drop_points 1":              func(c *Config) { c.DropPoints = 1 },
@@ -129,6 +132,7 @@ func TestValidateAcceptsEdges(t *testing.T) {
 }
 
 func TestValidateReportsEveryProblem(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cfg.Weights.Usage = 10
 	cfg.DropPoints = 0

@@ -22,6 +22,7 @@ func keysOf(cs []Component) []string {
 }
 
 func TestDrivers(t *testing.T) {
+	t.Parallel()
 	h := healthWith(map[string]float64{
 		"usage": -3, "support": -12.4, "nps": -0.5, "payments": -0.6, "renewal": -3, "champion": -7,
 	})
@@ -45,6 +46,7 @@ func TestDrivers(t *testing.T) {
 }
 
 func TestDeltas(t *testing.T) {
+	t.Parallel()
 	prev := healthWith(map[string]float64{"usage": -5, "support": -10, "payments": -1, "intent": -4})
 	next := healthWith(map[string]float64{"usage": -15, "support": -2, "nps": -3, "payments": -1.3, "intent": -4, "champion": -0.5})
 
@@ -84,6 +86,7 @@ func TestDeltas(t *testing.T) {
 }
 
 func TestFormatPoints(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		p    float64
 		want string

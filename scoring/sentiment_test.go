@@ -7,6 +7,7 @@ import (
 )
 
 func TestSentimentDrop(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2027, 2, 8, 12, 0, 0, 0, time.UTC)
 	text := func(daysAgo int, v float64) Signal {
 		return Signal{Kind: KindTicket, OccurredAt: now.AddDate(0, 0, -daysAgo), Sentiment: &v}
@@ -37,6 +38,7 @@ func TestSentimentDrop(t *testing.T) {
 }
 
 func TestSentimentDropConfigValidate(t *testing.T) {
+	t.Parallel()
 	if err := DefaultSentimentDrop().Validate("text.sentiment_drop"); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package slackid
 import "testing"
 
 func TestShapes(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		id                           string
 		user, channel, convo, usrgrp bool

@@ -115,6 +115,7 @@ func countRows(t *testing.T, st *store.Store, table string) int {
 }
 
 func TestMigrateIsIdempotent(t *testing.T) {
+	t.Parallel()
 	st := storetest.New(t)
 	from, to, err := st.Migrate(context.Background())
 	if err != nil {
@@ -126,6 +127,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 }
 
 func TestUpsertAccountsCreatesThenUpdates(t *testing.T) {
+	t.Parallel()
 	st := storetest.New(t)
 	ctx := context.Background()
 	res, err := upsert(ctx, st, []store.AccountInput{{ExternalID: "a1", Name: "Acme"}})
@@ -143,6 +145,7 @@ func TestUpsertAccountsCreatesThenUpdates(t *testing.T) {
 }
 
 func TestUpsertAccountsAllOrNothing(t *testing.T) {
+	t.Parallel()
 	st := storetest.New(t)
 	// The second row breaks a database constraint (negative ARR): the first must not stay.
 	_, err := upsert(context.Background(), st, []store.AccountInput{
@@ -162,6 +165,7 @@ func signal(acct, key string) store.SignalInput {
 }
 
 func TestIngestDeduplicatesAcrossAndWithinBatches(t *testing.T) {
+	t.Parallel()
 	st := storetest.New(t)
 	seedAccounts(t, st, "a1", "a2")
 	ctx := context.Background()
@@ -197,6 +201,7 @@ func TestIngestDeduplicatesAcrossAndWithinBatches(t *testing.T) {
 }
 
 func TestIngestUnknownAccountStoresNothing(t *testing.T) {
+	t.Parallel()
 	st := storetest.New(t)
 	seedAccounts(t, st, "a1")
 	_, err := ingest(context.Background(), st, []store.SignalInput{signal("a1", "k1"), signal("nope", "k2")},
@@ -211,6 +216,7 @@ func TestIngestUnknownAccountStoresNothing(t *testing.T) {
 }
 
 func TestEvaluatorErrorRollsBackEverything(t *testing.T) {
+	t.Parallel()
 	st := storetest.New(t)
 	seedAccounts(t, st, "a1")
 	boom := errors.New("boom")
@@ -227,6 +233,7 @@ func TestEvaluatorErrorRollsBackEverything(t *testing.T) {
 }
 
 func TestEvaluatorSeesPreviousSnapshotAndHistory(t *testing.T) {
+	t.Parallel()
 	st := storetest.New(t)
 	seedAccounts(t, st, "a1")
 	ctx := context.Background()
@@ -254,6 +261,7 @@ func TestEvaluatorSeesPreviousSnapshotAndHistory(t *testing.T) {
 }
 
 func TestConcurrentIngestForOneAccountSerialises(t *testing.T) {
+	t.Parallel()
 	st := storetest.New(t)
 	seedAccounts(t, st, "a1")
 	ctx := context.Background()
@@ -288,6 +296,7 @@ func TestConcurrentIngestForOneAccountSerialises(t *testing.T) {
 }
 
 func TestFindAccounts(t *testing.T) {
+	t.Parallel()
 	st := storetest.New(t)
 	ctx := context.Background()
 	if _, err := upsert(ctx, st, []store.AccountInput{
@@ -350,6 +359,7 @@ func sameSet(a, b []string) bool {
 }
 
 func TestOutboxKeepsThreadOrderAndRecordsRoot(t *testing.T) {
+	t.Parallel()
 	st := storetest.New(t)
 	ctx := context.Background()
 	for _, text := range []string{"first", "second"} {
@@ -388,6 +398,7 @@ func TestOutboxKeepsThreadOrderAndRecordsRoot(t *testing.T) {
 }
 
 func TestOutboxExpiredLeaseIsRetried(t *testing.T) {
+	t.Parallel()
 	st := storetest.New(t)
 	ctx := context.Background()
 	if err := st.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: "C1", Message: map[string]string{"text": "x"}}); err != nil {
@@ -407,6 +418,7 @@ func TestOutboxExpiredLeaseIsRetried(t *testing.T) {
 // A similar-name search that would take too long gives no suggestions
 // rather than a late answer or an error.
 func TestFindAccountsGivesUpSuggestingInTime(t *testing.T) {
+	t.Parallel()
 	st := storetest.New(t)
 	ctx := context.Background()
 	if _, err := st.Pool().Exec(ctx, `INSERT INTO accounts (external_id, name)

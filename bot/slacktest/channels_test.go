@@ -17,6 +17,7 @@ func slackErr(err error) string {
 }
 
 func TestChannelLifecycle(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, Options{})
 	api := newAPI(s)
 	ctx := testCtx(t)

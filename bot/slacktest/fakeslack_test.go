@@ -82,6 +82,7 @@ func decode[T any](t *testing.T, raw []byte) T {
 }
 
 func TestSocketModeEndToEnd(t *testing.T) {
+	t.Parallel()
 	var onCall sync.Map
 	s := newServer(t, Options{OnCall: func(c Call) { onCall.Store(c.Method, true) }})
 	ctx := testCtx(t)
@@ -167,6 +168,7 @@ func TestSocketModeEndToEnd(t *testing.T) {
 }
 
 func TestRedeliverSameEnvelope(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, Options{})
 	ctx := testCtx(t)
 	startBot(t, s, ackWith("bot"))
@@ -192,6 +194,7 @@ func TestRedeliverSameEnvelope(t *testing.T) {
 }
 
 func TestDisconnectReconnects(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, Options{})
 	ctx := testCtx(t)
 	startBot(t, s, ackWith("bot"))
@@ -199,9 +202,10 @@ func TestDisconnectReconnects(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s.Disconnect("refresh_requested")
-	if n := s.Connections(); n != 0 {
-		t.Errorf("connections right after Disconnect = %d, want 0", n)
+	// The client may reconnect before Disconnect returns; what counts is
+	// that the live connection was dropped.
+	if n := s.Disconnect("refresh_requested"); n != 1 {
+		t.Errorf("Disconnect dropped %d connections, want 1", n)
 	}
 	// Sent while the client reconnects: it must wait for the new connection.
 	if _, err := s.SendSlashCommand(ctx, SlashCommand{Command: "/holdfast"}); err != nil {
@@ -216,6 +220,7 @@ func TestDisconnectReconnects(t *testing.T) {
 }
 
 func TestEnvelopesSplitAcrossConnections(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, Options{})
 	ctx := testCtx(t)
 	startBot(t, s, ackWith("a"))
@@ -237,6 +242,7 @@ func TestEnvelopesSplitAcrossConnections(t *testing.T) {
 }
 
 func TestEventsAndInteractions(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, Options{})
 	ctx := testCtx(t)
 	startBot(t, s, func(c *socketmode.Client, evt socketmode.Event) {
@@ -272,6 +278,7 @@ func TestEventsAndInteractions(t *testing.T) {
 }
 
 func TestRateLimitAndFail(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, Options{})
 	ctx := testCtx(t)
 	api := newAPI(s)
@@ -318,6 +325,7 @@ func TestRateLimitAndFail(t *testing.T) {
 }
 
 func TestAuthAndMethods(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, Options{})
 	ctx := testCtx(t)
 	api := newAPI(s)
@@ -405,6 +413,7 @@ func TestAuthAndMethods(t *testing.T) {
 
 // TestRawProtocol checks the wire format with a bare websocket client.
 func TestRawProtocol(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, Options{PingInterval: 20 * time.Millisecond})
 	ctx := testCtx(t)
 	_, wsURL, err := newAPI(s).StartSocketModeContext(ctx)

@@ -188,9 +188,10 @@ func (s *Server) WaitConnected(ctx context.Context, n int) error {
 }
 
 // Disconnect sends {"type":"disconnect","reason":reason} to every live
-// connection and then closes them. They stop counting as live at once, so a
-// following WaitConnected waits for the client to reconnect.
-func (s *Server) Disconnect(reason string) {
+// connection, closes them and says how many it dropped. They stop counting
+// as live at once, so a following WaitConnected waits for the client to
+// reconnect.
+func (s *Server) Disconnect(reason string) (dropped int) {
 	s.mu.Lock()
 	conns := s.takeConnsLocked()
 	s.notifyLocked()
@@ -211,6 +212,7 @@ func (s *Server) Disconnect(reason string) {
 		})
 	}
 	s.log.Info("slacktest: disconnected sockets", "reason", reason, "count", len(conns))
+	return len(conns)
 }
 
 func (s *Server) takeConnsLocked() []*wsConn {

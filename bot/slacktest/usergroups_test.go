@@ -8,6 +8,7 @@ import (
 )
 
 func TestUserGroupMembers(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, Options{})
 	ctx := testCtx(t)
 	api := newAPI(s)
@@ -26,6 +27,7 @@ func TestUserGroupMembers(t *testing.T) {
 }
 
 func TestPostToUserLandsInDM(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, Options{})
 	ctx := testCtx(t)
 	api := newAPI(s)

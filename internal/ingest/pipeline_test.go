@@ -25,6 +25,7 @@ func (c *countingAnalyzer) Analyze(string) text.Result {
 // A caller that already read a text (an NPS comment) hands its reading in;
 // the pipeline stores that reading and does not read the text again.
 func TestPipelineUsesTheCallersAnalysis(t *testing.T) {
+	t.Parallel()
 	st := storetest.New(t)
 	rdb, prefix := testenv.Redis(t)
 	settings := ingest.Settings{Alerts: ingest.DefaultAlertSettings(), Scoring: scoring.DefaultConfig()}

@@ -27,6 +27,7 @@ func (r *recordingInsighter) Insight(_ context.Context, _, body string) (Insight
 // One alert per account and competitor quotes the pair's first row: only
 // those rows are worth a model call, however many rows repeat the pair.
 func TestInsightsAskOncePerAccountAndCompetitor(t *testing.T) {
+	t.Parallel()
 	a, err := text.NewAnalyzer([]text.Competitor{{Name: "Gainsight"}, {Name: "Totango"}})
 	if err != nil {
 		t.Fatal(err)

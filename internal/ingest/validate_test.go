@@ -10,6 +10,7 @@ import (
 )
 
 func TestValidateSignals(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	v := func(f float64) *float64 { return &f }
 	ok := SignalIn{Account: "acme", Kind: "usage", Source: "product", OccurredAt: now, Value: v(3)}
@@ -67,6 +68,7 @@ func TestValidateSignals(t *testing.T) {
 }
 
 func TestValidateAccounts(t *testing.T) {
+	t.Parallel()
 	good := AccountIn{ExternalID: "acme", Name: "Acme", ARR: 10, RenewalDate: "2027-01-31", OwnerCSM: "U0123", Channel: "C0123"}
 	cases := []struct {
 		name  string

@@ -19,6 +19,7 @@ func newTestAnalyzer(t testing.TB) *Analyzer {
 }
 
 func TestSentimentTrickyCases(t *testing.T) {
+	t.Parallel()
 	a := newTestAnalyzer(t)
 	for _, c := range []struct {
 		text string
@@ -85,6 +86,7 @@ func TestSentimentTrickyCases(t *testing.T) {
 }
 
 func TestChurnIntent(t *testing.T) {
+	t.Parallel()
 	a := newTestAnalyzer(t)
 	for _, c := range []struct {
 		text   string
@@ -149,6 +151,7 @@ func TestChurnIntent(t *testing.T) {
 // The analyzer is shared by every request: hammer it from several
 // goroutines (go test -race) and compare with single-threaded answers.
 func TestAnalyzeConcurrent(t *testing.T) {
+	t.Parallel()
 	a := newTestAnalyzer(t)
 	texts := []string{
 		"Still waiting on the export fix, third week now.",

@@ -6,6 +6,7 @@ import (
 )
 
 func TestCompetitorMentions(t *testing.T) {
+	t.Parallel()
 	a, err := NewAnalyzer([]Competitor{
 		{Name: "Gainsight", Aliases: []string{"GS", "Gainsight PX"}},
 		{Name: "ChurnZero"},
@@ -79,6 +80,7 @@ func TestCompetitorMentions(t *testing.T) {
 }
 
 func TestMentionSnippet(t *testing.T) {
+	t.Parallel()
 	a := newTestAnalyzer(t)
 	long := strings.Repeat("Lots of unrelated preamble about the quarterly business review and seat counts. ", 5) +
 		"Their CFO mentioned Gainsight twice during the call and asked for a comparison of the reporting features and pricing tiers we offer. " +
@@ -101,6 +103,7 @@ func TestMentionSnippet(t *testing.T) {
 }
 
 func TestCompetitorConfigErrors(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		list []Competitor
 		want string

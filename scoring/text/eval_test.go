@@ -219,6 +219,7 @@ func govaderScore() func(string) float64 {
 // on general text to win on customer text": on each of VADER's four
 // human-rated sets, correlation and F1 must be at least govader's.
 func TestGeneralTextQualityNotLowered(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("evaluation over 23,703 texts")
 	}
@@ -238,6 +239,7 @@ func TestGeneralTextQualityNotLowered(t *testing.T) {
 
 // TestCustomerTextQuality holds the domain layer to what it is for.
 func TestCustomerTextQuality(t *testing.T) {
+	t.Parallel()
 	a := newEvalAnalyzer(t)
 	base := govaderScore()
 	ours := func(s string) float64 { return a.Analyze(s).Sentiment }
@@ -267,6 +269,7 @@ func TestCustomerTextQuality(t *testing.T) {
 // (go test -run CustomerTextMisses -v). It asserts nothing (the quality
 // tests above do), so it only runs when its listing is shown.
 func TestCustomerTextMisses(t *testing.T) {
+	t.Parallel()
 	if !testing.Verbose() {
 		t.Skip("a listing for tuning; run with -v")
 	}

@@ -7,7 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,39 +28,77 @@ import (
 type Schema struct {
 	Name        string
 	DatabaseURL string // connects with search_path set to the schema
+	tables      []string
 }
 
-// NewSchema creates a migrated schema that is dropped when the test ends.
+// Migrating a schema costs about half a second of Postgres time, more than
+// most tests take; so a test process keeps the schemas its finished tests
+// used and hands them to later tests emptied (every table truncated,
+// identities restarted, tables a test created dropped). A schema is never
+// shared by two running tests. Schema names carry the process id, so a
+// later run drops the schemas of processes that are gone.
+type schemaPool struct {
+	mu    sync.Mutex
+	free  []Schema
+	n     int
+	swept bool
+}
+
+var pool schemaPool
+
+// NewSchema gives the test an empty migrated schema of its own until it
+// ends.
 func NewSchema(tb testing.TB) Schema {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	base := testenv.DatabaseURL()
-	if err := ensureDatabase(ctx, base); err != nil {
-		tb.Fatalf("test database: %v", err)
-	}
-	name := "t_" + testenv.RandomHex(6)
-	conn, err := pgx.Connect(ctx, base)
+	s, err := pool.take(ctx)
 	if err != nil {
-		tb.Fatalf("connect test database: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
-		tb.Fatalf("create schema: %v", err)
+		tb.Fatalf("test schema: %v", err)
 	}
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			tb.Logf("drop schema %s: %v", name, err)
+		if err := s.empty(ctx); err != nil {
+			tb.Logf("empty schema %s (not reused): %v", s.Name, err)
 			return
 		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
-			tb.Logf("drop schema %s: %v", name, err)
-		}
+		pool.put(s)
 	})
+	return s
+}
+
+func (p *schemaPool) take(ctx context.Context) (Schema, error) {
+	p.mu.Lock()
+	if n := len(p.free); n > 0 {
+		s := p.free[n-1]
+		p.free = p.free[:n-1]
+		p.mu.Unlock()
+		return s, nil
+	}
+	p.n++
+	name := fmt.Sprintf("tp%d_%d", os.Getpid(), p.n)
+	sweep := !p.swept
+	p.swept = true
+	p.mu.Unlock()
+
+	base := testenv.DatabaseURL()
+	if err := ensureDatabase(ctx, base); err != nil {
+		return Schema{}, err
+	}
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return Schema{}, fmt.Errorf("connect test database: %w", err)
+	}
+	defer conn.Close(ctx)
+	if sweep {
+		if err := dropOrphans(ctx, conn); err != nil {
+			return Schema{}, err
+		}
+	}
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
+		return Schema{}, fmt.Errorf("create schema: %w", err)
+	}
 	sep := "?"
 	if strings.Contains(base, "?") {
 		sep = "&"
@@ -63,13 +106,87 @@ func NewSchema(tb testing.TB) Schema {
 	s := Schema{Name: name, DatabaseURL: base + sep + "search_path=" + name + ",public"}
 	st, err := store.Open(ctx, s.DatabaseURL)
 	if err != nil {
-		tb.Fatalf("open store: %v", err)
+		return Schema{}, fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close()
 	if _, _, err := st.Migrate(ctx); err != nil {
-		tb.Fatalf("migrate: %v", err)
+		return Schema{}, fmt.Errorf("migrate: %w", err)
 	}
-	return s
+	if s.tables, err = tables(ctx, conn, name); err != nil {
+		return Schema{}, err
+	}
+	return s, nil
+}
+
+func (p *schemaPool) put(s Schema) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.free = append(p.free, s)
+}
+
+func tables(ctx context.Context, conn *pgx.Conn, schema string) ([]string, error) {
+	rows, err := conn.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename`, schema)
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// empty makes the schema as migration left it.
+func (s Schema) empty(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, testenv.DatabaseURL())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	now, err := tables(ctx, conn, s.Name)
+	if err != nil {
+		return err
+	}
+	var keep, drop []string
+	for _, t := range now {
+		q := pgx.Identifier{s.Name, t}.Sanitize()
+		switch {
+		case !slices.Contains(s.tables, t):
+			drop = append(drop, q)
+		case t != "schema_version":
+			keep = append(keep, q)
+		}
+	}
+	if len(drop) > 0 {
+		if _, err := conn.Exec(ctx, "DROP TABLE "+strings.Join(drop, ", ")+" CASCADE"); err != nil {
+			return err
+		}
+	}
+	_, err = conn.Exec(ctx, "TRUNCATE "+strings.Join(keep, ", ")+" RESTART IDENTITY CASCADE")
+	return err
+}
+
+// dropOrphans drops the pooled schemas of test processes that have ended.
+func dropOrphans(ctx context.Context, conn *pgx.Conn) error {
+	rows, err := conn.Query(ctx, `SELECT nspname FROM pg_namespace WHERE nspname ~ '^tp[0-9]+_[0-9]+$'`)
+	if err != nil {
+		return fmt.Errorf("list test schemas: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("list test schemas: %w", err)
+	}
+	for _, n := range names {
+		if pid, err := strconv.Atoi(strings.TrimPrefix(strings.SplitN(n, "_", 2)[0], "tp")); err == nil && alive(pid) {
+			continue
+		}
+		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{n}.Sanitize()+" CASCADE"); err != nil {
+			return fmt.Errorf("drop old test schema %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// alive: signal 0 checks the process exists (EPERM: it does, as another user).
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // New returns a store on a fresh migrated schema, closed when the test ends.
