@@ -279,6 +279,12 @@ func Finish(text string, blocks []slack.Block, maxBlocks int) Message {
 	return Message{Text: text, Blocks: blocks}
 }
 
+// Note is a one-section message of bot-built mrkdwn (callers escape any
+// user text in it, e.g. with UserRef and Escape).
+func Note(blockID, text string) Message {
+	return Finish(text, []slack.Block{Section(blockID, text)}, MaxMessageBlocks)
+}
+
 // UserRef renders a Slack user as a mention when the id is well formed and
 // as escaped text otherwise, so a bad id from a CRM import can never smuggle
 // markup into the message. empty is shown when there is no user.

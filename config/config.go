@@ -17,7 +17,8 @@ import (
 
 	"github.com/holdfast/holdfast/crm"
 	"github.com/holdfast/holdfast/digest"
-	"github.com/holdfast/holdfast/dunning"
+	"github.com/holdfast/holdfast/internal/churn"
+	"github.com/holdfast/holdfast/internal/dunning"
 	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/nps"
@@ -67,11 +68,14 @@ type Settings struct {
 	Digest   digest.Settings      `yaml:"digest"`
 	Offers   offers.Config        `yaml:"offers"`
 	NPS      nps.Settings         `yaml:"nps"`
-	Churn    ChurnSettings        `yaml:"churn"`
+	Churn    churn.Settings       `yaml:"churn"`
 	Dunning  dunning.Settings     `yaml:"dunning"`
-	Winback  WinbackSettings      `yaml:"winback"`
 	Rooms    rooms.Settings       `yaml:"rooms"`
 	CRM      crm.Settings         `yaml:"crm"`
+
+	// The weekly win-back list is part of the churn module, with a section
+	// of its own.
+	Winback churn.WinbackSettings `yaml:"winback"`
 }
 
 // RedisSettings tunes how Holdfast uses Redis.
@@ -89,9 +93,9 @@ func DefaultSettings() Settings {
 		Digest:  digest.DefaultSettings(),
 		Offers:  offers.DefaultConfig(),
 		NPS:     nps.DefaultSettings(),
-		Churn:   DefaultChurnSettings(),
+		Churn:   churn.DefaultSettings(),
 		Dunning: dunning.DefaultSettings(),
-		Winback: DefaultWinbackSettings(),
+		Winback: churn.DefaultWinbackSettings(),
 		Rooms:   rooms.DefaultSettings(),
 		CRM:     crm.DefaultSettings(),
 	}

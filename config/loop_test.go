@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/holdfast/holdfast/churn"
+	"github.com/holdfast/holdfast/internal/churn"
 )
 
 func TestLoopSettings(t *testing.T) {

@@ -1013,3 +1013,18 @@ func (s *Store) NPSReportLoops(ctx context.Context, from, to time.Time) ([]nps.L
 	}
 	return out, nil
 }
+
+// enqueueAll enqueues what render builds from v (the NPS statements'
+// callback, until NPS runs its own transactions).
+func enqueueAll[T any](ctx context.Context, tx DB, v T, render func(T) ([]OutboxItem, error)) error {
+	items, err := render(v)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		if err := enqueue(ctx, tx, it); err != nil {
+			return err
+		}
+	}
+	return nil
+}

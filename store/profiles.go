@@ -7,8 +7,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/holdfast/holdfast/churn"
 )
 
 // ProfileInput is an account's cohort traits and Stripe customer. A nil
@@ -60,19 +58,6 @@ func upsertProfiles(ctx context.Context, tx DB, in []AccountInput, ids []UpsertR
 		}
 	}
 	return nil
-}
-
-// Profile is an account's stored cohort traits ({} when none are known).
-func (s *Store) Profile(ctx context.Context, accountID int64) (churn.Profile, string, error) {
-	var p churn.Profile
-	var stripe *string
-	err := s.pool.QueryRow(ctx, `SELECT company_size_band, industry, deal_source, champion_tenure_months, stripe_customer_id
-		FROM account_profiles WHERE account_id = $1`, accountID).Scan(&p.SizeBand, &p.Industry, &p.DealSource,
-		&p.ChampionTenureMonths, &stripe)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return p, "", nil
-	}
-	return p, deref(stripe), wrap("account profile", err)
 }
 
 // AccountByStripeCustomer finds the account whose profile names the Stripe

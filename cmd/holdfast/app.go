@@ -20,6 +20,8 @@ import (
 	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/handlers"
+	"github.com/holdfast/holdfast/internal/churn"
+	"github.com/holdfast/holdfast/internal/dunning"
 	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/schedule"
@@ -145,8 +147,10 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		ingestFeature{in.ingest},
 		newAccounts(in),
 		newRooms(in),
-		newLoop(in),
-		newDunning(in),
+		churn.New(in.store, in.sender, churn.Options{Settings: set.Churn, Winback: set.Winback,
+			DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location()}, in.now, log),
+		dunning.New(in.store, in.ingest, dunning.Options{Settings: set.Dunning, DefaultChannel: set.Alerts.DefaultChannel,
+			QuietHours: set.Alerts.QuietHours, StripeWebhookSecret: cfg.StripeWebhookSecret}, in.now, log),
 		newTextSignals(in),
 		newDigests(in),
 		newOffers(in),

@@ -8,8 +8,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/blocks"
-	"github.com/holdfast/holdfast/churn"
-	"github.com/holdfast/holdfast/handlers"
+	"github.com/holdfast/holdfast/internal/churn"
 )
 
 const debriefChannel = "C0DEBRIEF"
@@ -155,7 +154,7 @@ func TestChurnSalesAttributableNotifiesOnce(t *testing.T) {
 	// The 30-day check-in goes to the owner once, not before it is due.
 	ctx := ctxTimeout(t, 10*time.Second)
 	dmsBefore := len(d.posts("U0MGR"))
-	if err := r.app.scheduler.RunNow(ctx, handlers.JobDebriefCheckins, now.AddDate(0, 0, 29)); err != nil {
+	if err := r.app.scheduler.RunNow(ctx, churn.JobDebriefCheckins, now.AddDate(0, 0, 29)); err != nil {
 		t.Fatal(err)
 	}
 	d.settle()
@@ -163,7 +162,7 @@ func TestChurnSalesAttributableNotifiesOnce(t *testing.T) {
 		t.Fatalf("check-in sent early")
 	}
 	for range 2 {
-		if err := r.app.scheduler.RunNow(ctx, handlers.JobDebriefCheckins, now.AddDate(0, 0, 31)); err != nil {
+		if err := r.app.scheduler.RunNow(ctx, churn.JobDebriefCheckins, now.AddDate(0, 0, 31)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/holdfast/holdfast/bot/slacktest"
-	"github.com/holdfast/holdfast/dunning"
+	"github.com/holdfast/holdfast/internal/dunning"
 	"github.com/holdfast/holdfast/internal/ingest"
 )
 

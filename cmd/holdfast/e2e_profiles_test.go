@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/holdfast/holdfast/api"
+	"github.com/holdfast/holdfast/internal/churn"
 	"github.com/holdfast/holdfast/internal/ingest"
 )
 
@@ -24,7 +25,7 @@ func TestAccountProfilesAdditive(t *testing.T) {
 	if err != nil || a.Name != "Acme Inc" {
 		t.Fatalf("by stripe customer: %+v %v", a, err)
 	}
-	p, cus, err := d.store.Profile(ctx, a.ID)
+	p, cus, err := r.app.feature("churn").(*churn.Module).Profile(ctx, a.ID)
 	if err != nil || p.SizeBand != "51-200" || p.Industry != "Retail & Leisure" || p.DealSource != "Outbound" ||
 		p.ChampionTenureMonths == nil || *p.ChampionTenureMonths != 7 || cus != "cus_ACME" {
 		t.Fatalf("profile %+v %q %v", p, cus, err)

@@ -2,18 +2,18 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/holdfast/holdfast/churn"
-	"github.com/holdfast/holdfast/handlers"
+	"github.com/holdfast/holdfast/internal/churn"
 	"github.com/holdfast/holdfast/internal/ingest"
-	"github.com/holdfast/holdfast/store"
 )
 
-// seedChurn records a churn through the real store, as the /churned form does.
-func (d *deployment) seedChurn(external string, on string, cause churn.Cause, by string) store.ChurnRecord {
+// seedChurn records a past churn through the churn module, stored as the
+// /churned form stores it, without its notifications.
+func (d *deployment) seedChurn(external string, on string, cause churn.Cause, by string) churn.StoredRecord {
 	d.t.Helper()
 	ctx := context.Background()
 	a, err := d.store.AccountByExternalID(ctx, external)
@@ -21,10 +21,10 @@ func (d *deployment) seedChurn(external string, on string, cause churn.Cause, by
 		d.t.Fatal(err)
 	}
 	day, _ := time.Parse(time.DateOnly, on)
-	rec, created, err := d.store.RecordChurn(ctx, store.ChurnInput{AccountID: a.ID, SubmissionKey: "seed:" + external + ":" + on,
+	m := churn.New(d.store, nil, churn.Options{Settings: churn.DefaultSettings()}, time.Now, slog.New(slog.DiscardHandler))
+	rec, created, err := m.RecordPastChurn(ctx, churn.RecordInput{AccountID: a.ID, SubmissionKey: "seed:" + external + ":" + on,
 		Submission: churn.Submission{StatedReason: "said so", Cause: cause, Diagnosis: "diagnosed", DealBehaviour: "deal", ChurnedOn: day},
-		RecordedBy: by, At: day.Add(10 * time.Hour), MinMatch: 3, Lookalikes: 5},
-		func(store.ChurnContext) ([]store.OutboxItem, any, error) { return nil, map[string]any{}, nil })
+		RecordedBy: by, At: day.Add(10 * time.Hour)})
 	if err != nil || !created {
 		d.t.Fatalf("seed churn %s: %v", external, err)
 	}
@@ -85,11 +85,11 @@ func TestRootCauseMonthlyReport(t *testing.T) {
 
 	ctx := ctxTimeout(t, 20*time.Second)
 	// The day before (Sunday Feb 28) the report due is January's: February's must not go out yet.
-	if err := r.app.scheduler.RunNow(ctx, handlers.JobRootCauseMonthly, due.Add(-25*time.Hour)); err != nil {
+	if err := r.app.scheduler.RunNow(ctx, churn.JobRootCauseMonthly, due.Add(-25*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 { // the second run (a catch-up, or another replica) posts nothing
-		if err := r.app.scheduler.RunNow(ctx, handlers.JobRootCauseMonthly, due); err != nil {
+		if err := r.app.scheduler.RunNow(ctx, churn.JobRootCauseMonthly, due); err != nil {
 			t.Fatal(err)
 		}
 	}

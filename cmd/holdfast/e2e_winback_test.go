@@ -10,8 +10,7 @@ import (
 
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/bot/slacktest"
-	"github.com/holdfast/holdfast/churn"
-	"github.com/holdfast/holdfast/handlers"
+	"github.com/holdfast/holdfast/internal/churn"
 	"github.com/holdfast/holdfast/internal/ingest"
 )
 
@@ -45,7 +44,7 @@ func TestWinbackWindows(t *testing.T) {
 
 	ctx := ctxTimeout(t, 20*time.Second)
 	for range 2 { // a re-run in the same week offers nothing twice
-		if err := r.app.scheduler.RunNow(ctx, handlers.JobWinbackWeekly, now); err != nil {
+		if err := r.app.scheduler.RunNow(ctx, churn.JobWinbackWeekly, now); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -108,7 +107,7 @@ func TestWinbackWindows(t *testing.T) {
 	// Next week: the attempted account is not offered again; the others are.
 	next := now.AddDate(0, 0, 7)
 	clock.Set(next)
-	if err := r.app.scheduler.RunNow(ctx, handlers.JobWinbackWeekly, next); err != nil {
+	if err := r.app.scheduler.RunNow(ctx, churn.JobWinbackWeekly, next); err != nil {
 		t.Fatal(err)
 	}
 	d.settle()

@@ -12,7 +12,6 @@ import (
 	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/crm"
 	"github.com/holdfast/holdfast/crm/salesforce"
-	"github.com/holdfast/holdfast/dunning"
 	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/handoff"
 	"github.com/holdfast/holdfast/internal/ingest"
@@ -89,36 +88,6 @@ func newRooms(in infra) roomsFeature {
 type roomSlack struct {
 	*bot.Sender
 	*bot.Channels
-}
-
-// loopFeature: churn root causes back to Sales (/churned, debriefs,
-// /rootcause, monthly post, check-ins) and the weekly win-back list.
-type loopFeature struct{ *handlers.Loop }
-
-func (loopFeature) Name() string { return "churn" }
-
-func newLoop(in infra) loopFeature {
-	return loopFeature{handlers.NewLoop(in.store, in.sender, in.cfg.Settings, in.now, in.log)}
-}
-
-// dunningFeature: payment failures by decline reason, from every ingested
-// payment signal and the Stripe webhook.
-type dunningFeature struct {
-	svc    *dunning.Service
-	stripe *dunning.StripeWebhook
-}
-
-func (dunningFeature) Name() string { return "dunning" }
-func (f dunningFeature) IngestHooks() []ingest.Hook {
-	return []ingest.Hook{ingest.HookFunc(f.svc.Hook)}
-}
-func (f dunningFeature) Routes() []api.Route {
-	return []api.Route{{Pattern: "POST /webhooks/stripe", Name: "stripe_webhook", Handler: f.stripe.ServeHTTP}}
-}
-
-func newDunning(in infra) dunningFeature {
-	return dunningFeature{svc: dunning.NewService(in.cfg.Settings.Dunning, in.cfg.Settings.Alerts, in.now, in.log),
-		stripe: dunning.NewStripeWebhook(in.cfg.StripeWebhookSecret, in.ingest, in.store, in.now, in.log)}
 }
 
 // textFeature: customer messages in account channels become signals;

@@ -1,4 +1,4 @@
-package store_test
+package churn
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/holdfast/holdfast/churn"
 	"github.com/holdfast/holdfast/store"
 	"github.com/holdfast/holdfast/store/storetest"
 )
@@ -49,53 +48,53 @@ func seedLoop(b *testing.B, n int) *store.Store {
 // Report queries over 100k accounts (10k churned): what /rootcause and the
 // monthly post cost.
 func BenchmarkLoopQueries100k(b *testing.B) {
-	st := seedLoop(b, 100_000)
+	db := seedLoop(b, 100_000).DB()
 	ctx := context.Background()
-	feb := churn.MonthOf(time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC))
-	profiles := []churn.Profile{}
+	feb := MonthOf(time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC))
+	profiles := []Profile{}
 	for i := range 10 {
 		m := i * 5
-		profiles = append(profiles, churn.Profile{SizeBand: "51-200", Industry: "Retail", DealSource: "Outbound", ChampionTenureMonths: &m})
+		profiles = append(profiles, Profile{SizeBand: "51-200", Industry: "Retail", DealSource: "Outbound", ChampionTenureMonths: &m})
 	}
 	cutoff := time.Date(2027, 1, 30, 0, 0, 0, 0, time.UTC)
 	b.Run("CohortGroups", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := st.CohortGroups(ctx, feb); err != nil {
+			if _, err := cohortGroups(ctx, db, feb); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("ChurnRecords4Quarters", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := st.ChurnRecords(ctx, churn.Quarters(feb)[0].Start, feb.End); err != nil {
+			if _, err := churnRecords(ctx, db, Quarters(feb)[0].Start, feb.End); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("LookalikeCandidates", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := st.LookalikeCandidates(ctx, profiles, "", 3, 100); err != nil {
+			if _, err := lookalikeCandidates(ctx, db, profiles, "", 3, 100); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("LookalikeCandidatesOneAE", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := st.LookalikeCandidates(ctx, profiles[:1], "UAE3", 3, 50); err != nil {
+			if _, err := lookalikeCandidates(ctx, db, profiles[:1], "UAE3", 3, 50); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("DormantAccounts", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := st.DormantAccounts(ctx, cutoff, 500); err != nil {
+			if _, err := dormantAccounts(ctx, db, cutoff, 500); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("ChurnedForWinback", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := st.ChurnedForWinback(ctx, feb.End); err != nil {
+			if _, err := churnedForWinback(ctx, db, feb.End); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -13,6 +13,7 @@ import (
 )
 
 func TestVerifyStripeSignature(t *testing.T) {
+	t.Parallel()
 	secret := "whsec_test_secret_0123456789"
 	now := time.Unix(1_800_000_000, 0)
 	payload := []byte(`{"id":"evt_1","type":"invoice.paid"}`)
@@ -46,6 +47,7 @@ func TestVerifyStripeSignature(t *testing.T) {
 }
 
 func TestStripeDeclineCode(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, object, want string
 	}{
@@ -68,9 +70,10 @@ func TestStripeDeclineCode(t *testing.T) {
 }
 
 func TestStripeWebhookDisabled(t *testing.T) {
-	h := NewStripeWebhook("", nil, nil, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	t.Parallel()
+	m := New(nil, nil, Options{}, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/webhooks/stripe", strings.NewReader(`{}`)))
+	m.stripeWebhook(rec, httptest.NewRequest(http.MethodPost, "/webhooks/stripe", strings.NewReader(`{}`)))
 	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "STRIPE_WEBHOOK_SECRET") {
 		t.Errorf("disabled webhook answered %d %s", rec.Code, rec.Body)
 	}

@@ -7,6 +7,7 @@ import (
 )
 
 func TestClassify(t *testing.T) {
+	t.Parallel()
 	for code, want := range map[string]Class{
 		"expired_card": Technical, "incorrect_number": Technical, "incorrect_cvc": Technical,
 		"authentication_required": Technical, "processing_error": Technical, " Expired_Card ": Technical,
@@ -21,6 +22,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestPlanFor(t *testing.T) {
+	t.Parallel()
 	failed := time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC)
 	next := failed.AddDate(0, 0, 2)
 	base := PlanInput{AccountName: "Acme", Champion: "Dana Smith", Amount: 1250, Currency: "usd", FailedAt: failed,
@@ -87,6 +89,7 @@ func TestPlanFor(t *testing.T) {
 }
 
 func TestAmounts(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		minor    int64
 		currency string
@@ -107,6 +110,7 @@ func TestAmounts(t *testing.T) {
 }
 
 func TestByValue(t *testing.T) {
+	t.Parallel()
 	arr := []float64{2000, 200000, 50000, 2000}
 	ByValue(arr, func(v float64) float64 { return v })
 	if arr[0] != 200000 || arr[1] != 50000 || arr[3] != 2000 {

@@ -19,6 +19,7 @@ func day(s string) time.Time {
 func months(n int) *int { return &n }
 
 func TestTenureBucket(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		months *int
 		bucket int
@@ -35,6 +36,7 @@ func TestTenureBucket(t *testing.T) {
 }
 
 func TestSubmissionValidate(t *testing.T) {
+	t.Parallel()
 	today := day("2027-03-10")
 	ok := Submission{StatedReason: "Too expensive", Cause: Pricing, Diagnosis: "Never adopted module B"}
 	long := strings.Repeat("x", MaxTextLen+1)
@@ -77,6 +79,7 @@ func TestSubmissionValidate(t *testing.T) {
 }
 
 func TestPeriods(t *testing.T) {
+	t.Parallel()
 	today := day("2027-03-01")
 	for _, tc := range []struct {
 		arg, key, label, start, end string
@@ -112,6 +115,7 @@ func TestPeriods(t *testing.T) {
 }
 
 func TestFirstBusinessDayAndMonthlyPost(t *testing.T) {
+	t.Parallel()
 	for month, want := range map[string]string{
 		"2027-01": "2027-01-01", // Friday
 		"2027-05": "2027-05-03", // Saturday 1st -> Monday 3rd
@@ -138,6 +142,7 @@ func rec(id int64, on string, cause Cause, arr float64, by string, p Profile) Re
 }
 
 func TestByCauseAndRepeating(t *testing.T) {
+	t.Parallel()
 	records := []Record{
 		rec(1, "2026-05-10", Pricing, 1000, "U1", Profile{}),             // Q2 2026
 		rec(2, "2026-08-10", Pricing, 1000, "U1", Profile{}),             // Q3
@@ -180,6 +185,7 @@ func TestByCauseAndRepeating(t *testing.T) {
 }
 
 func TestCohortRates(t *testing.T) {
+	t.Parallel()
 	groups := []CohortGroup{
 		{Profile{SizeBand: "51-200", Industry: "Retail", DealSource: "Outbound", ChampionTenureMonths: months(3)}, 4, 2},
 		{Profile{SizeBand: "51-200", Industry: "Fintech", DealSource: "Inbound", ChampionTenureMonths: months(30)}, 6, 1},
@@ -206,6 +212,7 @@ func TestCohortRates(t *testing.T) {
 }
 
 func TestMatchLookalikes(t *testing.T) {
+	t.Parallel()
 	churned := []Record{
 		rec(100, "2027-02-01", FeatureOverpromise, 50000, "U1",
 			Profile{SizeBand: "51-200", Industry: "Retail", DealSource: "Outbound", ChampionTenureMonths: months(3)}),
@@ -237,6 +244,7 @@ func TestMatchLookalikes(t *testing.T) {
 }
 
 func TestTagAudit(t *testing.T) {
+	t.Parallel()
 	var records []Record
 	add := func(by string, cause Cause, n int) {
 		for range n {
@@ -266,6 +274,7 @@ func TestTagAudit(t *testing.T) {
 }
 
 func TestWinbackWindow(t *testing.T) {
+	t.Parallel()
 	delays := map[Cause]int{Pricing: 90, BusinessChange: 180, ICPMiss: 30}
 	churned := day("2027-01-01")
 	for _, tc := range []struct {
@@ -291,6 +300,7 @@ func TestWinbackWindow(t *testing.T) {
 }
 
 func TestWinbackRate(t *testing.T) {
+	t.Parallel()
 	s := WinbackRate([]WinbackAttempt{
 		{KindChurned, Pricing, ReEngaged}, {KindDormant, "", ReEngaged}, {KindDormant, "", NoResponse},
 		{KindChurned, BusinessChange, Declined}, {KindDormant, "", ""},
@@ -305,6 +315,7 @@ func TestWinbackRate(t *testing.T) {
 }
 
 func TestBuildReport(t *testing.T) {
+	t.Parallel()
 	feb := MonthOf(day("2027-02-01"))
 	r := BuildReport(ReportInput{Period: feb, Records: []Record{
 		rec(1, "2027-02-03", FeatureOverpromise, 10000, "U2", Profile{}),

@@ -1,18 +1,19 @@
-package config
+package churn
 
 import (
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/holdfast/holdfast/churn"
+	"gopkg.in/yaml.v3"
+
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/slackid"
-	"gopkg.in/yaml.v3"
 )
 
-// ChurnSettings configure churn root-cause records and their reports.
-type ChurnSettings struct {
+// Settings configure churn root-cause records and their reports (YAML
+// key churn).
+type Settings struct {
 	// Admins may record a churn for any account; otherwise only the
 	// account's owner CSM may.
 	Admins []string `yaml:"admins"`
@@ -40,7 +41,7 @@ type AuditSettings struct {
 	MinRecords    int     `yaml:"min_records"`
 }
 
-// WinbackSettings configure the weekly win-back list.
+// WinbackSettings configure the weekly win-back list (YAML key winback).
 type WinbackSettings struct {
 	// DormantAfter: an active account without a usage signal this long is dormant.
 	DormantAfter schedule.Duration `yaml:"dormant_after"`
@@ -49,7 +50,7 @@ type WinbackSettings struct {
 	WindowLength schedule.Duration `yaml:"window_length"`
 	// Windows: per root cause, how long after the churn the window opens,
 	// or "never".
-	Windows map[churn.Cause]WinbackDelay `yaml:"windows"`
+	Windows map[Cause]WinbackDelay `yaml:"windows"`
 }
 
 // WinbackDelay is a win-back delay in whole days, or never.
@@ -77,8 +78,8 @@ func (w *WinbackDelay) UnmarshalYAML(node *yaml.Node) error {
 }
 
 // WinbackDays converts the windows for WinbackDelay: -1 = never.
-func (w WinbackSettings) WinbackDays() map[churn.Cause]int {
-	out := make(map[churn.Cause]int, len(w.Windows))
+func (w WinbackSettings) WinbackDays() map[Cause]int {
+	out := make(map[Cause]int, len(w.Windows))
 	for c, win := range w.Windows {
 		if win.Never {
 			out[c] = -1
@@ -89,9 +90,9 @@ func (w WinbackSettings) WinbackDays() map[churn.Cause]int {
 	return out
 }
 
-// DefaultChurnSettings are the churn defaults.
-func DefaultChurnSettings() ChurnSettings {
-	return ChurnSettings{
+// DefaultSettings are the churn defaults.
+func DefaultSettings() Settings {
+	return Settings{
 		CheckinAfter:      schedule.Duration{Duration: 30 * 24 * time.Hour},
 		LookalikeWindow:   schedule.Duration{Duration: 180 * 24 * time.Hour},
 		LookalikeMinMatch: 3,
@@ -105,21 +106,21 @@ func DefaultWinbackSettings() WinbackSettings {
 	return WinbackSettings{
 		DormantAfter: schedule.Duration{Duration: 30 * day},
 		WindowLength: schedule.Duration{Duration: 90 * day},
-		Windows: map[churn.Cause]WinbackDelay{
-			churn.Pricing:             {After: 90 * day},
-			churn.BusinessChange:      {After: 180 * day},
-			churn.CompetitiveLoss:     {After: 180 * day},
-			churn.ProductDeficiency:   {After: 180 * day},
-			churn.FeatureOverpromise:  {After: 180 * day},
-			churn.TimelineOverpromise: {After: 120 * day},
-			churn.PhantomChampion:     {After: 90 * day},
-			churn.ICPMiss:             {Never: true},
+		Windows: map[Cause]WinbackDelay{
+			Pricing:             {After: 90 * day},
+			BusinessChange:      {After: 180 * day},
+			CompetitiveLoss:     {After: 180 * day},
+			ProductDeficiency:   {After: 180 * day},
+			FeatureOverpromise:  {After: 180 * day},
+			TimelineOverpromise: {After: 120 * day},
+			PhantomChampion:     {After: 90 * day},
+			ICPMiss:             {Never: true},
 		},
 	}
 }
 
 // Validate checks the section; an error names the key at fault.
-func (c *ChurnSettings) Validate() error {
+func (c *Settings) Validate() error {
 	for i, u := range c.Admins {
 		if !slackid.User(u) {
 			return fmt.Errorf("churn.admins[%d]: %q is not a Slack user id (like U0123ABCD)", i, u)
@@ -143,7 +144,6 @@ func (c *ChurnSettings) Validate() error {
 	if c.Audit.MinRecords < 1 {
 		return fmt.Errorf("churn.audit.min_records: must be at least 1 (got %d)", c.Audit.MinRecords)
 	}
-
 	return nil
 }
 
@@ -156,10 +156,10 @@ func (w *WinbackSettings) Validate() error {
 		return err
 	}
 	for cause, win := range w.Windows {
-		if !churn.IsChurnCause(cause) {
-			return fmt.Errorf("winback.windows.%s: not a churn root cause (want one of %s)", cause, churn.CauseList())
+		if !IsChurnCause(cause) {
+			return fmt.Errorf("winback.windows.%s: not a churn root cause (want one of %s)", cause, CauseList())
 		}
-		if cause == churn.ICPMiss && !win.Never {
+		if cause == ICPMiss && !win.Never {
 			return fmt.Errorf("winback.windows.%s: must be never: an %s account was never a fit, and winning it back repeats the mistake", cause, cause.Label())
 		}
 		if !win.Never {

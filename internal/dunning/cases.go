@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"time"
 
@@ -27,31 +26,17 @@ type Meta struct {
 	StripeEvent        string     `json:"stripe_event,omitempty"`
 }
 
-// Service opens and closes dunning cases inside the ingest transaction.
-type Service struct {
-	cfg    Settings
-	alerts ingest.AlertSettings
-	now    func() time.Time
-	log    *slog.Logger
-}
-
-// NewService wires the dunning rules from the settings; now is the clock
-// quiet hours are judged by.
-func NewService(s Settings, alerts ingest.AlertSettings, now func() time.Time, log *slog.Logger) *Service {
-	return &Service{cfg: s, alerts: alerts, now: now, log: log}
-}
-
 type payment struct {
 	index   int
 	account store.Account
 	meta    Meta
 }
 
-// Hook is a store.TxHook: every payment_failed signal opens or extends a
-// dunning case with its alert, every payment_recovered signal closes its
-// case in the same thread, in the transaction that stores the signal. The
+// hook runs in the transaction that stores the signals: every
+// payment_failed signal opens or extends a dunning case with its alert,
+// every payment_recovered signal closes its case in the same thread. The
 // most valuable accounts are handled (and so posted) first.
-func (s *Service) Hook(ctx context.Context, tx store.Tx, in *ingest.Batch) error {
+func (m *Module) hook(ctx context.Context, tx store.Tx, in *ingest.Batch) error {
 	var pays []payment
 	for i, sig := range in.Inputs {
 		if sig.Kind != scoring.KindPaymentFailed && sig.Kind != scoring.KindPaymentRecovered {
@@ -78,9 +63,9 @@ func (s *Service) Hook(ctx context.Context, tx store.Tx, in *ingest.Batch) error
 	for _, p := range pays {
 		var err error
 		if in.Inputs[p.index].Kind == scoring.KindPaymentFailed {
-			err = s.failed(ctx, tx, in, p)
+			err = m.failed(ctx, tx, in, p)
 		} else {
-			err = s.recovered(ctx, tx, in, p)
+			err = m.recovered(ctx, tx, in, p)
 		}
 		if err != nil {
 			return err
@@ -89,18 +74,18 @@ func (s *Service) Hook(ctx context.Context, tx store.Tx, in *ingest.Batch) error
 	return nil
 }
 
-func (s *Service) plan(p payment, sig store.SignalInput, code string) Plan {
+func (m *Module) plan(p payment, sig store.SignalInput, code string) Plan {
 	amount := 0.0
 	if sig.Value != nil {
 		amount = *sig.Value
 	}
 	return PlanFor(PlanInput{Code: code, AccountName: p.account.Name, Champion: p.account.Champion, Amount: amount,
 		Currency: p.meta.Currency, FailedAt: sig.OccurredAt, NextRetry: p.meta.NextPaymentAttempt,
-		SoftRetryDays: s.cfg.SoftRetryDays, UpdateCardURL: s.cfg.UpdateCardURL, ARR: p.account.ARR, EscalateARR: s.cfg.EscalateARR})
+		SoftRetryDays: m.opts.Settings.SoftRetryDays, UpdateCardURL: m.opts.Settings.UpdateCardURL, ARR: p.account.ARR, EscalateARR: m.opts.Settings.EscalateARR})
 }
 
-func (s *Service) view(c store.DunningCase, p payment, in *ingest.Batch, plan Plan, code string, sig store.SignalInput) blocks.DunningView {
-	v := blocks.DunningView{CaseID: c.ID, AccountID: p.account.ID, AccountName: p.account.Name, ExternalID: p.account.ExternalID,
+func (m *Module) view(c Case, p payment, in *ingest.Batch, plan Plan, code string, sig store.SignalInput) caseView {
+	v := caseView{CaseID: c.ID, AccountID: p.account.ID, AccountName: p.account.Name, ExternalID: p.account.ExternalID,
 		Tier: p.account.Tier, ARR: p.account.ARR, HealthScore: p.account.HealthScore, Band: scoring.Band(p.account.HealthBand),
 		OwnerCSM: p.account.OwnerCSM, HighValue: plan.HighValue, Amount: FormatAmount(c.Amount, c.Currency),
 		Invoice: p.meta.Invoice, Code: code, ClassLabel: plan.Class.Label(), Path: plan.Path, Steps: plan.Steps,
@@ -110,26 +95,26 @@ func (s *Service) view(c store.DunningCase, p payment, in *ingest.Batch, plan Pl
 		v.HealthScore, v.Band = &score, h.Band
 	}
 	if plan.HighValue {
-		v.EscalateTo = s.cfg.EscalateTo
+		v.EscalateTo = m.opts.Settings.EscalateTo
 	}
 	return v
 }
 
-func (s *Service) failed(ctx context.Context, tx store.Tx, in *ingest.Batch, p payment) error {
+func (m *Module) failed(ctx context.Context, tx store.Tx, in *ingest.Batch, p payment) error {
 	sig := in.Inputs[p.index]
 	attemptKey := sig.Source + ":" + sig.IdempotencyKey
 	code := NormalizeCode(p.meta.DeclineCode)
 	class := Classify(code)
 	if in.SignalIDs[p.index] == 0 {
-		return s.enrich(ctx, tx, in, p, attemptKey, code, class)
+		return m.enrich(ctx, tx, in, p, attemptKey, code, class)
 	}
 	caseKey := "payment:" + attemptKey
 	if p.meta.Invoice != "" {
 		caseKey = "invoice:" + p.meta.Invoice
 	}
-	c, err := store.LockDunningCaseTx(ctx, tx, caseKey)
+	c, err := lockCase(ctx, tx, caseKey)
 	if errors.Is(err, store.ErrNotFound) {
-		return s.open(ctx, tx, in, p, caseKey, attemptKey, code, class)
+		return m.open(ctx, tx, in, p, caseKey, attemptKey, code, class)
 	}
 	if err != nil {
 		return err
@@ -145,56 +130,55 @@ func (s *Service) failed(ctx context.Context, tx store.Tx, in *ingest.Batch, p p
 	if sig.Value != nil {
 		c.Amount = *sig.Value
 	}
-	plan := s.plan(p, sig, c.DeclineCode)
-	v := s.view(c, p, in, plan, c.DeclineCode, sig)
+	plan := m.plan(p, sig, c.DeclineCode)
+	v := m.view(c, p, in, plan, c.DeclineCode, sig)
 	if c.View, err = json.Marshal(v); err != nil {
 		return fmt.Errorf("encode dunning view: %w", err)
 	}
-	if err := store.UpdateDunningCaseTx(ctx, tx, c); err != nil {
+	if err := updateCase(ctx, tx, c); err != nil {
 		return err
 	}
-	if err := store.InsertDunningAttemptTx(ctx, tx, c.ID, attemptKey, code, string(class), sig.OccurredAt, in.SignalIDs[p.index]); err != nil {
+	if err := insertAttempt(ctx, tx, c.ID, attemptKey, code, string(class), sig.OccurredAt, in.SignalIDs[p.index]); err != nil {
 		return err
 	}
-	if err := s.post(ctx, tx, c, plan.HighValue,
-		blocks.DunningAttemptText(c.Attempts, code, class.Label(), plan.Path), blocks.DunningAlert(v)); err != nil {
+	if err := m.post(ctx, tx, c, plan.HighValue,
+		attemptText(c.Attempts, code, class.Label(), plan.Path), alertCard(v)); err != nil {
 		return err
 	}
 	return tx.AddTimeline(ctx, p.account.ID, store.TimelineEntry{At: sig.OccurredAt, Kind: "dunning.attempt_failed",
 		Summary: "payment attempt " + strconv.Itoa(c.Attempts) + " failed: " + cmp.Or(code, "no decline code") + " (" + string(class) + ")"}, c.ID)
 }
 
-func (s *Service) open(ctx context.Context, tx store.Tx, in *ingest.Batch, p payment, caseKey, attemptKey, code string, class Class) error {
+func (m *Module) open(ctx context.Context, tx store.Tx, in *ingest.Batch, p payment, caseKey, attemptKey, code string, class Class) error {
 	sig := in.Inputs[p.index]
-	channel := cmp.Or(s.cfg.Channel, p.account.ChannelID, s.alerts.DefaultChannel, p.account.OwnerCSM)
+	channel := cmp.Or(m.opts.Settings.Channel, p.account.ChannelID, m.opts.DefaultChannel, p.account.OwnerCSM)
 	if channel == "" {
-		s.log.Warn("dunning alert has nowhere to go: set dunning.channel or alerts.default_channel", "account", p.account.ExternalID)
+		m.log.Warn("dunning alert has nowhere to go: set dunning.channel or alerts.default_channel", "account", p.account.ExternalID)
 		return nil
 	}
-	c := store.DunningCase{AccountID: p.account.ID, Key: caseKey, Status: "open", DeclineCode: code, DeclineClass: string(class),
+	c := Case{AccountID: p.account.ID, Key: caseKey, Status: "open", DeclineCode: code, DeclineClass: string(class),
 		Currency: p.meta.Currency, Attempts: 1, ChannelID: channel, ThreadKey: "dunning:" + caseKey,
 		RootRef: "dunning:" + caseKey + ":root", View: json.RawMessage(`{}`), OpenedAt: sig.OccurredAt, SignalID: in.SignalIDs[p.index]}
 	if sig.Value != nil {
 		c.Amount = *sig.Value
 	}
-	if err := store.InsertDunningCaseTx(ctx, tx, &c); err != nil {
+	if err := insertCase(ctx, tx, &c); err != nil {
 		return err
 	}
-	plan := s.plan(p, sig, code)
-	v := s.view(c, p, in, plan, code, sig)
+	plan := m.plan(p, sig, code)
+	v := m.view(c, p, in, plan, code, sig)
 	var err error
 	if c.View, err = json.Marshal(v); err != nil {
 		return fmt.Errorf("encode dunning view: %w", err)
 	}
-	if err := store.UpdateDunningCaseTx(ctx, tx, c); err != nil {
+	if err := updateCase(ctx, tx, c); err != nil {
 		return err
 	}
-	if err := store.InsertDunningAttemptTx(ctx, tx, c.ID, attemptKey, code, string(class), sig.OccurredAt, in.SignalIDs[p.index]); err != nil {
+	if err := insertAttempt(ctx, tx, c.ID, attemptKey, code, string(class), sig.OccurredAt, in.SignalIDs[p.index]); err != nil {
 		return err
 	}
-	m := blocks.DunningAlert(v)
 	if err := tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: channel, ThreadKey: c.ThreadKey,
-		Ref: c.RootRef, Message: m, NotBefore: s.notBefore(plan.HighValue)}); err != nil {
+		Ref: c.RootRef, Message: alertCard(v), NotBefore: m.notBefore(plan.HighValue)}); err != nil {
 		return err
 	}
 	return tx.AddTimeline(ctx, p.account.ID, store.TimelineEntry{At: sig.OccurredAt, Kind: "dunning.opened",
@@ -204,45 +188,45 @@ func (s *Service) open(ctx context.Context, tx store.Tx, in *ingest.Batch, p pay
 // enrich handles a second report of a payment already recorded (Stripe
 // sends charge.failed and invoice.payment_failed for one failure): if it
 // brings the decline reason the first lacked, the case takes its path.
-func (s *Service) enrich(ctx context.Context, tx store.Tx, in *ingest.Batch, p payment, attemptKey, code string, class Class) error {
-	attemptID, caseID, oldClass, err := store.DunningAttemptTx(ctx, tx, attemptKey)
+func (m *Module) enrich(ctx context.Context, tx store.Tx, in *ingest.Batch, p payment, attemptKey, code string, class Class) error {
+	attemptID, caseID, oldClass, err := attemptByKey(ctx, tx, attemptKey)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (Class(oldClass) != Unknown || class == Unknown)) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if err := store.UpdateDunningAttemptTx(ctx, tx, attemptID, code, string(class)); err != nil {
+	if err := updateAttempt(ctx, tx, attemptID, code, string(class)); err != nil {
 		return err
 	}
-	c, err := store.DunningCaseByIDTx(ctx, tx, caseID)
+	c, err := lockCaseByID(ctx, tx, caseID)
 	if err != nil || c.Status != "open" {
 		return err
 	}
 	sig := in.Inputs[p.index]
 	c.DeclineCode, c.DeclineClass = code, string(class)
-	var v blocks.DunningView
+	var v caseView
 	if err := json.Unmarshal(c.View, &v); err != nil {
 		return fmt.Errorf("decode dunning view: %w", err)
 	}
 	sig.OccurredAt = v.FailedAt
-	plan := s.plan(p, sig, code)
+	plan := m.plan(p, sig, code)
 	v.Code, v.ClassLabel, v.Path, v.Steps, v.CustomerNote, v.Retries = code, plan.Class.Label(), plan.Path, plan.Steps, plan.CustomerNote, plan.Retries
 	if c.View, err = json.Marshal(v); err != nil {
 		return fmt.Errorf("encode dunning view: %w", err)
 	}
-	if err := store.UpdateDunningCaseTx(ctx, tx, c); err != nil {
+	if err := updateCase(ctx, tx, c); err != nil {
 		return err
 	}
-	return s.post(ctx, tx, c, plan.HighValue,
-		blocks.DunningReclassifiedText(code, class.Label(), plan.Path), blocks.DunningAlert(v))
+	return m.post(ctx, tx, c, plan.HighValue,
+		reclassifiedText(code, class.Label(), plan.Path), alertCard(v))
 }
 
-func (s *Service) recovered(ctx context.Context, tx store.Tx, in *ingest.Batch, p payment) error {
+func (m *Module) recovered(ctx context.Context, tx store.Tx, in *ingest.Batch, p payment) error {
 	if in.SignalIDs[p.index] == 0 || p.meta.Invoice == "" {
 		return nil
 	}
-	c, err := store.LockDunningCaseTx(ctx, tx, "invoice:"+p.meta.Invoice)
+	c, err := lockCase(ctx, tx, "invoice:"+p.meta.Invoice)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // a normal payment: nothing was being chased
 	}
@@ -250,7 +234,7 @@ func (s *Service) recovered(ctx context.Context, tx store.Tx, in *ingest.Batch, 
 		return err
 	}
 	sig := in.Inputs[p.index]
-	var v blocks.DunningView
+	var v caseView
 	if err := json.Unmarshal(c.View, &v); err != nil {
 		return fmt.Errorf("decode dunning view: %w", err)
 	}
@@ -263,11 +247,11 @@ func (s *Service) recovered(ctx context.Context, tx store.Tx, in *ingest.Batch, 
 	if c.View, err = json.Marshal(v); err != nil {
 		return fmt.Errorf("encode dunning view: %w", err)
 	}
-	if err := store.UpdateDunningCaseTx(ctx, tx, c); err != nil {
+	if err := updateCase(ctx, tx, c); err != nil {
 		return err
 	}
-	if err := s.post(ctx, tx, c, true,
-		blocks.DunningRecoveredText(v.Amount, c.Attempts, c.OpenedAt, paid), blocks.DunningAlert(v)); err != nil {
+	if err := m.post(ctx, tx, c, true,
+		recoveredText(v.Amount, c.Attempts, c.OpenedAt, paid), alertCard(v)); err != nil {
 		return err
 	}
 	return tx.AddTimeline(ctx, p.account.ID, store.TimelineEntry{At: paid, Kind: "dunning.recovered",
@@ -275,10 +259,10 @@ func (s *Service) recovered(ctx context.Context, tx store.Tx, in *ingest.Batch, 
 }
 
 // post adds a note (bot-built mrkdwn) to the case's thread and re-renders its alert.
-func (s *Service) post(ctx context.Context, tx store.Tx, c store.DunningCase, urgent bool, noteText string, alert blocks.Message) error {
+func (m *Module) post(ctx context.Context, tx store.Tx, c Case, urgent bool, noteText string, alert blocks.Message) error {
 	note := blocks.Note("dunning_note", noteText)
 	if err := tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: c.ChannelID, ThreadKey: c.ThreadKey,
-		Message: note, NotBefore: s.notBefore(urgent)}); err != nil {
+		Message: note, NotBefore: m.notBefore(urgent)}); err != nil {
 		return err
 	}
 	return tx.Enqueue(ctx, store.OutboxItem{Op: store.OpUpdate, ChannelID: c.ChannelID, TargetRef: c.RootRef,
@@ -287,9 +271,9 @@ func (s *Service) post(ctx context.Context, tx store.Tx, c store.DunningCase, ur
 
 // notBefore holds a standard account's alert until quiet hours end; a
 // high-value account's goes out now.
-func (s *Service) notBefore(highValue bool) time.Time {
+func (m *Module) notBefore(highValue bool) time.Time {
 	if highValue {
 		return time.Time{}
 	}
-	return s.alerts.QuietHours.Until(s.now())
+	return m.opts.QuietHours.Until(m.now())
 }

@@ -1,10 +1,9 @@
-package store_test
+package churn
 
 import (
 	"context"
 	"testing"
 
-	"github.com/holdfast/holdfast/churn"
 	"github.com/holdfast/holdfast/store/storetest"
 )
 
@@ -12,6 +11,7 @@ import (
 // on three ranks by its best match: the report keeps the top candidates
 // only, so a wrong score would push a four-trait lookalike out.
 func TestLookalikeCandidatesRankByBestMatch(t *testing.T) {
+	t.Parallel()
 	st := storetest.New(t)
 	ctx := context.Background()
 	for _, q := range []string{
@@ -24,12 +24,12 @@ func TestLookalikeCandidatesRankByBestMatch(t *testing.T) {
 		}
 	}
 	tenure := 3
-	profiles := []churn.Profile{
+	profiles := []Profile{
 		{SizeBand: "51-200", Industry: "Retail", DealSource: "Inbound", ChampionTenureMonths: &tenure},  // 3 traits with both
 		{SizeBand: "51-200", Industry: "retail", DealSource: "Outbound", ChampionTenureMonths: &tenure}, // 4 with Best
 	}
-	for _, ps := range [][]churn.Profile{profiles, {profiles[1], profiles[0]}} {
-		got, err := st.LookalikeCandidates(ctx, ps, "", 3, 1)
+	for _, ps := range [][]Profile{profiles, {profiles[1], profiles[0]}} {
+		got, err := lookalikeCandidates(ctx, st.DB(), ps, "", 3, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,7 +37,7 @@ func TestLookalikeCandidatesRankByBestMatch(t *testing.T) {
 			t.Errorf("top candidate %+v, want Best (all four traits) before Three (three traits, more ARR)", got)
 		}
 	}
-	if got, err := st.LookalikeCandidates(ctx, profiles[:1], "", 4, 10); err != nil || len(got) != 0 {
+	if got, err := lookalikeCandidates(ctx, st.DB(), profiles[:1], "", 4, 10); err != nil || len(got) != 0 {
 		t.Errorf("four traits required: %+v %v", got, err)
 	}
 }

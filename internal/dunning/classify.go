@@ -1,8 +1,7 @@
-// Package dunning chases failed payments by why they failed: a card that
-// needs updating, a soft decline worth retrying, or a hard decline that
-// needs a conversation. Classification and plans are pure; Service writes
-// cases and Slack posts inside the ingest transaction.
 package dunning
+
+// The rules, pure: which class a decline code is, and the plan for it (the
+// path, its steps, the retry dates and the customer note).
 
 import (
 	"cmp"

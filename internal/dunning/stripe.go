@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -85,39 +84,6 @@ func SignStripePayload(payload []byte, secret string, at time.Time) string {
 	fmt.Fprintf(mac, "%d.", at.Unix())
 	mac.Write(payload)
 	return fmt.Sprintf("t=%d,v1=%s", at.Unix(), hex.EncodeToString(mac.Sum(nil)))
-}
-
-// Ingester stores signals through the scoring pipeline inside a
-// transaction the webhook opens.
-type Ingester interface {
-	Prepare(ctx context.Context, in []ingest.SignalIn) (*ingest.Batch, error)
-	Apply(ctx context.Context, tx store.Tx, b *ingest.Batch) error
-}
-
-// StripeStore is what the webhook reads to map an event.
-type StripeStore interface {
-	InTx(ctx context.Context, fn func(tx store.Tx) error) error
-	StripeEventSeen(ctx context.Context, eventID string) (bool, error)
-	AccountByStripeCustomer(ctx context.Context, customerID string) (store.Account, error)
-	AccountByExternalID(ctx context.Context, externalID string) (store.Account, error)
-	OpenDunningCase(ctx context.Context, key string) (bool, error)
-}
-
-// StripeWebhook receives Stripe's invoice.payment_failed, charge.failed and
-// invoice.paid events and feeds them through the ingest pipeline as
-// payment signals; the dunning hook does the rest in the same transaction.
-type StripeWebhook struct {
-	secret string
-	ingest Ingester
-	store  StripeStore
-	now    func() time.Time
-	log    *slog.Logger
-}
-
-// NewStripeWebhook builds the endpoint. An empty secret disables it (404):
-// an unverifiable webhook must not accept anything.
-func NewStripeWebhook(secret string, in Ingester, st StripeStore, now func() time.Time, log *slog.Logger) *StripeWebhook {
-	return &StripeWebhook{secret: secret, ingest: in, store: st, now: now, log: log}
 }
 
 // Stripe event types the webhook acts on.
@@ -210,8 +176,13 @@ func (o *stripeObject) DeclineCode() string {
 	return ""
 }
 
-func (h *StripeWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.secret == "" {
+// stripeWebhook receives Stripe's invoice.payment_failed, charge.failed
+// and invoice.paid events and feeds them through the ingest pipeline as
+// payment signals; the hook does the rest in the same transaction. An
+// empty secret disables it (404): an unverifiable webhook must not accept
+// anything.
+func (m *Module) stripeWebhook(w http.ResponseWriter, r *http.Request) {
+	if m.opts.StripeWebhookSecret == "" {
 		api.WriteError(w, http.StatusNotFound, "disabled", "the Stripe webhook is disabled: set STRIPE_WEBHOOK_SECRET", nil)
 		return
 	}
@@ -220,8 +191,8 @@ func (h *StripeWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Verify before parsing anything: a forged request learns nothing and stores nothing.
-	if err := VerifyStripeSignature(payload, r.Header.Get("Stripe-Signature"), h.secret, h.now(), StripeTolerance); err != nil {
-		h.log.Warn("stripe webhook rejected", "reason", err, "remote", r.RemoteAddr)
+	if err := VerifyStripeSignature(payload, r.Header.Get("Stripe-Signature"), m.opts.StripeWebhookSecret, m.now(), StripeTolerance); err != nil {
+		m.log.Warn("stripe webhook rejected", "reason", err, "remote", r.RemoteAddr)
 		api.WriteError(w, http.StatusBadRequest, "bad_signature", "Stripe-Signature verification failed: "+err.Error(), nil)
 		return
 	}
@@ -242,47 +213,47 @@ func (h *StripeWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	if seen, err := h.store.StripeEventSeen(ctx, evt.ID); err != nil {
-		h.internal(w, evt, err)
+	if seen, err := stripeEventSeen(ctx, m.store.DB(), evt.ID); err != nil {
+		m.internal(w, evt, err)
 		return
 	} else if seen {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "duplicate", "event": evt.ID})
 		return
 	}
-	acct, err := h.account(ctx, &obj)
+	acct, err := m.account(ctx, &obj)
 	if errors.Is(err, store.ErrNotFound) {
 		// Stripe retries non-2xx for days; a customer Holdfast does not
 		// track will not appear by then. Said in the answer and the log.
-		h.log.Info("stripe event for an unknown customer", "event", evt.ID, "customer", obj.Customer.ID)
+		m.log.Info("stripe event for an unknown customer", "event", evt.ID, "customer", obj.Customer.ID)
 		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": "no account for customer " + obj.Customer.ID})
 		return
 	}
 	if err != nil {
-		h.internal(w, evt, err)
+		m.internal(w, evt, err)
 		return
 	}
-	sig, ok, err := h.signal(ctx, evt, &obj, acct)
+	sig, ok, err := m.signal(ctx, evt, &obj, acct)
 	if err != nil {
-		h.internal(w, evt, err)
+		m.internal(w, evt, err)
 		return
 	}
 	if !ok {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": "invoice " + obj.ID + " has no open dunning case"})
 		return
 	}
-	b, err := h.ingest.Prepare(ctx, []ingest.SignalIn{sig})
+	b, err := m.ingest.Prepare(ctx, []ingest.SignalIn{sig})
 	var res ingest.SignalsResult
 	if err == nil {
 		// The event is recorded with its signal: a replay finds it seen, a
 		// rolled-back one is retried by Stripe.
-		res, err = b.Finish(h.store.InTx(ctx, func(tx store.Tx) error {
-			if err := h.ingest.Apply(ctx, tx, b); err != nil {
+		res, err = b.Finish(m.store.InTx(ctx, func(tx store.Tx) error {
+			if err := m.ingest.Apply(ctx, tx, b); err != nil {
 				return err
 			}
-			return store.RecordStripeEventTx(ctx, tx, evt.ID, evt.Type, acct.ID)
+			return recordStripeEvent(ctx, tx, evt.ID, evt.Type, acct.ID)
 		}))
 	}
-	if errors.Is(err, store.ErrStripeEventSeen) {
+	if errors.Is(err, errStripeEventSeen) {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "duplicate", "event": evt.ID})
 		return
 	}
@@ -292,44 +263,44 @@ func (h *StripeWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		h.internal(w, evt, err)
+		m.internal(w, evt, err)
 		return
 	}
 	api.WriteJSON(w, http.StatusOK, map[string]any{"status": "processed", "event": evt.ID, "account": acct.ExternalID,
 		"signal_ids": res.SignalIDs})
 }
 
-func (h *StripeWebhook) internal(w http.ResponseWriter, evt stripeEvent, err error) {
+func (m *Module) internal(w http.ResponseWriter, evt stripeEvent, err error) {
 	if errors.Is(err, context.Canceled) {
 		return
 	}
-	h.log.Error("stripe webhook failed", "event", evt.ID, "type", evt.Type, "err", err)
+	m.log.Error("stripe webhook failed", "event", evt.ID, "type", evt.Type, "err", err)
 	api.WriteError(w, http.StatusInternalServerError, "internal", "the event was not stored; Stripe will retry it", nil)
 }
 
 // account maps the event's customer to an account: metadata
 // holdfast_account (on the object, then on an expanded customer) names the
 // external id; otherwise the customer id stored on the account's profile.
-func (h *StripeWebhook) account(ctx context.Context, obj *stripeObject) (store.Account, error) {
+func (m *Module) account(ctx context.Context, obj *stripeObject) (store.Account, error) {
 	ext := obj.Metadata["holdfast_account"]
 	if ext == "" && obj.Customer.Obj != nil {
 		ext = obj.Customer.Obj.Metadata["holdfast_account"]
 	}
 	if ext != "" {
-		return h.store.AccountByExternalID(ctx, ext)
+		return m.store.AccountByExternalID(ctx, ext)
 	}
 	if obj.Customer.ID == "" {
 		return store.Account{}, store.ErrNotFound
 	}
-	return h.store.AccountByStripeCustomer(ctx, obj.Customer.ID)
+	return m.store.AccountByStripeCustomer(ctx, obj.Customer.ID)
 }
 
 // signal translates the event into a payment signal; ok=false when there
 // is nothing to record (an invoice paid without a failure before it).
-func (h *StripeWebhook) signal(ctx context.Context, evt stripeEvent, obj *stripeObject, acct store.Account) (ingest.SignalIn, bool, error) {
+func (m *Module) signal(ctx context.Context, evt stripeEvent, obj *stripeObject, acct store.Account) (ingest.SignalIn, bool, error) {
 	at := time.Unix(evt.Created, 0).UTC()
 	if evt.Created == 0 {
-		at = h.now().UTC()
+		at = m.now().UTC()
 	}
 	meta := Meta{Currency: obj.Currency, StripeEvent: evt.ID}
 	sig := ingest.SignalIn{Account: acct.ExternalID, Source: "stripe", OccurredAt: at}
@@ -341,7 +312,7 @@ func (h *StripeWebhook) signal(ctx context.Context, evt stripeEvent, obj *stripe
 	}
 	switch evt.Type {
 	case EventInvoicePaid:
-		open, err := h.store.OpenDunningCase(ctx, "invoice:"+obj.ID)
+		open, err := caseOpen(ctx, m.store.DB(), "invoice:"+obj.ID)
 		if err != nil || !open {
 			return sig, false, err
 		}

@@ -8,7 +8,7 @@ import (
 	"github.com/holdfast/holdfast/slackid"
 )
 
-// Settings configure payment-failure handling.
+// Settings configure payment-failure handling (YAML key dunning).
 type Settings struct {
 	// Channel overrides where dunning alerts go (default: the account's
 	// channel, else alerts.default_channel).
@@ -56,6 +56,5 @@ func (d *Settings) Validate() error {
 			return fmt.Errorf("dunning.update_card_url: not an https URL: %q", u)
 		}
 	}
-
 	return nil
 }
