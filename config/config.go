@@ -19,8 +19,8 @@ import (
 	"github.com/holdfast/holdfast/digest"
 	"github.com/holdfast/holdfast/dunning"
 	"github.com/holdfast/holdfast/internal/ingest"
+	npssettings "github.com/holdfast/holdfast/internal/nps/settings"
 	"github.com/holdfast/holdfast/llm"
-	"github.com/holdfast/holdfast/nps"
 	"github.com/holdfast/holdfast/offers"
 	"github.com/holdfast/holdfast/rooms"
 	"github.com/holdfast/holdfast/schedule"
@@ -66,7 +66,7 @@ type Settings struct {
 	Text     ingest.TextSettings  `yaml:"text"`
 	Digest   digest.Settings      `yaml:"digest"`
 	Offers   offers.Config        `yaml:"offers"`
-	NPS      nps.Settings         `yaml:"nps"`
+	NPS      npssettings.Settings `yaml:"nps"`
 	Churn    ChurnSettings        `yaml:"churn"`
 	Dunning  dunning.Settings     `yaml:"dunning"`
 	Winback  WinbackSettings      `yaml:"winback"`
@@ -88,7 +88,7 @@ func DefaultSettings() Settings {
 		Text:    ingest.DefaultTextSettings(),
 		Digest:  digest.DefaultSettings(),
 		Offers:  offers.DefaultConfig(),
-		NPS:     nps.DefaultSettings(),
+		NPS:     npssettings.DefaultSettings(),
 		Churn:   DefaultChurnSettings(),
 		Dunning: dunning.DefaultSettings(),
 		Winback: DefaultWinbackSettings(),

@@ -21,6 +21,7 @@ import (
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/internal/ingest"
+	"github.com/holdfast/holdfast/internal/nps"
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring/text"
@@ -150,7 +151,9 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		newTextSignals(in),
 		newDigests(in),
 		newOffers(in),
-		newNPS(in),
+		nps.New(in.store, in.ingest, in.analyzer, in.sender, nps.Options{Settings: set.NPS,
+			DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location(), WebhookSecret: cfg.SurveyWebhookSecret},
+			in.now, log),
 	}
 
 	router := handlers.NewRouter(in.sender, log)
