@@ -181,6 +181,7 @@ func (d *deployment) loopField(loopID int64, column string) string {
 // by the right clicks and refused for others, the follow-up answer in the
 // same thread with the score change, and /nps showing it all.
 func TestNPSDetractorLoop(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t, appendYAML(npsYAML("")))
 	start := time.Date(2027, time.March, 1, 9, 0, 0, 0, time.UTC) // a Monday
 	clock := &testClock{t: start}
@@ -398,6 +399,7 @@ func TestNPSDetractorLoop(t *testing.T) {
 // TestNPSOverdueNudgeThenEscalate: a step past its deadline nudges the CSM
 // in the thread once; a day later the manager is mentioned, once.
 func TestNPSOverdueNudgeThenEscalate(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t, appendYAML(npsYAML("")))
 	start := time.Date(2027, time.March, 1, 9, 0, 0, 0, time.UTC)
 	clock := &testClock{t: start}
@@ -463,6 +465,7 @@ func TestNPSOverdueNudgeThenEscalate(t *testing.T) {
 // TestNPSBusinessHours: with business hours, a loop opened on Friday
 // afternoon is not overdue over the weekend.
 func TestNPSBusinessHours(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t, appendYAML(npsYAML(`  steps:
     contact: 8h
     root_cause: 16h
@@ -545,6 +548,7 @@ func (s *surveyTool) payloads() []nps.SurveyPayload {
 // the survey tool (signed, retried after a failure), and reminds the CSM
 // once about surveys nobody answered.
 func TestNPSCadence(t *testing.T) {
+	t.Parallel()
 	today := time.Date(2027, time.June, 14, 8, 0, 0, 0, time.UTC)
 	clock := &testClock{t: today}
 	const secret = "survey-secret-0123456789"
@@ -724,6 +728,7 @@ func equalMaps(a, b map[string]string) bool {
 
 // TestNPSAPIValidation: bad rows get per-row errors and store nothing.
 func TestNPSAPIValidation(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t, appendYAML(npsYAML("")))
 	clock := &testClock{t: time.Date(2027, time.March, 1, 9, 0, 0, 0, time.UTC)}
 	r := d.start(unpaced(), withTestClock(clock))
@@ -772,6 +777,7 @@ func TestNPSAPIValidation(t *testing.T) {
 // TestNPSImportCSV: `holdfast import nps FILE.csv` records all rows or
 // none, naming each bad line.
 func TestNPSImportCSV(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t, appendYAML(npsYAML("")))
 	ctx := context.Background()
 	accounts := filepath.Join(t.TempDir(), "accounts.csv")
@@ -851,6 +857,7 @@ func mustRead(t *testing.T, path string) string {
 // TestNPSConcurrentReplay: the same detractor answer sent many times at
 // once to two replicas is stored once and opens one thread.
 func TestNPSConcurrentReplay(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t, appendYAML(npsYAML("")))
 	clock := &testClock{t: time.Date(2027, time.March, 1, 9, 0, 0, 0, time.UTC)}
 	r1 := d.start(unpaced(), withTestClock(clock))
@@ -914,6 +921,7 @@ func TestNPSConcurrentReplay(t *testing.T) {
 // TestNPSWebhookKeepsFailing: a survey tool that keeps failing is retried
 // with backoff, the CS channel hears once, and nothing is lost.
 func TestNPSWebhookKeepsFailing(t *testing.T) {
+	t.Parallel()
 	today := time.Date(2027, time.June, 14, 8, 0, 0, 0, time.UTC)
 	clock := &testClock{t: today}
 	const secret = "survey-secret-0123456789"

@@ -15,11 +15,6 @@ import (
 	"github.com/holdfast/holdfast/scoring"
 )
 
-const evilTicket = "<!channel> please <https://evil.example|click>"
-
-// fixedNow is the clock the card tests read.
-func fixedNow() time.Time { return time.Date(2027, time.February, 8, 15, 30, 0, 0, time.UTC) }
-
 // dateToken is the one kind of <…> the NPS builders emit besides user
 // mentions: Slack's localized date, built from a number and our own text.
 // slack-go's own MarshalJSON methods escape < and > as \u003c and \u003e.
@@ -40,10 +35,15 @@ func checkMessage(t *testing.T, name string, m blocks.Message) {
 	blockstest.CheckMessage(t, name, blocks.Message{Text: dateToken.ReplaceAllString(m.Text, "DATE"), Blocks: back.BlockSet}, blocks.MaxMessageBlocks)
 }
 
-var longEvil = strings.Repeat(evilTicket+" & more ", 400) // ~20k characters of hostile customer text
+// longEvil is ~20k characters of hostile customer text: broadcasts,
+// links and entities that must all reach Slack escaped.
+var longEvil = strings.Repeat("<!channel> please <https://evil.example|click> & more ", 400)
+
+// cardsNow is the clock the card tests read.
+var cardsNow = time.Date(2027, time.February, 8, 15, 30, 0, 0, time.UTC)
 
 func hugeCard() cardView {
-	now := fixedNow()
+	now := cardsNow
 	at := now.Add(-time.Hour)
 	due := now.AddDate(0, 0, 10)
 	var history []blocks.TimelineEntry
@@ -108,7 +108,7 @@ func TestNPSLoopCardLimitsAndEscaping(t *testing.T) {
 
 func TestNPSNotesAndListsLimits(t *testing.T) {
 	t.Parallel()
-	now := fixedNow()
+	now := cardsNow
 	msgs := map[string]blocks.Message{
 		"contacted":  contactedNote("U0CSM"),
 		"root cause": rootCauseNote("U0CSM", churn.PhantomChampion, longEvil, true),
@@ -181,7 +181,7 @@ func TestNPSNotesAndListsLimits(t *testing.T) {
 
 func TestNPSModals(t *testing.T) {
 	t.Parallel()
-	due := fixedNow().AddDate(0, 0, 3)
+	due := cardsNow.AddDate(0, 0, 3)
 	for name, v := range map[string]slack.ModalViewRequest{
 		"root cause": rootCauseModal(12, longEvil, churn.Pricing, longEvil),
 		"plan":       planModal(12, longEvil, longEvil, "U0CSM", &due),

@@ -2,8 +2,6 @@ package nps
 
 import "github.com/holdfast/holdfast/internal/nps/settings"
 
-// Settings are the nps YAML section; config reads and validates them.
+// Settings are the nps YAML section; config reads, defaults and validates
+// them (see package settings for why they live there for now).
 type Settings = settings.Settings
-
-// DefaultSettings are the nps defaults.
-func DefaultSettings() Settings { return settings.DefaultSettings() }
