@@ -10,9 +10,9 @@ import (
 	"github.com/holdfast/holdfast/scoring"
 )
 
-// maxCardTimeline is how many timeline entries the /health card shows; the
+// MaxCardTimeline is how many timeline entries the /health card shows; the
 // full history lives in HistoryModal.
-const maxCardTimeline = 5
+const MaxCardTimeline = 5
 
 // maxSummaryLen caps a timeline summary on the card.
 const maxSummaryLen = 150
@@ -103,8 +103,8 @@ func HealthCard(v HealthView) Message {
 		[2]string{"Owner", UserRef(v.OwnerSlackID, "No owner")},
 	))
 	timeline := v.Timeline
-	if len(timeline) > maxCardTimeline {
-		timeline = timeline[:maxCardTimeline]
+	if len(timeline) > MaxCardTimeline {
+		timeline = timeline[:MaxCardTimeline]
 	}
 	if len(timeline) > 0 {
 		lines := make([]string, 0, len(timeline))

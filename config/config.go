@@ -20,8 +20,8 @@ import (
 	"github.com/holdfast/holdfast/internal/churn"
 	"github.com/holdfast/holdfast/internal/dunning"
 	"github.com/holdfast/holdfast/internal/ingest"
+	npssettings "github.com/holdfast/holdfast/internal/nps/settings"
 	"github.com/holdfast/holdfast/llm"
-	"github.com/holdfast/holdfast/nps"
 	"github.com/holdfast/holdfast/offers"
 	"github.com/holdfast/holdfast/rooms"
 	"github.com/holdfast/holdfast/schedule"
@@ -67,7 +67,7 @@ type Settings struct {
 	Text     ingest.TextSettings  `yaml:"text"`
 	Digest   digest.Settings      `yaml:"digest"`
 	Offers   offers.Config        `yaml:"offers"`
-	NPS      nps.Settings         `yaml:"nps"`
+	NPS      npssettings.Settings `yaml:"nps"`
 	Churn    churn.Settings       `yaml:"churn"`
 	Dunning  dunning.Settings     `yaml:"dunning"`
 	Rooms    rooms.Settings       `yaml:"rooms"`
@@ -92,7 +92,7 @@ func DefaultSettings() Settings {
 		Text:    ingest.DefaultTextSettings(),
 		Digest:  digest.DefaultSettings(),
 		Offers:  offers.DefaultConfig(),
-		NPS:     nps.DefaultSettings(),
+		NPS:     npssettings.DefaultSettings(),
 		Churn:   churn.DefaultSettings(),
 		Dunning: dunning.DefaultSettings(),
 		Winback: churn.DefaultWinbackSettings(),

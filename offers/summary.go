@@ -8,7 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/holdfast/holdfast/nps"
+	"github.com/holdfast/holdfast/scoring"
 )
 
 // Brief is what approvers are told about the account, gathered when the
@@ -119,7 +119,7 @@ func TemplateSummary(b Brief, o Offer, im Impact, now time.Time) string {
 	}
 	s = append(s, line+".")
 	if b.NPS != nil {
-		s = append(s, fmt.Sprintf("Last NPS %s (%s) on %s.", trimFloat(b.NPS.Score), nps.CategoryOf(int(b.NPS.Score)), b.NPS.At.Format("Jan 2")))
+		s = append(s, fmt.Sprintf("Last NPS %s (%s) on %s.", trimFloat(b.NPS.Score), scoring.NPSCategory(int(b.NPS.Score)), b.NPS.At.Format("Jan 2")))
 	} else {
 		s = append(s, "No NPS answer on record.")
 	}

@@ -228,19 +228,15 @@ func assessNPS(cfg Config, _ Account, signals []Signal, now time.Time) (float64,
 	}
 	s := signals[latest]
 	score := int(math.Round(clamp(*s.Value, 0, 10)))
+	class := NPSCategory(score)
 	var risk float64
-	var class string
-	switch {
-	case score <= 6:
-		class = "detractor"
+	switch class {
+	case NPSDetractor:
 		// (7-score)/7 runs from 1/7 for a 6 to 1 for a 0; stretched onto
 		// floor..1 that is floor + (1-floor)*(6-score)/6.
 		risk = npsDetractorFloor + (1-npsDetractorFloor)*float64(6-score)/6
-	case score <= 8:
-		class = "passive"
+	case NPSPassive:
 		risk = npsPassiveRisk
-	default:
-		class = "promoter"
 	}
 	age := ageDays(now, s.OccurredAt)
 	return risk * decay(age, cfg.NPSHalfLife), fmt.Sprintf("NPS %d (%s), %s", score, class, ago(age))

@@ -22,6 +22,25 @@ const (
 	KindCancellation     Kind = "cancellation_intent"
 )
 
+// NPS answer classes: how an answer of 0..10 is read, by the health
+// score, the NPS feature and the offer brief alike.
+const (
+	NPSPromoter  = "promoter"  // 9-10
+	NPSPassive   = "passive"   // 7-8
+	NPSDetractor = "detractor" // 0-6
+)
+
+// NPSCategory classifies a 0..10 NPS answer.
+func NPSCategory(score int) string {
+	switch {
+	case score >= 9:
+		return NPSPromoter
+	case score >= 7:
+		return NPSPassive
+	}
+	return NPSDetractor
+}
+
 // Kinds lists every kind the ingest API accepts.
 var Kinds = []Kind{
 	KindUsage, KindTicket, KindCallNote, KindEmail, KindMeeting, KindSlackMessage,

@@ -61,7 +61,19 @@ func (q Queue) due() string {
 // lease disjoint rows; a row whose lease ran out (its worker died) is due
 // again.
 func (q Queue) Lease(ctx context.Context, db DB, n int, lease time.Duration, sel string, args ...any) (pgx.Rows, error) {
-	set := "leased_until = now() + $2::interval"
+	return q.lease(ctx, db, "now()", n, lease, sel, args...)
+}
+
+// LeaseAt is Lease on the caller's clock instead of the database's: rows
+// due by now, leases running out at now. A cron job that works a queue on
+// its tick uses it (tests set that clock). sel's parameters start at $4;
+// $3 is now.
+func (q Queue) LeaseAt(ctx context.Context, db DB, now time.Time, n int, lease time.Duration, sel string, args ...any) (pgx.Rows, error) {
+	return q.lease(ctx, db, "$3::timestamptz", n, lease, sel, append([]any{now}, args...)...)
+}
+
+func (q Queue) lease(ctx context.Context, db DB, now string, n int, lease time.Duration, sel string, args ...any) (pgx.Rows, error) {
+	set := "leased_until = " + now + " + $2::interval"
 	if q.CountAttempts {
 		set += ", attempts = attempts + 1"
 	}
@@ -74,8 +86,8 @@ func (q Queue) Lease(ctx context.Context, db DB, n int, lease time.Duration, sel
 		UPDATE ` + q.Table + ` SET ` + set + `
 		WHERE ` + key + ` IN (
 			SELECT p.` + key + ` FROM ` + q.Table + ` p
-			WHERE (` + q.Waiting + `) AND p.` + due + ` <= now()
-			  AND (p.leased_until IS NULL OR p.leased_until < now())` + ready + `
+			WHERE (` + q.Waiting + `) AND p.` + due + ` <= ` + now + `
+			  AND (p.leased_until IS NULL OR p.leased_until < ` + now + `)` + ready + `
 			ORDER BY p.` + due + `, p.` + key + ` LIMIT $1
 			FOR UPDATE SKIP LOCKED)
 		RETURNING *)

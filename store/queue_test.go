@@ -144,3 +144,53 @@ func TestQueueLease(t *testing.T) {
 		t.Fatalf("after the short lease ran out: ids %v attempts %v, want row 2 again, second attempt", ids, att)
 	}
 }
+
+// LeaseAt reads due rows and running leases on the caller's clock: a row
+// due in an hour is leased by a clock an hour ahead, and its lease runs
+// out on that clock too.
+func TestQueueLeaseAt(t *testing.T) {
+	t.Parallel()
+	st := storetest.New(t)
+	ctx := context.Background()
+	db := st.DB()
+	if _, err := db.Exec(ctx, `CREATE TABLE work (id bigserial PRIMARY KEY, done boolean NOT NULL DEFAULT false,
+		due timestamptz NOT NULL, leased_until timestamptz, attempts int NOT NULL DEFAULT 0)`); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2031, time.May, 5, 9, 0, 0, 0, time.UTC) // far from the database's clock
+	if _, err := db.Exec(ctx, `INSERT INTO work (due) VALUES ($1), ($1::timestamptz + interval '1 hour')`, at); err != nil {
+		t.Fatal(err)
+	}
+	q := store.Queue{Name: "work", Table: "work", Due: "due", Waiting: "NOT done", CountAttempts: true}
+	lease := func(now time.Time) (ids []int64) {
+		t.Helper()
+		rows, err := q.LeaseAt(ctx, db, now, 10, time.Minute, `SELECT id FROM leased WHERE attempts > $4 ORDER BY id`, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	if ids := lease(at.Add(-time.Second)); len(ids) != 0 {
+		t.Fatalf("before anything is due: %v", ids)
+	}
+	if ids := lease(at); len(ids) != 1 || ids[0] != 1 {
+		t.Fatalf("at the first due time: %v, want row 1", ids)
+	}
+	if ids := lease(at.Add(30 * time.Second)); len(ids) != 0 {
+		t.Fatalf("while row 1 is leased: %v", ids)
+	}
+	if ids := lease(at.Add(time.Hour)); len(ids) != 2 {
+		t.Fatalf("an hour on: %v, want row 1 (its lease ran out) and row 2", ids)
+	}
+}

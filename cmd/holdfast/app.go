@@ -23,6 +23,7 @@ import (
 	"github.com/holdfast/holdfast/internal/churn"
 	"github.com/holdfast/holdfast/internal/dunning"
 	"github.com/holdfast/holdfast/internal/ingest"
+	"github.com/holdfast/holdfast/internal/nps"
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring/text"
@@ -154,7 +155,9 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		newTextSignals(in),
 		newDigests(in),
 		newOffers(in),
-		newNPS(in),
+		nps.New(in.store, in.ingest, in.analyzer, in.sender, nps.Options{Settings: set.NPS,
+			DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location(), WebhookSecret: cfg.SurveyWebhookSecret},
+			in.now, log),
 	}
 
 	router := handlers.NewRouter(in.sender, log)

@@ -9,8 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/holdfast/holdfast/internal/ingest"
-	"github.com/holdfast/holdfast/nps"
-	"github.com/holdfast/holdfast/npsflow"
+	"github.com/holdfast/holdfast/internal/nps"
 )
 
 // BenchmarkNPSIngest measures NPS answers per second through POST /v1/nps
@@ -88,7 +87,7 @@ func BenchmarkNPSCadence(b *testing.B) {
 	// of tenure (nobody was surveyed yet); later days select the few whose
 	// windows open that day.
 	start := time.Now()
-	if err := r.app.scheduler.RunNow(context.Background(), npsflow.JobCadence, today); err != nil {
+	if err := r.app.scheduler.RunNow(context.Background(), nps.JobCadence, today); err != nil {
 		b.Fatal(err)
 	}
 	cold := time.Since(start)
@@ -98,7 +97,7 @@ func BenchmarkNPSCadence(b *testing.B) {
 	for i := range b.N {
 		at := today.AddDate(0, 0, i+1)
 		start := time.Now()
-		if err := r.app.scheduler.RunNow(context.Background(), npsflow.JobCadence, at); err != nil {
+		if err := r.app.scheduler.RunNow(context.Background(), nps.JobCadence, at); err != nil {
 			b.Fatal(err)
 		}
 		took += time.Since(start)

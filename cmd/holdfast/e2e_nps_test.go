@@ -20,8 +20,7 @@ import (
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/internal/ingest"
-	"github.com/holdfast/holdfast/nps"
-	"github.com/holdfast/holdfast/npsflow"
+	"github.com/holdfast/holdfast/internal/nps"
 	"github.com/holdfast/holdfast/store"
 )
 
@@ -61,9 +60,9 @@ nps:
 ` + more
 }
 
-func (r *replica) npsAnswers(answers ...nps.AnswerIn) npsflow.Result {
+func (r *replica) npsAnswers(answers ...nps.AnswerIn) nps.Result {
 	r.d.t.Helper()
-	var res npsflow.Result
+	var res nps.Result
 	r.mustPost("/v1/nps", map[string]any{"answers": answers}, &res)
 	return res
 }
@@ -182,6 +181,7 @@ func (d *deployment) loopField(loopID int64, column string) string {
 // by the right clicks and refused for others, the follow-up answer in the
 // same thread with the score change, and /nps showing it all.
 func TestNPSDetractorLoop(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t, appendYAML(npsYAML("")))
 	start := time.Date(2027, time.March, 1, 9, 0, 0, 0, time.UTC) // a Monday
 	clock := &testClock{t: start}
@@ -233,7 +233,7 @@ func TestNPSDetractorLoop(t *testing.T) {
 	if n := d.count(`SELECT count(*) FROM nps_loops`); n != 1 {
 		t.Errorf("%d loops, want 1", n)
 	}
-	if n := d.count(`SELECT count(*) FROM signals WHERE kind = 'nps' AND source = $1`, npsflow.SignalSource); n != 1 {
+	if n := d.count(`SELECT count(*) FROM signals WHERE kind = 'nps' AND source = $1`, nps.SignalSource); n != 1 {
 		t.Errorf("%d nps signals, want 1", n)
 	}
 	if n := d.count(`SELECT count(*) FROM timeline WHERE kind IN ('signal.nps', 'nps.loop_opened')`); n != 2 {
@@ -337,7 +337,7 @@ func TestNPSDetractorLoop(t *testing.T) {
 
 	// 30 days after the plan the follow-up goes out, in the same thread.
 	clock.Set(planAt.Add(30*24*time.Hour - time.Minute))
-	if err := r.app.scheduler.RunNow(context.Background(), npsflow.JobLoops, clock.Now()); err != nil {
+	if err := r.app.scheduler.RunNow(context.Background(), nps.JobLoops, clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if n := d.count(`SELECT count(*) FROM nps_surveys WHERE kind = 'follow_up'`); n != 0 {
@@ -345,7 +345,7 @@ func TestNPSDetractorLoop(t *testing.T) {
 	}
 	clock.Set(planAt.Add(30 * 24 * time.Hour))
 	for range 2 { // a rerun sends nothing twice
-		if err := r.app.scheduler.RunNow(context.Background(), npsflow.JobLoops, clock.Now()); err != nil {
+		if err := r.app.scheduler.RunNow(context.Background(), nps.JobLoops, clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -399,6 +399,7 @@ func TestNPSDetractorLoop(t *testing.T) {
 // TestNPSOverdueNudgeThenEscalate: a step past its deadline nudges the CSM
 // in the thread once; a day later the manager is mentioned, once.
 func TestNPSOverdueNudgeThenEscalate(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t, appendYAML(npsYAML("")))
 	start := time.Date(2027, time.March, 1, 9, 0, 0, 0, time.UTC)
 	clock := &testClock{t: start}
@@ -418,7 +419,7 @@ func TestNPSOverdueNudgeThenEscalate(t *testing.T) {
 	run := func(at time.Duration) []string {
 		t.Helper()
 		clock.Set(start.Add(at))
-		if err := r.app.scheduler.RunNow(context.Background(), npsflow.JobLoops, clock.Now()); err != nil {
+		if err := r.app.scheduler.RunNow(context.Background(), nps.JobLoops, clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		d.settle()
@@ -464,6 +465,7 @@ func TestNPSOverdueNudgeThenEscalate(t *testing.T) {
 // TestNPSBusinessHours: with business hours, a loop opened on Friday
 // afternoon is not overdue over the weekend.
 func TestNPSBusinessHours(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t, appendYAML(npsYAML(`  steps:
     contact: 8h
     root_cause: 16h
@@ -485,7 +487,7 @@ schedule:
 		t.Errorf("contact due %s, want Monday 16:00 New York (%s)", due, want.UTC())
 	}
 	clock.Set(friday.Add(48 * time.Hour)) // Sunday
-	if err := r.app.scheduler.RunNow(context.Background(), npsflow.JobLoops, clock.Now()); err != nil {
+	if err := r.app.scheduler.RunNow(context.Background(), nps.JobLoops, clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if n := d.count(`SELECT count(*) FROM nps_loop_nudges`); n != 0 {
@@ -508,7 +510,7 @@ type surveyTool struct {
 	secret   []byte
 	clock    *testClock
 	statuses []int
-	got      []npsflow.SurveyPayload
+	got      []nps.SurveyPayload
 	bad      int
 }
 
@@ -527,17 +529,17 @@ func (s *surveyTool) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status, s.statuses = s.statuses[0], s.statuses[1:]
 	}
 	if status == http.StatusOK {
-		var p npsflow.SurveyPayload
+		var p nps.SurveyPayload
 		_ = json.Unmarshal(body, &p)
 		s.got = append(s.got, p)
 	}
 	w.WriteHeader(status)
 }
 
-func (s *surveyTool) payloads() []npsflow.SurveyPayload {
+func (s *surveyTool) payloads() []nps.SurveyPayload {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]npsflow.SurveyPayload(nil), s.got...)
+	return append([]nps.SurveyPayload(nil), s.got...)
 }
 
 // TestNPSCadence: the daily job selects exactly the due accounts from the
@@ -546,6 +548,7 @@ func (s *surveyTool) payloads() []npsflow.SurveyPayload {
 // the survey tool (signed, retried after a failure), and reminds the CSM
 // once about surveys nobody answered.
 func TestNPSCadence(t *testing.T) {
+	t.Parallel()
 	today := time.Date(2027, time.June, 14, 8, 0, 0, 0, time.UTC)
 	clock := &testClock{t: today}
 	const secret = "survey-secret-0123456789"
@@ -609,13 +612,13 @@ func TestNPSCadence(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	runJob(npsflow.JobCadence)
+	runJob(nps.JobCadence)
 	want := map[string]string{"tenure-91": "quarterly", "renew-59": "pre_renewal", "renew-60": "pre_renewal",
 		"day-30": "onboarding", "ticket": "post_ticket"}
 	if got := selected(); !equalMaps(got, want) {
 		t.Fatalf("selected %v, want %v", got, want)
 	}
-	runJob(npsflow.JobCadence) // the same day again: nothing new
+	runJob(nps.JobCadence) // the same day again: nothing new
 	if n := d.count(`SELECT count(*) FROM nps_surveys`); n != len(want) {
 		t.Fatalf("rerun selected again: %d surveys", n)
 	}
@@ -635,13 +638,13 @@ func TestNPSCadence(t *testing.T) {
 	}
 
 	// The survey tool fails once: retried after the backoff, not lost.
-	runJob(npsflow.JobWebhook)
+	runJob(nps.JobWebhook)
 	if n := d.count(`SELECT count(*) FROM nps_surveys WHERE sent_at IS NOT NULL`); n != 0 {
 		t.Fatalf("%d surveys marked sent after a failed POST", n)
 	}
-	runJob(npsflow.JobWebhook) // not due again yet
+	runJob(nps.JobWebhook) // not due again yet
 	clock.Set(today.Add(time.Minute))
-	runJob(npsflow.JobWebhook)
+	runJob(nps.JobWebhook)
 	got := tool.payloads()
 	if len(got) != 1 || len(got[0].Surveys) != len(want) || tool.bad != 0 {
 		t.Fatalf("survey tool got %d payloads (bad signatures %d): %+v", len(got), tool.bad, got)
@@ -649,11 +652,11 @@ func TestNPSCadence(t *testing.T) {
 	if n := d.count(`SELECT count(*) FROM nps_surveys WHERE sent_at IS NOT NULL`); n != len(want) {
 		t.Fatalf("%d surveys sent, want %d", n, len(want))
 	}
-	runJob(npsflow.JobWebhook) // delivered: no second POST
+	runJob(nps.JobWebhook) // delivered: no second POST
 	if len(tool.payloads()) != 1 {
 		t.Fatal("a delivered batch was posted again")
 	}
-	var renew60 npsflow.SurveyRequest
+	var renew60 nps.SurveyRequest
 	for _, s := range got[0].Surveys {
 		if s.Account == "renew-60" {
 			renew60 = s
@@ -666,7 +669,7 @@ func TestNPSCadence(t *testing.T) {
 	// The next day renew-61, tenure-90 and day-29 cross their lines; the
 	// others are taken or quiet.
 	clock.Set(today.AddDate(0, 0, 1))
-	runJob(npsflow.JobCadence)
+	runJob(nps.JobCadence)
 	want["renew-61"], want["tenure-90"], want["day-29"] = "pre_renewal", "quarterly", "onboarding"
 	if got := selected(); !equalMaps(got, want) {
 		t.Fatalf("next day selected %v, want %v", got, want)
@@ -677,9 +680,9 @@ func TestNPSCadence(t *testing.T) {
 	r.npsAnswers(nps.AnswerIn{Account: "renew-60", Respondent: "admin@renew-60", Score: score(10), SurveyID: renew60.SurveyID,
 		SurveyKind: "pre_renewal", AnsweredAt: today.Add(time.Hour)})
 	clock.Set(today.AddDate(0, 0, 7).Add(2 * time.Minute))
-	runJob(npsflow.JobWebhook)
-	runJob(npsflow.JobLoops)
-	runJob(npsflow.JobLoops)
+	runJob(nps.JobWebhook)
+	runJob(nps.JobLoops)
+	runJob(nps.JobLoops)
 	d.settle()
 	dms := d.posts(npsCSM)
 	if len(dms) != 1 {
@@ -697,8 +700,8 @@ func TestNPSCadence(t *testing.T) {
 	}
 
 	// The weekly digest lists promoters once.
-	runJob(npsflow.JobDigest)
-	runJob(npsflow.JobDigest)
+	runJob(nps.JobDigest)
+	runJob(nps.JobDigest)
 	d.settle()
 	var digests []string
 	for _, m := range d.posts(npsCS) {
@@ -725,6 +728,7 @@ func equalMaps(a, b map[string]string) bool {
 
 // TestNPSAPIValidation: bad rows get per-row errors and store nothing.
 func TestNPSAPIValidation(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t, appendYAML(npsYAML("")))
 	clock := &testClock{t: time.Date(2027, time.March, 1, 9, 0, 0, 0, time.UTC)}
 	r := d.start(unpaced(), withTestClock(clock))
@@ -773,6 +777,7 @@ func TestNPSAPIValidation(t *testing.T) {
 // TestNPSImportCSV: `holdfast import nps FILE.csv` records all rows or
 // none, naming each bad line.
 func TestNPSImportCSV(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t, appendYAML(npsYAML("")))
 	ctx := context.Background()
 	accounts := filepath.Join(t.TempDir(), "accounts.csv")
@@ -852,6 +857,7 @@ func mustRead(t *testing.T, path string) string {
 // TestNPSConcurrentReplay: the same detractor answer sent many times at
 // once to two replicas is stored once and opens one thread.
 func TestNPSConcurrentReplay(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t, appendYAML(npsYAML("")))
 	clock := &testClock{t: time.Date(2027, time.March, 1, 9, 0, 0, 0, time.UTC)}
 	r1 := d.start(unpaced(), withTestClock(clock))
@@ -867,7 +873,7 @@ func TestNPSConcurrentReplay(t *testing.T) {
 			r = r2
 		}
 		wg.Go(func() {
-			var res npsflow.Result
+			var res nps.Result
 			if code := r.post("/v1/nps", map[string]any{"answers": []nps.AnswerIn{answer}}, &res); code != http.StatusOK {
 				t.Errorf("status %d", code)
 				return
@@ -886,14 +892,14 @@ func TestNPSConcurrentReplay(t *testing.T) {
 			len(roots(d.posts(acmeChannel))))
 	}
 	// The App Home lists it for its owner, and for nobody else.
-	home, err := r1.app.feature("nps").(npsFeature).OpenLoopsFor(context.Background(), npsCSM, 20)
+	home, err := r1.app.feature("nps").(*nps.Module).OpenLoopsFor(context.Background(), npsCSM, 20)
 	if err != nil || len(home) != 1 || home[0].AccountName != "Acme Corp" || home[0].Loop.Score != 1 {
 		t.Fatalf("open loops for the CSM: %+v %v", home, err)
 	}
-	if other, _ := r1.app.feature("nps").(npsFeature).OpenLoopsFor(context.Background(), npsStranger, 20); len(other) != 0 {
+	if other, _ := r1.app.feature("nps").(*nps.Module).OpenLoopsFor(context.Background(), npsStranger, 20); len(other) != 0 {
 		t.Errorf("a stranger has %d open loops", len(other))
 	}
-	if b := blocks.NPSHomeLoops(home, clock.Now()); len(b) != 1 || !strings.Contains(blocks.PlainTextBlocks(b), "[ Contacted ]") {
+	if b := nps.HomeLoops(home, clock.Now()); len(b) != 1 || !strings.Contains(blocks.PlainTextBlocks(b), "[ Contacted ]") {
 		t.Errorf("home blocks:\n%s", blocks.PlainTextBlocks(b))
 	}
 	// Opening the App Home shows the loop under its own header.
@@ -915,6 +921,7 @@ func TestNPSConcurrentReplay(t *testing.T) {
 // TestNPSWebhookKeepsFailing: a survey tool that keeps failing is retried
 // with backoff, the CS channel hears once, and nothing is lost.
 func TestNPSWebhookKeepsFailing(t *testing.T) {
+	t.Parallel()
 	today := time.Date(2027, time.June, 14, 8, 0, 0, 0, time.UTC)
 	clock := &testClock{t: today}
 	const secret = "survey-secret-0123456789"
@@ -925,15 +932,15 @@ func TestNPSWebhookKeepsFailing(t *testing.T) {
 	d.env["HOLDFAST_SURVEY_WEBHOOK_SECRET"] = secret
 	r := d.start(unpaced(), withTestClock(clock))
 	r.accounts(ingest.AccountIn{ExternalID: "t91", Name: "Tenure 91", ActivationDate: today.AddDate(0, 0, -91).Format(time.DateOnly)})
-	if err := r.app.scheduler.RunNow(context.Background(), npsflow.JobCadence, clock.Now()); err != nil {
+	if err := r.app.scheduler.RunNow(context.Background(), nps.JobCadence, clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	at := today
 	for attempt := 1; attempt <= 7; attempt++ {
-		if err := r.app.scheduler.RunNow(context.Background(), npsflow.JobWebhook, at); err != nil {
+		if err := r.app.scheduler.RunNow(context.Background(), nps.JobWebhook, at); err != nil {
 			t.Fatal(err)
 		}
-		at = at.Add(store.Backoff(attempt, time.Minute, time.Hour)) // npsflow retries 1, 2, 4… minutes, then hourly
+		at = at.Add(store.Backoff(attempt, time.Minute, time.Hour)) // NPS retries 1, 2, 4… minutes, then hourly
 		clock.Set(at)
 	}
 	d.settle()

@@ -16,7 +16,6 @@ import (
 	"github.com/holdfast/holdfast/handoff"
 	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/notes"
-	"github.com/holdfast/holdfast/npsflow"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/store"
@@ -153,44 +152,4 @@ func newOffers(in infra) offersFeature {
 		summarizer = in.model
 	}
 	return offersFeature{handlers.NewOffers(in.store, in.sender, summarizer, in.cfg.Settings.Offers, in.now, in.log)}
-}
-
-// npsFeature: answers in through the ingest pipeline (POST /v1/nps),
-// detractor loops in threads, survey cadence, survey-tool webhook,
-// reminders and the weekly digest.
-type npsFeature struct {
-	*npsflow.Service
-	handlers *handlers.NPS
-	jobs     []schedule.Job
-}
-
-func (npsFeature) Name() string                  { return "nps" }
-func (f npsFeature) Register(r *handlers.Router) { f.handlers.Register(r) }
-func (f npsFeature) Jobs() []schedule.Job        { return f.jobs }
-func (f npsFeature) HomeSections() []handlers.HomeSection {
-	return []handlers.HomeSection{{Name: "nps", Render: func(ctx context.Context, user string, now time.Time) (blocks.HomeSection, bool, error) {
-		loops, err := f.OpenLoopsFor(ctx, user, 16)
-		if err != nil || len(loops) == 0 {
-			return blocks.HomeSection{}, false, err
-		}
-		return blocks.HomeSection{Title: "Your open detractor loops", Blocks: blocks.NPSHomeLoops(loops, now)}, true, nil
-	}}}
-}
-
-func newNPS(in infra) npsFeature {
-	set := in.cfg.Settings
-	svc := npsflow.New(in.store, in.ingest, in.analyzer, npsflow.Options{
-		Settings: set.NPS, DefaultChannel: set.Alerts.DefaultChannel,
-		Location: set.Schedule.Location(), WebhookSecret: in.cfg.SurveyWebhookSecret,
-	}, in.now, in.log)
-	webhookSpec := set.NPS.Jobs.Webhook
-	if set.NPS.Webhook.URL == "" {
-		webhookSpec = schedule.Off // no survey tool to send to
-	}
-	return npsFeature{Service: svc, handlers: handlers.NewNPS(svc, in.store, in.sender), jobs: []schedule.Job{
-		{Name: npsflow.JobCadence, Spec: set.NPS.Cadence.Spec, Run: svc.Cadence},
-		{Name: npsflow.JobLoops, Spec: set.NPS.Jobs.Loops, Run: svc.Loops},
-		{Name: npsflow.JobWebhook, Spec: webhookSpec, Run: svc.Webhook},
-		{Name: npsflow.JobDigest, Spec: set.NPS.Digest.Spec, Run: svc.Digest},
-	}}
 }

@@ -15,8 +15,7 @@ import (
 	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/internal/ingest"
-	"github.com/holdfast/holdfast/nps"
-	"github.com/holdfast/holdfast/npsflow"
+	"github.com/holdfast/holdfast/internal/nps"
 	"github.com/holdfast/holdfast/scoring/text"
 	"github.com/holdfast/holdfast/store"
 )
@@ -73,9 +72,10 @@ func importNPS(ctx context.Context, cfg config.Config, path string, stdout, stde
 	}
 	pipeline := ingest.New(st, analyzer, ingest.NewCooldowns(rdb, cfg.Settings.Redis.KeyPrefix),
 		ingest.Settings{Alerts: cfg.Settings.Alerts, Scoring: cfg.Settings.Scoring}, time.Now, log, nil)
-	svc := npsflow.New(st, pipeline, analyzer, npsflow.Options{Settings: cfg.Settings.NPS,
+	// No Slack here: the messages the answers cause wait in the outbox.
+	module := nps.New(st, pipeline, analyzer, nil, nps.Options{Settings: cfg.Settings.NPS,
 		DefaultChannel: cfg.Settings.Alerts.DefaultChannel, Location: loc}, time.Now, log)
-	res, err := svc.Import(ctx, rows)
+	res, err := module.Import(ctx, rows)
 	if err != nil {
 		var ve *api.ValidationError
 		if errors.As(err, &ve) {

@@ -19,8 +19,7 @@ import (
 	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/internal/ingest"
-	"github.com/holdfast/holdfast/nps"
-	"github.com/holdfast/holdfast/npsflow"
+	"github.com/holdfast/holdfast/internal/nps"
 	"github.com/holdfast/holdfast/scoring/text"
 )
 
@@ -81,7 +80,7 @@ func runLocal(ctx context.Context, cfg config.Config, stdin io.Reader, stdout io
 	if _, err := a.ingest.UpsertAccounts(ctx, demoAccounts(time.Now())); err != nil {
 		return fmt.Errorf("load demo accounts: %w", err)
 	}
-	go streamDemoSignals(ctx, a.ingest, a.feature("nps").(npsFeature).Service, log)
+	go streamDemoSignals(ctx, a.ingest, a.feature("nps").(*nps.Module), log)
 	go readCommands(ctx, fake, stdin, out)
 	return <-serveErr
 }
@@ -155,7 +154,7 @@ type demoStep struct {
 // couple of seconds apart so the terminal shows each kind of alert within
 // the first half minute, then keeps usage ticking. Keys are per run so a
 // second `make run` produces fresh activity.
-func streamDemoSignals(ctx context.Context, intake *ingest.Pipeline, answers *npsflow.Service, log *slog.Logger) {
+func streamDemoSignals(ctx context.Context, intake *ingest.Pipeline, answers *nps.Module, log *slog.Logger) {
 	run := time.Now().Format("20060102T150405")
 	now := time.Now()
 	var history []ingest.SignalIn

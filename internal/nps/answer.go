@@ -1,8 +1,3 @@
-// Package nps is the domain of NPS as a conversation: what an answer is and
-// how it is classified, the detractor loop's steps and deadlines, which
-// customers are due a survey, the quarter's report figures and how survey
-// webhooks are signed. Everything here is pure: callers pass the clock and
-// the data.
 package nps
 
 import (
@@ -15,27 +10,20 @@ import (
 	"unicode/utf8"
 
 	"github.com/holdfast/holdfast/api"
+	"github.com/holdfast/holdfast/scoring"
 )
 
 // Category is the NPS class of a score.
 type Category string
 
 const (
-	Promoter  Category = "promoter"  // 9-10
-	Passive   Category = "passive"   // 7-8
-	Detractor Category = "detractor" // 0-6
+	Promoter  Category = scoring.NPSPromoter  // 9-10
+	Passive   Category = scoring.NPSPassive   // 7-8
+	Detractor Category = scoring.NPSDetractor // 0-6
 )
 
 // CategoryOf classifies a 0..10 score.
-func CategoryOf(score int) Category {
-	switch {
-	case score >= 9:
-		return Promoter
-	case score >= 7:
-		return Passive
-	}
-	return Detractor
-}
+func CategoryOf(score int) Category { return Category(scoring.NPSCategory(score)) }
 
 // SurveyKind is why a survey was sent.
 type SurveyKind string

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/holdfast/holdfast/churn"
+	"github.com/holdfast/holdfast/internal/churn"
 	"github.com/holdfast/holdfast/schedule"
 )
 
@@ -25,6 +25,7 @@ func day(s string) time.Time {
 }
 
 func TestCategoryOf(t *testing.T) {
+	t.Parallel()
 	want := map[int]Category{0: Detractor, 3: Detractor, 6: Detractor, 7: Passive, 8: Passive, 9: Promoter, 10: Promoter}
 	for score, c := range want {
 		if got := CategoryOf(score); got != c {
@@ -34,6 +35,7 @@ func TestCategoryOf(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	good := AnswerIn{Account: "acme", Respondent: "jo@acme.test", Score: ptr(3.0), Comment: "slow", AnsweredAt: now.Add(-time.Hour)}
 	with := func(f func(*AnswerIn)) AnswerIn { a := good; f(&a); return a }
 	cases := []struct {
@@ -79,6 +81,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestDerivedKeyNamesTheAnswer(t *testing.T) {
+	t.Parallel()
 	a := Answer{Account: "acme", Respondent: "jo@acme.test", AnsweredAt: now, Score: 3}
 	b := a
 	b.Score, b.Comment, b.Account, b.Respondent = 4, "edited", "ACME", "Jo@Acme.test"
@@ -95,6 +98,7 @@ var policy = Policy{Contact: 24 * time.Hour, RootCause: 48 * time.Hour, ActionPl
 	EscalateAfter: 24 * time.Hour, FollowUp: 30 * 24 * time.Hour, EscalationARR: 100_000}
 
 func TestDeadlines(t *testing.T) {
+	t.Parallel()
 	opened := time.Date(2027, 3, 5, 16, 0, 0, 0, time.UTC) // a Friday
 	d := policy.DeadlinesFrom(opened)
 	if !d.Contact.Equal(opened.Add(24*time.Hour)) || !d.ActionPlan.Equal(opened.Add(72*time.Hour)) {
@@ -117,6 +121,7 @@ func TestDeadlines(t *testing.T) {
 }
 
 func TestNudges(t *testing.T) {
+	t.Parallel()
 	opened := time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC)
 	base := Loop{OpenedAt: opened, Due: policy.DeadlinesFrom(opened)}
 	contacted := base
@@ -158,6 +163,7 @@ func TestNudges(t *testing.T) {
 }
 
 func TestNextCheck(t *testing.T) {
+	t.Parallel()
 	opened := time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC)
 	l := Loop{OpenedAt: opened, Due: policy.DeadlinesFrom(opened)}
 	h := func(n int) time.Time { return opened.Add(time.Duration(n) * time.Hour) }
@@ -191,6 +197,7 @@ func TestNextCheck(t *testing.T) {
 }
 
 func TestLoopTransitions(t *testing.T) {
+	t.Parallel()
 	opened := now.Add(-time.Hour)
 	l := Loop{OpenedAt: opened, Due: policy.DeadlinesFrom(opened)}
 	if err := l.RecordRootCause("nonsense", "x", "U1", now); !isInput(err, "cause") {
@@ -250,6 +257,7 @@ func isInput(err error, field string) bool {
 // TestCadenceEdges is the issue's fixture: tenure 89/90/91 days and
 // renewal in 59/60/61 days, plus the other rules and the quiet period.
 func TestCadenceEdges(t *testing.T) {
+	t.Parallel()
 	p := CadencePolicy{QuietPeriod: 60 * 24 * time.Hour, CatchUp: 7 * 24 * time.Hour, Location: time.UTC}
 	today := Today(now, time.UTC)
 	activated := func(daysAgo int) time.Time { return today.AddDate(0, 0, -daysAgo) }
@@ -312,6 +320,7 @@ func TestCadenceEdges(t *testing.T) {
 }
 
 func TestQuarters(t *testing.T) {
+	t.Parallel()
 	ny, _ := time.LoadLocation("America/New_York")
 	// 03:00 UTC on April 1 is still March 31 in New York.
 	q := QuarterOf(time.Date(2027, 4, 1, 3, 0, 0, 0, time.UTC), ny)
@@ -321,6 +330,7 @@ func TestQuarters(t *testing.T) {
 }
 
 func TestCompute(t *testing.T) {
+	t.Parallel()
 	a := func(acct int64, who string, score int, daysAgo int) ScoredAnswer {
 		return ScoredAnswer{AccountID: acct, Respondent: who, Score: score, At: now.AddDate(0, 0, -daysAgo)}
 	}
@@ -344,6 +354,7 @@ func TestCompute(t *testing.T) {
 }
 
 func TestStatsOf(t *testing.T) {
+	t.Parallel()
 	q := QuarterOf(now, time.UTC)
 	opened := now.AddDate(0, 0, -40)
 	due := policy.DeadlinesFrom(opened)
@@ -371,6 +382,7 @@ func TestStatsOf(t *testing.T) {
 }
 
 func TestSignVerify(t *testing.T) {
+	t.Parallel()
 	secret := []byte("0123456789abcdef")
 	body := []byte(`{"surveys":[]}`)
 	sig := Sign(secret, now, body)
@@ -386,5 +398,73 @@ func TestSignVerify(t *testing.T) {
 	}
 	if err := Verify(secret, ts, sig, body, now.Add(10*time.Minute), 5*time.Minute); !errors.Is(err, ErrStale) {
 		t.Errorf("replayed late: %v", err)
+	}
+}
+
+// TestMatchSurveys: an answer claims the survey it names, else the newest
+// fitting unanswered survey of its account, preferring one sent to its
+// respondent; a survey is claimed once.
+func TestMatchSurveys(t *testing.T) {
+	t.Parallel()
+	sent := func(daysAgo int) time.Time { return now.AddDate(0, 0, -daysAgo) }
+	cands := func() []Survey {
+		return []Survey{
+			{ID: 1, AccountID: 1, Kind: KindQuarterly, CreatedAt: sent(10)},                      // to the account
+			{ID: 2, AccountID: 1, Kind: KindQuarterly, Contact: "Jo@acme", CreatedAt: sent(20)},  // to jo
+			{ID: 3, AccountID: 1, Kind: KindPreRenewal, CreatedAt: sent(5)},                      // another kind
+			{ID: 4, AccountID: 1, Kind: KindQuarterly, CreatedAt: sent(100)},                     // too old
+			{ID: 5, AccountID: 1, Kind: KindQuarterly, Contact: "al@acme", CreatedAt: sent(1)},   // to someone else
+			{ID: 6, AccountID: 2, Kind: KindQuarterly, CreatedAt: sent(3), AnsweredAt: ptr(now)}, // answered already
+		}
+	}
+	claim := func(account, survey int64, who string, kind SurveyKind) surveyClaim {
+		return surveyClaim{AccountID: account, SurveyID: survey, Respondent: who, Kind: kind, AnsweredAt: now, ResponseID: 100 + survey}
+	}
+	cases := []struct {
+		name   string
+		claims []surveyClaim
+		want   []int64 // survey per claim, 0 = none
+		marked int
+	}{
+		{"the respondent's own survey first", []surveyClaim{claim(1, 0, "jo@acme", KindQuarterly)}, []int64{2}, 1},
+		{"else the account's newest", []surveyClaim{claim(1, 0, "bo@acme", KindQuarterly)}, []int64{1}, 1},
+		{"ad hoc takes any kind", []surveyClaim{claim(1, 0, "bo@acme", KindAdhoc)}, []int64{3}, 1},
+		{"one survey, one answer", []surveyClaim{claim(1, 0, "jo@acme", KindQuarterly), claim(1, 0, "Jo@Acme", KindQuarterly),
+			claim(1, 0, "jo@acme", KindQuarterly)}, []int64{2, 1, 0}, 2},
+		{"named", []surveyClaim{claim(1, 4, "x", KindAdhoc)}, []int64{4}, 1},
+		{"named and answered already", []surveyClaim{claim(2, 6, "x", KindAdhoc)}, []int64{6}, 0},
+		{"nothing fits", []surveyClaim{claim(2, 0, "x", KindQuarterly)}, []int64{0}, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, answered, err := matchSurveys(c.claims, cands())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range got {
+				var id int64
+				if v != nil {
+					id = v.ID
+				}
+				if id != c.want[i] {
+					t.Errorf("claim %d: survey %d, want %d", i, id, c.want[i])
+				}
+			}
+			if len(answered) != c.marked {
+				t.Errorf("%d surveys marked answered, want %d: %+v", len(answered), c.marked, answered)
+			}
+			for _, a := range answered {
+				if !a.At.Equal(now) {
+					t.Errorf("survey %d answered at %s", a.SurveyID, a.At)
+				}
+			}
+		})
+	}
+	var mismatch *surveyMismatchError
+	if _, _, err := matchSurveys([]surveyClaim{claim(1, 0, "x", KindAdhoc), claim(2, 1, "x", KindAdhoc)}, cands()); !errors.As(err, &mismatch) || mismatch.Index != 1 {
+		t.Errorf("a survey of another account: %v", err)
+	}
+	if _, _, err := matchSurveys([]surveyClaim{claim(1, 99, "x", KindAdhoc)}, cands()); !errors.As(err, &mismatch) || mismatch.Index != 0 {
+		t.Errorf("no such survey: %v", err)
 	}
 }

@@ -1,10 +1,9 @@
-package npsflow
+package nps
 
 import (
 	"net/http"
 
 	"github.com/holdfast/holdfast/api"
-	"github.com/holdfast/holdfast/nps"
 )
 
 // Routes serve POST /v1/nps: a batch of answers {"answers": [{account,
@@ -12,19 +11,19 @@ import (
 // idempotency_key?}]}, behind the bearer token. 200 only after commit; a
 // rejected batch stores nothing (422 with per-row errors); a replayed
 // answer is reported as a duplicate and changes nothing.
-func (s *Service) Routes() []api.Route {
-	return []api.Route{{Pattern: "POST /v1/nps", Name: "nps", Authed: true, Handler: s.postAnswers}}
+func (m *Module) Routes() []api.Route {
+	return []api.Route{{Pattern: "POST /v1/nps", Name: "nps", Authed: true, Handler: m.postAnswers}}
 }
 
-func (s *Service) postAnswers(w http.ResponseWriter, r *http.Request) {
+func (m *Module) postAnswers(w http.ResponseWriter, r *http.Request) {
 	var body struct {
-		Answers []nps.AnswerIn `json:"answers"`
+		Answers []AnswerIn `json:"answers"`
 	}
 	if !api.Decode(w, r, &body) {
 		return
 	}
-	res, err := s.Ingest(r.Context(), body.Answers)
-	if api.Failed(s.log, w, r, err) {
+	res, err := m.Ingest(r.Context(), body.Answers)
+	if api.Failed(m.log, w, r, err) {
 		return
 	}
 	api.WriteJSON(w, http.StatusOK, res)

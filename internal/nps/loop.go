@@ -1,14 +1,15 @@
 package nps
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/holdfast/holdfast/slackid"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/holdfast/holdfast/churn"
+	"github.com/holdfast/holdfast/internal/churn"
+	"github.com/holdfast/holdfast/slackid"
 )
 
 // Step is one step of a detractor loop.
@@ -399,6 +400,45 @@ func (p Policy) NextCheck(l Loop, sent map[NudgeKey]bool, followUpCreated bool) 
 		consider(*l.FollowUpDue)
 	}
 	return next
+}
+
+// loopRow is a loop as it is kept: the loop, where its thread and card
+// are, and what the loop watcher needs.
+type loopRow struct {
+	Loop
+	ResponseID         int64
+	PreviousLoopID     int64
+	ChannelID          string
+	ThreadKey          string
+	CardRef            string
+	Card               json.RawMessage // the card's context at opening
+	FollowUpSurveyID   int64
+	FollowUpResponseID int64
+	// Nudged are the nudges already sent (loaded with a loop to change).
+	Nudged map[NudgeKey]bool
+	// NextCheckAt is when the loop watcher should look again (nil: never);
+	// set from Policy.NextCheck before a loop is written.
+	NextCheckAt *time.Time
+}
+
+// followUpDue reports whether the loop's follow-up survey goes out at now:
+// the wait after the plan is over, and the loop, still open, has none yet.
+func (l loopRow) followUpDue(now time.Time) bool {
+	return l.Open() && l.FollowUpSurveyID == 0 && l.FollowUpDue != nil && !l.FollowUpDue.After(now)
+}
+
+// recordFollowUpSurvey records the loop's follow-up survey; without a
+// survey tool to hand it to, it counts as sent at now.
+func (l *loopRow) recordFollowUpSurvey(surveyID int64, viaTool bool, now time.Time) {
+	l.FollowUpSurveyID = surveyID
+	if !viaTool {
+		l.FollowUpSentAt = &now
+	}
+}
+
+// reschedule sets when the loop watcher looks at the loop next.
+func (l *loopRow) reschedule(p Policy) {
+	l.NextCheckAt = p.NextCheck(l.Loop, l.Nudged, l.FollowUpSurveyID != 0)
 }
 
 // civilDate is t's calendar date in loc, as 00:00 UTC of that date.

@@ -1,4 +1,10 @@
-package nps
+// Package settings is the nps YAML section: what config reads, defaults
+// and validates for the NPS module (internal/nps, which names it
+// nps.Settings). It is a package of its own only while handlers imports
+// config (handlers/loop.go): config imports this section, and internal/nps
+// imports handlers. Once that import is gone, this file belongs in
+// internal/nps.
+package settings
 
 import (
 	"fmt"
