@@ -19,9 +19,9 @@ import (
 	"github.com/holdfast/holdfast/digest"
 	"github.com/holdfast/holdfast/dunning"
 	"github.com/holdfast/holdfast/internal/ingest"
+	offersettings "github.com/holdfast/holdfast/internal/offers/settings"
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/nps"
-	"github.com/holdfast/holdfast/offers"
 	"github.com/holdfast/holdfast/rooms"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring"
@@ -59,19 +59,19 @@ func (c Config) LocalMode() bool { return c.SlackBotToken == "" && c.SlackAppTok
 // Settings is the YAML file (HOLDFAST_CONFIG): one section per concept,
 // each defined, defaulted and validated by the package that owns it.
 type Settings struct {
-	Alerts   ingest.AlertSettings `yaml:"alerts"`
-	Scoring  scoring.Config       `yaml:"scoring"`
-	Redis    RedisSettings        `yaml:"redis"`
-	Schedule schedule.Settings    `yaml:"schedule"`
-	Text     ingest.TextSettings  `yaml:"text"`
-	Digest   digest.Settings      `yaml:"digest"`
-	Offers   offers.Config        `yaml:"offers"`
-	NPS      nps.Settings         `yaml:"nps"`
-	Churn    ChurnSettings        `yaml:"churn"`
-	Dunning  dunning.Settings     `yaml:"dunning"`
-	Winback  WinbackSettings      `yaml:"winback"`
-	Rooms    rooms.Settings       `yaml:"rooms"`
-	CRM      crm.Settings         `yaml:"crm"`
+	Alerts   ingest.AlertSettings   `yaml:"alerts"`
+	Scoring  scoring.Config         `yaml:"scoring"`
+	Redis    RedisSettings          `yaml:"redis"`
+	Schedule schedule.Settings      `yaml:"schedule"`
+	Text     ingest.TextSettings    `yaml:"text"`
+	Digest   digest.Settings        `yaml:"digest"`
+	Offers   offersettings.Settings `yaml:"offers"`
+	NPS      nps.Settings           `yaml:"nps"`
+	Churn    ChurnSettings          `yaml:"churn"`
+	Dunning  dunning.Settings       `yaml:"dunning"`
+	Winback  WinbackSettings        `yaml:"winback"`
+	Rooms    rooms.Settings         `yaml:"rooms"`
+	CRM      crm.Settings           `yaml:"crm"`
 }
 
 // RedisSettings tunes how Holdfast uses Redis.
@@ -87,7 +87,7 @@ func DefaultSettings() Settings {
 		Redis:   RedisSettings{KeyPrefix: "holdfast:"},
 		Text:    ingest.DefaultTextSettings(),
 		Digest:  digest.DefaultSettings(),
-		Offers:  offers.DefaultConfig(),
+		Offers:  offersettings.DefaultSettings(),
 		NPS:     nps.DefaultSettings(),
 		Churn:   DefaultChurnSettings(),
 		Dunning: dunning.DefaultSettings(),

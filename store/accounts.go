@@ -133,6 +133,17 @@ func (q Queries) Account(ctx context.Context, id int64) (Account, error) {
 	return a, nil
 }
 
+// Accounts returns the accounts with the given ids, in no particular
+// order; ids that do not exist are left out.
+func (q Queries) Accounts(ctx context.Context, ids []int64) ([]Account, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	list, err := collectAccounts(rows)
+	return list, wrap("accounts", err)
+}
+
 // FindAccounts resolves what a person typed after /health. Exact matches
 // (external id or whole name, case-insensitive) come back in exact; if there
 // are none, names starting with the query; failing that, similar names as
