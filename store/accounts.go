@@ -46,7 +46,7 @@ type AccountInput struct {
 	Champion     string
 	ChannelID    string
 	Status       string
-	// Profile carries the cohort traits and Stripe customer (issue 6); nil
+	// Profile carries the cohort traits and Stripe customer; nil
 	// fields keep what is stored, so clients that do not send them lose nothing.
 	Profile *ProfileInput
 	// ActivationDate starts the account's tenure (NPS cadence); nil keeps
