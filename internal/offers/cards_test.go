@@ -12,21 +12,22 @@ import (
 	"github.com/holdfast/holdfast/blocks/blockstest"
 )
 
-// evilTicket is customer text that must never become a broadcast or a link.
-const evilTicket = "<!channel> please <https://evil.example|click>"
-
-func fixedNow() time.Time { return time.Date(2027, time.February, 8, 15, 30, 0, 0, time.UTC) }
-
-func ptr[T any](v T) *T { return &v }
+// The cards' clock, and customer text that must never become a broadcast
+// or a link.
+var (
+	cardNow    = time.Date(2027, time.February, 8, 15, 30, 0, 0, time.UTC)
+	evilTicket = "<!channel> please <https://evil.example|click>"
+)
 
 func sampleView() requestView {
-	at := fixedNow().Add(-3 * time.Hour)
-	decided := fixedNow().Add(-time.Hour)
+	at := cardNow.Add(-3 * time.Hour)
+	decided := cardNow.Add(-time.Hour)
 	o := Offer{Type: Discount, Value: 30, DurationMonths: 12, Justification: evilTicket, Competitor: "<!here> Rival"}
+	renewal := time.Date(2027, 3, 3, 0, 0, 0, 0, time.UTC)
 	return requestView{
 		RequestID: 12, Version: 2, Status: "pending", AccountID: 42, AccountName: "Acme <Corp>",
-		RenewalDate: ptr(time.Date(2027, 3, 3, 0, 0, 0, 0, time.UTC)), RequestedBy: "U0CSM", Offer: o,
-		Impact: ComputeImpact(o, 240_000, nil, fixedNow(), 12),
+		RenewalDate: &renewal, RequestedBy: "U0CSM", Offer: o,
+		Impact: ComputeImpact(o, 240_000, nil, cardNow, 12),
 		Steps: []stepView{
 			{ID: 7, Stage: 0, StageName: "Review", Name: "Finance", Approvers: []string{"U0FIN"}, Status: "approved", DecidedBy: "U0FIN",
 				DecidedAt: &decided, ActivatedAt: &at, SLA: 24 * time.Hour},
@@ -37,7 +38,7 @@ func sampleView() requestView {
 			{At: at, Version: 1, Step: "Finance", Actor: "U0FIN", Action: "revise", Guidance: evilTicket},
 			{At: decided, Version: 2, Step: "Finance", Actor: "U0FIN", Action: "approve"},
 		},
-		ApprovalsChannel: "C0APPROVALS", SubmittedAt: at, Now: fixedNow(),
+		ApprovalsChannel: "C0APPROVALS", SubmittedAt: at, Now: cardNow,
 	}
 }
 
@@ -140,9 +141,9 @@ func TestOfferThreadMessages(t *testing.T) {
 	score, change := 38, -22
 	brief := Brief{AccountName: "Acme", ARR: 240_000, Score: &score, Band: "critical", ScoreChange: &change,
 		Drivers:  []Driver{{Text: "usage -38% over 14 days", Points: -22}},
-		NPS:      &NPS{Score: 3, At: fixedNow()},
-		Timeline: []TimelineEvent{{At: fixedNow(), Kind: "signal.ticket", Summary: evilTicket}},
-		PreviousOffers: []PastOffer{{ID: 12, Offer: "self"}, {ID: 3, At: fixedNow(), Offer: "10% discount", Status: "approved",
+		NPS:      &NPS{Score: 3, At: cardNow},
+		Timeline: []TimelineEvent{{At: cardNow, Kind: "signal.ticket", Summary: evilTicket}},
+		PreviousOffers: []PastOffer{{ID: 12, Offer: "self"}, {ID: 3, At: cardNow, Offer: "10% discount", Status: "approved",
 			Answer: "accepted", Outcome: "renewed"}}}
 	sv := v
 	sv.Summary = "Model says <!channel>"
@@ -213,7 +214,7 @@ func TestOfferForm(t *testing.T) {
 	g := DefaultSettings().Guidelines.For("enterprise")
 	pre := Offer{Type: Discount, Value: 30, DurationMonths: 12, Justification: "why", Competitor: "Rival"}
 	mv := formModal(formView{Meta: FormMeta{AccountID: 42, RequestID: 12, Version: 2}, AccountName: "Acme <Corp>", Tier: "enterprise",
-		ARR: 240_000, Guideline: g, Prefill: &pre, GuidanceBy: "U0FIN", GuidanceStep: "Finance", Guidance: evilTicket, Now: fixedNow()})
+		ARR: 240_000, Guideline: g, Prefill: &pre, GuidanceBy: "U0FIN", GuidanceStep: "Finance", Guidance: evilTicket, Now: cardNow})
 	if mv.CallbackID != blocks.CallbackOfferForm || mv.Title.Text != "Revise offer #12" || mv.Submit.Text != "Resubmit" {
 		t.Errorf("view %q %q %q", mv.CallbackID, mv.Title.Text, mv.Submit.Text)
 	}
@@ -295,7 +296,7 @@ func TestOfferLists(t *testing.T) {
 	}
 	blockstest.WantContains(t, "history capped", blockstest.AllText(t, historyMessage("Acme", 42, many).Blocks), "Showing the latest 10; older offers are not listed.")
 
-	at := fixedNow()
+	at := cardNow
 	st := ComputeStats([]StatRow{{Type: Discount, EquivalentPct: 30, Status: "approved", Answer: "accepted",
 		Outcome: "renewed", SubmittedAt: at.Add(-5 * time.Hour), DecidedAt: &at, Steps: []StepTime{{Name: "Finance", Took: time.Hour}}}},
 		[]float64{10, 25})
@@ -310,7 +311,7 @@ func TestOfferLimitsWorstCase(t *testing.T) {
 	t.Parallel()
 	hostile := " <!channel> & <!here> <https://evil|x> <@U1|spoof> &amp; 😀 *_~`\n"
 	huge := strings.Repeat(hostile, 10_000/len(hostile)+1)
-	at := fixedNow()
+	at := cardNow
 	var steps []stepView
 	var trail []trailEntry
 	for i := range 60 {

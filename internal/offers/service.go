@@ -292,7 +292,7 @@ func reviseRequest(ctx context.Context, tx store.Tx, requestID int64, seen int, 
 	if refusal := reviseRefusal(req, acct.OwnerCSM, in.Actor, seen); refusal != "" {
 		return State{}, Event{}, refusal, nil
 	}
-	superseded, err := supersedeSteps(ctx, tx, requestID, req.Version)
+	superseded, err := endSteps(ctx, tx, requestID, req.Version, StepSuperseded)
 	if err != nil {
 		return State{}, Event{}, "", err
 	}
@@ -376,7 +376,7 @@ func decideStep(ctx context.Context, tx store.Tx, d StepDecision) (DecideResult,
 		if err := closeRequest(ctx, tx, req.ID, status, d.At); err != nil {
 			return res, Event{}, err
 		}
-		closed, err := closeSteps(ctx, tx, req.ID, req.Version)
+		closed, err := endSteps(ctx, tx, req.ID, req.Version, StepClosed)
 		if err != nil {
 			return res, Event{}, err
 		}

@@ -47,17 +47,15 @@ func (o *Module) offerCommand(ctx context.Context, cmd slack.SlashCommand) (bot.
 	if err != nil || ask != nil {
 		return replyOrErr(ask, err)
 	}
-	{
-		a := *found
-		if m, blocked := o.cannotPropose(ctx, a); blocked {
-			return reply(m), nil
-		}
-		if err := o.slack.OpenView(ctx, cmd.TriggerID, o.newForm(a)); err != nil {
-			o.log.Warn("open offer form", "err", err)
-			return reply(blocks.Problem("I couldn't open the offer form in time; please try /offer again.")), nil
-		}
-		return reply(blocks.Info("📝 Offer form for *" + blocks.Escape(a.Name) + "* opened.")), nil
+	a := *found
+	if m, blocked := o.cannotPropose(ctx, a); blocked {
+		return reply(m), nil
 	}
+	if err := o.slack.OpenView(ctx, cmd.TriggerID, o.newForm(a)); err != nil {
+		o.log.Warn("open offer form", "err", err)
+		return reply(blocks.Problem("I couldn't open the offer form in time; please try /offer again.")), nil
+	}
+	return reply(blocks.Info("📝 Offer form for *" + blocks.Escape(a.Name) + "* opened.")), nil
 }
 
 // cannotPropose says why no new offer can start for the account now: it
@@ -68,7 +66,7 @@ func (o *Module) cannotPropose(ctx context.Context, a store.Account) (blocks.Mes
 	}
 	open, ok, err := o.svc.openFor(ctx, a.ID)
 	if err != nil {
-		// CreateOffer checks again on submission.
+		// create checks again on submission, under the account's lock.
 		o.log.Warn("open offer for account", "err", err)
 		return blocks.Message{}, false
 	}
@@ -292,8 +290,7 @@ func (o *Module) approveClick(ctx context.Context, cb slack.InteractionCallback,
 	}
 	res, err := o.svc.decide(ctx, StepDecision{StepID: stepID, Actor: cb.User.ID, Action: ActionApprove,
 		At: o.now()})
-	if errors.Is(err, store.ErrNotFound) {
-		o.tell(ctx, cb, blocks.Problem("That offer no longer exists."))
+	if o.gone(ctx, cb, err) {
 		return nil
 	}
 	if err != nil {
@@ -313,8 +310,7 @@ func (o *Module) guidanceClick(ctx context.Context, cb slack.InteractionCallback
 		return fmt.Errorf("bad step id %q", act.Value)
 	}
 	res, err := o.svc.check(ctx, stepID, cb.User.ID, action, o.now())
-	if errors.Is(err, store.ErrNotFound) {
-		o.tell(ctx, cb, blocks.Problem("That offer no longer exists."))
+	if o.gone(ctx, cb, err) {
 		return nil
 	}
 	if err != nil {
@@ -361,8 +357,7 @@ func (o *Module) editClick(ctx context.Context, cb slack.InteractionCallback, ac
 		return fmt.Errorf("bad request id %q", act.Value)
 	}
 	st, err := o.svc.state(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		o.tell(ctx, cb, blocks.Problem("That offer no longer exists."))
+	if o.gone(ctx, cb, err) {
 		return nil
 	}
 	if err != nil {
@@ -397,8 +392,7 @@ func (o *Module) answerClick(ctx context.Context, cb slack.InteractionCallback, 
 	answer := strings.TrimPrefix(act.ActionID, blocks.ActionOfferAnswerPrefix)
 	if answer == AnswerCountered {
 		st, err := o.svc.state(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			o.tell(ctx, cb, blocks.Problem("That offer no longer exists."))
+		if o.gone(ctx, cb, err) {
 			return nil
 		}
 		if err != nil {
@@ -413,8 +407,7 @@ func (o *Module) answerClick(ctx context.Context, cb slack.InteractionCallback, 
 		return o.slack.OpenView(ctx, cb.TriggerID, counterModal(id, st.Account.Name))
 	}
 	res, err := o.svc.answer(ctx, id, cb.User.ID, answer, "", o.now())
-	if errors.Is(err, store.ErrNotFound) {
-		o.tell(ctx, cb, blocks.Problem("That offer no longer exists."))
+	if o.gone(ctx, cb, err) {
 		return nil
 	}
 	if err != nil {
@@ -456,6 +449,16 @@ func (o *Module) refuse(ctx context.Context, cb slack.InteractionCallback, reaso
 	if err := o.st.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: cb.User.ID, Message: m}); err != nil {
 		o.log.Warn("offer refusal DM", "err", err)
 	}
+}
+
+// gone tells the clicker the offer their button was for no longer exists,
+// when err says so.
+func (o *Module) gone(ctx context.Context, cb slack.InteractionCallback, err error) bool {
+	if !errors.Is(err, store.ErrNotFound) {
+		return false
+	}
+	o.tell(ctx, cb, blocks.Problem("That offer no longer exists."))
+	return true
 }
 
 func (o *Module) tell(ctx context.Context, cb slack.InteractionCallback, m blocks.Message) {

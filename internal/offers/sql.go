@@ -181,26 +181,16 @@ func insertVersion(ctx context.Context, tx store.Tx, requestID int64, n int, in 
 	return activated, nil
 }
 
-// supersedeSteps takes the open steps of a version out of play.
-func supersedeSteps(ctx context.Context, tx store.Tx, requestID int64, version int) ([]ApprovalStep, error) {
-	rows, err := tx.Query(ctx, `UPDATE offer_steps SET status = 'superseded'
+// endSteps takes the open steps of a version out of play: superseded by
+// a new version, or closed with the request (StepSuperseded, StepClosed).
+func endSteps(ctx context.Context, tx store.Tx, requestID int64, version int, status string) ([]ApprovalStep, error) {
+	rows, err := tx.Query(ctx, `UPDATE offer_steps SET status = '`+status+`'
 			WHERE request_id = $1 AND version = $2 AND status IN ('waiting', 'pending') RETURNING `+stepColumns, requestID, version)
 	if err != nil {
-		return nil, fmt.Errorf("supersede offer steps: %w", err)
+		return nil, fmt.Errorf("end offer steps (%s): %w", status, err)
 	}
 	steps, err := collectSteps(rows)
-	return steps, wrap("supersede offer steps", err)
-}
-
-// closeSteps closes the open steps of a version that was rejected or sent back.
-func closeSteps(ctx context.Context, tx store.Tx, requestID int64, version int) ([]ApprovalStep, error) {
-	rows, err := tx.Query(ctx, `UPDATE offer_steps SET status = 'closed'
-				WHERE request_id = $1 AND version = $2 AND status IN ('waiting', 'pending') RETURNING `+stepColumns, requestID, version)
-	if err != nil {
-		return nil, fmt.Errorf("close offer steps: %w", err)
-	}
-	steps, err := collectSteps(rows)
-	return steps, wrap("close offer steps", err)
+	return steps, wrap("end offer steps ("+status+")", err)
 }
 
 // lockStep locks the step's request (always the request first, so every
