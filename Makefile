@@ -27,13 +27,17 @@ test: services
 # accounts) run their fixed workload once; the pure packages' run as usual
 # (internal/churn's report queries at 100k accounts run with its rules'
 # benchmarks, a few loops per query).
+# internal/offers holds both kinds: its store benchmarks run once with the
+# system ones, its rules' as usual.
 # BENCH narrows them, e.g. make bench BENCH=Health.
 BENCH ?= .
-SYSTEM_BENCH_PKGS := ./cmd/holdfast/ ./store/ ./handoff/
-PURE_BENCH_PKGS := ./scoring/... ./offers/ ./internal/churn/ ./notes/ ./api/
+SYSTEM_BENCH_PKGS := ./cmd/holdfast/ ./store/ ./handoff/ ./internal/offers/
+PURE_BENCH_PKGS := ./scoring/... ./internal/offers/ ./internal/churn/ ./notes/ ./api/
+OFFERS_STORE_BENCH := ^Benchmark(OfferLifecycle|OfferRefusedClick|OpenOffers15)$$
+OFFERS_PURE_BENCH := ^Benchmark(Evaluate|CheckAndImpact|ComputeStats10k)$$
 bench: services
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -count 1 -timeout 60m $(SYSTEM_BENCH_PKGS)
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -timeout 30m $(PURE_BENCH_PKGS)
+	$(GO) test -run '^$$' -bench '$(BENCH)' -skip '$(OFFERS_PURE_BENCH)' -benchtime 1x -count 1 -timeout 60m $(SYSTEM_BENCH_PKGS)
+	$(GO) test -run '^$$' -bench '$(BENCH)' -skip '$(OFFERS_STORE_BENCH)' -benchmem -timeout 30m $(PURE_BENCH_PKGS)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -467,6 +467,14 @@ func TestAlert(t *testing.T) {
 	}
 }
 
+// The churn-risk alert leads to the offers form.
+func TestAlertProposesOffer(t *testing.T) {
+	m := Alert(alertView())
+	if b := findButton(t, m.Blocks, ActionProposeOffer); b == nil || b.Value != "42" || b.Text.Text != "Propose offer" {
+		t.Errorf("propose button %+v", b)
+	}
+}
+
 func TestAlertVariants(t *testing.T) {
 	t.Run("claimed", func(t *testing.T) {
 		v := alertView()

@@ -21,8 +21,8 @@ import (
 	"github.com/holdfast/holdfast/internal/dunning"
 	"github.com/holdfast/holdfast/internal/ingest"
 	npssettings "github.com/holdfast/holdfast/internal/nps/settings"
+	offersettings "github.com/holdfast/holdfast/internal/offers/settings"
 	"github.com/holdfast/holdfast/llm"
-	"github.com/holdfast/holdfast/offers"
 	"github.com/holdfast/holdfast/rooms"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring"
@@ -60,18 +60,18 @@ func (c Config) LocalMode() bool { return c.SlackBotToken == "" && c.SlackAppTok
 // Settings is the YAML file (HOLDFAST_CONFIG): one section per concept,
 // each defined, defaulted and validated by the package that owns it.
 type Settings struct {
-	Alerts   ingest.AlertSettings `yaml:"alerts"`
-	Scoring  scoring.Config       `yaml:"scoring"`
-	Redis    RedisSettings        `yaml:"redis"`
-	Schedule schedule.Settings    `yaml:"schedule"`
-	Text     ingest.TextSettings  `yaml:"text"`
-	Digest   digest.Settings      `yaml:"digest"`
-	Offers   offers.Config        `yaml:"offers"`
-	NPS      npssettings.Settings `yaml:"nps"`
-	Churn    churn.Settings       `yaml:"churn"`
-	Dunning  dunning.Settings     `yaml:"dunning"`
-	Rooms    rooms.Settings       `yaml:"rooms"`
-	CRM      crm.Settings         `yaml:"crm"`
+	Alerts   ingest.AlertSettings   `yaml:"alerts"`
+	Scoring  scoring.Config         `yaml:"scoring"`
+	Redis    RedisSettings          `yaml:"redis"`
+	Schedule schedule.Settings      `yaml:"schedule"`
+	Text     ingest.TextSettings    `yaml:"text"`
+	Digest   digest.Settings        `yaml:"digest"`
+	Offers   offersettings.Settings `yaml:"offers"`
+	NPS      npssettings.Settings   `yaml:"nps"`
+	Churn    churn.Settings         `yaml:"churn"`
+	Dunning  dunning.Settings       `yaml:"dunning"`
+	Rooms    rooms.Settings         `yaml:"rooms"`
+	CRM      crm.Settings           `yaml:"crm"`
 
 	// The weekly win-back list is part of the churn module, with a section
 	// of its own.
@@ -91,7 +91,7 @@ func DefaultSettings() Settings {
 		Redis:   RedisSettings{KeyPrefix: "holdfast:"},
 		Text:    ingest.DefaultTextSettings(),
 		Digest:  digest.DefaultSettings(),
-		Offers:  offers.DefaultConfig(),
+		Offers:  offersettings.DefaultSettings(),
 		NPS:     npssettings.DefaultSettings(),
 		Churn:   churn.DefaultSettings(),
 		Dunning: dunning.DefaultSettings(),

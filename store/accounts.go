@@ -46,7 +46,7 @@ type AccountInput struct {
 	Champion     string
 	ChannelID    string
 	Status       string
-	// Profile carries the cohort traits and Stripe customer (issue 6); nil
+	// Profile carries the cohort traits and Stripe customer; nil
 	// fields keep what is stored, so clients that do not send them lose nothing.
 	Profile *ProfileInput
 	// ActivationDate starts the account's tenure (NPS cadence); nil keeps
@@ -131,6 +131,17 @@ func (q Queries) Account(ctx context.Context, id int64) (Account, error) {
 		return Account{}, fmt.Errorf("account %d: %w", id, err)
 	}
 	return a, nil
+}
+
+// Accounts returns the accounts with the given ids, in no particular
+// order; ids that do not exist are left out.
+func (q Queries) Accounts(ctx context.Context, ids []int64) ([]Account, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	list, err := collectAccounts(rows)
+	return list, wrap("accounts", err)
 }
 
 // FindAccounts resolves what a person typed after /health. Exact matches

@@ -16,6 +16,7 @@ import (
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/bot/slacktest"
 	"github.com/holdfast/holdfast/internal/ingest"
+	"github.com/holdfast/holdfast/internal/offers"
 	"github.com/holdfast/holdfast/llm/llmtest"
 )
 
@@ -414,7 +415,7 @@ func TestOfferApprovalEndToEnd(t *testing.T) {
 	editAction, editValue := offerMustButton(t, csmDMs, blocks.ActionOfferEditPrefix)
 	d.click(offerCSM, editAction, editValue)
 	revForm := d.openedView(5)
-	var meta blocks.OfferFormMeta
+	var meta offers.FormMeta
 	if err := json.Unmarshal([]byte(revForm.PrivateMetadata), &meta); err != nil || meta.RequestID != 1 || meta.Version != 1 {
 		t.Fatalf("revision form metadata %q: %v", revForm.PrivateMetadata, err)
 	}
@@ -617,7 +618,7 @@ func TestOfferFromAlert(t *testing.T) {
 	action, value := offerMustButton(t, alerts, blocks.ActionProposeOffer)
 	d.click(offerCSM, action, value)
 	form := d.openedView(1)
-	var meta blocks.OfferFormMeta
+	var meta offers.FormMeta
 	if err := json.Unmarshal([]byte(form.PrivateMetadata), &meta); err != nil || strconv.FormatInt(meta.AccountID, 10) != value {
 		t.Fatalf("form for account %q, metadata %q", value, form.PrivateMetadata)
 	}
@@ -648,14 +649,14 @@ func TestOfferFromAlert(t *testing.T) {
 	offerWant(t, "/offers", text, "Offers waiting for your approval", "As CSM manager", "Open offers (1)", "10% discount for 3 months")
 
 	// The App Home section: the manager's pending step with its buttons; nothing for the CSM.
-	title, home, ok, err := r.app.feature("offers").(offersFeature).PendingForHome(ctxTimeout(t, 5*time.Second), "U0MGR", time.Now())
-	if err != nil || !ok || title != blocks.PendingApprovalsTitle {
+	title, home, ok, err := r.app.feature("offers").(*offers.Module).PendingForHome(ctxTimeout(t, 5*time.Second), "U0MGR", time.Now())
+	if err != nil || !ok || title != offers.PendingApprovalsTitle {
 		t.Fatalf("home section: %q %v %v", title, ok, err)
 	}
 	if _, _, found := offerButton([]slacktest.Message{{Blocks: home}}, blocks.ActionOfferApprovePrefix); !found {
 		t.Error("home section has no Approve button")
 	}
-	if _, _, ok, err := r.app.feature("offers").(offersFeature).PendingForHome(ctxTimeout(t, 5*time.Second), offerCSM, time.Now()); ok || err != nil {
+	if _, _, ok, err := r.app.feature("offers").(*offers.Module).PendingForHome(ctxTimeout(t, 5*time.Second), offerCSM, time.Now()); ok || err != nil {
 		t.Errorf("the requester has a pending approval: %v %v", ok, err)
 	}
 	// Opening the App Home shows it there.
@@ -668,7 +669,7 @@ func TestOfferFromAlert(t *testing.T) {
 	}
 	var view slack.HomeTabViewRequest
 	_ = json.Unmarshal([]byte(calls[0].Params["view"]), &view)
-	if text := blocks.PlainTextBlocks(view.Blocks.BlockSet); !strings.Contains(text, blocks.PendingApprovalsTitle) ||
+	if text := blocks.PlainTextBlocks(view.Blocks.BlockSet); !strings.Contains(text, offers.PendingApprovalsTitle) ||
 		!strings.Contains(text, "Acme Corp") {
 		t.Errorf("App Home:\n%s", text)
 	}

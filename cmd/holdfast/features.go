@@ -4,17 +4,14 @@ package main
 // when its concept moves into a module of its own under internal/.
 
 import (
-	"context"
-	"time"
-
 	"github.com/holdfast/holdfast/api"
-	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/crm"
 	"github.com/holdfast/holdfast/crm/salesforce"
 	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/handoff"
 	"github.com/holdfast/holdfast/internal/ingest"
+	"github.com/holdfast/holdfast/internal/offers"
 	"github.com/holdfast/holdfast/notes"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring"
@@ -128,28 +125,13 @@ func newDigests(in infra) digestFeature {
 	return digestFeature{handlers.NewDigests(in.store, in.cfg.Settings.Digest, in.now, in.log)}
 }
 
-// offersFeature: /offer, /offers, approvals in threads and DMs, revisions,
-// SLA nudges and escalation, renewal outcome tracking.
-type offersFeature struct{ *handlers.Offers }
-
-func (offersFeature) Name() string { return "offers" }
-func (f offersFeature) Jobs() []schedule.Job {
-	return []schedule.Job{
-		{Name: "offers-sla", Spec: "* * * * *", Run: f.RunSLAs},
-		{Name: "offers-outcomes", Spec: "30 6 * * *", Run: f.ResolveOutcomes},
-	}
-}
-func (f offersFeature) HomeSections() []handlers.HomeSection {
-	return []handlers.HomeSection{{Name: "offers", Render: func(ctx context.Context, user string, now time.Time) (blocks.HomeSection, bool, error) {
-		title, bs, ok, err := f.PendingForHome(ctx, user, now)
-		return blocks.HomeSection{Title: title, Blocks: bs}, ok, err
-	}}}
-}
-
-func newOffers(in infra) offersFeature {
-	var summarizer handlers.Summarizer
+// newOffers builds retention offers on their settings: a nil interface,
+// not a nil *llm.Client, when no model is configured (the template summary
+// then stands).
+func newOffers(in infra) *offers.Module {
+	var model offers.Summarizer
 	if in.model != nil {
-		summarizer = in.model
+		model = in.model
 	}
-	return offersFeature{handlers.NewOffers(in.store, in.sender, summarizer, in.cfg.Settings.Offers, in.now, in.log)}
+	return offers.New(in.store, in.sender, model, in.cfg.Settings.Offers, in.now, in.log)
 }

@@ -1,9 +1,8 @@
-// Package offers is the domain of retention offers: what a CSM may propose
-// (guidelines per tier), who must approve it (routing policy evaluated as
-// data), what it costs against what it keeps (financial impact), the facts
-// approvers read, and the figures /offers stats reports. Everything here is
-// pure: callers pass the clock and the data in.
 package offers
+
+// The offer itself: what a CSM may propose (guidelines per tier), read
+// from the form, and what it costs against what it keeps (financial
+// impact). Pure: callers pass the clock and the data in.
 
 import (
 	"fmt"
@@ -13,52 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 )
-
-// Type is the kind of an offer.
-type Type string
-
-const (
-	Discount             Type = "discount"              // Value: percent off, for DurationMonths
-	ServiceCredit        Type = "service_credit"        // Value: USD credited
-	FreeMonths           Type = "free_months"           // Value: months at no charge
-	ContractModification Type = "contract_modification" // Terms: what changes; Value: estimated cost in USD (may be 0)
-)
-
-// Types lists the offer types in the order the form shows them.
-var Types = []Type{Discount, ServiceCredit, FreeMonths, ContractModification}
-
-// Valid reports whether t is a known type.
-func (t Type) Valid() bool {
-	for _, k := range Types {
-		if t == k {
-			return true
-		}
-	}
-	return false
-}
-
-// Label is the type as a person reads it.
-func (t Type) Label() string {
-	switch t {
-	case Discount:
-		return "Discount"
-	case ServiceCredit:
-		return "Service credit"
-	case FreeMonths:
-		return "Free months"
-	case ContractModification:
-		return "Contract modification"
-	}
-	return string(t)
-}
-
-func typeNames() []string {
-	out := make([]string, len(Types))
-	for i, t := range Types {
-		out[i] = string(t)
-	}
-	return out
-}
 
 // Offer is what a CSM proposes.
 type Offer struct {

@@ -1,9 +1,12 @@
-package offers
+// Package settings is the offers: section of the YAML file and the offer
+// types its routing conditions name. It is a leaf package so that config
+// can import it while handlers still imports config; package offers makes
+// every name here its own (aliases in offers/settings.go).
+package settings
 
 import (
 	"errors"
 	"fmt"
-	"github.com/holdfast/holdfast/slackid"
 	"math"
 	"slices"
 	"sort"
@@ -13,11 +16,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/holdfast/holdfast/schedule"
+	"github.com/holdfast/holdfast/slackid"
 )
 
-// Config is the offers: section of the YAML file. The routing policy is
+// Settings is the offers: section of the YAML file. The routing policy is
 // data: ordered stages, each with conditions, whose steps run in parallel.
-type Config struct {
+type Settings struct {
 	// ApprovalsChannel is where each request gets its thread. Empty turns
 	// the feature off (/offer says how to turn it on).
 	ApprovalsChannel string `yaml:"approvals_channel"`
@@ -133,17 +137,17 @@ type TierLimit struct {
 
 func f(v float64) *float64 { return &v }
 
-// DefaultConfig routes like most CS teams start: small discounts to the
+// DefaultSettings routes like most CS teams start: small discounts to the
 // CSM manager; more than 10% to finance and RevOps together; more than 25%,
 // or an account over $500k ARR, then to an executive; any contract change to
 // legal as well. The roles are empty: naming the people is the operator's
 // part (offers.approvers), and the feature stays off until
 // offers.approvals_channel is set.
-func DefaultConfig() Config {
+func DefaultSettings() Settings {
 	upTo10 := []Condition{{DiscountPct: &Range{AtMost: f(10)}}}
 	over10 := []Condition{{DiscountPct: &Range{Above: f(10)}}}
 	day := schedule.Duration{Duration: 24 * time.Hour}
-	return Config{
+	return Settings{
 		Approvers: map[string]Role{
 			"csm_manager": {}, "finance": {}, "revops": {}, "executive": {}, "legal": {},
 		},
@@ -174,11 +178,11 @@ func DefaultConfig() Config {
 func ip(v int) *int { return &v }
 
 // Enabled reports whether offer approvals are switched on.
-func (c Config) Enabled() bool { return c.ApprovalsChannel != "" }
+func (c Settings) Enabled() bool { return c.ApprovalsChannel != "" }
 
 // Validate checks the section and fills the defaults that depend on other
 // fields. Errors name the YAML key ("offers.routing[1].steps[0].sla: …").
-func (c *Config) Validate() error {
+func (c *Settings) Validate() error {
 	if c.ApprovalsChannel != "" && !slackid.Channel(c.ApprovalsChannel) {
 		return fmt.Errorf("offers.approvals_channel: %q is not a Slack channel id (like C0123ABCD)", c.ApprovalsChannel)
 	}
@@ -238,7 +242,7 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func (c *Config) checkStep(key string, s *Step, names map[string]bool) error {
+func (c *Settings) checkStep(key string, s *Step, names map[string]bool) error {
 	if s.Role != "" {
 		if _, ok := c.Approvers[s.Role]; !ok {
 			return fmt.Errorf("%s.role: no role %q in offers.approvers", key, s.Role)
@@ -270,7 +274,7 @@ func (c *Config) checkStep(key string, s *Step, names map[string]bool) error {
 		return fmt.Errorf("%s.escalate_after: must be longer than the sla (%s), got %s", key, s.SLA.Duration, s.EscalateAfter.Duration)
 	}
 	if c.Enabled() {
-		users, group, _ := c.people(*s)
+		users, group, _ := c.People(*s)
 		if len(users) == 0 && group == "" {
 			where := key
 			if s.Role != "" {
@@ -436,8 +440,8 @@ func (g Guideline) Key(field string) string {
 	return "offers.guidelines.default." + field
 }
 
-// people resolves a step's approvers: the step's own fields win over its role's.
-func (c Config) people(s Step) (users []string, group, backup string) {
+// People resolves a step's approvers: the step's own fields win over its role's.
+func (c Settings) People(s Step) (users []string, group, backup string) {
 	r := c.Approvers[s.Role]
 	users, group, backup = r.Users, r.Group, r.Backup
 	if len(s.Users) > 0 {
@@ -464,4 +468,50 @@ func roleTitle(role string) string {
 		}
 	}
 	return strings.Join(words, " ")
+}
+
+// Type is the kind of an offer.
+type Type string
+
+const (
+	Discount             Type = "discount"              // Value: percent off, for DurationMonths
+	ServiceCredit        Type = "service_credit"        // Value: USD credited
+	FreeMonths           Type = "free_months"           // Value: months at no charge
+	ContractModification Type = "contract_modification" // Terms: what changes; Value: estimated cost in USD (may be 0)
+)
+
+// Types lists the offer types in the order the form shows them.
+var Types = []Type{Discount, ServiceCredit, FreeMonths, ContractModification}
+
+// Valid reports whether t is a known type.
+func (t Type) Valid() bool {
+	for _, k := range Types {
+		if t == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Label is the type as a person reads it.
+func (t Type) Label() string {
+	switch t {
+	case Discount:
+		return "Discount"
+	case ServiceCredit:
+		return "Service credit"
+	case FreeMonths:
+		return "Free months"
+	case ContractModification:
+		return "Contract modification"
+	}
+	return string(t)
+}
+
+func typeNames() []string {
+	out := make([]string, len(Types))
+	for i, t := range Types {
+		out[i] = string(t)
+	}
+	return out
 }

@@ -6,7 +6,7 @@ import (
 )
 
 func BenchmarkEvaluate(b *testing.B) {
-	c := DefaultConfig()
+	c := DefaultSettings()
 	if err := c.Validate(); err != nil {
 		b.Fatal(err)
 	}
@@ -19,7 +19,7 @@ func BenchmarkEvaluate(b *testing.B) {
 }
 
 func BenchmarkCheckAndImpact(b *testing.B) {
-	c := DefaultConfig()
+	c := DefaultSettings()
 	renew := now.AddDate(0, 3, 0)
 	o := Offer{Type: Discount, Value: 30, DurationMonths: 12, Justification: "x"}
 	for b.Loop() {

@@ -64,7 +64,7 @@ var ErrNoRoute = errors.New("no approval route matches this offer (offers.routin
 // Evaluate walks the policy for an offer: a stage applies when any of its
 // conditions holds (or it has none) and at least one of its steps applies.
 // c must have passed Validate, which fills step names and escalation times.
-func Evaluate(c Config, f Facts) (Route, error) {
+func Evaluate(c Settings, f Facts) (Route, error) {
 	var r Route
 	for _, st := range c.Routing {
 		if !matchAny(st.When, f) {
@@ -75,7 +75,7 @@ func Evaluate(c Config, f Facts) (Route, error) {
 			if !matchAny(s.When, f) {
 				continue
 			}
-			users, group, backup := c.people(s)
+			users, group, backup := c.People(s)
 			rs.Steps = append(rs.Steps, RouteStep{Name: s.Name, Role: s.Role, Users: users, Group: group, Backup: backup,
 				SLA: s.SLA.Duration, EscalateAfter: s.EscalateAfter.Duration})
 		}
@@ -107,14 +107,14 @@ func matchAny(conds []Condition, f Facts) bool {
 		return true
 	}
 	for _, c := range conds {
-		if c.matches(f) {
+		if matches(c, f) {
 			return true
 		}
 	}
 	return false
 }
 
-func (c Condition) matches(f Facts) bool {
+func matches(c Condition, f Facts) bool {
 	if !c.DiscountPct.Contains(f.DiscountPct) || !c.Value.Contains(f.Value) || !c.ARR.Contains(f.ARR) {
 		return false
 	}

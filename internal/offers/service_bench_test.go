@@ -1,4 +1,4 @@
-package store_test
+package offers
 
 import (
 	"context"
@@ -19,7 +19,7 @@ func BenchmarkOfferLifecycle(b *testing.B) {
 	r := &recorder{}
 	in := newOffer(b, st, acct)
 	for b.Loop() {
-		s0, err := st.CreateOffer(ctx, in, r.render)
+		s0, err := r.create(ctx, st, in)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -31,7 +31,7 @@ func BenchmarkOfferLifecycle(b *testing.B) {
 			step  string
 			actor string
 		}{{"Finance", "UFIN"}, {"RevOps", "UREV1"}, {"Executive", "UEXEC"}} {
-			res, err := st.DecideOfferStep(ctx, store.StepDecision{StepID: ids[d.step], Actor: d.actor, Action: store.ActionApprove, At: offerT0}, r.render)
+			res, err := r.decideStep(ctx, st, StepDecision{StepID: ids[d.step], Actor: d.actor, Action: ActionApprove, At: offerT0})
 			if err != nil || !res.Recorded {
 				b.Fatalf("%s: %+v %v", d.step, res.Refusal, err)
 			}
@@ -44,12 +44,12 @@ func BenchmarkOfferLifecycle(b *testing.B) {
 func BenchmarkOfferRefusedClick(b *testing.B) {
 	st := storetest.New(b)
 	ctx := context.Background()
-	s0, err := st.CreateOffer(ctx, newOffer(b, st, offerAccount(b, st)), nil)
+	s0, err := noPosts.create(ctx, st, newOffer(b, st, offerAccount(b, st)))
 	if err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		res, err := st.DecideOfferStep(ctx, store.StepDecision{StepID: s0.Steps[0].ID, Actor: "USTRANGER", Action: store.ActionApprove, At: time.Now()}, nil)
+		res, err := noPosts.decideStep(ctx, st, StepDecision{StepID: s0.Steps[0].ID, Actor: "USTRANGER", Action: ActionApprove, At: time.Now()})
 		if err != nil || res.Recorded {
 			b.Fatal(res, err)
 		}
@@ -70,16 +70,16 @@ func BenchmarkOpenOffers15(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, r := range res {
-		s0, err := st.CreateOffer(ctx, newOffer(b, st, r.ID), nil)
+		s0, err := noPosts.create(ctx, st, newOffer(b, st, r.ID))
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := st.DecideOfferStep(ctx, store.StepDecision{StepID: s0.Steps[0].ID, Actor: "UFIN", Action: store.ActionApprove, At: offerT0}, nil); err != nil {
+		if _, err := noPosts.decideStep(ctx, st, StepDecision{StepID: s0.Steps[0].ID, Actor: "UFIN", Action: ActionApprove, At: offerT0}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	for b.Loop() {
-		list, total, err := st.OpenOffers(ctx, 15)
+		list, total, err := service{st}.open(ctx, 15)
 		if err != nil || len(list) != 15 || total != 15 {
 			b.Fatal(len(list), total, err)
 		}

@@ -24,12 +24,12 @@ type Brief struct {
 	Band        string     `json:"band,omitempty"`
 	// ScoreChange is the score now minus the score 30 days ago (nil
 	// without an older score).
-	ScoreChange    *int        `json:"score_change,omitempty"`
-	Drivers        []Driver    `json:"drivers,omitempty"`
-	NPS            *NPS        `json:"nps,omitempty"`
-	Tickets30d     int         `json:"tickets_30d"`
-	Timeline       []Event     `json:"timeline,omitempty"`
-	PreviousOffers []PastOffer `json:"previous_offers,omitempty"`
+	ScoreChange    *int            `json:"score_change,omitempty"`
+	Drivers        []Driver        `json:"drivers,omitempty"`
+	NPS            *NPS            `json:"nps,omitempty"`
+	Tickets30d     int             `json:"tickets_30d"`
+	Timeline       []TimelineEvent `json:"timeline,omitempty"`
+	PreviousOffers []PastOffer     `json:"previous_offers,omitempty"`
 }
 
 // Driver is one health component holding the score down.
@@ -44,8 +44,8 @@ type NPS struct {
 	At    time.Time `json:"at"`
 }
 
-// Event is one recent timeline entry.
-type Event struct {
+// TimelineEvent is one recent timeline entry.
+type TimelineEvent struct {
 	At      time.Time `json:"at"`
 	Kind    string    `json:"kind"`
 	Summary string    `json:"summary"`

@@ -14,10 +14,12 @@ import (
 
 var now = time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
 
+func f(v float64) *float64 { return &v }
+
 // enabled is the default config with every role staffed, validated.
-func enabled(t *testing.T) Config {
+func enabled(t *testing.T) Settings {
 	t.Helper()
-	c := DefaultConfig()
+	c := DefaultSettings()
 	c.ApprovalsChannel = "C0APPROVALS"
 	c.Approvers = map[string]Role{
 		"csm_manager": {Users: []string{"UMGR"}},
@@ -33,6 +35,7 @@ func enabled(t *testing.T) Config {
 }
 
 func TestParse(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		form Form
@@ -80,6 +83,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestComputeImpact(t *testing.T) {
+	t.Parallel()
 	renew := func(months int) *time.Time { r := now.AddDate(0, months, 0); return &r }
 	cases := []struct {
 		name                string
@@ -114,6 +118,7 @@ func TestComputeImpact(t *testing.T) {
 func near(a, b float64) bool { return math.Abs(a-b) < 0.01 }
 
 func TestCheckGuidelines(t *testing.T) {
+	t.Parallel()
 	c := enabled(t)
 	cases := []struct {
 		name  string
@@ -156,6 +161,7 @@ func TestCheckGuidelines(t *testing.T) {
 }
 
 func TestEvaluateDefaultRouting(t *testing.T) {
+	t.Parallel()
 	c := enabled(t)
 	type want struct {
 		stages string // "A+B>C"
@@ -212,7 +218,8 @@ func TestEvaluateDefaultRouting(t *testing.T) {
 }
 
 func TestEvaluateCustomPolicy(t *testing.T) {
-	var c Config
+	t.Parallel()
+	var c Settings
 	raw := `
 approvals_channel: C0APPROVALS
 min_term_months: 12
@@ -251,34 +258,35 @@ routing:
 }
 
 func TestValidateNamesTheKey(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
-		edit func(c *Config)
+		edit func(c *Settings)
 		want string
 	}{
-		{"channel", func(c *Config) { c.ApprovalsChannel = "#approvals" }, "offers.approvals_channel:"},
-		{"role without people when enabled", func(c *Config) { c.Approvers["legal"] = Role{} }, "offers.approvers.legal: names no approvers"},
-		{"bad user", func(c *Config) { c.Approvers["finance"] = Role{Users: []string{"bob"}} }, "offers.approvers.finance.users[0]:"},
-		{"bad group", func(c *Config) { c.Approvers["revops"] = Role{Group: "revops"} }, "offers.approvers.revops.group:"},
-		{"bad backup", func(c *Config) { c.Routing[1].Steps[0].Backup = "x" }, "offers.routing[1].steps[0].backup:"},
-		{"unknown role", func(c *Config) { c.Routing[0].Steps[2].Role = "cfo" }, `offers.routing[0].steps[2].role: no role "cfo"`},
-		{"no stages", func(c *Config) { c.Routing = nil }, "offers.routing: needs at least one stage"},
-		{"empty stage", func(c *Config) { c.Routing[1].Steps = nil }, "offers.routing[1].steps:"},
-		{"duplicate stage", func(c *Config) { c.Routing[1].Name = "review" }, "offers.routing[1].name:"},
-		{"duplicate step", func(c *Config) { c.Routing[0].Steps[2].Name = "finance" }, "offers.routing[0].steps[2].name:"},
-		{"sla", func(c *Config) { c.Routing[0].Steps[0].SLA = schedule.Duration{} }, "offers.routing[0].steps[0].sla:"},
-		{"escalation before sla", func(c *Config) { c.Routing[0].Steps[0].EscalateAfter = schedule.Duration{Duration: time.Hour} }, "offers.routing[0].steps[0].escalate_after:"},
-		{"empty condition", func(c *Config) { c.Routing[1].When = []Condition{{}} }, "offers.routing[1].when[0]: an empty condition"},
-		{"upside-down range", func(c *Config) { c.Routing[1].When[0].DiscountPct = &Range{Above: f(30), AtMost: f(20)} }, "offers.routing[1].when[0].discount_pct:"},
-		{"unknown type", func(c *Config) { c.Routing[0].Steps[3].When[0].Types = []Type{"bribe"} }, "offers.routing[0].steps[3].when[0].types[0]:"},
-		{"max discount", func(c *Config) { c.Guidelines.Default.MaxDiscountPct = 0 }, "offers.guidelines.default.max_discount_pct:"},
-		{"tier threshold above its max", func(c *Config) {
+		{"channel", func(c *Settings) { c.ApprovalsChannel = "#approvals" }, "offers.approvals_channel:"},
+		{"role without people when enabled", func(c *Settings) { c.Approvers["legal"] = Role{} }, "offers.approvers.legal: names no approvers"},
+		{"bad user", func(c *Settings) { c.Approvers["finance"] = Role{Users: []string{"bob"}} }, "offers.approvers.finance.users[0]:"},
+		{"bad group", func(c *Settings) { c.Approvers["revops"] = Role{Group: "revops"} }, "offers.approvers.revops.group:"},
+		{"bad backup", func(c *Settings) { c.Routing[1].Steps[0].Backup = "x" }, "offers.routing[1].steps[0].backup:"},
+		{"unknown role", func(c *Settings) { c.Routing[0].Steps[2].Role = "cfo" }, `offers.routing[0].steps[2].role: no role "cfo"`},
+		{"no stages", func(c *Settings) { c.Routing = nil }, "offers.routing: needs at least one stage"},
+		{"empty stage", func(c *Settings) { c.Routing[1].Steps = nil }, "offers.routing[1].steps:"},
+		{"duplicate stage", func(c *Settings) { c.Routing[1].Name = "review" }, "offers.routing[1].name:"},
+		{"duplicate step", func(c *Settings) { c.Routing[0].Steps[2].Name = "finance" }, "offers.routing[0].steps[2].name:"},
+		{"sla", func(c *Settings) { c.Routing[0].Steps[0].SLA = schedule.Duration{} }, "offers.routing[0].steps[0].sla:"},
+		{"escalation before sla", func(c *Settings) { c.Routing[0].Steps[0].EscalateAfter = schedule.Duration{Duration: time.Hour} }, "offers.routing[0].steps[0].escalate_after:"},
+		{"empty condition", func(c *Settings) { c.Routing[1].When = []Condition{{}} }, "offers.routing[1].when[0]: an empty condition"},
+		{"upside-down range", func(c *Settings) { c.Routing[1].When[0].DiscountPct = &Range{Above: f(30), AtMost: f(20)} }, "offers.routing[1].when[0].discount_pct:"},
+		{"unknown type", func(c *Settings) { c.Routing[0].Steps[3].When[0].Types = []Type{"bribe"} }, "offers.routing[0].steps[3].when[0].types[0]:"},
+		{"max discount", func(c *Settings) { c.Guidelines.Default.MaxDiscountPct = 0 }, "offers.guidelines.default.max_discount_pct:"},
+		{"tier threshold above its max", func(c *Settings) {
 			c.Guidelines.Tiers["growth"] = TierLimit{JustificationAbovePct: f(31)}
 		}, "offers.guidelines.tiers.growth.justification_above_pct:"},
-		{"duplicate tier", func(c *Config) { c.Guidelines.Tiers["Growth"] = TierLimit{} }, "offers.guidelines.tiers.growth:"},
-		{"bands", func(c *Config) { c.DiscountBands = []float64{25, 10} }, "offers.discount_bands[1]:"},
-		{"term", func(c *Config) { c.MinTermMonths = 0 }, "offers.min_term_months:"},
-		{"summary timeout", func(c *Config) { c.SummaryTimeout = schedule.Duration{} }, "offers.summary_timeout:"},
+		{"duplicate tier", func(c *Settings) { c.Guidelines.Tiers["Growth"] = TierLimit{} }, "offers.guidelines.tiers.growth:"},
+		{"bands", func(c *Settings) { c.DiscountBands = []float64{25, 10} }, "offers.discount_bands[1]:"},
+		{"term", func(c *Settings) { c.MinTermMonths = 0 }, "offers.min_term_months:"},
+		{"summary timeout", func(c *Settings) { c.SummaryTimeout = schedule.Duration{} }, "offers.summary_timeout:"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -290,19 +298,15 @@ func TestValidateNamesTheKey(t *testing.T) {
 			}
 		})
 	}
-	for role, want := range map[string]string{"csm_manager": "CSM Manager", "vp-sales": "VP Sales", "équipe_légale": "Équipe Légale"} {
-		if got := roleTitle(role); got != want {
-			t.Errorf("roleTitle(%q) = %q, want %q", role, got, want)
-		}
-	}
 	// Off (no channel): empty roles are fine, everything else is still checked.
-	c := DefaultConfig()
+	c := DefaultSettings()
 	if err := c.Validate(); err != nil {
 		t.Errorf("defaults: %v", err)
 	}
 }
 
 func TestBandsAndStats(t *testing.T) {
+	t.Parallel()
 	bands := []float64{10, 25}
 	for pct, want := range map[float64]string{0: "up to 10%", 10: "up to 10%", 10.1: "10–25%", 25: "10–25%", 30: "over 25%"} {
 		if got := BandLabel(pct, bands); got != want {
@@ -357,6 +361,7 @@ func TestBandsAndStats(t *testing.T) {
 }
 
 func TestSummaries(t *testing.T) {
+	t.Parallel()
 	score, change := 38, -22
 	renew := now.AddDate(0, 0, 45)
 	b := Brief{AccountName: "Acme", ARR: 240_000, RenewalDate: &renew, Score: &score, Band: "critical", ScoreChange: &change,
@@ -393,6 +398,7 @@ func TestSummaries(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
+	t.Parallel()
 	for o, want := range map[Offer]string{
 		{Type: Discount, Value: 12.5, DurationMonths: 1}:              "12.5% discount for 1 month",
 		{Type: ServiceCredit, Value: 12345.6}:                         "$12,346 service credit",
