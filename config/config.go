@@ -15,14 +15,14 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/holdfast/holdfast/crm"
 	"github.com/holdfast/holdfast/digest"
 	"github.com/holdfast/holdfast/dunning"
+	"github.com/holdfast/holdfast/internal/crm"
 	"github.com/holdfast/holdfast/internal/ingest"
+	rooms "github.com/holdfast/holdfast/internal/rooms/roomsettings"
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/nps"
 	"github.com/holdfast/holdfast/offers"
-	"github.com/holdfast/holdfast/rooms"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring"
 )
@@ -196,7 +196,7 @@ func (s *Settings) validate() error {
 		s.Dunning.Validate,
 		s.Winback.Validate,
 		s.Rooms.Validate,
-		s.CRM.Validate,
+		func() error { return s.CRM.Validate(rooms.NoteKinds) },
 	} {
 		if err := v(); err != nil {
 			return err
