@@ -27,8 +27,8 @@ test: services
 # accounts) run their fixed workload once; the pure packages' run as usual.
 # BENCH narrows them, e.g. make bench BENCH=Health.
 BENCH ?= .
-SYSTEM_BENCH_PKGS := ./cmd/holdfast/ ./store/ ./handoff/
-PURE_BENCH_PKGS := ./scoring/... ./offers/ ./churn/ ./notes/ ./api/
+SYSTEM_BENCH_PKGS := ./cmd/holdfast/ ./store/ ./internal/rooms/
+PURE_BENCH_PKGS := ./scoring/... ./offers/ ./churn/ ./internal/notes/ ./api/
 bench: services
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -count 1 -timeout 60m $(SYSTEM_BENCH_PKGS)
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -timeout 30m $(PURE_BENCH_PKGS)

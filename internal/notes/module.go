@@ -48,7 +48,7 @@ func New(st *store.Store, views Views, model Model, opts Options, now func() tim
 	for _, k := range opts.Summarize {
 		summarize[scoring.Kind(k)] = true
 	}
-	return &Module{st: st, views: views, worker: NewWorker(st, NewSummarizer(model, log), opts.CRM, log),
+	return &Module{st: st, views: views, worker: newWorker(st, NewSummarizer(model, log), opts.CRM, log),
 		summarize: summarize, crmEnabled: opts.CRM.Enabled, now: now, log: log}
 }
 

@@ -19,8 +19,8 @@ type Worker struct {
 	log   *slog.Logger
 }
 
-// NewWorker wires a note worker.
-func NewWorker(st *store.Store, sum *Summarizer, policy CRMPolicy, log *slog.Logger) *Worker {
+// newWorker wires a note worker.
+func newWorker(st *store.Store, sum *Summarizer, policy CRMPolicy, log *slog.Logger) *Worker {
 	if policy.NoteObject == "" {
 		policy.NoteObject = crm.ObjectTask
 	}

@@ -1,8 +1,8 @@
-// Package rooms is the sales-to-CS handoff: what a won deal must tell
-// Customer Success (the handoff card's fields and which are missing), the
-// promises Sales made, how an account's Slack room is named, and how a
-// note names its account. Everything here is pure: no I/O, no clock.
 package rooms
+
+// What a won deal must tell Customer Success (the handoff card's fields
+// and which are missing) and the promises Sales made. Everything here is
+// pure: no I/O, no clock.
 
 import (
 	"strconv"

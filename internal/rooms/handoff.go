@@ -39,8 +39,8 @@ type Runner struct {
 	log      *slog.Logger
 }
 
-// NewRunner wires a runner.
-func NewRunner(st *store.Store, sl Slack, settings Settings, notRooms []string, now func() time.Time, log *slog.Logger) *Runner {
+// newRunner wires a runner.
+func newRunner(st *store.Store, sl Slack, settings Settings, notRooms []string, now func() time.Time, log *slog.Logger) *Runner {
 	if settings.ChannelPattern == "" {
 		settings.ChannelPattern = roomsettings.DefaultChannelPattern
 	}

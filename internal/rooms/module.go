@@ -71,7 +71,7 @@ func New(st *store.Store, channels Slack, views Views, opts Options, now func() 
 	}
 	return &Module{st: st, channels: channels, views: views, settings: opts.Settings,
 		deals:  NewDeals(st, opts.WebhookSecret, now, log),
-		runner: NewRunner(st, channels, opts.Settings, notRooms, now, log),
+		runner: newRunner(st, channels, opts.Settings, notRooms, now, log),
 		now:    now, log: log}
 }
 

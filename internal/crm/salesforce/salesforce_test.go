@@ -30,6 +30,7 @@ func record(key, object string) crm.Record {
 }
 
 func TestCreatesTaskWithClientCredentials(t *testing.T) {
+	t.Parallel()
 	fake := sftest.New(t)
 	c := oauthClient(fake, "")
 	res, err := c.Write(ctx(t), record("note:1:task", crm.ObjectTask))
@@ -48,6 +49,7 @@ func TestCreatesTaskWithClientCredentials(t *testing.T) {
 }
 
 func TestNoteAndCaseObjects(t *testing.T) {
+	t.Parallel()
 	fake := sftest.New(t)
 	c := oauthClient(fake, "")
 	long := record("note:2:note", crm.ObjectNote)
@@ -71,6 +73,7 @@ func TestNoteAndCaseObjects(t *testing.T) {
 }
 
 func TestRetryAfterLostAnswerFindsTheRecord(t *testing.T) {
+	t.Parallel()
 	fake := sftest.New(t)
 	c := oauthClient(fake, "")
 	fake.LoseAnswers(1)
@@ -98,6 +101,7 @@ func TestRetryAfterLostAnswerFindsTheRecord(t *testing.T) {
 }
 
 func TestUpsertByExternalIDIsIdempotent(t *testing.T) {
+	t.Parallel()
 	fake := sftest.New(t)
 	c := oauthClient(fake, "Holdfast_Key__c")
 	r := record("note:5:task", crm.ObjectTask)
@@ -119,6 +123,7 @@ func TestUpsertByExternalIDIsIdempotent(t *testing.T) {
 }
 
 func TestOutageIsRetryableAndTokenExpiryIsTransparent(t *testing.T) {
+	t.Parallel()
 	fake := sftest.New(t)
 	c := oauthClient(fake, "")
 	if _, err := c.Write(ctx(t), record("note:6:task", crm.ObjectTask)); err != nil {
@@ -140,6 +145,7 @@ func TestOutageIsRetryableAndTokenExpiryIsTransparent(t *testing.T) {
 }
 
 func TestStaticTokenAndErrors(t *testing.T) {
+	t.Parallel()
 	fake := sftest.New(t)
 	fake.AddToken("static-token-123")
 	c := salesforce.New(salesforce.Config{InstanceURL: fake.URL, AccessToken: "static-token-123"})
