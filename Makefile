@@ -31,8 +31,8 @@ test: services
 # system ones, its rules' as usual.
 # BENCH narrows them, e.g. make bench BENCH=Health.
 BENCH ?= .
-SYSTEM_BENCH_PKGS := ./cmd/holdfast/ ./store/ ./handoff/ ./internal/offers/
-PURE_BENCH_PKGS := ./scoring/... ./internal/offers/ ./internal/churn/ ./notes/ ./api/
+SYSTEM_BENCH_PKGS := ./cmd/holdfast/ ./store/ ./internal/rooms/ ./internal/offers/
+PURE_BENCH_PKGS := ./scoring/... ./internal/offers/ ./internal/churn/ ./internal/notes/ ./api/
 OFFERS_STORE_BENCH := ^Benchmark(OfferLifecycle|OfferRefusedClick|OpenOffers15)$$
 OFFERS_PURE_BENCH := ^Benchmark(Evaluate|CheckAndImpact|ComputeStats10k)$$
 bench: services

@@ -81,6 +81,26 @@ const (
 	ActionReviewOpen = "room_review_open" // value: deal id
 	CallbackReview   = "won_deal_review"  // private_metadata: deal id
 	CallbackSaveNote = "save_to_account"  // the message shortcut and its modal
+
+	// The won deal review's inputs; each input's action id is its block
+	// id + "_in".
+	ReviewBlockDecisionMaker = "rv_dm"
+	ReviewBlockChampion      = "rv_champion"
+	ReviewBlockChampionTitle = "rv_champion_title"
+	ReviewBlockChampionSince = "rv_champion_since"
+	ReviewBlockCloseReason   = "rv_close_reason"
+	ReviewBlockConcerns      = "rv_concerns"
+	ReviewBlockCompetitors   = "rv_competitors"
+	ReviewBlockARR           = "rv_arr"
+	ReviewBlockTerm          = "rv_term"
+	ReviewBlockRenewal       = "rv_renewal"
+	ReviewBlockSegment       = "rv_segment"
+	ReviewBlockPromisePrefix = "rv_p" // + position + "_kind", "_text" or "_due"
+
+	// The save-to-account modal's inputs; action ids likewise.
+	SaveNoteBlockAccount = "sn_account"
+	SaveNoteBlockText    = "sn_text"
+	SaveNoteBlockCase    = "sn_case"
 )
 
 // Win-back.

@@ -300,6 +300,18 @@ func UserRef(id, empty string) string {
 	}
 }
 
+// ChannelRef renders a channel as a link when the id is well formed, as
+// its escaped name otherwise, and as "its channel" when neither is known.
+func ChannelRef(id, name string) string {
+	if slackid.Channel(id) {
+		return "<#" + id + ">"
+	}
+	if name != "" {
+		return "#" + UserText(name, 80)
+	}
+	return "its channel"
+}
+
 // Itoa avoids strconv noise at call sites that only format small ints.
 func Itoa(n int) string {
 	return FormatInt(int64(n))

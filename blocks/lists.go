@@ -142,3 +142,8 @@ func Problem(format string, userArgs ...string) Message {
 	text := fmt.Sprintf(Escape(format), args...)
 	return Finish(text, []slack.Block{Section("problem", "⚠️ "+text)}, MaxMessageBlocks)
 }
+
+// Info is a short reply written by the bot (mrkdwn-safe already).
+func Info(text string) Message {
+	return Finish(text, []slack.Block{Section("info", text)}, MaxMessageBlocks)
+}

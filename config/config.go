@@ -15,15 +15,15 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/holdfast/holdfast/crm"
 	"github.com/holdfast/holdfast/digest"
 	"github.com/holdfast/holdfast/internal/churn"
+	"github.com/holdfast/holdfast/internal/crm"
 	"github.com/holdfast/holdfast/internal/dunning"
 	"github.com/holdfast/holdfast/internal/ingest"
 	npssettings "github.com/holdfast/holdfast/internal/nps/settings"
 	offersettings "github.com/holdfast/holdfast/internal/offers/settings"
+	rooms "github.com/holdfast/holdfast/internal/rooms/roomsettings"
 	"github.com/holdfast/holdfast/llm"
-	"github.com/holdfast/holdfast/rooms"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring"
 )
@@ -200,7 +200,7 @@ func (s *Settings) validate() error {
 		s.Dunning.Validate,
 		s.Winback.Validate,
 		s.Rooms.Validate,
-		s.CRM.Validate,
+		func() error { return s.CRM.Validate(rooms.NoteKinds) },
 	} {
 		if err := v(); err != nil {
 			return err

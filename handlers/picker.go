@@ -72,7 +72,7 @@ func PickReply(query string, prompt PickPrompt, matches, suggestions []store.Acc
 		shown := matches[:min(len(matches), blocks.MaxChoices)]
 		text := "Several accounts match “" + q + "”. " + question
 		if prompt.ActionPrefix == "" {
-			text += " Type the external id: " + blocks.UserText(idList(shown), blocks.MaxSectionText/2) + "."
+			text += " Type the external id: " + blocks.UserText(IDList(shown), blocks.MaxSectionText/2) + "."
 		}
 		bs = append(bs, blocks.Section("pick_choices_prompt", text))
 		if prompt.ActionPrefix != "" {
@@ -91,7 +91,7 @@ func PickReply(query string, prompt PickPrompt, matches, suggestions []store.Acc
 	shown := suggestions[:min(len(suggestions), blocks.MaxSuggestions)]
 	switch {
 	case len(shown) > 0 && prompt.ActionPrefix == "":
-		text += " Did you mean " + blocks.UserText(idList(shown), blocks.MaxSectionText/2) + "?"
+		text += " Did you mean " + blocks.UserText(IDList(shown), blocks.MaxSectionText/2) + "?"
 	case len(shown) > 0:
 		text += " Did you mean…"
 	}
@@ -107,8 +107,8 @@ func PickReply(query string, prompt PickPrompt, matches, suggestions []store.Acc
 	return blocks.Finish(fallback, bs, blocks.MaxMessageBlocks)
 }
 
-// idList names accounts for typing: "Acme Corp = acme, Acme Labs = labs".
-func idList(accts []store.Account) string {
+// IDList names accounts for typing: "Acme Corp = acme, Acme Labs = labs".
+func IDList(accts []store.Account) string {
 	ids := make([]string, 0, len(accts))
 	for _, a := range accts {
 		ids = append(ids, a.Name+" = "+a.ExternalID)

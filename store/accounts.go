@@ -144,6 +144,31 @@ func (q Queries) Accounts(ctx context.Context, ids []int64) ([]Account, error) {
 	return list, wrap("accounts", err)
 }
 
+// AccountByChannel is the account whose room is channel; failing that, the
+// one account whose channel_id is channel. ErrNotFound otherwise.
+func (q Queries) AccountByChannel(ctx context.Context, channel string) (Account, error) {
+	a, err := scanAccount(q.db.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts
+		WHERE id = (SELECT account_id FROM rooms WHERE channel_id = $1)`, channel))
+	if err == nil {
+		return a, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return a, fmt.Errorf("account by room: %w", err)
+	}
+	rows, err := q.db.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE channel_id = $1 LIMIT 2`, channel)
+	if err != nil {
+		return a, fmt.Errorf("account by channel: %w", err)
+	}
+	list, err := collectAccounts(rows)
+	if err != nil {
+		return a, fmt.Errorf("account by channel: %w", err)
+	}
+	if len(list) != 1 {
+		return a, ErrNotFound
+	}
+	return list[0], nil
+}
+
 // FindAccounts resolves what a person typed after /health. Exact matches
 // (external id or whole name, case-insensitive) come back in exact; if there
 // are none, names starting with the query; failing that, similar names as

@@ -163,6 +163,26 @@ func (q Queries) MessageTS(ctx context.Context, ref string) (channel, ts string,
 	return channel, ts, wrap("message ts", err)
 }
 
+// MessageState says where a named outbox message stands.
+type MessageState struct {
+	Queued    bool
+	ChannelID string
+	TS        string // "" until delivered
+	Failed    bool   // given up on
+}
+
+// OutboxMessage reports on the outbox message named ref.
+func (q Queries) OutboxMessage(ctx context.Context, ref string) (MessageState, error) {
+	var m MessageState
+	err := q.db.QueryRow(ctx, `SELECT channel_id, coalesce(ts, ''), failed_at IS NOT NULL FROM outbox WHERE ref = $1`, ref).
+		Scan(&m.ChannelID, &m.TS, &m.Failed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return m, nil
+	}
+	m.Queued = err == nil
+	return m, wrap("outbox message", err)
+}
+
 // ThreadTS is the ts of the root message of the thread key, or
 // ErrNotFound while its first message is not delivered yet.
 func (q Queries) ThreadTS(ctx context.Context, threadKey string) (channel, ts string, err error) {

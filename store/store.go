@@ -35,6 +35,12 @@ type DB interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
+// rowQuerier reads rows on the pool or in a transaction.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
 // Queries are the store's own statements on the shared records, run on the
 // DB they were made with: Store's run on the pool, Tx's inside the
 // transaction.

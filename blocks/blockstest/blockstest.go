@@ -275,3 +275,37 @@ func CheckModal(t testing.TB, name string, mv slack.ModalViewRequest) {
 		t.Errorf("%s: marshal view: %v", name, err)
 	}
 }
+
+// Inputs indexes a modal's input blocks by block id (the key its values
+// come back under), failing on a block id used twice.
+func Inputs(t testing.TB, mv slack.ModalViewRequest) map[string]*slack.InputBlock {
+	t.Helper()
+	out := map[string]*slack.InputBlock{}
+	for _, b := range mv.Blocks.BlockSet {
+		if in, ok := b.(*slack.InputBlock); ok {
+			if out[in.BlockID] != nil {
+				t.Fatalf("block id %s twice", in.BlockID)
+			}
+			out[in.BlockID] = in
+		}
+	}
+	return out
+}
+
+// CheckFormModal asserts the limits of a modal with inputs: at most 100
+// blocks and 3,000 bytes of private_metadata, a title, submit and close of
+// at most 24 characters, and that it encodes.
+func CheckFormModal(t testing.TB, mv slack.ModalViewRequest) {
+	t.Helper()
+	if len(mv.Blocks.BlockSet) > 100 || len(mv.PrivateMetadata) > 3000 {
+		t.Errorf("%d blocks, %d metadata", len(mv.Blocks.BlockSet), len(mv.PrivateMetadata))
+	}
+	for _, o := range []*slack.TextBlockObject{mv.Title, mv.Submit, mv.Close} {
+		if o == nil || UTF16Len(o.Text) > 24 {
+			t.Errorf("title/submit/close %+v", o)
+		}
+	}
+	if _, err := json.Marshal(mv); err != nil {
+		t.Fatal(err)
+	}
+}

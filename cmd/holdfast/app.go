@@ -21,9 +21,13 @@ import (
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/internal/churn"
+	"github.com/holdfast/holdfast/internal/crm"
+	"github.com/holdfast/holdfast/internal/crm/salesforce"
 	"github.com/holdfast/holdfast/internal/dunning"
 	"github.com/holdfast/holdfast/internal/ingest"
+	"github.com/holdfast/holdfast/internal/notes"
 	"github.com/holdfast/holdfast/internal/nps"
+	"github.com/holdfast/holdfast/internal/rooms"
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring/text"
@@ -142,12 +146,23 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 
 	// The features, in the order their ingest hooks run and their App
 	// Home sections show.
+	channels := bot.NewChannels(in.sender)
+	var noteModel notes.Model // a nil interface, not a nil *llm.Client, when no model is configured
+	if in.model != nil {
+		noteModel = in.model
+	}
+	crmWriteBack := crm.New(in.store, crmConnector(cfg, log), log)
 	a := &app{infra: in, workers: store.NewWorkers(in.store, log),
 		scheduler: schedule.New(in.redis, prefix, set.Schedule.Location(), in.now, log, in.metrics)}
 	a.features = []feature{
 		ingestFeature{in.ingest},
 		newAccounts(in),
-		newRooms(in),
+		rooms.New(in.store, channels, in.sender, rooms.Options{Settings: set.Rooms, DefaultChannel: set.Alerts.DefaultChannel,
+			WebhookSecret: cfg.CRM.WebhookSecret}, in.now, log),
+		notes.New(in.store, in.sender, noteModel, notes.Options{Summarize: set.Rooms.Summarize,
+			CRM: notes.CRMPolicy{Enabled: crmWriteBack.Enabled(), NoteObject: set.CRM.NoteObject, WriteBack: set.CRM.WriteBack}},
+			in.now, log),
+		crmWriteBack,
 		churn.New(in.store, in.sender, churn.Options{Settings: set.Churn, Winback: set.Winback,
 			DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location()}, in.now, log),
 		dunning.New(in.store, in.ingest, dunning.Options{Settings: set.Dunning, DefaultChannel: set.Alerts.DefaultChannel,
@@ -185,6 +200,19 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	a.http = &http.Server{Handler: server.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	return a, nil
+}
+
+// crmConnector is the CRM write-back goes to; nil (write-back off) when
+// no CRM is configured.
+func crmConnector(cfg config.Config, log *slog.Logger) crm.Connector {
+	if !cfg.CRM.Enabled() {
+		return nil
+	}
+	sf := cfg.Settings.CRM.Salesforce
+	log.Info("crm write-back on", "crm", cfg.CRM.String())
+	return salesforce.New(salesforce.Config{InstanceURL: cfg.CRM.InstanceURL, TokenURL: cfg.CRM.TokenURL,
+		ClientID: cfg.CRM.ClientID, ClientSecret: cfg.CRM.ClientSecret, AccessToken: cfg.CRM.AccessToken,
+		APIVersion: sf.APIVersion, ExternalIDField: sf.ExternalIDField, CaseOrigin: sf.CaseOrigin})
 }
 
 // mount puts each part a feature has where it belongs.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -18,12 +19,11 @@ import (
 	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/bot/slacktest"
-	"github.com/holdfast/holdfast/crm/salesforce/sftest"
-	"github.com/holdfast/holdfast/handoff"
+	"github.com/holdfast/holdfast/internal/crm"
+	"github.com/holdfast/holdfast/internal/crm/salesforce/sftest"
 	"github.com/holdfast/holdfast/internal/ingest"
+	"github.com/holdfast/holdfast/internal/rooms"
 	"github.com/holdfast/holdfast/llm/llmtest"
-	"github.com/holdfast/holdfast/rooms"
-	"github.com/holdfast/holdfast/store"
 )
 
 const (
@@ -51,7 +51,7 @@ func wonDeal(id, account, name string) rooms.DealIn {
 }
 
 type dealsAnswer struct {
-	Deals   []store.DealResult `json:"deals"`
+	Deals   []rooms.DealResult `json:"deals"`
 	Error   string             `json:"error"`
 	Message string             `json:"message"`
 	Rows    []api.RowError     `json:"rows"`
@@ -73,9 +73,9 @@ func (r *replica) webhook(body any, secret string, ts int64) (int, dealsAnswer) 
 	}
 	req, _ := http.NewRequest(http.MethodPost, r.base+"/webhooks/crm", bytes.NewReader(raw))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(handoff.HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(rooms.HeaderTimestamp, strconv.FormatInt(ts, 10))
 	if secret != "" {
-		req.Header.Set(handoff.HeaderSignature, handoff.SignWebhook(secret, ts, raw))
+		req.Header.Set(rooms.HeaderSignature, rooms.SignWebhook(secret, ts, raw))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -88,15 +88,15 @@ func (r *replica) webhook(body any, secret string, ts int64) (int, dealsAnswer) 
 	return resp.StatusCode, out
 }
 
-func (d *deployment) roomOf(externalID string) store.Room {
+func (d *deployment) roomOf(externalID string) rooms.Room {
 	d.t.Helper()
 	var id int64
 	if err := d.store.Pool().QueryRow(context.Background(), `SELECT id FROM accounts WHERE external_id = $1`, externalID).Scan(&id); err != nil {
 		d.t.Fatal(err)
 	}
-	var room store.Room
+	var room rooms.Room
 	waitFor(d.t, "the room of "+externalID, func() bool {
-		r, err := d.store.Room(context.Background(), id)
+		r, err := rooms.RoomOf(context.Background(), d.store.DB(), id)
 		room = r
 		return err == nil
 	})
@@ -112,7 +112,7 @@ func (d *deployment) handoffStep(dealExternalID string) string {
 
 func (d *deployment) waitHandoffDone(dealExternalID string) {
 	d.t.Helper()
-	waitFor(d.t, "handoff "+dealExternalID+" done", func() bool { return d.handoffStep(dealExternalID) == store.StepDone })
+	waitFor(d.t, "handoff "+dealExternalID+" done", func() bool { return d.handoffStep(dealExternalID) == rooms.StepDone })
 	d.settle()
 }
 
@@ -243,7 +243,7 @@ func TestRoomHandoffFromClosedWonDeal(t *testing.T) {
 	}
 }
 
-func testWonDealReview(t *testing.T, d *deployment, room store.Room, card slacktest.Message) {
+func testWonDealReview(t *testing.T, d *deployment, room rooms.Room, card slacktest.Message) {
 	ctx := ctxTimeout(t, 30*time.Second)
 	var dealID int64
 	if err := d.store.Pool().QueryRow(ctx, `SELECT id FROM deals WHERE external_id = '006ACME'`).Scan(&dealID); err != nil {
@@ -392,7 +392,7 @@ func testWonDealReview(t *testing.T, d *deployment, room store.Room, card slackt
 	// What the root-cause flow reads to link "feature overpromise" churn.
 	var accountID int64
 	_ = d.store.Pool().QueryRow(ctx, `SELECT account_id FROM deals WHERE id = $1`, dealID).Scan(&accountID)
-	promises, err := d.store.PromisesForAccount(ctx, accountID)
+	promises, err := rooms.PromisesForAccount(ctx, d.store.DB(), accountID)
 	if err != nil || len(promises) != 2 || promises[0].Kind != rooms.PromiseFeature || promises[0].DealID != dealID ||
 		promises[0].Due == nil || promises[0].DealName != "Acme Corp – New Business" {
 		t.Fatalf("account promises %+v %v", promises, err)
@@ -411,11 +411,8 @@ func TestRoomNameTakenErrorsAndCrashResume(t *testing.T) {
 
 	// A run that died right after conversations.create: the deal and its
 	// handoff are claimed, the name was recorded, Slack has the channel.
-	in, err := rooms.ValidateDeals([]rooms.DealIn{wonDeal("006INIT", "initech", "Initech")}, "api", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.store.UpsertDeals(ctx, in, time.Now()); err != nil {
+	deals := rooms.NewDeals(d.store, "", time.Now, slog.New(slog.DiscardHandler))
+	if _, err := deals.RecordDeals(ctx, []rooms.DealIn{wonDeal("006INIT", "initech", "Initech")}, "api"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.store.Pool().Exec(ctx, `UPDATE handoffs SET name_tried = 'acct-initech'`); err != nil {
@@ -528,7 +525,7 @@ func TestCallNoteSummarisedAndWrittenToCRMOnce(t *testing.T) {
 		!strings.Contains(f["Description"].(string), "Dana wants SSO") || !strings.Contains(f["Description"].(string), "Next step") {
 		t.Fatalf("task fields %+v", f)
 	}
-	log, err := d.store.CRMLog(context.Background(), 20)
+	log, err := crm.Log(context.Background(), d.store.DB(), 20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -799,7 +796,7 @@ func TestRoomFailureIsToldAndLinkResumes(t *testing.T) {
 
 	d.fake.Fail("conversations.create", 1, "restricted_action")
 	r.deals(wonDeal("006ACME", "acme", "Acme Corp"))
-	waitFor(t, "the handoff to fail", func() bool { return d.handoffStep("006ACME") == store.StepFailed })
+	waitFor(t, "the handoff to fail", func() bool { return d.handoffStep("006ACME") == rooms.StepFailed })
 	d.settle()
 	told := d.posts(roomCSM)
 	if len(told) != 1 || !strings.Contains(textOf(told[0]), "restricted_action") || !strings.Contains(textOf(told[0]), "/room link Acme Corp") {

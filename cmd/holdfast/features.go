@@ -4,18 +4,10 @@ package main
 // when its concept moves into a module of its own under internal/.
 
 import (
-	"github.com/holdfast/holdfast/api"
-	"github.com/holdfast/holdfast/bot"
-	"github.com/holdfast/holdfast/crm"
-	"github.com/holdfast/holdfast/crm/salesforce"
 	"github.com/holdfast/holdfast/handlers"
-	"github.com/holdfast/holdfast/handoff"
 	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/internal/offers"
-	"github.com/holdfast/holdfast/notes"
 	"github.com/holdfast/holdfast/schedule"
-	"github.com/holdfast/holdfast/scoring"
-	"github.com/holdfast/holdfast/store"
 	"github.com/holdfast/holdfast/textai"
 )
 
@@ -29,61 +21,6 @@ func (accountsFeature) Name() string { return "accounts" }
 
 func newAccounts(in infra) accountsFeature {
 	return accountsFeature{handlers.New(in.store, in.sender, in.now, in.log)}
-}
-
-// roomsFeature: won deals -> handoff rooms, notes with summaries, CRM write-back.
-type roomsFeature struct {
-	rooms   *handlers.Rooms
-	deals   *handoff.Deals
-	workers []store.Worker
-	hooks   []ingest.Hook
-}
-
-func (roomsFeature) Name() string                  { return "rooms" }
-func (f roomsFeature) Register(r *handlers.Router) { f.rooms.Register(r) }
-func (f roomsFeature) Routes() []api.Route         { return f.deals.Routes() }
-func (f roomsFeature) Workers() []store.Worker     { return f.workers }
-func (f roomsFeature) IngestHooks() []ingest.Hook  { return f.hooks }
-
-func newRooms(in infra) roomsFeature {
-	cfg, set := in.cfg, in.cfg.Settings
-	channels := bot.NewChannels(in.sender)
-	f := roomsFeature{deals: handoff.NewDeals(in.store, cfg.CRM.WebhookSecret, in.now, in.log)}
-	f.workers = append(f.workers, handoff.New(in.store, channels, handoff.Settings{Pattern: set.Rooms.ChannelPattern,
-		Private: set.Rooms.Private, Invite: set.Rooms.Invite, NotRooms: []string{set.Alerts.DefaultChannel}}, in.now, in.log))
-	var m notes.Model // a nil interface, not a nil *llm.Client, when no model is configured
-	if in.model != nil {
-		m = in.model
-	}
-	crmOn := cfg.CRM.Enabled()
-	kinds := map[string]bool{}
-	for _, k := range set.CRM.WriteBack {
-		kinds[k] = true
-	}
-	f.workers = append(f.workers, notes.NewWorker(in.store, notes.NewSummarizer(m, in.log),
-		notes.CRMPolicy{Enabled: crmOn, NoteObject: set.CRM.NoteObject, Kinds: kinds}, in.log))
-	if crmOn {
-		sf := salesforce.New(salesforce.Config{InstanceURL: cfg.CRM.InstanceURL, TokenURL: cfg.CRM.TokenURL,
-			ClientID: cfg.CRM.ClientID, ClientSecret: cfg.CRM.ClientSecret, AccessToken: cfg.CRM.AccessToken,
-			APIVersion: set.CRM.Salesforce.APIVersion, ExternalIDField: set.CRM.Salesforce.ExternalIDField,
-			CaseOrigin: set.CRM.Salesforce.CaseOrigin})
-		f.workers = append(f.workers, crm.NewWriter(in.store, sf, in.log))
-		in.log.Info("crm write-back on", "crm", cfg.CRM.String())
-	}
-	var summarize []scoring.Kind
-	for _, k := range set.Rooms.Summarize {
-		summarize = append(summarize, scoring.Kind(k))
-	}
-	f.hooks = append(f.hooks, notes.Hook(summarize...))
-	f.rooms = handlers.NewRooms(in.store, roomSlack{in.sender, channels}, handlers.RoomsSettings{Admins: set.Rooms.Admins, CRMEnabled: crmOn},
-		in.now, in.log)
-	return f
-}
-
-// roomSlack is what the room handlers call on Slack.
-type roomSlack struct {
-	*bot.Sender
-	*bot.Channels
 }
 
 // textFeature: customer messages in account channels become signals;
