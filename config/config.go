@@ -16,9 +16,12 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/holdfast/holdfast/crm"
-	"github.com/holdfast/holdfast/digest"
 	"github.com/holdfast/holdfast/dunning"
+	// The sections of internal/digest and internal/textsignals, in
+	// packages of their own while handlers imports config.
+	digest "github.com/holdfast/holdfast/internal/digest/digestsettings"
 	"github.com/holdfast/holdfast/internal/ingest"
+	textsignals "github.com/holdfast/holdfast/internal/textsignals/textsettings"
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/nps"
 	"github.com/holdfast/holdfast/offers"
@@ -63,7 +66,7 @@ type Settings struct {
 	Scoring  scoring.Config       `yaml:"scoring"`
 	Redis    RedisSettings        `yaml:"redis"`
 	Schedule schedule.Settings    `yaml:"schedule"`
-	Text     ingest.TextSettings  `yaml:"text"`
+	Text     textsignals.Settings `yaml:"text"`
 	Digest   digest.Settings      `yaml:"digest"`
 	Offers   offers.Config        `yaml:"offers"`
 	NPS      nps.Settings         `yaml:"nps"`
@@ -85,7 +88,7 @@ func DefaultSettings() Settings {
 		Alerts:  ingest.DefaultAlertSettings(),
 		Scoring: scoring.DefaultConfig(),
 		Redis:   RedisSettings{KeyPrefix: "holdfast:"},
-		Text:    ingest.DefaultTextSettings(),
+		Text:    textsignals.DefaultSettings(),
 		Digest:  digest.DefaultSettings(),
 		Offers:  offers.DefaultConfig(),
 		NPS:     nps.DefaultSettings(),

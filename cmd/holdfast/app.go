@@ -20,7 +20,9 @@ import (
 	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/handlers"
+	"github.com/holdfast/holdfast/internal/digest"
 	"github.com/holdfast/holdfast/internal/ingest"
+	"github.com/holdfast/holdfast/internal/textsignals"
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring/text"
@@ -147,8 +149,10 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		newRooms(in),
 		newLoop(in),
 		newDunning(in),
-		newTextSignals(in),
-		newDigests(in),
+		textsignals.New(in.store, in.ingest, textsignals.NewAnalyst(in.model, cfg.LLM.Model, set.Text.Competitors, in.store.DB(), log),
+			textsignals.Options{Settings: set.Text, DefaultChannel: set.Alerts.DefaultChannel, QuietHours: set.Alerts.QuietHours},
+			in.now, log),
+		digest.New(in.store, set.Digest, in.now, log),
 		newOffers(in),
 		newNPS(in),
 	}

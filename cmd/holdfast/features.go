@@ -21,7 +21,6 @@ import (
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/store"
-	"github.com/holdfast/holdfast/textai"
 )
 
 type ingestFeature struct{ *ingest.Pipeline }
@@ -119,45 +118,6 @@ func (f dunningFeature) Routes() []api.Route {
 func newDunning(in infra) dunningFeature {
 	return dunningFeature{svc: dunning.NewService(in.cfg.Settings.Dunning, in.cfg.Settings.Alerts, in.now, in.log),
 		stripe: dunning.NewStripeWebhook(in.cfg.StripeWebhookSecret, in.ingest, in.store, in.now, in.log)}
-}
-
-// textFeature: customer messages in account channels become signals;
-// competitor and sentiment alerts are raised at ingest and can be claimed.
-type textFeature struct {
-	messages *handlers.SlackMessages
-	alerts   *handlers.TextAlerts
-	hook     *ingest.TextAlerts
-}
-
-func (textFeature) Name() string { return "text" }
-func (f textFeature) Register(r *handlers.Router) {
-	f.messages.Register(r)
-	f.alerts.Register(r)
-}
-func (f textFeature) IngestHooks() []ingest.Hook { return []ingest.Hook{f.hook} }
-
-func newTextSignals(in infra) textFeature {
-	set := in.cfg.Settings
-	var insight ingest.Insighter
-	if analyst := textai.New(in.model, in.cfg.LLM.Model, set.Text.Competitors, in.store, in.log); analyst != nil {
-		insight = analyst // summaries in competitor alerts
-	}
-	return textFeature{
-		messages: handlers.NewSlackMessages(in.store, in.ingest, set.Text.SlackAuthors, in.now, in.log),
-		alerts:   handlers.NewTextAlerts(in.store, in.now),
-		hook:     ingest.NewTextAlerts(set.Text, set.Alerts, insight, in.log),
-	}
-}
-
-type digestFeature struct{ *handlers.Digests }
-
-func (digestFeature) Name() string { return "digest" }
-func (f digestFeature) Jobs() []schedule.Job {
-	return []schedule.Job{{Name: "digest", Spec: handlers.DigestJobSpec, Run: f.Run}}
-}
-
-func newDigests(in infra) digestFeature {
-	return digestFeature{handlers.NewDigests(in.store, in.cfg.Settings.Digest, in.now, in.log)}
 }
 
 // offersFeature: /offer, /offers, approvals in threads and DMs, revisions,

@@ -1,4 +1,4 @@
-package ingest
+package textsignals
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/holdfast/holdfast/store"
 )
 
-// recordingInsighter stands in for the language model (package textai).
+// recordingInsighter stands in for the language model (Analyst).
 type recordingInsighter struct {
 	mu    sync.Mutex
 	texts []string
@@ -27,6 +27,7 @@ func (r *recordingInsighter) Insight(_ context.Context, _, body string) (Insight
 // One alert per account and competitor quotes the pair's first row: only
 // those rows are worth a model call, however many rows repeat the pair.
 func TestInsightsAskOncePerAccountAndCompetitor(t *testing.T) {
+	t.Parallel()
 	a, err := text.NewAnalyzer([]text.Competitor{{Name: "Gainsight"}, {Name: "Totango"}})
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +47,7 @@ func TestInsightsAskOncePerAccountAndCompetitor(t *testing.T) {
 		tb.results[i] = a.Analyze(r.Text)
 	}
 	model := &recordingInsighter{}
-	m := &TextAlerts{insight: model, log: slog.New(slog.DiscardHandler)}
+	m := &Module{insight: model, log: slog.New(slog.DiscardHandler)}
 	m.insights(context.Background(), rows, tb)
 
 	slices.Sort(model.texts)
