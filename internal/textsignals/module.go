@@ -5,10 +5,10 @@
 // the optional language model's summary), claims of those alerts, and
 // customer messages in account Slack channels becoming signals.
 //
-// It plugs into every ingest as the last hook (IngestHooks): the model is
-// asked before the transaction opens, mentions and alerts are written,
-// rendered and queued inside it. The offline analysis (scoring/text)
-// decides; the model's reading (Analyst) is only shown.
+// It plugs into every ingest (IngestHooks): the model is asked before the
+// transaction opens; mentions and alerts are written, rendered and queued
+// inside it. The offline analysis (scoring/text) decides; the model's
+// reading (Analyst) is only shown.
 package textsignals
 
 import (
