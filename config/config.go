@@ -15,14 +15,15 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/holdfast/holdfast/digest"
 	"github.com/holdfast/holdfast/internal/churn"
 	"github.com/holdfast/holdfast/internal/crm"
+	digest "github.com/holdfast/holdfast/internal/digest/digestsettings"
 	"github.com/holdfast/holdfast/internal/dunning"
 	"github.com/holdfast/holdfast/internal/ingest"
 	npssettings "github.com/holdfast/holdfast/internal/nps/settings"
 	offersettings "github.com/holdfast/holdfast/internal/offers/settings"
 	rooms "github.com/holdfast/holdfast/internal/rooms/roomsettings"
+	textsignals "github.com/holdfast/holdfast/internal/textsignals/textsettings"
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring"
@@ -64,7 +65,7 @@ type Settings struct {
 	Scoring  scoring.Config         `yaml:"scoring"`
 	Redis    RedisSettings          `yaml:"redis"`
 	Schedule schedule.Settings      `yaml:"schedule"`
-	Text     ingest.TextSettings    `yaml:"text"`
+	Text     textsignals.Settings   `yaml:"text"`
 	Digest   digest.Settings        `yaml:"digest"`
 	Offers   offersettings.Settings `yaml:"offers"`
 	NPS      npssettings.Settings   `yaml:"nps"`
@@ -89,7 +90,7 @@ func DefaultSettings() Settings {
 		Alerts:  ingest.DefaultAlertSettings(),
 		Scoring: scoring.DefaultConfig(),
 		Redis:   RedisSettings{KeyPrefix: "holdfast:"},
-		Text:    ingest.DefaultTextSettings(),
+		Text:    textsignals.DefaultSettings(),
 		Digest:  digest.DefaultSettings(),
 		Offers:  offersettings.DefaultSettings(),
 		NPS:     npssettings.DefaultSettings(),

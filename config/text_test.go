@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/holdfast/holdfast/internal/ingest"
+	"github.com/holdfast/holdfast/internal/textsignals/textsettings"
 )
 
 func TestTextAndDigestSettings(t *testing.T) {
@@ -44,7 +44,7 @@ digest:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Text.SlackAuthors != ingest.SlackAuthorsCustomers || d.Digest.Timezone != "UTC" || d.Digest.Weekday() != time.Monday || d.Text.CompetitorCooldown.Duration != 7*24*time.Hour {
+	if d.Text.SlackAuthors != textsettings.SlackAuthorsCustomers || d.Digest.Timezone != "UTC" || d.Digest.Weekday() != time.Monday || d.Text.CompetitorCooldown.Duration != 7*24*time.Hour {
 		t.Errorf("defaults: %+v %+v", d.Text, d.Digest)
 	}
 }

@@ -61,6 +61,9 @@ const (
 
 func reply(m blocks.Message) bot.Reply { return bot.Reply{Message: m} }
 
+// Name names the account surface in the wiring.
+func (h *Handlers) Name() string { return "accounts" }
+
 // Register puts the account-health commands and buttons on r.
 func (h *Handlers) Register(r *Router) {
 	h.router = r

@@ -138,11 +138,11 @@ func (q Queries) ClaimAlert(ctx context.Context, alertID int64, user string, at 
 	if !r.Claimed {
 		return r, nil
 	}
-	return r, q.AddTimeline(ctx, r.Alert.AccountID, claimedEntry(at, user), alertID)
+	return r, q.AddTimeline(ctx, r.Alert.AccountID, ClaimedEntry(at, user), alertID)
 }
 
-// claimedEntry is the timeline's record of an alert claimed for follow-up.
-func claimedEntry(at time.Time, user string) TimelineEntry {
+// ClaimedEntry is the timeline's record of an alert claimed for follow-up.
+func ClaimedEntry(at time.Time, user string) TimelineEntry {
 	return TimelineEntry{At: at, Kind: "alert.claimed", Summary: "alert claimed for follow-up", Actor: user}
 }
 

@@ -36,6 +36,13 @@ func (q Queries) OwnedAccounts(ctx context.Context, owner string, limit int) ([]
 	return accounts, total, nil
 }
 
+// Text alert kinds (text_alerts.kind), which ClaimedAlerts returns in
+// Kinds; the text-signal module raises them.
+const (
+	TextAlertCompetitor = "competitor_mention"
+	TextAlertSentiment  = "sentiment_drop"
+)
+
 // ClaimedAlert is an alert a user took on, of either kind.
 type ClaimedAlert struct {
 	Source      string // "health" (churn-risk alerts) or "text" (competitor, sentiment)

@@ -18,9 +18,9 @@ import (
 	"sync"
 
 	"github.com/holdfast/holdfast/config"
+	"github.com/holdfast/holdfast/internal/textsignals"
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/scoring/text"
-	"github.com/holdfast/holdfast/textai"
 )
 
 const analyzeUsage = `usage: holdfast analyze [flags] [FILE]
@@ -52,15 +52,15 @@ type analyzeRow struct {
 
 // analyzeOut is one output line.
 type analyzeOut struct {
-	ID           json.RawMessage `json:"id"`
-	Sentiment    float64         `json:"sentiment"`
-	Label        text.Label      `json:"label"`
-	ChurnIntent  bool            `json:"churn_intent"`
-	IntentPhrase string          `json:"intent_phrase,omitempty"`
-	Competitors  []text.Mention  `json:"competitors"`
-	Cues         []string        `json:"cues,omitempty"`
-	LLM          *textai.Reading `json:"llm,omitempty"`
-	LLMError     string          `json:"llm_error,omitempty"`
+	ID           json.RawMessage      `json:"id"`
+	Sentiment    float64              `json:"sentiment"`
+	Label        text.Label           `json:"label"`
+	ChurnIntent  bool                 `json:"churn_intent"`
+	IntentPhrase string               `json:"intent_phrase,omitempty"`
+	Competitors  []text.Mention       `json:"competitors"`
+	Cues         []string             `json:"cues,omitempty"`
+	LLM          *textsignals.Reading `json:"llm,omitempty"`
+	LLMError     string               `json:"llm_error,omitempty"`
 }
 
 func analyzeCommand(ctx context.Context, args []string, getenv config.Getenv, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -109,14 +109,14 @@ func analyzeCommand(ctx context.Context, args []string, getenv config.Getenv, st
 		fmt.Fprintf(stderr, "holdfast analyze: text.%v\n", err)
 		return exitUsage
 	}
-	var analyst *textai.Analyst
+	var analyst *textsignals.Analyst
 	if o.useLLM {
 		lc := llm.Config{BaseURL: getenv("OPENAI_BASE_URL"), APIKey: getenv("OPENAI_API_KEY"), Model: getenv("OPENAI_MODEL")}
 		if !lc.Enabled() {
 			fmt.Fprintln(stderr, "holdfast analyze: -llm needs OPENAI_API_KEY or OPENAI_BASE_URL")
 			return exitUsage
 		}
-		analyst = textai.New(llm.New(lc), lc.Model, settings.Text.Competitors, nil, slog.New(slog.DiscardHandler))
+		analyst = textsignals.NewAnalyst(llm.New(lc), lc.Model, settings.Text.Competitors, nil, slog.New(slog.DiscardHandler))
 	}
 
 	in := stdin
@@ -145,7 +145,7 @@ func analyzeCommand(ctx context.Context, args []string, getenv config.Getenv, st
 
 // analyzeStream reads rows, analyses them in parallel batches and writes
 // the results in input order. It returns how many rows were skipped.
-func analyzeStream(ctx context.Context, r io.Reader, name string, w, stderr io.Writer, o analyzeOptions, a *text.Analyzer, analyst *textai.Analyst) (int, error) {
+func analyzeStream(ctx context.Context, r io.Reader, name string, w, stderr io.Writer, o analyzeOptions, a *text.Analyzer, analyst *textsignals.Analyst) (int, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	format := o.format
 	if format == "auto" {
@@ -207,7 +207,7 @@ func analyzeStream(ctx context.Context, r io.Reader, name string, w, stderr io.W
 	return failed, bw.Flush()
 }
 
-func analyzeOne(ctx context.Context, row analyzeRow, a *text.Analyzer, analyst *textai.Analyst) []byte {
+func analyzeOne(ctx context.Context, row analyzeRow, a *text.Analyzer, analyst *textsignals.Analyst) []byte {
 	if row.err != nil {
 		return nil
 	}

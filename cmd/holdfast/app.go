@@ -23,11 +23,14 @@ import (
 	"github.com/holdfast/holdfast/internal/churn"
 	"github.com/holdfast/holdfast/internal/crm"
 	"github.com/holdfast/holdfast/internal/crm/salesforce"
+	"github.com/holdfast/holdfast/internal/digest"
 	"github.com/holdfast/holdfast/internal/dunning"
 	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/internal/notes"
 	"github.com/holdfast/holdfast/internal/nps"
+	"github.com/holdfast/holdfast/internal/offers"
 	"github.com/holdfast/holdfast/internal/rooms"
+	"github.com/holdfast/holdfast/internal/textsignals"
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring/text"
@@ -147,16 +150,18 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	// The features, in the order their ingest hooks run and their App
 	// Home sections show.
 	channels := bot.NewChannels(in.sender)
-	var noteModel notes.Model // a nil interface, not a nil *llm.Client, when no model is configured
+	// Nil interfaces, not nil *llm.Client values, when no model is configured.
+	var noteModel notes.Model
+	var offerModel offers.Summarizer
 	if in.model != nil {
-		noteModel = in.model
+		noteModel, offerModel = in.model, in.model
 	}
 	crmWriteBack := crm.New(in.store, crmConnector(cfg, log), log)
 	a := &app{infra: in, workers: store.NewWorkers(in.store, log),
 		scheduler: schedule.New(in.redis, prefix, set.Schedule.Location(), in.now, log, in.metrics)}
 	a.features = []feature{
-		ingestFeature{in.ingest},
-		newAccounts(in),
+		in.ingest,
+		handlers.New(in.store, in.sender, in.now, log),
 		rooms.New(in.store, channels, in.sender, rooms.Options{Settings: set.Rooms, DefaultChannel: set.Alerts.DefaultChannel,
 			WebhookSecret: cfg.CRM.WebhookSecret}, in.now, log),
 		notes.New(in.store, in.sender, noteModel, notes.Options{Summarize: set.Rooms.Summarize,
@@ -167,9 +172,11 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 			DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location()}, in.now, log),
 		dunning.New(in.store, in.ingest, dunning.Options{Settings: set.Dunning, DefaultChannel: set.Alerts.DefaultChannel,
 			QuietHours: set.Alerts.QuietHours, StripeWebhookSecret: cfg.StripeWebhookSecret}, in.now, log),
-		newTextSignals(in),
-		newDigests(in),
-		newOffers(in),
+		textsignals.New(in.store, in.ingest, textsignals.NewAnalyst(in.model, cfg.LLM.Model, set.Text.Competitors, in.store.DB(), log),
+			textsignals.Options{Settings: set.Text, DefaultChannel: set.Alerts.DefaultChannel, QuietHours: set.Alerts.QuietHours},
+			in.now, log),
+		digest.New(in.store, set.Digest, in.now, log),
+		offers.New(in.store, in.sender, offerModel, set.Offers, in.now, log),
 		nps.New(in.store, in.ingest, in.analyzer, in.sender, nps.Options{Settings: set.NPS,
 			DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location(), WebhookSecret: cfg.SurveyWebhookSecret},
 			in.now, log),

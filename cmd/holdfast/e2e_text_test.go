@@ -50,6 +50,7 @@ func (d *deployment) slash(command, text, channel, user string) string {
 }
 
 func TestCompetitorMentionAlertsOnce(t *testing.T) {
+	t.Parallel()
 	ai := llmtest.New(t, func(r llmtest.Request) llmtest.Answer {
 		return llmtest.Answer{Content: `{"sentiment": -0.6, "label": "negative", "reason": "Export broken.", "churn_intent": false,
 			"intent_quote": "", "competitors": ["Gainsight"], "summary": "Export bug for three weeks; they are looking at Gainsight."}`}
@@ -168,6 +169,7 @@ func findButtonByAction(t *testing.T, bs []slack.Block, actionID string) *slack.
 }
 
 func TestSentimentDropAlert(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	r.accounts(textAcme())
@@ -215,6 +217,7 @@ func sendMessage(t *testing.T, d *deployment, ev map[string]any) {
 }
 
 func TestSlackMessagesInLinkedChannels(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t, appendYAML(competitorYAML))
 	r := d.start(unpaced())
 	r.accounts(textAcme(), ingest.AccountIn{ExternalID: "globex", Name: "Globex", ARR: 5000})
@@ -277,6 +280,7 @@ func nextSendTime(now time.Time, hh int) time.Time {
 }
 
 func TestDigestOncePerPeriodWithTwoReplicas(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t, appendYAML(competitorYAML))
 	r1 := d.start(unpaced())
 	r2 := d.start(unpaced())
@@ -367,6 +371,7 @@ func TestDigestOncePerPeriodWithTwoReplicas(t *testing.T) {
 }
 
 func TestAppHomePublishedOnOpen(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	r.accounts(

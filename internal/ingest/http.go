@@ -48,3 +48,6 @@ func (p *Pipeline) postSignals(w http.ResponseWriter, r *http.Request) {
 	}
 	api.WriteJSON(w, http.StatusOK, res)
 }
+
+// Name names the feature in the wiring.
+func (p *Pipeline) Name() string { return "ingest" }

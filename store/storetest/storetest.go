@@ -205,6 +205,47 @@ func New(tb testing.TB) *store.Store {
 	return st
 }
 
+// Seed stores accounts, then signals for them, in one transaction, the way
+// the ingest pipeline does before it scores them (tests of what features
+// do with stored signals). It returns the accounts' and the signals' ids.
+func Seed(tb testing.TB, st *store.Store, accounts []store.AccountInput, signals []store.SignalInput) (accountIDs, signalIDs []int64) {
+	tb.Helper()
+	ctx := context.Background()
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		res, err := tx.UpsertAccounts(ctx, accounts)
+		if err != nil {
+			return err
+		}
+		for _, r := range res {
+			accountIDs = append(accountIDs, r.ID)
+		}
+		if len(signals) == 0 {
+			return nil
+		}
+		ids, err := tx.ResolveAccounts(ctx, signals)
+		if err != nil {
+			return err
+		}
+		signalIDs, err = tx.InsertSignals(ctx, signals, ids)
+		return err
+	})
+	if err != nil {
+		tb.Fatalf("seed: %v", err)
+	}
+	return accountIDs, signalIDs
+}
+
+// Count is how many rows table holds, for tests that check what a
+// workflow wrote.
+func Count(tb testing.TB, st *store.Store, table string) int {
+	tb.Helper()
+	var n int
+	if err := st.Pool().QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		tb.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}
+
 func ensureDatabase(ctx context.Context, url string) error {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {

@@ -1,4 +1,4 @@
-package handlers_test
+package digest
 
 import (
 	"context"
@@ -7,36 +7,29 @@ import (
 	"testing"
 	"time"
 
-	"github.com/holdfast/holdfast/config"
-	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/store"
 	"github.com/holdfast/holdfast/store/storetest"
 )
 
-// countingDigestStore is the real store, counting the digest queries.
-type countingDigestStore struct {
-	*store.Store
-	builds atomic.Int32
-}
-
-func (c *countingDigestStore) HealthWorsened(ctx context.Context, q store.DigestQuery) ([]store.ScoreChange, error) {
-	c.builds.Add(1)
-	return c.Store.HealthWorsened(ctx, q)
-}
-
 // The job runs every five minutes and a period stays due for hours after
 // its send time: once sent, later runs must not build it again.
 func TestDigestJobBuildsEachPeriodOnce(t *testing.T) {
-	st := &countingDigestStore{Store: storetest.New(t)}
+	t.Parallel()
+	st := storetest.New(t)
 	ctx := context.Background()
-	if _, _, err := st.SubscribeDigest(ctx, store.DigestSubscription{ChannelID: "C1", Frequency: "daily", Timezone: "UTC", SendAt: "09:00", CreatedBy: "U1"}); err != nil {
+	if _, _, err := subscribe(ctx, st.DB(), Subscription{ChannelID: "C1", Frequency: "daily", Timezone: "UTC", SendAt: "09:00", CreatedBy: "U1"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := st.SubscribeDigest(ctx, store.DigestSubscription{ChannelID: "C2", Frequency: "weekly", Timezone: "Europe/Berlin", SendAt: "09:00", CreatedBy: "U1"}); err != nil {
+	if _, _, err := subscribe(ctx, st.DB(), Subscription{ChannelID: "C2", Frequency: "weekly", Timezone: "Europe/Berlin", SendAt: "09:00", CreatedBy: "U1"}); err != nil {
 		t.Fatal(err)
 	}
-	settings := config.DefaultSettings().Digest
-	job := handlers.NewDigests(st, settings, time.Now, slog.New(slog.DiscardHandler))
+	job := New(st, DefaultSettings(), time.Now, slog.New(slog.DiscardHandler))
+	// The real queries, counted.
+	var builds atomic.Int32
+	job.gather = func(ctx context.Context, db store.DB, q query, topics []string) (Input, error) {
+		builds.Add(1)
+		return gather(ctx, db, q, topics)
+	}
 	outbox := func() int {
 		var n int
 		if err := st.Pool().QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&n); err != nil {
@@ -59,7 +52,7 @@ func TestDigestJobBuildsEachPeriodOnce(t *testing.T) {
 		if err := job.Run(ctx, c.at); err != nil {
 			t.Fatal(err)
 		}
-		if got := st.builds.Load(); got != c.builds || int32(outbox()) != c.posted {
+		if got := builds.Load(); got != c.builds || int32(outbox()) != c.posted {
 			t.Errorf("run at %v: %d digests built, %d posted; want %d and %d", c.at, got, outbox(), c.builds, c.posted)
 		}
 	}

@@ -1,18 +1,18 @@
-package store
+package digest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/holdfast/holdfast/scoring"
+	"github.com/holdfast/holdfast/store"
 )
 
-// DigestSubscription is one channel's /digest subscription.
-type DigestSubscription struct {
+// Subscription is one channel's /digest subscription.
+type Subscription struct {
 	ID        int64
 	ChannelID string
 	Frequency string   // daily, weekly
@@ -27,22 +27,22 @@ type DigestSubscription struct {
 
 const subscriptionColumns = `id, channel_id, frequency, topics, min_arr::float8, tier, timezone, send_at, created_by, created_at`
 
-func collectSubscriptions(rows pgx.Rows) ([]DigestSubscription, error) {
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (DigestSubscription, error) {
-		var d DigestSubscription
+func collectSubscriptions(rows pgx.Rows) ([]Subscription, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Subscription, error) {
+		var d Subscription
 		err := r.Scan(&d.ID, &d.ChannelID, &d.Frequency, &d.Topics, &d.MinARR, &d.Tier, &d.Timezone, &d.SendAt, &d.CreatedBy, &d.CreatedAt)
 		return d, err
 	})
 }
 
-// SubscribeDigest creates the channel's subscription of that frequency or
+// subscribe creates the channel's subscription of that frequency or
 // replaces its settings; created says which.
-func (s *Store) SubscribeDigest(ctx context.Context, d DigestSubscription) (DigestSubscription, bool, error) {
+func subscribe(ctx context.Context, db store.DB, d Subscription) (Subscription, bool, error) {
 	var created bool
 	if d.Topics == nil {
 		d.Topics = []string{} // no topics picked: all of them
 	}
-	err := s.pool.QueryRow(ctx, `INSERT INTO digest_subscriptions (channel_id, frequency, topics, min_arr, tier, timezone, send_at, created_by)
+	err := db.QueryRow(ctx, `INSERT INTO digest_subscriptions (channel_id, frequency, topics, min_arr, tier, timezone, send_at, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (channel_id, frequency) DO UPDATE SET topics = EXCLUDED.topics, min_arr = EXCLUDED.min_arr,
 			tier = EXCLUDED.tier, timezone = EXCLUDED.timezone, send_at = EXCLUDED.send_at, updated_at = now()
@@ -54,71 +54,84 @@ func (s *Store) SubscribeDigest(ctx context.Context, d DigestSubscription) (Dige
 	return d, created, nil
 }
 
-// DigestSubscriptions lists a channel's subscriptions, or every one when
-// channel is "".
-func (s *Store) DigestSubscriptions(ctx context.Context, channel string) ([]DigestSubscription, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+subscriptionColumns+` FROM digest_subscriptions
+// subscriptions lists a channel's subscriptions, or every one when channel
+// is "".
+func subscriptions(ctx context.Context, db store.DB, channel string) ([]Subscription, error) {
+	rows, err := db.Query(ctx, `SELECT `+subscriptionColumns+` FROM digest_subscriptions
 		WHERE $1 = '' OR channel_id = $1 ORDER BY channel_id, frequency`, channel)
 	if err != nil {
 		return nil, fmt.Errorf("digest subscriptions: %w", err)
 	}
 	subs, err := collectSubscriptions(rows)
-	return subs, wrap("digest subscriptions", err)
+	if err != nil {
+		return nil, fmt.Errorf("digest subscriptions: %w", err)
+	}
+	return subs, nil
 }
 
-// UnsubscribeDigest removes a channel's subscription of one frequency, or
-// all of them when frequency is "", and says how many went.
-func (s *Store) UnsubscribeDigest(ctx context.Context, channel, frequency string) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM digest_subscriptions WHERE channel_id = $1 AND ($2 = '' OR frequency = $2)`, channel, frequency)
+// unsubscribe removes a channel's subscription of one frequency, or all of
+// them when frequency is "", and says how many went.
+func unsubscribe(ctx context.Context, db store.DB, channel, frequency string) (int, error) {
+	tag, err := db.Exec(ctx, `DELETE FROM digest_subscriptions WHERE channel_id = $1 AND ($2 = '' OR frequency = $2)`, channel, frequency)
 	if err != nil {
 		return 0, fmt.Errorf("unsubscribe digest: %w", err)
 	}
 	return int(tag.RowsAffected()), nil
 }
 
-// SendDigestOnce claims the subscription's period and queues its post in
-// one transaction. sent is false when the period was claimed before (by
-// this or another replica); then nothing is queued.
-func (s *Store) SendDigestOnce(ctx context.Context, subscriptionID int64, period string, start, end time.Time, post OutboxItem) (sent bool, err error) {
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO digest_runs (subscription_id, period, window_start, window_end)
-			SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM digest_subscriptions WHERE id = $1)
-			ON CONFLICT (subscription_id, period) DO NOTHING`, subscriptionID, period, start, end)
-		if err != nil {
-			return fmt.Errorf("claim digest period: %w", err)
-		}
-		if tag.RowsAffected() == 0 {
-			return nil
-		}
-		sent = true
-		return enqueue(ctx, tx, post)
-	})
-	return sent, err
+// AlertChannels lists the channels subscribed to topic (a subscription
+// without topics has all of them) whose filters an account with arr and
+// tier passes: where live alerts of that topic go besides the owner.
+func AlertChannels(ctx context.Context, db store.DB, topic string, arr float64, tier string) ([]string, error) {
+	rows, err := db.Query(ctx, `SELECT DISTINCT channel_id FROM digest_subscriptions
+		WHERE (topics @> ARRAY[$1::text] OR cardinality(topics) = 0) AND min_arr <= $2 AND (tier = '' OR lower(tier) = lower($3))
+		ORDER BY channel_id`, topic, arr, tier)
+	if err != nil {
+		return nil, fmt.Errorf("alert channels: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("alert channels: %w", err)
+	}
+	return out, nil
 }
 
-// DigestPeriod names one digest of one subscription.
-type DigestPeriod struct {
+// claimPeriod records that the subscription's period is sent, in the
+// transaction that queues its post. It is false when the period was
+// claimed before (by this or another replica) or the subscription is gone.
+func claimPeriod(ctx context.Context, tx store.Tx, subscriptionID int64, p Period) (bool, error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO digest_runs (subscription_id, period, window_start, window_end)
+		SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM digest_subscriptions WHERE id = $1)
+		ON CONFLICT (subscription_id, period) DO NOTHING`, subscriptionID, p.Key, p.Start, p.End)
+	if err != nil {
+		return false, fmt.Errorf("claim digest period: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// run names one digest of one subscription.
+type run struct {
 	SubscriptionID int64
 	Period         string
 }
 
-// DigestsSent returns which of periods went out already, so the digest job
-// builds only the ones still to send (SendDigestOnce still decides).
-func (s *Store) DigestsSent(ctx context.Context, periods []DigestPeriod) (map[DigestPeriod]bool, error) {
-	sent := map[DigestPeriod]bool{}
-	if len(periods) == 0 {
+// sentAlready returns which of runs went out already, so the job builds
+// only the ones still to send (claimPeriod still decides).
+func sentAlready(ctx context.Context, db store.DB, runs []run) (map[run]bool, error) {
+	sent := map[run]bool{}
+	if len(runs) == 0 {
 		return sent, nil
 	}
-	ids, keys := make([]int64, len(periods)), make([]string, len(periods))
-	for i, p := range periods {
+	ids, keys := make([]int64, len(runs)), make([]string, len(runs))
+	for i, p := range runs {
 		ids[i], keys[i] = p.SubscriptionID, p.Period
 	}
-	rows, err := s.pool.Query(ctx, `SELECT r.subscription_id, r.period FROM digest_runs r
+	rows, err := db.Query(ctx, `SELECT r.subscription_id, r.period FROM digest_runs r
 		JOIN unnest($1::bigint[], $2::text[]) AS p(id, period) ON r.subscription_id = p.id AND r.period = p.period`, ids, keys)
 	if err != nil {
 		return nil, fmt.Errorf("digests sent: %w", err)
 	}
-	done, err := pgx.CollectRows(rows, pgx.RowToStructByPos[DigestPeriod])
+	done, err := pgx.CollectRows(rows, pgx.RowToStructByPos[run])
 	if err != nil {
 		return nil, fmt.Errorf("digests sent: %w", err)
 	}
@@ -128,19 +141,19 @@ func (s *Store) DigestsSent(ctx context.Context, periods []DigestPeriod) (map[Di
 	return sent, nil
 }
 
-// DigestQuery selects what a digest covers: [Start, End) against the
-// window of the same length before it, for accounts with at least MinARR
-// and, when Tier is set, that tier.
-type DigestQuery struct {
+// query selects what a digest covers: [Start, End) against the window of
+// the same length before it, for accounts with at least MinARR and, when
+// Tier is set, that tier.
+type query struct {
 	Start, End time.Time
 	MinARR     float64
 	Tier       string
 	Limit      int // rows per list; default 200
 }
 
-func (q DigestQuery) prevStart() time.Time { return q.Start.Add(-q.End.Sub(q.Start)) }
+func (q query) prevStart() time.Time { return q.Start.Add(-q.End.Sub(q.Start)) }
 
-func (q DigestQuery) limit() int {
+func (q query) limit() int {
 	if q.Limit <= 0 {
 		return 200
 	}
@@ -160,10 +173,10 @@ type ScoreChange struct {
 	Components []scoring.Component
 }
 
-// HealthWorsened lists accounts whose score fell or band worsened from
-// the window's start to its end, biggest fall first.
-func (s *Store) HealthWorsened(ctx context.Context, q DigestQuery) ([]ScoreChange, error) {
-	rows, err := s.pool.Query(ctx, `WITH touched AS (
+// healthWorsened lists accounts whose score fell or band worsened from the
+// window's start to its end, biggest fall first.
+func healthWorsened(ctx context.Context, db store.DB, q query) ([]ScoreChange, error) {
+	rows, err := db.Query(ctx, `WITH touched AS (
 			SELECT DISTINCT account_id FROM health_snapshots WHERE computed_at >= $1 AND computed_at < $2),
 		before AS (
 			SELECT DISTINCT ON (h.account_id) h.account_id, h.score, h.band FROM health_snapshots h
@@ -192,15 +205,22 @@ func (s *Store) HealthWorsened(ctx context.Context, q DigestQuery) ([]ScoreChang
 		c.FromBand, c.ToBand = scoring.Band(from), scoring.Band(to)
 		return c, err
 	})
-	return out, wrap("health worsened", err)
+	if err != nil {
+		return nil, fmt.Errorf("health worsened: %w", err)
+	}
+	return out, nil
 }
 
-// ARRAtRisk totals active at-risk and critical accounts passing the filters, now.
-func (s *Store) ARRAtRisk(ctx context.Context, q DigestQuery) (count int, arr float64, err error) {
-	err = s.pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(arr), 0)::float8 FROM accounts
+// arrAtRisk totals active at-risk and critical accounts passing the
+// filters, now.
+func arrAtRisk(ctx context.Context, db store.DB, q query) (count int, arr float64, err error) {
+	err = db.QueryRow(ctx, `SELECT count(*), coalesce(sum(arr), 0)::float8 FROM accounts
 		WHERE status = 'active' AND health_band IN ('at_risk', 'critical') AND arr >= $1 AND ($2 = '' OR lower(tier) = lower($2))`,
 		q.MinARR, q.Tier).Scan(&count, &arr)
-	return count, arr, wrap("arr at risk", err)
+	if err != nil {
+		return 0, 0, fmt.Errorf("arr at risk: %w", err)
+	}
+	return count, arr, nil
 }
 
 // CompetitorCount is one competitor's mentions in the window and the one before.
@@ -224,10 +244,12 @@ type MentionExample struct {
 	OccurredAt  time.Time
 }
 
-// CompetitorMentions counts mentions by competitor and returns up to
-// perCompetitor recent examples of each, from the largest accounts.
-func (s *Store) CompetitorMentions(ctx context.Context, q DigestQuery, perCompetitor int) ([]CompetitorCount, []MentionExample, error) {
-	rows, err := s.pool.Query(ctx, `SELECT m.competitor,
+// competitorMentions counts mentions by competitor and returns up to
+// perCompetitor recent examples of each, from the largest accounts. The
+// mentions are the text-signal module's (internal/textsignals records
+// them as signals are ingested); the digest only reads them.
+func competitorMentions(ctx context.Context, db store.DB, q query, perCompetitor int) ([]CompetitorCount, []MentionExample, error) {
+	rows, err := db.Query(ctx, `SELECT m.competitor,
 			count(*) FILTER (WHERE m.occurred_at >= $1),
 			count(DISTINCT m.account_id) FILTER (WHERE m.occurred_at >= $1),
 			count(*) FILTER (WHERE m.occurred_at < $1),
@@ -244,7 +266,7 @@ func (s *Store) CompetitorMentions(ctx context.Context, q DigestQuery, perCompet
 	if err != nil {
 		return nil, nil, fmt.Errorf("competitor counts: %w", err)
 	}
-	rows, err = s.pool.Query(ctx, `SELECT competitor, account_id, name, arr, kind, snippet, churn_intent, occurred_at FROM (
+	rows, err = db.Query(ctx, `SELECT competitor, account_id, name, arr, kind, snippet, churn_intent, occurred_at FROM (
 			SELECT m.competitor, m.account_id, a.name, a.arr::float8 AS arr, m.kind, m.snippet, m.churn_intent, m.occurred_at,
 				row_number() OVER (PARTITION BY m.competitor ORDER BY m.churn_intent DESC, a.arr DESC, m.occurred_at DESC) AS n
 			FROM competitor_mentions m JOIN accounts a ON a.id = m.account_id
@@ -254,7 +276,10 @@ func (s *Store) CompetitorMentions(ctx context.Context, q DigestQuery, perCompet
 		return nil, nil, fmt.Errorf("mention examples: %w", err)
 	}
 	examples, err := pgx.CollectRows(rows, pgx.RowToStructByPos[MentionExample])
-	return counts, examples, wrap("mention examples", err)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mention examples: %w", err)
+	}
+	return counts, examples, nil
 }
 
 // SentimentChange is one account's mean text sentiment in the window and
@@ -265,15 +290,15 @@ type SentimentChange struct {
 	ARR       float64
 	Recent    float64
 	RecentN   int
-	Before    *float64 // never nil from SentimentChanges
+	Before    *float64 // never nil from sentimentChanges
 	BeforeN   int
 }
 
-// SentimentChanges lists accounts with texts in the window and in the one
+// sentimentChanges lists accounts with texts in the window and in the one
 // before, biggest fall first. Accounts without earlier texts have no fall
 // to measure; left in, they would fill the limit ahead of real ones.
-func (s *Store) SentimentChanges(ctx context.Context, q DigestQuery) ([]SentimentChange, error) {
-	rows, err := s.pool.Query(ctx, `SELECT a.id, a.name, a.arr::float8,
+func sentimentChanges(ctx context.Context, db store.DB, q query) ([]SentimentChange, error) {
+	rows, err := db.Query(ctx, `SELECT a.id, a.name, a.arr::float8,
 			avg(s.sentiment) FILTER (WHERE s.occurred_at >= $1),
 			count(*) FILTER (WHERE s.occurred_at >= $1),
 			avg(s.sentiment) FILTER (WHERE s.occurred_at < $1),
@@ -289,8 +314,8 @@ func (s *Store) SentimentChanges(ctx context.Context, q DigestQuery) ([]Sentimen
 		return nil, fmt.Errorf("sentiment changes: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[SentimentChange])
-	return out, wrap("sentiment changes", err)
+	if err != nil {
+		return nil, fmt.Errorf("sentiment changes: %w", err)
+	}
+	return out, nil
 }
-
-// ErrNoSubscription is returned when a channel has no matching subscription.
-var ErrNoSubscription = errors.New("no digest subscription")

@@ -1,22 +1,17 @@
-package blocks
+package textsignals
 
 import (
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/holdfast/holdfast/slackid"
-
 	"github.com/slack-go/slack"
 
+	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/scoring/text"
-)
-
-// Text alert kinds (store.TextAlert*).
-const (
-	KindCompetitorMention = "competitor_mention"
-	KindSentimentDrop     = "sentiment_drop"
+	"github.com/holdfast/holdfast/slackid"
+	"github.com/holdfast/holdfast/store"
 )
 
 const (
@@ -28,9 +23,9 @@ const (
 	maxIntentQuote = 120
 )
 
-// TextAlertView is everything a competitor-mention or sentiment-drop alert
+// AlertView is everything a competitor-mention or sentiment-drop alert
 // shows. It is stored with the alert so a claim can re-render it.
-type TextAlertView struct {
+type AlertView struct {
 	AlertID     int64  `json:"alert_id"`
 	Kind        string `json:"kind"`
 	AccountID   int64  `json:"account_id"`
@@ -65,84 +60,80 @@ type TextAlertView struct {
 	Now          time.Time    `json:"now"`
 }
 
-// TextAlert builds a competitor-mention or sentiment-drop alert.
-func TextAlert(v TextAlertView) Message {
-	name := Truncate(OneLine(AccountLabel(v.AccountName, v.AccountID)), MaxNameLen)
+// AlertCard builds a competitor-mention or sentiment-drop alert.
+func AlertCard(v AlertView) blocks.Message {
+	name := blocks.Truncate(blocks.OneLine(blocks.AccountLabel(v.AccountName, v.AccountID)), blocks.MaxNameLen)
 	var title, text string
 	var body []string
 	switch v.Kind {
-	case KindSentimentDrop:
+	case store.TextAlertSentiment:
 		title = "📉 Sentiment drop: " + name
-		text = "Sentiment drop at " + UserText(name, MaxNameLen) + ": " + SignedFloat(v.From) + " → " + SignedFloat(v.To)
-		body = append(body, "*Mean sentiment "+SignedFloat(v.From)+" → "+SignedFloat(v.To)+"* over the last "+
-			Plural(v.WindowDays, "day", "days")+" ("+Plural(v.Texts, "text", "texts")+") against the "+Itoa(v.WindowDays)+" before")
+		text = "Sentiment drop at " + blocks.UserText(name, blocks.MaxNameLen) + ": " + blocks.SignedFloat(v.From) + " → " + blocks.SignedFloat(v.To)
+		body = append(body, "*Mean sentiment "+blocks.SignedFloat(v.From)+" → "+blocks.SignedFloat(v.To)+"* over the last "+
+			blocks.Plural(v.WindowDays, "day", "days")+" ("+blocks.Plural(v.Texts, "text", "texts")+") against the "+blocks.Itoa(v.WindowDays)+" before")
 		if w := strings.TrimSpace(v.Worst); w != "" {
-			body = append(body, "Most negative: “"+UserText(w, maxSnippetLen)+"”")
+			body = append(body, "Most negative: “"+blocks.UserText(w, maxSnippetLen)+"”")
 		}
 	default:
-		comp := Truncate(OneLine(v.Competitor), maxCompetitor)
+		comp := blocks.Truncate(blocks.OneLine(v.Competitor), maxCompetitor)
 		title = "🥊 " + comp + " mentioned: " + name
-		text = UserText(comp, maxCompetitor) + " mentioned by " + UserText(name, MaxNameLen)
-		where := "in a " + UserText(v.Source, maxSourceLen)
+		text = blocks.UserText(comp, maxCompetitor) + " mentioned by " + blocks.UserText(name, blocks.MaxNameLen)
+		where := "in a " + blocks.UserText(v.Source, maxSourceLen)
 		if slackid.Channel(v.SourceChannel) {
 			where += " in <#" + v.SourceChannel + ">"
 		}
-		body = append(body, "*"+UserText(comp, maxCompetitor)+"* came up "+where)
+		body = append(body, "*"+blocks.UserText(comp, maxCompetitor)+"* came up "+where)
 		for i, s := range v.Snippets {
 			if i == maxSnippets {
-				body = append(body, "…and "+Itoa(len(v.Snippets)-i)+" more")
+				body = append(body, "…and "+blocks.Itoa(len(v.Snippets)-i)+" more")
 				break
 			}
-			body = append(body, "> "+UserText(s, maxSnippetLen))
+			body = append(body, "> "+blocks.UserText(s, maxSnippetLen))
 		}
 		if v.ChurnIntent {
 			line := "⚠️ *Stated intent to leave*"
 			if p := strings.TrimSpace(v.IntentPhrase); p != "" {
-				line += ": “" + UserText(p, maxIntentQuote) + "”"
+				line += ": “" + blocks.UserText(p, maxIntentQuote) + "”"
 			}
 			body = append(body, line)
 			text += " with intent to leave"
 		}
 	}
 
-	blocks := []slack.Block{
-		Header("text_alert_header", title),
-		Section("text_alert_body", strings.Join(body, "\n")),
+	bs := []slack.Block{
+		blocks.Header("text_alert_header", title),
+		blocks.Section("text_alert_body", strings.Join(body, "\n")),
 	}
 	health := "Not scored yet"
 	if v.Score != nil {
-		health = BandEmoji(v.Band) + " " + Itoa(*v.Score) + " · " + BandLabel(v.Band)
+		health = blocks.BandEmoji(v.Band) + " " + blocks.Itoa(*v.Score) + " · " + blocks.BandLabel(v.Band)
 	}
 	facts := [][2]string{
-		{"ARR", Money(v.ARR)},
+		{"ARR", blocks.Money(v.ARR)},
 		{"Health", health},
-		{"Renewal", Renewal(v.RenewalDate, v.Now)},
-		{"Owner", UserRef(v.OwnerSlackID, "No owner")},
+		{"Renewal", blocks.Renewal(v.RenewalDate, v.Now)},
+		{"Owner", blocks.UserRef(v.OwnerSlackID, "No owner")},
 	}
-	if v.Kind != KindSentimentDrop && v.Sentiment != nil {
+	if v.Kind != store.TextAlertSentiment && v.Sentiment != nil {
 		facts = append(facts, [2]string{"Tone", toneLabel(*v.Sentiment)})
 	}
-	blocks = append(blocks, FieldsSection("text_alert_facts", facts...))
+	bs = append(bs, blocks.FieldsSection("text_alert_facts", facts...))
 	if s := strings.TrimSpace(v.AISummary); s != "" {
-		blocks = append(blocks, ContextBlock("text_alert_ai", "🤖 "+UserText(s, maxAISummary)))
+		bs = append(bs, blocks.ContextBlock("text_alert_ai", "🤖 "+blocks.UserText(s, maxAISummary)))
 	}
-	history := Button(ActionHistory, strconv.FormatInt(v.AccountID, 10), "View history")
+	history := blocks.Button(blocks.ActionHistory, strconv.FormatInt(v.AccountID, 10), "View history")
 	if v.ClaimedBy != "" {
-		blocks = append(blocks,
-			ContextBlock("text_alert_claimed", "Claimed by "+UserRef(v.ClaimedBy, "")),
-			Actions("text_alert_actions", history))
+		bs = append(bs,
+			blocks.ContextBlock("text_alert_claimed", "Claimed by "+blocks.UserRef(v.ClaimedBy, "")),
+			blocks.Actions("text_alert_actions", history))
 	} else {
-		claim := Button(ActionTextAlertClaim, strconv.FormatInt(v.AlertID, 10), "Claim").WithStyle(slack.StylePrimary)
-		blocks = append(blocks, Actions("text_alert_actions", history, claim))
+		claim := blocks.Button(blocks.ActionTextAlertClaim, strconv.FormatInt(v.AlertID, 10), "Claim").WithStyle(slack.StylePrimary)
+		bs = append(bs, blocks.Actions("text_alert_actions", history, claim))
 	}
-	return Finish(text, blocks, MaxMessageBlocks)
+	return blocks.Finish(text, bs, blocks.MaxMessageBlocks)
 }
 
 // toneLabel: "negative (-0.62)".
 func toneLabel(s float64) string {
-	return string(text.LabelOf(s)) + " (" + SignedFloat(s) + ")"
+	return string(text.LabelOf(s)) + " (" + blocks.SignedFloat(s) + ")"
 }
-
-// FromMrkdwn turns text as Slack sends it (a message event's text, with
-// <@U1>, <url|label> and &amp;) into plain words for analysis and history.
-func FromMrkdwn(s string) string { return DisplayText(s) }

@@ -1,11 +1,4 @@
-// Package textai reads customer text with the optional language model:
-// sentiment with a reason, churn intent with the words that state it,
-// competitor names and a short summary for the account manager. Answers
-// are strict JSON, validated against the text and the configuration, and
-// cached by a hash of the text in process and in Postgres. Every caller
-// has the offline analysis to fall back on, and nothing here decides an
-// alert or changes a score: people read it.
-package textai
+package textsignals
 
 import (
 	"context"
@@ -20,9 +13,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/scoring/text"
+	"github.com/holdfast/holdfast/store"
 )
 
 // promptVersion is part of the cache key: change it with the prompt.
@@ -36,12 +29,6 @@ const (
 	maxInput   = 12000 // bytes of text sent; the head of a long thread says most
 )
 
-// Cache persists answers across restarts and replicas (the store).
-type Cache interface {
-	TextAnalysis(ctx context.Context, hash string) (json.RawMessage, error)
-	SaveTextAnalysis(ctx context.Context, hash, model string, result json.RawMessage) error
-}
-
 // Reading is the model's validated answer about one text.
 type Reading struct {
 	Sentiment   float64    `json:"sentiment"`
@@ -53,18 +40,25 @@ type Reading struct {
 	Summary     string     `json:"summary"`
 }
 
-// Analyst asks the model. A nil *Analyst is valid and always answers
-// llm.ErrDisabled.
+// Analyst reads customer text with the optional language model: sentiment
+// with a reason, churn intent with the words that state it, competitor
+// names and a short summary for the account manager. Answers are strict
+// JSON, validated against the text and the configuration, and cached by a
+// hash of the text in process (llm.Client) and in Postgres (text_analyses).
+// Every caller has the offline analysis (scoring/text) to fall back on,
+// and nothing here decides an alert or changes a score: people read it.
+// A nil *Analyst is valid and always answers llm.ErrDisabled.
 type Analyst struct {
 	model       *llm.Client
 	modelName   string
 	competitors []string
-	cache       Cache
+	cache       store.DB // text_analyses; nil: no cache across processes
 	log         *slog.Logger
 }
 
-// New returns nil when model is nil (no OPENAI_* configured). cache may be nil.
-func New(model *llm.Client, modelName string, competitors []text.Competitor, cache Cache, log *slog.Logger) *Analyst {
+// NewAnalyst returns nil when model is nil (no OPENAI_* configured). cache
+// (the database holding text_analyses) may be nil.
+func NewAnalyst(model *llm.Client, modelName string, competitors []text.Competitor, cache store.DB, log *slog.Logger) *Analyst {
 	if model == nil {
 		return nil
 	}
@@ -101,7 +95,7 @@ func (a *Analyst) Read(ctx context.Context, kind, body string) (Reading, error) 
 	body = clip(body, maxInput)
 	hash := a.hash(kind, body)
 	if a.cache != nil {
-		if raw, err := a.cache.TextAnalysis(ctx, hash); err == nil {
+		if raw, err := cachedReading(ctx, a.cache, hash); err == nil {
 			var r Reading
 			if json.Unmarshal(raw, &r) == nil && a.validate(&r, body) == nil {
 				return r, nil
@@ -115,7 +109,7 @@ func (a *Analyst) Read(ctx context.Context, kind, body string) (Reading, error) 
 	}
 	if a.cache != nil {
 		if raw, err := json.Marshal(r); err == nil {
-			if err := a.cache.SaveTextAnalysis(ctx, hash, a.modelName, raw); err != nil {
+			if err := saveReading(ctx, a.cache, hash, a.modelName, raw); err != nil {
 				a.log.Warn("cache text analysis", "err", err)
 			}
 		}
@@ -123,17 +117,17 @@ func (a *Analyst) Read(ctx context.Context, kind, body string) (Reading, error) 
 	return r, nil
 }
 
-// Insight is the ingest pipeline's view: a summary for alerts.
-func (a *Analyst) Insight(ctx context.Context, kind, body string) (ingest.Insight, error) {
+// Insight is what an alert shows of the reading: its summary.
+func (a *Analyst) Insight(ctx context.Context, kind, body string) (Insight, error) {
 	r, err := a.Read(ctx, kind, body)
 	if err != nil {
-		return ingest.Insight{}, err
+		return Insight{}, err
 	}
 	summary := r.Summary
 	if summary == "" {
 		summary = r.Reason
 	}
-	return ingest.Insight{Summary: summary}, nil
+	return Insight{Summary: summary}, nil
 }
 
 func (a *Analyst) hash(kind, body string) string {

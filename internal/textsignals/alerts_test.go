@@ -1,4 +1,4 @@
-package ingest
+package textsignals
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/holdfast/holdfast/store"
 )
 
-// recordingInsighter stands in for the language model (package textai).
+// recordingInsighter stands in for the language model (Analyst).
 type recordingInsighter struct {
 	mu    sync.Mutex
 	texts []string
@@ -47,7 +47,7 @@ func TestInsightsAskOncePerAccountAndCompetitor(t *testing.T) {
 		tb.results[i] = a.Analyze(r.Text)
 	}
 	model := &recordingInsighter{}
-	m := &TextAlerts{insight: model, log: slog.New(slog.DiscardHandler)}
+	m := &Module{insight: model, log: slog.New(slog.DiscardHandler)}
 	m.insights(context.Background(), rows, tb)
 
 	slices.Sort(model.texts)

@@ -1,4 +1,10 @@
-package ingest
+// Package textsettings is the text YAML section: what config reads,
+// defaults and validates for the text-signal module (internal/textsignals,
+// which names it textsignals.Settings). It is a package of its own only
+// while handlers imports config (handlers/loop.go): config imports this
+// section, and internal/textsignals imports handlers. Once that import is
+// gone, this file belongs in internal/textsignals.
+package textsettings
 
 import (
 	"fmt"
@@ -9,9 +15,9 @@ import (
 	"github.com/holdfast/holdfast/scoring/text"
 )
 
-// TextSettings configure text analysis (the YAML key text:) and the alerts
-// it raises.
-type TextSettings struct {
+// Settings configure text analysis (the YAML key text:) and the alerts it
+// raises.
+type Settings struct {
 	Competitors        []text.Competitor           `yaml:"competitors"`
 	CompetitorCooldown schedule.Duration           `yaml:"competitor_cooldown"` // one alert per account and competitor per window
 	SentimentDrop      scoring.SentimentDropConfig `yaml:"sentiment_drop"`
@@ -30,9 +36,9 @@ const (
 	SlackAuthorsAll       = "all"
 )
 
-// DefaultTextSettings are the text defaults.
-func DefaultTextSettings() TextSettings {
-	return TextSettings{
+// DefaultSettings are the text defaults.
+func DefaultSettings() Settings {
+	return Settings{
 		// A customer who names a rival weekly is one story, not seven alerts.
 		CompetitorCooldown: schedule.Duration{Duration: 7 * 24 * time.Hour},
 		SentimentDrop:      scoring.DefaultSentimentDrop(),
@@ -42,7 +48,7 @@ func DefaultTextSettings() TextSettings {
 }
 
 // Validate checks the section; an error names the key at fault.
-func (t *TextSettings) Validate() error {
+func (t *Settings) Validate() error {
 	if err := text.ValidateCompetitors(t.Competitors); err != nil {
 		return fmt.Errorf("text.competitors%w", err)
 	}

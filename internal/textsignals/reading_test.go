@@ -1,4 +1,4 @@
-package textai_test
+package textsignals
 
 import (
 	"context"
@@ -11,27 +11,28 @@ import (
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/llm/llmtest"
 	"github.com/holdfast/holdfast/scoring/text"
+	"github.com/holdfast/holdfast/store"
 	"github.com/holdfast/holdfast/store/storetest"
-	"github.com/holdfast/holdfast/textai"
 )
 
-var competitors = []text.Competitor{{Name: "Gainsight"}, {Name: "Totango"}}
+var testCompetitors = []text.Competitor{{Name: "Gainsight"}, {Name: "Totango"}}
 
 const ticket = "Still waiting on the export fix. Honestly we will cancel if it is not fixed, Gainsight looks better."
 
-func newAnalyst(t *testing.T, url string, cache textai.Cache, timeout time.Duration) *textai.Analyst {
+func newAnalyst(t *testing.T, url string, cache store.DB, timeout time.Duration) *Analyst {
 	t.Helper()
-	return textai.New(llm.New(llm.Config{BaseURL: url, APIKey: "k", Model: "m", Timeout: timeout}), "m", competitors, cache, slog.New(slog.DiscardHandler))
+	return NewAnalyst(llm.New(llm.Config{BaseURL: url, APIKey: "k", Model: "m", Timeout: timeout}), "m", testCompetitors, cache, slog.New(slog.DiscardHandler))
 }
 
 func TestReadValidatesAndCachesInPostgres(t *testing.T) {
+	t.Parallel()
 	st := storetest.New(t)
 	fake := llmtest.New(t, func(r llmtest.Request) llmtest.Answer {
 		return llmtest.Answer{Content: `{"sentiment": -0.7, "label": "negative", "reason": "Export broken for weeks.",
 			"churn_intent": true, "intent_quote": "we will cancel", "competitors": ["gainsight", "Zendesk"],
 			"summary": "Customer threatens to cancel over the export bug and compares with Gainsight."}`}
 	})
-	r, err := newAnalyst(t, fake.URL, st, time.Second).Read(context.Background(), "ticket", ticket)
+	r, err := newAnalyst(t, fake.URL, st.DB(), time.Second).Read(context.Background(), "ticket", ticket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func TestReadValidatesAndCachesInPostgres(t *testing.T) {
 		t.Fatalf("requests %+v", reqs)
 	}
 	// Another process (a new client, so no in-process cache) finds it in Postgres.
-	again, err := newAnalyst(t, fake.URL, st, time.Second).Read(context.Background(), "ticket", ticket)
+	again, err := newAnalyst(t, fake.URL, st.DB(), time.Second).Read(context.Background(), "ticket", ticket)
 	if err != nil || again.Summary != r.Summary {
 		t.Fatalf("cached read %+v %v", again, err)
 	}
@@ -52,7 +53,7 @@ func TestReadValidatesAndCachesInPostgres(t *testing.T) {
 		t.Errorf("%d requests: the second read should come from the text_analyses cache", n)
 	}
 	// The cache is per text: a different text asks again.
-	if _, err := newAnalyst(t, fake.URL, st, time.Second).Read(context.Background(), "ticket", ticket+" Also the API is slow."); err != nil {
+	if _, err := newAnalyst(t, fake.URL, st.DB(), time.Second).Read(context.Background(), "ticket", ticket+" Also the API is slow."); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(fake.Requests()); n != 2 {
@@ -61,6 +62,7 @@ func TestReadValidatesAndCachesInPostgres(t *testing.T) {
 }
 
 func TestReadDistrustsWhatItCannotCheck(t *testing.T) {
+	t.Parallel()
 	fake := llmtest.New(t, func(r llmtest.Request) llmtest.Answer {
 		return llmtest.Answer{Content: `{"sentiment": -0.4, "label": "negative", "reason": "r", "churn_intent": true,
 			"intent_quote": "we are leaving for Totango", "competitors": [], "summary": "` + strings.Repeat("long ", 200) + `"}`}
@@ -78,6 +80,7 @@ func TestReadDistrustsWhatItCannotCheck(t *testing.T) {
 }
 
 func TestReadFailuresFallBack(t *testing.T) {
+	t.Parallel()
 	for name, a := range map[string]llmtest.Answer{
 		"not json":           {Content: "The customer seems unhappy."},
 		"sentiment too big":  {Content: `{"sentiment": 4, "label": "negative"}`},
@@ -96,11 +99,11 @@ func TestReadFailuresFallBack(t *testing.T) {
 			t.Errorf("%s: took %v, past the time box", name, time.Since(start))
 		}
 	}
-	var none *textai.Analyst
+	var none *Analyst
 	if _, err := none.Read(context.Background(), "ticket", "x"); !errors.Is(err, llm.ErrDisabled) {
 		t.Errorf("nil analyst: %v", err)
 	}
-	if textai.New(nil, "", nil, nil, nil) != nil {
+	if NewAnalyst(nil, "", nil, nil, nil) != nil {
 		t.Error("no model, no analyst")
 	}
 }

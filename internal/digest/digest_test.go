@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/holdfast/holdfast/scoring"
-	"github.com/holdfast/holdfast/store"
 )
 
 func mustLoc(t *testing.T, name string) *time.Location {
@@ -19,6 +18,7 @@ func mustLoc(t *testing.T, name string) *time.Location {
 }
 
 func TestDue(t *testing.T) {
+	t.Parallel()
 	berlin := mustLoc(t, "Europe/Berlin")
 	ny := mustLoc(t, "America/New_York")
 	utc := func(s string) time.Time {
@@ -78,26 +78,27 @@ func TestDue(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestBuild(t *testing.T) {
+	t.Parallel()
 	usage := scoring.Component{Key: "usage", Label: "Product usage", Weight: 20, Points: -18, Detail: "usage -45% over 14 days"}
 	support := scoring.Component{Key: "support", Label: "Support tickets", Weight: 15, Points: -6, Detail: "4 tickets in 28 days"}
 	in := Input{
 		Frequency: Weekly,
-		Worsened: []store.ScoreChange{
+		Worsened: []ScoreChange{
 			{AccountID: 1, Name: "Acme", ARR: 120000, FromScore: ptr(82), FromBand: scoring.BandHealthy, ToScore: 61, ToBand: scoring.BandAtRisk, Components: []scoring.Component{support, usage}},
 			{AccountID: 2, Name: "Globex", ARR: 300000, FromScore: ptr(55), FromBand: scoring.BandAtRisk, ToScore: 35, ToBand: scoring.BandCritical},
 			{AccountID: 3, Name: "Initech", ARR: 50000, FromScore: ptr(90), FromBand: scoring.BandHealthy, ToScore: 84, ToBand: scoring.BandHealthy},
 			{AccountID: 4, Name: "Umbrella", ARR: 80000, FromScore: nil, ToScore: 50, ToBand: scoring.BandAtRisk},
 		},
 		AtRiskCount: 7, AtRiskARR: 910000,
-		Competitors: []store.CompetitorCount{
+		Competitors: []CompetitorCount{
 			{Competitor: "Totango", Mentions: 1, MentionsBefore: 3, Accounts: 1},
 			{Competitor: "Gainsight", Mentions: 4, MentionsBefore: 1, Accounts: 3, WithChurnIntent: 1},
 		},
-		Examples: []store.MentionExample{
+		Examples: []MentionExample{
 			{Competitor: "Gainsight", AccountName: "Acme", Snippet: "a"}, {Competitor: "Gainsight", AccountName: "Globex", Snippet: "b"},
 			{Competitor: "Gainsight", AccountName: "Initech", Snippet: "c"}, {Competitor: "Totango", AccountName: "Acme", Snippet: "d"},
 		},
-		Sentiment: []store.SentimentChange{
+		Sentiment: []SentimentChange{
 			{AccountID: 1, Name: "Acme", Recent: -0.5, RecentN: 3, Before: ptr(0.3), BeforeN: 4},
 			{AccountID: 2, Name: "Globex", Recent: 0.1, RecentN: 5, Before: ptr(0.2), BeforeN: 4},   // too small a fall
 			{AccountID: 3, Name: "Initech", Recent: -0.8, RecentN: 1, Before: ptr(0.5), BeforeN: 4}, // one text is not a trend
@@ -124,7 +125,7 @@ func TestBuild(t *testing.T) {
 		t.Error("not quiet")
 	}
 
-	only := Build(Input{Topics: []string{store.TopicCompetitors}, Worsened: in.Worsened, Competitors: in.Competitors})
+	only := Build(Input{Topics: []string{TopicCompetitors}, Worsened: in.Worsened, Competitors: in.Competitors})
 	if only.Risk || only.Sent || len(only.EnteredAtRisk) != 0 || len(only.Competitors) != 2 {
 		t.Errorf("topic filter: %+v", only)
 	}
@@ -134,6 +135,7 @@ func TestBuild(t *testing.T) {
 }
 
 func TestParseCommand(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		text string
 		want Command

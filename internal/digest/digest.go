@@ -1,7 +1,3 @@
-// Package digest decides when a channel's digest is due and what it says:
-// accounts that entered at-risk, the biggest score drops with their
-// drivers, competitor mentions by competitor with their trend, sentiment
-// movers and the ARR at risk. It is pure: the clock and the data come in.
 package digest
 
 import (
@@ -13,7 +9,6 @@ import (
 	"time"
 
 	"github.com/holdfast/holdfast/scoring"
-	"github.com/holdfast/holdfast/store"
 )
 
 // Frequencies.
@@ -22,8 +17,16 @@ const (
 	Weekly = "weekly"
 )
 
+// Topics of a subscription; a channel subscribed to competitors or
+// sentiment also gets those alerts live (AlertChannels).
+const (
+	TopicRisk        = "risk"
+	TopicCompetitors = "competitors"
+	TopicSentiment   = "sentiment"
+)
+
 // Topics a subscription can pick; none picked means all.
-var Topics = []string{store.TopicRisk, store.TopicCompetitors, store.TopicSentiment}
+var Topics = []string{TopicRisk, TopicCompetitors, TopicSentiment}
 
 // Schedule is when one subscription's digests go out.
 type Schedule struct {
@@ -84,7 +87,7 @@ func Latest(s Schedule, now time.Time) (Period, error) {
 
 // Due returns the period to send as of now, if one is due: its send time
 // has passed, but not by more than Grace. Whether it was sent already is
-// the store's to know (one row per subscription and period).
+// for the digest_runs table to know (one row per subscription and period).
 func Due(s Schedule, now time.Time) (Period, bool, error) {
 	p, err := Latest(s, now)
 	if err != nil {
@@ -110,18 +113,18 @@ func parseClock(s string) (int, int, error) {
 	return h, m, nil
 }
 
-// Input is what the store found for one digest's window and filters.
+// Input is what the database holds for one digest's window and filters.
 type Input struct {
 	Frequency   string
 	Topics      []string
 	Start, End  time.Time
 	Location    *time.Location
-	Worsened    []store.ScoreChange
+	Worsened    []ScoreChange
 	AtRiskCount int
 	AtRiskARR   float64
-	Competitors []store.CompetitorCount
-	Examples    []store.MentionExample
-	Sentiment   []store.SentimentChange
+	Competitors []CompetitorCount
+	Examples    []MentionExample
+	Sentiment   []SentimentChange
 }
 
 // Digest is what a digest shows; empty sections are left out.
@@ -172,7 +175,7 @@ type CompetitorLine struct {
 	Before     int // in the window before, for the trend
 	Accounts   int
 	Intent     int // mentions in texts that also state churn intent
-	Examples   []store.MentionExample
+	Examples   []MentionExample
 }
 
 // Trend is the change against the window before.
@@ -198,13 +201,13 @@ const (
 	minMoverTexts  = 2
 )
 
-// Build turns the store's rows into a digest.
+// Build turns the rows into a digest.
 func Build(in Input) Digest {
 	d := Digest{Frequency: in.Frequency, Start: in.Start, End: in.End, Location: in.Location}
 	all := len(in.Topics) == 0
-	d.Risk = all || slices.Contains(in.Topics, store.TopicRisk)
-	d.Comp = all || slices.Contains(in.Topics, store.TopicCompetitors)
-	d.Sent = all || slices.Contains(in.Topics, store.TopicSentiment)
+	d.Risk = all || slices.Contains(in.Topics, TopicRisk)
+	d.Comp = all || slices.Contains(in.Topics, TopicCompetitors)
+	d.Sent = all || slices.Contains(in.Topics, TopicSentiment)
 
 	if d.Risk {
 		var drops []Move
