@@ -17,13 +17,13 @@ import (
 
 	"github.com/holdfast/holdfast/internal/churn"
 	"github.com/holdfast/holdfast/internal/crm"
-	digest "github.com/holdfast/holdfast/internal/digest/digestsettings"
+	"github.com/holdfast/holdfast/internal/digest"
 	"github.com/holdfast/holdfast/internal/dunning"
 	"github.com/holdfast/holdfast/internal/ingest"
-	npssettings "github.com/holdfast/holdfast/internal/nps/settings"
-	offersettings "github.com/holdfast/holdfast/internal/offers/settings"
-	rooms "github.com/holdfast/holdfast/internal/rooms/roomsettings"
-	textsignals "github.com/holdfast/holdfast/internal/textsignals/textsettings"
+	"github.com/holdfast/holdfast/internal/nps"
+	"github.com/holdfast/holdfast/internal/offers"
+	"github.com/holdfast/holdfast/internal/rooms"
+	"github.com/holdfast/holdfast/internal/textsignals"
 	"github.com/holdfast/holdfast/llm"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/scoring"
@@ -61,18 +61,18 @@ func (c Config) LocalMode() bool { return c.SlackBotToken == "" && c.SlackAppTok
 // Settings is the YAML file (HOLDFAST_CONFIG): one section per concept,
 // each defined, defaulted and validated by the package that owns it.
 type Settings struct {
-	Alerts   ingest.AlertSettings   `yaml:"alerts"`
-	Scoring  scoring.Config         `yaml:"scoring"`
-	Redis    RedisSettings          `yaml:"redis"`
-	Schedule schedule.Settings      `yaml:"schedule"`
-	Text     textsignals.Settings   `yaml:"text"`
-	Digest   digest.Settings        `yaml:"digest"`
-	Offers   offersettings.Settings `yaml:"offers"`
-	NPS      npssettings.Settings   `yaml:"nps"`
-	Churn    churn.Settings         `yaml:"churn"`
-	Dunning  dunning.Settings       `yaml:"dunning"`
-	Rooms    rooms.Settings         `yaml:"rooms"`
-	CRM      crm.Settings           `yaml:"crm"`
+	Alerts   ingest.AlertSettings `yaml:"alerts"`
+	Scoring  scoring.Config       `yaml:"scoring"`
+	Redis    RedisSettings        `yaml:"redis"`
+	Schedule schedule.Settings    `yaml:"schedule"`
+	Text     textsignals.Settings `yaml:"text"`
+	Digest   digest.Settings      `yaml:"digest"`
+	Offers   offers.Settings      `yaml:"offers"`
+	NPS      nps.Settings         `yaml:"nps"`
+	Churn    churn.Settings       `yaml:"churn"`
+	Dunning  dunning.Settings     `yaml:"dunning"`
+	Rooms    rooms.Settings       `yaml:"rooms"`
+	CRM      crm.Settings         `yaml:"crm"`
 
 	// The weekly win-back list is part of the churn module, with a section
 	// of its own.
@@ -92,8 +92,8 @@ func DefaultSettings() Settings {
 		Redis:   RedisSettings{KeyPrefix: "holdfast:"},
 		Text:    textsignals.DefaultSettings(),
 		Digest:  digest.DefaultSettings(),
-		Offers:  offersettings.DefaultSettings(),
-		NPS:     npssettings.DefaultSettings(),
+		Offers:  offers.DefaultSettings(),
+		NPS:     nps.DefaultSettings(),
 		Churn:   churn.DefaultSettings(),
 		Dunning: dunning.DefaultSettings(),
 		Winback: churn.DefaultWinbackSettings(),

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/holdfast/holdfast/internal/textsignals/textsettings"
+	"github.com/holdfast/holdfast/internal/textsignals"
 )
 
 func TestTextAndDigestSettings(t *testing.T) {
@@ -44,7 +44,7 @@ digest:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Text.SlackAuthors != textsettings.SlackAuthorsCustomers || d.Digest.Timezone != "UTC" || d.Digest.Weekday() != time.Monday || d.Text.CompetitorCooldown.Duration != 7*24*time.Hour {
+	if d.Text.SlackAuthors != textsignals.SlackAuthorsCustomers || d.Digest.Timezone != "UTC" || d.Digest.Weekday() != time.Monday || d.Text.CompetitorCooldown.Duration != 7*24*time.Hour {
 		t.Errorf("defaults: %+v %+v", d.Text, d.Digest)
 	}
 }

@@ -16,16 +16,9 @@ import (
 	"time"
 
 	"github.com/holdfast/holdfast/handlers"
-	"github.com/holdfast/holdfast/internal/digest/digestsettings"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/store"
 )
-
-// Settings are the defaults of /digest subscriptions (YAML key digest).
-type Settings = digestsettings.Settings
-
-// DefaultSettings are the /digest defaults.
-func DefaultSettings() Settings { return digestsettings.DefaultSettings() }
 
 // JobSpec is how often the job looks for due digests; each goes out at its
 // own time, within this much of it.

@@ -14,8 +14,6 @@ import (
 
 var now = time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
 
-func f(v float64) *float64 { return &v }
-
 // enabled is the default config with every role staffed, validated.
 func enabled(t *testing.T) Settings {
 	t.Helper()

@@ -23,7 +23,6 @@ import (
 
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/bot"
-	"github.com/holdfast/holdfast/internal/rooms/roomsettings"
 	"github.com/holdfast/holdfast/store"
 )
 
@@ -42,7 +41,7 @@ type Runner struct {
 // newRunner wires a runner.
 func newRunner(st *store.Store, sl Slack, settings Settings, notRooms []string, now func() time.Time, log *slog.Logger) *Runner {
 	if settings.ChannelPattern == "" {
-		settings.ChannelPattern = roomsettings.DefaultChannelPattern
+		settings.ChannelPattern = DefaultChannelPattern
 	}
 	return &Runner{store: st, slack: sl, settings: settings, notRooms: notRooms, now: now, log: log}
 }

@@ -16,12 +16,8 @@ import (
 
 	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/handlers"
-	"github.com/holdfast/holdfast/internal/rooms/roomsettings"
 	"github.com/holdfast/holdfast/store"
 )
-
-// Settings configure account rooms (YAML "rooms").
-type Settings = roomsettings.Settings
 
 // Slack is the workspace the rooms live in.
 type Slack interface {

@@ -19,13 +19,9 @@ import (
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/internal/ingest"
-	"github.com/holdfast/holdfast/internal/textsignals/textsettings"
 	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/store"
 )
-
-// Settings configure text analysis and the alerts it raises (YAML key text).
-type Settings = textsettings.Settings
 
 // Options are what a Module runs with besides its dependencies.
 type Options struct {

@@ -15,7 +15,6 @@ import (
 	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/internal/ingest"
-	"github.com/holdfast/holdfast/internal/textsignals/textsettings"
 	"github.com/holdfast/holdfast/store"
 )
 
@@ -67,7 +66,7 @@ func (m *Module) message(ctx context.Context, ev slackevents.EventsAPIEvent) err
 		Text:     clip(blocks.DisplayText(msg.Text), maxMessageText),
 		Metadata: meta,
 		// The team's own replies are history, not the customer's mood.
-		Unanalysed: !customer && m.settings.SlackAuthors != textsettings.SlackAuthorsAll,
+		Unanalysed: !customer && m.settings.SlackAuthors != SlackAuthorsAll,
 	}
 	res, err := m.ingest.IngestSignals(ctx, []ingest.SignalIn{sig})
 	var invalid *api.ValidationError

@@ -1,10 +1,4 @@
-// Package digestsettings is the digest YAML section: what config reads,
-// defaults and validates for the digest module (internal/digest, which
-// names it digest.Settings). It is a package of its own only while
-// handlers imports config (handlers/loop.go): config imports this section,
-// and internal/digest imports handlers. Once that import is gone, this
-// file belongs in internal/digest.
-package digestsettings
+package digest
 
 import (
 	"fmt"

@@ -1,10 +1,4 @@
-// Package textsettings is the text YAML section: what config reads,
-// defaults and validates for the text-signal module (internal/textsignals,
-// which names it textsignals.Settings). It is a package of its own only
-// while handlers imports config (handlers/loop.go): config imports this
-// section, and internal/textsignals imports handlers. Once that import is
-// gone, this file belongs in internal/textsignals.
-package textsettings
+package textsignals
 
 import (
 	"fmt"

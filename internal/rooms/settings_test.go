@@ -1,4 +1,4 @@
-package roomsettings
+package rooms
 
 import (
 	"strings"

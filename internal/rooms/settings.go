@@ -1,11 +1,4 @@
-// Package roomsettings is the rooms section of the YAML file and the
-// rules it is checked by: the channel pattern and the note kinds that
-// rooms.summarize and crm.write_back may name. It is not part of
-// internal/rooms only because config cannot import a package that imports
-// handlers while handlers imports config (handlers/loop.go); fold it back
-// into internal/rooms (and the note kinds into internal/notes) once that
-// import is gone.
-package roomsettings
+package rooms
 
 import (
 	"errors"
