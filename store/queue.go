@@ -99,6 +99,16 @@ func (q Queue) lease(ctx context.Context, db DB, now string, n int, lease time.D
 	return rows, nil
 }
 
+// Claim runs sel, a query of due rows a job run handles inside its own
+// transaction, locking the rows of table alias lock and skipping the ones
+// another run holds: replicas and reruns take disjoint rows, and the run
+// marks what it handled in the same transaction (a crash rolls both back).
+// Work that happens outside a transaction (a Slack post, an HTTP call) is
+// leased instead (Lease), so a crashed worker's rows come back.
+func Claim(ctx context.Context, tx Tx, sel, lock string, args ...any) (pgx.Rows, error) {
+	return tx.Query(ctx, sel+" FOR UPDATE OF "+lock+" SKIP LOCKED", args...)
+}
+
 // NextDue is when the earliest waiting row becomes due (zero if none): its
 // due time, or the end of its lease while a worker holds it.
 func (q Queue) NextDue(ctx context.Context, db DB) (time.Time, error) {

@@ -301,16 +301,13 @@ func recordDebriefOutcome(ctx context.Context, db store.DB, churnID int64, o Deb
 	return tag.RowsAffected() == 1, nil
 }
 
-// dueCheckins locks up to 500 agreed process changes whose check-in is due
-// by today and not sent. Rows another replica holds are skipped: it is
-// sending them. This is not a store.Queue: a check-in is due by the job's
-// date in the team's time zone, not by the database clock, and it is
-// enqueued and marked sent in the transaction that locks it, so there is
-// no lease to take or give back.
-func dueCheckins(ctx context.Context, db store.DB, today time.Time) ([]DebriefInfo, error) {
-	rows, err := db.Query(ctx, debriefSelect+`
+// dueCheckins claims up to 500 agreed process changes whose check-in is
+// due by today (the job's date in the team's time zone) and not sent; they
+// are enqueued and marked sent in the same transaction.
+func dueCheckins(ctx context.Context, tx store.Tx, today time.Time) ([]DebriefInfo, error) {
+	rows, err := store.Claim(ctx, tx, debriefSelect+`
 		WHERE d.checkin_due <= $1 AND d.checkin_sent_at IS NULL AND d.process_change IS NOT NULL
-		ORDER BY d.checkin_due, d.churn_id LIMIT 500 FOR UPDATE OF d SKIP LOCKED`, today)
+		ORDER BY d.checkin_due, d.churn_id LIMIT 500`, "d", today)
 	if err != nil {
 		return nil, fmt.Errorf("due check-ins: %w", err)
 	}

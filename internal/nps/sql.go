@@ -684,7 +684,7 @@ func warnOnce(ctx context.Context, tx store.Tx, id int64, now time.Time) (bool, 
 // handled once, together with the messages the run writes about them.
 func claimRows[T any](ctx context.Context, tx store.Tx, sel, lock, mark string, now time.Time, id func(T) int64,
 	scan func(pgx.CollectableRow) (T, error), args ...any) ([]T, error) {
-	rows, err := tx.Query(ctx, sel+" FOR UPDATE OF "+lock+" SKIP LOCKED", args...)
+	rows, err := store.Claim(ctx, tx, sel, lock, args...)
 	if err != nil {
 		return nil, err
 	}
