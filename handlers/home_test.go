@@ -27,6 +27,7 @@ func (p *published) PublishView(_ context.Context, user string, v slack.HomeTabV
 }
 
 func TestHomeSectionsFromOtherFeatures(t *testing.T) {
+	t.Parallel()
 	st := storetest.New(t)
 	ctx := context.Background()
 	if _, err := st.UpsertAccounts(ctx, []store.AccountInput{{ExternalID: "a", Name: "Acme", OwnerCSM: "U1", ARR: 1000}}); err != nil {
@@ -71,6 +72,7 @@ func TestHomeSectionsFromOtherFeatures(t *testing.T) {
 // A section that never answers (it ignores its context) must not hold up
 // the Home: it gets the note, the others still show.
 func TestHomeDoesNotWaitForAHungSection(t *testing.T) {
+	t.Parallel()
 	st := storetest.New(t)
 	pub := &published{views: map[string]slack.HomeTabViewRequest{}}
 	home := handlers.NewHome(st, pub, time.Now, slog.New(slog.DiscardHandler))

@@ -20,6 +20,7 @@ func accountsNamed(n int, name func(i int) (string, string)) []store.Account {
 }
 
 func TestPickReplyOffersButtonsForSeveralMatches(t *testing.T) {
+	t.Parallel()
 	matches := accountsNamed(12, func(i int) (string, string) { return fmt.Sprintf("Acme %d", i), fmt.Sprintf("ext-%d", i) })
 	m := PickReply("acme <!here>", healthPick, matches, nil)
 	bt.CheckMessage(t, "choices", m, 50)
@@ -52,6 +53,7 @@ func TestPickReplyOffersButtonsForSeveralMatches(t *testing.T) {
 }
 
 func TestPickReplyNotFound(t *testing.T) {
+	t.Parallel()
 	m := PickReply("acm <!channel>", healthPick, nil, nil)
 	bt.CheckMessage(t, "notfound", m, 50)
 	all := bt.AllText(t, m.Blocks)
@@ -83,6 +85,7 @@ func TestPickReplyNotFound(t *testing.T) {
 // Without an action prefix the accounts are named for typing, not offered
 // as buttons.
 func TestPickReplyWithoutButtons(t *testing.T) {
+	t.Parallel()
 	two := []store.Account{{ID: 1, Name: "Acme Corp", ExternalID: "acme"}, {ID: 2, Name: "Acme Labs", ExternalID: "labs"}}
 	m := PickReply("acme", PickPrompt{Usage: "Usage: `/room <account>`"}, two, nil)
 	bt.CheckMessage(t, "several", m, 50)
@@ -97,6 +100,7 @@ func TestPickReplyWithoutButtons(t *testing.T) {
 // The offer and NPS pickers: their own buttons, within Slack's limits
 // whatever the names.
 func TestPickReplyPerCommand(t *testing.T) {
+	t.Parallel()
 	offer := PickPrompt{ActionPrefix: blocks.ActionOfferPickPrefix, Question: "Which one is the offer for?"}
 	choices := PickReply("acme", offer, []store.Account{{ID: 1, Name: "Acme"}, {ID: 2, Name: "Acme Labs"}}, nil)
 	bt.CheckMessage(t, "choices", choices, 50)
@@ -117,6 +121,7 @@ func TestPickReplyPerCommand(t *testing.T) {
 // However huge every name and the query, the reply stays within Slack's
 // limits.
 func TestPickReplyHuge(t *testing.T) {
+	t.Parallel()
 	huge := strings.Repeat("<!here> & <https://evil|x> é ", 500)
 	var many []store.Account
 	for i := range 40 {

@@ -10,6 +10,7 @@ import (
 )
 
 func TestOwnedAccountsRiskiestFirst(t *testing.T) {
+	t.Parallel()
 	st := storetest.New(t)
 	ctx := context.Background()
 	in := []store.AccountInput{

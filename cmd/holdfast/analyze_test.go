@@ -58,6 +58,7 @@ func writeFile(t *testing.T, name, content string) string {
 }
 
 func TestAnalyzeJSONLFile(t *testing.T) {
+	t.Parallel()
 	cfg := writeFile(t, "holdfast.yaml", "text:\n  competitors:\n    - name: Gainsight\n    - name: Vitally\n      case_sensitive: true\n")
 	in := writeFile(t, "tickets.jsonl", `{"id": 1, "text": "Still waiting on the export fix, third week now."}
 {"id": "t-2", "text": "We're evaluating Gainsight’s platform ahead of renewal.", "extra": true}
@@ -88,6 +89,7 @@ func TestAnalyzeJSONLFile(t *testing.T) {
 }
 
 func TestAnalyzeCSVFromStdin(t *testing.T) {
+	t.Parallel()
 	csvIn := "ticket_id,id,text\r\nx,a1,\"Hi team,\nThe sync failed again.\nPlease advise.\"\r\ny,a2,\"Please send the cancellation terms, \"\"asap\"\".\"\r\n"
 	code, out, stderr := runAnalyze(t, nil, csvIn)
 	if code != 0 || stderr != "" || len(out) != 2 {
@@ -103,6 +105,7 @@ func TestAnalyzeCSVFromStdin(t *testing.T) {
 }
 
 func TestAnalyzeBadInput(t *testing.T) {
+	t.Parallel()
 	jsonl := `{"id": 1, "text": "fine"}
 not json
 {"text": "no id"}
@@ -148,6 +151,7 @@ not json
 }
 
 func TestAnalyzeKeepsOrderWithManyWorkers(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	for i := range 5000 {
 		fmt.Fprintf(&b, "{\"id\": %d, \"text\": %q}\n", i, []string{"Love it!", "It is broken again.", "Send the invoice."}[i%3])
@@ -164,6 +168,7 @@ func TestAnalyzeKeepsOrderWithManyWorkers(t *testing.T) {
 }
 
 func TestAnalyzeWithLLM(t *testing.T) {
+	t.Parallel()
 	fake := llmtest.New(t, func(r llmtest.Request) llmtest.Answer {
 		if strings.Contains(r.User, "slow") {
 			return llmtest.Answer{Status: 500}

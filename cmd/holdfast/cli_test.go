@@ -25,6 +25,7 @@ func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, s
 }
 
 func TestCLIVersionHelpAndUnknown(t *testing.T) {
+	t.Parallel()
 	if code, out, _ := runCLI(t, nil, "version"); code != 0 || !strings.HasPrefix(out, "holdfast ") {
 		t.Errorf("version: %d %q", code, out)
 	}
@@ -37,6 +38,7 @@ func TestCLIVersionHelpAndUnknown(t *testing.T) {
 }
 
 func TestCLIBadConfigurationStopsWithOneLine(t *testing.T) {
+	t.Parallel()
 	code, _, errOut := runCLI(t, map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, "run")
 	if code != exitUsage || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "SLACK_APP_TOKEN") {
 		t.Errorf("half-configured Slack: %d %q", code, errOut)
@@ -48,6 +50,7 @@ func TestCLIBadConfigurationStopsWithOneLine(t *testing.T) {
 }
 
 func TestCLIMigrateAndImport(t *testing.T) {
+	t.Parallel()
 	schema := storetest.NewSchema(t)
 	env := map[string]string{"DATABASE_URL": schema.DatabaseURL}
 	if code, out, errOut := runCLI(t, env, "migrate"); code != 0 || !strings.Contains(out, "schema at version") {
@@ -92,6 +95,7 @@ func TestCLIMigrateAndImport(t *testing.T) {
 }
 
 func TestBotReconnectsAfterSlackAsksItTo(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	d.start(unpaced())
 	ctx := ctxTimeout(t, 30*time.Second)
@@ -124,6 +128,7 @@ func openCount(t *testing.T, url, query string, n *int) error {
 }
 
 func TestTooManyWebsocketsBacksOffAndLinkDisabledStops(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	r.app.socket.SetCrowdedWait(time.Second)
@@ -160,6 +165,7 @@ func TestTooManyWebsocketsBacksOffAndLinkDisabledStops(t *testing.T) {
 // must not take the bot down: the submission gets an answer and the bot
 // keeps serving.
 func TestHandlerPanicIsContained(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	d.start(unpaced())
 	ctx := ctxTimeout(t, 20*time.Second)

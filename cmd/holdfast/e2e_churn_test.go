@@ -18,6 +18,7 @@ const debriefChannel = "C0DEBRIEF"
 // and submitted twice; the debrief is scheduled and its outcome recorded
 // from the DM, and the process change gets its 30-day check-in once.
 func TestChurnSalesAttributableNotifiesOnce(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2027, 3, 10, 15, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	d := newDeployment(t, appendYAML(loopConfig))
@@ -176,6 +177,7 @@ func TestChurnSalesAttributableNotifiesOnce(t *testing.T) {
 
 // A cause that is not sales-attributable notifies nobody in Sales.
 func TestChurnNotSalesAttributable(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2027, 3, 10, 15, 0, 0, 0, time.UTC)
 	d := newDeployment(t, appendYAML(loopConfig))
 	r := d.start(withClock(func() time.Time { return now }))

@@ -76,6 +76,7 @@ func (d *deployment) rootsContaining(channel, want string) int {
 // first; a recovery closes the loop in the same thread; replays and
 // Stripe's double events are handled once.
 func TestDunningByDeclineReason(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2027, 3, 10, 15, 0, 0, 0, time.UTC)
 	d := newDeployment(t, withEnv("STRIPE_WEBHOOK_SECRET", stripeSecret), appendYAML(
 		"dunning:\n  escalate_arr: 100000\n  escalate_to: [U0LEAD]\n  update_card_url: https://billing.example.com/card\n"))
@@ -258,6 +259,7 @@ func TestDunningByDeclineReason(t *testing.T) {
 // failed attempt on the invoice goes to the same thread; replays change
 // nothing.
 func TestDunningEnrichAndRetry(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2027, 3, 10, 15, 0, 0, 0, time.UTC)
 	d := newDeployment(t, withEnv("STRIPE_WEBHOOK_SECRET", stripeSecret))
 	r := d.start(withClock(func() time.Time { return now }), unpaced())

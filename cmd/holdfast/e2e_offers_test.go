@@ -306,6 +306,7 @@ func offerID(n int64) string { return strconv.FormatInt(n, 10) }
 // refused; Finance asks for a revision; the CSM resubmits; both approve;
 // the executive approves; the CSM is told and records the answer.
 func TestOfferApprovalEndToEnd(t *testing.T) {
+	t.Parallel()
 	d := newOffersDeployment(t)
 	r := d.start(unpaced())
 	now := time.Now()
@@ -502,6 +503,7 @@ func TestOfferApprovalEndToEnd(t *testing.T) {
 
 // Two replicas receive the same approver's two clicks at once: one decision.
 func TestOfferDoubleClickTwoReplicasDecideOnce(t *testing.T) {
+	t.Parallel()
 	d := newOffersDeployment(t)
 	r := d.start(unpaced())
 	d.start(unpaced())
@@ -543,6 +545,7 @@ func TestOfferDoubleClickTwoReplicasDecideOnce(t *testing.T) {
 // no sleeping), once; past the escalation time its backup is brought in
 // and can decide.
 func TestOfferSLANudgeAndEscalation(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
 	clock := newClock(t0)
 	d := newOffersDeployment(t)
@@ -604,6 +607,7 @@ func TestOfferSLANudgeAndEscalation(t *testing.T) {
 
 // The churn-risk alert's "Propose offer" opens the form for its account.
 func TestOfferFromAlert(t *testing.T) {
+	t.Parallel()
 	d := newOffersDeployment(t)
 	r := d.start(unpaced())
 	now := time.Now()
@@ -678,6 +682,7 @@ func TestOfferFromAlert(t *testing.T) {
 // The language model writes the approvers' summary when it answers in
 // time; the template is posted first and stays when the model is slow.
 func TestOfferSummaryByModel(t *testing.T) {
+	t.Parallel()
 	slow := false
 	var mu sync.Mutex
 	fake := llmtest.New(t, func(req llmtest.Request) llmtest.Answer {
@@ -741,6 +746,7 @@ func TestOfferSummaryByModel(t *testing.T) {
 
 // Offers are off until configured, and say how to turn them on.
 func TestOfferNotConfigured(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	offerBigAccount(r, time.Now())
@@ -759,6 +765,7 @@ func TestOfferNotConfigured(t *testing.T) {
 // the CSM revises from the counter, it is approved and accepted, and the
 // accepted offer is tracked to the renewal.
 func TestOfferRejectCounterAndRenewal(t *testing.T) {
+	t.Parallel()
 	d := newOffersDeployment(t)
 	r := d.start(unpaced())
 	now := time.Now()
@@ -876,6 +883,7 @@ func TestOfferRejectCounterAndRenewal(t *testing.T) {
 // A request whose only possible approver is its requester is refused at
 // submission: nobody could ever approve it.
 func TestOfferNeedsAnotherApprover(t *testing.T) {
+	t.Parallel()
 	d := newOffersDeployment(t)
 	r := d.start(unpaced())
 	r.accounts(ingest.AccountIn{ExternalID: "initech", Name: "Initech", Tier: "growth", ARR: 50_000, OwnerCSM: "U0MGR"})

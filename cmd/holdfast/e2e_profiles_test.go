@@ -15,6 +15,7 @@ import (
 // that does not send them keeps what is stored; a Stripe customer used by
 // another account is a 422 row error and nothing of the batch is stored.
 func TestAccountProfilesAdditive(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start()
 	r.accounts(ingest.AccountIn{ExternalID: "acme", Name: "Acme", CompanySizeBand: str("51-200"), Industry: str("Retail"),
@@ -54,6 +55,7 @@ func TestAccountProfilesAdditive(t *testing.T) {
 }
 
 func TestImportCSVProfiles(t *testing.T) {
+	t.Parallel()
 	rows, _, problems := readAccountsCSV(strings.NewReader("external_id,name,industry,champion_tenure_months,stripe_customer_id\n" +
 		"a1,Alpha,Retail,12,cus_A1\na2,Bravo,,,\n"))
 	if len(problems) > 0 || len(rows) != 2 {

@@ -133,6 +133,7 @@ func sentText(t *testing.T, m slacktest.Message) string {
 // replicas included), invites the CSM and the AE, pins the handoff card, DMs the AE
 // the won deal review, and the account's alerts go to the room from then on.
 func TestRoomHandoffFromClosedWonDeal(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t, func(d *deployment) { d.env["HOLDFAST_CRM_WEBHOOK_SECRET"] = webhookKey })
 	r := d.start(unpaced())
 	r2 := d.start(unpaced()) // a second replica races for the same work
@@ -406,6 +407,7 @@ func testWonDealReview(t *testing.T, d *deployment, room rooms.Room, card slackt
 // Slack error is retried at the step that failed, and a channel created
 // by a run that died before recording it is adopted, not duplicated.
 func TestRoomNameTakenErrorsAndCrashResume(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	ctx := ctxTimeout(t, time.Minute)
 
@@ -462,6 +464,7 @@ func TestRoomNameTakenErrorsAndCrashResume(t *testing.T) {
 // on the timeline and in the room, and written to Salesforce exactly once
 // although Salesforce is down for a few seconds and the batch is replayed.
 func TestCallNoteSummarisedAndWrittenToCRMOnce(t *testing.T) {
+	t.Parallel()
 	sf := sftest.New(t)
 	release := make(chan struct{})
 	model := llmtest.New(t, func(req llmtest.Request) llmtest.Answer {
@@ -548,6 +551,7 @@ func TestCallNoteSummarisedAndWrittenToCRMOnce(t *testing.T) {
 // ticket thread gets an extractive summary, nothing is queued for a CRM,
 // and nothing fails.
 func TestNotesWithoutModelOrCRM(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	r.deals(wonDeal("006ACME", "acme", "Acme Corp"))
@@ -588,6 +592,7 @@ func TestNotesWithoutModelOrCRM(t *testing.T) {
 // room directly, from elsewhere through a modal), each posted to the room
 // and written to the CRM once.
 func TestNoteCommandShortcutAndRoomLink(t *testing.T) {
+	t.Parallel()
 	sf := sftest.New(t)
 	d := newDeployment(t, func(d *deployment) {
 		d.env["SALESFORCE_INSTANCE_URL"] = sf.URL
@@ -746,6 +751,7 @@ func TestNoteCommandShortcutAndRoomLink(t *testing.T) {
 // with per-row errors and nothing stored; the webhook needs a fresh, valid
 // signature.
 func TestDealAPIRejectsBadInputAndUnsignedWebhooks(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t, func(d *deployment) { d.env["HOLDFAST_CRM_WEBHOOK_SECRET"] = webhookKey })
 	r := d.start(unpaced())
 	bad := wonDeal("006BAD", "acme", "Acme Corp")
@@ -790,6 +796,7 @@ func TestDealAPIRejectsBadInputAndUnsignedWebhooks(t *testing.T) {
 // handoff there; an account imported with a channel of its own gets that
 // channel as its room.
 func TestRoomFailureIsToldAndLinkResumes(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	ctx := ctxTimeout(t, time.Minute)

@@ -62,6 +62,7 @@ func (d *deployment) seedChurn(external string, on string, cause churn.Cause, by
 // Lookalikes of a1 / a3 (at least 3 traits): a6 (4, $80k), a9 (4, $5k, like
 // a3), a7 (3, $10k); not a8 (2 traits with a1).
 func TestRootCauseMonthlyReport(t *testing.T) {
+	t.Parallel()
 	due := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
 	d := newDeployment(t, appendYAML(loopConfig))
 	r := d.start(withClock(func() time.Time { return due }))
@@ -166,6 +167,7 @@ func TestRootCauseMonthlyReport(t *testing.T) {
 
 // The tag audit makes "product deficiency" as a catch-all visible.
 func TestRootCauseTagAudit(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2027, 4, 2, 9, 0, 0, 0, time.UTC)
 	d := newDeployment(t, appendYAML(loopConfig))
 	r := d.start(withClock(func() time.Time { return now }))

@@ -49,6 +49,7 @@ func atRiskAcme(r *replica, now time.Time) ingest.SignalsResult {
 }
 
 func TestSignalsToOneAlertWithDrivers(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	now := time.Now()
@@ -108,6 +109,7 @@ func TestSignalsToOneAlertWithDrivers(t *testing.T) {
 }
 
 func TestReplayedBatchIsStoredAndAlertedOnce(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	now := time.Now()
@@ -137,6 +139,7 @@ func TestReplayedBatchIsStoredAndAlertedOnce(t *testing.T) {
 }
 
 func TestTwoReplicasRaiseOneAlert(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	a, b := d.start(unpaced()), d.start(unpaced())
 	now := time.Now()
@@ -159,6 +162,7 @@ func TestTwoReplicasRaiseOneAlert(t *testing.T) {
 }
 
 func TestCooldownStopsARepeatAlertAndLaterAlertsThread(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	now := time.Now()
@@ -194,6 +198,7 @@ func TestCooldownStopsARepeatAlertAndLaterAlertsThread(t *testing.T) {
 }
 
 func TestQuietHoursDeferOnlyNonCriticalAlerts(t *testing.T) {
+	t.Parallel()
 	// Quiet all day but the minute before midnight, in UTC, so the test
 	// does not depend on when it runs.
 	d := newDeployment(t)
@@ -229,6 +234,7 @@ redis:
 }
 
 func TestHealthCommand(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	now := time.Now()
@@ -307,6 +313,7 @@ func TestHealthCommand(t *testing.T) {
 }
 
 func TestAtRiskRanksByARR(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	now := time.Now()
@@ -364,6 +371,7 @@ func blockAction(d *deployment, user, actionID, value, channel, ts string) slack
 }
 
 func TestClaimRecordsOwnerOnceAcrossRedeliveryAndRivals(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	now := time.Now()
@@ -419,6 +427,7 @@ func TestClaimRecordsOwnerOnceAcrossRedeliveryAndRivals(t *testing.T) {
 }
 
 func TestViewHistoryOpensModal(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	now := time.Now()
@@ -445,6 +454,7 @@ func TestViewHistoryOpensModal(t *testing.T) {
 }
 
 func TestRedeliveredSlashCommandAnsweredOnce(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	d.start(unpaced())
 	ctx := ctxTimeout(t, 20*time.Second)
@@ -472,6 +482,7 @@ func TestRedeliveredSlashCommandAnsweredOnce(t *testing.T) {
 }
 
 func TestRateLimitedPostIsRetriedAfterRetryAfter(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	d.fake.RateLimit("chat.postMessage", 1, time.Second)
@@ -491,6 +502,7 @@ func TestRateLimitedPostIsRetriedAfterRetryAfter(t *testing.T) {
 }
 
 func TestChannelPaceSpreadsABurst(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start() // Slack's real pace: about 1 message a second per channel after a burst of 3
 	now := time.Now()
@@ -514,6 +526,7 @@ func TestChannelPaceSpreadsABurst(t *testing.T) {
 }
 
 func TestUndeliveredAlertSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	// Slack is down for this replica's whole life.
@@ -539,6 +552,7 @@ func TestUndeliveredAlertSurvivesRestart(t *testing.T) {
 }
 
 func TestIngestRejectsBadInputAndStoresNothing(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	r.accounts(acme())
@@ -596,6 +610,7 @@ func TestIngestRejectsBadInputAndStoresNothing(t *testing.T) {
 }
 
 func TestHealthReadinessAndMetrics(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	r.accounts(acme())
@@ -665,6 +680,7 @@ func readAll(t *testing.T, resp *http.Response) string {
 // payment failure that arrives another way (an import) still opens its
 // dunning case.
 func TestHooksRunWhicheverWaySignalsArrive(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r := d.start(unpaced())
 	r.accounts(acme())

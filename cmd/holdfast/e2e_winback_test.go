@@ -19,6 +19,7 @@ import (
 // win-back records one attempt, the answer is tracked, and the win-back
 // rate shows in the report.
 func TestWinbackWindows(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2027, 6, 7, 9, 0, 0, 0, time.UTC) // a Monday
 	clock := newClock(now)
 	d := newDeployment(t, appendYAML(loopConfig))
