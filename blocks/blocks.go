@@ -1,4 +1,7 @@
-// Package blocks builds the Block Kit messages and modals Holdfast posts.
+// Package blocks is what every Block Kit card Holdfast posts is built from:
+// the building blocks, escaping, Slack's limits, formatting, every
+// interaction id (actions.go) and plain-text rendering. The cards
+// themselves live with their features.
 //
 // Every builder is pure: no I/O and no clock (callers pass `now`). Builders
 // return values that slack-go can send as they are, and they guarantee the

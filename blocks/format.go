@@ -241,3 +241,22 @@ func Plural(n int, one, many string) string {
 	}
 	return FormatInt(int64(n)) + " " + many
 }
+
+// DriverText is a component as one line of plain text: "usage -38% over
+// 14 days: -22 points". It is not escaped; blocks escape it when shown.
+func DriverText(c scoring.Component) string {
+	return ComponentDetail(c) + ": " + PointsText(c.Points)
+}
+
+// ComponentDetail is the most specific description a component has.
+func ComponentDetail(c scoring.Component) string {
+	switch {
+	case strings.TrimSpace(c.Detail) != "":
+		return c.Detail
+	case strings.TrimSpace(c.Label) != "":
+		return c.Label
+	case c.Key != "":
+		return c.Key
+	}
+	return "unknown"
+}

@@ -1,14 +1,13 @@
-// Package handlers turns Slack commands, clicks and events into calls on
-// Holdfast's domain and store, and their results into Block Kit replies.
+// Package handlers is the shared Slack layer: the Router every feature
+// registers its commands, clicks, modals and events on, the one account
+// picker, and the account surface (/health, /atrisk, the history modal,
+// the App Home) with its cards.
 package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -29,7 +28,6 @@ type Store interface {
 	Timeline(ctx context.Context, accountID int64, limit int) ([]store.TimelineEntry, error)
 	TimelinePage(ctx context.Context, accountID int64, limit int) ([]store.TimelineEntry, int, error)
 	AtRisk(ctx context.Context, owner string, limit int) (store.AtRiskPage, error)
-	InTx(ctx context.Context, fn func(tx store.Tx) error) error
 }
 
 // Slack is the part of the Slack connection handlers use directly.
@@ -74,9 +72,6 @@ func (h *Handlers) Register(r *Router) {
 	r.HandleAction(blocks.ActionHistory, func(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
 		return h.history(ctx, cb, act.Value)
 	})
-	r.HandleAction(blocks.ActionClaim, func(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
-		return h.claim(ctx, cb, act.Value)
-	})
 	r.HandleAction(blocks.ActionPickPrefix, func(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
 		return h.pick(ctx, cb, act.Value)
 	})
@@ -91,7 +86,7 @@ func (h *Handlers) health(ctx context.Context, query string) (bot.Reply, error) 
 	if err != nil || ask != nil {
 		return replyOrErr(ask, err)
 	}
-	return h.healthCard(ctx, *a)
+	return h.healthReply(ctx, *a)
 }
 
 // healthPick is how /health asks which account.
@@ -105,9 +100,9 @@ func replyOrErr(m *blocks.Message, err error) (bot.Reply, error) {
 	return reply(*m), nil
 }
 
-func (h *Handlers) healthCard(ctx context.Context, a store.Account) (bot.Reply, error) {
+func (h *Handlers) healthReply(ctx context.Context, a store.Account) (bot.Reply, error) {
 	now := h.now()
-	v := blocks.HealthView{
+	v := healthView{
 		AccountID: a.ID, AccountName: a.Name, ExternalID: a.ExternalID, Tier: a.Tier, Segment: a.Segment,
 		Score: a.HealthScore, Band: scoring.Band(a.HealthBand), Churned: a.Status == "churned",
 		ARR: a.ARR, RenewalDate: a.RenewalDate, OwnerSlackID: a.OwnerCSM, Now: now,
@@ -130,7 +125,7 @@ func (h *Handlers) healthCard(ctx context.Context, a store.Account) (bot.Reply, 
 		return bot.Reply{}, err
 	}
 	v.Timeline = timeline(entries)
-	return reply(blocks.HealthCard(v)), nil
+	return reply(healthCard(v)), nil
 }
 
 // weeklySeries gives one score per week, oldest first, carrying the last
@@ -183,20 +178,16 @@ func (h *Handlers) atRisk(ctx context.Context, cmd slack.SlashCommand) (bot.Repl
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	v := blocks.AtRiskView{Mine: owner != "", Total: page.Total, ARRAtRisk: page.ARRAtRisk, Now: h.now()}
+	v := atRiskView{Mine: owner != "", Total: page.Total, ARRAtRisk: page.ARRAtRisk, Now: h.now()}
 	for _, a := range page.Accounts {
-		row := blocks.AtRiskRow{AccountID: a.ID, Name: a.Name, Band: scoring.Band(a.HealthBand), ARR: a.ARR,
+		row := atRiskRow{AccountID: a.ID, Name: a.Name, Band: scoring.Band(a.HealthBand), ARR: a.ARR,
 			RenewalDate: a.RenewalDate, OwnerSlackID: a.OwnerCSM, TopDriver: a.HealthDriver}
 		if a.HealthScore != nil {
 			row.Score = *a.HealthScore
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	return reply(blocks.AtRisk(v)), nil
-}
-
-func (h *Handlers) tell(ctx context.Context, cb slack.InteractionCallback, m blocks.Message) {
-	h.router.Tell(ctx, cb, m)
+	return reply(atRiskCard(v)), nil
 }
 
 func (h *Handlers) history(ctx context.Context, cb slack.InteractionCallback, value string) error {
@@ -208,41 +199,9 @@ func (h *Handlers) history(ctx context.Context, cb slack.InteractionCallback, va
 	if err != nil {
 		return err
 	}
-	view := blocks.HistoryModal(blocks.HistoryView{AccountName: a.Name, Score: a.HealthScore, Band: scoring.Band(a.HealthBand),
+	view := historyModal(historyView{AccountName: a.Name, Score: a.HealthScore, Band: scoring.Band(a.HealthBand),
 		Entries: timeline(entries), Total: total, Now: h.now()})
 	return h.slack.OpenView(ctx, cb.TriggerID, view)
-}
-
-func (h *Handlers) claim(ctx context.Context, cb slack.InteractionCallback, value string) error {
-	id, err := strconv.ParseInt(value, 10, 64)
-	if err != nil {
-		return fmt.Errorf("bad alert id %q", value)
-	}
-	var res store.ClaimResult
-	err = h.store.InTx(ctx, func(tx store.Tx) error {
-		if res, err = tx.ClaimAlert(ctx, id, cb.User.ID, h.now()); err != nil || !res.Claimed {
-			return err
-		}
-		// The posted alert shows its owner: an edit queued with the claim.
-		var view blocks.AlertView
-		if err := json.Unmarshal(res.Alert.View, &view); err != nil {
-			return fmt.Errorf("decode alert view: %w", err)
-		}
-		view.ClaimedBy = cb.User.ID
-		return tx.Enqueue(ctx, store.OutboxItem{Op: store.OpUpdate, ChannelID: res.Alert.ChannelID,
-			TargetRef: store.AlertRef(id), Message: blocks.Alert(view), AlertID: id})
-	})
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		h.tell(ctx, cb, blocks.Problem("That alert no longer exists."))
-	case err != nil:
-		return err
-	case !res.Claimed && res.Alert.ClaimedBy == cb.User.ID:
-		h.tell(ctx, cb, blocks.Problem("You already own this follow-up."))
-	case !res.Claimed:
-		h.tell(ctx, cb, blocks.AlreadyClaimed(res.Alert.ClaimedBy))
-	}
-	return nil
 }
 
 func (h *Handlers) pick(ctx context.Context, cb slack.InteractionCallback, value string) error {
@@ -250,7 +209,7 @@ func (h *Handlers) pick(ctx context.Context, cb slack.InteractionCallback, value
 	if !ok {
 		return err
 	}
-	r, err := h.healthCard(ctx, a)
+	r, err := h.healthReply(ctx, a)
 	if err != nil {
 		return err
 	}

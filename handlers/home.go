@@ -106,13 +106,13 @@ func (h *Home) Publish(ctx context.Context, user string) error {
 	if err != nil {
 		return err
 	}
-	v := blocks.HomeView{UserID: user, Total: total, Now: now}
+	v := homeView{UserID: user, Total: total, Now: now}
 	for _, a := range accounts {
-		v.Accounts = append(v.Accounts, blocks.HomeAccount{AccountID: a.ID, Name: a.Name, Score: a.HealthScore,
+		v.Accounts = append(v.Accounts, homeAccount{AccountID: a.ID, Name: a.Name, Score: a.HealthScore,
 			Band: scoring.Band(a.HealthBand), ARR: a.ARR, RenewalDate: a.RenewalDate, Driver: a.HealthDriver})
 	}
 	for _, c := range claimed {
-		v.Claimed = append(v.Claimed, blocks.HomeAlert{AccountID: c.AccountID, AccountName: c.AccountName, What: claimedWhat(c), ClaimedAt: c.ClaimedAt})
+		v.Claimed = append(v.Claimed, homeAlert{AccountID: c.AccountID, AccountName: c.AccountName, What: claimedWhat(c), ClaimedAt: c.ClaimedAt})
 	}
 	var extra []blocks.HomeSection
 	for i, s := range h.sections {
@@ -135,7 +135,7 @@ func (h *Home) Publish(ctx context.Context, user string) error {
 			extra = append(extra, r.sec)
 		}
 	}
-	if err := h.slack.PublishView(ctx, user, blocks.Home(v, extra)); err != nil {
+	if err := h.slack.PublishView(ctx, user, homeTab(v, extra)); err != nil {
 		return fmt.Errorf("publish app home: %w", err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf16"
 
 	"github.com/slack-go/slack"
@@ -15,6 +16,19 @@ import (
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/slackid"
 )
+
+// EvilTicket is customer text trying to broadcast and to link.
+const EvilTicket = "<!channel> please <https://evil.example|click>"
+
+// Hostile is every markup trick customer text can hold, on one line:
+// broadcasts, a link, a spoofed mention, an entity, emoji and formatting.
+const Hostile = " <!channel> & <!here> <https://evil|x> <@U1|spoof> &amp; 😀 *_~`\n"
+
+// Huge is Hostile repeated past 10k characters, more than any block holds.
+var Huge = strings.Repeat(Hostile, 10_000/len(Hostile)+1)
+
+// FixedNow is the clock card tests read.
+func FixedNow() time.Time { return time.Date(2027, time.February, 8, 15, 30, 0, 0, time.UTC) }
 
 // TextObj is one text object found in a message, with where it was.
 type TextObj struct {

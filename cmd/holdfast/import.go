@@ -20,9 +20,9 @@ import (
 // csvColumns are the accepted header names; external_id and name are required.
 var csvColumns = []string{"external_id", "name", "tier", "arr", "segment", "renewal_date", "owner_csm", "ae",
 	"sales_manager", "champion", "channel", "status",
-	// Cohort traits and billing link (issue 6); a column left out keeps stored values.
+	// Cohort traits and billing link; a column left out keeps stored values.
 	"company_size_band", "industry", "deal_source", "champion_tenure_months", "stripe_customer_id",
-	// Tenure start for the NPS cadence (issue 4).
+	// Tenure start for the NPS cadence.
 	"activation_date"}
 
 // importAccounts upserts every row of a CSV file in one transaction, or

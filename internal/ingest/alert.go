@@ -71,7 +71,7 @@ func (p *Pipeline) assess(ctx context.Context, tx store.Tx, b *Batch, in store.S
 	if err != nil {
 		return err
 	}
-	view := blocks.AlertView{
+	view := alertView{
 		AlertID: id, AccountID: a.ID, AccountName: a.Name, ExternalID: a.ExternalID,
 		Score: h.Score, Band: h.Band, Reasons: kept, Drivers: drivers(in.Prev, h),
 		Trigger: describeSignal(trigger), ARR: a.ARR, RenewalDate: a.RenewalDate,
@@ -85,7 +85,7 @@ func (p *Pipeline) assess(ctx context.Context, tx store.Tx, b *Batch, in store.S
 		return err
 	}
 	if err := tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: channel,
-		ThreadKey: "alerts:" + strconv.FormatInt(a.ID, 10) + ":" + channel, Message: blocks.Alert(view),
+		ThreadKey: "alerts:" + strconv.FormatInt(a.ID, 10) + ":" + channel, Message: alertCard(view),
 		AlertID: id, NotBefore: notBefore, Ref: store.AlertRef(id)}); err != nil {
 		return err
 	}

@@ -7,7 +7,8 @@
 //	   (Apply, inside the caller's transaction)
 //
 // so the caller's 2xx means all of it is committed, and a replayed batch
-// stores and alerts nothing.
+// stores and alerts nothing. The churn-risk alert it decides is its own
+// too: the card (cards.go) and the Claim click (slack.go).
 package ingest
 
 import (
@@ -22,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/holdfast/holdfast/api"
+	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/scoring/text"
 	"github.com/holdfast/holdfast/store"
@@ -62,6 +64,8 @@ type Pipeline struct {
 	metrics   *Metrics
 	// hooks run in every ingest transaction: features' rows per signal.
 	hooks []Hook
+	// router answers whoever clicks an alert's Claim (set by Register).
+	router *handlers.Router
 }
 
 // New wires the pipeline. now is the clock (tests pass a fixed one).

@@ -66,7 +66,7 @@ type AccountIn struct {
 	Channel      string  `json:"channel"` // Slack channel id
 	Status       string  `json:"status"`  // active (default) or churned
 
-	// Cohort traits and billing link (issue 6). Omitted fields keep what is
+	// Cohort traits and billing link. Omitted fields keep what is
 	// stored; "" clears a text field.
 	CompanySizeBand      *string `json:"company_size_band,omitempty"`      // e.g. "51-200"
 	Industry             *string `json:"industry,omitempty"`               // e.g. "Retail"

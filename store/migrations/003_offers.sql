@@ -1,4 +1,4 @@
--- Retention offers (issue 3): a request per offer, a version per submission,
+-- Retention offers: a request per offer, a version per submission,
 -- approval steps per version, and an append-only decision log.
 
 CREATE TABLE offer_requests (

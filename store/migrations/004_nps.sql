@@ -1,4 +1,4 @@
--- Issue 4: NPS as a conversation. Answers (each also an `nps` signal),
+-- NPS as a conversation. Answers (each also an `nps` signal),
 -- surveys the cadence selected or sent, detractor loops with their steps,
 -- the nudges already sent for overdue steps, and the durable queue of
 -- signed POSTs to the external survey tool.

@@ -1,4 +1,4 @@
--- Issue 5: text signals. Competitor mentions, text alerts (competitor
+-- Text signals. Competitor mentions, text alerts (competitor
 -- mention, sentiment drop), digest subscriptions and their runs, and the
 -- language model's answers by text hash.
 

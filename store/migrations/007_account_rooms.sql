@@ -1,4 +1,4 @@
--- Account rooms (issue 7): won deals, the sales-to-CS handoff, the account's
+-- Account rooms: won deals, the sales-to-CS handoff, the account's
 -- Slack room, notes with their summaries, and CRM write-back.
 
 -- The account's id in the CRM (Salesforce Account Id); write-back keys on it.
