@@ -20,9 +20,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// workChannel is the one LISTEN/NOTIFY channel of every queue; the payload
+// workChannel is the one LISTEN/NOTIFY channel of every queue, per schema
+// (notifications are database-wide, and deployments or tests sharing a
+// database in schemas of their own must not wake each other); the payload
 // names the queue.
-const workChannel = "holdfast_work"
+const workChannel = "holdfast_work:"
 
 // Queue is durable work kept in one table's rows.
 type Queue struct {
@@ -125,7 +127,7 @@ func (q Queue) NextDue(ctx context.Context, db DB) (time.Time, error) {
 // Notify wakes the queue's workers when the transaction commits (a rolled
 // back enqueue wakes nobody).
 func (q Queue) Notify(ctx context.Context, db DB) error {
-	_, err := db.Exec(ctx, `SELECT pg_notify($1, $2)`, workChannel, q.Name)
+	_, err := db.Exec(ctx, `SELECT pg_notify($1 || current_schema(), $2)`, workChannel, q.Name)
 	return wrap("notify "+q.Name, err)
 }
 
@@ -266,7 +268,11 @@ func (s *Store) Listen(ctx context.Context, wake func(queue string)) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+workChannel); err != nil {
+	var schema string
+	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{workChannel + schema}.Sanitize()); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer func() {
