@@ -125,8 +125,9 @@ func (s *Server) auth(next http.HandlerFunc) http.HandlerFunc {
 }
 
 // Failed answers an error, if any, and reports whether there was one: row
-// problems are the client's (422), anything else is ours (500) and is
-// logged, not echoed.
+// problems are the client's (422), as is text Postgres can never store; a
+// service that is down is 503 with Retry-After; anything else is ours
+// (500) and is logged, not echoed.
 func Failed(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) bool {
 	if err == nil {
 		return false
@@ -136,7 +137,20 @@ func Failed(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error)
 		WriteError(w, http.StatusUnprocessableEntity, "invalid_rows", "the batch was rejected; nothing was stored", ve.Rows)
 		return true
 	}
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return true // the client hung up; nobody hears an answer
+	}
+	if Unstorable(err) {
+		WriteError(w, http.StatusUnprocessableEntity, "unstorable", "the batch holds text that cannot be stored "+
+			"(a NUL character or invalid UTF-8); nothing was stored; remove it, retrying as is never works",
+			[]RowError{{Index: -1, Field: "batch", Message: "contains a NUL character or invalid UTF-8"}})
+		return true
+	}
+	if Unavailable(err) {
+		log.Warn("request failed: a backing service is unavailable", "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", RetryAfterSeconds)
+		WriteError(w, http.StatusServiceUnavailable, "unavailable",
+			"the database or Redis is unavailable; nothing was stored; retry after "+RetryAfterSeconds+" s", nil)
 		return true
 	}
 	log.Error("request failed", "path", r.URL.Path, "err", err)

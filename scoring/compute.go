@@ -75,6 +75,9 @@ func Compute(cfg Config, acct Account, signals []Signal, now time.Time) Health {
 	return h
 }
 
+// maxUsageChange caps the growth a reason spells out (100x).
+const maxUsageChange = 9900
+
 // assessUsage compares the mean of the usage values reported in the last
 // window with the mean of the window before it. Averaging the values
 // present, rather than summing per day, keeps a missing day of data from
@@ -108,14 +111,23 @@ func assessUsage(cfg Config, _ Account, signals []Signal, now time.Time) (float6
 	case prev.avg() <= 0:
 		return 0, fmt.Sprintf("no usage in the %d days before to compare with", days)
 	}
-	drop := (prev.avg() - recent.avg()) / prev.avg()
-	change := int(math.Round(-drop * 100))
+	drop := 1 - recent.avg()/prev.avg()
+	if !isFinite(drop) {
+		// Growth from a tiny base past what float64 holds: no loss.
+		return 0, fmt.Sprintf("usage up more than %d%% over %d days", maxUsageChange, days)
+	}
+	// Rounded in float64 and capped before converting: int of a huge
+	// float is undefined (it came out as math.MinInt64).
+	change := math.Round(-drop * 100)
+	if change > maxUsageChange {
+		return drop / cfg.UsageFullDrop, fmt.Sprintf("usage up more than %d%% over %d days", maxUsageChange, days)
+	}
 	if change == 0 {
 		return 0, fmt.Sprintf("usage flat over %d days", days)
 	}
 	// Growth yields a negative risk, which clamps to no points: usage going
 	// up is good news, but it does not buy credit against other problems.
-	return drop / cfg.UsageFullDrop, fmt.Sprintf("usage %+d%% over %d days", change, days)
+	return drop / cfg.UsageFullDrop, fmt.Sprintf("usage %+d%% over %d days", int(change), days)
 }
 
 // toneWorthMentioning is how much negative sentiment must add to the recent
@@ -492,13 +504,15 @@ func noun(k Kind) kindNoun {
 	return kindNoun{"a", "signal"}
 }
 
+// mean is a running mean: it never sums, so values near the float64 limit
+// cannot overflow it to Inf.
 type mean struct {
-	sum float64
-	n   int
+	m float64
+	n int
 }
 
-func (m *mean) add(v float64) { m.sum += v; m.n++ }
-func (m mean) avg() float64   { return m.sum / float64(m.n) }
+func (m *mean) add(v float64) { m.n++; m.m += (v - m.m) / float64(m.n) }
+func (m mean) avg() float64   { return m.m }
 
 // safeWeight drops weights Validate would reject, so one bad number in an
 // unvalidated config cannot turn the whole score into NaN or raise it.

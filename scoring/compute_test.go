@@ -61,6 +61,13 @@ func TestUsage(t *testing.T) {
 			signals: []Signal{usage(40, 100)}, points: 0, detail: "no usage data in the last 28 days"},
 		{name: "future and valueless signals are ignored",
 			signals: []Signal{usage(20, 100), usage(5, 50), usage(-1, 1000), sig(KindUsage, 2)}, points: -20, detail: "usage -50% over 14 days"},
+		{name: "values near the float64 limit do not overflow the means",
+			signals: []Signal{usage(20, 1.7e308), usage(19, 1.7e308), usage(5, 1e308)}, points: -20 * (1 - 1e308/1.7e308) / 0.5,
+			detail: "usage -41% over 14 days"},
+		{name: "growth past any percentage is capped, not wrapped",
+			signals: []Signal{usage(20, 1e-300), usage(5, 1e300)}, points: 0, detail: "usage up more than 9900% over 14 days"},
+		{name: "growth past float64 is no loss",
+			signals: []Signal{usage(20, 1e-308), usage(5, 1.7e308)}, points: 0, detail: "usage up more than 9900% over 14 days"},
 	})
 }
 

@@ -42,6 +42,7 @@ type appOptions struct {
 	now          func() time.Time // default time.Now
 	listener     net.Listener     // default: listen on cfg.HTTPAddr
 	channelLimit *redis_rate.Limit
+	alertScope   string // prefix of alert cooldown keys (local mode's run)
 }
 
 // infra is what every feature is built on: Postgres, Redis, Slack, the
@@ -115,7 +116,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		log.Info("database migrated", "from", from, "to", to)
 	}
 
-	// Redis: alert cooldowns, envelope de-duplication, Slack rate limits, job ticks.
+	// Redis: envelope de-duplication, Slack rate limits, job ticks (alert
+	// cooldowns are Postgres rows of the ingest transaction).
 	redisOpts, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
@@ -144,7 +146,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		return nil, fmt.Errorf("text.%w", err)
 	}
 	in.model = llm.New(cfg.LLM)
-	in.ingest = ingest.New(in.store, in.analyzer, ingest.NewCooldowns(in.redis, prefix), ingest.Settings{Alerts: set.Alerts, Scoring: set.Scoring},
+	in.ingest = ingest.New(in.store, in.analyzer, ingest.Settings{Alerts: set.Alerts, Scoring: set.Scoring, CooldownScope: opts.alertScope},
 		in.now, log, ingest.NewMetrics(in.metrics))
 
 	// The features, in the order their ingest hooks run and their App

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 
 	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/config"
@@ -57,21 +56,12 @@ func importNPS(ctx context.Context, cfg config.Config, path string, stdout, stde
 		fmt.Fprintln(stderr, "holdfast import nps:", err)
 		return 1
 	}
-	// Alert cooldowns live in Redis, shared with the running bot.
-	redisOpts, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		fmt.Fprintln(stderr, "holdfast import nps: REDIS_URL:", err)
-		return exitUsage
-	}
-	rdb := redis.NewClient(redisOpts)
-	defer rdb.Close()
 	analyzer, err := text.NewAnalyzer(cfg.Settings.Text.Competitors)
 	if err != nil {
 		fmt.Fprintln(stderr, "holdfast import nps: text.competitors:", err)
 		return exitUsage
 	}
-	pipeline := ingest.New(st, analyzer, ingest.NewCooldowns(rdb, cfg.Settings.Redis.KeyPrefix),
-		ingest.Settings{Alerts: cfg.Settings.Alerts, Scoring: cfg.Settings.Scoring}, time.Now, log, nil)
+	pipeline := ingest.New(st, analyzer, ingest.Settings{Alerts: cfg.Settings.Alerts, Scoring: cfg.Settings.Scoring}, time.Now, log, nil)
 	// No Slack here: the messages the answers cause wait in the outbox.
 	module := nps.New(st, pipeline, analyzer, nil, nps.Options{Settings: cfg.Settings.NPS,
 		DefaultChannel: cfg.Settings.Alerts.DefaultChannel, Location: loc}, time.Now, log)

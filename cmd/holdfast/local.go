@@ -56,7 +56,8 @@ func runLocal(ctx context.Context, cfg config.Config, stdin io.Reader, stdout io
 	}
 	// Each demo run starts its story afresh: yesterday's run must not have
 	// put today's alerts in cooldown.
-	cfg.Settings.Redis.KeyPrefix += "local-" + time.Now().Format("20060102T150405") + ":"
+	run := "local-" + time.Now().Format("20060102T150405") + ":"
+	cfg.Settings.Redis.KeyPrefix += run
 	if len(cfg.Settings.Text.Competitors) == 0 {
 		cfg.Settings.Text.Competitors = []text.Competitor{{Name: "Gainsight"}, {Name: "Totango"},
 			{Name: "ChurnZero", Aliases: []string{"Churn Zero"}}}
@@ -65,7 +66,7 @@ func runLocal(ctx context.Context, cfg config.Config, stdin io.Reader, stdout io
 	if err != nil {
 		return fmt.Errorf("HOLDFAST_HTTP_ADDR: %w", err)
 	}
-	a, err := newApp(ctx, cfg, log, appOptions{listener: ln})
+	a, err := newApp(ctx, cfg, log, appOptions{listener: ln, alertScope: run})
 	if err != nil {
 		return err
 	}

@@ -3,13 +3,10 @@ package ingest
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/scoring"
@@ -38,9 +35,9 @@ func (p *Pipeline) assess(ctx context.Context, tx store.Tx, b *Batch, in store.S
 	reasons := scoring.DecideAlerts(cfg, in.Prev, h, fresh)
 	var kept []scoring.AlertReason
 	for _, r := range reasons {
-		ok, err := b.TakeCooldown(ctx, cooldownKey(a.ID, r.Kind), p.settings.Alerts.Cooldown.Duration)
+		ok, err := b.TakeCooldown(ctx, tx, cooldownKey(a.ID, r.Kind), p.settings.Alerts.Cooldown.Duration)
 		if err != nil {
-			return fmt.Errorf("alert cooldown: %w", err)
+			return err
 		}
 		if ok {
 			kept = append(kept, r)
@@ -147,43 +144,10 @@ func cooldownKey(accountID int64, kind scoring.AlertKind) string {
 	return "cooldown:" + strconv.FormatInt(accountID, 10) + ":" + string(kind)
 }
 
-// Cooldowns keeps one alert per account and kind per window in Redis, shared
-// by every replica.
-type Cooldowns struct {
-	rdb    *redis.Client
-	prefix string
-}
-
-// NewCooldowns uses rdb with every key under prefix.
-func NewCooldowns(rdb *redis.Client, prefix string) *Cooldowns {
-	return &Cooldowns{rdb: rdb, prefix: prefix}
-}
-
-func (c *Cooldowns) acquire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	return c.rdb.SetNX(ctx, c.prefix+key, "1", ttl).Result()
-}
-
-func (c *Cooldowns) release(ctx context.Context, key string) error {
-	return c.rdb.Del(ctx, c.prefix+key).Err()
-}
-
-// TakeCooldown takes the alert cooldown named key for ttl and reports
-// whether it was free; a batch that rolls back gives it back.
-func (b *Batch) TakeCooldown(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	ok, err := b.p.cooldowns.acquire(ctx, key, ttl)
-	if ok {
-		b.acquired = append(b.acquired, key)
-	}
-	return ok, err
-}
-
-func (b *Batch) releaseCooldowns() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	for _, key := range b.acquired {
-		if err := b.p.cooldowns.release(ctx, key); err != nil {
-			b.p.log.Warn("release alert cooldown", "key", key, "err", err)
-		}
-	}
-	b.acquired = nil
+// TakeCooldown claims the alert cooldown named key for ttl from the
+// batch's time in tx and reports whether it was free. The claim is a row
+// of the ingest transaction: a batch that rolls back, or a process killed
+// before its commit, leaves no cooldown behind, so the client's retry alerts.
+func (b *Batch) TakeCooldown(ctx context.Context, tx store.Tx, key string, ttl time.Duration) (bool, error) {
+	return tx.TakeAlertCooldown(ctx, b.p.settings.CooldownScope+key, b.now, ttl)
 }

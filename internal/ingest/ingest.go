@@ -55,13 +55,12 @@ func (f HookFunc) Prepare(context.Context, *Batch) TxStep { return TxStep(f) }
 
 // Pipeline applies signals to accounts.
 type Pipeline struct {
-	store     *store.Store
-	analyzer  Analyzer
-	cooldowns *Cooldowns
-	settings  Settings
-	now       func() time.Time
-	log       *slog.Logger
-	metrics   *Metrics
+	store    *store.Store
+	analyzer Analyzer
+	settings Settings
+	now      func() time.Time
+	log      *slog.Logger
+	metrics  *Metrics
 	// hooks run in every ingest transaction: features' rows per signal.
 	hooks []Hook
 	// router answers whoever clicks an alert's Claim (set by Register).
@@ -69,8 +68,8 @@ type Pipeline struct {
 }
 
 // New wires the pipeline. now is the clock (tests pass a fixed one).
-func New(st *store.Store, analyzer Analyzer, cooldowns *Cooldowns, settings Settings, now func() time.Time, log *slog.Logger, metrics *Metrics) *Pipeline {
-	return &Pipeline{store: st, analyzer: analyzer, cooldowns: cooldowns, settings: settings, now: now, log: log, metrics: metrics}
+func New(st *store.Store, analyzer Analyzer, settings Settings, now func() time.Time, log *slog.Logger, metrics *Metrics) *Pipeline {
+	return &Pipeline{store: st, analyzer: analyzer, settings: settings, now: now, log: log, metrics: metrics}
 }
 
 // AddHook makes h part of every ingest from now on. Call it while wiring,
@@ -156,7 +155,6 @@ type Batch struct {
 	TextAlerts []int64 // competitor and sentiment-drop alerts raised (by the text hook)
 
 	duplicates int
-	acquired   []string // cooldown keys taken, given back if the batch rolls back
 }
 
 // Now is the time the batch is scored at.
@@ -261,11 +259,9 @@ func (p *Pipeline) rescore(ctx context.Context, tx store.Tx, b *Batch, fresh map
 }
 
 // Finish turns the transaction's outcome into the caller's answer: on an
-// error it gives back the cooldowns the rolled-back batch took and names
-// the rows whose account does not exist.
+// error it names the rows whose account does not exist.
 func (b *Batch) Finish(err error) (SignalsResult, error) {
 	if err != nil {
-		b.releaseCooldowns()
 		var unknown *store.UnknownAccountsError
 		if errors.As(err, &unknown) {
 			ve := &api.ValidationError{}

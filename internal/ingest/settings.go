@@ -13,6 +13,9 @@ import (
 type Settings struct {
 	Alerts  AlertSettings
 	Scoring scoring.Config
+	// CooldownScope prefixes every alert cooldown key: a local demo run starts
+	// afresh without forgetting a real deployment's claims.
+	CooldownScope string
 }
 
 // AlertSettings say where and when alerts go (YAML key alerts).

@@ -28,6 +28,9 @@ const (
 	maxNameLen  = 300
 	maxTextLen  = 20000
 	maxMetaSize = 16 << 10
+	// maxValue bounds a signal's value: larger is a client's bug (no usage
+	// metric or amount is 10^15), and sums of such values lose all meaning.
+	maxValue = 1e15
 )
 
 // SignalIn is one signal as a client sends it.
@@ -130,10 +133,13 @@ func ValidateAccounts(in []AccountIn) ([]store.AccountInput, error) {
 	for i, a := range in {
 		c.i = i
 		c.text("external_id", a.ExternalID, true, maxIDLen)
-		if j, dup := seen[a.ExternalID]; dup && a.ExternalID != "" {
+		// Compared as stored (trimmed): "acme" and "acme " are one account,
+		// and the second row would silently overwrite the first.
+		id := strings.TrimSpace(a.ExternalID)
+		if j, dup := seen[id]; dup && id != "" {
 			c.fail("external_id", "%q repeats row %d", a.ExternalID, j)
 		}
-		seen[a.ExternalID] = i
+		seen[id] = i
 		c.text("name", a.Name, true, maxNameLen)
 		c.text("tier", a.Tier, false, 50)
 		c.text("segment", a.Segment, false, 100)
@@ -237,8 +243,8 @@ func validateSignals(in []SignalIn, now time.Time) ([]store.SignalInput, error) 
 		case s.OccurredAt.Before(now.AddDate(-5, 0, 0)):
 			c.fail("occurred_at", "is more than 5 years ago")
 		}
-		if s.Value != nil && (math.IsNaN(*s.Value) || math.IsInf(*s.Value, 0)) {
-			c.fail("value", "must be a finite number")
+		if s.Value != nil && (math.IsNaN(*s.Value) || math.IsInf(*s.Value, 0) || math.Abs(*s.Value) > maxValue) {
+			c.fail("value", "must be a number from -10^15 to 10^15")
 		}
 		switch kind {
 		case scoring.KindUsage:
@@ -262,6 +268,9 @@ func validateSignals(in []SignalIn, now time.Time) ([]store.SignalInput, error) 
 				c.fail("metadata", "is larger than %d bytes", maxMetaSize)
 			} else if err := json.Unmarshal(s.Metadata, &obj); err != nil || obj == nil {
 				c.fail("metadata", "must be a JSON object")
+			} else if hasNUL(obj) {
+				// Postgres cannot store \u0000 in jsonb: retrying can never help.
+				c.fail("metadata", "contains a NUL character (\\u0000) in a key or value")
 			}
 		}
 		key := s.IdempotencyKey
@@ -269,7 +278,7 @@ func validateSignals(in []SignalIn, now time.Time) ([]store.SignalInput, error) 
 			key = derivedKey(s)
 		}
 		out[i] = store.SignalInput{
-			AccountExternalID: s.Account, Kind: kind, Source: s.Source, IdempotencyKey: key,
+			AccountExternalID: strings.TrimSpace(s.Account), Kind: kind, Source: s.Source, IdempotencyKey: key,
 			OccurredAt: s.OccurredAt.UTC(), Text: s.Text, Value: s.Value, Severity: s.Severity, Metadata: s.Metadata,
 		}
 	}
@@ -277,6 +286,28 @@ func validateSignals(in []SignalIn, now time.Time) ([]store.SignalInput, error) 
 		return nil, &api.ValidationError{Rows: c.errs}
 	}
 	return out, nil
+}
+
+// hasNUL reports whether a decoded JSON value holds a NUL in any string,
+// key or value, at any depth.
+func hasNUL(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.ContainsRune(v, 0)
+	case map[string]any:
+		for k, e := range v {
+			if strings.ContainsRune(k, 0) || hasNUL(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if hasNUL(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // derivedKey makes a replay of a signal sent without a key a duplicate too.

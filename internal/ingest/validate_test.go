@@ -33,6 +33,11 @@ func TestValidateSignals(t *testing.T) {
 		{"metadata array", func(s *SignalIn) { s.Metadata = json.RawMessage(`[1]`) }, "metadata"},
 		{"bad utf8", func(s *SignalIn) { s.Kind, s.Text = "email", "\xff" }, "text"},
 		{"NUL", func(s *SignalIn) { s.Kind, s.Text = "email", "a\x00b" }, "text"},
+		{"NUL in the key", func(s *SignalIn) { s.IdempotencyKey = "k\x00" }, "idempotency_key"},
+		{"NUL in a metadata value", func(s *SignalIn) { s.Metadata = json.RawMessage(`{"a":{"b":["x\u0000"]}}`) }, "metadata"},
+		{"NUL in a metadata key", func(s *SignalIn) { s.Metadata = json.RawMessage(`{"a\u0000":1}`) }, "metadata"},
+		{"absurd usage", func(s *SignalIn) { s.Value = v(1.7e308) }, "value"},
+		{"absurd negative value", func(s *SignalIn) { s.Kind, s.Value = "payment_failed", v(-1e300) }, "value"},
 		{"huge text", func(s *SignalIn) { s.Kind, s.Text = "email", strings.Repeat("x", maxTextLen+1) }, "text"},
 	}
 	for _, c := range cases {
@@ -77,6 +82,8 @@ func TestValidateAccounts(t *testing.T) {
 	}{
 		{"no id", func(a *AccountIn) { a.ExternalID = "" }, "external_id"},
 		{"duplicate id", func(a *AccountIn) {}, "external_id"},
+		{"duplicate id after trimming", func(a *AccountIn) { a.ExternalID = "acme  " }, "external_id"},
+		{"NUL in a name", func(a *AccountIn) { a.ExternalID, a.Name = "b", "Ac\x00me" }, "name"},
 		{"no name", func(a *AccountIn) { a.ExternalID, a.Name = "b", "" }, "name"},
 		{"negative arr", func(a *AccountIn) { a.ExternalID, a.ARR = "b", -1 }, "arr"},
 		{"bad date", func(a *AccountIn) { a.ExternalID, a.RenewalDate = "b", "31/01/2027" }, "renewal_date"},

@@ -216,7 +216,7 @@ func (m *Module) raiseAlert(ctx context.Context, tx store.Tx, b *ingest.Batch, a
 	if acct.Status == scoring.StatusChurned {
 		return nil // nothing left to save
 	}
-	ok, err := b.TakeCooldown(ctx, a.cooldown, a.ttl)
+	ok, err := b.TakeCooldown(ctx, tx, a.cooldown, a.ttl)
 	if err != nil {
 		return err
 	}
