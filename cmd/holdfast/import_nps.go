@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"time"
 
-
 	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/internal/ingest"
