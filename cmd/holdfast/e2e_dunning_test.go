@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -316,5 +317,58 @@ func TestDunningEnrichAndRetry(t *testing.T) {
 	}
 	if n := d.rootsContaining(alertChannel, "Enco"); n != 1 {
 		t.Errorf("%d alerts for Enco, want 1", n)
+	}
+}
+
+// A burst of payment failures for one account, without invoices or
+// amounts, is one case: one alert in the channel and one note in its
+// thread per batch, not a post per signal; and with no amount it says
+// "amount unknown" and is not called high-value.
+func TestDunningBurstIsOneThread(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 10, 15, 0, 0, 0, time.UTC)
+	d := newDeployment(t, appendYAML("dunning:\n  escalate_arr: 100000\n"))
+	r := d.start(withClock(newClock(now).Now), unpaced())
+	r.accounts(ingest.AccountIn{ExternalID: "burstco", Name: "Burstco", ARR: 20000, OwnerCSM: "U0CSM"})
+	var burst []ingest.SignalIn
+	for i := range 30 {
+		burst = append(burst, ingest.SignalIn{Account: "burstco", Kind: "payment_failed", Source: "billing",
+			IdempotencyKey: "burst-" + strconv.Itoa(i), OccurredAt: now.Add(-time.Duration(30-i) * time.Minute),
+			Metadata: json.RawMessage(`{"decline_code":"insufficient_funds"}`)})
+	}
+	r.signals(burst...)
+	r.signals(ingest.SignalIn{Account: "burstco", Kind: "payment_failed", Source: "billing", IdempotencyKey: "burst-late",
+		OccurredAt: now, Metadata: json.RawMessage(`{"decline_code":"insufficient_funds"}`)})
+	d.settle()
+
+	if n := d.count(`SELECT count(*) FROM dunning_cases`); n != 1 {
+		t.Errorf("%d dunning cases, want 1", n)
+	}
+	if n := d.count(`SELECT count(*) FROM dunning_attempts`); n != 31 {
+		t.Errorf("%d attempts recorded, want 31", n)
+	}
+	root := d.root(alertChannel, "Payment failed: Burstco")
+	var thread []string
+	for _, m := range d.posts(alertChannel) {
+		switch {
+		case m.ThreadTS == "" && m.TS != root.TS:
+			t.Errorf("another top-level post: %s", plain(m))
+		case m.ThreadTS == root.TS:
+			thread = append(thread, plain(m))
+		}
+	}
+	if len(thread) != 2 || !strings.Contains(thread[0], "Attempts 2–30 failed") || !strings.Contains(thread[1], "Attempt 31 failed") {
+		t.Errorf("thread notes: %q, want one for attempts 2–30 and one for attempt 31", thread)
+	}
+	text := plain(root)
+	for _, w := range []string{"amount unknown"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("alert lacks %q:\n%s", w, text)
+		}
+	}
+	for _, w := range []string{"High-value", "$0.00"} {
+		if strings.Contains(text, w) {
+			t.Errorf("alert has %q:\n%s", w, text)
+		}
 	}
 }

@@ -131,6 +131,15 @@ func attemptText(attempt int, code, classLabel, path string) string {
 	return "❌ Attempt " + blocks.Itoa(attempt) + " failed: " + blocks.UserText(code, 60) + " (" + blocks.Escape(classLabel) + "). Path: *" + blocks.Escape(path) + "*."
 }
 
+// attemptsText: several attempts failed in one batch: "Attempts 2-5 failed; the latest: ...".
+func attemptsText(first, last int, code, classLabel, path string) string {
+	if code == "" {
+		code = "no decline code"
+	}
+	return "❌ Attempts " + blocks.Itoa(first) + "–" + blocks.Itoa(last) + " failed; the latest: " + blocks.UserText(code, 60) +
+		" (" + blocks.Escape(classLabel) + "). Path: *" + blocks.Escape(path) + "*."
+}
+
 // reclassifiedText: the decline reason arrived after the alert.
 func reclassifiedText(code, classLabel, path string) string {
 	return "ℹ️ Decline reason received: " + blocks.UserText(code, 60) + " (" + blocks.Escape(classLabel) + "). Path: *" + blocks.Escape(path) + "*; the alert above is updated."

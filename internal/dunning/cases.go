@@ -60,14 +60,62 @@ func (m *Module) hook(ctx context.Context, tx store.Tx, in *ingest.Batch) error 
 		pays = append(pays, payment{index: i, account: acct, meta: m})
 	}
 	ByValue(pays, func(p payment) float64 { return p.account.ARR })
+	more := &followUps{byCase: map[int64]*followUp{}}
 	for _, p := range pays {
 		var err error
 		if in.Inputs[p.index].Kind == scoring.KindPaymentFailed {
-			err = m.failed(ctx, tx, in, p)
+			err = m.failed(ctx, tx, in, p, more)
 		} else {
 			err = m.recovered(ctx, tx, in, p)
 		}
 		if err != nil {
+			return err
+		}
+	}
+	return m.postFollowUps(ctx, tx, more)
+}
+
+// groupWindow: a payment failure without an invoice joins the account's
+// open invoice-less case opened within this window (one thread, its alert
+// updated) instead of opening a case, and a post, of its own.
+const groupWindow = 7 * 24 * time.Hour
+
+// followUps gathers the further failed attempts of cases in one batch, so
+// a burst of failures (100 signals for one account) becomes one note in
+// the case's thread and one update of its alert, not one post each.
+type followUps struct {
+	byCase map[int64]*followUp
+	order  []int64
+}
+
+type followUp struct {
+	c         Case
+	highValue bool
+	first     int // the first attempt number of the batch
+	code      string
+	classLbl  string
+	path      string
+	alert     blocks.Message
+}
+
+func (f *followUps) add(c Case, highValue bool, code, classLabel, path string, alert blocks.Message) {
+	u, ok := f.byCase[c.ID]
+	if !ok {
+		u = &followUp{first: c.Attempts}
+		f.byCase[c.ID] = u
+		f.order = append(f.order, c.ID)
+	}
+	u.c, u.highValue, u.code, u.classLbl, u.path, u.alert = c, u.highValue || highValue, code, classLabel, path, alert
+}
+
+func (m *Module) postFollowUps(ctx context.Context, tx store.Tx, f *followUps) error {
+	for _, id := range f.order {
+		u := f.byCase[id]
+		text := attemptText(u.c.Attempts, u.code, u.classLbl, u.path)
+		if n := u.c.Attempts - u.first + 1; n > 1 {
+			text = attemptsText(u.first, u.c.Attempts, u.code, u.classLbl, u.path)
+		}
+		if err := m.post(ctx, tx, u.c, u.highValue, text, u.alert); err != nil {
 			return err
 		}
 	}
@@ -87,7 +135,7 @@ func (m *Module) plan(p payment, sig store.SignalInput, code string) Plan {
 func (m *Module) view(c Case, p payment, in *ingest.Batch, plan Plan, code string, sig store.SignalInput) caseView {
 	v := caseView{CaseID: c.ID, AccountID: p.account.ID, AccountName: p.account.Name, ExternalID: p.account.ExternalID,
 		Tier: p.account.Tier, ARR: p.account.ARR, HealthScore: p.account.HealthScore, Band: scoring.Band(p.account.HealthBand),
-		OwnerCSM: p.account.OwnerCSM, HighValue: plan.HighValue, Amount: FormatAmount(c.Amount, c.Currency),
+		OwnerCSM: p.account.OwnerCSM, HighValue: plan.HighValue, Amount: AmountText(c.Amount, c.Currency),
 		Invoice: p.meta.Invoice, Code: code, ClassLabel: plan.Class.Label(), Path: plan.Path, Steps: plan.Steps,
 		CustomerNote: plan.CustomerNote, Retries: plan.Retries, Attempts: c.Attempts, FailedAt: sig.OccurredAt}
 	if h, ok := in.Health[p.account.ID]; ok {
@@ -100,7 +148,7 @@ func (m *Module) view(c Case, p payment, in *ingest.Batch, plan Plan, code strin
 	return v
 }
 
-func (m *Module) failed(ctx context.Context, tx store.Tx, in *ingest.Batch, p payment) error {
+func (m *Module) failed(ctx context.Context, tx store.Tx, in *ingest.Batch, p payment, more *followUps) error {
 	sig := in.Inputs[p.index]
 	attemptKey := sig.Source + ":" + sig.IdempotencyKey
 	code := NormalizeCode(p.meta.DeclineCode)
@@ -113,6 +161,9 @@ func (m *Module) failed(ctx context.Context, tx store.Tx, in *ingest.Batch, p pa
 		caseKey = "invoice:" + p.meta.Invoice
 	}
 	c, err := lockCase(ctx, tx, caseKey)
+	if errors.Is(err, store.ErrNotFound) && p.meta.Invoice == "" {
+		c, err = lockRecentPaymentCase(ctx, tx, p.account.ID, sig.OccurredAt.Add(-groupWindow))
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return m.open(ctx, tx, in, p, caseKey, attemptKey, code, class)
 	}
@@ -141,10 +192,7 @@ func (m *Module) failed(ctx context.Context, tx store.Tx, in *ingest.Batch, p pa
 	if err := insertAttempt(ctx, tx, c.ID, attemptKey, code, string(class), sig.OccurredAt, in.SignalIDs[p.index]); err != nil {
 		return err
 	}
-	if err := m.post(ctx, tx, c, plan.HighValue,
-		attemptText(c.Attempts, code, class.Label(), plan.Path), alertCard(v)); err != nil {
-		return err
-	}
+	more.add(c, plan.HighValue, code, class.Label(), plan.Path, alertCard(v))
 	return tx.AddTimeline(ctx, p.account.ID, store.TimelineEntry{At: sig.OccurredAt, Kind: "dunning.attempt_failed",
 		Summary: "payment attempt " + strconv.Itoa(c.Attempts) + " failed: " + cmp.Or(code, "no decline code") + " (" + string(class) + ")"}, c.ID)
 }

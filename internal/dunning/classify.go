@@ -116,9 +116,14 @@ var reasons = map[string]string{
 // PlanFor decides the path for a failure.
 func PlanFor(in PlanInput) Plan {
 	code := NormalizeCode(in.Code)
-	p := Plan{Class: Classify(code), HighValue: in.EscalateARR > 0 && in.ARR >= in.EscalateARR}
+	// High value only on what is known: the account's ARR, or the failed
+	// amount itself. An unknown amount (0) never makes a failure high value.
+	p := Plan{Class: Classify(code), HighValue: in.EscalateARR > 0 && (in.ARR >= in.EscalateARR || in.Amount >= in.EscalateARR)}
 	hello := "Hi " + cmp.Or(firstName(in.Champion), "there") + ","
-	amount := FormatAmount(in.Amount, in.Currency)
+	amount := "the payment of " + FormatAmount(in.Amount, in.Currency)
+	if in.Amount <= 0 {
+		amount = "the latest payment"
+	}
 	switch p.Class {
 	case Technical:
 		p.Path = "Card update"
@@ -130,7 +135,7 @@ func PlanFor(in PlanInput) Plan {
 		if in.UpdateCardURL != "" {
 			where = "here: " + in.UpdateCardURL
 		}
-		p.CustomerNote = hello + " a quick heads-up: the payment of " + amount + " for " + in.AccountName +
+		p.CustomerNote = hello + " a quick heads-up: " + amount + " for " + in.AccountName +
 			" didn't go through because " + cmp.Or(reasons[code], "the card details need updating") +
 			". Could you update the card " + where + "? Once it's updated we'll take care of the rest."
 	case Hard:
@@ -157,7 +162,7 @@ func PlanFor(in PlanInput) Plan {
 		if len(p.Retries) > 0 {
 			retry = "on " + p.Retries[0].Format("Jan 2")
 		}
-		p.CustomerNote = hello + " just a friendly note: the payment of " + amount + " for " + in.AccountName +
+		p.CustomerNote = hello + " just a friendly note: " + amount + " for " + in.AccountName +
 			" didn't go through on the first try, which usually means a temporary hold at the bank. We'll retry " +
 			retry + "; nothing is needed from you unless you'd prefer to use a different card."
 	}
@@ -186,6 +191,15 @@ func FromMinor(amount int64, currency string) float64 {
 		return float64(amount)
 	}
 	return float64(amount) / 100
+}
+
+// AmountText is FormatAmount, or "amount unknown" when the failure came
+// without one (0): never a made-up "$0.00".
+func AmountText(amount float64, currency string) string {
+	if amount <= 0 {
+		return "amount unknown"
+	}
+	return FormatAmount(amount, currency)
 }
 
 // FormatAmount renders "USD 1,250.00" (or "$1,250.00" for USD).

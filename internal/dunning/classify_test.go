@@ -117,3 +117,22 @@ func TestByValue(t *testing.T) {
 		t.Errorf("%v", arr)
 	}
 }
+
+// High value only when the ARR or the amount says so; an unknown amount
+// reads as unknown, never as $0.00.
+func TestPlanWithoutAmount(t *testing.T) {
+	t.Parallel()
+	in := PlanInput{Code: "insufficient_funds", AccountName: "Acme", ARR: 2000, EscalateARR: 50000,
+		FailedAt: time.Date(2027, 2, 8, 0, 0, 0, 0, time.UTC), SoftRetryDays: []int{3}}
+	p := PlanFor(in)
+	if p.HighValue || strings.Contains(p.CustomerNote, "$0.00") || !strings.Contains(p.CustomerNote, "the latest payment") {
+		t.Errorf("no amount: high value %v, note %q", p.HighValue, p.CustomerNote)
+	}
+	if got := AmountText(0, "usd"); got != "amount unknown" {
+		t.Errorf("AmountText(0) = %q", got)
+	}
+	in.Amount = 60000
+	if !PlanFor(in).HighValue {
+		t.Error("a $60,000 failed payment is not high value with escalate_arr 50000")
+	}
+}

@@ -58,6 +58,18 @@ func lockCase(ctx context.Context, db store.DB, key string) (Case, error) {
 	return c, err
 }
 
+// lockRecentPaymentCase reads, for update, the account's latest open case
+// without an invoice opened since since; store.ErrNotFound if none.
+func lockRecentPaymentCase(ctx context.Context, db store.DB, accountID int64, since time.Time) (Case, error) {
+	c, err := scanCase(db.QueryRow(ctx, `SELECT `+caseColumns+` FROM dunning_cases
+		WHERE account_id = $1 AND status = 'open' AND case_key LIKE 'payment:%' AND opened_at >= $2
+		ORDER BY opened_at DESC, id DESC LIMIT 1 FOR UPDATE`, accountID, since))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		err = fmt.Errorf("dunning case: %w", err)
+	}
+	return c, err
+}
+
 // lockCaseByID reads a case by id for update; store.ErrNotFound if none.
 func lockCaseByID(ctx context.Context, db store.DB, id int64) (Case, error) {
 	c, err := scanCase(db.QueryRow(ctx, `SELECT `+caseColumns+` FROM dunning_cases WHERE id = $1 FOR UPDATE`, id))
