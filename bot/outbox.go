@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/holdfast/holdfast/blocks"
@@ -13,53 +16,84 @@ import (
 
 // Deliverer moves outbox rows to Slack: the worker of store.Outbox. Rows
 // are leased, so several replicas can run one each; a replica that dies
-// mid-delivery leaves its lease to expire and another one delivers.
+// mid-delivery leaves its lease to expire and another one delivers, after
+// checking that the first did not post it already (the outbox id rides in
+// the message's metadata).
+//
+// Each Slack channel is a lane: at most one of its messages is in flight,
+// and deliveries run on their own goroutines, so a channel waiting on
+// Slack's pace never delays a message for another channel.
 type Deliverer struct {
-	store   *store.Store
-	sender  *Sender
-	log     *slog.Logger
-	workers int
+	store    *store.Store
+	sender   *Sender
+	log      *slog.Logger
+	workers  int
+	inFlight atomic.Int64
+	running  sync.WaitGroup
+	wake     func()
 }
 
-// leaseFor is long enough for a paced post that meets a 429 or two.
-const leaseFor = 2 * time.Minute
+// callTimeout bounds one delivery: the channel's pace (about a second;
+// longer after a 429) and the Web API call itself.
+const callTimeout = 30 * time.Second
 
-// maxAttempts before a message is given up on and left for a person to see.
+// leaseFor outlasts callTimeout, so a live delivery never loses its row to
+// another replica; a dead replica's row is free again within a minute.
+const leaseFor = callTimeout + 15*time.Second
+
+// maxAttempts before a message is given up on: it goes to the dead
+// letters, listed for admins with a Retry button, never dropped silently.
 const maxAttempts = 25
 
-// NewDeliverer wires a deliverer with `workers` concurrent deliveries.
+// maxBackoff caps the wait between attempts.
+const maxBackoff = 512 * time.Second
+
+// historyLookback is how far back a re-sent post looks for itself in the
+// channel: its last attempt began at most a backoff and a lease ago.
+const historyLookback = maxBackoff + leaseFor + time.Minute
+
+// NewDeliverer wires a deliverer with at most `workers` deliveries (each
+// in its own channel) in flight.
 func NewDeliverer(st *store.Store, sender *Sender, workers int, log *slog.Logger) *Deliverer {
-	return &Deliverer{store: st, sender: sender, log: log, workers: max(1, workers)}
+	return &Deliverer{store: st, sender: sender, log: log, workers: max(1, workers), wake: func() {}}
 }
 
 // Queue is the outbox.
 func (d *Deliverer) Queue() store.Queue { return store.Outbox }
 
-// Work delivers one batch of ready messages, several at a time, and waits
-// for all of them: the next lease must see this batch's results (thread
-// roots, order). Each delivery finishes on its own clock, so a shutdown
-// never cuts one in half.
+// SetWake is how a finished delivery asks for the next lease at once.
+func (d *Deliverer) SetWake(wake func()) { d.wake = wake }
+
+// Drain waits for the deliveries in flight.
+func (d *Deliverer) Drain() { d.running.Wait() }
+
+// Work leases the heads of free channels, up to the free delivery slots,
+// and starts delivering them; it does not wait for them. Each delivery
+// finishes on its own clock, so a shutdown never cuts one in half.
 func (d *Deliverer) Work(ctx context.Context) (int, error) {
-	items, err := d.store.LeaseOutbox(ctx, d.workers*4, leaseFor)
+	free := d.workers - int(d.inFlight.Load())
+	if free <= 0 {
+		return 0, nil // a finishing delivery wakes the queue
+	}
+	items, err := d.store.LeaseOutbox(ctx, free, leaseFor)
 	if err != nil || len(items) == 0 {
 		return 0, err
 	}
-	slots := make(chan struct{}, d.workers)
-	done := make(chan struct{}, len(items))
 	for _, it := range items {
-		slots <- struct{}{}
-		go func() {
-			defer func() { <-slots; done <- struct{}{} }()
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), leaseFor)
+		d.inFlight.Add(1)
+		d.running.Go(func() {
+			defer func() { d.inFlight.Add(-1); d.wake() }()
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
 			defer cancel()
 			d.deliver(dctx, it)
-		}()
-	}
-	for range items {
-		<-done
+		})
 	}
 	return len(items), nil
 }
+
+// OutboxMetadataType is the Slack message metadata event type carrying an
+// outbox id (event_payload {"outbox_id": N}).
+const OutboxMetadataType = "holdfast_outbox"
 
 func (d *Deliverer) deliver(ctx context.Context, it store.OutboxItem) {
 	var m blocks.Message
@@ -71,7 +105,22 @@ func (d *Deliverer) deliver(ctx context.Context, it store.OutboxItem) {
 	var err error
 	switch it.Op {
 	case store.OpPost:
-		it.SentChannel, ts, err = d.sender.Post(ctx, it.ChannelID, it.ThreadTS, m)
+		if it.Attempts > 1 && !isUserID(it.ChannelID) {
+			// An earlier attempt may have posted and died before recording
+			// it: look for this outbox id in the channel before posting again.
+			var found bool
+			found, ts, err = d.sender.FindPosted(ctx, it.ChannelID, it.ThreadTS, it.ID, time.Now().Add(-historyLookback))
+			if err != nil {
+				d.fail(ctx, it, fmt.Errorf("look for an earlier post: %w", err), false)
+				return
+			}
+			if found {
+				d.log.Info("slack message was already posted; recorded, not re-sent", "outbox_id", it.ID, "ts", ts)
+				d.record(ctx, it, ts)
+				return
+			}
+		}
+		it.SentChannel, ts, err = d.sender.PostOutbox(ctx, it.ChannelID, it.ThreadTS, m, it.ID)
 	case store.OpUpdate:
 		ts = it.TargetTS
 		err = d.sender.Update(ctx, it.ChannelID, it.TargetTS, m)
@@ -84,22 +133,32 @@ func (d *Deliverer) deliver(ctx context.Context, it store.OutboxItem) {
 		d.fail(ctx, it, err, Permanent(err) || it.Attempts >= maxAttempts)
 		return
 	}
-	err = d.store.InTx(ctx, func(tx store.Tx) error { return tx.MarkDelivered(ctx, it, ts) })
+	d.record(ctx, it, ts)
+}
+
+func (d *Deliverer) record(ctx context.Context, it store.OutboxItem, ts string) {
+	err := d.store.InTx(ctx, func(tx store.Tx) error { return tx.MarkDelivered(ctx, it, ts) })
 	if err != nil {
-		// The lease will expire and the message go out again: a rare
-		// duplicate beats a lost alert.
+		// The lease will expire and the next attempt find the post in the
+		// channel's history by its outbox id: recorded then, not re-sent.
 		d.log.Error("record delivery", "outbox_id", it.ID, "err", err)
 	}
 }
 
 func (d *Deliverer) fail(ctx context.Context, it store.OutboxItem, cause error, permanent bool) {
-	backoff := store.Backoff(it.Attempts+1, time.Second, 512*time.Second)
+	backoff := store.Backoff(it.Attempts+1, time.Second, maxBackoff)
 	if permanent {
-		d.log.Error("slack message given up", "outbox_id", it.ID, "channel", it.ChannelID, "attempts", it.Attempts, "err", cause)
+		d.log.Error("slack message given up: now a dead letter", "outbox_id", it.ID, "channel", it.ChannelID, "attempts", it.Attempts, "err", cause)
 	} else {
 		d.log.Warn("slack message will be retried", "outbox_id", it.ID, "channel", it.ChannelID, "in", backoff, "err", cause)
 	}
 	if err := d.store.MarkFailed(ctx, it.ID, cause, time.Now().Add(backoff), permanent); err != nil {
 		d.log.Error("record delivery failure", "outbox_id", it.ID, "err", err)
 	}
+}
+
+// isUserID: a post addressed to a user lands in a DM whose history the bot
+// may not read (im:history is not requested), so it is not looked up.
+func isUserID(channel string) bool {
+	return strings.HasPrefix(channel, "U") || strings.HasPrefix(channel, "W")
 }

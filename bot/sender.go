@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -58,6 +59,73 @@ func (s *Sender) Post(ctx context.Context, channel, threadTS string, m blocks.Me
 		return err
 	})
 	return sentChannel, ts, err
+}
+
+// PostOutbox is Post for an outbox message: its outbox id rides in the
+// message's metadata, so FindPosted can tell whether it was already sent.
+func (s *Sender) PostOutbox(ctx context.Context, channel, threadTS string, m blocks.Message, outboxID int64) (sentChannel, ts string, err error) {
+	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...),
+		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: OutboxMetadataType, EventPayload: map[string]any{"outbox_id": outboxID}})}
+	if threadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(threadTS))
+	}
+	err = s.paced(ctx, "chat.postMessage", channel, func() error {
+		var err error
+		sentChannel, ts, err = s.api.PostMessageContext(ctx, channel, opts...)
+		return err
+	})
+	return sentChannel, ts, err
+}
+
+// FindPosted looks for the message carrying outboxID in the channel's
+// history since `since` (or in the thread of threadTS) and returns its ts.
+func (s *Sender) FindPosted(ctx context.Context, channel, threadTS string, outboxID int64, since time.Time) (found bool, ts string, err error) {
+	oldest := strconv.FormatInt(since.Unix(), 10) + ".000000"
+	match := func(msgs []slack.Message) bool {
+		for _, m := range msgs {
+			if m.Metadata.EventType != OutboxMetadataType {
+				continue
+			}
+			if id, ok := m.Metadata.EventPayload["outbox_id"].(float64); ok && int64(id) == outboxID {
+				ts = m.Timestamp
+				return true
+			}
+		}
+		return false
+	}
+	cursor := ""
+	for page := 0; page < 10; page++ {
+		var msgs []slack.Message
+		var next string
+		if threadTS != "" {
+			err = s.paced(ctx, "conversations.replies", channel, func() error {
+				var err error
+				msgs, _, next, err = s.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+					ChannelID: channel, Timestamp: threadTS, Oldest: oldest, Cursor: cursor, Limit: 200, IncludeAllMetadata: true})
+				return err
+			})
+		} else {
+			err = s.paced(ctx, "conversations.history", channel, func() error {
+				res, err := s.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+					ChannelID: channel, Oldest: oldest, Cursor: cursor, Limit: 200, IncludeAllMetadata: true})
+				if res != nil {
+					msgs, next = res.Messages, res.ResponseMetaData.NextCursor
+				}
+				return err
+			})
+		}
+		if err != nil {
+			return false, "", err
+		}
+		if match(msgs) {
+			return true, ts, nil
+		}
+		if next == "" {
+			return false, "", nil
+		}
+		cursor = next
+	}
+	return false, "", nil
 }
 
 // Ephemeral shows a message to one user in a channel (or thread).

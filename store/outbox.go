@@ -23,8 +23,13 @@ const (
 // to later (quiet hours) and never tried lets the ones after it go first.
 // An update by reference waits for its target's delivery and for earlier
 // updates of the same target.
+//
+// Each channel is a lane (Queue.Lane): one message per channel in flight,
+// so a channel paced by Slack never holds up another channel's messages,
+// and a lane sends its alerts before its digests and lists (Priority).
 var Outbox = Queue{
 	Name: "outbox", Table: "outbox", Due: "not_before", CountAttempts: true,
+	Lane: "channel_id", Priority: "priority",
 	Waiting: "delivered_at IS NULL AND failed_at IS NULL",
 	Ready: `(p.thread_key IS NULL OR NOT EXISTS (
 				SELECT 1 FROM outbox e WHERE e.thread_key = p.thread_key AND e.id < p.id
@@ -35,6 +40,13 @@ var Outbox = Queue{
 				AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.target_ref = p.target_ref AND e.id < p.id
 				  AND e.delivered_at IS NULL AND e.failed_at IS NULL)))`,
 }
+
+// Outbox priorities: within a channel, higher goes first.
+const (
+	PriorityBulk   = -10 // digests, lists, reports
+	PriorityNormal = 0
+	PriorityAlert  = 10 // alerts a person must act on
+)
 
 // OutboxItem is a message that must reach Slack.
 type OutboxItem struct {
@@ -61,6 +73,8 @@ type OutboxItem struct {
 	// SentChannel is the channel Slack reported for a delivered post (a
 	// DM's D… id when ChannelID was a user id); updates by TargetRef use it.
 	SentChannel string
+	// Priority orders the messages of one channel (PriorityAlert first).
+	Priority int
 }
 
 // Enqueue writes a message to the outbox. Inside a Tx it is sent if and
@@ -83,10 +97,10 @@ func (q Queries) Enqueue(ctx context.Context, it OutboxItem) error {
 		notBefore = time.Now()
 	}
 	if _, err := q.db.Exec(ctx, `INSERT INTO outbox (op, channel_id, thread_key, target_ts, message, alert_id, not_before,
-			ref, target_ref, user_id)
-		VALUES ($1, $2, nullif($3, ''), nullif($4, ''), $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''))`,
+			ref, target_ref, user_id, priority)
+		VALUES ($1, $2, nullif($3, ''), nullif($4, ''), $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11)`,
 		it.Op, it.ChannelID, it.ThreadKey, it.TargetTS, msg, nullID(it.AlertID), notBefore,
-		it.Ref, it.TargetRef, it.UserID); err != nil {
+		it.Ref, it.TargetRef, it.UserID, it.Priority); err != nil {
 		return fmt.Errorf("enqueue slack message: %w", err)
 	}
 	return Outbox.Notify(ctx, q.db)
@@ -105,15 +119,15 @@ func (q Queries) LeaseOutbox(ctx context.Context, n int, lease time.Duration) ([
 			coalesce(o.target_ts, (SELECT t.ts FROM outbox t WHERE t.ref = o.target_ref), ''), o.message,
 			coalesce(o.alert_id, 0), o.attempts,
 			coalesce((SELECT t.ts FROM slack_threads t WHERE t.thread_key = o.thread_key), ''),
-			coalesce(o.ref, ''), coalesce(o.user_id, '')
-		FROM leased o ORDER BY o.not_before, o.id`)
+			coalesce(o.ref, ''), coalesce(o.user_id, ''), o.priority
+		FROM leased o ORDER BY o.priority DESC, o.not_before, o.id`)
 	if err != nil {
 		return nil, err
 	}
 	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OutboxItem, error) {
 		var it OutboxItem
 		err := r.Scan(&it.ID, &it.Op, &it.ChannelID, &it.ThreadKey, &it.TargetTS, &it.Raw, &it.AlertID, &it.Attempts,
-			&it.ThreadTS, &it.Ref, &it.UserID)
+			&it.ThreadTS, &it.Ref, &it.UserID, &it.Priority)
 		return it, err
 	})
 	return items, wrap("lease outbox", err)

@@ -40,6 +40,14 @@ type Queue struct {
 	Ready string
 	// CountAttempts adds one to the row's attempts column on every lease.
 	CountAttempts bool
+	// Lane, when set, is the column whose value is a row's lane (the
+	// outbox's channel): a lease takes at most one row per lane and none
+	// from a lane with a row still leased, so one lane's backlog never
+	// holds up another's and each lane is worked in order.
+	Lane string
+	// Priority, when set, is the column ordering a lane's rows before
+	// their due time (higher first).
+	Priority string
 }
 
 func (q Queue) key() string {
@@ -84,14 +92,30 @@ func (q Queue) lease(ctx context.Context, db DB, now string, n int, lease time.D
 		ready = "\n\t\t\t  AND (" + q.Ready + ")"
 	}
 	key, due := q.key(), q.due()
-	sql := `WITH leased AS (
-		UPDATE ` + q.Table + ` SET ` + set + `
-		WHERE ` + key + ` IN (
-			SELECT p.` + key + ` FROM ` + q.Table + ` p
+	order := ""
+	if q.Priority != "" {
+		order = q.Priority + " DESC, "
+	}
+	candidates := `SELECT p.` + key + ` FROM ` + q.Table + ` p
 			WHERE (` + q.Waiting + `) AND p.` + due + ` <= ` + now + `
 			  AND (p.leased_until IS NULL OR p.leased_until < ` + now + `)` + ready + `
-			ORDER BY p.` + due + `, p.` + key + ` LIMIT $1
-			FOR UPDATE SKIP LOCKED)
+			ORDER BY ` + order + `p.` + due + `, p.` + key + ` LIMIT $1
+			FOR UPDATE SKIP LOCKED`
+	if q.Lane != "" {
+		// The head of each free lane, then the most urgent heads first.
+		candidates = `SELECT c.` + key + ` FROM ` + q.Table + ` c WHERE c.` + key + ` IN (
+				SELECT DISTINCT ON (p.` + q.Lane + `) p.` + key + ` FROM ` + q.Table + ` p
+				WHERE (` + q.Waiting + `) AND p.` + due + ` <= ` + now + `
+				  AND (p.leased_until IS NULL OR p.leased_until < ` + now + `)` + ready + `
+				  AND NOT EXISTS (SELECT 1 FROM ` + q.Table + ` f WHERE f.` + q.Lane + ` = p.` + q.Lane + `
+					AND f.leased_until >= ` + now + ` AND (` + q.Waiting + `))
+				ORDER BY p.` + q.Lane + `, ` + order + `p.` + due + `, p.` + key + `)
+			ORDER BY ` + order + `c.` + due + `, c.` + key + ` LIMIT $1
+			FOR UPDATE SKIP LOCKED`
+	}
+	sql := `WITH leased AS (
+		UPDATE ` + q.Table + ` SET ` + set + `
+		WHERE ` + key + ` IN (` + candidates + `)
 		RETURNING *)
 	` + sel
 	rows, err := db.Query(ctx, sql, append([]any{n, lease.String()}, args...)...)
@@ -115,9 +139,16 @@ func Claim(ctx context.Context, tx Tx, sel, lock string, args ...any) (pgx.Rows,
 // due time, or the end of its lease while a worker holds it.
 func (q Queue) NextDue(ctx context.Context, db DB) (time.Time, error) {
 	due := q.due()
+	busy := ""
+	if q.Lane != "" {
+		// A row behind another one in flight in its lane waits for that one
+		// (whose worker wakes the queue when done, or whose lease runs out).
+		busy = ` AND NOT EXISTS (SELECT 1 FROM ` + q.Table + ` f WHERE f.` + q.Lane + ` = p.` + q.Lane + ` AND f.` + q.key() + ` <> p.` + q.key() + `
+			AND f.leased_until >= now() AND (` + q.Waiting + `))`
+	}
 	var t *time.Time
 	err := db.QueryRow(ctx, `SELECT min(greatest(`+due+`, coalesce(leased_until, `+due+`))) FROM `+q.Table+
-		` WHERE `+q.Waiting).Scan(&t)
+		` p WHERE (`+q.Waiting+`)`+busy).Scan(&t)
 	if err != nil || t == nil {
 		return time.Time{}, wrap("next due "+q.Name, err)
 	}
@@ -155,6 +186,16 @@ type Worker interface {
 	Work(ctx context.Context) (leased int, err error)
 }
 
+// An AsyncWorker finishes leased rows on goroutines of its own after Work
+// returns (the outbox: one delivery per Slack channel at a time, none
+// waiting for another). Workers hands it wake, to call when a row is done
+// and its lane free, and waits for Drain at shutdown.
+type AsyncWorker interface {
+	Worker
+	SetWake(wake func())
+	Drain()
+}
+
 // Workers runs every queue's worker in this process. Each sleeps until its
 // next row is due, a notification for its queue arrives, or the poll
 // interval passes (notifications are lost while the LISTEN connection is
@@ -190,6 +231,9 @@ func (ws *Workers) Add(w ...Worker) error {
 		}
 		ws.loops[name] = &loop{w: w, wake: make(chan struct{}, 1)}
 		ws.order = append(ws.order, name)
+		if aw, ok := w.(AsyncWorker); ok {
+			aw.SetWake(func() { ws.Wake(name) })
+		}
 	}
 	return nil
 }
@@ -225,7 +269,12 @@ func (ws *Workers) Run(ctx context.Context) {
 	})
 	for _, name := range ws.order {
 		l := ws.loops[name]
-		wg.Go(func() { ws.run(ctx, name, l) })
+		wg.Go(func() {
+			ws.run(ctx, name, l)
+			if aw, ok := l.w.(AsyncWorker); ok {
+				aw.Drain()
+			}
+		})
 	}
 	wg.Wait()
 }

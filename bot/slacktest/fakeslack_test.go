@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -297,8 +298,8 @@ func TestRateLimitAndFail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ts2 <= ts1 || !strings.HasPrefix(ts1, "1700000000.") {
-		t.Errorf("ts %q then %q, want strictly increasing 1700000000.xxxxxx", ts1, ts2)
+	if sec, _, _ := strings.Cut(ts1, "."); ts2 <= ts1 || sec < strconv.FormatInt(time.Now().Add(-time.Hour).Unix(), 10) {
+		t.Errorf("ts %q then %q, want strictly increasing, from the wall clock", ts1, ts2)
 	}
 	calls := s.Calls("chat.postMessage")
 	if len(calls) != 3 || !calls[0].RateLimited || calls[0].Params["text"] != "x" || calls[1].RateLimited {
@@ -498,5 +499,46 @@ func TestRawProtocol(t *testing.T) {
 	}
 	if _, ok := <-msgs; ok {
 		t.Error("connection still open after disconnect")
+	}
+}
+
+// Metadata posted with a message comes back in conversations.history and
+// conversations.replies when include_all_metadata asks for it, as in Slack.
+func TestHistoryKeepsMetadata(t *testing.T) {
+	t.Parallel()
+	s, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	api := slack.New("xoxb-test", slack.OptionAPIURL(s.APIURL()))
+	ctx := context.Background()
+	before := strconv.FormatInt(time.Now().Add(-time.Minute).Unix(), 10)
+	md := slack.SlackMetadata{EventType: "holdfast_outbox", EventPayload: map[string]any{"outbox_id": 42}}
+	_, root, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("root", false), slack.MsgOptionMetadata(md))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("reply", false), slack.MsgOptionTS(root),
+		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: "holdfast_outbox", EventPayload: map[string]any{"outbox_id": 43}})); err != nil {
+		t.Fatal(err)
+	}
+	h, err := api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: "C1", Oldest: before, IncludeAllMetadata: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Messages) != 1 || h.Messages[0].Metadata.EventType != "holdfast_outbox" || h.Messages[0].Metadata.EventPayload["outbox_id"] != float64(42) {
+		t.Fatalf("history = %+v, want the root with its metadata", h.Messages)
+	}
+	replies, _, _, err := api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{ChannelID: "C1", Timestamp: root, IncludeAllMetadata: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(replies) != 2 || replies[1].Metadata.EventPayload["outbox_id"] != float64(43) {
+		t.Fatalf("replies = %+v, want root and reply with metadata", replies)
+	}
+	h, err = api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: "C1"})
+	if err != nil || len(h.Messages) != 1 || h.Messages[0].Metadata.EventType != "" {
+		t.Fatalf("history without include_all_metadata = %+v %v, want no metadata", h, err)
 	}
 }

@@ -26,6 +26,7 @@ func fail(slackErr string) obj { return obj{"ok": false, "error": slackErr} }
 // conversations.replies behave like Slack.
 type message struct {
 	channel, ts, threadTS, text, blocks string
+	metadata                            string // the post's metadata JSON, as Slack keeps it
 }
 
 func (m *message) json() obj {
@@ -35,6 +36,9 @@ func (m *message) json() obj {
 	}
 	if m.blocks != "" {
 		o["blocks"] = json.RawMessage(m.blocks)
+	}
+	if m.metadata != "" {
+		o["metadata"] = json.RawMessage(m.metadata)
 	}
 	return o
 }
@@ -163,7 +167,7 @@ func (s *Server) handle(method string, p map[string]string, token string) obj {
 	case "auth.test":
 		return ok(obj{"url": "https://" + teamName + ".slack.com/", "team": "Fake Workspace", "user": "holdfast",
 			"team_id": TeamID, "user_id": BotUser, "bot_id": BotID})
-	case "chat.postMessage", "chat.update", "chat.delete", "conversations.replies":
+	case "chat.postMessage", "chat.update", "chat.delete", "conversations.replies", "conversations.history":
 		return s.messageMethod(method, p)
 	case "chat.postEphemeral":
 		if p["channel"] == "" {
@@ -232,9 +236,11 @@ func channel(id, name string) obj {
 		"created": time.Now().Unix()}
 }
 
-// nextTSLocked returns a strictly increasing message ts like "1700000000.000100".
+// nextTSLocked returns a strictly increasing message ts like
+// "1765000000.000100": the wall clock, as Slack's are, so a client reading
+// conversations.history from a few minutes back finds recent posts.
 func (s *Server) nextTSLocked() string {
-	s.lastTS += 100
+	s.lastTS = max(s.lastTS+100, time.Now().UnixMicro())
 	return fmt.Sprintf("%d.%06d", s.lastTS/1e6, s.lastTS%1e6)
 }
 
@@ -245,6 +251,9 @@ func (s *Server) messageMethod(method string, p map[string]string) obj {
 	}
 	if b := p["blocks"]; b != "" && !json.Valid([]byte(b)) {
 		return fail("invalid_blocks")
+	}
+	if md := p["metadata"]; md != "" && !json.Valid([]byte(md)) {
+		return fail("invalid_metadata_format")
 	}
 	// Like Slack, a post to a user id lands in the app's DM with that user,
 	// whose channel id (D…) the answer carries; chat.update should use it.
@@ -267,7 +276,8 @@ func (s *Server) messageMethod(method string, p map[string]string) obj {
 		if p["text"] == "" && p["blocks"] == "" && p["attachments"] == "" {
 			return fail("no_text")
 		}
-		m := &message{channel: ch, ts: s.nextTSLocked(), threadTS: p["thread_ts"], text: p["text"], blocks: p["blocks"]}
+		m := &message{channel: ch, ts: s.nextTSLocked(), threadTS: p["thread_ts"], text: p["text"], blocks: p["blocks"],
+			metadata: p["metadata"]}
 		s.messages = append(s.messages, m)
 		return ok(obj{"channel": ch, "ts": m.ts, "message": m.json()})
 	case "chat.update":
@@ -288,11 +298,22 @@ func (s *Server) messageMethod(method string, p map[string]string) obj {
 		}
 		s.messages = append(s.messages[:i], s.messages[i+1:]...)
 		return ok(obj{"channel": ch, "ts": p["ts"]})
+	case "conversations.history":
+		// Like Slack: the channel's top-level messages, newest first, from
+		// oldest on; metadata only when include_all_metadata asks for it.
+		var history []obj
+		for i := len(s.messages) - 1; i >= 0; i-- {
+			m := s.messages[i]
+			if m.channel == ch && (m.threadTS == "" || m.threadTS == m.ts) && tsAtLeast(m.ts, p["oldest"]) {
+				history = append(history, withoutMetadata(m.json(), p["include_all_metadata"]))
+			}
+		}
+		return ok(obj{"messages": history, "has_more": false})
 	default: // conversations.replies
 		var thread []obj
 		for _, m := range s.messages {
-			if m.channel == ch && (m.ts == p["ts"] || m.threadTS == p["ts"]) {
-				thread = append(thread, m.json())
+			if m.channel == ch && (m.ts == p["ts"] || (m.threadTS == p["ts"] && tsAtLeast(m.ts, p["oldest"]))) {
+				thread = append(thread, withoutMetadata(m.json(), p["include_all_metadata"]))
 			}
 		}
 		if len(thread) == 0 {
@@ -300,6 +321,24 @@ func (s *Server) messageMethod(method string, p map[string]string) obj {
 		}
 		return ok(obj{"messages": thread, "has_more": false})
 	}
+}
+
+// tsAtLeast compares Slack timestamps ("1700000000.000100"); an empty
+// bound admits everything.
+func tsAtLeast(ts, bound string) bool {
+	if bound == "" {
+		return true
+	}
+	a, errA := strconv.ParseFloat(ts, 64)
+	b, errB := strconv.ParseFloat(bound, 64)
+	return errA != nil || errB != nil || a >= b
+}
+
+func withoutMetadata(o obj, include string) obj {
+	if include != "1" && include != "true" {
+		delete(o, "metadata")
+	}
+	return o
 }
 
 func (s *Server) view(method string, p map[string]string) obj {

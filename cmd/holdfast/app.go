@@ -191,7 +191,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		{Name: "postgres", Ping: in.store.Ping},
 		{Name: "redis", Ping: func(ctx context.Context) error { return in.redis.Ping(ctx).Err() }},
 	}, in.metrics, log)
-	if err := a.workers.Add(bot.NewDeliverer(in.store, in.sender, 4, log)); err != nil {
+	if err := a.workers.Add(bot.NewDeliverer(in.store, in.sender, 16, log)); err != nil {
 		return nil, err
 	}
 	for _, f := range a.features {

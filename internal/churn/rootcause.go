@@ -103,8 +103,8 @@ func (m *Module) MonthlyPost(ctx context.Context, now time.Time) error {
 	}
 	thread := "rootcause:" + p.Key()
 	items := []store.OutboxItem{
-		{Op: store.OpPost, ChannelID: channel, ThreadKey: thread, Message: reportCard(r)},
-		{Op: store.OpPost, ChannelID: channel, ThreadKey: thread, Message: audit},
+		{Op: store.OpPost, ChannelID: channel, ThreadKey: thread, Message: reportCard(r), Priority: store.PriorityBulk},
+		{Op: store.OpPost, ChannelID: channel, ThreadKey: thread, Message: audit, Priority: store.PriorityBulk},
 	}
 	first := false
 	err = m.store.InTx(ctx, func(tx store.Tx) error {

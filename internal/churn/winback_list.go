@@ -107,7 +107,7 @@ func (m *Module) offerWinbacks(ctx context.Context, owner, channel string, week,
 		if err := nameOfferMessage(ctx, tx, ids, ref); err != nil {
 			return err
 		}
-		return tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: channel, Message: winbackList(fresh), Ref: ref})
+		return tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: channel, Message: winbackList(fresh), Ref: ref, Priority: store.PriorityBulk})
 	})
 }
 

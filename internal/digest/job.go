@@ -82,7 +82,7 @@ func (m *Module) send(ctx context.Context, sub Subscription, p Period, msg block
 		if queued, err = claimPeriod(ctx, tx, sub.ID, p); err != nil || !queued {
 			return err
 		}
-		return tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: sub.ChannelID, Message: msg})
+		return tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: sub.ChannelID, Message: msg, Priority: store.PriorityBulk})
 	})
 	return queued, err
 }

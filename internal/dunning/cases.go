@@ -225,7 +225,7 @@ func (m *Module) open(ctx context.Context, tx store.Tx, in *ingest.Batch, p paym
 	if err := insertAttempt(ctx, tx, c.ID, attemptKey, code, string(class), sig.OccurredAt, in.SignalIDs[p.index]); err != nil {
 		return err
 	}
-	if err := tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: channel, ThreadKey: c.ThreadKey,
+	if err := tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: channel, ThreadKey: c.ThreadKey, Priority: store.PriorityAlert,
 		Ref: c.RootRef, Message: alertCard(v), NotBefore: m.notBefore(plan.HighValue)}); err != nil {
 		return err
 	}

@@ -81,7 +81,7 @@ func (p *Pipeline) assess(ctx context.Context, tx store.Tx, b *Batch, in store.S
 	if err := tx.SetAlertView(ctx, id, view); err != nil {
 		return err
 	}
-	if err := tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: channel,
+	if err := tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: channel, Priority: store.PriorityAlert,
 		ThreadKey: "alerts:" + strconv.FormatInt(a.ID, 10) + ":" + channel, Message: alertCard(view),
 		AlertID: id, NotBefore: notBefore, Ref: store.AlertRef(id)}); err != nil {
 		return err

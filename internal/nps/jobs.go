@@ -63,7 +63,7 @@ func (m *Module) Cadence(ctx context.Context, now time.Time) error {
 				view.Rows = append(view.Rows, dueRow{AccountID: c.ID, AccountName: c.Name, ExternalID: c.ExternalID,
 					OwnerCSM: c.OwnerCSM, Kind: v.Kind, Reason: v.Reason})
 			}
-			if err := tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: m.channel, Message: dueList(view)}); err != nil {
+			if err := tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: m.channel, Message: dueList(view), Priority: store.PriorityBulk}); err != nil {
 				return err
 			}
 		}
@@ -294,7 +294,7 @@ func (m *Module) Digest(ctx context.Context, now time.Time) error {
 		slices.SortStableFunc(passives, func(a, b digestRow) int {
 			return cmp.Or(cmp.Compare(a.OwnerCSM, b.OwnerCSM), byARR(a, b))
 		})
-		return tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: m.channel,
+		return tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: m.channel, Priority: store.PriorityBulk,
 			Message: digestCard(promoters, passives, Today(now, m.loc))})
 	})
 }

@@ -269,7 +269,7 @@ func record(ctx context.Context, tx store.Tx, row alertRow, view AlertView, notB
 	}
 	msg := AlertCard(view)
 	for _, r := range row.Recipients {
-		if err := tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: r, Message: msg, NotBefore: notBefore,
+		if err := tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: r, Message: msg, NotBefore: notBefore, Priority: store.PriorityAlert,
 			Ref: alertRef(id, r)}); err != nil {
 			return 0, err
 		}

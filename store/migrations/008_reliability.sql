@@ -9,3 +9,9 @@ CREATE TABLE alert_cooldowns (
     taken_at timestamptz NOT NULL,
     until      timestamptz NOT NULL
 );
+
+-- Per-channel lanes: a channel's backlog waits in its own lane, and an
+-- alert (higher priority) goes before digests and lists in its channel.
+ALTER TABLE outbox ADD COLUMN priority smallint NOT NULL DEFAULT 0;
+CREATE INDEX outbox_lane_pending ON outbox (channel_id, priority DESC, not_before, id)
+    WHERE delivered_at IS NULL AND failed_at IS NULL;
