@@ -12,6 +12,11 @@ const (
 	ActionPickPrefix = "health_pick_"  // + position; value: account id
 )
 
+// Dead letters (admins' App Home).
+const (
+	ActionDeadLetterRetry = "deadletter_retry" // value: kind:id
+)
+
 // Churn.
 const (
 	ActionChurnPickPrefix   = "churn_pick_"            // + position; value: account id

@@ -41,9 +41,10 @@ const callTimeout = 30 * time.Second
 // another replica; a dead replica's row is free again within a minute.
 const leaseFor = callTimeout + 15*time.Second
 
-// maxAttempts before a message is given up on: it goes to the dead
-// letters, listed for admins with a Retry button, never dropped silently.
-const maxAttempts = 25
+// maxAttempts before a message is given up on (about a day of Slack
+// outage at the capped backoff): it becomes a dead letter, counted in
+// /metrics and listed for admins with a Retry button, never dropped.
+const maxAttempts = 200
 
 // maxBackoff caps the wait between attempts.
 const maxBackoff = 512 * time.Second

@@ -23,6 +23,7 @@ import (
 	"github.com/holdfast/holdfast/internal/churn"
 	"github.com/holdfast/holdfast/internal/crm"
 	"github.com/holdfast/holdfast/internal/crm/salesforce"
+	"github.com/holdfast/holdfast/internal/deadletters"
 	"github.com/holdfast/holdfast/internal/digest"
 	"github.com/holdfast/holdfast/internal/dunning"
 	"github.com/holdfast/holdfast/internal/ingest"
@@ -182,6 +183,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		nps.New(in.store, in.ingest, in.analyzer, in.sender, nps.Options{Settings: set.NPS,
 			DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location(), WebhookSecret: cfg.SurveyWebhookSecret},
 			in.now, log),
+		deadletters.New(in.store, set.Alerts.Admins,
+			[]store.DeadLetterQueue{store.OutboxDeadLetters, crm.DeadLetters, rooms.DeadLetters}, in.metrics, log),
 	}
 
 	router := handlers.NewRouter(in.sender, log)

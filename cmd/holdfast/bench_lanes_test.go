@@ -19,11 +19,11 @@ import (
 // alerts in their own channels, first with an empty outbox, then with 500
 // messages queued for one busy channel (paced by Slack at about one a
 // second, so it stays backlogged throughout). Reports both p99s and the
-// difference. HOLDFAST_BENCH_LANE_ALERTS (100) alerts per phase.
+// difference. HOLDFAST_BENCH_LANE_ALERTS (200) alerts per phase.
 func BenchmarkLaneIsolation(b *testing.B) {
 	d := newDeployment(b)
 	r := d.start() // real per-channel pacing
-	n := envInt("HOLDFAST_BENCH_LANE_ALERTS", 100)
+	n := envInt("HOLDFAST_BENCH_LANE_ALERTS", 200)
 	const backlog = 500
 	benchAccounts(b, r, 2*n, func(i int) string { return fmt.Sprintf("C0L%05d", i) })
 
@@ -87,5 +87,7 @@ func BenchmarkLaneIsolation(b *testing.B) {
 	}
 	added := p99(busy) - p99(quiet)
 	b.ReportMetric(float64(added.Microseconds())/1000, "added_p99_ms")
+	slowest := func(l []time.Duration) []time.Duration { return l[max(0, len(l)-5):] }
+	b.Logf("slowest quiet %v, slowest with the backlog %v", slowest(quiet), slowest(busy))
 	b.Logf("500 messages queued for one channel add %s to other channels' alert p99 (%s -> %s)", added, p99(quiet), p99(busy))
 }

@@ -14,6 +14,17 @@ import (
 // Writes wait in crm_outbox to be written to the CRM.
 var Writes = store.Queue{Name: "crm", Table: "crm_outbox", Waiting: "state = 'pending'", CountAttempts: true}
 
+// DeadLetters are the CRM writes given up on, for admins to retry.
+var DeadLetters = store.DeadLetterQueue{
+	Kind: "crm_write",
+	List: `SELECT id, object || ' for account ' || account_id || ' (' || idempotency_key || ')', last_error, coalesce(done_at, created_at)
+		FROM crm_outbox WHERE state = 'failed' ORDER BY coalesce(done_at, created_at) DESC, id DESC LIMIT $1`,
+	Count: `SELECT count(*) FROM crm_outbox WHERE state = 'failed'`,
+	Retry: `UPDATE crm_outbox SET state = 'pending', attempts = 0, next_at = now(), leased_until = NULL
+		WHERE id = $1 AND state = 'failed'`,
+	Queue: Writes,
+}
+
 // Write is one record to write to the CRM.
 type Write struct {
 	Key      string // idempotency key: written once, ever

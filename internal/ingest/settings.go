@@ -23,6 +23,9 @@ type AlertSettings struct {
 	DefaultChannel string              `yaml:"default_channel"` // used when the account has no channel of its own
 	Cooldown       schedule.Duration   `yaml:"cooldown"`        // per account and alert kind
 	QuietHours     schedule.QuietHours `yaml:"quiet_hours"`
+	// Admins (Slack user ids) see the work Holdfast gave up on (dead
+	// letters) in their App Home and may retry it.
+	Admins []string `yaml:"admins"`
 }
 
 // DefaultAlertSettings are the alerts defaults.
@@ -37,6 +40,11 @@ func (a *AlertSettings) Validate() error {
 	}
 	if a.Cooldown.Duration < time.Minute {
 		return fmt.Errorf("cooldown: must be at least 1m (got %s)", a.Cooldown.Duration)
+	}
+	for i, u := range a.Admins {
+		if !slackid.User(u) {
+			return fmt.Errorf("admins[%d]: %q is not a Slack user id (like U0123ABCD)", i, u)
+		}
 	}
 	if err := a.QuietHours.Resolve(); err != nil {
 		return fmt.Errorf("quiet_hours.%w", err)

@@ -17,6 +17,19 @@ import (
 var Handoffs = store.Queue{Name: "handoffs", Table: "handoffs", Key: "deal_id",
 	Waiting: "step NOT IN ('done', 'failed') OR card_stale"}
 
+// DeadLetters are the room handoffs stopped at a step that gave up, for
+// admins to retry from that step.
+var DeadLetters = store.DeadLetterQueue{
+	Kind: "room_step",
+	List: `SELECT h.deal_id, 'room for deal ' || d.external_id || ' stopped at ' || h.failed_step, h.last_error, h.updated_at
+		FROM handoffs h JOIN deals d ON d.id = h.deal_id WHERE h.step = 'failed'
+		ORDER BY h.updated_at DESC, h.deal_id DESC LIMIT $1`,
+	Count: `SELECT count(*) FROM handoffs WHERE step = 'failed'`,
+	Retry: `UPDATE handoffs SET step = failed_step, attempts = 0, next_at = now(), leased_until = NULL, updated_at = now()
+		WHERE deal_id = $1 AND step = 'failed' AND failed_step <> ''`,
+	Queue: Handoffs,
+}
+
 // Room is an account's Slack channel.
 type Room struct {
 	AccountID   int64
