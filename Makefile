@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/holdfast
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run test bench build services migrate vet fmt clean
+.PHONY: run test bench chaos build services migrate vet fmt clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/holdfast
@@ -38,6 +38,12 @@ OFFERS_PURE_BENCH := ^Benchmark(Evaluate|CheckAndImpact|ComputeStats10k)$$
 bench: services
 	$(GO) test -run '^$$' -bench '$(BENCH)' -skip '$(OFFERS_PURE_BENCH)' -benchtime 1x -count 1 -timeout 60m $(SYSTEM_BENCH_PKGS)
 	$(GO) test -run '^$$' -bench '$(BENCH)' -skip '$(OFFERS_STORE_BENCH)' -benchmem -timeout 30m $(PURE_BENCH_PKGS)
+
+# The chaos suite starts its own Postgres, Redis, fake Slack, hostile
+# model and 3 replicas on private ports (never 5432/6379); not part of
+# make test. Exits non-zero on any lost or duplicated signal or alert.
+chaos:
+	$(GO) run ./cmd/chaos
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

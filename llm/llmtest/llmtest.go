@@ -38,7 +38,14 @@ type Server struct {
 
 // New starts a fake that answers with reply; it is closed when the test ends.
 func New(t testing.TB, reply func(Request) Answer) *Server {
-	s := &Server{}
+	s, stop := Start(reply)
+	t.Cleanup(stop)
+	return s
+}
+
+// Start starts a fake outside a test (the chaos suite); stop closes it.
+func Start(reply func(Request) Answer) (s *Server, stop func()) {
+	s = &Server{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/v1/chat/completions" {
 			http.NotFound(w, r)
@@ -90,9 +97,8 @@ func New(t testing.TB, reply func(Request) Answer) *Server {
 				"message": map[string]any{"role": "assistant", "content": a.Content}}},
 		})
 	}))
-	t.Cleanup(srv.Close)
 	s.URL = srv.URL + "/v1"
-	return s
+	return s, srv.Close
 }
 
 // Requests returns what the fake received so far.
