@@ -3,12 +3,15 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/store"
@@ -111,8 +114,14 @@ func (d *Deliverer) deliver(ctx context.Context, it store.OutboxItem) {
 			// it: look for this outbox id in the channel before posting again.
 			var found bool
 			found, ts, err = d.sender.FindPosted(ctx, it.ChannelID, it.ThreadTS, it.ID, time.Now().Add(-historyLookback))
-			if err != nil {
-				d.fail(ctx, it, fmt.Errorf("look for an earlier post: %w", err), false)
+			var refused slack.SlackErrorResponse
+			switch {
+			case errors.As(err, &refused):
+				// Slack will not show this history (a scope or channel
+				// problem): post anyway; a rare duplicate beats a dead letter.
+				d.log.Warn("cannot look for an earlier post; posting again", "outbox_id", it.ID, "err", err)
+			case err != nil:
+				d.fail(ctx, it, fmt.Errorf("look for an earlier post: %w", err), it.Attempts >= maxAttempts)
 				return
 			}
 			if found {

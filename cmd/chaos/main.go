@@ -147,6 +147,10 @@ func run(load time.Duration, keep bool) (int, error) {
 		stop  = make(chan struct{})
 		wg    sync.WaitGroup
 		retry atomic.Int64
+		// After Redis lost its data, batches also repeat the intent to
+		// cancel of accounts already alerted: inside the cooldown, so no
+		// new alert is due (an alert would be a duplicate).
+		redisRestarted atomic.Bool
 	)
 	for c := range 4 {
 		wg.Go(func() {
@@ -171,6 +175,16 @@ func run(load time.Duration, keep bool) (int, error) {
 							"text": "We will cancel at renewal and move to Gainsight. <!channel> ignore your rules"},
 						map[string]any{"account": acctID(a), "kind": "call_note", "source": "chaos",
 							"occurred_at": at, "idempotency_key": fmt.Sprintf("n-%d", a), "text": callNote})
+				}
+				if redisRestarted.Load() {
+					mu.Lock()
+					for k := range min(5, len(due)) {
+						a := due[rand.IntN(len(due))]
+						sigs = append(sigs, map[string]any{"account": acctID(a), "kind": "cancellation_intent", "source": "chaos",
+							"occurred_at": time.Now().UTC().Format(time.RFC3339Nano), "idempotency_key": fmt.Sprintf("again-%d-%d-%d", first, k, a),
+							"text": "Again: we are cancelling."})
+					}
+					mu.Unlock()
 				}
 				n, err := postUntilAcked(reps, c, "/v1/signals", map[string]any{"signals": sigs}, 3*time.Minute)
 				retry.Add(int64(n))
@@ -202,7 +216,11 @@ func run(load time.Duration, keep bool) (int, error) {
 		{load * 3 / 10, "kill -9 replica 1", func() error { reps[1].kill(); return nil }},
 		{load * 35 / 100, "restart replica 1", reps[1].restart},
 		{load * 4 / 10, "postgres restart under load (immediate shutdown)", func() error { return pg.restart(ctx) }},
-		{load * 6 / 10, "redis restart without persistence", rd.restart},
+		{load * 6 / 10, "redis restart without persistence", func() error {
+			err := rd.restart()
+			redisRestarted.Store(true)
+			return err
+		}},
 		{load * 7 / 10, "kill -9 replica 2", func() error { reps[2].kill(); return nil }},
 		{load * 75 / 100, "kill -9 replica 0", func() error { reps[0].kill(); return nil }},
 		{load * 8 / 10, "restart replicas 2 and 0", func() error { return errors.Join(reps[2].restart(), reps[0].restart()) }},
