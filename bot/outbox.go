@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -19,6 +20,7 @@ type Deliverer struct {
 	sender  *Sender
 	log     *slog.Logger
 	workers int
+	sharing *Sharing
 }
 
 // leaseFor is long enough for a paced post that meets a 429 or two.
@@ -31,6 +33,10 @@ const maxAttempts = 25
 func NewDeliverer(st *store.Store, sender *Sender, workers int, log *slog.Logger) *Deliverer {
 	return &Deliverer{store: st, sender: sender, log: log, workers: max(1, workers)}
 }
+
+// KeepInternal makes every internal message bound for a channel an outside
+// organisation can read go to its internal route instead (Sharing.Route).
+func (d *Deliverer) KeepInternal(s *Sharing) { d.sharing = s }
 
 // Queue is the outbox.
 func (d *Deliverer) Queue() store.Queue { return store.Outbox }
@@ -66,6 +72,12 @@ func (d *Deliverer) deliver(ctx context.Context, it store.OutboxItem) {
 	if err := json.Unmarshal(it.Raw, &m); err != nil {
 		d.fail(ctx, it, fmt.Errorf("decode outbox message: %w", err), true)
 		return
+	}
+	if d.sharing != nil {
+		if err := d.sharing.address(ctx, &it); err != nil {
+			d.fail(ctx, it, err, errors.Is(err, ErrNoInternalRoute) || Permanent(err) || it.Attempts >= maxAttempts)
+			return
+		}
 	}
 	var ts string
 	var err error

@@ -19,7 +19,7 @@ import (
 
 // csvColumns are the accepted header names; external_id and name are required.
 var csvColumns = []string{"external_id", "name", "tier", "arr", "segment", "renewal_date", "owner_csm", "ae",
-	"sales_manager", "champion", "channel", "status",
+	"sales_manager", "champion", "channel", "status", "internal_channel",
 	// Cohort traits and billing link; a column left out keeps stored values.
 	"company_size_band", "industry", "deal_source", "champion_tenure_months", "stripe_customer_id",
 	// Tenure start for the NPS cadence.
@@ -98,7 +98,8 @@ func readAccountsCSV(r io.Reader) ([]ingest.AccountIn, []int, []string) {
 		line, get := t.line, t.get
 		a := ingest.AccountIn{ExternalID: get("external_id"), Name: get("name"), Tier: get("tier"), Segment: get("segment"),
 			RenewalDate: get("renewal_date"), OwnerCSM: get("owner_csm"), AE: get("ae"), SalesManager: get("sales_manager"),
-			Champion: get("champion"), Channel: get("channel"), Status: get("status"), ActivationDate: get("activation_date")}
+			Champion: get("champion"), Channel: get("channel"), Status: get("status"), ActivationDate: get("activation_date"),
+			InternalChannel: get("internal_channel")}
 		opt := func(name string) *string {
 			if !t.has(name) {
 				return nil

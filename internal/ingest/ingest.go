@@ -66,6 +66,47 @@ type Pipeline struct {
 	hooks []Hook
 	// router answers whoever clicks an alert's Claim (set by Register).
 	router *handlers.Router
+	// people turns e-mail addresses in person fields into Slack users.
+	people People
+}
+
+// People resolves an e-mail address to a Slack user id ("" = no such user).
+type People interface {
+	Resolve(ctx context.Context, email string) (string, error)
+}
+
+// ResolvePeople makes account imports store the Slack user behind each
+// e-mail address in owner_csm, ae and sales_manager. Addresses Slack does
+// not know are kept as typed, logged, and reported in the answer.
+func (p *Pipeline) ResolvePeople(r People) { p.people = r }
+
+// resolvePeople replaces e-mail addresses with Slack user ids and returns
+// the ones Slack does not know.
+func (p *Pipeline) resolvePeople(ctx context.Context, rows []store.AccountInput) ([]string, error) {
+	if p.people == nil {
+		return nil, nil
+	}
+	var unknown []string
+	for i := range rows {
+		for _, f := range []*string{&rows[i].OwnerCSM, &rows[i].AE, &rows[i].SalesManager} {
+			if !store.IsEmail(*f) {
+				continue
+			}
+			id, err := p.people.Resolve(ctx, *f)
+			if err != nil {
+				return nil, err
+			}
+			if id == "" {
+				p.log.Warn("no Slack user has this e-mail address; kept as typed", "account", rows[i].ExternalID, "email", *f)
+				if !slices.Contains(unknown, *f) {
+					unknown = append(unknown, *f)
+				}
+				continue
+			}
+			*f = id
+		}
+	}
+	return unknown, nil
 }
 
 // New wires the pipeline. now is the clock (tests pass a fixed one).
@@ -99,6 +140,9 @@ func (p *Pipeline) UpsertAccounts(ctx context.Context, in []AccountIn) ([]store.
 func (p *Pipeline) ImportAccounts(ctx context.Context, in []AccountIn) ([]store.UpsertResult, error) {
 	rows, err := ValidateAccounts(in)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := p.resolvePeople(ctx, rows); err != nil {
 		return nil, err
 	}
 	var res []store.UpsertResult
