@@ -49,15 +49,17 @@ func (g *Sharing) Shared(ctx context.Context, channel string) (bool, error) {
 	if channel == "" || (channel[0] != 'C' && channel[0] != 'G') {
 		return false, nil
 	}
+	// The stored flag first: a channel_shared event seen by any replica
+	// counts at once everywhere.
+	shared, err := g.store.ChannelShared(ctx, channel)
+	if err != nil || shared {
+		return shared, err
+	}
 	g.mu.Lock()
 	until, ok := g.clear[channel]
 	g.mu.Unlock()
 	if ok && g.now().Before(until) {
 		return false, nil
-	}
-	shared, err := g.store.ChannelShared(ctx, channel)
-	if err != nil || shared {
-		return shared, err
 	}
 	var ch *slack.Channel
 	err = g.sender.paced(ctx, "conversations.info", channel, func() error {

@@ -60,10 +60,24 @@ func (s *Server) RemoveMember(channel, user string) {
 	}
 }
 
+// RemoveUser makes users.info answer user_not_found for user, as for an id
+// that never existed or a deleted account.
+func (s *Server) RemoveUser(user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.external[user] = removedUser
+}
+
+// removedUser marks a RemoveUser'd id in the external map.
+const removedUser = "-"
+
 func (s *Server) userInfo(u string) obj {
 	s.mu.Lock()
 	team, external := s.external[u]
 	s.mu.Unlock()
+	if team == removedUser {
+		return fail("user_not_found")
+	}
 	name := strings.ToLower(u)
 	user := obj{"id": u, "team_id": TeamID, "name": name, "real_name": "User " + u,
 		"tz": "America/New_York", "tz_label": "Eastern Standard Time", "tz_offset": -18000,

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/internal/access"
 	"github.com/holdfast/holdfast/internal/ingest"
+	"github.com/holdfast/holdfast/internal/nps"
 )
 
 const customerTeam = "T0CUST"
@@ -333,4 +335,62 @@ func (d *deployment) commandIn(user, channel, command, text string) string {
 	}
 	out, _ := ackReply(d.t, ack)
 	return out
+}
+
+func TestCLIExportAudit(t *testing.T) {
+	t.Parallel()
+	d := newDeployment(t)
+	r := d.start(unpaced())
+	r.accounts(acme())
+	d.command("U0CSM", "/health", "acme")
+	waitFor(t, "audit row", func() bool { return d.count(`SELECT count(*) FROM audit_log`) == 1 })
+	env := map[string]string{"DATABASE_URL": d.schema.DatabaseURL}
+	code, out, errOut := runCLI(t, env, "export", "audit", "--since", time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly))
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 || lines[0] != "at,actor,action,account_id,subject,detail" ||
+		!strings.Contains(lines[1], ",U0CSM,account.read,1,/health,") {
+		t.Errorf("export: %d %q %q", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, env, "export", "audit", "--since", time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly))
+	if code != 0 || strings.Count(out, "\n") != 1 {
+		t.Errorf("export from tomorrow: %d %q", code, out)
+	}
+	if code, _, errOut := runCLI(t, env, "export", "audit", "--since", "last week"); code != exitUsage || !strings.Contains(errOut, "usage") {
+		t.Errorf("bad date: %d %q", code, errOut)
+	}
+}
+
+func TestSharedChannelGetsNoNPSOrDunningCard(t *testing.T) {
+	t.Parallel()
+	d := newDeployment(t, appendYAML(npsYAML("")))
+	d.fake.ShareChannel("C0SHAREDN", customerTeam, false)
+	r := d.start(unpaced())
+	now := time.Now()
+	r.accounts(account("nova", npsCSM, "C0SHAREDN", "C0NOVAINT"))
+	res := r.npsAnswers(nps.AnswerIn{Account: "nova", Respondent: "jo@nova.test", Score: score(2), SurveyKind: "quarterly",
+		Comment: "support is slow", AnsweredAt: now.Add(-time.Hour)})
+	if res.Stored != 1 || res.Answers[0].LoopID == 0 {
+		t.Fatalf("answer: %+v", res)
+	}
+	r.signals(ingest.SignalIn{Account: "nova", Kind: "payment_failed", Source: "billing", IdempotencyKey: "pf-1",
+		OccurredAt: now.Add(-time.Minute), Metadata: []byte(`{"decline_code":"insufficient_funds","invoice":"in_1"}`)})
+	d.settle()
+	if got := d.fake.Messages("C0SHAREDN"); len(got) != 0 {
+		t.Fatalf("%d messages in the shared channel, first %q", len(got), got[0].Text)
+	}
+	var detractor, dunning bool
+	for _, m := range d.fake.Messages("C0NOVAINT") {
+		text := plain(m)
+		detractor = detractor || strings.Contains(text, "Detractor: Nova Inc")
+		dunning = dunning || strings.Contains(strings.ToLower(text), "payment")
+	}
+	if !detractor || !dunning {
+		t.Errorf("internal channel: detractor card %v, dunning alert %v; want both", detractor, dunning)
+	}
+	// Replies in the detractor loop's thread follow its root.
+	for _, m := range d.fake.Messages("C0NOVAINT") {
+		if m.ThreadTS != "" && !slices.ContainsFunc(d.fake.Messages("C0NOVAINT"), func(root slacktest.Message) bool { return root.TS == m.ThreadTS }) {
+			t.Errorf("a reply threads under %s, which is not in the internal channel", m.ThreadTS)
+		}
+	}
 }

@@ -34,6 +34,9 @@ func (p *Pipeline) claim(ctx context.Context, cb slack.InteractionCallback, valu
 		if res, err = tx.ClaimAlert(ctx, id, cb.User.ID, p.now()); err != nil || !res.Claimed {
 			return err
 		}
+		if err := handlers.Audit(ctx, tx, cb.User.ID, "alert.claim", res.Alert.AccountID, "alert "+value); err != nil {
+			return err
+		}
 		// The posted alert shows its owner: an edit queued with the claim.
 		var view alertView
 		if err := json.Unmarshal(res.Alert.View, &view); err != nil {
