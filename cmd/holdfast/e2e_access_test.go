@@ -284,7 +284,14 @@ func TestOwnersGivenByEmailAreResolved(t *testing.T) {
 	r := d.start(unpaced())
 	a := account("acme", "dana@example.test", "", "")
 	a.AE = "nobody@example.test"
-	r.accounts(a)
+	var answer struct {
+		Upserted      int      `json:"upserted"`
+		UnknownEmails []string `json:"unknown_emails"`
+	}
+	r.mustPost("/v1/accounts", map[string]any{"accounts": []ingest.AccountIn{a}}, &answer)
+	if answer.Upserted != 1 || len(answer.UnknownEmails) != 1 || answer.UnknownEmails[0] != "nobody@example.test" {
+		t.Errorf("answer %+v, want the unknown address reported", answer)
+	}
 	if n := d.count(`SELECT count(*) FROM accounts WHERE owner_csm = 'U0DANA' AND ae = 'nobody@example.test'`); n != 1 {
 		t.Errorf("owner not resolved to U0DANA (or unknown ae not kept)")
 	}

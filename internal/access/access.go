@@ -20,6 +20,7 @@ import (
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/handlers"
+	"github.com/holdfast/holdfast/slackid"
 	"github.com/holdfast/holdfast/store"
 )
 
@@ -106,7 +107,7 @@ func (m *Module) Command(ctx context.Context, cmd slack.SlashCommand, next handl
 		return bot.Reply{Message: *refusal}, nil
 	}
 	verb := firstWord(cmd.Text)
-	if cmd.Command == "/digest" && (verb == "subscribe" || verb == "unsubscribe") {
+	if cmd.Command == "/digest" && (verb == "subscribe" || verb == "unsubscribe") && slackid.Channel(cmd.ChannelID) {
 		if in, err := m.slack.BotInChannel(ctx, cmd.ChannelID); err != nil || !in {
 			return bot.Reply{Message: notInChannel}, err
 		}

@@ -129,10 +129,26 @@ type SignalsResult struct {
 
 // UpsertAccounts validates and stores a batch of accounts, all or nothing.
 func (p *Pipeline) UpsertAccounts(ctx context.Context, in []AccountIn) ([]store.UpsertResult, error) {
+	res, _, err := p.upsertAccounts(ctx, in)
+	return res, err
+}
+
+// upsertAccounts is UpsertAccounts that also returns the e-mail addresses
+// Slack does not know (stored as typed).
+func (p *Pipeline) upsertAccounts(ctx context.Context, in []AccountIn) ([]store.UpsertResult, []string, error) {
 	if err := checkBatchSize(len(in)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return p.ImportAccounts(ctx, in)
+	rows, err := ValidateAccounts(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	unknown, err := p.resolvePeople(ctx, rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := p.storeAccounts(ctx, rows)
+	return res, unknown, err
 }
 
 // ImportAccounts is UpsertAccounts without the per-call row cap, for CSV
@@ -145,7 +161,12 @@ func (p *Pipeline) ImportAccounts(ctx context.Context, in []AccountIn) ([]store.
 	if _, err := p.resolvePeople(ctx, rows); err != nil {
 		return nil, err
 	}
+	return p.storeAccounts(ctx, rows)
+}
+
+func (p *Pipeline) storeAccounts(ctx context.Context, rows []store.AccountInput) ([]store.UpsertResult, error) {
 	var res []store.UpsertResult
+	var err error
 	err = p.store.InTx(ctx, func(tx store.Tx) error {
 		res, err = tx.UpsertAccounts(ctx, rows)
 		return err
