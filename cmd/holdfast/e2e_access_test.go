@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -399,5 +400,37 @@ func TestSharedChannelGetsNoNPSOrDunningCard(t *testing.T) {
 		if m.ThreadTS != "" && !slices.ContainsFunc(d.fake.Messages("C0NOVAINT"), func(root slacktest.Message) bool { return root.TS == m.ThreadTS }) {
 			t.Errorf("a reply threads under %s, which is not in the internal channel", m.ThreadTS)
 		}
+	}
+}
+
+func TestClaimNeedsTheAccountInYourBookAndIsAudited(t *testing.T) {
+	t.Parallel()
+	d := newDeployment(t, appendYAML(rolesYAML))
+	d.fake.SetUserGroup("S0TEAM", "U0CSM")
+	d.fake.SetUserGroup("S0ADMINS", "U0ADM")
+	r := d.start(unpaced())
+	now := time.Now()
+	r.accounts(acme())
+	r.signals(droppingUsage(now)...)
+	res := r.signals(trouble(now)...)
+	d.settle()
+	alert := d.posts(alertChannel)[0]
+	ctx := ctxTimeout(t, 20*time.Second)
+	if _, err := d.fake.SendInteraction(ctx, blockAction(d, "U0CSM2", "alert_claim", fmt.Sprint(res.Alerts[0]), alertChannel, alert.TS)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the refusal", func() bool { return len(d.fake.ResponseURLPosts()) >= 1 })
+	if got := d.fake.ResponseURLPosts()[0].Params["text"]; !strings.Contains(got, "isn't in your book") {
+		t.Errorf("outsider told %q", got)
+	}
+	if n := d.count(`SELECT count(*) FROM alerts WHERE claimed_by IS NOT NULL`); n != 0 {
+		t.Errorf("an outsider's claim was stored")
+	}
+	if _, err := d.fake.SendInteraction(ctx, blockAction(d, "U0CSM", "alert_claim", fmt.Sprint(res.Alerts[0]), alertChannel, alert.TS)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the claim", func() bool { return d.count(`SELECT count(*) FROM alerts WHERE claimed_by = 'U0CSM'`) == 1 })
+	if n := d.count(`SELECT count(*) FROM audit_log WHERE action = 'alert.claim' AND actor = 'U0CSM'`); n != 1 {
+		t.Errorf("%d alert.claim audit rows, want 1", n)
 	}
 }
