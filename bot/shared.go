@@ -32,8 +32,17 @@ type Sharing struct {
 	now      func() time.Time
 	log      *slog.Logger
 
-	mu    sync.Mutex
-	clear map[string]time.Time // channel -> not shared, until
+	mu       sync.Mutex
+	clear    map[string]time.Time // channel -> not shared, until
+	onShared func(ctx context.Context, channel string) error
+}
+
+// OnShared makes fn run when Slack first says a channel is shared (no
+// channel_shared event was seen for it): the account's owner is told.
+func (g *Sharing) OnShared(fn func(ctx context.Context, channel string) error) {
+	g.mu.Lock()
+	g.onShared = fn
+	g.mu.Unlock()
 }
 
 // NewSharing wires the sharing check. fallback is alerts.default_channel.
@@ -72,8 +81,17 @@ func (g *Sharing) Shared(ctx context.Context, channel string) (bool, error) {
 	}
 	if ch.IsExtShared || ch.IsShared || ch.IsOrgShared || ch.IsPendingExtShared || len(ch.PendingShared) > 0 ||
 		len(ch.ConnectedTeamIDs) > 0 {
-		if _, err := g.store.MarkChannelShared(ctx, channel, "conversations.info"); err != nil {
+		first, err := g.store.MarkChannelShared(ctx, channel, "conversations.info")
+		if err != nil {
 			return true, err
+		}
+		g.mu.Lock()
+		fn := g.onShared
+		g.mu.Unlock()
+		if first && fn != nil {
+			if err := fn(ctx, channel); err != nil {
+				g.log.Warn("tell the owner a channel is shared", "channel", channel, "err", err)
+			}
 		}
 		return true, nil
 	}

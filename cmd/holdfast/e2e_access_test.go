@@ -63,9 +63,29 @@ func TestSharedChannelGetsNoInternalPost(t *testing.T) {
 		}
 	}
 	for to, account := range map[string]string{"C0INTERNAL": "Alpha Inc", "U0BRAVO": "Bravo Inc", alertChannel: "Charlie Inc", "C0PLAIN": "Delta Inc"} {
-		got := d.fake.Messages(to)
-		if len(got) != 1 || !strings.Contains(plain(got[0]), "At risk: "+account) {
-			t.Errorf("%s: %d messages, want the alert for %s", to, len(got), account)
+		alerts := 0
+		for _, m := range d.fake.Messages(to) {
+			if strings.Contains(plain(m), "At risk: ") {
+				alerts++
+				if !strings.Contains(plain(m), "At risk: "+account) {
+					t.Errorf("%s got the alert of another account: %q", to, m.Text)
+				}
+			}
+		}
+		if alerts != 1 {
+			t.Errorf("%s: %d alerts, want the one for %s", to, alerts, account)
+		}
+	}
+	// Found shared by asking Slack (no event): each owner is told once.
+	for _, owner := range []string{"U0ALPHA", "U0BRAVO"} {
+		told := 0
+		for _, m := range d.fake.Messages(owner) {
+			if strings.Contains(m.Text, "is now shared with another organisation") {
+				told++
+			}
+		}
+		if told != 1 {
+			t.Errorf("%s told %d times that the channel is shared, want 1", owner, told)
 		}
 	}
 	if n := d.count(`SELECT count(*) FROM alerts WHERE channel_id LIKE 'C0SHARED%'`); n != 0 {
@@ -245,6 +265,10 @@ func TestDigestSubscribeWhereTheBotIsAbsent(t *testing.T) {
 	t.Parallel()
 	d := newDeployment(t)
 	d.start(unpaced())
+	d.fake.ShareChannel("C0WITHCUST", customerTeam, false)
+	if got := d.commandIn("U0LEAD", "C0WITHCUST", "/digest", "subscribe weekly risk"); !strings.Contains(got, "Subscribe an internal channel") {
+		t.Errorf("subscribe in a shared channel: %q", got)
+	}
 	ch := d.fake.CreateChannel("leadership", "U0LEAD", false)
 	got := d.commandIn("U0LEAD", ch, "/digest", "subscribe weekly risk")
 	if !strings.Contains(got, "not a member of this channel") || !strings.Contains(got, "/invite @Holdfast") {

@@ -36,6 +36,9 @@ type Sharing interface {
 	Shared(ctx context.Context, channel string) (bool, error)
 	Route(ctx context.Context, channel string) (string, error)
 	Forget(channel string)
+	// OnShared is called when a channel is first found shared by asking
+	// Slack (no channel_shared event seen).
+	OnShared(fn func(ctx context.Context, channel string) error)
 }
 
 // Module is the access feature: the Router's gate, the channel_shared
@@ -75,6 +78,7 @@ func (m *Module) Name() string { return "access" }
 func (m *Module) Register(r *handlers.Router) {
 	m.router = r
 	r.SetGate(m)
+	m.sharing.OnShared(m.tellOwner)
 	r.HandleEvent(string(slackevents.ChannelShared), m.channelShared)
 	r.HandleCommand("/help", m.help)
 }
@@ -115,6 +119,9 @@ func (m *Module) Command(ctx context.Context, cmd slack.SlashCommand, next handl
 	shared, err := m.sharing.Shared(ctx, cmd.ChannelID)
 	if err != nil {
 		return bot.Reply{}, err
+	}
+	if shared && cmd.Command == "/digest" && verb == "subscribe" {
+		return bot.Reply{Message: sharedDigest}, nil
 	}
 	r, err := next(ctx, cmd)
 	if err == nil && cmd.Command == "/digest" && (verb == "subscribe" || verb == "unsubscribe") && r.InChannel {
@@ -161,6 +168,10 @@ func (m *Module) Interaction(ctx context.Context, cb slack.InteractionCallback) 
 // notInChannel: a digest the bot cannot post would fail every time.
 var notInChannel = blocks.Message{Text: "I'm not a member of this channel, so I couldn't post a digest here. " +
 	"Invite me first (type `/invite @Holdfast` here, or open the channel's details › Integrations › Add apps), then run the command again."}
+
+// sharedDigest: a digest holds ARR and scores of many accounts.
+var sharedDigest = blocks.Message{Text: "This channel is shared with another organisation, and digests hold internal figures. " +
+	"Subscribe an internal channel instead."}
 
 // reportsOnly answers commands whose figures span every account.
 var reportsOnly = blocks.Message{Text: "Sorry, that report is for leadership, managers and finance. " +
@@ -269,11 +280,21 @@ func (m *Module) channelShared(ctx context.Context, ev slackevents.EventsAPIEven
 		return nil
 	}
 	m.sharing.Forget(e.Channel)
-	err := m.store.InTx(ctx, func(tx store.Tx) error {
-		if _, err := tx.MarkChannelShared(ctx, e.Channel, "event"); err != nil {
-			return err
-		}
-		a, err := tx.AccountByChannel(ctx, e.Channel)
+	if _, err := m.store.MarkChannelShared(ctx, e.Channel, "event"); err != nil {
+		return fmt.Errorf("channel %s shared: %w", e.Channel, err)
+	}
+	if err := m.tellOwner(ctx, e.Channel); err != nil {
+		return fmt.Errorf("channel %s shared: %w", e.Channel, err)
+	}
+	m.log.Info("channel shared with another organisation", "channel", e.Channel, "team", e.ConnectedTeamID)
+	return nil
+}
+
+// tellOwner tells the owner of the account whose channel became shared,
+// once, where its internal messages go from now on.
+func (m *Module) tellOwner(ctx context.Context, channel string) error {
+	return m.store.InTx(ctx, func(tx store.Tx) error {
+		a, err := tx.AccountByChannel(ctx, channel)
 		if err != nil {
 			return ignoreNotFound(err)
 		}
@@ -281,7 +302,7 @@ func (m *Module) channelShared(ctx context.Context, ev slackevents.EventsAPIEven
 		if err != nil || owner == "" {
 			return err
 		}
-		first, err := tx.ClaimOwnerTold(ctx, e.Channel)
+		first, err := tx.ClaimOwnerTold(ctx, channel)
 		if err != nil || !first {
 			return err
 		}
@@ -290,17 +311,12 @@ func (m *Module) channelShared(ctx context.Context, ev slackevents.EventsAPIEven
 			to = "<#" + a.InternalChannel + ">"
 		}
 		text := fmt.Sprintf("<#%s> is now shared with another organisation. From now on I send internal messages about *%s* "+
-			"(alerts, scores, ARR, offers, NPS follow-ups) to %s instead.", e.Channel, blocks.Escape(a.Name), to)
+			"(alerts, scores, ARR, offers, NPS follow-ups) to %s instead.", channel, blocks.Escape(a.Name), to)
 		if a.InternalChannel == "" {
 			text += " To use a channel instead, set the account's `internal_channel`."
 		}
 		return tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: owner, Message: blocks.Info(text)})
 	})
-	if err != nil {
-		return fmt.Errorf("channel %s shared: %w", e.Channel, err)
-	}
-	m.log.Info("channel shared with another organisation", "channel", e.Channel, "team", e.ConnectedTeamID)
-	return nil
 }
 
 func ignoreNotFound(err error) error {
