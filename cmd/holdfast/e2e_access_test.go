@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -456,5 +457,23 @@ func TestClaimNeedsTheAccountInYourBookAndIsAudited(t *testing.T) {
 	waitFor(t, "the claim", func() bool { return d.count(`SELECT count(*) FROM alerts WHERE claimed_by = 'U0CSM'`) == 1 })
 	if n := d.count(`SELECT count(*) FROM audit_log WHERE action = 'alert.claim' AND actor = 'U0CSM'`); n != 1 {
 		t.Errorf("%d alert.claim audit rows, want 1", n)
+	}
+}
+
+func TestCLIImportResolvesEmails(t *testing.T) {
+	t.Parallel()
+	d := newDeployment(t)
+	d.fake.SetUserEmail("dana@example.test", "U0DANA")
+	path := filepath.Join(t.TempDir(), "accounts.csv")
+	if err := os.WriteFile(path, []byte("external_id,name,owner_csm,ae,internal_channel\n"+
+		"acme,Acme Corp,dana@example.test,ghost@example.test,C0ACMEINT\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, d.env, "import", path)
+	if code != 0 || !strings.Contains(out, "imported 1 accounts") || !strings.Contains(errOut, "ghost@example.test") {
+		t.Fatalf("import: %d %q %q", code, out, errOut)
+	}
+	if n := d.count(`SELECT count(*) FROM accounts WHERE owner_csm = 'U0DANA' AND ae = 'ghost@example.test' AND internal_channel = 'C0ACMEINT'`); n != 1 {
+		t.Error("the import did not resolve the owner, keep the unknown ae, or store internal_channel")
 	}
 }

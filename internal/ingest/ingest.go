@@ -86,18 +86,25 @@ func (p *Pipeline) resolvePeople(ctx context.Context, rows []store.AccountInput)
 	if p.people == nil {
 		return nil, nil
 	}
+	return ResolveEmails(ctx, p.people, rows, p.log)
+}
+
+// ResolveEmails replaces the e-mail addresses in owner_csm, ae and
+// sales_manager with Slack user ids; the addresses Slack does not know
+// stay as typed, are logged, and are returned.
+func ResolveEmails(ctx context.Context, people People, rows []store.AccountInput, log *slog.Logger) ([]string, error) {
 	var unknown []string
 	for i := range rows {
 		for _, f := range []*string{&rows[i].OwnerCSM, &rows[i].AE, &rows[i].SalesManager} {
 			if !store.IsEmail(*f) {
 				continue
 			}
-			id, err := p.people.Resolve(ctx, *f)
+			id, err := people.Resolve(ctx, *f)
 			if err != nil {
 				return nil, err
 			}
 			if id == "" {
-				p.log.Warn("no Slack user has this e-mail address; kept as typed", "account", rows[i].ExternalID, "email", *f)
+				log.Warn("no Slack user has this e-mail address; kept as typed", "account", rows[i].ExternalID, "email", *f)
 				if !slices.Contains(unknown, *f) {
 					unknown = append(unknown, *f)
 				}
