@@ -12,9 +12,10 @@ import (
 
 // SlackUser is what users.info says about someone's organisation.
 type SlackUser struct {
-	ID       string
-	TeamID   string
-	Stranger bool // from an organisation the workspace shares a channel with
+	ID           string
+	TeamID       string
+	EnterpriseID string // Enterprise Grid organisation, "" outside one
+	Stranger     bool   // from an organisation the workspace shares a channel with
 }
 
 // UserInfo asks users.info (scope users:read) about user.
@@ -28,7 +29,7 @@ func (s *Sender) UserInfo(ctx context.Context, user string) (SlackUser, error) {
 	if err != nil {
 		return SlackUser{}, err
 	}
-	return SlackUser{ID: u.ID, TeamID: u.TeamID, Stranger: u.IsStranger}, nil
+	return SlackUser{ID: u.ID, TeamID: u.TeamID, EnterpriseID: u.Enterprise.EnterpriseID, Stranger: u.IsStranger}, nil
 }
 
 // UserByEmail finds the user with that e-mail address (users.lookupByEmail,
@@ -49,17 +50,24 @@ func (s *Sender) UserByEmail(ctx context.Context, email string) (string, error) 
 	return u.ID, nil
 }
 
-// TeamID is the workspace the bot is installed in (auth.test).
-func (s *Sender) TeamID(ctx context.Context) (string, error) {
-	var team string
+// Workspace is where the bot is installed (auth.test): the team, and the
+// Enterprise Grid organisation when there is one.
+type Workspace struct {
+	TeamID       string
+	EnterpriseID string
+}
+
+// Workspace asks auth.test where the bot is installed.
+func (s *Sender) Workspace(ctx context.Context) (Workspace, error) {
+	var w Workspace
 	err := s.paced(ctx, "auth.test", workspaceKey, func() error {
 		r, err := s.api.AuthTestContext(ctx)
 		if err == nil {
-			team = r.TeamID
+			w = Workspace{TeamID: r.TeamID, EnterpriseID: r.EnterpriseID}
 		}
 		return err
 	})
-	return team, err
+	return w, err
 }
 
 // BotInChannel says whether the bot is a member of channel

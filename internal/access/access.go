@@ -27,7 +27,7 @@ import (
 // Slack is what access asks Slack.
 type Slack interface {
 	UserInfo(ctx context.Context, user string) (bot.SlackUser, error)
-	TeamID(ctx context.Context) (string, error)
+	Workspace(ctx context.Context) (bot.Workspace, error)
 	BotInChannel(ctx context.Context, channel string) (bool, error)
 }
 
@@ -53,7 +53,7 @@ type Module struct {
 	log     *slog.Logger
 
 	mu       sync.Mutex
-	team     string
+	home     bot.Workspace
 	verdicts map[string]verdict // user id -> from another organisation?
 }
 
@@ -94,7 +94,7 @@ var Elsewhere = blocks.Message{Text: "This channel is shared with another organi
 // Command turns away people from other organisations and keeps answers
 // out of shared channels.
 func (m *Module) Command(ctx context.Context, cmd slack.SlashCommand, next handlers.CommandFunc) (bot.Reply, error) {
-	external, err := m.external(ctx, cmd.UserID, cmd.TeamID)
+	external, err := m.external(ctx, cmd.UserID, cmd.TeamID, cmd.EnterpriseID)
 	if err != nil {
 		return bot.Reply{}, err
 	}
@@ -146,7 +146,7 @@ func (m *Module) Interaction(ctx context.Context, cb slack.InteractionCallback) 
 	if team == "" {
 		team = cb.Team.ID
 	}
-	external, err := m.external(ctx, cb.User.ID, team)
+	external, err := m.external(ctx, cb.User.ID, team, cb.Enterprise.ID)
 	if err != nil {
 		return ctx, nil, err
 	}
@@ -225,17 +225,18 @@ func firstWord(s string) string {
 }
 
 // external says whether user belongs to another organisation: the request
-// names another team, or users.info calls them a stranger or puts them in
-// another team.
-func (m *Module) external(ctx context.Context, user, team string) (bool, error) {
-	home, err := m.homeTeam(ctx)
+// names another team (outside the installation's Enterprise Grid
+// organisation, if any), or users.info calls them a stranger or puts them
+// in such a team.
+func (m *Module) external(ctx context.Context, user, team, enterprise string) (bool, error) {
+	home, err := m.homeWorkspace(ctx)
 	if err != nil {
 		return false, err
 	}
-	if team != "" && team != home {
-		return true, nil
+	foreign := func(team, enterprise string) bool {
+		return team != "" && team != home.TeamID && (home.EnterpriseID == "" || enterprise != home.EnterpriseID)
 	}
-	if user == "" {
+	if foreign(team, enterprise) || user == "" {
 		return true, nil
 	}
 	m.mu.Lock()
@@ -248,28 +249,28 @@ func (m *Module) external(ctx context.Context, user, team string) (bool, error) 
 	if err != nil {
 		return false, fmt.Errorf("who is %s: %w", user, err)
 	}
-	external := u.Stranger || (u.TeamID != "" && u.TeamID != home)
+	external := u.Stranger || foreign(u.TeamID, u.EnterpriseID)
 	m.mu.Lock()
 	m.verdicts[user] = verdict{external: external, until: m.now().Add(userTTL)}
 	m.mu.Unlock()
 	return external, nil
 }
 
-func (m *Module) homeTeam(ctx context.Context) (string, error) {
+func (m *Module) homeWorkspace(ctx context.Context) (bot.Workspace, error) {
 	m.mu.Lock()
-	team := m.team
+	home := m.home
 	m.mu.Unlock()
-	if team != "" {
-		return team, nil
+	if home.TeamID != "" {
+		return home, nil
 	}
-	team, err := m.slack.TeamID(ctx)
+	home, err := m.slack.Workspace(ctx)
 	if err != nil {
-		return "", fmt.Errorf("which workspace is this: %w", err)
+		return home, fmt.Errorf("which workspace is this: %w", err)
 	}
 	m.mu.Lock()
-	m.team = team
+	m.home = home
 	m.mu.Unlock()
-	return team, nil
+	return home, nil
 }
 
 // channelShared records that a channel became shared, so nothing internal
