@@ -34,6 +34,7 @@ type Deliverer struct {
 	inFlight atomic.Int64
 	running  sync.WaitGroup
 	wake     func()
+	sharing  *Sharing
 }
 
 // callTimeout bounds one delivery: the channel's pace (about a second;
@@ -61,6 +62,10 @@ const historyLookback = maxBackoff + leaseFor + time.Minute
 func NewDeliverer(st *store.Store, sender *Sender, workers int, log *slog.Logger) *Deliverer {
 	return &Deliverer{store: st, sender: sender, log: log, workers: max(1, workers), wake: func() {}}
 }
+
+// KeepInternal makes every internal message bound for a channel an outside
+// organisation can read go to its internal route instead (Sharing.Route).
+func (d *Deliverer) KeepInternal(s *Sharing) { d.sharing = s }
 
 // Queue is the outbox.
 func (d *Deliverer) Queue() store.Queue { return store.Outbox }
@@ -104,6 +109,12 @@ func (d *Deliverer) deliver(ctx context.Context, it store.OutboxItem) {
 	if err := json.Unmarshal(it.Raw, &m); err != nil {
 		d.fail(ctx, it, fmt.Errorf("decode outbox message: %w", err), true)
 		return
+	}
+	if d.sharing != nil {
+		if err := d.sharing.address(ctx, &it); err != nil {
+			d.fail(ctx, it, err, errors.Is(err, ErrNoInternalRoute) || Permanent(err) || it.Attempts >= maxAttempts)
+			return
+		}
 	}
 	var ts string
 	var err error

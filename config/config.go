@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/holdfast/holdfast/internal/access"
 	"github.com/holdfast/holdfast/internal/churn"
 	"github.com/holdfast/holdfast/internal/crm"
 	"github.com/holdfast/holdfast/internal/digest"
@@ -73,6 +74,7 @@ type Settings struct {
 	Dunning  dunning.Settings     `yaml:"dunning"`
 	Rooms    rooms.Settings       `yaml:"rooms"`
 	CRM      crm.Settings         `yaml:"crm"`
+	Roles    access.Settings      `yaml:"roles"`
 
 	// The weekly win-back list is part of the churn module, with a section
 	// of its own.
@@ -99,6 +101,7 @@ func DefaultSettings() Settings {
 		Winback: churn.DefaultWinbackSettings(),
 		Rooms:   rooms.DefaultSettings(),
 		CRM:     crm.DefaultSettings(),
+		Roles:   access.DefaultSettings(),
 	}
 }
 
@@ -202,6 +205,7 @@ func (s *Settings) validate() error {
 		s.Winback.Validate,
 		s.Rooms.Validate,
 		func() error { return s.CRM.Validate(rooms.NoteKinds) },
+		s.Roles.Validate,
 	} {
 		if err := v(); err != nil {
 			return err

@@ -27,7 +27,8 @@ type Store interface {
 	WeeklyScores(ctx context.Context, accountID int64, since time.Time) ([]store.ScorePoint, error)
 	Timeline(ctx context.Context, accountID int64, limit int) ([]store.TimelineEntry, error)
 	TimelinePage(ctx context.Context, accountID int64, limit int) ([]store.TimelineEntry, int, error)
-	AtRisk(ctx context.Context, owner string, limit int) (store.AtRiskPage, error)
+	AtRisk(ctx context.Context, owners []string, limit int) (store.AtRiskPage, error)
+	Audit(ctx context.Context, e store.AuditEntry) error
 }
 
 // Slack is the part of the Slack connection handlers use directly.
@@ -66,7 +67,7 @@ func (h *Handlers) Name() string { return "accounts" }
 func (h *Handlers) Register(r *Router) {
 	h.router = r
 	r.HandleCommand("/health", func(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, error) {
-		return h.health(ctx, cmd.Text)
+		return h.health(ctx, cmd.UserID, cmd.Text)
 	})
 	r.HandleCommand("/atrisk", h.atRisk)
 	r.HandleAction(blocks.ActionHistory, func(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
@@ -77,7 +78,7 @@ func (h *Handlers) Register(r *Router) {
 	})
 }
 
-func (h *Handlers) health(ctx context.Context, query string) (bot.Reply, error) {
+func (h *Handlers) health(ctx context.Context, user, query string) (bot.Reply, error) {
 	query = strings.TrimSpace(query)
 	if query == "" {
 		return reply(blocks.Problem("Usage: /health <account name or id>")), nil
@@ -85,6 +86,9 @@ func (h *Handlers) health(ctx context.Context, query string) (bot.Reply, error) 
 	a, ask, err := NewPicker(h.store).Find(ctx, query, healthPick)
 	if err != nil || ask != nil {
 		return replyOrErr(ask, err)
+	}
+	if err := Audit(ctx, h.store, user, "account.read", a.ID, "/health"); err != nil {
+		return bot.Reply{}, err
 	}
 	return h.healthReply(ctx, *a)
 }
@@ -170,15 +174,19 @@ func (h *Handlers) atRisk(ctx context.Context, cmd slack.SlashCommand) (bot.Repl
 	if arg != "" && arg != "mine" {
 		return reply(blocks.Problem("Usage: /atrisk [mine]")), nil
 	}
-	owner := ""
+	var owners []string // nil: every account
 	if arg == "mine" {
-		owner = cmd.UserID
+		owners = []string{cmd.UserID}
+	} else if v := ViewerFrom(ctx); v != nil {
+		if all, book := v.Book(); !all {
+			owners = append([]string{}, book...)
+		}
 	}
-	page, err := h.store.AtRisk(ctx, owner, atRiskShown)
+	page, err := h.store.AtRisk(ctx, owners, atRiskShown)
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	v := atRiskView{Mine: owner != "", Total: page.Total, ARRAtRisk: page.ARRAtRisk, Now: h.now()}
+	v := atRiskView{Mine: arg == "mine", Total: page.Total, ARRAtRisk: page.ARRAtRisk, Now: h.now()}
 	for _, a := range page.Accounts {
 		row := atRiskRow{AccountID: a.ID, Name: a.Name, Band: scoring.Band(a.HealthBand), ARR: a.ARR,
 			RenewalDate: a.RenewalDate, OwnerSlackID: a.OwnerCSM, TopDriver: a.HealthDriver}
@@ -195,6 +203,9 @@ func (h *Handlers) history(ctx context.Context, cb slack.InteractionCallback, va
 	if !ok {
 		return err
 	}
+	if err := Audit(ctx, h.store, cb.User.ID, "account.read", a.ID, "history"); err != nil {
+		return err
+	}
 	entries, total, err := h.store.TimelinePage(ctx, a.ID, historyRows)
 	if err != nil {
 		return err
@@ -207,6 +218,9 @@ func (h *Handlers) history(ctx context.Context, cb slack.InteractionCallback, va
 func (h *Handlers) pick(ctx context.Context, cb slack.InteractionCallback, value string) error {
 	a, ok, err := PickedAccount(ctx, h.store, h.router, cb, value)
 	if !ok {
+		return err
+	}
+	if err := Audit(ctx, h.store, cb.User.ID, "account.read", a.ID, "/health"); err != nil {
 		return err
 	}
 	r, err := h.healthReply(ctx, a)

@@ -52,8 +52,14 @@ func (p Picker) Find(ctx context.Context, query string, prompt PickPrompt) (*sto
 	if err != nil {
 		return nil, nil, err
 	}
+	// Accounts outside the person's book are as if they did not exist.
+	matches, suggestions = readable(ctx, matches), readable(ctx, suggestions)
 	if len(matches) == 1 {
 		return &matches[0], nil, nil
+	}
+	if ViewerFrom(ctx) != nil && len(matches) == 0 && len(suggestions) == 0 {
+		m := blocks.Problem(NotInBook)
+		return nil, &m, nil
 	}
 	m := PickReply(query, prompt, matches, suggestions)
 	return nil, &m, nil
@@ -138,6 +144,10 @@ func PickedAccount(ctx context.Context, accounts AccountReader, r *Router, cb sl
 		return store.Account{}, false, fmt.Errorf("bad account id %q", value)
 	}
 	a, err := accounts.Account(ctx, id)
+	if (err == nil && !MayRead(ctx, a)) || (errors.Is(err, store.ErrNotFound) && ViewerFrom(ctx) != nil) {
+		r.Tell(ctx, cb, blocks.Problem(NotInBook))
+		return store.Account{}, false, nil
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		r.Tell(ctx, cb, blocks.Problem("That account no longer exists."))
 		return a, false, nil

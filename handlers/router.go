@@ -53,8 +53,22 @@ type Router struct {
 	events    map[string][]EventFunc
 	shortcuts map[string]ShortcutFunc
 	respond   Responder
+	gate      Gate
 	log       *slog.Logger
 }
+
+// Gate screens every command and interaction before a feature sees it
+// (who may ask, and where an answer may be shown).
+type Gate interface {
+	// Command answers cmd itself or hands it to next.
+	Command(ctx context.Context, cmd slack.SlashCommand, next CommandFunc) (bot.Reply, error)
+	// Interaction returns the context to handle cb in (who is asking), or
+	// a refusal to show instead of handling it.
+	Interaction(ctx context.Context, cb slack.InteractionCallback) (context.Context, *blocks.Message, error)
+}
+
+// SetGate puts g in front of every command and interaction.
+func (r *Router) SetGate(g Gate) { r.gate = g }
 
 // NewRouter builds an empty router.
 func NewRouter(respond Responder, log *slog.Logger) *Router {
@@ -126,6 +140,13 @@ func (r *Router) Commands() []string {
 
 // Command answers a slash command.
 func (r *Router) Command(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, error) {
+	if r.gate != nil {
+		return r.gate.Command(ctx, cmd, r.command)
+	}
+	return r.command(ctx, cmd)
+}
+
+func (r *Router) command(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, error) {
 	if fn, ok := r.commands[cmd.Command]; ok {
 		return fn(ctx, cmd)
 	}
@@ -134,6 +155,18 @@ func (r *Router) Command(ctx context.Context, cmd slack.SlashCommand) (bot.Reply
 
 // Interaction routes clicks, modal submissions and shortcuts.
 func (r *Router) Interaction(ctx context.Context, cb slack.InteractionCallback) (any, error) {
+	if r.gate != nil {
+		var refusal *blocks.Message
+		var err error
+		ctx, refusal, err = r.gate.Interaction(ctx, cb)
+		if err != nil {
+			return nil, err
+		}
+		if refusal != nil {
+			r.Tell(ctx, cb, *refusal)
+			return nil, nil
+		}
+	}
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
 		for _, act := range cb.ActionCallback.BlockActions {

@@ -25,11 +25,14 @@ type Account struct {
 	SalesManager string
 	Champion     string
 	ChannelID    string
-	Status       string
-	HealthScore  *int
-	HealthBand   string
-	HealthAt     *time.Time
-	HealthDriver string // what costs the latest score most, "" when nothing does
+	// InternalChannel takes the account's internal messages when
+	// ChannelID is shared with the customer.
+	InternalChannel string
+	Status          string
+	HealthScore     *int
+	HealthBand      string
+	HealthAt        *time.Time
+	HealthDriver    string // what costs the latest score most, "" when nothing does
 }
 
 // AccountInput is one row of an account upsert; ExternalID is the key.
@@ -45,7 +48,9 @@ type AccountInput struct {
 	SalesManager string
 	Champion     string
 	ChannelID    string
-	Status       string
+	// InternalChannel: "" keeps the stored one.
+	InternalChannel string
+	Status          string
 	// Profile carries the cohort traits and Stripe customer; nil
 	// fields keep what is stored, so clients that do not send them lose nothing.
 	Profile *ProfileInput
@@ -61,14 +66,14 @@ type UpsertResult struct {
 }
 
 const accountColumns = `id, external_id, name, tier, arr, segment, renewal_date, owner_csm, ae,
-	sales_manager, champion, channel_id, status, health_score, health_band, health_at, health_driver`
+	sales_manager, champion, channel_id, status, health_score, health_band, health_at, health_driver, internal_channel`
 
 func scanAccount(row pgx.Row) (Account, error) {
 	var a Account
 	var band *string
 	err := row.Scan(&a.ID, &a.ExternalID, &a.Name, &a.Tier, &a.ARR, &a.Segment, &a.RenewalDate,
 		&a.OwnerCSM, &a.AE, &a.SalesManager, &a.Champion, &a.ChannelID, &a.Status,
-		&a.HealthScore, &band, &a.HealthAt, &a.HealthDriver)
+		&a.HealthScore, &band, &a.HealthAt, &a.HealthDriver, &a.InternalChannel)
 	if band != nil {
 		a.HealthBand = *band
 	}
@@ -91,17 +96,18 @@ func (q Queries) UpsertAccounts(ctx context.Context, in []AccountInput) ([]Upser
 				status = "active"
 			}
 			batch.Queue(`INSERT INTO accounts (external_id, name, tier, arr, segment, renewal_date, owner_csm,
-					ae, sales_manager, champion, channel_id, status, activation_date)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+					ae, sales_manager, champion, channel_id, status, activation_date, internal_channel)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 				ON CONFLICT (external_id) DO UPDATE SET
 					name = EXCLUDED.name, tier = EXCLUDED.tier, arr = EXCLUDED.arr, segment = EXCLUDED.segment,
 					renewal_date = EXCLUDED.renewal_date, owner_csm = EXCLUDED.owner_csm, ae = EXCLUDED.ae,
 					sales_manager = EXCLUDED.sales_manager, champion = EXCLUDED.champion,
 					channel_id = EXCLUDED.channel_id, status = EXCLUDED.status,
-					activation_date = coalesce(EXCLUDED.activation_date, accounts.activation_date), updated_at = now()
+					activation_date = coalesce(EXCLUDED.activation_date, accounts.activation_date),
+					internal_channel = coalesce(nullif(EXCLUDED.internal_channel, ''), accounts.internal_channel), updated_at = now()
 				RETURNING id, (xmax = 0)`,
 				a.ExternalID, a.Name, a.Tier, a.ARR, a.Segment, a.RenewalDate, a.OwnerCSM,
-				a.AE, a.SalesManager, a.Champion, a.ChannelID, status, a.ActivationDate)
+				a.AE, a.SalesManager, a.Champion, a.ChannelID, status, a.ActivationDate, a.InternalChannel)
 		}
 		br := tx.SendBatch(ctx, batch)
 		for i := range in {
@@ -227,12 +233,12 @@ type AtRiskPage struct {
 }
 
 // AtRisk ranks active at-risk and critical accounts by ARR, optionally only
-// those owned by one CSM.
-func (q Queries) AtRisk(ctx context.Context, owner string, limit int) (AtRiskPage, error) {
+// those owned by the given CSMs (nil: every account; empty: none).
+func (q Queries) AtRisk(ctx context.Context, owners []string, limit int) (AtRiskPage, error) {
 	var p AtRiskPage
-	filter := `status = 'active' AND health_band IN ('at_risk', 'critical') AND ($1 = '' OR owner_csm = $1)`
+	filter := `status = 'active' AND health_band IN ('at_risk', 'critical') AND ($1::text[] IS NULL OR owner_csm = ANY($1))`
 	rows, err := q.db.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE `+filter+`
-		ORDER BY arr DESC, id LIMIT $2`, owner, limit)
+		ORDER BY arr DESC, id LIMIT $2`, owners, limit)
 	if err != nil {
 		return p, fmt.Errorf("at-risk accounts: %w", err)
 	}
@@ -240,7 +246,7 @@ func (q Queries) AtRisk(ctx context.Context, owner string, limit int) (AtRiskPag
 		return p, fmt.Errorf("at-risk accounts: %w", err)
 	}
 	err = q.db.QueryRow(ctx, `SELECT count(*), coalesce(sum(arr), 0)::float8 FROM accounts WHERE `+filter,
-		owner).Scan(&p.Total, &p.ARRAtRisk)
+		owners).Scan(&p.Total, &p.ARRAtRisk)
 	return p, wrap("at-risk totals", err)
 }
 

@@ -75,6 +75,12 @@ type OutboxItem struct {
 	SentChannel string
 	// Priority orders the messages of one channel (PriorityAlert first).
 	Priority int
+	// Audience is AudienceInternal unless the message was written for the
+	// customer (AudienceCustomer): only those may reach a shared channel.
+	Audience string
+	// ReroutedFrom is the shared channel an internal message was addressed
+	// to before delivery sent it to ChannelID instead.
+	ReroutedFrom string
 }
 
 // Enqueue writes a message to the outbox. Inside a Tx it is sent if and
@@ -87,6 +93,11 @@ func (q Queries) Enqueue(ctx context.Context, it OutboxItem) error {
 		return errors.New("enqueue ephemeral: needs UserID")
 	case it.Op != OpPost && it.Op != OpUpdate && it.Op != OpEphemeral:
 		return fmt.Errorf("enqueue: unknown op %q", it.Op)
+	case it.Audience != "" && it.Audience != AudienceInternal && it.Audience != AudienceCustomer:
+		return fmt.Errorf("enqueue: unknown audience %q", it.Audience)
+	}
+	if it.Audience == "" {
+		it.Audience = AudienceInternal
 	}
 	msg, err := json.Marshal(it.Message)
 	if err != nil {
@@ -97,10 +108,10 @@ func (q Queries) Enqueue(ctx context.Context, it OutboxItem) error {
 		notBefore = time.Now()
 	}
 	if _, err := q.db.Exec(ctx, `INSERT INTO outbox (op, channel_id, thread_key, target_ts, message, alert_id, not_before,
-			ref, target_ref, user_id, priority)
-		VALUES ($1, $2, nullif($3, ''), nullif($4, ''), $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11)`,
+			ref, target_ref, user_id, priority, audience)
+		VALUES ($1, $2, nullif($3, ''), nullif($4, ''), $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12)`,
 		it.Op, it.ChannelID, it.ThreadKey, it.TargetTS, msg, nullID(it.AlertID), notBefore,
-		it.Ref, it.TargetRef, it.UserID, it.Priority); err != nil {
+		it.Ref, it.TargetRef, it.UserID, it.Priority, it.Audience); err != nil {
 		return fmt.Errorf("enqueue slack message: %w", err)
 	}
 	return Outbox.Notify(ctx, q.db)
@@ -113,13 +124,16 @@ func enqueue(ctx context.Context, tx DB, it OutboxItem) error {
 
 // LeaseOutbox claims up to n ready messages for lease.
 func (q Queries) LeaseOutbox(ctx context.Context, n int, lease time.Duration) ([]OutboxItem, error) {
+	// A reply goes where its thread's root went (delivery may have moved
+	// the root out of a shared channel).
 	rows, err := Outbox.Lease(ctx, q.db, n, lease, `SELECT o.id, o.op,
-			coalesce((SELECT t.sent_channel FROM outbox t WHERE o.target_ref IS NOT NULL AND t.ref = o.target_ref), o.channel_id),
+			coalesce((SELECT t.sent_channel FROM outbox t WHERE o.target_ref IS NOT NULL AND t.ref = o.target_ref),
+				(SELECT t.channel_id FROM slack_threads t WHERE o.op = 'post' AND t.thread_key = o.thread_key), o.channel_id),
 			coalesce(o.thread_key, ''),
 			coalesce(o.target_ts, (SELECT t.ts FROM outbox t WHERE t.ref = o.target_ref), ''), o.message,
 			coalesce(o.alert_id, 0), o.attempts,
 			coalesce((SELECT t.ts FROM slack_threads t WHERE t.thread_key = o.thread_key), ''),
-			coalesce(o.ref, ''), coalesce(o.user_id, ''), o.priority
+			coalesce(o.ref, ''), coalesce(o.user_id, ''), o.priority, o.audience
 		FROM leased o ORDER BY o.priority DESC, o.not_before, o.id`)
 	if err != nil {
 		return nil, err
@@ -127,7 +141,7 @@ func (q Queries) LeaseOutbox(ctx context.Context, n int, lease time.Duration) ([
 	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OutboxItem, error) {
 		var it OutboxItem
 		err := r.Scan(&it.ID, &it.Op, &it.ChannelID, &it.ThreadKey, &it.TargetTS, &it.Raw, &it.AlertID, &it.Attempts,
-			&it.ThreadTS, &it.Ref, &it.UserID, &it.Priority)
+			&it.ThreadTS, &it.Ref, &it.UserID, &it.Priority, &it.Audience)
 		return it, err
 	})
 	return items, wrap("lease outbox", err)
@@ -141,6 +155,13 @@ func (q Queries) MarkDelivered(ctx context.Context, it OutboxItem, ts string) er
 			sent_channel = nullif($3, '') WHERE id = $1`, it.ID, ts, it.SentChannel); err != nil {
 		return fmt.Errorf("mark delivered: %w", err)
 	}
+	if it.ReroutedFrom != "" {
+		// Where it really went, for updates by channel and ts.
+		if _, err := q.db.Exec(ctx, `UPDATE outbox SET op = $2, channel_id = $3, rerouted_from = $4 WHERE id = $1`,
+			it.ID, it.Op, it.ChannelID, it.ReroutedFrom); err != nil {
+			return fmt.Errorf("mark rerouted: %w", err)
+		}
+	}
 	if it.Op == OpPost && it.ThreadKey != "" && it.ThreadTS == "" {
 		if _, err := q.db.Exec(ctx, `INSERT INTO slack_threads (thread_key, channel_id, ts) VALUES ($1, $2, $3)
 			ON CONFLICT (thread_key) DO NOTHING`, it.ThreadKey, it.ChannelID, ts); err != nil {
@@ -148,7 +169,8 @@ func (q Queries) MarkDelivered(ctx context.Context, it OutboxItem, ts string) er
 		}
 	}
 	if it.AlertID != 0 && it.Op == OpPost {
-		if _, err := q.db.Exec(ctx, `UPDATE alerts SET message_ts = $2 WHERE id = $1`, it.AlertID, ts); err != nil {
+		if _, err := q.db.Exec(ctx, `UPDATE alerts SET message_ts = $2, channel_id = coalesce(nullif($3, ''), channel_id)
+			WHERE id = $1`, it.AlertID, ts, it.SentChannel); err != nil {
 			return fmt.Errorf("record alert message: %w", err)
 		}
 	}

@@ -20,6 +20,10 @@ type Channel struct {
 	Archived bool
 	Members  []string
 	Pins     []string // pinned message ts, in pin order
+	// SharedTeams are the other organisations' teams the channel is shared
+	// with; PendingTeams were invited and have not accepted yet.
+	SharedTeams  []string
+	PendingTeams []string
 }
 
 type fakeChannel struct {
@@ -78,13 +82,18 @@ func (c *fakeChannel) snapshot() Channel {
 	out := c.Channel
 	out.Members = slices.Clone(c.Members)
 	out.Pins = slices.Clone(c.Pins)
+	out.SharedTeams = slices.Clone(c.SharedTeams)
+	out.PendingTeams = slices.Clone(c.PendingTeams)
 	return out
 }
 
 func (c *fakeChannel) json() obj {
 	return obj{"id": c.ID, "name": c.Name, "is_channel": !c.Private, "is_group": false, "is_private": c.Private,
 		"is_archived": c.Archived, "is_member": slices.Contains(c.Members, BotUser), "creator": c.Creator,
-		"context_team_id": TeamID, "created": c.created, "num_members": len(c.Members)}
+		"context_team_id": TeamID, "created": c.created, "num_members": len(c.Members),
+		"is_shared": len(c.SharedTeams) > 0, "is_ext_shared": len(c.SharedTeams) > 0,
+		"connected_team_ids": c.SharedTeams, "is_pending_ext_shared": len(c.PendingTeams) > 0,
+		"pending_shared": c.PendingTeams}
 }
 
 // channelMethod serves the conversation and pin methods for known
@@ -124,6 +133,8 @@ func (s *Server) channelMethod(method string, p map[string]string) (obj, bool) {
 	switch method {
 	case "conversations.info":
 		return ok(obj{"channel": c.json()}), true
+	case "conversations.members":
+		return ok(obj{"members": slices.Clone(c.Members), "response_metadata": obj{"next_cursor": ""}}), true
 	case "conversations.join":
 		if c.Private {
 			return fail("method_not_supported_for_channel_type"), true

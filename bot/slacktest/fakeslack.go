@@ -90,6 +90,8 @@ type Server struct {
 	channels   map[string]*fakeChannel // known channels (channels.go)
 	tickets    map[string]bool
 	usergroups map[string][]string // user group id -> member ids (SetUserGroup)
+	external   map[string]string   // user id -> another organisation's team (AddExternalUser)
+	emails     map[string]string   // lower-case e-mail -> user id (SetUserEmail)
 	conns      map[*wsConn]struct{}
 	sent       map[string]*sentEnvelope
 	acks       []Ack
@@ -125,6 +127,8 @@ func New(opts Options) (*Server, error) {
 		failures:   map[string]failure{},
 		tickets:    map[string]bool{},
 		usergroups: map[string][]string{},
+		external:   map[string]string{},
+		emails:     map[string]string{},
 		conns:      map[*wsConn]struct{}{},
 		sent:       map[string]*sentEnvelope{},
 	}

@@ -182,19 +182,22 @@ func (s *Server) handle(method string, p map[string]string, token string) obj {
 	case "views.open", "views.push", "views.update", "views.publish":
 		return s.view(method, p)
 	case "users.info":
-		u := p["user"]
-		if u == "" {
+		if p["user"] == "" {
 			return fail("user_not_found")
 		}
-		name := strings.ToLower(u)
-		return ok(obj{"user": obj{"id": u, "team_id": TeamID, "name": name, "real_name": "User " + u,
-			"tz": "America/New_York", "tz_label": "Eastern Standard Time", "tz_offset": -18000,
-			"profile": obj{"real_name": "User " + u, "display_name": name, "email": name + "@example.com"}}})
+		return s.userInfo(p["user"])
+	case "users.lookupByEmail":
+		return s.lookupByEmail(p["email"])
 	case "conversations.info", "conversations.join", "conversations.invite":
 		if p["channel"] == "" {
 			return fail("channel_not_found")
 		}
 		return ok(obj{"channel": channel(p["channel"], strings.ToLower(p["channel"]))})
+	case "conversations.members":
+		if p["channel"] == "" {
+			return fail("channel_not_found")
+		}
+		return ok(obj{"members": []string{BotUser}, "response_metadata": obj{"next_cursor": ""}})
 	case "conversations.create":
 		if p["name"] == "" {
 			return fail("invalid_name_required")

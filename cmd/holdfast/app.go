@@ -20,6 +20,7 @@ import (
 	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/handlers"
+	"github.com/holdfast/holdfast/internal/access"
 	"github.com/holdfast/holdfast/internal/churn"
 	"github.com/holdfast/holdfast/internal/crm"
 	"github.com/holdfast/holdfast/internal/crm/salesforce"
@@ -153,6 +154,15 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	// The features, in the order their ingest hooks run and their App
 	// Home sections show.
 	channels := bot.NewChannels(in.sender)
+	// Which channels another organisation can read, and where internal
+	// messages go instead: checked again by the outbox worker before every send.
+	sharing := bot.NewSharing(in.store, in.sender, set.Alerts.DefaultChannel, in.now, log)
+	in.ingest.ResolvePeople(bot.NewPeople(in.store, in.sender))
+	// Who sees what: an unknown user group or user in roles stops the start.
+	roles, err := access.LoadRoles(ctx, in.sender, set.Roles, cfg.ConfigPath, log)
+	if err != nil {
+		return nil, err
+	}
 	// Nil interfaces, not nil *llm.Client values, when no model is configured.
 	var noteModel notes.Model
 	var offerModel offers.Summarizer
@@ -163,6 +173,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	a := &app{infra: in, workers: store.NewWorkers(in.store, log),
 		scheduler: schedule.New(in.redis, prefix, set.Schedule.Location(), in.now, log, in.metrics)}
 	a.features = []feature{
+		access.New(in.store, in.sender, sharing, roles, in.now, log),
 		in.ingest,
 		handlers.New(in.store, in.sender, in.now, log),
 		rooms.New(in.store, channels, in.sender, rooms.Options{Settings: set.Rooms, DefaultChannel: set.Alerts.DefaultChannel,
@@ -194,7 +205,9 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		{Name: "postgres", Ping: in.store.Ping},
 		{Name: "redis", Ping: func(ctx context.Context) error { return in.redis.Ping(ctx).Err() }},
 	}, in.metrics, log)
-	if err := a.workers.Add(bot.NewDeliverer(in.store, in.sender, 16, log)); err != nil {
+	deliverer := bot.NewDeliverer(in.store, in.sender, 16, log)
+	deliverer.KeepInternal(sharing)
+	if err := a.workers.Add(deliverer); err != nil {
 		return nil, err
 	}
 	for _, f := range a.features {

@@ -6,12 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/api"
+	"github.com/holdfast/holdfast/bot"
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/store"
@@ -19,7 +28,7 @@ import (
 
 // csvColumns are the accepted header names; external_id and name are required.
 var csvColumns = []string{"external_id", "name", "tier", "arr", "segment", "renewal_date", "owner_csm", "ae",
-	"sales_manager", "champion", "channel", "status",
+	"sales_manager", "champion", "channel", "status", "internal_channel",
 	// Cohort traits and billing link; a column left out keeps stored values.
 	"company_size_band", "industry", "deal_source", "champion_tenure_months", "stripe_customer_id",
 	// Tenure start for the NPS cadence.
@@ -66,6 +75,12 @@ func importAccounts(ctx context.Context, cfg config.Config, path string, stdout,
 		fmt.Fprintln(stderr, "holdfast import:", err)
 		return 1
 	}
+	if unknown, err := resolveEmails(ctx, cfg, st, valid, stderr); err != nil {
+		fmt.Fprintln(stderr, "holdfast import: nothing was imported:", err)
+		return 1
+	} else if len(unknown) > 0 {
+		fmt.Fprintf(stderr, "holdfast import: no Slack user has these e-mail addresses (kept as typed): %s\n", strings.Join(unknown, ", "))
+	}
 	var res []store.UpsertResult
 	err = st.InTx(ctx, func(tx store.Tx) error {
 		res, err = tx.UpsertAccounts(ctx, valid)
@@ -98,7 +113,8 @@ func readAccountsCSV(r io.Reader) ([]ingest.AccountIn, []int, []string) {
 		line, get := t.line, t.get
 		a := ingest.AccountIn{ExternalID: get("external_id"), Name: get("name"), Tier: get("tier"), Segment: get("segment"),
 			RenewalDate: get("renewal_date"), OwnerCSM: get("owner_csm"), AE: get("ae"), SalesManager: get("sales_manager"),
-			Champion: get("champion"), Channel: get("channel"), Status: get("status"), ActivationDate: get("activation_date")}
+			Champion: get("champion"), Channel: get("channel"), Status: get("status"), ActivationDate: get("activation_date"),
+			InternalChannel: get("internal_channel")}
 		opt := func(name string) *string {
 			if !t.has(name) {
 				return nil
@@ -201,4 +217,26 @@ func (t *csvTable) get(name string) string {
 		return strings.TrimSpace(t.rec[i])
 	}
 	return ""
+}
+
+// resolveEmails looks e-mail addresses in person fields up in Slack when
+// a bot token is set (users.lookupByEmail, through the same cache as the
+// API); without one they are kept as typed.
+func resolveEmails(ctx context.Context, cfg config.Config, st *store.Store, rows []store.AccountInput, stderr io.Writer) ([]string, error) {
+	if cfg.SlackBotToken == "" || !slices.ContainsFunc(rows, func(a store.AccountInput) bool {
+		return store.IsEmail(a.OwnerCSM) || store.IsEmail(a.AE) || store.IsEmail(a.SalesManager)
+	}) {
+		return nil, nil
+	}
+	opts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	httpClient := &http.Client{Timeout: 15 * time.Second}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	sender := bot.NewSender(slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(httpClient)),
+		httpClient, redis_rate.NewLimiter(rdb), cfg.Settings.Redis.KeyPrefix, bot.ChannelLimit, log, prometheus.NewRegistry())
+	return ingest.ResolveEmails(ctx, bot.NewPeople(st, sender), rows, log)
 }

@@ -31,6 +31,8 @@ commands:
   analyze [FILE]    sentiment, churn intent and competitors of texts (JSONL or CSV) as JSONL
   import nps FILE.csv
                     record NPS answers from a CSV file (all rows or none)
+  export audit --since YYYY-MM-DD
+                    write the audit trail (who read or changed what) as CSV
   version           print the version
 
 Configuration comes from the environment; see README.md.`
@@ -61,6 +63,11 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 	case "analyze": // offline: needs only the YAML file, not Slack or a database
 		return analyzeCommand(ctx, args, getenv, stdin, stdout, stderr)
 	case "run", "migrate", "import":
+	case "export":
+		if len(args) == 0 || args[0] != "audit" {
+			fmt.Fprintln(stderr, "holdfast: usage: holdfast export audit --since YYYY-MM-DD")
+			return exitUsage
+		}
 	default:
 		fmt.Fprintf(stderr, "holdfast: unknown command %q\n\n%s\n", cmd, usage)
 		return exitUsage
@@ -73,6 +80,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 	switch cmd {
 	case "migrate":
 		return report(stderr, migrateOnly(ctx, cfg, stdout))
+	case "export":
+		return exportAudit(ctx, cfg, args[1:], stdout, stderr)
 	case "import":
 		if len(args) > 0 && args[0] == "nps" {
 			if len(args) != 2 {

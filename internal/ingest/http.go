@@ -22,7 +22,7 @@ func (p *Pipeline) postAccounts(w http.ResponseWriter, r *http.Request) {
 	if !api.Decode(w, r, &body) {
 		return
 	}
-	res, err := p.UpsertAccounts(r.Context(), body.Accounts)
+	res, unknown, err := p.upsertAccounts(r.Context(), body.Accounts)
 	if api.Failed(p.log, w, r, err) {
 		return
 	}
@@ -32,7 +32,12 @@ func (p *Pipeline) postAccounts(w http.ResponseWriter, r *http.Request) {
 			created++
 		}
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"upserted": len(res), "created": created})
+	answer := map[string]any{"upserted": len(res), "created": created}
+	if len(unknown) > 0 {
+		// Stored as typed; the sender is told which addresses Slack lacks.
+		answer["unknown_emails"] = unknown
+	}
+	api.WriteJSON(w, http.StatusOK, answer)
 }
 
 func (p *Pipeline) postSignals(w http.ResponseWriter, r *http.Request) {

@@ -65,6 +65,54 @@ type Pipeline struct {
 	hooks []Hook
 	// router answers whoever clicks an alert's Claim (set by Register).
 	router *handlers.Router
+	// people turns e-mail addresses in person fields into Slack users.
+	people People
+}
+
+// People resolves an e-mail address to a Slack user id ("" = no such user).
+type People interface {
+	Resolve(ctx context.Context, email string) (string, error)
+}
+
+// ResolvePeople makes account imports store the Slack user behind each
+// e-mail address in owner_csm, ae and sales_manager. Addresses Slack does
+// not know are kept as typed, logged, and reported in the answer.
+func (p *Pipeline) ResolvePeople(r People) { p.people = r }
+
+// resolvePeople replaces e-mail addresses with Slack user ids and returns
+// the ones Slack does not know.
+func (p *Pipeline) resolvePeople(ctx context.Context, rows []store.AccountInput) ([]string, error) {
+	if p.people == nil {
+		return nil, nil
+	}
+	return ResolveEmails(ctx, p.people, rows, p.log)
+}
+
+// ResolveEmails replaces the e-mail addresses in owner_csm, ae and
+// sales_manager with Slack user ids; the addresses Slack does not know
+// stay as typed, are logged, and are returned.
+func ResolveEmails(ctx context.Context, people People, rows []store.AccountInput, log *slog.Logger) ([]string, error) {
+	var unknown []string
+	for i := range rows {
+		for _, f := range []*string{&rows[i].OwnerCSM, &rows[i].AE, &rows[i].SalesManager} {
+			if !store.IsEmail(*f) {
+				continue
+			}
+			id, err := people.Resolve(ctx, *f)
+			if err != nil {
+				return nil, err
+			}
+			if id == "" {
+				log.Warn("no Slack user has this e-mail address; kept as typed", "account", rows[i].ExternalID, "email", *f)
+				if !slices.Contains(unknown, *f) {
+					unknown = append(unknown, *f)
+				}
+				continue
+			}
+			*f = id
+		}
+	}
+	return unknown, nil
 }
 
 // New wires the pipeline. now is the clock (tests pass a fixed one).
@@ -87,10 +135,26 @@ type SignalsResult struct {
 
 // UpsertAccounts validates and stores a batch of accounts, all or nothing.
 func (p *Pipeline) UpsertAccounts(ctx context.Context, in []AccountIn) ([]store.UpsertResult, error) {
+	res, _, err := p.upsertAccounts(ctx, in)
+	return res, err
+}
+
+// upsertAccounts is UpsertAccounts that also returns the e-mail addresses
+// Slack does not know (stored as typed).
+func (p *Pipeline) upsertAccounts(ctx context.Context, in []AccountIn) ([]store.UpsertResult, []string, error) {
 	if err := checkBatchSize(len(in)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return p.ImportAccounts(ctx, in)
+	rows, err := ValidateAccounts(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	unknown, err := p.resolvePeople(ctx, rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := p.storeAccounts(ctx, rows)
+	return res, unknown, err
 }
 
 // ImportAccounts is UpsertAccounts without the per-call row cap, for CSV
@@ -100,7 +164,15 @@ func (p *Pipeline) ImportAccounts(ctx context.Context, in []AccountIn) ([]store.
 	if err != nil {
 		return nil, err
 	}
+	if _, err := p.resolvePeople(ctx, rows); err != nil {
+		return nil, err
+	}
+	return p.storeAccounts(ctx, rows)
+}
+
+func (p *Pipeline) storeAccounts(ctx context.Context, rows []store.AccountInput) ([]store.UpsertResult, error) {
 	var res []store.UpsertResult
+	var err error
 	err = p.store.InTx(ctx, func(tx store.Tx) error {
 		res, err = tx.UpsertAccounts(ctx, rows)
 		return err

@@ -22,6 +22,9 @@ func (p *Pipeline) Register(r *handlers.Router) {
 	})
 }
 
+// errNotInBook rolls a claim back: the account is outside the claimant's book.
+var errNotInBook = errors.New("account not in the claimant's book")
+
 // claim records who owns the follow-up of a churn-risk alert; the first
 // claim wins, and a later claimant is told who owns it.
 func (p *Pipeline) claim(ctx context.Context, cb slack.InteractionCallback, value string) error {
@@ -34,6 +37,15 @@ func (p *Pipeline) claim(ctx context.Context, cb slack.InteractionCallback, valu
 		if res, err = tx.ClaimAlert(ctx, id, cb.User.ID, p.now()); err != nil || !res.Claimed {
 			return err
 		}
+		// Only someone whose book holds the account takes its follow-up.
+		if a, err := tx.Account(ctx, res.Alert.AccountID); err != nil {
+			return err
+		} else if !handlers.MayRead(ctx, a) {
+			return errNotInBook
+		}
+		if err := handlers.Audit(ctx, tx, cb.User.ID, "alert.claim", res.Alert.AccountID, "alert "+value); err != nil {
+			return err
+		}
 		// The posted alert shows its owner: an edit queued with the claim.
 		var view alertView
 		if err := json.Unmarshal(res.Alert.View, &view); err != nil {
@@ -44,6 +56,8 @@ func (p *Pipeline) claim(ctx context.Context, cb slack.InteractionCallback, valu
 			TargetRef: store.AlertRef(id), Message: alertCard(view), AlertID: id})
 	})
 	switch {
+	case errors.Is(err, errNotInBook):
+		p.router.Tell(ctx, cb, blocks.Problem(handlers.NotInBook))
 	case errors.Is(err, store.ErrNotFound):
 		p.router.Tell(ctx, cb, blocks.Problem("That alert no longer exists."))
 	case err != nil:

@@ -61,13 +61,16 @@ type AccountIn struct {
 	Tier         string  `json:"tier"`
 	ARR          float64 `json:"arr"`
 	Segment      string  `json:"segment"`
-	RenewalDate  string  `json:"renewal_date"` // YYYY-MM-DD or ""
-	OwnerCSM     string  `json:"owner_csm"`    // Slack user id
-	AE           string  `json:"ae"`
-	SalesManager string  `json:"sales_manager"`
+	RenewalDate  string  `json:"renewal_date"`  // YYYY-MM-DD or ""
+	OwnerCSM     string  `json:"owner_csm"`     // Slack user id or e-mail address
+	AE           string  `json:"ae"`            // Slack user id or e-mail address
+	SalesManager string  `json:"sales_manager"` // Slack user id or e-mail address
 	Champion     string  `json:"champion"`
 	Channel      string  `json:"channel"` // Slack channel id
-	Status       string  `json:"status"`  // active (default) or churned
+	// InternalChannel takes internal messages when Channel is shared with
+	// the customer; "" keeps the stored one.
+	InternalChannel string `json:"internal_channel"`
+	Status          string `json:"status"` // active (default) or churned
 
 	// Cohort traits and billing link. Omitted fields keep what is
 	// stored; "" clears a text field.
@@ -110,6 +113,17 @@ func (c *rowChecker) text(field, v string, required bool, max int) {
 func (c *rowChecker) slackID(field, v string, valid func(string) bool, what string) {
 	if v != "" && !valid(v) {
 		c.fail(field, "%q is not a Slack %s id", v, what)
+	}
+}
+
+// emailAddress is loose on purpose: Slack's users.lookupByEmail is the
+// real check, and an address it does not know is reported then.
+var emailAddress = regexp.MustCompile(`^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$`)
+
+// person is a Slack user id or, as most CRMs hold them, an e-mail address.
+func (c *rowChecker) person(field, v string) {
+	if v != "" && !slackid.User(v) && !emailAddress.MatchString(v) {
+		c.fail(field, "%q is neither a Slack user id nor an e-mail address", v)
 	}
 }
 
@@ -165,18 +179,19 @@ func ValidateAccounts(in []AccountIn) ([]store.AccountInput, error) {
 				activation = &d
 			}
 		}
-		c.slackID("owner_csm", a.OwnerCSM, slackid.User, "user")
-		c.slackID("ae", a.AE, slackid.User, "user")
-		c.slackID("sales_manager", a.SalesManager, slackid.User, "user")
+		c.person("owner_csm", a.OwnerCSM)
+		c.person("ae", a.AE)
+		c.person("sales_manager", a.SalesManager)
 		c.slackID("channel", a.Channel, slackid.Conversation, "channel")
+		c.slackID("internal_channel", a.InternalChannel, slackid.Channel, "channel")
 		if a.Status != "" && a.Status != "active" && a.Status != "churned" {
 			c.fail("status", "must be active or churned (got %q)", a.Status)
 		}
 		out[i] = store.AccountInput{
 			ExternalID: strings.TrimSpace(a.ExternalID), Name: strings.TrimSpace(a.Name), Tier: a.Tier, ARR: a.ARR,
 			Segment: a.Segment, RenewalDate: renewal, OwnerCSM: a.OwnerCSM, AE: a.AE, SalesManager: a.SalesManager,
-			Champion: a.Champion, ChannelID: a.Channel, Status: a.Status, ActivationDate: activation,
-			Profile: c.profile(a, seenStripe),
+			Champion: a.Champion, ChannelID: a.Channel, InternalChannel: a.InternalChannel, Status: a.Status,
+			ActivationDate: activation, Profile: c.profile(a, seenStripe),
 		}
 	}
 	if len(c.errs) > 0 {

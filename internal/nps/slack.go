@@ -51,7 +51,9 @@ func (m *Module) command(ctx context.Context, cmd slack.SlashCommand) (bot.Reply
 		case ask != nil:
 			msg = *ask
 		default:
-			msg, err = m.accountNPS(ctx, *a)
+			if err = handlers.Audit(ctx, m.store, cmd.UserID, "account.read", a.ID, "/nps"); err == nil {
+				msg, err = m.accountNPS(ctx, *a)
+			}
 		}
 	}
 	if err != nil {

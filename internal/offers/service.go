@@ -12,8 +12,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/store"
 )
 
@@ -53,8 +55,10 @@ func (s service) run(ctx context.Context, change func(tx store.Tx) (State, Event
 func (s service) propose(ctx context.Context, in Submission) (st State, err error) {
 	err = s.run(ctx, func(tx store.Tx) (State, Event, error) {
 		var ev Event
-		st, ev, err = create(ctx, tx, in)
-		return st, ev, err
+		if st, ev, err = create(ctx, tx, in); err != nil {
+			return st, ev, err
+		}
+		return st, ev, handlers.Audit(ctx, tx, in.Actor, "offer.propose", in.AccountID, "offer "+strconv.FormatInt(st.Request.ID, 10))
 	})
 	return st, err
 }
@@ -74,8 +78,11 @@ func (s service) revise(ctx context.Context, requestID int64, seen int, in Submi
 func (s service) decide(ctx context.Context, d StepDecision) (res DecideResult, err error) {
 	err = s.run(ctx, func(tx store.Tx) (State, Event, error) {
 		var ev Event
-		res, ev, err = decideStep(ctx, tx, d)
-		return res.State, ev, err
+		if res, ev, err = decideStep(ctx, tx, d); err != nil || !res.Recorded {
+			return res.State, ev, err
+		}
+		return res.State, ev, handlers.Audit(ctx, tx, d.Actor, "offer."+d.Action, res.State.Request.AccountID,
+			"offer "+strconv.FormatInt(res.State.Request.ID, 10))
 	})
 	return res, err
 }

@@ -483,6 +483,9 @@ func (o *Module) offersCommand(ctx context.Context, cmd slack.SlashCommand) (bot
 	if err != nil || ask != nil {
 		return replyOrErr(ask, err)
 	}
+	if err := handlers.Audit(ctx, o.st, cmd.UserID, "account.read", a.ID, "/offers"); err != nil {
+		return bot.Reply{}, err
+	}
 	list, err := o.svc.forAccount(ctx, a.ID, maxHistory+1)
 	if err != nil {
 		return bot.Reply{}, err
