@@ -148,7 +148,23 @@ func ScoringSignal(id int64, in SignalInput) scoring.Signal {
 	return scoring.Signal{
 		ID: id, Kind: in.Kind, Source: in.Source, OccurredAt: in.OccurredAt, Value: in.Value,
 		Sentiment: in.Sentiment, ChurnIntent: in.ChurnIntent, Severity: in.Severity, Text: in.Text,
+		Thread: ticketThread(in),
 	}
+}
+
+// ticketThread is the ticket a ticket signal belongs to, from its
+// metadata's ticket_id (what ticketing connectors and the NPS cadence use).
+func ticketThread(in SignalInput) string {
+	if in.Kind != scoring.KindTicket || len(in.Metadata) == 0 {
+		return ""
+	}
+	var m struct {
+		TicketID any `json:"ticket_id"`
+	}
+	if json.Unmarshal(in.Metadata, &m) != nil || m.TicketID == nil {
+		return ""
+	}
+	return fmt.Sprint(m.TicketID)
 }
 
 // AppendSignalTimeline puts the stored signals (stored[i] != 0) on their
@@ -250,7 +266,8 @@ func (q Queries) loadForScoring(ctx context.Context, ids []int64, since time.Tim
 	}
 
 	history := map[int64][]scoring.Signal{}
-	rows, err = tx.Query(ctx, `SELECT account_id, id, kind, source, occurred_at, value, sentiment, churn_intent, severity, text
+	rows, err = tx.Query(ctx, `SELECT account_id, id, kind, source, occurred_at, value, sentiment, churn_intent, severity, text,
+			CASE WHEN kind = 'ticket' THEN coalesce(metadata->>'ticket_id', '') ELSE '' END
 		FROM signals WHERE account_id = ANY($1) AND occurred_at >= $2 ORDER BY account_id, occurred_at, id`, ids, since)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("signal history: %w", err)
@@ -258,7 +275,7 @@ func (q Queries) loadForScoring(ctx context.Context, ids []int64, since time.Tim
 	var sig scoring.Signal
 	var kind string
 	if _, err := pgx.ForEachRow(rows, []any{&accountID, &sig.ID, &kind, &sig.Source, &sig.OccurredAt, &sig.Value,
-		&sig.Sentiment, &sig.ChurnIntent, &sig.Severity, &sig.Text}, func() error {
+		&sig.Sentiment, &sig.ChurnIntent, &sig.Severity, &sig.Text, &sig.Thread}, func() error {
 		sig.Kind = scoring.Kind(kind)
 		history[accountID] = append(history[accountID], sig)
 		sig = scoring.Signal{}
