@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/holdfast/holdfast/internal/churn"
+	"github.com/holdfast/holdfast/internal/connectors"
 	"github.com/holdfast/holdfast/internal/crm"
 	"github.com/holdfast/holdfast/internal/digest"
 	"github.com/holdfast/holdfast/internal/dunning"
@@ -50,6 +51,10 @@ type Config struct {
 	// SurveyWebhookSecret signs POSTs to nps.survey_webhook.url
 	// (HOLDFAST_SURVEY_WEBHOOK_SECRET); never logged.
 	SurveyWebhookSecret string
+	// Connectors are the tools' webhook secrets (ZENDESK_WEBHOOK_SECRET,
+	// INTERCOM_CLIENT_SECRET, HUBSPOT_CLIENT_SECRET, SEGMENT_WEBHOOK_SECRET,
+	// GONG_WEBHOOK_PUBLIC_KEY, SALESFORCE_OUTBOUND_TOKEN); never logged.
+	Connectors connectors.Secrets
 
 	Settings Settings
 }
@@ -73,6 +78,8 @@ type Settings struct {
 	Dunning  dunning.Settings     `yaml:"dunning"`
 	Rooms    rooms.Settings       `yaml:"rooms"`
 	CRM      crm.Settings         `yaml:"crm"`
+
+	Connectors connectors.Settings `yaml:"connectors"`
 
 	// The weekly win-back list is part of the churn module, with a section
 	// of its own.
@@ -99,6 +106,8 @@ func DefaultSettings() Settings {
 		Winback: churn.DefaultWinbackSettings(),
 		Rooms:   rooms.DefaultSettings(),
 		CRM:     crm.DefaultSettings(),
+
+		Connectors: connectors.DefaultSettings(),
 	}
 }
 
@@ -139,6 +148,11 @@ func Load(getenv Getenv) (Config, error) {
 	if err := c.validateEnv(); err != nil {
 		return Config{}, err
 	}
+	secrets, err := connectors.LoadSecrets(getenv, c.Settings.Connectors.Salesforce.OrganizationID)
+	if err != nil {
+		return Config{}, err
+	}
+	c.Connectors = secrets
 	return c, nil
 }
 
@@ -202,6 +216,7 @@ func (s *Settings) validate() error {
 		s.Winback.Validate,
 		s.Rooms.Validate,
 		func() error { return s.CRM.Validate(rooms.NoteKinds) },
+		s.Connectors.Validate,
 	} {
 		if err := v(); err != nil {
 			return err

@@ -141,8 +141,9 @@ func assessSupport(cfg Config, _ Account, signals []Signal, now time.Time) (floa
 	// weighs at least a quarter; older ones count so little that listing
 	// them would overstate them.
 	recentDays := 2 * cfg.TicketHalfLife
-	var load, recentBase, recentTone float64
+	var load, recentBase, recentTone, worstLoad float64
 	var total, recent, urgent, high int
+	var worst Signal // the recent ticket that weighs most, when tickets name theirs
 	for _, s := range ticketThreads(signals) {
 		total++
 		age := ageDays(now, s.OccurredAt)
@@ -156,6 +157,9 @@ func assessSupport(cfg Config, _ Account, signals []Signal, now time.Time) (floa
 			tone = clamp(-*s.Sentiment, 0, 1)
 		}
 		load += base * (1 + tone)
+		if age < float64(recentDays) && s.Thread != "" && base*(1+tone) > worstLoad {
+			worst, worstLoad = s, base*(1+tone)
+		}
 		if age < float64(recentDays) {
 			recent++
 			recentBase += base
@@ -184,6 +188,9 @@ func assessSupport(cfg Config, _ Account, signals []Signal, now time.Time) (floa
 	}
 	if recentBase > 0 && recentTone/recentBase >= toneWorthMentioning {
 		detail = append(detail, "tone negative")
+	}
+	if worst.Thread != "" {
+		detail = append(detail, fmt.Sprintf("worst: %s #%s", worst.Source, worst.Thread))
 	}
 	return risk, strings.Join(detail, ", ")
 }

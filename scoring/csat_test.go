@@ -96,3 +96,12 @@ func TestTicketThreadsCountOnce(t *testing.T) {
 		})
 	}
 }
+
+func TestSupportDetailNamesTheWorstTicket(t *testing.T) {
+	t.Parallel()
+	angry := val(-0.9)
+	h := Compute(DefaultConfig(), Account{}, []Signal{
+		threaded(3, "normal", nil, "41"), threaded(1, "urgent", angry, "42"), ticket(0, "high", nil)}, now)
+	c := componentOf(t, h, "support")
+	assertDetail(t, c, "3 tickets in 28 days, 1 urgent, 1 high, tone negative, worst: zendesk #42")
+}

@@ -159,12 +159,17 @@ func ticketThread(in SignalInput) string {
 		return ""
 	}
 	var m struct {
-		TicketID any `json:"ticket_id"`
+		TicketID json.RawMessage `json:"ticket_id"`
 	}
-	if json.Unmarshal(in.Metadata, &m) != nil || m.TicketID == nil {
+	if json.Unmarshal(in.Metadata, &m) != nil || len(m.TicketID) == 0 || string(m.TicketID) == "null" {
 		return ""
 	}
-	return fmt.Sprint(m.TicketID)
+	// As the SQL's ->> reads it: a string without its quotes, a number as written.
+	var str string
+	if json.Unmarshal(m.TicketID, &str) == nil {
+		return str
+	}
+	return string(m.TicketID)
 }
 
 // AppendSignalTimeline puts the stored signals (stored[i] != 0) on their

@@ -21,6 +21,7 @@ import (
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/internal/churn"
+	"github.com/holdfast/holdfast/internal/connectors"
 	"github.com/holdfast/holdfast/internal/crm"
 	"github.com/holdfast/holdfast/internal/crm/salesforce"
 	"github.com/holdfast/holdfast/internal/digest"
@@ -157,13 +158,14 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		noteModel, offerModel = in.model, in.model
 	}
 	crmWriteBack := crm.New(in.store, crmConnector(cfg, log), log)
+	roomsFeature := rooms.New(in.store, channels, in.sender, rooms.Options{Settings: set.Rooms, DefaultChannel: set.Alerts.DefaultChannel,
+		WebhookSecret: cfg.CRM.WebhookSecret}, in.now, log)
 	a := &app{infra: in, workers: store.NewWorkers(in.store, log),
 		scheduler: schedule.New(in.redis, prefix, set.Schedule.Location(), in.now, log, in.metrics)}
 	a.features = []feature{
 		in.ingest,
 		handlers.New(in.store, in.sender, in.now, log),
-		rooms.New(in.store, channels, in.sender, rooms.Options{Settings: set.Rooms, DefaultChannel: set.Alerts.DefaultChannel,
-			WebhookSecret: cfg.CRM.WebhookSecret}, in.now, log),
+		roomsFeature,
 		notes.New(in.store, in.sender, noteModel, notes.Options{Summarize: set.Rooms.Summarize,
 			CRM: notes.CRMPolicy{Enabled: crmWriteBack.Enabled(), NoteObject: set.CRM.NoteObject, WriteBack: set.CRM.WriteBack}},
 			in.now, log),
@@ -180,6 +182,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		nps.New(in.store, in.ingest, in.analyzer, in.sender, nps.Options{Settings: set.NPS,
 			DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location(), WebhookSecret: cfg.SurveyWebhookSecret},
 			in.now, log),
+		connectors.New(in.store, in.ingest, connectors.Options{Settings: set.Connectors, Secrets: cfg.Connectors,
+			Deals: roomsFeature.Deals()}, in.metrics, in.now, log),
 	}
 
 	router := handlers.NewRouter(in.sender, log)
