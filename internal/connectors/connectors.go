@@ -23,6 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -128,16 +129,18 @@ type Options struct {
 
 // Module is the connectors as a feature of the bot.
 type Module struct {
-	st        *store.Store
-	ingest    *ingest.Pipeline
-	deals     *rooms.Deals
-	settings  Settings
-	tools     map[string]connector
-	usage     *usageWriter
-	metrics   *prometheus.CounterVec
-	now       func() time.Time
-	log       *slog.Logger
-	errorsLog *slog.Logger
+	st       *store.Store
+	ingest   *ingest.Pipeline
+	deals    *rooms.Deals
+	settings Settings
+	tools    map[string]connector
+	usage    *usageWriter
+	metrics  *prometheus.CounterVec
+	now      func() time.Time
+	log      *slog.Logger
+
+	cacheMu sync.Mutex
+	cache   map[Key]cachedAccount // the firehose's resolved keys
 }
 
 // New wires the connectors. reg may be nil (tests without metrics).

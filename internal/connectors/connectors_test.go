@@ -46,7 +46,7 @@ const (
 )
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	st      *store.Store
 	m       *connectors.Module
 	srv     *httptest.Server
@@ -79,7 +79,7 @@ func secretsEnv(k string) string {
 
 // newEnv runs the connectors on a store of their own, behind the real API
 // server. st may be shared with another env (a second replica).
-func newEnv(t *testing.T, st *store.Store, tweak ...func(*connectors.Settings)) *env {
+func newEnv(t testing.TB, st *store.Store, tweak ...func(*connectors.Settings)) *env {
 	t.Helper()
 	if st == nil {
 		st = storetest.New(t)

@@ -1,10 +1,10 @@
 package connectors
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -61,28 +61,65 @@ func (s *segment) verify(r *http.Request, body []byte, now time.Time) error {
 	if !equalMAC(sig, SignSegment(s.secret, body)) {
 		return fmt.Errorf("%s does not match the body", segmentSignature)
 	}
-	var m segmentMessage
-	if err := decodeJSON(body, &m); err != nil {
+	msgs, err := decodeSegment(body)
+	if err != nil {
 		return err
 	}
-	sent := m.ReceivedAt
-	if sent.IsZero() {
-		sent = m.SentAt
-	}
-	if sent.IsZero() || !within(sent, now, segmentTolerance) {
-		return fmt.Errorf("stale: the message was received by Segment more than %s ago", segmentTolerance)
+	for _, m := range msgs {
+		sent := m.ReceivedAt
+		if sent.IsZero() {
+			sent = m.SentAt
+		}
+		if sent.IsZero() || !within(sent, now, segmentTolerance) {
+			return fmt.Errorf("stale: a message was received by Segment more than %s ago", segmentTolerance)
+		}
 	}
 	return nil
 }
 
-func (s *segment) parse(body []byte, now time.Time) ([]Event, error) {
+// maxSegmentBatch bounds a batched delivery (Webhooks (Actions) with
+// batching on sends an array of messages).
+const maxSegmentBatch = 1000
+
+// decodeSegment reads one message, or the array a batching destination
+// sends.
+func decodeSegment(body []byte) ([]segmentMessage, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		var msgs []segmentMessage
+		if err := decodeJSON(trimmed, &msgs); err != nil {
+			return nil, err
+		}
+		if len(msgs) == 0 || len(msgs) > maxSegmentBatch {
+			return nil, fmt.Errorf("a batch must hold 1 to %d messages (got %d)", maxSegmentBatch, len(msgs))
+		}
+		return msgs, nil
+	}
 	var m segmentMessage
-	if err := decodeJSON(body, &m); err != nil {
+	if err := decodeJSON(trimmed, &m); err != nil {
 		return nil, err
 	}
-	if m.MessageID == "" || m.Type == "" {
-		return nil, errors.New("not a Segment message (want type and messageId)")
+	return []segmentMessage{m}, nil
+}
+
+func (s *segment) parse(body []byte, now time.Time) ([]Event, error) {
+	msgs, err := decodeSegment(body)
+	if err != nil {
+		return nil, err
 	}
+	out := make([]Event, len(msgs))
+	for i, m := range msgs {
+		if m.MessageID == "" || m.Type == "" {
+			return nil, fmt.Errorf("message %d is not a Segment message (want type and messageId)", i)
+		}
+		out[i] = s.event(m, now)
+	}
+	return out, nil
+}
+
+// event is what one message becomes: a usage data point (track), a link
+// from a user to its group (group, identify), or nothing.
+func (s *segment) event(m segmentMessage, now time.Time) Event {
 	ev := Event{ID: m.MessageID}
 	user := Key{keyUser, string(m.UserID)}
 	if user.Value == "" {
@@ -130,5 +167,5 @@ func (s *segment) parse(body []byte, now time.Time) ([]Event, error) {
 		}
 		ev.Usage = &Usage{Day: at.UTC().Format(time.DateOnly), Value: value}
 	}
-	return []Event{ev}, nil
+	return ev
 }

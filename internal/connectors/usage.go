@@ -127,9 +127,15 @@ type usageReply struct {
 // maxGroup bounds one group commit's events.
 const maxGroup = 5000
 
+// flushers is how many groups commit at once: while one waits for its
+// commit to reach the disk, the next gathers and sends its statement.
+const flushers = 4
+
 func newUsageWriter(st *store.Store, m *Module, log *slog.Logger) *usageWriter {
 	w := &usageWriter{st: st, m: m, log: log, in: make(chan usageReq, 1024), stop: make(chan struct{})}
-	w.done.Go(w.run)
+	for range flushers {
+		w.done.Go(w.run)
+	}
 	return w
 }
 
@@ -210,9 +216,12 @@ func (w *usageWriter) commit(group []usageReq) {
 	}
 }
 
-// processUsage stores a group of Segment deliveries in one transaction:
-// links from identify and group calls, event ids, summed usage per
-// account-day, and the quarantine for groups not mapped yet.
+// processUsage stores a group of Segment deliveries: links from identify
+// and group calls first (idempotent), then one statement (atomic on its
+// own) that claims the event ids, adds the fresh events to the daily
+// totals and quarantines the fresh events of unmapped groups. One round
+// trip and one commit for the whole group is what lets the firehose
+// through.
 func (m *Module) processUsage(ctx context.Context, group []usageReq) ([]Result, error) {
 	type item struct {
 		req int
@@ -243,15 +252,7 @@ func (m *Module) processUsage(ctx context.Context, group []usageReq) ([]Result, 
 			}
 		}
 	}
-	if err := loadLinks(ctx, m.st.DB(), Segment, keys, links); err != nil {
-		return nil, err
-	}
-	for _, k := range keys {
-		if to, ok := links[k]; ok {
-			addKey(to)
-		}
-	}
-	accounts, err := lookupKeys(ctx, m.st.DB(), Segment, keys)
+	accounts, err := m.resolveCached(ctx, keys, links)
 	if err != nil {
 		return nil, err
 	}
@@ -260,8 +261,8 @@ func (m *Module) processUsage(ctx context.Context, group []usageReq) ([]Result, 
 			if id := accounts[k]; id != 0 {
 				return id, k
 			}
-			if id := accounts[links[k]]; id != 0 {
-				return id, links[k]
+			if to, ok := links[k]; ok && accounts[to] != 0 {
+				return accounts[to], to
 			}
 		}
 		if len(ev.Keys) == 0 {
@@ -273,120 +274,169 @@ func (m *Module) processUsage(ctx context.Context, group []usageReq) ([]Result, 
 		return 0, ev.Keys[0]
 	}
 
-	// Event ids in one order, so two replicas' groups cannot deadlock.
+	// Event ids in one order, so concurrent groups cannot deadlock.
 	order := make([]int, len(items))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(items[a].ev.ID, items[b].ev.ID) })
-	ids := make([]string, 0, len(items))
-	acct := make([]*int64, 0, len(items))
-	resolvedID := make([]int64, len(items))
-	waitKey := make([]Key, len(items))
+	n := len(items)
+	ids, days, kinds, values := make([]string, 0, n), make([]*string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	accts, amounts, quarantined := make([]*int64, 0, n), make([]*float64, 0, n), make([]*string, 0, n)
 	firstOf := map[string]int{}
+	status := make([]int, n) // per item: 0 stored, 1 quarantined, 2 ignored
 	for _, i := range order {
 		ev := items[i].ev
 		if _, dup := firstOf[ev.ID]; dup {
 			continue
 		}
 		firstOf[ev.ID] = i
-		var a *int64
-		if ev.needsAccount() {
-			resolvedID[i], waitKey[i] = resolveItem(ev)
-			if resolvedID[i] != 0 {
-				a = &resolvedID[i]
+		var acct *int64
+		var day *string
+		var amount *float64
+		var q *string
+		kind, value := "", ""
+		switch {
+		case !ev.needsAccount():
+			status[i] = 2
+		default:
+			id, wait := resolveItem(ev)
+			if id != 0 {
+				acct, day, amount = &id, &ev.Usage.Day, &ev.Usage.Value
+				break
 			}
+			status[i] = 1
+			raw, err := json.Marshal(ev)
+			if err != nil {
+				return nil, fmt.Errorf("encode event: %w", err)
+			}
+			str := string(raw)
+			q, kind, value = &str, wait.Kind, wait.Value
 		}
-		ids, acct = append(ids, ev.ID), append(acct, a)
+		ids, accts, days, amounts = append(ids, ev.ID), append(accts, acct), append(days, day), append(amounts, amount)
+		quarantined, kinds, values = append(quarantined, q), append(kinds, kind), append(values, value)
 	}
-	err = m.st.InTx(ctx, func(tx store.Tx) error {
-		for i := range results {
-			results[i] = Result{Received: len(group[i].events)}
-		}
-		all := slices.Clone(carried)
-		slices.SortFunc(all, func(a, b Link) int {
+	if len(carried) > 0 {
+		slices.SortFunc(carried, func(a, b Link) int {
 			return cmp.Or(cmp.Compare(a.From.Kind, b.From.Kind), cmp.Compare(a.From.Value, b.From.Value))
 		})
-		if err := saveLinksBatch(ctx, tx, Segment, all); err != nil {
-			return err
+		if err := m.st.InTx(ctx, func(tx store.Tx) error { return saveLinksBatch(ctx, tx, Segment, carried) }); err != nil {
+			return nil, err
 		}
-		rows, err := tx.Query(ctx, `INSERT INTO connector_events (connector, event_id, account_id)
-			SELECT $1, * FROM unnest($2::text[], $3::bigint[]) ON CONFLICT DO NOTHING RETURNING event_id`, Segment, ids, acct)
-		if err != nil {
-			return fmt.Errorf("record events: %w", err)
-		}
-		fresh, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return fmt.Errorf("record events: %w", err)
-		}
-		isFresh := make(map[string]bool, len(fresh))
-		for _, id := range fresh {
-			isFresh[id] = true
-		}
-		sums := map[[2]any]*usageRow{}
-		var qIDs, qKinds, qValues []string
-		var qEvents [][]byte
-		for i, it := range items {
-			r := &results[it.req]
-			if firstOf[it.ev.ID] != i || !isFresh[it.ev.ID] {
-				r.Duplicates++
-				continue
-			}
-			switch {
-			case !it.ev.needsAccount():
-				r.Ignored++
-			case resolvedID[i] == 0:
-				raw, err := json.Marshal(it.ev)
-				if err != nil {
-					return fmt.Errorf("encode event: %w", err)
-				}
-				qIDs, qKinds, qValues, qEvents = append(qIDs, it.ev.ID), append(qKinds, waitKey[i].Kind), append(qValues, waitKey[i].Value), append(qEvents, raw)
-				r.Quarantined++
-			default:
-				u := it.ev.Usage
-				k := [2]any{resolvedID[i], u.Day}
-				s := sums[k]
-				if s == nil {
-					s = &usageRow{accountID: resolvedID[i], day: u.Day}
-					sums[k] = s
-				}
-				s.value += u.Value
-				s.events++
-				r.Stored++
-			}
-		}
-		var add []usageRow
-		for _, s := range sums {
-			add = append(add, *s)
-		}
-		if err := addUsage(ctx, tx, add); err != nil {
-			return err
-		}
-		if len(qIDs) > 0 {
-			_, err := tx.Exec(ctx, `INSERT INTO connector_quarantine (connector, event_id, key_kind, key_value, event)
-				SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::jsonb[]) ON CONFLICT DO NOTHING`,
-				Segment, qIDs, qKinds, qValues, qEvents)
-			if err != nil {
-				return fmt.Errorf("quarantine events: %w", err)
-			}
-		}
-		return nil
-	})
+	}
+	rows, err := m.st.DB().Query(ctx, `WITH input AS (
+			SELECT * FROM unnest($2::text[], $3::bigint[], $4::date[], $5::float8[], $6::jsonb[], $7::text[], $8::text[])
+				WITH ORDINALITY AS t(event_id, account_id, day, value, event, key_kind, key_value, n)),
+		fresh AS (
+			INSERT INTO connector_events (connector, event_id, account_id)
+			SELECT $1, event_id, account_id FROM input ORDER BY n
+			ON CONFLICT DO NOTHING RETURNING event_id),
+		sums AS (
+			SELECT i.account_id, i.day, sum(i.value) AS value, count(*) AS events
+			FROM input i JOIN fresh f USING (event_id)
+			WHERE i.account_id IS NOT NULL GROUP BY i.account_id, i.day),
+		added AS (
+			INSERT INTO connector_usage (account_id, day, value, events)
+			SELECT account_id, day, value, events FROM sums ORDER BY account_id, day
+			ON CONFLICT (account_id, day) DO UPDATE SET value = connector_usage.value + excluded.value,
+				events = connector_usage.events + excluded.events, updated_at = now()),
+		held AS (
+			INSERT INTO connector_quarantine (connector, event_id, key_kind, key_value, event)
+			SELECT $1, i.event_id, i.key_kind, i.key_value, i.event FROM input i JOIN fresh f USING (event_id)
+			WHERE i.event IS NOT NULL ON CONFLICT DO NOTHING)
+		SELECT event_id FROM fresh`, Segment, ids, accts, days, amounts, quarantined, kinds, values)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store usage: %w", err)
+	}
+	fresh, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("store usage: %w", err)
+	}
+	isFresh := make(map[string]bool, len(fresh))
+	for _, id := range fresh {
+		isFresh[id] = true
 	}
 	var total Result
-	for _, r := range results {
-		total.Stored += r.Stored
-		total.Duplicates += r.Duplicates
-		total.Quarantined += r.Quarantined
-		total.Ignored += r.Ignored
+	for i, it := range items {
+		r := &results[it.req]
+		switch {
+		case firstOf[it.ev.ID] != i || !isFresh[it.ev.ID]:
+			r.Duplicates++
+			total.Duplicates++
+		case status[i] == 1:
+			r.Quarantined++
+			total.Quarantined++
+		case status[i] == 2:
+			r.Ignored++
+			total.Ignored++
+		default:
+			r.Stored++
+			total.Stored++
+		}
 	}
 	m.count(Segment, "stored", total.Stored)
 	m.count(Segment, "duplicate", total.Duplicates)
 	m.count(Segment, "quarantined", total.Quarantined)
 	m.count(Segment, "ignored", total.Ignored)
 	return results, nil
+}
+
+// resolveTTL is how long a resolved key is trusted without asking the
+// database again: a remapped group moves within this.
+const resolveTTL = 30 * time.Second
+
+type cachedAccount struct {
+	id      int64
+	expires time.Time
+}
+
+// resolveCached resolves the firehose's keys (and fills links with the
+// stored links of keys it has not seen resolved), asking the database only
+// for keys not resolved within resolveTTL. Only hits are cached: a key
+// mapped a moment ago is found on the next group.
+func (m *Module) resolveCached(ctx context.Context, keys []Key, links map[Key]Key) (map[Key]int64, error) {
+	out := make(map[Key]int64, len(keys))
+	now := time.Now()
+	var missing []Key
+	m.cacheMu.Lock()
+	for _, k := range keys {
+		if c, ok := m.cache[k]; ok && now.Before(c.expires) {
+			out[k] = c.id
+			continue
+		}
+		missing = append(missing, k)
+	}
+	m.cacheMu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	if err := loadLinks(ctx, m.st.DB(), Segment, missing, links); err != nil {
+		return nil, err
+	}
+	ask := slices.Clone(missing)
+	for _, k := range missing {
+		if to, ok := links[k]; ok {
+			ask = append(ask, to)
+		}
+	}
+	found, err := lookupKeys(ctx, m.st.DB(), Segment, ask)
+	if err != nil {
+		return nil, err
+	}
+	m.cacheMu.Lock()
+	defer m.cacheMu.Unlock()
+	if m.cache == nil || len(m.cache) > 100000 {
+		m.cache = map[Key]cachedAccount{}
+	}
+	for k, id := range found {
+		out[k] = id
+		// A user's resolution depends on its link, which a group call may
+		// change at any time: only groups (and ids) are cached.
+		if k.Kind != keyUser {
+			m.cache[k] = cachedAccount{id: id, expires: now.Add(resolveTTL)}
+		}
+	}
+	return out, nil
 }
 
 // loadLinks adds the stored links of keys to links (what an event carries
