@@ -75,3 +75,32 @@ func TestZendeskAngryTicketRaisesAtRiskAlert(t *testing.T) {
 		t.Errorf("%d alerts, want 1", n)
 	}
 }
+
+// `holdfast connectors test TOOL` sends the tool's signed example to the
+// running bot; `holdfast connectors status` then shows it waiting for an
+// account, and a tool without its secret is refused with exit code 2.
+func TestConnectorsTestAndStatusCommands(t *testing.T) {
+	t.Parallel()
+	d := newDeployment(t)
+	d.env["ZENDESK_WEBHOOK_SECRET"] = zendeskTestSecret
+	r := d.start(unpaced())
+	code, out, errOut := runCLI(t, d.env, "connectors", "test", "zendesk", r.base)
+	if code != 0 || !strings.Contains(out, "-> 200") || !strings.Contains(out, `"quarantined":1`) {
+		t.Fatalf("connectors test zendesk: %d %q %q", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, d.env, "connectors", "status")
+	if code != 0 {
+		t.Fatalf("connectors status: %d %q", code, errOut)
+	}
+	for _, want := range []string{"zendesk     on", "intercom    off", "zendesk    organization  8447346621566  1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, errOut := runCLI(t, d.env, "connectors", "test", "intercom", r.base); code != exitUsage || !strings.Contains(errOut, "INTERCOM_CLIENT_SECRET is not set") {
+		t.Errorf("test without a secret: %d %q", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, d.env, "connectors", "frob"); code != exitUsage || !strings.Contains(errOut, "usage: holdfast connectors") {
+		t.Errorf("bad subcommand: %d %q", code, errOut)
+	}
+}

@@ -31,6 +31,9 @@ commands:
   analyze [FILE]    sentiment, churn intent and competitors of texts (JSONL or CSV) as JSONL
   import nps FILE.csv
                     record NPS answers from a CSV file (all rows or none)
+  connectors status what each tool sent and what waits for an account
+  connectors test TOOL [URL]
+                    send TOOL's signed example payload to the running bot
   version           print the version
 
 Configuration comes from the environment; see README.md.`
@@ -60,7 +63,7 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 		return 0
 	case "analyze": // offline: needs only the YAML file, not Slack or a database
 		return analyzeCommand(ctx, args, getenv, stdin, stdout, stderr)
-	case "run", "migrate", "import":
+	case "run", "migrate", "import", "connectors":
 	default:
 		fmt.Fprintf(stderr, "holdfast: unknown command %q\n\n%s\n", cmd, usage)
 		return exitUsage
@@ -73,6 +76,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 	switch cmd {
 	case "migrate":
 		return report(stderr, migrateOnly(ctx, cfg, stdout))
+	case "connectors":
+		return connectorsCommand(ctx, cfg, args, stdout, stderr)
 	case "import":
 		if len(args) > 0 && args[0] == "nps" {
 			if len(args) != 2 {
