@@ -644,3 +644,28 @@ func TestMappingValidation(t *testing.T) {
 		t.Errorf("%d mappings stored from bad input", n)
 	}
 }
+
+// A batching Segment destination sends an array of messages: each counts
+// once, and one already seen is a duplicate.
+func TestSegmentBatch(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.account("umbrella", "")
+	e.mapKey(connectors.Segment, connectors.KeyGroupID, "grp_umbrella", "umbrella")
+	if code, answer := e.deliver(connectors.Segment, "segment_track.json"); code != http.StatusOK {
+		t.Fatalf("%d %s", code, answer)
+	}
+	one := fixture(t, "segment_track.json")
+	batch := [][]byte{one}
+	for i := range 2 {
+		batch = append(batch, bytes.ReplaceAll(one, []byte("ajs-next-f8c3b1a2c8e4d7b1a9e2"), []byte(fmt.Sprintf("batch-%d", i))))
+	}
+	body := append(append([]byte("["), bytes.Join(batch, []byte(","))...), ']')
+	code, answer := e.send(e.request(connectors.Segment, body, signed, t0))
+	if code != http.StatusOK || !strings.Contains(answer, `"stored":2`) || !strings.Contains(answer, `"duplicates":1`) {
+		t.Fatalf("batch: %d %s, want 2 stored and 1 duplicate", code, answer)
+	}
+	if _, events, _ := e.m.DailyUsage(context.Background(), e.idOf("umbrella"), "2026-11-25"); events != 3 {
+		t.Errorf("%d events summed, want 3", events)
+	}
+}
