@@ -669,3 +669,25 @@ func TestSegmentBatch(t *testing.T) {
 		t.Errorf("%d events summed, want 3", events)
 	}
 }
+
+// connectors.admins see what waits in the quarantine in their App Home;
+// nobody else does.
+func TestHomeSectionShowsTheQuarantineToAdmins(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, func(s *connectors.Settings) { s.Admins = []string{"U0ADMIN"} })
+	if code, answer := e.deliver(connectors.Zendesk, "zendesk_ticket_created.json"); code != http.StatusOK {
+		t.Fatalf("%d %s", code, answer)
+	}
+	section := e.m.HomeSections()[0]
+	if _, ok, err := section.Render(context.Background(), "U0SOMEONE", t0); ok || err != nil {
+		t.Errorf("a non-admin sees the quarantine (ok %v, err %v)", ok, err)
+	}
+	got, ok, err := section.Render(context.Background(), "U0ADMIN", t0)
+	if err != nil || !ok {
+		t.Fatalf("admin: ok %v, err %v", ok, err)
+	}
+	raw, _ := json.Marshal(got.Blocks)
+	if !strings.Contains(string(raw), "zendesk organization `8447346621566`: 1 events") {
+		t.Errorf("section lacks the waiting key: %s", raw)
+	}
+}

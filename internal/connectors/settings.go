@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/holdfast/holdfast/slackid"
 )
 
 // Settings is the YAML "connectors" section: how each tool's records map
@@ -31,6 +33,8 @@ type Settings struct {
 	ReplaySpec string `yaml:"replay"`
 	// UsageSpec turns finished days of summed usage into usage signals.
 	UsageSpec string `yaml:"usage_signals"`
+	// Admins see the quarantine in their App Home (Slack user ids).
+	Admins []string `yaml:"admins"`
 }
 
 // ToolSettings is what every connector has: the key it maps accounts by.
@@ -118,6 +122,11 @@ func (s *Settings) Validate() error {
 		{Salesforce, s.Salesforce.MapBy}, {Segment, s.Segment.MapBy}, {Gong, s.Gong.MapBy}} {
 		if !slices.Contains(mapKeys[t.tool], t.mapBy) {
 			return fmt.Errorf("connectors.%s.map_by: must be one of %s (got %q)", t.tool, strings.Join(mapKeys[t.tool], ", "), t.mapBy)
+		}
+	}
+	for i, u := range s.Admins {
+		if !slackid.User(u) {
+			return fmt.Errorf("connectors.admins[%d]: %q is not a Slack user id", i, u)
 		}
 	}
 	if len(s.HubSpot.WonStages) == 0 {
