@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/holdfast/holdfast/schedule"
 	"github.com/holdfast/holdfast/slackid"
 )
 
@@ -122,6 +123,11 @@ func (s *Settings) Validate() error {
 		{Salesforce, s.Salesforce.MapBy}, {Segment, s.Segment.MapBy}, {Gong, s.Gong.MapBy}} {
 		if !slices.Contains(mapKeys[t.tool], t.mapBy) {
 			return fmt.Errorf("connectors.%s.map_by: must be one of %s (got %q)", t.tool, strings.Join(mapKeys[t.tool], ", "), t.mapBy)
+		}
+	}
+	for _, j := range []struct{ key, spec string }{{"replay", s.ReplaySpec}, {"usage_signals", s.UsageSpec}} {
+		if err := schedule.Validate(j.spec); err != nil {
+			return fmt.Errorf("connectors.%s: %q: %w", j.key, j.spec, err)
 		}
 	}
 	for i, u := range s.Admins {

@@ -24,6 +24,8 @@ func TestSettingsValidateNamesTheKey(t *testing.T) {
 		{"bad org id", func(s *Settings) { s.Salesforce.OrganizationID = "001000000000062" }, "connectors.salesforce.organization_id"},
 		{"blank event", func(s *Settings) { s.Segment.Events = []string{""} }, "connectors.segment.events[0]"},
 		{"bad property", func(s *Settings) { s.Segment.SumProperty = "a b" }, "connectors.segment.sum_property"},
+		{"replay off", func(s *Settings) { s.ReplaySpec = "off" }, ""},
+		{"bad usage spec", func(s *Settings) { s.UsageSpec = "hourly" }, "connectors.usage_signals"},
 		{"admins", func(s *Settings) { s.Admins = []string{"U0ADMIN"} }, ""},
 		{"bad admin", func(s *Settings) { s.Admins = []string{"bob"} }, "connectors.admins[0]"},
 	}
