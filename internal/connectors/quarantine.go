@@ -198,8 +198,8 @@ type Status struct {
 type ConnectorStatus struct {
 	Name        string     `json:"name"`
 	Enabled     bool       `json:"enabled"`
-	Events      int        `json:"events"`
-	Quarantined int        `json:"quarantined"`
+	Events      int        `json:"events"`      // every event id handled, stored, ignored or waiting
+	Quarantined int        `json:"quarantined"` // waiting for an account now
 	Last        *time.Time `json:"last,omitempty"`
 }
 
@@ -214,7 +214,7 @@ func ReadStatus(ctx context.Context, db store.DB, enabled func(string) bool) (St
 	var s Status
 	for _, name := range Tools {
 		cs := ConnectorStatus{Name: name, Enabled: enabled(name)}
-		err := db.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE account_id IS NULL), max(received_at)
+		err := db.QueryRow(ctx, `SELECT count(*), (SELECT count(*) FROM connector_quarantine WHERE connector = $1), max(received_at)
 			FROM connector_events WHERE connector = $1`, name).Scan(&cs.Events, &cs.Quarantined, &cs.Last)
 		if err != nil {
 			return s, fmt.Errorf("connector status: %w", err)
