@@ -205,7 +205,7 @@ func (m *Module) count(tool, outcome string, n int) {
 	}
 }
 
-// errUnauthorized answers a request whose signature does not hold.
+// unauthorized answers a request whose signature does not hold.
 func unauthorized(w http.ResponseWriter, msg string) {
 	api.WriteError(w, http.StatusUnauthorized, "bad_signature", msg, nil)
 }
@@ -408,7 +408,7 @@ func (m *Module) apply(ctx context.Context, tool string, events []Event, quarant
 	return res, nil
 }
 
-// decodeStrict reads JSON into v; vendors add fields over time, so unknown
+// decodeJSON reads JSON into v; vendors add fields over time, so unknown
 // fields are fine, but the shape must hold.
 func decodeJSON(raw []byte, v any) error {
 	if err := json.Unmarshal(raw, v); err != nil {
