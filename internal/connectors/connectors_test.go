@@ -560,6 +560,10 @@ func TestSegmentUsageAcrossTwoReplicas(t *testing.T) {
 	if value != want || int(got) != events {
 		t.Errorf("daily usage %v over %d events, want %v over %d", value, got, want, events)
 	}
+	// A day still open (or within the hour after) is not a signal yet.
+	if n, err := a.m.EmitUsageSignals(context.Background(), time.Date(2026, 11, 26, 0, 30, 0, 0, time.UTC)); err != nil || n != 0 {
+		t.Fatalf("open day emitted %d signals (%v), want 0", n, err)
+	}
 	// The finished day becomes one usage signal for scoring.
 	if _, err := a.m.EmitUsageSignals(context.Background(), t0.Add(24*time.Hour)); err != nil {
 		t.Fatal(err)

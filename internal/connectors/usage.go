@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -56,17 +55,21 @@ func (m *Module) DailyUsage(ctx context.Context, accountID int64, day string) (v
 	return value, events, wrap("daily usage", err)
 }
 
-// usageDays is how many finished days EmitUsageSignals (re)sends: late
-// events of the last days still reach the score, as the signal's
-// idempotency key carries the day's total.
+// usageDays is how many finished days EmitUsageSignals looks back, so a
+// missed run catches up.
 const usageDays = 3
 
-// EmitUsageSignals turns the last finished days of summed usage into
-// usage signals (value = the day's total), through the ingest pipeline so
-// the usage component scores them. A day whose total did not change is a
-// duplicate and stores nothing.
+// usageGrace is how long after midnight (UTC) a day stays open for late
+// events before its total becomes a signal.
+const usageGrace = time.Hour
+
+// EmitUsageSignals turns finished days of summed usage into usage signals
+// (value = the day's total, one signal per account and day), through the
+// ingest pipeline so the usage component scores them. A day is finished
+// usageGrace after it ended; events arriving later still add to the
+// stored total but not to the signal already sent.
 func (m *Module) EmitUsageSignals(ctx context.Context, now time.Time) (int, error) {
-	today := now.UTC().Truncate(24 * time.Hour)
+	today := now.UTC().Add(-usageGrace).Truncate(24 * time.Hour)
 	rows, err := m.st.DB().Query(ctx, `SELECT a.external_id, u.day, u.value FROM connector_usage u JOIN accounts a ON a.id = u.account_id
 		WHERE u.day < $1::date AND u.day >= $1::date - $2::int ORDER BY u.day, a.id`, today, usageDays)
 	if err != nil {
@@ -78,7 +81,7 @@ func (m *Module) EmitUsageSignals(ctx context.Context, now time.Time) (int, erro
 	var value float64
 	if _, err := pgx.ForEachRow(rows, []any{&ext, &day, &value}, func() error {
 		v := value
-		key := fmt.Sprintf("usage:%s:%s:%s", ext, day.Format(time.DateOnly), strconv.FormatFloat(v, 'g', -1, 64))
+		key := fmt.Sprintf("usage:%s:%s", ext, day.Format(time.DateOnly))
 		in = append(in, ingest.SignalIn{Account: ext, Kind: string(scoring.KindUsage), Source: Segment, Value: &v,
 			OccurredAt: day, IdempotencyKey: key})
 		return nil
