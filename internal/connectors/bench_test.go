@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strconv"
@@ -81,6 +82,8 @@ func benchSegment(b *testing.B, perRequest, senders int) {
 					failed.Add(1)
 				}
 				if resp != nil {
+					// Read to the end so the connection is kept alive.
+					_, _ = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 				}
 			}
