@@ -17,6 +17,7 @@ import (
 
 	"github.com/holdfast/holdfast/internal/access"
 	"github.com/holdfast/holdfast/internal/churn"
+	"github.com/holdfast/holdfast/internal/connectors"
 	"github.com/holdfast/holdfast/internal/crm"
 	"github.com/holdfast/holdfast/internal/digest"
 	"github.com/holdfast/holdfast/internal/dunning"
@@ -51,6 +52,10 @@ type Config struct {
 	// SurveyWebhookSecret signs POSTs to nps.survey_webhook.url
 	// (HOLDFAST_SURVEY_WEBHOOK_SECRET); never logged.
 	SurveyWebhookSecret string
+	// Connectors are the tools' webhook secrets (ZENDESK_WEBHOOK_SECRET,
+	// INTERCOM_CLIENT_SECRET, HUBSPOT_CLIENT_SECRET, SEGMENT_WEBHOOK_SECRET,
+	// GONG_WEBHOOK_PUBLIC_KEY, SALESFORCE_OUTBOUND_TOKEN); never logged.
+	Connectors connectors.Secrets
 
 	Settings Settings
 }
@@ -75,6 +80,8 @@ type Settings struct {
 	Rooms    rooms.Settings       `yaml:"rooms"`
 	CRM      crm.Settings         `yaml:"crm"`
 	Roles    access.Settings      `yaml:"roles"`
+
+	Connectors connectors.Settings `yaml:"connectors"`
 
 	// The weekly win-back list is part of the churn module, with a section
 	// of its own.
@@ -102,6 +109,8 @@ func DefaultSettings() Settings {
 		Rooms:   rooms.DefaultSettings(),
 		CRM:     crm.DefaultSettings(),
 		Roles:   access.DefaultSettings(),
+
+		Connectors: connectors.DefaultSettings(),
 	}
 }
 
@@ -142,6 +151,11 @@ func Load(getenv Getenv) (Config, error) {
 	if err := c.validateEnv(); err != nil {
 		return Config{}, err
 	}
+	secrets, err := connectors.LoadSecrets(getenv, c.Settings.Connectors.Salesforce.OrganizationID)
+	if err != nil {
+		return Config{}, err
+	}
+	c.Connectors = secrets
 	return c, nil
 }
 
@@ -206,6 +220,7 @@ func (s *Settings) validate() error {
 		s.Rooms.Validate,
 		func() error { return s.CRM.Validate(rooms.NoteKinds) },
 		s.Roles.Validate,
+		s.Connectors.Validate,
 	} {
 		if err := v(); err != nil {
 			return err

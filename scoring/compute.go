@@ -19,19 +19,23 @@ type part struct {
 	label  string
 	weight func(Weights) float64
 	assess func(cfg Config, acct Account, signals []Signal, now time.Time) (risk float64, detail string)
+	// optional parts appear only with a weight above 0, so a workspace
+	// that does not use one sees the components it always saw.
+	optional bool
 }
 
 // parts fixes the order of Health.Components, which the UI and stored
 // history rely on, so it is never derived from map iteration.
 var parts = [...]part{
-	{"usage", "Product usage", func(w Weights) float64 { return w.Usage }, assessUsage},
-	{"support", "Support tickets", func(w Weights) float64 { return w.Support }, assessSupport},
-	{"nps", "NPS", func(w Weights) float64 { return w.NPS }, assessNPS},
-	{"payments", "Payments", func(w Weights) float64 { return w.Payments }, assessPayments},
-	{"renewal", "Renewal", func(w Weights) float64 { return w.Renewal }, assessRenewal},
-	{"engagement", "Engagement", func(w Weights) float64 { return w.Engagement }, assessEngagement},
-	{"champion", "Champion", func(w Weights) float64 { return w.Champion }, assessChampion},
-	{"intent", "Cancellation intent", func(w Weights) float64 { return w.Intent }, assessIntent},
+	{"usage", "Product usage", func(w Weights) float64 { return w.Usage }, assessUsage, false},
+	{"support", "Support tickets", func(w Weights) float64 { return w.Support }, assessSupport, false},
+	{"nps", "NPS", func(w Weights) float64 { return w.NPS }, assessNPS, false},
+	{"payments", "Payments", func(w Weights) float64 { return w.Payments }, assessPayments, false},
+	{"renewal", "Renewal", func(w Weights) float64 { return w.Renewal }, assessRenewal, false},
+	{"engagement", "Engagement", func(w Weights) float64 { return w.Engagement }, assessEngagement, false},
+	{"champion", "Champion", func(w Weights) float64 { return w.Champion }, assessChampion, false},
+	{"intent", "Cancellation intent", func(w Weights) float64 { return w.Intent }, assessIntent, false},
+	{"csat", "Satisfaction (CSAT)", func(w Weights) float64 { return w.CSAT }, assessCSAT, true},
 }
 
 // Compute scores an account as of now. It starts from 100 and lets each
@@ -45,6 +49,9 @@ func Compute(cfg Config, acct Account, signals []Signal, now time.Time) Health {
 		// A churned account has nothing left to lose; scoring its signals
 		// would only produce alarming numbers nobody can act on.
 		for _, p := range parts {
+			if p.optional && safeWeight(p.weight(cfg.Weights)) == 0 {
+				continue
+			}
 			h.Components = append(h.Components, Component{
 				Key: p.key, Label: p.label, Weight: safeWeight(p.weight(cfg.Weights)), Detail: "account churned",
 			})
@@ -61,6 +68,9 @@ func Compute(cfg Config, acct Account, signals []Signal, now time.Time) Health {
 	total := 100.0
 	for _, p := range parts {
 		w := safeWeight(p.weight(cfg.Weights))
+		if p.optional && w == 0 {
+			continue
+		}
 		risk, detail := p.assess(cfg, acct, signals, now)
 		lost := w * clamp01(risk)
 		// The score uses the exact loss; the stored points are rounded so
@@ -143,12 +153,10 @@ func assessSupport(cfg Config, _ Account, signals []Signal, now time.Time) (floa
 	// weighs at least a quarter; older ones count so little that listing
 	// them would overstate them.
 	recentDays := 2 * cfg.TicketHalfLife
-	var load, recentBase, recentTone float64
+	var load, recentBase, recentTone, worstLoad float64
 	var total, recent, urgent, high int
-	for _, s := range signals {
-		if s.Kind != KindTicket {
-			continue
-		}
+	var worst Signal // the recent ticket that weighs most, when tickets name theirs
+	for _, s := range ticketThreads(signals) {
 		total++
 		age := ageDays(now, s.OccurredAt)
 		sev := normalSeverity(s.Severity)
@@ -161,6 +169,9 @@ func assessSupport(cfg Config, _ Account, signals []Signal, now time.Time) (floa
 			tone = clamp(-*s.Sentiment, 0, 1)
 		}
 		load += base * (1 + tone)
+		if age < float64(recentDays) && s.Thread != "" && base*(1+tone) > worstLoad {
+			worst, worstLoad = s, base*(1+tone)
+		}
 		if age < float64(recentDays) {
 			recent++
 			recentBase += base
@@ -190,7 +201,80 @@ func assessSupport(cfg Config, _ Account, signals []Signal, now time.Time) (floa
 	if recentBase > 0 && recentTone/recentBase >= toneWorthMentioning {
 		detail = append(detail, "tone negative")
 	}
+	if worst.Thread != "" {
+		detail = append(detail, fmt.Sprintf("worst: %s #%s", worst.Source, worst.Thread))
+	}
 	return risk, strings.Join(detail, ", ")
+}
+
+// ticketThreads folds the signals of one ticket (its creation, public
+// replies, its resolution) into one: aged from when it was opened, at the
+// highest severity and the most negative tone it reached. Tickets without
+// a thread stand alone.
+func ticketThreads(signals []Signal) []Signal {
+	var out []Signal
+	at := map[string]int{}
+	for _, s := range signals {
+		if s.Kind != KindTicket {
+			continue
+		}
+		if s.Thread == "" {
+			out = append(out, s)
+			continue
+		}
+		key := s.Source + "\x00" + s.Thread
+		i, seen := at[key]
+		if !seen {
+			at[key] = len(out)
+			out = append(out, s)
+			continue
+		}
+		t := &out[i]
+		if s.OccurredAt.Before(t.OccurredAt) {
+			t.OccurredAt = s.OccurredAt
+		}
+		if severityWeight(normalSeverity(s.Severity)) > severityWeight(normalSeverity(t.Severity)) {
+			t.Severity = s.Severity
+		}
+		if s.Sentiment != nil && isFinite(*s.Sentiment) && (t.Sentiment == nil || *s.Sentiment < *t.Sentiment) {
+			t.Sentiment = s.Sentiment
+		}
+	}
+	return out
+}
+
+// csatNeutral is the rating (on 1..5) at and above which a customer is
+// satisfied: it costs nothing.
+const csatNeutral = 4
+
+// assessCSAT reads the satisfaction ratings of the ticket half-life: the
+// mean shortfall below a satisfied 4, where a 1 is the whole weight,
+// decayed like tickets so an old bad rating fades with its ticket.
+func assessCSAT(cfg Config, _ Account, signals []Signal, now time.Time) (float64, string) {
+	var weight, shortfall, sum float64
+	var n, bad int
+	for _, s := range signals {
+		if s.Kind != KindCSAT || s.Value == nil || !isFinite(*s.Value) {
+			continue
+		}
+		v := clamp(*s.Value, 1, 5)
+		w := decay(ageDays(now, s.OccurredAt), cfg.TicketHalfLife)
+		weight += w
+		shortfall += w * clamp01((csatNeutral-v)/(csatNeutral-1))
+		sum += v
+		n++
+		if v < csatNeutral {
+			bad++
+		}
+	}
+	if n == 0 || weight <= 0 {
+		return 0, ""
+	}
+	// A mean over the decayed weights, times how fresh they are: one
+	// recent bad rating costs more than the same rating a month ago.
+	freshness := clamp01(weight / float64(n))
+	risk := shortfall / weight * freshness
+	return risk, fmt.Sprintf("CSAT %.1f/5 over %s, %d unsatisfied", sum/float64(n), plural(n, "rating"), bad)
 }
 
 // normalSeverity maps what ticketing tools send onto the four levels the
@@ -500,6 +584,8 @@ func noun(k Kind) kindNoun {
 		return kindNoun{"a", "champion change"}
 	case KindCancellation:
 		return kindNoun{"a", "cancellation notice"}
+	case KindCSAT:
+		return kindNoun{"a", "satisfaction rating"}
 	}
 	return kindNoun{"a", "signal"}
 }

@@ -32,6 +32,11 @@ func DefaultConfig() Config {
 			Engagement: 10,
 			Champion:   10,
 			Intent:     10,
+			// Satisfaction ratings say how support went, which ticket
+			// counts alone cannot; a workspace that collects them moves
+			// points from support (support: 10, csat: 5). Off by default
+			// so adding the component changes no existing score.
+			CSAT: 0,
 		},
 
 		// No single component can reach at risk alone (the largest weight
@@ -110,6 +115,7 @@ func (c Config) Validate() error {
 		{"engagement", c.Weights.Engagement},
 		{"champion", c.Weights.Champion},
 		{"intent", c.Weights.Intent},
+		{"csat", c.Weights.CSAT},
 	}
 	sum, sumKnown := 0.0, true
 	for _, w := range weights {

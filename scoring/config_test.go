@@ -53,6 +53,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"Weights.Engagement", func(c *Config) { c.Weights.Engagement = math.Inf(1) }, "must be >= 0"},
 		{"Weights.Champion", func(c *Config) { c.Weights.Champion = -1 }, "must be >= 0"},
 		{"Weights.Intent", func(c *Config) { c.Weights.Intent = -1 }, "must be >= 0"},
+		{"Weights.CSAT", func(c *Config) { c.Weights.CSAT = -1 }, "must be >= 0"},
 		{"Weights", func(c *Config) { c.Weights.Usage = 15 }, "must add up to 100 (got 95)"},
 		{"Weights", func(c *Config) { c.Weights.Usage = 20.5 }, "must add up to 100 (got 100.5)"},
 		{"AtRiskBelow", func(c *Config) { c.AtRiskBelow = 0; c.CriticalBelow = 0 }, "must be between 1 and 100 (got 0)"},

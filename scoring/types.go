@@ -20,6 +20,7 @@ const (
 	KindPaymentRecovered Kind = "payment_recovered" // a previously failed invoice was paid
 	KindChampionChange   Kind = "champion_change"   // the customer's champion left or changed role
 	KindCancellation     Kind = "cancellation_intent"
+	KindCSAT             Kind = "csat" // Value: a satisfaction rating, 1 (bad) to 5 (good)
 )
 
 // NPS answer classes: how an answer of 0..10 is read, by the health
@@ -44,7 +45,7 @@ func NPSCategory(score int) string {
 // Kinds lists every kind the ingest API accepts.
 var Kinds = []Kind{
 	KindUsage, KindTicket, KindCallNote, KindEmail, KindMeeting, KindSlackMessage,
-	KindNPS, KindPaymentFailed, KindPaymentRecovered, KindChampionChange, KindCancellation,
+	KindNPS, KindPaymentFailed, KindPaymentRecovered, KindChampionChange, KindCancellation, KindCSAT,
 }
 
 // Valid reports whether k is a kind the product knows.
@@ -68,6 +69,9 @@ type Signal struct {
 	ChurnIntent bool     // the text states an intent to cancel, not renew or switch
 	Severity    string   // tickets: low, normal, high, urgent ("" = normal)
 	Text        string   // the customer's words, unescaped; only used to describe a trigger
+	// Thread is the ticket a ticket signal belongs to (metadata ticket_id);
+	// a ticket's later updates count with it as one ticket, not as more.
+	Thread string
 }
 
 // Account is what scoring needs to know about an account.
@@ -116,7 +120,7 @@ func (b Band) Label() string {
 // Component is one weighted part of a health score. Points is what the
 // component takes off the score (0 or negative, never below -Weight).
 type Component struct {
-	Key    string  `json:"key"`    // usage, support, nps, payments, renewal, engagement, champion, intent
+	Key    string  `json:"key"`    // usage, support, nps, payments, renewal, engagement, champion, intent, csat
 	Label  string  `json:"label"`  // "Product usage"
 	Weight float64 `json:"weight"` // the most it can take off
 	Points float64 `json:"points"` // e.g. -22.4
@@ -145,6 +149,7 @@ type Weights struct {
 	Engagement float64 `yaml:"engagement"`
 	Champion   float64 `yaml:"champion"`
 	Intent     float64 `yaml:"intent"`
+	CSAT       float64 `yaml:"csat"`
 }
 
 // Config holds every tunable of the model. Zero values are not meaningful:

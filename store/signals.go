@@ -148,7 +148,28 @@ func ScoringSignal(id int64, in SignalInput) scoring.Signal {
 	return scoring.Signal{
 		ID: id, Kind: in.Kind, Source: in.Source, OccurredAt: in.OccurredAt, Value: in.Value,
 		Sentiment: in.Sentiment, ChurnIntent: in.ChurnIntent, Severity: in.Severity, Text: in.Text,
+		Thread: ticketThread(in),
 	}
+}
+
+// ticketThread is the ticket a ticket signal belongs to, from its
+// metadata's ticket_id (what ticketing connectors and the NPS cadence use).
+func ticketThread(in SignalInput) string {
+	if in.Kind != scoring.KindTicket || len(in.Metadata) == 0 {
+		return ""
+	}
+	var m struct {
+		TicketID json.RawMessage `json:"ticket_id"`
+	}
+	if json.Unmarshal(in.Metadata, &m) != nil || len(m.TicketID) == 0 || string(m.TicketID) == "null" {
+		return ""
+	}
+	// As the SQL's ->> reads it: a string without its quotes, a number as written.
+	var str string
+	if json.Unmarshal(m.TicketID, &str) == nil {
+		return str
+	}
+	return string(m.TicketID)
 }
 
 // AppendSignalTimeline puts the stored signals (stored[i] != 0) on their
@@ -250,7 +271,8 @@ func (q Queries) loadForScoring(ctx context.Context, ids []int64, since time.Tim
 	}
 
 	history := map[int64][]scoring.Signal{}
-	rows, err = tx.Query(ctx, `SELECT account_id, id, kind, source, occurred_at, value, sentiment, churn_intent, severity, text
+	rows, err = tx.Query(ctx, `SELECT account_id, id, kind, source, occurred_at, value, sentiment, churn_intent, severity, text,
+			CASE WHEN kind = 'ticket' THEN coalesce(metadata->>'ticket_id', '') ELSE '' END
 		FROM signals WHERE account_id = ANY($1) AND occurred_at >= $2 ORDER BY account_id, occurred_at, id`, ids, since)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("signal history: %w", err)
@@ -258,7 +280,7 @@ func (q Queries) loadForScoring(ctx context.Context, ids []int64, since time.Tim
 	var sig scoring.Signal
 	var kind string
 	if _, err := pgx.ForEachRow(rows, []any{&accountID, &sig.ID, &kind, &sig.Source, &sig.OccurredAt, &sig.Value,
-		&sig.Sentiment, &sig.ChurnIntent, &sig.Severity, &sig.Text}, func() error {
+		&sig.Sentiment, &sig.ChurnIntent, &sig.Severity, &sig.Text, &sig.Thread}, func() error {
 		sig.Kind = scoring.Kind(kind)
 		history[accountID] = append(history[accountID], sig)
 		sig = scoring.Signal{}

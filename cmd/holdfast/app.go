@@ -22,6 +22,7 @@ import (
 	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/internal/access"
 	"github.com/holdfast/holdfast/internal/churn"
+	"github.com/holdfast/holdfast/internal/connectors"
 	"github.com/holdfast/holdfast/internal/crm"
 	"github.com/holdfast/holdfast/internal/crm/salesforce"
 	"github.com/holdfast/holdfast/internal/deadletters"
@@ -170,14 +171,15 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		noteModel, offerModel = in.model, in.model
 	}
 	crmWriteBack := crm.New(in.store, crmConnector(cfg, log), log)
+	roomsFeature := rooms.New(in.store, channels, in.sender, rooms.Options{Settings: set.Rooms, DefaultChannel: set.Alerts.DefaultChannel,
+		WebhookSecret: cfg.CRM.WebhookSecret}, in.now, log)
 	a := &app{infra: in, workers: store.NewWorkers(in.store, log),
 		scheduler: schedule.New(in.redis, prefix, set.Schedule.Location(), in.now, log, in.metrics)}
 	a.features = []feature{
 		access.New(in.store, in.sender, sharing, roles, in.now, log),
 		in.ingest,
 		handlers.New(in.store, in.sender, in.now, log),
-		rooms.New(in.store, channels, in.sender, rooms.Options{Settings: set.Rooms, DefaultChannel: set.Alerts.DefaultChannel,
-			WebhookSecret: cfg.CRM.WebhookSecret}, in.now, log),
+		roomsFeature,
 		notes.New(in.store, in.sender, noteModel, notes.Options{Summarize: set.Rooms.Summarize,
 			CRM: notes.CRMPolicy{Enabled: crmWriteBack.Enabled(), NoteObject: set.CRM.NoteObject, WriteBack: set.CRM.WriteBack}},
 			in.now, log),
@@ -196,6 +198,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 			in.now, log),
 		deadletters.New(in.store, set.Alerts.Admins,
 			[]store.DeadLetterQueue{store.OutboxDeadLetters, crm.DeadLetters, rooms.DeadLetters}, in.metrics, log),
+		connectors.New(in.store, in.ingest, connectors.Options{Settings: set.Connectors, Secrets: cfg.Connectors,
+			Deals: roomsFeature.Deals()}, in.metrics, in.now, log),
 	}
 
 	router := handlers.NewRouter(in.sender, log)

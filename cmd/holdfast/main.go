@@ -33,6 +33,9 @@ commands:
                     record NPS answers from a CSV file (all rows or none)
   export audit --since YYYY-MM-DD
                     write the audit trail (who read or changed what) as CSV
+  connectors status what each tool sent and what waits for an account
+  connectors test TOOL [URL]
+                    send TOOL's signed example payload to the running bot
   version           print the version
 
 Configuration comes from the environment; see README.md.`
@@ -62,7 +65,7 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 		return 0
 	case "analyze": // offline: needs only the YAML file, not Slack or a database
 		return analyzeCommand(ctx, args, getenv, stdin, stdout, stderr)
-	case "run", "migrate", "import":
+	case "run", "migrate", "import", "connectors":
 	case "export":
 		if len(args) == 0 || args[0] != "audit" {
 			fmt.Fprintln(stderr, "holdfast: usage: holdfast export audit --since YYYY-MM-DD")
@@ -82,6 +85,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 		return report(stderr, migrateOnly(ctx, cfg, stdout))
 	case "export":
 		return exportAudit(ctx, cfg, args[1:], stdout, stderr)
+	case "connectors":
+		return connectorsCommand(ctx, cfg, args, stdout, stderr)
 	case "import":
 		if len(args) > 0 && args[0] == "nps" {
 			if len(args) != 2 {

@@ -31,6 +31,22 @@ func NewDeals(st *store.Store, webhookSecret string, now func() time.Time, log *
 // mistakes, and problems only the database can see, are an
 // *api.ValidationError.
 func (d *Deals) RecordDeals(ctx context.Context, in []DealIn, source string) ([]DealResult, error) {
+	var out []DealResult
+	err := d.store.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		out, err = d.RecordDealsTx(ctx, tx, in, source)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RecordDealsTx is RecordDeals inside the caller's transaction, for
+// intake that must commit deals with records of its own (a connector's
+// event ids).
+func (d *Deals) RecordDealsTx(ctx context.Context, tx store.Tx, in []DealIn, source string) ([]DealResult, error) {
 	now := d.now()
 	rows, err := ValidateDeals(in, source, now)
 	if err != nil {
@@ -43,7 +59,7 @@ func (d *Deals) RecordDeals(ctx context.Context, in []DealIn, source string) ([]
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(rows[a].Deal.ExternalID, rows[b].Deal.ExternalID) })
 	out := make([]DealResult, len(rows))
-	err = d.store.InTx(ctx, func(tx store.Tx) error {
+	err = func() error {
 		var problems []api.RowError
 		wake := false
 		for _, i := range order {
@@ -67,7 +83,7 @@ func (d *Deals) RecordDeals(ctx context.Context, in []DealIn, source string) ([]
 			return Handoffs.Notify(ctx, tx)
 		}
 		return nil
-	})
+	}()
 	if err != nil {
 		return nil, err
 	}

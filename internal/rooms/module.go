@@ -77,5 +77,8 @@ func (*Module) Name() string { return "rooms" }
 // Routes are the deal intake: POST /v1/deals and POST /webhooks/crm.
 func (m *Module) Routes() []api.Route { return m.deals.routes() }
 
+// Deals is the deal intake, for other ways deals come in (connectors).
+func (m *Module) Deals() *Deals { return m.deals }
+
 // Workers is the handoff runner.
 func (m *Module) Workers() []store.Worker { return []store.Worker{m.runner} }
