@@ -26,7 +26,6 @@ import (
 	"github.com/holdfast/holdfast/internal/connectors"
 	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/internal/rooms"
-	"github.com/holdfast/holdfast/internal/testenv"
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/scoring/text"
 	"github.com/holdfast/holdfast/store"
