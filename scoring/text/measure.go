@@ -82,7 +82,7 @@ func MeasureHeldOut(tweetevalDir string, m *TrainedModels) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := NewAnalyzer(nil, withModels(models{sentiment: sent, intent: intent, intentHigh: m.IntentHigh}))
+	a, err := NewAnalyzer(trainingCompetitors, withModels(models{sentiment: sent, intent: intent, intentHigh: m.IntentHigh}))
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,13 @@ var (
 	intentMinHigh = 0.5
 )
 
+// trainingCompetitors are the rivals the training texts name, configured
+// as a customer would, so the models learn what a mention adds.
+var trainingCompetitors = []Competitor{{Name: "Gainsight"}, {Name: "Totango"}, {Name: "ChurnZero", Aliases: []string{"Churn Zero"}},
+	{Name: "Vitally", CaseSensitive: true}, {Name: "Planhat"}, {Name: "Catalyst", CaseSensitive: true}, {Name: "HubSpot"},
+	{Name: "Zendesk"}, {Name: "Intercom"}, {Name: "Freshdesk"}, {Name: "Salesforce"}, {Name: "ServiceNow"},
+	{Name: "Front", CaseSensitive: true}, {Name: "Pendo"}, {Name: "Zoho"}, {Name: "Monday.com"}}
+
 // TrainedModels is what Train produces: gzip'd model files, the SHA-256
 // of every input and output, and the measured figures.
 type TrainedModels struct {
@@ -60,9 +67,22 @@ func Train(cfg TrainConfig) (*TrainedModels, error) {
 		out.Inputs[filepath.Base(filepath.Dir(path))+"/"+filepath.Base(path)] = hex.EncodeToString(sum[:])
 		return strings.Split(strings.TrimRight(string(raw), "\n"), "\n"), nil
 	}
+	// Every intent text is read twice: with the rivals it names configured
+	// as competitors and with none, so the model works either way.
 	a, err := NewAnalyzer(nil, withModels(models{sentiment: &linear.Model{}}))
 	if err != nil {
 		return nil, err
+	}
+	ac, err := NewAnalyzer(trainingCompetitors, withModels(models{sentiment: &linear.Model{}}))
+	if err != nil {
+		return nil, err
+	}
+	both := func(rows []IntentRow) []linear.Example {
+		return append(intentExamples(a, rows), intentExamples(ac, rows)...)
+	}
+	setIntent := func(m *linear.Model, high float64) {
+		a.models.intent, ac.models.intent = m, m
+		a.models.intentHigh, ac.models.intentHigh = high, high
 	}
 
 	// Churn intent.
@@ -111,24 +131,27 @@ func Train(cfg TrainConfig) (*TrainedModels, error) {
 			fitRows = append(fitRows, r)
 		}
 	}
-	devModel := linear.Train(intentRecipe, intentExamples(a, fitRows))
-	a.models.intent = devModel
+	setIntent(linear.Train(intentRecipe, both(fitRows)), 0)
 	// The cut-off for acting: the lowest, down to intentMinHigh, whose
 	// development precision is at least intentTargetPrecision.
 	out.IntentHigh = 0.95
 	for th := 0.95; th >= intentMinHigh-1e-9; th -= 0.05 {
-		p, r := intentPR(a, devRows, th)
+		p, r := intentPR([]*Analyzer{a, ac}, devRows, th)
 		if p < intentTargetPrecision {
 			break
 		}
 		out.IntentHigh = math.Round(th*100) / 100
 		out.Report = append(out.Report, fmt.Sprintf("intent dev (%d texts, groups held from a first fit) at %.2f: precision %.3f recall %.3f", len(devRows), th, p, r))
 	}
-	intentModel := linear.Train(intentRecipe, intentExamples(a, trainRows))
-	a.models.intent = intentModel
-	a.models.intentHigh = out.IntentHigh
-	p, r := intentPR(a, heldRows, out.IntentHigh)
-	out.Report = append(out.Report, fmt.Sprintf("intent held-out (%d texts): precision %.3f recall %.3f at confidence %.2f", len(heldRows), p, r, out.IntentHigh))
+	intentModel := linear.Train(intentRecipe, both(trainRows))
+	setIntent(intentModel, out.IntentHigh)
+	for _, x := range []struct {
+		a    *Analyzer
+		name string
+	}{{a, "no competitors configured"}, {ac, "the named rivals configured"}} {
+		p, r := intentPR([]*Analyzer{x.a}, heldRows, out.IntentHigh)
+		out.Report = append(out.Report, fmt.Sprintf("intent held-out (%d texts, %s): precision %.3f recall %.3f at confidence %.2f", len(heldRows), x.name, p, r, out.IntentHigh))
+	}
 
 	// Sentiment.
 	var exs []linear.Example
@@ -349,19 +372,21 @@ func intentExamples(a *Analyzer, rows []IntentRow) []linear.Example {
 }
 
 // intentPR is precision and recall of High intent over rows at threshold th.
-func intentPR(a *Analyzer, rows []IntentRow, th float64) (p, r float64) {
+func intentPR(as []*Analyzer, rows []IntentRow, th float64) (p, r float64) {
 	var tp, fp, fn float64
-	for _, row := range rows {
-		in := a.intentOnly(row.Text)
-		got := in.Category != "" && in.Confidence >= th
-		want := row.Category != IntentNone
-		switch {
-		case got && want:
-			tp++
-		case got && !want:
-			fp++
-		case !got && want:
-			fn++
+	for _, a := range as {
+		for _, row := range rows {
+			in := a.intentOnly(row.Text)
+			got := in.Category != "" && in.Confidence >= th
+			want := row.Category != IntentNone
+			switch {
+			case got && want:
+				tp++
+			case got && !want:
+				fp++
+			case !got && want:
+				fn++
+			}
 		}
 	}
 	p = 1 // nothing claimed, nothing wrong
