@@ -104,7 +104,7 @@ func analyzeCommand(ctx context.Context, args []string, getenv config.Getenv, st
 			return exitUsage
 		}
 	}
-	analyzer, err := text.NewAnalyzer(settings.Text.Competitors)
+	analyzer, err := settings.Text.NewAnalyzer()
 	if err != nil {
 		fmt.Fprintf(stderr, "holdfast analyze: text.%v\n", err)
 		return exitUsage

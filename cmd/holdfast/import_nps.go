@@ -16,7 +16,6 @@ import (
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/internal/nps"
-	"github.com/holdfast/holdfast/scoring/text"
 	"github.com/holdfast/holdfast/store"
 )
 
@@ -65,7 +64,7 @@ func importNPS(ctx context.Context, cfg config.Config, path string, stdout, stde
 	}
 	rdb := redis.NewClient(redisOpts)
 	defer rdb.Close()
-	analyzer, err := text.NewAnalyzer(cfg.Settings.Text.Competitors)
+	analyzer, err := cfg.Settings.Text.NewAnalyzer()
 	if err != nil {
 		fmt.Fprintln(stderr, "holdfast import nps: text.competitors:", err)
 		return exitUsage

@@ -65,25 +65,29 @@ type Result struct {
 	IntentPhrase string    // Intent.Quote when ChurnIntent; "" otherwise
 	Intent       Intent    // the most confident statement of intent; Category "" when none is shown
 	Intents      []Intent  // every statement at IntentShownConfidence or above, in text order
-	Competitors  []Mention // in order of position
-	Cues         []string  // domain cues that moved the score ("waiting", "sarcasm"), for explanations
+	Competitors  []Mention // in order of position, at most MaxMentions
+	// MentionsOmitted counts mentions beyond MaxMentions.
+	MentionsOmitted int
+	Cues            []string // domain cues that moved the score ("waiting", "sarcasm"), for explanations
 }
 
 // Analyzer is built once and is safe for concurrent use.
 type Analyzer struct {
-	vader      *govader.SentimentIntensityAnalyzer // lexicon extended; read-only after construction
-	words      map[string]*wordInfo
-	rules      []rule
-	startRules []int32               // rules that begin with #start
-	classRules map[slotClass][]int32 // rules that begin with a class
-	aliases    []alias
-	names      []string        // competitor names by index
-	vaderNeg   map[string]bool // VADER's negation words
-	ownNames   []string        // lower case, longest first
-	emoji      map[rune]float32
-	models     models
-	pool       sync.Pool
-	fpool      sync.Pool
+	vader       *govader.SentimentIntensityAnalyzer // lexicon extended; read-only after construction
+	words       map[string]*wordInfo
+	rules       []rule
+	startRules  []int32               // rules that begin with #start
+	classRules  map[slotClass][]int32 // rules that begin with a class
+	aliases     []alias
+	names       []string   // competitor names by index
+	excludes    [][]string // per competitor, lower case
+	hasExcludes bool
+	vaderNeg    map[string]bool // VADER's negation words
+	ownNames    []string        // lower case, longest first
+	emoji       map[rune]float32
+	models      models
+	pool        sync.Pool
+	fpool       sync.Pool
 }
 
 // Option configures an Analyzer.
@@ -129,6 +133,12 @@ func NewAnalyzer(competitors []Competitor, opts ...Option) (*Analyzer, error) {
 	}
 	for _, c := range competitors {
 		a.names = append(a.names, strings.TrimSpace(c.Name))
+		var xs []string
+		for _, x := range c.Exclude {
+			xs = append(xs, asciiLower(strings.Join(strings.Fields(x), " ")))
+		}
+		a.excludes = append(a.excludes, xs)
+		a.hasExcludes = a.hasExcludes || len(xs) > 0
 	}
 	if len(a.vader.Lexicon) == 0 {
 		return nil, fmt.Errorf("govader lexicon is empty")
@@ -267,8 +277,13 @@ func (a *Analyzer) Analyze(s string) Result {
 	r.Sentiment, r.Label = a.readSentiment(sc, fs, masked, lexicon, r.Intent.Confidence)
 
 	if len(sc.mentions) > 0 {
-		r.Competitors = make([]Mention, len(sc.mentions))
-		for i, m := range sc.mentions {
+		ms := sc.mentions
+		if len(ms) > MaxMentions {
+			r.MentionsOmitted = len(ms) - MaxMentions
+			ms = ms[:MaxMentions]
+		}
+		r.Competitors = make([]Mention, len(ms))
+		for i, m := range ms {
 			al := &a.aliases[m.alias]
 			r.Competitors[i] = Mention{Competitor: a.names[al.competitor], Alias: al.configured,
 				Text: s[m.start:m.end], Start: int(m.start), End: int(m.end), Snippet: snippetAround(s, int(m.start), int(m.end))}
