@@ -6,8 +6,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/holdfast/holdfast/config"
+	"github.com/holdfast/holdfast/internal/textsignals"
 	"github.com/holdfast/holdfast/store"
 )
 
@@ -31,6 +34,8 @@ commands:
   analyze [FILE]    sentiment, churn intent and competitors of texts (JSONL or CSV) as JSONL
   import nps FILE.csv
                     record NPS answers from a CSV file (all rows or none)
+  export labels [-format jsonl|csv]
+                    write the text labels people gave from Slack, for retraining
   version           print the version
 
 Configuration comes from the environment; see README.md.`
@@ -60,7 +65,7 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 		return 0
 	case "analyze": // offline: needs only the YAML file, not Slack or a database
 		return analyzeCommand(ctx, args, getenv, stdin, stdout, stderr)
-	case "run", "migrate", "import":
+	case "run", "migrate", "import", "export":
 	default:
 		fmt.Fprintf(stderr, "holdfast: unknown command %q\n\n%s\n", cmd, usage)
 		return exitUsage
@@ -73,6 +78,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 	switch cmd {
 	case "migrate":
 		return report(stderr, migrateOnly(ctx, cfg, stdout))
+	case "export":
+		return exportCommand(ctx, cfg, args, stdout, stderr)
 	case "import":
 		if len(args) > 0 && args[0] == "nps" {
 			if len(args) != 2 {
@@ -125,4 +132,40 @@ func logLevel(s string) slog.Level {
 		return slog.LevelInfo
 	}
 	return l
+}
+
+// exportCommand: holdfast export labels [-format jsonl|csv].
+func exportCommand(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "labels" {
+		fmt.Fprintln(stderr, "holdfast: usage: holdfast export labels [-format jsonl|csv]")
+		return exitUsage
+	}
+	fs := flag.NewFlagSet("export labels", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "jsonl", "jsonl or csv")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 || (*format != "jsonl" && *format != "csv") {
+		fmt.Fprintln(stderr, "holdfast: usage: holdfast export labels [-format jsonl|csv]")
+		return exitUsage
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return report(stderr, err)
+	}
+	defer st.Close()
+	bw := bufio.NewWriter(stdout)
+	n, err := textsignals.ExportLabels(ctx, st.DB(), *format, bw)
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return report(stderr, err)
+	}
+	fmt.Fprintf(stderr, "holdfast: %d labels exported\n", n)
+	return 0
 }
