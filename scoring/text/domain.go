@@ -178,6 +178,7 @@ var domainRules = []rule{
 	// Sarcasm: surface praise that is a complaint.
 	{pattern: "thanks|thank for nothing", kind: kindSarcasm, val: -1.0, cue: "sarcasm"},
 	{pattern: "thank you for nothing", kind: kindSarcasm, val: -1.0, cue: "sarcasm"},
+	{pattern: "thanks|thank|thx ~2 for losing|breaking|ruining|wasting|cancelling|canceling|delaying|ignoring|overcharging|nothing|stranding|misplacing", kind: kindSarcasm, val: -1.0, cue: "sarcasm"},
 	{pattern: "yeah|yea|ya right", kind: kindSarcasm},
 	{pattern: "oh|just great|wonderful|fantastic|perfect|lovely|awesome|good|joy|brilliant|nice|super", kind: kindSarcasmIf},
 	{pattern: "great|perfect|fantastic|wonderful|awesome|lovely|brilliant|nice another|more|again", kind: kindSarcasmIf},

@@ -13,9 +13,31 @@ var helpNegators = map[string]bool{"no": true, "zero": true, "any": true, "littl
 var wouldForms = map[string]bool{"would": true, "we'd": true, "i'd": true,
 	"we’d": true, "i’d": true}
 
-// maskPolite returns s with polite words blanked to spaces (same length).
+// maskPolite returns s with polite words and @handles blanked to spaces
+// (same length). A handle is a name, whatever word it spells ("@united",
+// "@JoyHelp"), so it carries no sentiment either.
 func maskPolite(s string) string {
 	var b []byte
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] != '@' || (i > 0 && !isSpaceByte(s[i-1]) && s[i-1] != '(' && s[i-1] != '.') || !isWordByte(s[i+1]) {
+			continue
+		}
+		j := i + 1
+		for j < len(s) && (isWordByte(s[j]) || s[j] == '.' && j+1 < len(s) && isWordByte(s[j+1])) {
+			j++
+		}
+		if b == nil {
+			b = []byte(s)
+		}
+		for k := i; k < j; k++ {
+			b[k] = ' '
+		}
+		i = j
+	}
+	if b != nil {
+		s = string(b)
+		b = nil
+	}
 	var prev, prev2 string
 	for i := 0; i < len(s); {
 		if !isLetterByte(s[i]) {
