@@ -265,6 +265,7 @@ func (a *Analyzer) Analyze(s string) Result {
 	}
 	lexicon, cues := a.sentiment(sc, masked, ruleIntent)
 	r.Lexicon = lexicon
+	emoji := a.hashText(fs, masked)
 	a.readIntent(sc, fs, s, masked, lexicon, &r)
 	r.ChurnIntent = r.Intent.High
 	if r.ChurnIntent {
@@ -274,7 +275,7 @@ func (a *Analyzer) Analyze(s string) Result {
 		}
 	}
 	r.Cues = cues
-	r.Sentiment, r.Label = a.readSentiment(sc, fs, masked, lexicon, r.Intent.Confidence)
+	r.Sentiment, r.Label = a.readSentiment(sc, fs, masked, emoji, lexicon, r.Intent.Confidence)
 
 	if len(sc.mentions) > 0 {
 		ms := sc.mentions

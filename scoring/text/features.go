@@ -27,6 +27,7 @@ var featNegations = map[string]bool{"not": true, "no": true, "never": true, "can
 
 type fword struct {
 	lo, hi int32 // into featScratch.buf
+	pos    int32 // byte offset of the word in the text
 	neg    bool
 	word   bool // letters or digits (char n-grams apply)
 }
@@ -34,8 +35,36 @@ type fword struct {
 type featScratch struct {
 	buf   []byte
 	words []fword
+	base  []baseFeat
 	feats []linear.Feature
 	probs [8]float64
+}
+
+// baseFeat is a feature's hash before its model's namespace is mixed in,
+// and where its word starts, so one hashing of the text serves the
+// sentiment model (all of it) and the intent model (each statement).
+type baseFeat struct {
+	h   uint64
+	pos int32
+}
+
+// selectFeatures fills fs.feats with the features of words starting in
+// [from, to), hashed into namespace ns, each weighing 1/sqrt(count).
+func (fs *featScratch) selectFeatures(ns uint64, from, to int) []linear.Feature {
+	fs.feats = fs.feats[:0]
+	salt := ns * 0x9e3779b97f4a7c15
+	for _, b := range fs.base {
+		if int(b.pos) >= from && int(b.pos) < to {
+			fs.feats = append(fs.feats, linear.Feature{Bucket: mix(b.h ^ salt)})
+		}
+	}
+	if n := len(fs.feats); n > 0 {
+		v := float32(1 / math.Sqrt(float64(n)))
+		for i := range fs.feats {
+			fs.feats[i].Value = v
+		}
+	}
+	return fs.feats
 }
 
 func fnvAdd(h uint64, b []byte) uint64 {
@@ -55,13 +84,15 @@ func mix(h uint64) uint32 {
 	return uint32(h)
 }
 
-// featurize fills fs.feats with the hashed features of s and returns the
+// hashText fills fs.base with the hashed features of s and returns the
 // emoji and emoticon valence it found.
-func (a *Analyzer) featurize(fs *featScratch, s string, ns uint64) (emoji float32) {
-	fs.buf, fs.words, fs.feats = fs.buf[:0], fs.words[:0], fs.feats[:0]
+func (a *Analyzer) hashText(fs *featScratch, s string) (emoji float32) {
+	fs.buf, fs.words, fs.base = fs.buf[:0], fs.words[:0], fs.base[:0]
 	neg := false
 	start := -1 // start of the current word in buf
 	wordNeg := false
+	wordPos := int32(0)
+	at := 0 // byte offset in s of what is being read
 	flush := func() {
 		if start < 0 {
 			return
@@ -70,7 +101,7 @@ func (a *Analyzer) featurize(fs *featScratch, s string, ns uint64) (emoji float3
 		lo := int32(start)
 		start = -1
 		isNeg := featNegations[string(w)] || (len(w) > 3 && string(w[len(w)-3:]) == "n't")
-		fs.words = append(fs.words, fword{lo: lo, hi: int32(len(fs.buf)), neg: wordNeg, word: true})
+		fs.words = append(fs.words, fword{lo: lo, hi: int32(len(fs.buf)), pos: wordPos, neg: wordNeg, word: true})
 		if isNeg {
 			neg = true
 		}
@@ -79,7 +110,7 @@ func (a *Analyzer) featurize(fs *featScratch, s string, ns uint64) (emoji float3
 		flush()
 		lo := int32(len(fs.buf))
 		fs.buf = append(fs.buf, t...)
-		fs.words = append(fs.words, fword{lo: lo, hi: int32(len(fs.buf))})
+		fs.words = append(fs.words, fword{lo: lo, hi: int32(len(fs.buf)), pos: int32(at)})
 		if clauseEnd {
 			neg = false
 		}
@@ -97,6 +128,7 @@ func (a *Analyzer) featurize(fs *featScratch, s string, ns uint64) (emoji float3
 		if chunk == "" {
 			break
 		}
+		at = i
 		if v, ok := emoticons[chunk]; ok {
 			emoji += v
 			token(emoticonToken(v), false)
@@ -128,6 +160,7 @@ func (a *Analyzer) featurize(fs *featScratch, s string, ns uint64) (emoji float3
 		reps := 0
 		for k := 0; k < end; {
 			r, size := utf8.DecodeRuneInString(chunk[k:])
+			at = i + k
 			k += size
 			switch {
 			case r == '\'' || r == '’':
@@ -139,6 +172,7 @@ func (a *Analyzer) featurize(fs *featScratch, s string, ns uint64) (emoji float3
 				if start < 0 {
 					start = len(fs.buf)
 					wordNeg = neg
+					wordPos = int32(at)
 					prev, reps = -1, 0
 				}
 				r = unicode.ToLower(r)
@@ -171,6 +205,7 @@ func (a *Analyzer) featurize(fs *featScratch, s string, ns uint64) (emoji float3
 		}
 		flush()
 		if end < len(chunk) {
+			at = i + end
 			v := emoticons[chunk[end:]]
 			token(emoticonToken(v), false)
 		}
@@ -179,25 +214,19 @@ func (a *Analyzer) featurize(fs *featScratch, s string, ns uint64) (emoji float3
 	flush()
 
 	// unigrams, pairs, character n-grams
-	var prevH uint64 = fnvAdd(fnvBasis^ns, []byte("<s>"))
+	prevH := fnvAdd(fnvBasis, []byte("<s>"))
 	for _, w := range fs.words {
 		b := fs.buf[w.lo:w.hi]
-		h := fnvAdd(fnvBasis^ns, b)
+		h := fnvAdd(fnvBasis, b)
 		if w.neg {
-			fs.feats = append(fs.feats, linear.Feature{Bucket: mix(h ^ 0x6e6f74), Value: 1})
+			fs.base = append(fs.base, baseFeat{h: h ^ 0x6e6f74, pos: w.pos})
 		} else {
-			fs.feats = append(fs.feats, linear.Feature{Bucket: mix(h), Value: 1})
+			fs.base = append(fs.base, baseFeat{h: h, pos: w.pos})
 		}
-		fs.feats = append(fs.feats, linear.Feature{Bucket: mix(prevH*31 + h + 0x9e37), Value: 1})
+		fs.base = append(fs.base, baseFeat{h: prevH*31 + h + 0x9e37, pos: w.pos})
 		prevH = h
 		if w.word && len(b) >= 3 {
-			a.charGrams(fs, b, ns)
-		}
-	}
-	if n := len(fs.feats); n > 0 {
-		v := float32(1 / math.Sqrt(float64(n)))
-		for i := range fs.feats {
-			fs.feats[i].Value = v
+			fs.charGrams(b, w.pos)
 		}
 	}
 	return emoji
@@ -205,7 +234,7 @@ func (a *Analyzer) featurize(fs *featScratch, s string, ns uint64) (emoji float3
 
 // charGrams adds the 3- to 5-grams of "<word>" (bytes; a cut rune is
 // still a consistent feature).
-func (a *Analyzer) charGrams(fs *featScratch, w []byte, ns uint64) {
+func (fs *featScratch) charGrams(w []byte, pos int32) {
 	var tmp [64]byte
 	if len(w) > len(tmp)-2 {
 		w = w[:len(tmp)-2]
@@ -215,9 +244,9 @@ func (a *Analyzer) charGrams(fs *featScratch, w []byte, ns uint64) {
 	tmp[len(w)+1] = '>'
 	b := tmp[:len(w)+2]
 	for n := 3; n <= 5; n++ {
+		basis := fnvBasis ^ uint64(n)*0x100
 		for i := 0; i+n <= len(b); i++ {
-			h := fnvAdd(fnvBasis^(ns+uint64(n)*0x100), b[i:i+n])
-			fs.feats = append(fs.feats, linear.Feature{Bucket: mix(h), Value: 1})
+			fs.base = append(fs.base, baseFeat{h: fnvAdd(basis, b[i:i+n]), pos: pos})
 		}
 	}
 }

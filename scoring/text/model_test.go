@@ -51,8 +51,8 @@ func TestEmbeddedModelsMatchRecipe(t *testing.T) {
 }
 
 // Held-out intent: the rows of data/churn_intent.tsv whose template group
-// was never trained on. Trained (make train-text): precision 0.915, recall
-// 0.831 with no competitors configured, 0.916 / 0.845 with the rivals named.
+// was never trained on. Trained (make train-text): precision 0.943, recall
+// 0.817 with no competitors configured, 0.944 / 0.831 with the rivals named.
 func TestIntentHeldOut(t *testing.T) {
 	t.Parallel()
 	rows, err := ParseIntentFile(filepath.Join("data", "churn_intent.tsv"))
@@ -84,15 +84,15 @@ func TestIntentHeldOut(t *testing.T) {
 	}
 	p, rec := tp/(tp+fp), tp/(tp+fn)
 	t.Logf("intent held-out n=%.0f: precision %.3f recall %.3f, category right in %.0f of %.0f found", n, p, rec, catOK, tp)
-	if n < 200 || p < 0.89 || rec < 0.81 {
-		t.Errorf("held-out intent precision %.3f recall %.3f (n=%.0f), want >= 0.89 / 0.81", p, rec, n)
+	if n < 200 || p < 0.92 || rec < 0.79 {
+		t.Errorf("held-out intent precision %.3f recall %.3f (n=%.0f), want >= 0.92 / 0.79", p, rec, n)
 	}
 }
 
 // Held-out sentiment: TweetEval's val split, never trained on. It lives
 // outside the repository (HOLDFAST_TWEETEVAL or ../shared/data), so the
-// test skips without it. Trained: model accuracy 0.638 and macro recall
-// 0.632; the lexicon layer 0.568 / 0.595; govader 0.573 / 0.599.
+// test skips without it. Trained: model accuracy 0.629 and macro recall
+// 0.622; the lexicon layer 0.568 / 0.595; govader 0.573 / 0.599.
 func TestSentimentHeldOutTweetEval(t *testing.T) {
 	t.Parallel()
 	dir := os.Getenv("HOLDFAST_TWEETEVAL")
@@ -114,8 +114,8 @@ func TestSentimentHeldOutTweetEval(t *testing.T) {
 	a := newTestAnalyzer(t)
 	m, l, v := a.HeldOutComparison(texts, gold)
 	t.Logf("TweetEval val: model %s | lexicon layer %s | govader %s", m, l, v)
-	if m.Accuracy < 0.61 || m.MacroRecall < 0.61 {
-		t.Errorf("model on TweetEval val: %s, want accuracy and macro recall >= 0.61", m)
+	if m.Accuracy < 0.61 || m.MacroRecall < 0.60 {
+		t.Errorf("model on TweetEval val: %s, want accuracy >= 0.61 and macro recall >= 0.60", m)
 	}
 	if m.Accuracy < v.Accuracy+0.03 || m.MacroRecall < v.MacroRecall+0.01 {
 		t.Errorf("model %s does not beat govader %s", m, v)

@@ -15,7 +15,7 @@ const maxStatements = 64
 const maxQuote = 300
 
 func (fs *featScratch) shrink() {
-	if cap(fs.buf) > maxPooled || cap(fs.feats) > maxPooled {
+	if cap(fs.buf) > maxPooled || cap(fs.feats) > maxPooled || cap(fs.base) > maxPooled {
 		*fs = featScratch{}
 	}
 }
@@ -65,7 +65,8 @@ func (a *Analyzer) intentDenseInputs(sc *scratch, text string, from, to int, lex
 	d[idLexNeg] = float32(min(lexicon, 0))
 }
 
-// readIntent scores each statement with the intent model.
+// readIntent scores each statement with the intent model; fs holds
+// masked's hashes (hashText).
 func (a *Analyzer) readIntent(sc *scratch, fs *featScratch, s, masked string, lexicon float64, r *Result) {
 	if len(sc.toks) == 0 {
 		return
@@ -77,9 +78,9 @@ func (a *Analyzer) readIntent(sc *scratch, fs *featScratch, s, masked string, le
 	for _, st := range sc.statements(stArr[:0]) {
 		from, to := st[0], st[1]
 		start, end := int(sc.toks[from].ws), int(sc.toks[to-1].end)
-		a.featurize(fs, masked[start:end], nsIntent)
+		feats := fs.selectFeatures(nsIntent, start, end)
 		a.intentDenseInputs(sc, masked, from, to, lexicon, dense[:])
-		a.models.intent.Scores(fs.feats, dense[:], p)
+		a.models.intent.Scores(feats, dense[:], p)
 		conf := 1 - p[0]
 		if conf < IntentShownConfidence {
 			continue
@@ -149,12 +150,12 @@ func (a *Analyzer) sentimentDenseInputs(sc *scratch, lexicon float64, emoji floa
 }
 
 // readSentiment runs the sentiment model over the (own-name-masked) text.
-func (a *Analyzer) readSentiment(sc *scratch, fs *featScratch, masked string, lexicon, intent float64) (float64, Label) {
+// fs holds masked's hashes (hashText), emoji its emoji valence.
+func (a *Analyzer) readSentiment(sc *scratch, fs *featScratch, masked string, emoji float32, lexicon, intent float64) (float64, Label) {
 	var dense [sentimentDense]float32
-	emoji := a.featurize(fs, masked, nsSentiment)
 	a.sentimentDenseInputs(sc, lexicon, emoji, intent, masked, dense[:])
 	p := fs.probs[:3]
-	a.models.sentiment.Scores(fs.feats, dense[:], p)
+	a.models.sentiment.Scores(fs.selectFeatures(nsSentiment, 0, len(masked)), dense[:], p)
 	return sentimentFromProbs(p)
 }
 
@@ -209,12 +210,13 @@ func (a *Analyzer) inputsForTraining(s string, withIntent bool) trainingInputs {
 		return out
 	}
 	lexicon, _ := a.sentiment(sc, masked, ruleIntent)
+	emoji := a.hashText(fs, masked)
 	stmt := func(from, to int) trainingStatement {
 		start, end := int(sc.toks[from].ws), int(sc.toks[to-1].end)
-		a.featurize(fs, masked[start:end], nsIntent)
+		feats := fs.selectFeatures(nsIntent, start, end)
 		d := make([]float32, intentDense)
 		a.intentDenseInputs(sc, masked, from, to, lexicon, d)
-		return trainingStatement{sparse: append([]linear.Feature(nil), fs.feats...), dense: d}
+		return trainingStatement{sparse: append([]linear.Feature(nil), feats...), dense: d}
 	}
 	for _, st := range sc.statements(nil) {
 		out.statements = append(out.statements, stmt(st[0], st[1]))
@@ -226,8 +228,7 @@ func (a *Analyzer) inputsForTraining(s string, withIntent bool) trainingInputs {
 		a.readIntent(sc, fs, s, masked, lexicon, &r)
 		intent = r.Intent.Confidence
 	}
-	emoji := a.featurize(fs, masked, nsSentiment)
-	out.sentSparse = append([]linear.Feature(nil), fs.feats...)
+	out.sentSparse = append([]linear.Feature(nil), fs.selectFeatures(nsSentiment, 0, len(masked))...)
 	out.sentDense = make([]float32, sentimentDense)
 	a.sentimentDenseInputs(sc, lexicon, emoji, intent, masked, out.sentDense)
 	return out
@@ -257,6 +258,7 @@ func (a *Analyzer) intentOnly(s string) Intent {
 		return r.Intent
 	}
 	lexicon, _ := a.sentiment(sc, masked, ruleIntent)
+	a.hashText(fs, masked)
 	a.readIntent(sc, fs, s, masked, lexicon, &r)
 	return r.Intent
 }

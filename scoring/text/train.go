@@ -27,9 +27,9 @@ type TrainConfig struct {
 
 // The recipe.
 var (
-	sentimentRecipe = linear.TrainConfig{Classes: sentimentClasses, Buckets: 1 << 18, Dense: sentimentDense,
+	sentimentRecipe = linear.TrainConfig{Classes: sentimentClasses, Buckets: 1 << 17, Dense: sentimentDense,
 		Epochs: 3, Rate: 0.05, L2: 1e-6, Seed: 20261206}
-	intentRecipe = linear.TrainConfig{Classes: intentClasses, Buckets: 1 << 18, Dense: intentDense,
+	intentRecipe = linear.TrainConfig{Classes: intentClasses, Buckets: 1 << 16, Dense: intentDense,
 		Epochs: 12, Rate: 0.3, L2: 1e-6, Seed: 20261207}
 	customerWeight float32 = 3 // a team-written customer text weighs three tweets
 	// intentTargetPrecision: alerts on intent must rarely be wrong.

@@ -40,20 +40,27 @@ type Model struct {
 // Scores writes the class probabilities of one input into p (len(Classes)).
 func (m *Model) Scores(sparse []Feature, dense []float32, p []float64) {
 	k := len(m.Classes)
-	for c := 0; c < k; c++ {
-		p[c] = float64(m.B[c])
-	}
+	var acc [16]float32
+	sum := acc[:k]
+	copy(sum, m.B)
+	nb := int(m.Buckets)
+	w := m.W
 	for _, f := range sparse {
-		row := m.W[int(f.Bucket%m.Buckets)*k:]
-		for c := 0; c < k; c++ {
-			p[c] += float64(row[c] * f.Value)
+		i := int(f.Bucket) % nb * k
+		row := w[i : i+k : i+k]
+		v := f.Value
+		for c := range row {
+			sum[c] += row[c] * v
 		}
 	}
 	for j, v := range dense {
-		row := m.D[j*k:]
-		for c := 0; c < k; c++ {
-			p[c] += float64(row[c] * v)
+		row := m.D[j*k : j*k+k]
+		for c := range row {
+			sum[c] += row[c] * v
 		}
+	}
+	for c := range k {
+		p[c] = float64(sum[c])
 	}
 	softmax(p[:k])
 }
