@@ -91,8 +91,8 @@ func TestIntentHeldOut(t *testing.T) {
 
 // Held-out sentiment: TweetEval's val split, never trained on. It lives
 // outside the repository (HOLDFAST_TWEETEVAL or ../shared/data), so the
-// test skips without it. Trained: model accuracy 0.629 and macro recall
-// 0.622; the lexicon layer 0.568 / 0.595; govader 0.573 / 0.599.
+// test skips without it. Trained: model accuracy 0.628 and macro recall
+// 0.628; the lexicon layer 0.568 / 0.595; govader 0.573 / 0.599.
 func TestSentimentHeldOutTweetEval(t *testing.T) {
 	t.Parallel()
 	dir := os.Getenv("HOLDFAST_TWEETEVAL")

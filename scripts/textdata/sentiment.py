@@ -192,6 +192,54 @@ H("positive",
   "Technician arrived on time and fixed everything, super friendly.",
 )
 
+# Consumer customer service: airlines, telecoms, banks, delivery, retail.
+SVC = ["flight", "bag", "order", "refund", "internet", "phone bill", "card", "parcel", "reservation", "claim"]
+def svc(t):
+    while "{s}" in t:
+        t = t.replace("{s}", rng.choice(SVC), 1)
+    return t
+for label, n, ts in [
+  ("negative", 3, [
+    "{h} my {s} is still missing and your agents keep transferring me.",
+    "{h} second time this month my {s} got messed up. Unacceptable.",
+    "{h} been waiting {dur} for a callback about my {s}.",
+    "{h} your website crashed while I was paying for my {s}.",
+    "{h} why was I charged a fee for my {s}??",
+    "{h} the app says my {s} is confirmed, the desk says it isn't.",
+    "{h} no updates on my {s} and the chat is closed.",
+    "{h} thanks for nothing, {s} still not sorted.",
+    "{h} cancelled my {s} with no notice and no refund.",
+    "{h} 3 hours on the phone and nobody could fix my {s}.",
+    "{h} rude staff and a broken {s}. Never again.",
+    "{h} please explain why my {s} was delayed again",
+  ]),
+  ("neutral", 3, [
+    "{h} what's the status of my {s}? Ref 48213.",
+    "{h} can I change the address for my {s}?",
+    "{h} do you have a number I can call about a {s}?",
+    "{h} is it possible to upgrade my {s} online?",
+    "{h} please DM me, I have a question about my {s}.",
+    "{h} how long does a {s} usually take to process?",
+    "{h} need help adding a second name to my {s}.",
+    "{h} does the offer apply to an existing {s}?",
+  ]),
+  ("positive", 3, [
+    "{h} thanks for sorting my {s} so quickly!",
+    "{h} great job today, {s} arrived early.",
+    "{h} your agent {p} was so helpful with my {s}, thank you!",
+    "{h} smooth experience from start to finish, love it.",
+    "{h} impressed, {s} fixed in one call.",
+    "{h} best customer service I've had in years.",
+  ]),
+]:
+    for t in ts:
+        seen = set()
+        for _ in range(n * 3):
+            x = fill(svc(t))
+            if x not in seen:
+                seen.add(x); rows.append((label, x))
+            if len(seen) >= n: break
+
 with open("scoring/text/data/customer_sentiment.tsv", "w") as f:
     f.write("id\tlabel\ttext\n")
     for i, (l, t) in enumerate(rows):
