@@ -51,8 +51,8 @@ func TestEmbeddedModelsMatchRecipe(t *testing.T) {
 }
 
 // Held-out intent: the rows of data/churn_intent.tsv whose template group
-// was never trained on. Trained (make train-text): precision 0.943, recall
-// 0.817 with no competitors configured, 0.944 / 0.831 with the rivals named.
+// was never trained on. Trained (make train-text): precision 0.949, recall
+// 0.827 with no competitors configured, 0.950 / 0.844 with the rivals named.
 func TestIntentHeldOut(t *testing.T) {
 	t.Parallel()
 	rows, err := ParseIntentFile(filepath.Join("data", "churn_intent.tsv"))
@@ -84,15 +84,15 @@ func TestIntentHeldOut(t *testing.T) {
 	}
 	p, rec := tp/(tp+fp), tp/(tp+fn)
 	t.Logf("intent held-out n=%.0f: precision %.3f recall %.3f, category right in %.0f of %.0f found", n, p, rec, catOK, tp)
-	if n < 200 || p < 0.92 || rec < 0.79 {
-		t.Errorf("held-out intent precision %.3f recall %.3f (n=%.0f), want >= 0.92 / 0.79", p, rec, n)
+	if n < 250 || p < 0.92 || rec < 0.80 {
+		t.Errorf("held-out intent precision %.3f recall %.3f (n=%.0f), want >= 0.92 / 0.80", p, rec, n)
 	}
 }
 
 // Held-out sentiment: TweetEval's val split, never trained on. It lives
 // outside the repository (HOLDFAST_TWEETEVAL or ../shared/data), so the
-// test skips without it. Trained: model accuracy 0.628 and macro recall
-// 0.628; the lexicon layer 0.568 / 0.595; govader 0.573 / 0.599.
+// test skips without it. Trained: model accuracy 0.627 and macro recall
+// 0.627; the lexicon layer 0.568 / 0.595; govader 0.573 / 0.599.
 func TestSentimentHeldOutTweetEval(t *testing.T) {
 	t.Parallel()
 	dir := os.Getenv("HOLDFAST_TWEETEVAL")

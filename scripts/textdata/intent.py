@@ -796,6 +796,87 @@ T(NONE, "expansion", "en", 5,
   "We're moving more teams onto the platform {time}.",
 )
 
+
+# ---------------------------------------------------------------- hedged, third-person, informal
+T("non_renewal", "email", "en", 4,
+  "We may not renew at this price.",
+  "Honestly we probably won't renew {time}.",
+  "I doubt we'll renew - {reason}.",
+  "Renewal is looking unlikely on our side, {reason}.",
+  "We're leaning towards not renewing {time}.",
+  "It's hard to see us renewing after this year.",
+)
+T("non_renewal", "csm_note", "en", 4,
+  "{person} hinted they won't renew {time}.",
+  "Renewal unlikely - {role} says {reason}.",
+  "{person} told me the renewal won't be approved this time.",
+  "Account is leaning towards letting the contract lapse.",
+)
+T("cancel", "slack", "en", 4,
+  "tbh we're just going to cancel {time}",
+  "we're done, cancelling {time}",
+  "pls start the cancellation, {reason}",
+  "ok we're out. cancel it {time}",
+)
+T("cancel", "csm_note", "en", 4,
+  "{person} said they're shutting the account down {time}.",
+  "{role} wants to terminate, {reason}.",
+  "Customer asked how fast they can get out of the contract.",
+  "They want to stop paying for the platform {time}.",
+)
+T("competitor_switch", "csm_note", "en", 4,
+  "{person} said they're moving to {comp} {time}.",
+  "Account is migrating to {comp}; {reason}.",
+  "They already moved most users to {comp}.",
+  "{person} mentioned the team switched to {comp} last month.",
+  "Heard from {role}: they signed a contract with {comp}.",
+)
+T("competitor_switch", "email", "en", 4,
+  "We moved to {comp} {time} and won't need the licences anymore.",
+  "We've replaced your product with {comp}.",
+  "Our team is now on {comp}, so please don't renew us.",
+)
+T("evaluating_alternatives", "email", "en", 4,
+  "We've started talking to {comp} about replacing you.",
+  "Someone from {comp} is pitching us a migration {time}.",
+  "We are benchmarking you against cheaper providers.",
+  "{role} asked for a side-by-side with {comp} before we decide on renewal.",
+)
+T("downgrade", "email", "en", 4,
+  "We can't justify {seats2} seats anymore; we'll go down to {seats}.",
+  "We'll drop the premium tier and keep the basics {time}.",
+  "{person} wants to cut the licence count at renewal.",
+)
+T(NONE, "other_sense", "en", 4,
+  "{person} said they're moving to the new office {time}.",
+  "We may not renew the conference sponsorship, but the platform is fine.",
+  "We're done with onboarding, thanks for all the help!",
+  "{person} is shutting down the old sandbox {time}.",
+  "The migration to your new API version is finished.",
+  "They moved the QBR to {time}.",
+  "We cancelled the duplicate user accounts, all clean now.",
+  "{role} wants to cut the number of dashboards, they're cluttered.",
+  "We switched the notifications to Slack and it's much better.",
+  "We're talking to {comp} about a different product, nothing to do with you.",
+)
+T(NONE, "denial", "en", 4,
+  "We may complain a lot but we're definitely renewing.",
+  "{person} confirmed they're staying and adding {seats} seats.",
+  "No, nobody here wants to cancel.",
+  "We thought about {comp} but decided to stay with you.",
+)
+
+
+T(NONE, "expansion", "en", 4,
+  "Before our term ends we'd like to bring {seats} more people on.",
+  "Ahead of the contract end date, can we add the {plan} add-on?",
+  "When we renew {time} we want {seats2} seats instead of {seats}.",
+  "At the end of the quarter we want to add our support team too.",
+  "Before renewal, please quote us for {seats} extra licences.",
+  "Once the current term is over we plan to roll out to the whole company.",
+  "We're adding {seats} seats before the contract ends.",
+)
+
 # slot fillers for other languages
 def fill_lang(s):
     for key, vals in [("{time_es}", ["a fin de mes", "el próximo trimestre", "en marzo", "al terminar el contrato"]),
