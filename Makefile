@@ -50,3 +50,11 @@ fmt:
 
 clean:
 	rm -rf bin
+
+# The offline text models (scoring/text/model): trained from TweetEval's
+# test split and the team's customer texts, TweetEval val held out.
+# Deterministic: the same data gives the same bytes and recipe.json.
+TWEETEVAL ?= $(firstword $(wildcard ../shared/data/tweeteval-sentiment ../../shared/data/tweeteval-sentiment /work/shared/data/tweeteval-sentiment))
+.PHONY: train-text
+train-text:
+	$(GO) run ./scoring/text/traintext -tweeteval $(TWEETEVAL) -pkg scoring/text

@@ -116,3 +116,9 @@ const (
 
 // Text alerts.
 const ActionTextAlertClaim = "text_alert_claim"
+
+// Feedback on text readings, on every text-driven card; value: signal id.
+const (
+	ActionTextLabelNotIntent      = "text_label_not_intent"
+	ActionTextLabelWrongSentiment = "text_label_wrong_sentiment"
+)

@@ -21,6 +21,7 @@ package blocks
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -339,3 +340,18 @@ const (
 	MaxSuggestions = 5
 	MaxQueryLen    = 100
 )
+
+// TextLabelButtons are the feedback buttons of a card driven by a
+// signal's text: "Not churn intent" where the card says intent, and
+// "Wrong sentiment". None without a signal.
+func TextLabelButtons(signalID int64, intent bool) []*slack.ButtonBlockElement {
+	if signalID <= 0 {
+		return nil
+	}
+	v := strconv.FormatInt(signalID, 10)
+	var out []*slack.ButtonBlockElement
+	if intent {
+		out = append(out, Button(ActionTextLabelNotIntent, v, "Not churn intent"))
+	}
+	return append(out, Button(ActionTextLabelWrongSentiment, v, "Wrong sentiment"))
+}

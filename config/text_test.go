@@ -19,6 +19,8 @@ text:
       aliases: [GS, Gainsight PX]
     - name: Vitally
       case_sensitive: true
+      exclude: [vitally important]
+  own_names: [Acme, "@AcmeHelp"]
   competitor_cooldown: 3d
   sentiment_drop:
     drop: 0.5
@@ -30,7 +32,8 @@ digest:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Text.Competitors) != 2 || !s.Text.Competitors[1].CaseSensitive || s.Text.Competitors[0].Aliases[1] != "Gainsight PX" {
+	if len(s.Text.Competitors) != 2 || !s.Text.Competitors[1].CaseSensitive || s.Text.Competitors[0].Aliases[1] != "Gainsight PX" ||
+		len(s.Text.Competitors[1].Exclude) != 1 || len(s.Text.OwnNames) != 2 || s.Text.OwnNames[1] != "@AcmeHelp" {
 		t.Errorf("competitors %+v", s.Text.Competitors)
 	}
 	if s.Text.CompetitorCooldown.Duration != 72*time.Hour || s.Text.SentimentDrop.Drop != 0.5 || s.Text.SentimentDrop.WindowDays != 14 {
@@ -54,6 +57,9 @@ func TestTextSettingsErrorsNameTheKey(t *testing.T) {
 	for _, c := range []struct{ yaml, want string }{
 		{"text:\n  competitors:\n    - name: Gainsight\n    - name: Totango\n      aliases: [gainsight]\n", "text.competitors[1].aliases[0]: "},
 		{"text:\n  competitors:\n    - aliases: [x]\n", "text.competitors[0].name: must not be empty"},
+		{"text:\n  own_names: [Acme, \"@\"]\n", "text.own_names[1]: "},
+		{"text:\n  own_names: [gainsight]\n  competitors:\n    - name: Gainsight\n", "text.own_names[0]: \"gainsight\" is also competitor"},
+		{"text:\n  competitors:\n    - name: Amazon\n      exclude: [\"\"]\n", "text.competitors[0].exclude[0]: must not be empty"},
 		{"text:\n  competitors:\n    - name: Gainsight\n      alias: [GS]\n", `unknown key "alias"`},
 		{"text:\n  competitor_cooldown: 10s\n", "text.competitor_cooldown: must be at least 1m"},
 		{"text:\n  sentiment_drop:\n    drop: 3\n", "text.sentiment_drop.drop:"},

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/internal/textsignals"
 	"github.com/holdfast/holdfast/llm"
@@ -28,10 +29,15 @@ const analyzeUsage = `usage: holdfast analyze [flags] [FILE]
 Reads texts as JSON Lines ({"id": …, "text": "…"} per line) or CSV (a header
 with id and text columns) from FILE, or from standard input when FILE is
 absent or "-", and writes one JSON line per text: sentiment (-1..+1), label,
-churn_intent, intent_phrase, competitors (with byte spans into the text and a
-snippet) and the cues that moved the score. Competitors come from the YAML
-file named by HOLDFAST_CONFIG (text.competitors). Rows that cannot be read
-are reported on standard error and skipped; the exit status is then 1.
+churn_intent, intent_phrase, intent (category, quote, confidence, high),
+competitors (with byte spans into the text and a snippet; at most 50, the
+rest counted in mentions_omitted) and the cues that moved the score.
+Slack-formatted texts are read as Slack shows them (<url|label> as its
+label), as the live path does; spans then refer to that text. Competitors
+and own names come from the YAML file named by HOLDFAST_CONFIG
+(text.competitors, text.own_names). Rows that cannot be read (bad JSON, a
+line over 16 MiB, a missing id) are reported on standard error and skipped,
+and the rest are still analysed; the exit status is then 1.
 
 flags:`
 
@@ -57,7 +63,9 @@ type analyzeOut struct {
 	Label        text.Label           `json:"label"`
 	ChurnIntent  bool                 `json:"churn_intent"`
 	IntentPhrase string               `json:"intent_phrase,omitempty"`
+	Intent       *text.Intent         `json:"intent,omitempty"`
 	Competitors  []text.Mention       `json:"competitors"`
+	Omitted      int                  `json:"mentions_omitted,omitempty"`
 	Cues         []string             `json:"cues,omitempty"`
 	LLM          *textsignals.Reading `json:"llm,omitempty"`
 	LLMError     string               `json:"llm_error,omitempty"`
@@ -104,7 +112,7 @@ func analyzeCommand(ctx context.Context, args []string, getenv config.Getenv, st
 			return exitUsage
 		}
 	}
-	analyzer, err := text.NewAnalyzer(settings.Text.Competitors)
+	analyzer, err := settings.Text.NewAnalyzer()
 	if err != nil {
 		fmt.Fprintf(stderr, "holdfast analyze: text.%v\n", err)
 		return exitUsage
@@ -211,9 +219,15 @@ func analyzeOne(ctx context.Context, row analyzeRow, a *text.Analyzer, analyst *
 	if row.err != nil {
 		return nil
 	}
+	if slackFormatted(row.text) {
+		row.text = blocks.DisplayText(row.text)
+	}
 	r := a.Analyze(row.text)
 	out := analyzeOut{ID: row.id, Sentiment: r.Sentiment, Label: r.Label, ChurnIntent: r.ChurnIntent,
-		IntentPhrase: r.IntentPhrase, Competitors: r.Competitors, Cues: r.Cues}
+		IntentPhrase: r.IntentPhrase, Competitors: r.Competitors, Omitted: r.MentionsOmitted, Cues: r.Cues}
+	if r.Intent.Category != "" {
+		out.Intent = &r.Intent
+	}
 	if out.Competitors == nil {
 		out.Competitors = []text.Mention{}
 	}
@@ -229,6 +243,26 @@ func analyzeOne(ctx context.Context, row analyzeRow, a *text.Analyzer, analyst *
 		b, _ = json.Marshal(map[string]any{"id": row.id, "error": err.Error()})
 	}
 	return append(b, '\n')
+}
+
+// slackFormatted: the text holds Slack's markup for links, mentions or
+// channels (<https://…|label>, <@U123>, <#C123|name>, <!here>).
+func slackFormatted(s string) bool {
+	for i := strings.IndexByte(s, '<'); i >= 0 && i+1 < len(s); {
+		rest := s[i+1:]
+		if strings.HasPrefix(rest, "http://") || strings.HasPrefix(rest, "https://") || strings.HasPrefix(rest, "mailto:") ||
+			strings.HasPrefix(rest, "@U") || strings.HasPrefix(rest, "@W") || strings.HasPrefix(rest, "#C") || strings.HasPrefix(rest, "!") {
+			if strings.IndexByte(rest, '>') > 0 {
+				return true
+			}
+		}
+		j := strings.IndexByte(rest, '<')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
 }
 
 // sniffFormat decides by extension, else by the first non-space byte.
@@ -250,15 +284,56 @@ func sniffFormat(name string, br *bufio.Reader) string {
 // maxLine bounds one JSONL line (a long e-mail thread fits easily).
 const maxLine = 16 << 20
 
+// readLine reads one line into *buf (without the newline). A line longer
+// than maxLine is read to its end and dropped: tooLong reports it, so the
+// caller can report the row and go on with the next.
+func readLine(br *bufio.Reader, buf *[]byte) (line []byte, tooLong bool, err error) {
+	*buf = (*buf)[:0]
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if !tooLong {
+			if len(*buf)+len(chunk) > maxLine+1 {
+				tooLong = true
+				*buf = (*buf)[:0]
+			} else {
+				*buf = append(*buf, chunk...)
+			}
+		}
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF):
+			if len(*buf) == 0 && !tooLong {
+				return nil, false, io.EOF
+			}
+			return *buf, tooLong, nil
+		case err != nil:
+			return nil, false, err
+		}
+		return bytes.TrimSuffix(*buf, []byte("\n")), tooLong, nil
+	}
+}
+
 func rowReader(format string, br *bufio.Reader) (func() (analyzeRow, error), error) {
 	if format == "jsonl" {
-		sc := bufio.NewScanner(br)
-		sc.Buffer(make([]byte, 1<<16), maxLine)
 		line := 0
+		var buf []byte
 		return func() (analyzeRow, error) {
-			for sc.Scan() {
+			for {
+				b, tooLong, err := readLine(br, &buf)
+				if err != nil {
+					if errors.Is(err, io.EOF) {
+						return analyzeRow{}, io.EOF
+					}
+					return analyzeRow{}, fmt.Errorf("line %d: %w", line+1, err)
+				}
 				line++
-				b := bytes.TrimSpace(sc.Bytes())
+				row := analyzeRow{line: line}
+				if tooLong {
+					row.err = fmt.Errorf("longer than %d MiB; skipped", maxLine>>20)
+					return row, nil
+				}
+				b = bytes.TrimSpace(b)
 				if line == 1 {
 					b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 				}
@@ -269,7 +344,6 @@ func rowReader(format string, br *bufio.Reader) (func() (analyzeRow, error), err
 					ID   json.RawMessage `json:"id"`
 					Text *string         `json:"text"`
 				}
-				row := analyzeRow{line: line}
 				switch err := json.Unmarshal(b, &in); {
 				case err != nil:
 					row.err = fmt.Errorf("not a JSON object: %v", err)
@@ -282,10 +356,6 @@ func rowReader(format string, br *bufio.Reader) (func() (analyzeRow, error), err
 				}
 				return row, nil
 			}
-			if err := sc.Err(); err != nil {
-				return analyzeRow{}, fmt.Errorf("line %d: %w", line+1, err)
-			}
-			return analyzeRow{}, io.EOF
 		}, nil
 	}
 	cr := csv.NewReader(br)

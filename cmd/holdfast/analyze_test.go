@@ -25,7 +25,9 @@ type analyzed struct {
 	Label        string          `json:"label"`
 	ChurnIntent  bool            `json:"churn_intent"`
 	IntentPhrase string          `json:"intent_phrase"`
+	Intent       *text.Intent    `json:"intent"`
 	Competitors  []text.Mention  `json:"competitors"`
+	Omitted      int             `json:"mentions_omitted"`
 	LLM          *struct {
 		Summary string `json:"summary"`
 	} `json:"llm"`
@@ -77,7 +79,8 @@ func TestAnalyzeJSONLFile(t *testing.T) {
 		t.Errorf("row 1: %+v", out[0])
 	}
 	raw := "We're evaluating Gainsight’s platform ahead of renewal."
-	if string(out[1].ID) != `"t-2"` || !out[1].ChurnIntent || out[1].IntentPhrase != "evaluating Gainsight" || len(out[1].Competitors) != 1 {
+	if string(out[1].ID) != `"t-2"` || !out[1].ChurnIntent || out[1].IntentPhrase != raw || len(out[1].Competitors) != 1 ||
+		out[1].Intent == nil || out[1].Intent.Quote != raw || !out[1].Intent.High || out[1].Intent.Category != text.IntentEvaluating {
 		t.Fatalf("row 2: %+v", out[1])
 	}
 	if m := out[1].Competitors[0]; m.Competitor != "Gainsight" || raw[m.Start:m.End] != "Gainsight" || m.Snippet != raw {
@@ -147,6 +150,49 @@ not json
 	}
 	if code, _, stderr := runAnalyze(t, nil, "", "-llm"); code != exitUsage || !strings.Contains(stderr, "-llm needs OPENAI_API_KEY") {
 		t.Errorf("-llm without a model: exit %d %q", code, stderr)
+	}
+}
+
+// An over-long line is reported and skipped; the stream goes on.
+func TestAnalyzeKeepsStreamingPastAnOverlongLine(t *testing.T) {
+	t.Parallel()
+	long := `{"id": 2, "text": "` + strings.Repeat("a", maxLine+10) + "\"}\n"
+	in := `{"id": 1, "text": "fine"}` + "\n" + long + `{"id": 3, "text": "still fine"}` + "\nnot json\n" + `{"id": 5, "text": "last"}`
+	code, out, stderr := runAnalyze(t, nil, in)
+	if code != 1 || len(out) != 3 || string(out[0].ID) != "1" || string(out[1].ID) != "3" || string(out[2].ID) != "5" {
+		t.Fatalf("exit %d, %d lines %+v", code, len(out), out)
+	}
+	for _, want := range []string{"- line 2: longer than 16 MiB", "- line 4: not a JSON object", "2 rows skipped"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+// Slack link labels are read as Slack shows them; mentions per text are
+// capped; own names are neither competitors nor sentiment.
+func TestAnalyzeSlackLabelsOwnNamesAndCap(t *testing.T) {
+	t.Parallel()
+	cfg := writeFile(t, "holdfast.yaml", "text:\n  own_names: [Acme, \"@AcmeHelp\"]\n  competitors:\n    - name: Gainsight\n    - name: Totango\n")
+	many := strings.Repeat("Totango ", 300)
+	in := fmt.Sprintf("{\"id\": 1, \"text\": %q}\n{\"id\": 2, \"text\": %q}\n{\"id\": 3, \"text\": %q}\n",
+		"Have you seen <https://www.gainsight.com/compare|Gainsight's comparison page>?", many, "@AcmeHelp Acme lost our export again")
+	code, out, stderr := runAnalyze(t, map[string]string{"HOLDFAST_CONFIG": cfg}, in)
+	if code != 0 || len(out) != 3 {
+		t.Fatalf("exit %d, %d lines, %s", code, len(out), stderr)
+	}
+	if len(out[0].Competitors) != 1 || out[0].Competitors[0].Competitor != "Gainsight" {
+		t.Errorf("link label: %+v", out[0].Competitors)
+	}
+	if len(out[1].Competitors) != text.MaxMentions || out[1].Omitted != 300-text.MaxMentions {
+		t.Errorf("cap: %d mentions, %d omitted", len(out[1].Competitors), out[1].Omitted)
+	}
+	if len(out[2].Competitors) != 0 || out[2].Label != "negative" {
+		t.Errorf("own names: %+v", out[2])
+	}
+	bad := writeFile(t, "bad.yaml", "text:\n  own_names: [Gainsight]\n  competitors:\n    - name: Gainsight\n")
+	if code, _, stderr := runAnalyze(t, map[string]string{"HOLDFAST_CONFIG": bad}, ""); code != exitUsage || !strings.Contains(stderr, "text.own_names[0]") {
+		t.Errorf("own name that is a competitor: exit %d %q", code, stderr)
 	}
 }
 

@@ -145,7 +145,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	in.sender = bot.NewSender(slackAPI, httpClient, redis_rate.NewLimiter(in.redis), prefix, limit, log, in.metrics)
 
 	// Signals in: validated, analysed, scored, alerts decided.
-	if in.analyzer, err = text.NewAnalyzer(set.Text.Competitors); err != nil {
+	if in.analyzer, err = set.Text.NewAnalyzer(); err != nil {
 		return nil, fmt.Errorf("text.%w", err)
 	}
 	in.model = llm.New(cfg.LLM)

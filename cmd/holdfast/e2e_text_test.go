@@ -427,3 +427,66 @@ func TestAppHomePublishedOnOpen(t *testing.T) {
 		t.Errorf("%d publishes, want 1", n)
 	}
 }
+
+// Feedback on a text reading: each click stores one labelled example with
+// who and when, a redelivered click stores nothing more, and `holdfast
+// export labels` writes them out.
+func TestTextFeedbackLabels(t *testing.T) {
+	t.Parallel()
+	d := newDeployment(t, appendYAML(competitorYAML))
+	r := d.start(unpaced())
+	r.accounts(textAcme())
+	ticket := ingest.SignalIn{Account: "acme", Kind: "ticket", Source: "zendesk", IdempotencyKey: "fb-1", OccurredAt: time.Now().Add(-time.Hour),
+		Text: "We are planning to cancel and switch to Gainsight, support has been useless."}
+	if res := r.signals(ticket); len(res.TextAlerts) != 1 {
+		t.Fatalf("text alerts %v, want one", res.TextAlerts)
+	}
+	d.settle()
+	post := d.posts(ownerCSM)[0] // the owner's DM: no channel subscribed
+	out := plain(post)
+	for _, want := range []string{"Stated intent to leave* (competitor switch, 0.9", "[ Not churn intent ]", "[ Wrong sentiment ]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("card lacks %q:\n%s", want, out)
+		}
+	}
+	click := func(user, actionID string) slacktest.Ack {
+		btn := findButtonByAction(t, post.Blocks, actionID)
+		cb := slack.InteractionCallback{Type: slack.InteractionTypeBlockActions, User: slack.User{ID: user},
+			Channel:        slack.Channel{GroupConversation: slack.GroupConversation{Conversation: slack.Conversation{ID: post.Channel}}},
+			Container:      slack.Container{ChannelID: post.Channel, MessageTs: post.TS},
+			ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{{ActionID: btn.ActionID, BlockID: "text_alert_actions", Value: btn.Value}}}}
+		ack, err := d.fake.SendInteraction(ctxTimeout(t, 10*time.Second), cb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ack
+	}
+	ack := click("U0VP", blocks.ActionTextLabelNotIntent)
+	if _, err := d.fake.Redeliver(ctxTimeout(t, 10*time.Second), ack.EnvelopeID); err != nil {
+		t.Fatal(err)
+	}
+	click("U0VP", blocks.ActionTextLabelNotIntent) // a second click of the same person
+	click("U0CSM2", blocks.ActionTextLabelWrongSentiment)
+	waitFor(t, "two labels", func() bool { return d.count(`SELECT count(*) FROM text_labels`) >= 2 })
+	d.settle()
+	if n := d.count(`SELECT count(*) FROM text_labels WHERE label = 'not_churn_intent' AND labelled_by = 'U0VP' AND churn_intent
+		AND text LIKE 'We are planning to cancel%' AND labelled_at > now() - interval '1 hour'`); n != 1 {
+		t.Errorf("%d not-intent labels by U0VP, want exactly 1", n)
+	}
+	if n := d.count(`SELECT count(*) FROM text_labels`); n != 2 {
+		t.Errorf("%d labels, want 2", n)
+	}
+
+	code, csvOut, errOut := runCLI(t, d.env, "export", "labels", "-format", "csv")
+	if code != 0 || !strings.HasPrefix(csvOut, "id,signal_id,label,labelled_by,labelled_at,text,sentiment,churn_intent,model_version\n") ||
+		strings.Count(csvOut, "\n") != 3 || !strings.Contains(csvOut, "not_churn_intent,U0VP,") || !strings.Contains(errOut, "2 labels exported") {
+		t.Errorf("export csv: %d %q %q", code, csvOut, errOut)
+	}
+	code, jsonOut, _ := runCLI(t, d.env, "export", "labels")
+	if code != 0 || strings.Count(jsonOut, "\n") != 2 || !strings.Contains(jsonOut, `"label":"wrong_sentiment","labelled_by":"U0CSM2"`) {
+		t.Errorf("export jsonl: %d %q", code, jsonOut)
+	}
+	if code, _, errOut := runCLI(t, d.env, "export", "labels", "-format", "xml"); code != exitUsage || !strings.Contains(errOut, "usage: holdfast export labels") {
+		t.Errorf("bad format: %d %q", code, errOut)
+	}
+}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/holdfast/holdfast/config"
+	"github.com/holdfast/holdfast/internal/textsignals"
 	"github.com/holdfast/holdfast/store"
 )
 
@@ -56,4 +59,36 @@ func csvSafe(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// exportLabels: holdfast export labels [-format jsonl|csv].
+func exportLabels(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("export labels", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "jsonl", "jsonl or csv")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 || (*format != "jsonl" && *format != "csv") {
+		fmt.Fprintln(stderr, "holdfast: usage: holdfast export labels [-format jsonl|csv]")
+		return exitUsage
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return report(stderr, err)
+	}
+	defer st.Close()
+	bw := bufio.NewWriter(stdout)
+	n, err := textsignals.ExportLabels(ctx, st.DB(), *format, bw)
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return report(stderr, err)
+	}
+	fmt.Fprintf(stderr, "holdfast: %d labels exported\n", n)
+	return 0
 }

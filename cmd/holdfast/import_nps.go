@@ -14,7 +14,6 @@ import (
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/internal/nps"
-	"github.com/holdfast/holdfast/scoring/text"
 	"github.com/holdfast/holdfast/store"
 )
 
@@ -55,7 +54,7 @@ func importNPS(ctx context.Context, cfg config.Config, path string, stdout, stde
 		fmt.Fprintln(stderr, "holdfast import nps:", err)
 		return 1
 	}
-	analyzer, err := text.NewAnalyzer(cfg.Settings.Text.Competitors)
+	analyzer, err := cfg.Settings.Text.NewAnalyzer()
 	if err != nil {
 		fmt.Fprintln(stderr, "holdfast import nps: text.competitors:", err)
 		return exitUsage

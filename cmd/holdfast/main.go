@@ -36,6 +36,8 @@ commands:
   connectors status what each tool sent and what waits for an account
   connectors test TOOL [URL]
                     send TOOL's signed example payload to the running bot
+  export labels [-format jsonl|csv]
+                    write the text labels people gave from Slack, for retraining
   version           print the version
 
 Configuration comes from the environment; see README.md.`
@@ -67,8 +69,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 		return analyzeCommand(ctx, args, getenv, stdin, stdout, stderr)
 	case "run", "migrate", "import", "connectors":
 	case "export":
-		if len(args) == 0 || args[0] != "audit" {
-			fmt.Fprintln(stderr, "holdfast: usage: holdfast export audit --since YYYY-MM-DD")
+		if len(args) == 0 || (args[0] != "audit" && args[0] != "labels") {
+			fmt.Fprintln(stderr, "holdfast: usage: holdfast export audit --since YYYY-MM-DD | holdfast export labels [-format jsonl|csv]")
 			return exitUsage
 		}
 	default:
@@ -84,6 +86,9 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 	case "migrate":
 		return report(stderr, migrateOnly(ctx, cfg, stdout))
 	case "export":
+		if args[0] == "labels" {
+			return exportLabels(ctx, cfg, args[1:], stdout, stderr)
+		}
 		return exportAudit(ctx, cfg, args[1:], stdout, stderr)
 	case "connectors":
 		return connectorsCommand(ctx, cfg, args, stdout, stderr)

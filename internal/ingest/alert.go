@@ -74,6 +74,9 @@ func (p *Pipeline) assess(ctx context.Context, tx store.Tx, b *Batch, in store.S
 		Trigger: describeSignal(trigger), ARR: a.ARR, RenewalDate: a.RenewalDate,
 		OwnerSlackID: a.OwnerCSM, Now: b.now,
 	}
+	if strings.TrimSpace(trigger.Text) != "" && trigger.ID > 0 {
+		view.TriggerSignalID, view.TriggerIntent = trigger.ID, trigger.ChurnIntent
+	}
 	if in.Prev != nil {
 		prev := in.Prev.Score
 		view.PrevScore = &prev

@@ -14,21 +14,25 @@ import (
 // alertView is everything the churn-risk alert shows. It is stored with the
 // alert (as JSON, under these field names) so a claim can re-render it.
 type alertView struct {
-	AlertID      int64
-	AccountID    int64
-	AccountName  string
-	ExternalID   string
-	Score        int
-	PrevScore    *int
-	Band         scoring.Band
-	Reasons      []scoring.AlertReason    // why it fired (1..n)
-	Drivers      []scoring.ComponentDelta // top drivers, most impact first
-	Trigger      string                   // what arrived; customer text, escaped here
-	ARR          float64
-	RenewalDate  *time.Time
-	OwnerSlackID string
-	ClaimedBy    string // Slack user id; "" = unclaimed
-	Now          time.Time
+	AlertID     int64
+	AccountID   int64
+	AccountName string
+	ExternalID  string
+	Score       int
+	PrevScore   *int
+	Band        scoring.Band
+	Reasons     []scoring.AlertReason    // why it fired (1..n)
+	Drivers     []scoring.ComponentDelta // top drivers, most impact first
+	Trigger     string                   // what arrived; customer text, escaped here
+	// TriggerSignalID is the signal whose text drove the alert (0: none
+	// with text); the card then asks for feedback on its reading.
+	TriggerSignalID int64
+	TriggerIntent   bool // that text was read as churn intent
+	ARR             float64
+	RenewalDate     *time.Time
+	OwnerSlackID    string
+	ClaimedBy       string // Slack user id; "" = unclaimed
+	Now             time.Time
 }
 
 // alertCard builds the churn-risk alert. Re-render it with ClaimedBy set to
@@ -74,13 +78,14 @@ func alertCard(v alertView) blocks.Message {
 
 	history := blocks.Button(blocks.ActionHistory, strconv.FormatInt(v.AccountID, 10), "View history")
 	propose := blocks.Button(blocks.ActionProposeOffer, strconv.FormatInt(v.AccountID, 10), "Propose offer")
+	labels := blocks.TextLabelButtons(v.TriggerSignalID, v.TriggerIntent)
 	if v.ClaimedBy != "" {
 		bs = append(bs,
 			blocks.ContextBlock("alert_claimed", "Claimed by "+blocks.UserRef(v.ClaimedBy, "")),
-			blocks.Actions("alert_actions", history, propose))
+			blocks.Actions("alert_actions", append([]*slack.ButtonBlockElement{history, propose}, labels...)...))
 	} else {
 		claim := blocks.Button(blocks.ActionClaim, strconv.FormatInt(v.AlertID, 10), "Claim").WithStyle(slack.StylePrimary)
-		bs = append(bs, blocks.Actions("alert_actions", history, claim, propose))
+		bs = append(bs, blocks.Actions("alert_actions", append([]*slack.ButtonBlockElement{history, claim, propose}, labels...)...))
 	}
 
 	// "At risk: Acme Corp 57 (▼18) — usage -38% over 14 days: -22 points"

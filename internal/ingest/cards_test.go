@@ -173,3 +173,39 @@ func TestAlertWorstCase(t *testing.T) {
 		}), 50)
 	}
 }
+
+// An alert whose trigger has words asks for feedback on their reading;
+// "Not churn intent" only when they were read as intent.
+func TestAlertFeedbackButtons(t *testing.T) {
+	t.Parallel()
+	ids := func(v alertView) []string {
+		var out []string
+		for _, b := range alertCard(v).Blocks {
+			if a, ok := b.(*slack.ActionBlock); ok {
+				for _, el := range a.Elements.ElementSet {
+					if btn, ok := el.(*slack.ButtonBlockElement); ok {
+						out = append(out, btn.ActionID+"="+btn.Value)
+					}
+				}
+			}
+		}
+		return out
+	}
+	v := sampleAlert()
+	if got := strings.Join(ids(v), " "); strings.Contains(got, "text_label") {
+		t.Errorf("no text signal, yet feedback buttons: %s", got)
+	}
+	v.TriggerSignalID, v.TriggerIntent = 99, true
+	got := strings.Join(ids(v), " ")
+	for _, want := range []string{blocks.ActionTextLabelNotIntent + "=99", blocks.ActionTextLabelWrongSentiment + "=99"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("buttons %s lack %s", got, want)
+		}
+	}
+	v.TriggerIntent, v.ClaimedBy = false, "U9"
+	got = strings.Join(ids(v), " ")
+	if strings.Contains(got, blocks.ActionTextLabelNotIntent) || !strings.Contains(got, blocks.ActionTextLabelWrongSentiment+"=99") {
+		t.Errorf("claimed alert without intent: %s", got)
+	}
+	blockstest.CheckMessage(t, "alert with feedback", alertCard(v), 50)
+}

@@ -148,12 +148,17 @@ func (m *Module) raise(ctx context.Context, tx store.Tx, in *ingest.Batch, tb *t
 			continue
 		}
 		r := tb.results[i]
+		possible := ""
+		if !r.ChurnIntent && r.Intent.Category != "" {
+			possible = r.Intent.Quote
+		}
 		a := raised{
 			row: alertRow{AccountID: acct.ID, Kind: store.TextAlertCompetitor, Competitor: p.competitor, SignalID: in.SignalIDs[i]},
 			view: AlertView{Kind: store.TextAlertCompetitor, Competitor: p.competitor, Snippets: snippets[p],
 				Source: describeSource(rows[i]), SourceChannel: metadataString(rows[i].Metadata, "channel"),
 				ChurnIntent: r.ChurnIntent, IntentPhrase: r.IntentPhrase, Sentiment: rows[i].Sentiment,
-				AISummary: tb.insights[i].Summary},
+				IntentCategory: string(r.Intent.Category), IntentConfidence: r.Intent.Confidence,
+				AISummary: tb.insights[i].Summary, SignalID: in.SignalIDs[i], PossibleIntent: possible},
 			summary:  p.competitor + " mentioned in " + describeSource(rows[i]),
 			topic:    digest.TopicCompetitors,
 			cooldown: "text_alert:competitor:" + strconv.FormatInt(p.account, 10) + ":" + strings.ToLower(p.competitor),
@@ -190,7 +195,7 @@ func (m *Module) raise(ctx context.Context, tx store.Tx, in *ingest.Batch, tb *t
 			ttl:      m.settings.SentimentCooldown.Duration,
 		}
 		if tr.Worst != nil {
-			a.view.Worst, a.row.SignalID = tr.Worst.Text, tr.Worst.ID
+			a.view.Worst, a.row.SignalID, a.view.SignalID = tr.Worst.Text, tr.Worst.ID, tr.Worst.ID
 		}
 		if err := m.raiseAlert(ctx, tx, in, acct, in.Health[id], a); err != nil {
 			return err

@@ -39,7 +39,16 @@ type AlertView struct {
 	SourceChannel string   `json:"source_channel,omitempty"` // a Slack channel id, linked when valid
 	ChurnIntent   bool     `json:"churn_intent,omitempty"`
 	IntentPhrase  string   `json:"intent_phrase,omitempty"`
-	Sentiment     *float64 `json:"sentiment,omitempty"`
+	// IntentConfidence and IntentCategory come with a statement of
+	// intent, acted on (ChurnIntent) or, below the model's cut-off, only
+	// shown as possible.
+	IntentConfidence float64  `json:"intent_confidence,omitempty"`
+	IntentCategory   string   `json:"intent_category,omitempty"`
+	PossibleIntent   string   `json:"possible_intent,omitempty"` // the quote, when not acted on
+	Sentiment        *float64 `json:"sentiment,omitempty"`
+
+	// SignalID is the text the card is about, for the feedback buttons.
+	SignalID int64 `json:"signal_id,omitempty"`
 
 	// Sentiment drop.
 	From       float64 `json:"from,omitempty"`
@@ -91,12 +100,14 @@ func AlertCard(v AlertView) blocks.Message {
 			body = append(body, "> "+blocks.UserText(s, maxSnippetLen))
 		}
 		if v.ChurnIntent {
-			line := "⚠️ *Stated intent to leave*"
+			line := "⚠️ *Stated intent to leave*" + intentDetail(v)
 			if p := strings.TrimSpace(v.IntentPhrase); p != "" {
 				line += ": “" + blocks.UserText(p, maxIntentQuote) + "”"
 			}
 			body = append(body, line)
 			text += " with intent to leave"
+		} else if p := strings.TrimSpace(v.PossibleIntent); p != "" {
+			body = append(body, "Possible intent to leave"+intentDetail(v)+", not alerted: “"+blocks.UserText(p, maxIntentQuote)+"”")
 		}
 	}
 
@@ -122,15 +133,24 @@ func AlertCard(v AlertView) blocks.Message {
 		bs = append(bs, blocks.ContextBlock("text_alert_ai", "🤖 "+blocks.UserText(s, maxAISummary)))
 	}
 	history := blocks.Button(blocks.ActionHistory, strconv.FormatInt(v.AccountID, 10), "View history")
+	labels := blocks.TextLabelButtons(v.SignalID, v.ChurnIntent || v.PossibleIntent != "")
 	if v.ClaimedBy != "" {
 		bs = append(bs,
 			blocks.ContextBlock("text_alert_claimed", "Claimed by "+blocks.UserRef(v.ClaimedBy, "")),
-			blocks.Actions("text_alert_actions", history))
+			blocks.Actions("text_alert_actions", append([]*slack.ButtonBlockElement{history}, labels...)...))
 	} else {
 		claim := blocks.Button(blocks.ActionTextAlertClaim, strconv.FormatInt(v.AlertID, 10), "Claim").WithStyle(slack.StylePrimary)
-		bs = append(bs, blocks.Actions("text_alert_actions", history, claim))
+		bs = append(bs, blocks.Actions("text_alert_actions", append([]*slack.ButtonBlockElement{history, claim}, labels...)...))
 	}
 	return blocks.Finish(text, bs, blocks.MaxMessageBlocks)
+}
+
+// intentDetail: " (cancel, 0.82)".
+func intentDetail(v AlertView) string {
+	if v.IntentCategory == "" {
+		return ""
+	}
+	return " (" + strings.ReplaceAll(blocks.OneLine(v.IntentCategory), "_", " ") + ", " + strconv.FormatFloat(v.IntentConfidence, 'f', 2, 64) + ")"
 }
 
 // toneLabel: "negative (-0.62)".

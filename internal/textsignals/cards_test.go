@@ -86,3 +86,24 @@ func TestAlertCardWorstCase(t *testing.T) {
 			OwnerSlackID: huge, ClaimedBy: huge, Now: fixedNow()}), 50)
 	}
 }
+
+// Intent below the acting confidence is shown as possible, not stated;
+// the feedback buttons point at the signal.
+func TestAlertCardPossibleIntentAndFeedback(t *testing.T) {
+	t.Parallel()
+	v := competitorAlertView()
+	v.ChurnIntent, v.IntentPhrase = false, ""
+	v.PossibleIntent, v.IntentCategory, v.IntentConfidence, v.SignalID = "We might look at <!here> Gainsight.", "evaluating_alternatives", 0.42, 31
+	m := AlertCard(v)
+	blockstest.CheckMessage(t, "possible intent", m, 50)
+	all := blockstest.AllText(t, m.Blocks)
+	blockstest.WantContains(t, "possible intent", all, "Possible intent to leave (evaluating alternatives, 0.42), not alerted: “We might look at &lt;!here&gt; Gainsight.”")
+	if strings.Contains(all, "Stated intent") || strings.Contains(m.Text, "with intent to leave") {
+		t.Errorf("possible intent read as stated:\n%s", all)
+	}
+	for _, id := range []string{blocks.ActionTextLabelNotIntent, blocks.ActionTextLabelWrongSentiment} {
+		if b := blockstest.FindButton(t, m.Blocks, id); b == nil || b.Value != "31" {
+			t.Errorf("%s button %+v", id, b)
+		}
+	}
+}

@@ -62,11 +62,13 @@ func New(st *store.Store, in Ingester, analyst *Analyst, opts Options, now func(
 func (m *Module) Name() string { return "text" }
 
 // Register listens to messages in account channels and handles the Claim
-// button of text alerts.
+// button of text alerts and the feedback buttons of text-driven cards.
 func (m *Module) Register(r *handlers.Router) {
 	m.router = r
 	r.HandleEvent("message", m.message)
 	r.HandleAction(blocks.ActionTextAlertClaim, m.claimClicked)
+	r.HandleAction(blocks.ActionTextLabelNotIntent, m.labelClicked)
+	r.HandleAction(blocks.ActionTextLabelWrongSentiment, m.labelClicked)
 }
 
 // IngestHooks records mentions and raises text alerts in every ingest.

@@ -56,25 +56,51 @@ func LabelOf(compound float64) Label {
 
 // Result is what Analyze finds in one text.
 type Result struct {
-	Sentiment    float64   // -1..+1
-	Label        Label     // LabelOf(Sentiment)
-	ChurnIntent  bool      // the text states an intent to cancel, not renew, switch or shop around
-	IntentPhrase string    // the words that triggered ChurnIntent, as written; "" when none
-	Competitors  []Mention // in order of position
-	Cues         []string  // domain cues that moved the score ("waiting", "sarcasm"), for explanations
+	// Sentiment is the trained model's P(positive) - P(negative), kept
+	// inside its label's band so LabelOf(Sentiment) == Label.
+	Sentiment    float64
+	Label        Label     // the model's most likely class
+	Lexicon      float64   // the VADER + customer-success score the model reads (-1..+1)
+	ChurnIntent  bool      // Intent.High: a statement of intent to leave, confident enough to act on
+	IntentPhrase string    // Intent.Quote when ChurnIntent; "" otherwise
+	Intent       Intent    // the most confident statement of intent; Category "" when none is shown
+	Intents      []Intent  // every statement at IntentShownConfidence or above, in text order
+	Competitors  []Mention // in order of position, at most MaxMentions
+	// MentionsOmitted counts mentions beyond MaxMentions.
+	MentionsOmitted int
+	Cues            []string // domain cues that moved the score ("waiting", "sarcasm"), for explanations
 }
 
 // Analyzer is built once and is safe for concurrent use.
 type Analyzer struct {
-	vader      *govader.SentimentIntensityAnalyzer // lexicon extended; read-only after construction
-	words      map[string]*wordInfo
-	rules      []rule
-	startRules []int32               // rules that begin with #start
-	classRules map[slotClass][]int32 // rules that begin with a class
-	aliases    []alias
-	names      []string        // competitor names by index
-	vaderNeg   map[string]bool // VADER's negation words
-	pool       sync.Pool
+	vader       *govader.SentimentIntensityAnalyzer // lexicon extended; read-only after construction
+	words       map[string]*wordInfo
+	rules       []rule
+	startRules  []int32               // rules that begin with #start
+	classRules  map[slotClass][]int32 // rules that begin with a class
+	aliases     []alias
+	names       []string   // competitor names by index
+	excludes    [][]string // per competitor, lower case
+	hasExcludes bool
+	vaderNeg    map[string]bool // VADER's negation words
+	ownNames    []string        // lower case, longest first
+	emoji       map[rune]float32
+	models      models
+	pool        sync.Pool
+	fpool       sync.Pool
+}
+
+// Option configures an Analyzer.
+type Option func(*Analyzer)
+
+// withModels uses the given models instead of the embedded ones (the
+// trainer's analyzer, before there are any).
+func withModels(m models) Option { return func(a *Analyzer) { a.models = m } }
+
+// WithOwnNames sets our company and product names and support handles:
+// they carry no sentiment and are never competitors.
+func WithOwnNames(names []string) Option {
+	return func(a *Analyzer) { a.ownNames = compileOwnNames(names) }
 }
 
 // wordInfo is what the tables know about one lower-case word, so a token
@@ -87,15 +113,32 @@ type wordInfo struct {
 }
 
 // NewAnalyzer builds the tables and checks the competitor list.
-func NewAnalyzer(competitors []Competitor) (*Analyzer, error) {
+func NewAnalyzer(competitors []Competitor, opts ...Option) (*Analyzer, error) {
 	aliases, err := compileAliases(competitors)
 	if err != nil {
 		return nil, fmt.Errorf("competitors%w", err)
 	}
 	a := &Analyzer{vader: govader.NewSentimentIntensityAnalyzer(), aliases: aliases,
 		words: map[string]*wordInfo{}, classRules: map[slotClass][]int32{}}
+	for _, o := range opts {
+		o(a)
+	}
+	if a.emoji, err = loadEmojiValence(); err != nil {
+		return nil, err
+	}
+	if a.models.sentiment == nil {
+		if a.models, err = loadModels(); err != nil {
+			return nil, err
+		}
+	}
 	for _, c := range competitors {
 		a.names = append(a.names, strings.TrimSpace(c.Name))
+		var xs []string
+		for _, x := range c.Exclude {
+			xs = append(xs, asciiLower(strings.Join(strings.Fields(x), " ")))
+		}
+		a.excludes = append(a.excludes, xs)
+		a.hasExcludes = a.hasExcludes || len(xs) > 0
 	}
 	if len(a.vader.Lexicon) == 0 {
 		return nil, fmt.Errorf("govader lexicon is empty")
@@ -154,6 +197,7 @@ func NewAnalyzer(competitors []Competitor) (*Analyzer, error) {
 		a.rules = append(a.rules, r)
 	}
 	a.pool.New = func() any { return new(scratch) }
+	a.fpool.New = func() any { return new(featScratch) }
 	return a, nil
 }
 
@@ -198,45 +242,76 @@ func (a *Analyzer) Analyze(s string) Result {
 	}
 	sc := a.pool.Get().(*scratch)
 	defer func() { sc.shrink(); a.pool.Put(sc) }()
+	fs := a.fpool.Get().(*featScratch)
+	defer func() { fs.shrink(); a.fpool.Put(fs) }()
 	sc.reset()
 
-	a.tokenize(sc, s)
+	// Our own names and polite words are read as if absent; offsets stay
+	// those of s.
+	masked, own := a.maskOwnNames(s)
+	masked = maskPolite(masked)
+	a.tokenize(sc, masked)
 	a.findMentions(sc, s)
+	sc.dropMentionsIn(own)
 	a.markMentions(sc)
 	a.findHits(sc)
 
-	// Churn intent: the first intent pattern not inside a denial.
-	intentFrom, intentTo := -1, -1
+	ruleIntent := false
 	for _, h := range sc.hits {
-		if a.rules[h.rule].kind != kindIntent || sc.denied(a, h) {
-			continue
+		if a.rules[h.rule].kind == kindIntent && !sc.denied(a, h) {
+			ruleIntent = true
+			break
 		}
-		intentFrom, intentTo = int(h.from), int(h.to)
-		break
 	}
-	if intentFrom >= 0 {
-		r.ChurnIntent = true
-		last := &sc.toks[intentTo-1]
-		end := int(last.we)
-		if last.has(fMention) {
-			// The name ends the phrase: all of "Churn Zero", not "Gainsight's".
-			end = int(sc.mentions[last.mention].end)
+	lexicon, cues := a.sentiment(sc, masked, ruleIntent)
+	r.Lexicon = lexicon
+	emoji := a.hashText(fs, masked)
+	a.readIntent(sc, fs, s, masked, lexicon, &r)
+	r.ChurnIntent = r.Intent.High
+	if r.ChurnIntent {
+		r.IntentPhrase = r.Intent.Quote
+		if !ruleIntent {
+			cues = append(cues, "churn_intent")
 		}
-		r.IntentPhrase = s[sc.toks[intentFrom].ws:end]
 	}
-
-	r.Sentiment, r.Cues = a.sentiment(sc, s, r.ChurnIntent)
-	r.Label = LabelOf(r.Sentiment)
+	r.Cues = cues
+	r.Sentiment, r.Label = a.readSentiment(sc, fs, masked, emoji, lexicon, r.Intent.Confidence)
 
 	if len(sc.mentions) > 0 {
-		r.Competitors = make([]Mention, len(sc.mentions))
-		for i, m := range sc.mentions {
+		ms := sc.mentions
+		if len(ms) > MaxMentions {
+			r.MentionsOmitted = len(ms) - MaxMentions
+			ms = ms[:MaxMentions]
+		}
+		r.Competitors = make([]Mention, len(ms))
+		for i, m := range ms {
 			al := &a.aliases[m.alias]
 			r.Competitors[i] = Mention{Competitor: a.names[al.competitor], Alias: al.configured,
 				Text: s[m.start:m.end], Start: int(m.start), End: int(m.end), Snippet: snippetAround(s, int(m.start), int(m.end))}
 		}
 	}
 	return r
+}
+
+// dropMentionsIn removes mentions inside our own names' spans.
+func (sc *scratch) dropMentionsIn(spans [][2]int) {
+	if len(spans) == 0 || len(sc.mentions) == 0 {
+		return
+	}
+	kept := sc.mentions[:0]
+	for _, m := range sc.mentions {
+		inside := false
+		for _, sp := range spans {
+			if int(m.start) < sp[1] && sp[0] < int(m.end) {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			kept = append(kept, m)
+		}
+	}
+	sc.mentions = kept
 }
 
 func (a *Analyzer) markMentions(sc *scratch) {

@@ -15,8 +15,13 @@ import (
 //   - Whole words only: "Totango" is not found in "Totangoish", nor in a
 //     URL ("https://totango.com/x", "www.totango.com"), an e-mail address
 //     ("jo@totango.com"), a file or domain name ("totango.csv") or a path.
-//   - Possessives and plurals count: "Gainsight's", "Gainsights". The span
-//     covers a plural but not the possessive "'s".
+//   - Possessives and the name's own plurals count: "Gainsight's",
+//     "Gainsights", "Boxes" (es only after s, x, z, o, ch, sh), and only with
+//     the name's capitals as configured, so "cities" is not Citi and
+//     "spirits" not Spirit. The span covers a plural but not the
+//     possessive "'s". A version number may follow: "iPad2".
+//   - Slash-joined names count ("iPad/iPhone"), paths and URLs do not.
+//   - A competitor's Exclude phrases around a name make it no mention.
 //   - A space or hyphen inside an alias is optional in the text, and the
 //     text may split an alias where it changes case: "ChurnZero" also
 //     finds "Churn Zero", "churn-zero" and "churnzero".
@@ -33,7 +38,14 @@ type Competitor struct {
 	Name          string   `yaml:"name" json:"name"`
 	Aliases       []string `yaml:"aliases" json:"aliases,omitempty"` // product names, short names; Name is always one
 	CaseSensitive bool     `yaml:"case_sensitive" json:"case_sensitive,omitempty"`
+	// Exclude lists phrases in which the name is something else: "Amazon
+	// river", "Virgin Islands", "apple pie" (case ignored, whole words).
+	Exclude []string `yaml:"exclude" json:"exclude,omitempty"`
 }
+
+// MaxMentions caps the mentions reported for one text; a text naming a
+// rival more often than this says nothing more by it.
+const MaxMentions = 50
 
 // Mention is one competitor reference in a text. Start and End are byte
 // offsets into the analysed text (UTF-8).
@@ -48,6 +60,7 @@ type Mention struct {
 
 type alias struct {
 	competitor    int
+	hasUpper      bool // the configured alias has capitals
 	configured    string
 	lower         []string // parts, lower case ("churn", "zero")
 	exact         []string // parts as configured, for case-sensitive matching
@@ -68,6 +81,11 @@ func compileAliases(list []Competitor) ([]alias, error) {
 		name := strings.TrimSpace(c.Name)
 		if name == "" {
 			return nil, fmt.Errorf("[%d].name: must not be empty", i)
+		}
+		for j, x := range c.Exclude {
+			if strings.TrimSpace(x) == "" {
+				return nil, fmt.Errorf("[%d].exclude[%d]: must not be empty", i, j)
+			}
 		}
 		names := append([]string{name}, c.Aliases...)
 		for j, n := range names {
@@ -96,7 +114,7 @@ func compileAliases(list []Competitor) ([]alias, error) {
 }
 
 func compileAlias(competitor int, s string, caseSensitive bool) (alias, error) {
-	a := alias{competitor: competitor, configured: s, caseSensitive: caseSensitive}
+	a := alias{competitor: competitor, configured: s, caseSensitive: caseSensitive, hasUpper: strings.ToLower(s) != s}
 	if s == "" {
 		return a, errors.New("must not be empty")
 	}
@@ -196,6 +214,37 @@ func (a *Analyzer) findMentions(sc *scratch, text string) {
 			slices.SortFunc(sc.mentions, func(x, y rawMention) int { return int(x.start - y.start) })
 		}
 	}
+	if a.hasExcludes && len(sc.mentions) > 0 {
+		kept := sc.mentions[:0]
+		for _, m := range sc.mentions {
+			if !a.excluded(fold, m) {
+				kept = append(kept, m)
+			}
+		}
+		sc.mentions = kept
+	}
+}
+
+// excluded: one of the competitor's Exclude phrases, as whole words,
+// covers the mention ("Amazon river", "the Virgin Islands").
+func (a *Analyzer) excluded(fold string, m rawMention) bool {
+	for _, x := range a.excludes[a.aliases[m.alias].competitor] {
+		from := max(0, int(m.end)-len(x))
+		limit := min(len(fold), int(m.start)+len(x))
+		for from < limit {
+			k := strings.Index(fold[from:min(len(fold), limit+len(x))], x)
+			if k < 0 {
+				break
+			}
+			st := from + k
+			en := st + len(x)
+			from = st + 1
+			if st <= int(m.start) && en >= int(m.end) && !wordRuneBefore(fold, st) && !wordRuneAt(fold, en) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 type rawMention struct {
@@ -263,7 +312,7 @@ func isLetterByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <=
 func (al *alias) matchAt(text, fold string, pos int) (end, nameEnd int, ok bool) {
 	if pos > 0 {
 		c := text[pos-1]
-		if wordRuneBefore(text, pos) || c == '.' || c == '/' || c == '@' || c == '\\' {
+		if wordRuneBefore(text, pos) || c == '.' || c == '@' || c == '\\' || c == '/' && !slashJoined(text, pos) {
 			return 0, 0, false
 		}
 	}
@@ -285,16 +334,29 @@ func (al *alias) matchAt(text, fold string, pos int) (end, nameEnd int, ok bool)
 		j += len(p)
 	}
 	nameEnd, end = j, j
-	// Possessive ("Gainsight's", "Gainsight’s") or plural ("Totangos");
+	// Possessive ("Gainsight's", "Gainsight’s"), the name's own plural
+	// ("Totangos", written with its capitals) or a version ("iPad2");
 	// never a longer word.
 	switch rest := text[j:]; {
 	case possessive(rest):
 	case wordRuneAt(text, j):
+		last := fold[j-1]
 		switch {
-		case text[j] == 's' && !wordRuneAt(text, j+1):
+		case text[j] == 's' && !wordRuneAt(text, j+1) && al.pluralCase(text, pos, j):
 			end = j + 1
-		case text[j] == 'e' && j+1 < len(text) && text[j+1] == 's' && !wordRuneAt(text, j+2):
+		case text[j] == 'e' && j+1 < len(text) && text[j+1] == 's' && !wordRuneAt(text, j+2) &&
+			(last == 's' || last == 'x' || last == 'z' || last == 'o' || last == 'h' && j >= 2 && (fold[j-2] == 'c' || fold[j-2] == 's')) &&
+			al.pluralCase(text, pos, j):
 			end = j + 2
+		case text[j] >= '0' && text[j] <= '9':
+			k := j
+			for k < len(text) && text[k] >= '0' && text[k] <= '9' {
+				k++
+			}
+			if wordRuneAt(text, k) {
+				return 0, 0, false
+			}
+			end = k
 		default:
 			return 0, 0, false
 		}
@@ -302,7 +364,7 @@ func (al *alias) matchAt(text, fold string, pos int) (end, nameEnd int, ok bool)
 	// Domains, file names, e-mail addresses and paths are not mentions.
 	if end < len(text) {
 		c := text[end]
-		if (c == '.' || c == '/' || c == '\\') && end+1 < len(text) && isWordByte(text[end+1]) {
+		if (c == '.' || c == '\\' || c == '/' && !slashJoined(text, end+1)) && end+1 < len(text) && isWordByte(text[end+1]) {
 			return 0, 0, false
 		}
 		if c == '@' {
@@ -316,6 +378,37 @@ func (al *alias) matchAt(text, fold string, pos int) (end, nameEnd int, ok bool)
 		return 0, 0, false
 	}
 	return end, nameEnd, true
+}
+
+// pluralCase: a plural counts only when the name is written with capitals
+// where the configured alias has them ("Totangos", not "cities" for Citi).
+func (al *alias) pluralCase(text string, pos, nameEnd int) bool {
+	if !al.hasUpper {
+		return true
+	}
+	for i := pos; i < nameEnd; i++ {
+		if text[i] >= 'A' && text[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// slashJoined: the slash before text[at] joins names ("iPad/iPhone")
+// rather than parts of a path or URL: the white-space-delimited token has
+// no dot, colon or backslash and does not start with a slash.
+func slashJoined(text string, at int) bool {
+	ts := at
+	for ts > 0 && !isSpaceByte(text[ts-1]) {
+		ts--
+	}
+	te := at
+	for te < len(text) && !isSpaceByte(text[te]) {
+		te++
+	}
+	tok := strings.TrimRight(text[ts:te], ".,;:!?)]\"'")
+	tok = strings.TrimLeft(tok, "([\"'")
+	return tok != "" && tok[0] != '/' && tok[0] != '~' && !strings.ContainsAny(tok, ".:\\@")
 }
 
 func isAcronym(al *alias) bool {

@@ -126,3 +126,60 @@ func TestCompetitorConfigErrors(t *testing.T) {
 		t.Errorf("a name repeated as its own alias is harmless: %v", err)
 	}
 }
+
+func TestCompetitorPrecision(t *testing.T) {
+	t.Parallel()
+	a, err := NewAnalyzer([]Competitor{
+		{Name: "Citi"}, {Name: "Spirit"},
+		{Name: "Amazon", Exclude: []string{"Amazon river", "Amazon rainforest"}},
+		{Name: "Virgin", Exclude: []string{"Virgin Islands"}},
+		{Name: "Apple", Aliases: []string{"iPad", "iPhone"}, Exclude: []string{"apple pie"}},
+		{Name: "Box"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		text string
+		want []string // the mentions' texts
+	}{
+		// Only a name's own plural, never a longer word.
+		{"Flights to three cities were late.", nil},
+		{"The spirits were high after the launch.", nil},
+		{"Both Citis in our portfolio use it.", []string{"Citis"}},
+		{"Boxes and Spirits", []string{"Boxes", "Spirits"}},
+		// Exclusions.
+		{"We sailed the Amazon river last summer.", nil},
+		{"Our office in the Virgin Islands needs access.", nil},
+		{"Mum's apple pie was the best part of the offsite.", nil},
+		{"Amazon quoted us a lower price.", []string{"Amazon"}},
+		{"Virgin and the Amazon rainforest", []string{"Virgin"}},
+		// Slash-joined and digit-suffixed names; paths and URLs still not.
+		{"Works on iPad/iPhone both.", []string{"iPad", "iPhone"}},
+		{"Tested on an iPad2 today.", []string{"iPad2"}},
+		{"see /apps/ipad/config and https://apple.com/ipad", nil},
+	} {
+		var got []string
+		for _, m := range a.Analyze(c.text).Competitors {
+			got = append(got, m.Text)
+		}
+		if strings.Join(got, "|") != strings.Join(c.want, "|") {
+			t.Errorf("%q: mentions %q, want %q", c.text, got, c.want)
+		}
+	}
+	if _, err := NewAnalyzer([]Competitor{{Name: "Amazon", Exclude: []string{" "}}}); err == nil || !strings.Contains(err.Error(), "[0].exclude[0]") {
+		t.Errorf("empty exclude: %v", err)
+	}
+}
+
+func TestMentionsCapped(t *testing.T) {
+	t.Parallel()
+	a, err := NewAnalyzer([]Competitor{{Name: "Totango"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := a.Analyze(strings.Repeat("Totango ", 400))
+	if len(r.Competitors) != MaxMentions || r.MentionsOmitted != 400-MaxMentions {
+		t.Errorf("%d mentions, %d omitted", len(r.Competitors), r.MentionsOmitted)
+	}
+}

@@ -21,6 +21,8 @@ var domainLexicon = map[string]float64{
 var domainRules = []rule{
 	// Waiting and chasing: the commonest complaint, worded neutrally.
 	{pattern: "still ~1 waiting|stuck", val: -1.6, cue: "waiting"},
+	{pattern: "been|was|were|kept|left|put|sat|sitting|still on hold", val: -1.4, cue: "waiting"},
+	{pattern: "on hold for|since ~1 #num|@numword|an|a|hours|ages|forever|over", val: -1.2, cue: "waiting"},
 	{pattern: "been|keep|kept ~1 waiting|chasing", val: -1.4, cue: "waiting"},
 	{pattern: "waiting|waited ~2 #num|@numword|a|an|weeks|days|months|since", val: -1.0, cue: "waiting"},
 	{pattern: "still #neg|broken|down|failing|happening|missing|crashing|slow|wrong|seeing|getting|having|occurring|showing|unable|times|timing|erroring|no", val: -1.2, cue: "still"},
@@ -178,6 +180,7 @@ var domainRules = []rule{
 	// Sarcasm: surface praise that is a complaint.
 	{pattern: "thanks|thank for nothing", kind: kindSarcasm, val: -1.0, cue: "sarcasm"},
 	{pattern: "thank you for nothing", kind: kindSarcasm, val: -1.0, cue: "sarcasm"},
+	{pattern: "thanks|thank|thx ~2 for losing|breaking|ruining|wasting|cancelling|canceling|delaying|ignoring|overcharging|nothing|stranding|misplacing", kind: kindSarcasm, val: -1.0, cue: "sarcasm"},
 	{pattern: "yeah|yea|ya right", kind: kindSarcasm},
 	{pattern: "oh|just great|wonderful|fantastic|perfect|lovely|awesome|good|joy|brilliant|nice|super", kind: kindSarcasmIf},
 	{pattern: "great|perfect|fantastic|wonderful|awesome|lovely|brilliant|nice another|more|again", kind: kindSarcasmIf},
