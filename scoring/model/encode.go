@@ -1,0 +1,214 @@
+// Package model is the learned health model's math: it turns raw columns
+// (component risks, account traits) into a design matrix, fits an
+// L2-regularised logistic regression with class weights and a
+// cross-validated penalty, calibrates it, explains a prediction in health
+// points, and measures predictions against outcomes. Every function is
+// pure: callers bring the data and the clock.
+package model
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+)
+
+// ColumnKind says how a raw column is encoded.
+type ColumnKind string
+
+const (
+	// Numeric columns are standardised; a missing value becomes the mean
+	// plus a "missing" indicator when the training data had any gaps.
+	Numeric ColumnKind = "numeric"
+	// Categorical columns are one-hot encoded, one feature per level seen
+	// in training (rare levels share "other").
+	Categorical ColumnKind = "categorical"
+)
+
+// Column is one raw input of the model.
+type Column struct {
+	Name  string     `json:"name"`  // "usage", "trait:plan"
+	Label string     `json:"label"` // what a CSM reads: "Product usage", "plan"
+	Kind  ColumnKind `json:"kind"`
+}
+
+// Value is one raw cell: Num for numeric columns, Str for categorical
+// ones; Missing when the account has no value.
+type Value struct {
+	Num     float64
+	Str     string
+	Missing bool
+}
+
+// Num is a present numeric value.
+func Num(f float64) Value {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return Value{Missing: true}
+	}
+	return Value{Num: f}
+}
+
+// Cat is a present categorical value ("" is missing).
+func Cat(s string) Value { return Value{Str: s, Missing: s == ""} }
+
+// Missing is an absent value.
+func Missing() Value { return Value{Missing: true} }
+
+// maxLevels bounds one-hot width: beyond it a trait is more an identifier
+// than a category, and the rare levels would only be noise.
+const maxLevels = 60
+
+// otherLevel collects levels unseen in training or too rare to keep.
+const otherLevel = "(other)"
+
+// Feature is one column of the design matrix.
+type Feature struct {
+	Column int    `json:"column"` // index into Encoder.Columns
+	Level  string `json:"level,omitempty"`
+	// Missing marks the indicator of a numeric column's gaps.
+	Missing bool    `json:"missing,omitempty"`
+	Mean    float64 `json:"mean"` // numeric: the raw mean; one-hot and indicators: share of 1s
+	Std     float64 `json:"std"`  // numeric: the raw standard deviation
+}
+
+// Encoder maps raw rows to feature vectors, with statistics learned from
+// the training rows only.
+type Encoder struct {
+	Columns  []Column  `json:"columns"`
+	Features []Feature `json:"features"`
+}
+
+// NewEncoder learns the encoding of columns from rows. A numeric column
+// without spread encodes to nothing: it cannot tell accounts apart.
+func NewEncoder(columns []Column, rows [][]Value) *Encoder {
+	e := &Encoder{Columns: columns}
+	n := float64(len(rows))
+	for j, c := range columns {
+		switch c.Kind {
+		case Numeric:
+			var sum, sq, present float64
+			for _, r := range rows {
+				if !r[j].Missing {
+					sum += r[j].Num
+					present++
+				}
+			}
+			if present == 0 {
+				continue
+			}
+			mean := sum / present
+			for _, r := range rows {
+				if !r[j].Missing {
+					sq += (r[j].Num - mean) * (r[j].Num - mean)
+				}
+			}
+			std := math.Sqrt(sq / present)
+			if std > 1e-12 {
+				e.Features = append(e.Features, Feature{Column: j, Mean: mean, Std: std})
+			}
+			if present < n {
+				e.Features = append(e.Features, Feature{Column: j, Missing: true, Mean: (n - present) / n})
+			}
+		case Categorical:
+			counts := map[string]int{}
+			for _, r := range rows {
+				counts[level(r[j])]++
+			}
+			if len(counts) < 2 {
+				continue
+			}
+			levels := make([]string, 0, len(counts))
+			for l := range counts {
+				levels = append(levels, l)
+			}
+			slices.SortFunc(levels, func(a, b string) int {
+				if c := cmp.Compare(counts[b], counts[a]); c != 0 {
+					return c
+				}
+				return strings.Compare(a, b)
+			})
+			other := 0
+			if len(levels) > maxLevels {
+				for _, l := range levels[maxLevels:] {
+					other += counts[l]
+				}
+				levels = levels[:maxLevels]
+			}
+			for _, l := range levels {
+				e.Features = append(e.Features, Feature{Column: j, Level: l, Mean: float64(counts[l]) / n})
+			}
+			if other > 0 {
+				e.Features = append(e.Features, Feature{Column: j, Level: otherLevel, Mean: float64(other) / n})
+			}
+		}
+	}
+	return e
+}
+
+func level(v Value) string {
+	if v.Missing {
+		return "(missing)"
+	}
+	return v.Str
+}
+
+// Encode writes row's features into x (len(e.Features)).
+func (e *Encoder) Encode(row []Value, x []float64) {
+	known := map[int]bool{} // categorical columns whose level has a feature
+	for i, f := range e.Features {
+		v := row[f.Column]
+		switch {
+		case e.Columns[f.Column].Kind == Numeric && f.Missing:
+			x[i] = b2f(v.Missing)
+		case e.Columns[f.Column].Kind == Numeric:
+			if v.Missing {
+				x[i] = 0
+			} else {
+				x[i] = (v.Num - f.Mean) / f.Std
+			}
+		default:
+			hit := level(v) == f.Level
+			x[i] = b2f(hit)
+			if hit {
+				known[f.Column] = true
+			}
+		}
+	}
+	// A level unseen in training counts as "other" when that feature exists.
+	for i, f := range e.Features {
+		if f.Level == otherLevel && !known[f.Column] {
+			x[i] = 1
+		}
+	}
+}
+
+// Matrix encodes every row.
+func (e *Encoder) Matrix(rows [][]Value) [][]float64 {
+	out := make([][]float64, len(rows))
+	flat := make([]float64, len(rows)*len(e.Features))
+	for i, r := range rows {
+		out[i] = flat[i*len(e.Features) : (i+1)*len(e.Features)]
+		e.Encode(r, out[i])
+	}
+	return out
+}
+
+// FeatureName reads one feature: "usage", "plan = pro", "seats missing".
+func (e *Encoder) FeatureName(i int) string {
+	f := e.Features[i]
+	c := e.Columns[f.Column]
+	switch {
+	case f.Missing:
+		return c.Label + " missing"
+	case c.Kind == Categorical:
+		return c.Label + " = " + f.Level
+	}
+	return c.Label
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
