@@ -19,6 +19,7 @@ import (
 	"github.com/holdfast/holdfast/internal/crm"
 	"github.com/holdfast/holdfast/internal/digest"
 	"github.com/holdfast/holdfast/internal/dunning"
+	"github.com/holdfast/holdfast/internal/healthmodel"
 	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/internal/nps"
 	"github.com/holdfast/holdfast/internal/offers"
@@ -73,6 +74,7 @@ type Settings struct {
 	Dunning  dunning.Settings     `yaml:"dunning"`
 	Rooms    rooms.Settings       `yaml:"rooms"`
 	CRM      crm.Settings         `yaml:"crm"`
+	Model    healthmodel.Settings `yaml:"model"`
 
 	// The weekly win-back list is part of the churn module, with a section
 	// of its own.
@@ -99,6 +101,7 @@ func DefaultSettings() Settings {
 		Winback: churn.DefaultWinbackSettings(),
 		Rooms:   rooms.DefaultSettings(),
 		CRM:     crm.DefaultSettings(),
+		Model:   healthmodel.DefaultSettings(),
 	}
 }
 
@@ -202,6 +205,7 @@ func (s *Settings) validate() error {
 		s.Winback.Validate,
 		s.Rooms.Validate,
 		func() error { return s.CRM.Validate(rooms.NoteKinds) },
+		s.Model.Validate,
 	} {
 		if err := v(); err != nil {
 			return err

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/store"
@@ -31,6 +32,10 @@ commands:
   analyze [FILE]    sentiment, churn intent and competitors of texts (JSONL or CSV) as JSONL
   import nps FILE.csv
                     record NPS answers from a CSV file (all rows or none)
+  import history ACCOUNTS.csv [SIGNALS.csv|SIGNALS.jsonl]
+                    load past accounts with outcomes and traits, and their signals (all or nothing)
+  model fit|backtest|list|use|rollback
+                    fit the health model on history, backtest it, switch versions
   version           print the version
 
 Configuration comes from the environment; see README.md.`
@@ -60,7 +65,7 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 		return 0
 	case "analyze": // offline: needs only the YAML file, not Slack or a database
 		return analyzeCommand(ctx, args, getenv, stdin, stdout, stderr)
-	case "run", "migrate", "import":
+	case "run", "migrate", "import", "model":
 	default:
 		fmt.Fprintf(stderr, "holdfast: unknown command %q\n\n%s\n", cmd, usage)
 		return exitUsage
@@ -73,7 +78,20 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 	switch cmd {
 	case "migrate":
 		return report(stderr, migrateOnly(ctx, cfg, stdout))
+	case "model":
+		return modelCommand(ctx, cfg, args, getenv, time.Now, stdout, stderr)
 	case "import":
+		if len(args) > 0 && args[0] == "history" {
+			if len(args) != 2 && len(args) != 3 {
+				fmt.Fprintln(stderr, "holdfast: usage: holdfast import history ACCOUNTS.csv [SIGNALS.csv|SIGNALS.jsonl]")
+				return exitUsage
+			}
+			signals := ""
+			if len(args) == 3 {
+				signals = args[2]
+			}
+			return importHistory(ctx, cfg, args[1], signals, time.Now(), stdout, stderr)
+		}
 		if len(args) > 0 && args[0] == "nps" {
 			if len(args) != 2 {
 				fmt.Fprintln(stderr, "holdfast: usage: holdfast import nps FILE.csv")

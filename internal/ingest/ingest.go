@@ -106,6 +106,13 @@ func (p *Pipeline) ImportAccounts(ctx context.Context, in []AccountIn) ([]store.
 		res, err = tx.UpsertAccounts(ctx, rows)
 		return err
 	})
+	if te, ok := errors.AsType[*store.TraitTypeError](err); ok {
+		ve := &api.ValidationError{}
+		for _, r := range te.Rows {
+			ve.Rows = append(ve.Rows, api.RowError{Index: r.Index, Field: r.Field, Message: r.Message})
+		}
+		return nil, ve
+	}
 	var conflict *store.RowConflictError
 	if errors.As(err, &conflict) {
 		return nil, &api.ValidationError{Rows: []api.RowError{{Index: conflict.Index, Field: conflict.Field, Message: conflict.Message}}}

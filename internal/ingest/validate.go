@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -76,6 +77,14 @@ type AccountIn struct {
 
 	// ActivationDate (YYYY-MM-DD) starts the tenure the NPS cadence counts.
 	ActivationDate string `json:"activation_date,omitempty"`
+
+	// Traits are any further facts the team keeps (plan, seats, contract
+	// term, payment method, CRM fields): a number, a bool, a YYYY-MM-DD
+	// date or any other string (a category); null removes one. A key's
+	// type is fixed the first time it is stored; TraitTypes may declare it
+	// (number, category, date, bool) instead of letting the value decide.
+	Traits     map[string]any    `json:"traits,omitempty"`
+	TraitTypes map[string]string `json:"trait_types,omitempty"`
 }
 
 var (
@@ -170,13 +179,59 @@ func ValidateAccounts(in []AccountIn) ([]store.AccountInput, error) {
 			ExternalID: strings.TrimSpace(a.ExternalID), Name: strings.TrimSpace(a.Name), Tier: a.Tier, ARR: a.ARR,
 			Segment: a.Segment, RenewalDate: renewal, OwnerCSM: a.OwnerCSM, AE: a.AE, SalesManager: a.SalesManager,
 			Champion: a.Champion, ChannelID: a.Channel, Status: a.Status, ActivationDate: activation,
-			Profile: c.profile(a, seenStripe),
+			Profile: c.profile(a, seenStripe), Traits: c.traits(a.Traits, a.TraitTypes),
 		}
 	}
 	if len(c.errs) > 0 {
 		return nil, &api.ValidationError{Rows: c.errs}
 	}
 	return out, nil
+}
+
+// traitKey is what a trait key may look like: a spreadsheet header or a
+// CRM field name, not a sentence.
+var traitKey = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 _.\-/()]{0,63}$`)
+
+// traits checks one row's traits and declared types; nil when none is set.
+func (c *rowChecker) traits(values map[string]any, types map[string]string) map[string]store.TraitValue {
+	if len(values) == 0 && len(types) == 0 {
+		return nil
+	}
+	out := map[string]store.TraitValue{}
+	for k, v := range values {
+		field := "traits." + k
+		if !traitKey.MatchString(k) {
+			c.fail(field, "a trait key is 1-64 letters, digits, spaces or _-./() starting with a letter or digit")
+			continue
+		}
+		switch x := v.(type) {
+		case nil, bool:
+		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				c.fail(field, "must be a finite number")
+			}
+		case string:
+			c.text(field, x, false, maxNameLen)
+		default:
+			c.fail(field, "must be a number, true/false, a string or null (got a JSON %T)", v)
+		}
+		out[k] = store.TraitValue{Value: v}
+	}
+	for k, t := range types {
+		if !slices.Contains(store.TraitTypes, t) {
+			c.fail("trait_types."+k, "unknown trait type %q (want one of %s)", t, strings.Join(store.TraitTypes, ", "))
+			continue
+		}
+		tv := out[k]
+		tv.Type = t
+		if tv.Value != nil {
+			if _, ok := store.CoerceTrait(tv.Value, t); !ok {
+				c.fail("traits."+k, "%v is not a %s", tv.Value, t)
+			}
+		}
+		out[k] = tv
+	}
+	return out
 }
 
 var stripeCustomerID = regexp.MustCompile(`^cus_[A-Za-z0-9]{1,250}$`)
@@ -296,4 +351,10 @@ func kindList() string {
 		names[i] = string(k)
 	}
 	return strings.Join(names, ", ")
+}
+
+// ValidateSignals checks a batch of any size without analysing its text,
+// for imports that store signals their own way (history).
+func ValidateSignals(in []SignalIn, now time.Time) ([]store.SignalInput, error) {
+	return validateSignals(in, now)
 }

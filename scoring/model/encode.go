@@ -66,7 +66,13 @@ type Feature struct {
 	Column int    `json:"column"` // index into Encoder.Columns
 	Level  string `json:"level,omitempty"`
 	// Missing marks the indicator of a numeric column's gaps.
-	Missing bool    `json:"missing,omitempty"`
+	Missing bool `json:"missing,omitempty"`
+	// Square marks the square of a numeric column's standardised value
+	// (clipped at ±4 sd), which lets a linear model see that too little
+	// and too much of something can both go with churn. SqMean is its
+	// training mean.
+	Square  bool    `json:"square,omitempty"`
+	SqMean  float64 `json:"sq_mean,omitempty"`
 	Mean    float64 `json:"mean"` // numeric: the raw mean; one-hot and indicators: share of 1s
 	Std     float64 `json:"std"`  // numeric: the raw standard deviation
 }
@@ -105,6 +111,16 @@ func NewEncoder(columns []Column, rows [][]Value) *Encoder {
 			std := math.Sqrt(sq / present)
 			if std > 1e-12 {
 				e.Features = append(e.Features, Feature{Column: j, Mean: mean, Std: std})
+				if distinct(rows, j) > 2 {
+					f := Feature{Column: j, Mean: mean, Std: std, Square: true}
+					for _, r := range rows {
+						if !r[j].Missing {
+							f.SqMean += f.square(r[j].Num)
+						}
+					}
+					f.SqMean /= present
+					e.Features = append(e.Features, f)
+				}
 			}
 			if present < n {
 				e.Features = append(e.Features, Feature{Column: j, Missing: true, Mean: (n - present) / n})
@@ -160,6 +176,11 @@ func (e *Encoder) Encode(row []Value, x []float64) {
 		switch {
 		case e.Columns[f.Column].Kind == Numeric && f.Missing:
 			x[i] = b2f(v.Missing)
+		case f.Square:
+			x[i] = f.SqMean // a missing value sits at the average
+			if !v.Missing {
+				x[i] = f.square(v.Num)
+			}
 		case e.Columns[f.Column].Kind == Numeric:
 			if v.Missing {
 				x[i] = 0
@@ -200,10 +221,35 @@ func (e *Encoder) FeatureName(i int) string {
 	switch {
 	case f.Missing:
 		return c.Label + " missing"
+	case f.Square:
+		return c.Label + " squared"
 	case c.Kind == Categorical:
 		return c.Label + " = " + f.Level
 	}
 	return c.Label
+}
+
+// squareClip bounds the squared feature so one outlier cannot dominate.
+const squareClip = 4
+
+func (f Feature) square(v float64) float64 {
+	z := max(-squareClip, min(squareClip, (v-f.Mean)/f.Std))
+	return z * z
+}
+
+// distinct counts a numeric column's values up to 3: a column with two
+// values (a 0/1 flag) gains nothing from its square.
+func distinct(rows [][]Value, j int) int {
+	seen := map[float64]bool{}
+	for _, r := range rows {
+		if !r[j].Missing {
+			seen[r[j].Num] = true
+			if len(seen) > 2 {
+				break
+			}
+		}
+	}
+	return len(seen)
 }
 
 func b2f(b bool) float64 {

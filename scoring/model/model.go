@@ -128,7 +128,10 @@ func (m *Model) Explain(row []Value) Explanation {
 // meanEncoded is the training mean of the feature as encoded: 0 for a
 // standardised number, the share of 1s for an indicator.
 func (f Feature) meanEncoded() float64 {
-	if f.Std > 0 && !f.Missing && f.Level == "" {
+	switch {
+	case f.Square:
+		return f.SqMean
+	case f.Std > 0 && !f.Missing && f.Level == "":
 		return 0
 	}
 	return f.Mean
