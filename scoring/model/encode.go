@@ -71,10 +71,10 @@ type Feature struct {
 	// (clipped at ±4 sd), which lets a linear model see that too little
 	// and too much of something can both go with churn. SqMean is its
 	// training mean.
-	Square  bool    `json:"square,omitempty"`
-	SqMean  float64 `json:"sq_mean,omitempty"`
-	Mean    float64 `json:"mean"` // numeric: the raw mean; one-hot and indicators: share of 1s
-	Std     float64 `json:"std"`  // numeric: the raw standard deviation
+	Square bool    `json:"square,omitempty"`
+	SqMean float64 `json:"sq_mean,omitempty"`
+	Mean   float64 `json:"mean"` // numeric: the raw mean; one-hot and indicators: share of 1s
+	Std    float64 `json:"std"`  // numeric: the raw standard deviation
 }
 
 // Encoder maps raw rows to feature vectors, with statistics learned from
