@@ -169,6 +169,14 @@ type Config struct {
 	IntentHalfLife   int     `yaml:"intent_half_life_days"`
 
 	DropPoints int `yaml:"drop_points"` // a fall of more than this many points alerts (default 15)
+
+	// Rescore is the cron spec of time-driven rescoring of every active
+	// account (default "@hourly"; "off" turns it off).
+	Rescore string `yaml:"rescore"`
+
+	// IntentBand is the least an account with an open statement of intent
+	// to cancel is: at_risk (default) or critical.
+	IntentBand Band `yaml:"intent_band"`
 }
 
 // AlertKind says why an alert fired. Cooldowns are kept per account and kind.

@@ -242,7 +242,12 @@ func upsertTraits(ctx context.Context, tx DB, in []AccountInput, ids []UpsertRes
 
 // AccountTraits returns the traits of the accounts, by id.
 func (q Queries) AccountTraits(ctx context.Context, ids []int64) (map[int64]map[string]any, error) {
-	rows, err := q.db.Query(ctx, `SELECT id, traits FROM accounts WHERE id = ANY($1) AND traits <> '{}'`, ids)
+	return AccountTraitsOn(ctx, q.db, ids)
+}
+
+// AccountTraitsOn is AccountTraits on any DB (a scorer inside ingest's transaction).
+func AccountTraitsOn(ctx context.Context, db DB, ids []int64) (map[int64]map[string]any, error) {
+	rows, err := db.Query(ctx, `SELECT id, traits FROM accounts WHERE id = ANY($1) AND traits <> '{}'`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("account traits: %w", err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/holdfast/holdfast/internal/crm/salesforce"
 	"github.com/holdfast/holdfast/internal/digest"
 	"github.com/holdfast/holdfast/internal/dunning"
+	"github.com/holdfast/holdfast/internal/healthmodel"
 	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/internal/notes"
 	"github.com/holdfast/holdfast/internal/nps"
@@ -146,6 +147,9 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	in.model = llm.New(cfg.LLM)
 	in.ingest = ingest.New(in.store, in.analyzer, ingest.NewCooldowns(in.redis, prefix), ingest.Settings{Alerts: set.Alerts, Scoring: set.Scoring},
 		in.now, log, ingest.NewMetrics(in.metrics))
+	// Scores come from the active fitted model once there is one, and open
+	// statements of intent hold accounts at risk either way.
+	in.ingest.SetScorer(healthmodel.NewScorer(set.Scoring))
 
 	// The features, in the order their ingest hooks run and their App
 	// Home sections show.

@@ -66,6 +66,8 @@ type Pipeline struct {
 	hooks []Hook
 	// router answers whoever clicks an alert's Claim (set by Register).
 	router *handlers.Router
+	// scorer replaces the hand-set weights when set (a learned model).
+	scorer Scorer
 }
 
 // New wires the pipeline. now is the clock (tests pass a fixed one).
@@ -164,6 +166,10 @@ type Batch struct {
 
 	duplicates int
 	acquired   []string // cooldown keys taken, given back if the batch rolls back
+	// scored holds the Scorer's health per account, when one is set.
+	scored map[int64]scoring.Health
+	// timeDriven marks a rescoring no signal caused: only moved scores are written.
+	timeDriven bool
 }
 
 // Now is the time the batch is scored at.
@@ -255,6 +261,9 @@ func (p *Pipeline) rescore(ctx context.Context, tx store.Tx, b *Batch, fresh map
 	slices.Sort(accountIDs)
 	loaded, err := tx.LoadForScoring(ctx, accountIDs, b.now.AddDate(0, 0, -historyDays))
 	if err != nil {
+		return err
+	}
+	if b.scored, err = p.score(ctx, tx, loaded, b.now); err != nil {
 		return err
 	}
 	writes := &store.HealthWrites{}

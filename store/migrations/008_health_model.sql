@@ -43,3 +43,26 @@ CREATE TABLE health_model_activations (
     activated_by text        NOT NULL,
     activated_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Stated intent is a state: an account's intent is open while it has an
+-- intent signal newer than the last one resolved in Slack.
+CREATE INDEX signals_intent ON signals (account_id, id DESC) WHERE churn_intent;
+CREATE TABLE intent_resolutions (
+    id                bigserial PRIMARY KEY,
+    account_id        bigint      NOT NULL REFERENCES accounts (id),
+    through_signal_id bigint      NOT NULL REFERENCES signals (id),  -- every intent up to this one is resolved
+    resolution        text        NOT NULL CHECK (resolution IN ('saved', 'churned', 'not_intent')),
+    resolved_by       text        NOT NULL,  -- Slack user id
+    resolved_at       timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (account_id, through_signal_id)
+);
+-- Texts a person said were not intent to cancel: labelled examples for the
+-- text model.
+CREATE TABLE intent_examples (
+    id          bigserial PRIMARY KEY,
+    signal_id   bigint      NOT NULL UNIQUE REFERENCES signals (id),
+    text        text        NOT NULL,
+    label       text        NOT NULL CHECK (label IN ('not_intent')),
+    labelled_by text        NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
