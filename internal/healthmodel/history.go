@@ -114,8 +114,8 @@ func ImportHistory(ctx context.Context, st *store.Store, analyzer ingest.Analyze
 				fail("accounts", a.Line, o.field, "%s is in the future: history is what already happened", o.at.Format(time.DateOnly))
 			}
 		}
-		if churned != nil && rows != nil && rows[i].ActivationDate != nil && churned.Before(*rows[i].ActivationDate) {
-			fail("accounts", a.Line, "churned_at", "%s is before the activation date %s", churned.Format(time.DateOnly), rows[i].ActivationDate.Format(time.DateOnly))
+		if act, err := time.Parse(time.DateOnly, a.ActivationDate); err == nil && churned != nil && churned.Before(act) {
+			fail("accounts", a.Line, "churned_at", "%s is before the activation date %s", churned.Format(time.DateOnly), a.ActivationDate)
 		}
 		if churned != nil {
 			churnedAt[a.ExternalID] = *churned
