@@ -28,6 +28,7 @@ type Store interface {
 	Timeline(ctx context.Context, accountID int64, limit int) ([]store.TimelineEntry, error)
 	TimelinePage(ctx context.Context, accountID int64, limit int) ([]store.TimelineEntry, int, error)
 	AtRisk(ctx context.Context, owner string, limit int) (store.AtRiskPage, error)
+	ScoringLine(ctx context.Context) (string, error)
 }
 
 // Slack is the part of the Slack connection handlers use directly.
@@ -125,6 +126,9 @@ func (h *Handlers) healthReply(ctx context.Context, a store.Account) (bot.Reply,
 		return bot.Reply{}, err
 	}
 	v.Timeline = timeline(entries)
+	if v.ScoringLine, err = h.store.ScoringLine(ctx); err != nil {
+		return bot.Reply{}, err
+	}
 	return reply(healthCard(v)), nil
 }
 

@@ -134,6 +134,10 @@ type Health struct {
 	Churned bool `json:"churned,omitempty"`
 }
 
+// OpenIntentDetail starts the intent component's detail while a statement
+// of intent to cancel is open (unresolved), however it was scored.
+const OpenIntentDetail = "open intent to cancel"
+
 // Weights are the most points each component can take off a perfect 100.
 // They must add up to 100.
 type Weights struct {

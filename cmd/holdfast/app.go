@@ -184,6 +184,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		nps.New(in.store, in.ingest, in.analyzer, in.sender, nps.Options{Settings: set.NPS,
 			DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location(), WebhookSecret: cfg.SurveyWebhookSecret},
 			in.now, log),
+		healthmodel.New(in.store, in.ingest, log),
 	}
 
 	router := handlers.NewRouter(in.sender, log)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/holdfast/holdfast/scoring"
@@ -174,24 +173,5 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// Line is the one line /health and App Home show about the active model:
-// "weights fitted 2026-12-01 on 7,043 accounts; backtest AUC 0.84".
-func (v Version) Line() string {
-	auc := "n/a"
-	if v.Backtest.ROCAUC != nil {
-		auc = fmt.Sprintf("%.2f", *v.Backtest.ROCAUC)
-	}
-	return fmt.Sprintf("weights fitted %s on %s accounts; backtest AUC %s", v.FittedAt.UTC().Format(time.DateOnly), thousands(v.Accounts), auc)
-}
-
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+// Line is the one line /health and App Home show about a version.
+func (v Version) Line() string { return store.ModelLine(v.FittedAt, v.Accounts, v.Backtest.ROCAUC) }

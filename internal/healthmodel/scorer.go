@@ -117,7 +117,6 @@ func modelHealth(v *Version, cfg scoring.Config, renewal *time.Time, traits map[
 		}
 		col := cols[c.Column]
 		comp := scoring.Component{Key: col.Name, Label: col.Label, Points: math.Round(c.Points*10) / 10}
-		comp.Weight = math.Abs(comp.Points)
 		if c.Column < len(assessed) {
 			comp.Detail = assessed[c.Column].Detail
 		} else {
@@ -200,9 +199,9 @@ func holdForIntent(cfg scoring.Config, h scoring.Health, it openIntent, now time
 	if r := []rune(quote); len(r) > 160 {
 		quote = string(r[:159]) + "…"
 	}
-	detail := "open intent to cancel, " + ago(now.Sub(it.OccurredAt)) + ", until resolved in Slack"
+	detail := scoring.OpenIntentDetail + ", " + ago(now.Sub(it.OccurredAt)) + ", until resolved in Slack"
 	if quote != "" {
-		detail = "open intent to cancel: “" + quote + "” (" + ago(now.Sub(it.OccurredAt)) + ", until resolved in Slack)"
+		detail = scoring.OpenIntentDetail + ": “" + quote + "” (" + ago(now.Sub(it.OccurredAt)) + ", until resolved in Slack)"
 	}
 	// Whatever the intent component already took stays counted once.
 	comps := make([]scoring.Component, 0, len(h.Components)+1)
@@ -213,7 +212,7 @@ func holdForIntent(cfg scoring.Config, h scoring.Health, it openIntent, now time
 		}
 		comps = append(comps, c)
 	}
-	intent := scoring.Component{Key: "intent", Label: "Cancellation intent", Weight: lost, Points: -math.Round(lost*10) / 10, Detail: detail}
+	intent := scoring.Component{Key: "intent", Label: "Cancellation intent", Points: -math.Round(lost*10) / 10, Detail: detail}
 	if intent.Points > -0.1 {
 		intent.Points = -0.1 // listed as a driver even when the score was already low
 	}

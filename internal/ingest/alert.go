@@ -87,7 +87,7 @@ func (p *Pipeline) assess(ctx context.Context, tx store.Tx, b *Batch, in store.S
 		AlertID: id, AccountID: a.ID, AccountName: a.Name, ExternalID: a.ExternalID,
 		Score: h.Score, Band: h.Band, Reasons: kept, Drivers: drivers(in.Prev, h),
 		Trigger: describeSignal(trigger), ARR: a.ARR, RenewalDate: a.RenewalDate,
-		OwnerSlackID: a.OwnerCSM, Now: b.now,
+		OwnerSlackID: a.OwnerCSM, Now: b.now, IntentOpen: intentOpen(h),
 	}
 	if in.Prev != nil {
 		prev := in.Prev.Score
@@ -156,6 +156,17 @@ func describeSignal(s scoring.Signal) string {
 		d += ": “" + t + "”"
 	}
 	return d
+}
+
+// intentOpen reports whether the score holds an open statement of intent
+// (the Scorer marks it), which the alert then offers to resolve.
+func intentOpen(h scoring.Health) bool {
+	for _, c := range h.Components {
+		if c.Key == "intent" && strings.HasPrefix(c.Detail, scoring.OpenIntentDetail) {
+			return true
+		}
+	}
+	return false
 }
 
 // lastID is the id of the latest fresh signal; 0 when none caused the score.

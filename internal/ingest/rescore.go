@@ -71,41 +71,55 @@ func (p *Pipeline) RescoreAll(ctx context.Context, now time.Time) (RescoreResult
 			return res, nil
 		}
 		after = ids[len(ids)-1]
-		b := &Batch{p: p, now: now, timeDriven: true, Accounts: map[int64]store.Account{}, Health: map[int64]scoring.Health{},
-			History: map[int64][]scoring.Signal{}}
-		err = p.store.InTx(ctx, func(tx store.Tx) error {
-			locked, err := lockForRescore(ctx, tx, ids)
-			if err != nil || len(locked) == 0 {
-				return err
-			}
-			loaded, err := tx.LoadForScoring(ctx, locked, now.AddDate(0, 0, -historyDays))
-			if err != nil {
-				return err
-			}
-			if b.scored, err = p.score(ctx, tx, loaded, now); err != nil {
-				return err
-			}
-			writes := &store.HealthWrites{}
-			for _, id := range locked {
-				in, ok := loaded[id]
-				if !ok {
-					continue
-				}
-				if err := p.assess(ctx, tx, b, in, nil, writes); err != nil {
-					return fmt.Errorf("rescore account %d: %w", id, err)
-				}
-			}
-			res.Accounts += len(locked)
-			return tx.WriteHealth(ctx, writes)
-		})
-		if err != nil {
-			b.releaseCooldowns()
+		if err := p.rescoreChunk(ctx, now, ids, &res); err != nil {
 			return res, err
 		}
-		res.Moved += len(b.Health)
-		res.Alerts = append(res.Alerts, b.Alerts...)
-		p.metrics.observe(0, 0, len(b.Alerts))
 	}
+}
+
+// Rescore rescores the given accounts now, as the time-driven job does
+// (after something outside signals changed them: an intent resolved).
+func (p *Pipeline) Rescore(ctx context.Context, ids []int64) (RescoreResult, error) {
+	var res RescoreResult
+	return res, p.rescoreChunk(ctx, p.now(), ids, &res)
+}
+
+func (p *Pipeline) rescoreChunk(ctx context.Context, now time.Time, ids []int64, res *RescoreResult) error {
+	b := &Batch{p: p, now: now, timeDriven: true, Accounts: map[int64]store.Account{}, Health: map[int64]scoring.Health{},
+		History: map[int64][]scoring.Signal{}}
+	err := p.store.InTx(ctx, func(tx store.Tx) error {
+		locked, err := lockForRescore(ctx, tx, ids)
+		if err != nil || len(locked) == 0 {
+			return err
+		}
+		loaded, err := tx.LoadForScoring(ctx, locked, now.AddDate(0, 0, -historyDays))
+		if err != nil {
+			return err
+		}
+		if b.scored, err = p.score(ctx, tx, loaded, now); err != nil {
+			return err
+		}
+		writes := &store.HealthWrites{}
+		for _, id := range locked {
+			in, ok := loaded[id]
+			if !ok {
+				continue
+			}
+			if err := p.assess(ctx, tx, b, in, nil, writes); err != nil {
+				return fmt.Errorf("rescore account %d: %w", id, err)
+			}
+		}
+		res.Accounts += len(locked)
+		return tx.WriteHealth(ctx, writes)
+	})
+	if err != nil {
+		b.releaseCooldowns()
+		return err
+	}
+	res.Moved += len(b.Health)
+	res.Alerts = append(res.Alerts, b.Alerts...)
+	p.metrics.observe(0, 0, len(b.Alerts))
+	return nil
 }
 
 // lockForRescore locks the active accounts among ids, skipping those an
