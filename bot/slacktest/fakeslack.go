@@ -90,6 +90,8 @@ type Server struct {
 	channels   map[string]*fakeChannel // known channels (channels.go)
 	tickets    map[string]bool
 	usergroups map[string][]string // user group id -> member ids (SetUserGroup)
+	files      map[string]*File    // uploads by file id
+	fileOrder  []string
 	conns      map[*wsConn]struct{}
 	sent       map[string]*sentEnvelope
 	acks       []Ack
@@ -138,6 +140,7 @@ func New(opts Options) (*Server, error) {
 	mux.HandleFunc("/api/{method}", s.serveAPI)
 	mux.HandleFunc("POST /response/{id}", s.serveResponseURL)
 	mux.HandleFunc("GET /link", s.serveLink)
+	mux.HandleFunc("POST /upload/{id}", s.serveUpload)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	s.wg.Go(func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/internal/healthmodel"
 	"github.com/holdfast/holdfast/internal/ingest"
@@ -63,7 +65,7 @@ func modelCommand(ctx context.Context, cfg config.Config, args []string, getenv 
 	fs.SetOutput(stderr)
 	horizon := fs.String("horizon", "", "how far after the cut-off a churn counts (e.g. 90d)")
 	at := fs.String("at", "", "cut-off date YYYY-MM-DD")
-	png := fs.String("png", "", "where to write the ROC and calibration plot (default holdfast-backtest-DATE.png)")
+	png := fs.String("png", "", "where to write the ROC and calibration plot (backtest default: holdfast-backtest-DATE.png)")
 	cutoffs := fs.Int("cutoffs", 4, "fit: how many cut-off dates, one horizon apart")
 	use := fs.Bool("use", false, "fit: make the new version active")
 	switch sub {
@@ -121,6 +123,29 @@ func modelCommand(ctx context.Context, cfg config.Config, args []string, getenv 
 			v.Spec.Model.Lambda, v.Spec.BandsBy, v.Spec.AtRiskP, v.Spec.CriticalP)
 		fmt.Fprintln(stdout, "out-of-fold backtest on the training accounts:")
 		healthmodel.PrintFigures(stdout, v.Backtest, v.Spec.AtRiskP)
+		img, err := healthmodel.PlotPNG(v.OOF, v.Labels, fmt.Sprintf("model %d, out of fold", v.ID))
+		if err != nil {
+			return report(stderr, err)
+		}
+		if *png != "" {
+			if err := os.WriteFile(*png, img, 0o644); err != nil {
+				return report(stderr, err)
+			}
+			fmt.Fprintln(stdout, "plot:", *png)
+		}
+		switch {
+		case set.Model.Channel == "":
+		case cfg.SlackBotToken == "":
+			fmt.Fprintln(stdout, "model.channel is set but SLACK_BOT_TOKEN is not: the summary was not posted")
+		default:
+			api := slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL))
+			if err := healthmodel.PostFit(ctx, api, set.Model.Channel, v, img); err != nil {
+				// The model is stored; only the report did not reach Slack.
+				fmt.Fprintln(stderr, "holdfast: model fit: version stored, but", err)
+			} else {
+				fmt.Fprintln(stdout, "summary and plot posted to", set.Model.Channel)
+			}
+		}
 		if *use {
 			if err := healthmodel.Use(ctx, st, v.ID, by); err != nil {
 				return report(stderr, err)

@@ -143,7 +143,7 @@ func Fit(ctx context.Context, st *store.Store, cfg scoring.Config, set Settings,
 	}
 	v := Version{FittedBy: opt.By, HorizonDays: spec.HorizonDays, Cutoffs: cutoffs, Accounts: len(distinct),
 		Examples: len(ex.Rows), Churns: churns, Spec: spec, TrainAccounts: train,
-		Backtest: figures(model.Evaluate(fitted.OOF, ex.Labels, spec.AtRiskP))}
+		Backtest: figures(model.Evaluate(fitted.OOF, ex.Labels, spec.AtRiskP)), OOF: fitted.OOF, Labels: ex.Labels}
 	err = st.InTx(ctx, func(tx store.Tx) error { return saveVersion(ctx, tx, &v) })
 	return v, err
 }

@@ -66,6 +66,10 @@ type Version struct {
 	Spec          Spec
 	Backtest      Figures
 	TrainAccounts []int64
+	// OOF and Labels are the fit's out-of-fold predictions and outcomes
+	// (for its plot); not stored.
+	OOF    []float64
+	Labels []bool
 }
 
 // ErrNoModel means the hand-set weights score: no model was ever made

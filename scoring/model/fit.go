@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/optimize"
@@ -175,26 +176,36 @@ func CrossValidate(x [][]float64, y []bool, group []int64, k int, balanced bool)
 	best := -1.0
 	for _, lambda := range Lambdas {
 		oof := make([]float64, len(x))
-		for f := 0; f < k; f++ {
-			var tx [][]float64
-			var ty []bool
-			for i := range x {
-				if fold[i] != f {
-					tx, ty = append(tx, x[i]), append(ty, y[i])
+		// Folds are independent: fit them side by side.
+		errs := make([]error, k)
+		var wg sync.WaitGroup
+		for f := range k {
+			wg.Go(func() {
+				var tx [][]float64
+				var ty []bool
+				for i := range x {
+					if fold[i] != f {
+						tx, ty = append(tx, x[i]), append(ty, y[i])
+					}
 				}
-			}
-			m, err := Fit(tx, ty, FitOptions{Lambda: lambda, Balanced: balanced})
-			if errors.Is(err, ErrOneClass) {
-				return res, fmt.Errorf("cross-validation fold %d of %d has one outcome only: %w", f+1, k, err)
-			}
-			if err != nil {
-				return res, err
-			}
-			for i := range x {
-				if fold[i] == f {
-					oof[i] = m.Logit(x[i])
+				m, err := Fit(tx, ty, FitOptions{Lambda: lambda, Balanced: balanced})
+				if errors.Is(err, ErrOneClass) {
+					err = fmt.Errorf("cross-validation fold %d of %d has one outcome only: %w", f+1, k, err)
 				}
-			}
+				if err != nil {
+					errs[f] = err
+					return
+				}
+				for i := range x {
+					if fold[i] == f {
+						oof[i] = m.Logit(x[i])
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return res, err
 		}
 		auc := ROCAUC(oof, y)
 		res.AUC[fmt.Sprint(lambda)] = auc
