@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Trait types: every trait key has one, fixed the first time it is stored.
@@ -40,6 +42,81 @@ func (e *TraitTypeError) Error() string {
 		msgs[i] = r.Error()
 	}
 	return strings.Join(msgs, "; ")
+}
+
+// traitKey is what a trait key may look like: a spreadsheet header or a
+// CRM field name, not a sentence.
+var traitKey = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 _.\-/()]{0,63}$`)
+
+// maxTraitText bounds a category value.
+const maxTraitText = 300
+
+// FieldError is one problem with one field of an input row.
+type FieldError struct{ Field, Message string }
+
+// CheckTraits validates traits as sent (JSON values: number, bool, string,
+// null to remove) with their optional declared types; nil when none is set.
+func CheckTraits(values map[string]any, types map[string]string) (map[string]TraitValue, []FieldError) {
+	if len(values) == 0 && len(types) == 0 {
+		return nil, nil
+	}
+	var errs []FieldError
+	fail := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{field, fmt.Sprintf(format, args...)})
+	}
+	out := map[string]TraitValue{}
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		v := values[k]
+		field := "traits." + k
+		if !traitKey.MatchString(k) {
+			fail(field, "a trait key is 1-64 letters, digits, spaces or _-./() starting with a letter or digit")
+			continue
+		}
+		switch x := v.(type) {
+		case nil, bool:
+		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				fail(field, "must be a finite number")
+			}
+		case string:
+			if !utf8.ValidString(x) || len(x) > maxTraitText || strings.ContainsRune(x, 0) {
+				fail(field, "must be valid UTF-8 text of at most %d bytes", maxTraitText)
+			}
+		default:
+			fail(field, "must be a number, true/false, a string or null (got a JSON %T)", v)
+		}
+		out[k] = TraitValue{Value: v}
+	}
+	for _, k := range slices.Sorted(maps.Keys(types)) {
+		t := types[k]
+		if !slices.Contains(TraitTypes, t) {
+			fail("trait_types."+k, "unknown trait type %q (want one of %s)", t, strings.Join(TraitTypes, ", "))
+			continue
+		}
+		tv, sent := out[k]
+		if !sent {
+			continue // a type without a value stores nothing
+		}
+		tv.Type = t
+		if tv.Value != nil {
+			if _, ok := CoerceTrait(tv.Value, t); !ok {
+				fail("traits."+k, "%v is not a %s", tv.Value, t)
+			}
+		}
+		out[k] = tv
+	}
+	return out, errs
+}
+
+// MergeTraits types and merges traits into existing accounts (a CRM
+// webhook's), with the same rules as an account upsert.
+func (q Queries) MergeTraits(ctx context.Context, accountIDs []int64, traits []map[string]TraitValue) error {
+	in := make([]AccountInput, len(accountIDs))
+	ids := make([]UpsertResult, len(accountIDs))
+	for i := range accountIDs {
+		in[i].Traits, ids[i].ID = traits[i], accountIDs[i]
+	}
+	return upsertTraits(ctx, q.db, in, ids)
 }
 
 // InferTraitType is the type a value implies when none was declared:

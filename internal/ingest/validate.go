@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -188,48 +187,11 @@ func ValidateAccounts(in []AccountIn) ([]store.AccountInput, error) {
 	return out, nil
 }
 
-// traitKey is what a trait key may look like: a spreadsheet header or a
-// CRM field name, not a sentence.
-var traitKey = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 _.\-/()]{0,63}$`)
-
 // traits checks one row's traits and declared types; nil when none is set.
 func (c *rowChecker) traits(values map[string]any, types map[string]string) map[string]store.TraitValue {
-	if len(values) == 0 && len(types) == 0 {
-		return nil
-	}
-	out := map[string]store.TraitValue{}
-	for k, v := range values {
-		field := "traits." + k
-		if !traitKey.MatchString(k) {
-			c.fail(field, "a trait key is 1-64 letters, digits, spaces or _-./() starting with a letter or digit")
-			continue
-		}
-		switch x := v.(type) {
-		case nil, bool:
-		case float64:
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				c.fail(field, "must be a finite number")
-			}
-		case string:
-			c.text(field, x, false, maxNameLen)
-		default:
-			c.fail(field, "must be a number, true/false, a string or null (got a JSON %T)", v)
-		}
-		out[k] = store.TraitValue{Value: v}
-	}
-	for k, t := range types {
-		if !slices.Contains(store.TraitTypes, t) {
-			c.fail("trait_types."+k, "unknown trait type %q (want one of %s)", t, strings.Join(store.TraitTypes, ", "))
-			continue
-		}
-		tv := out[k]
-		tv.Type = t
-		if tv.Value != nil {
-			if _, ok := store.CoerceTrait(tv.Value, t); !ok {
-				c.fail("traits."+k, "%v is not a %s", tv.Value, t)
-			}
-		}
-		out[k] = tv
+	out, problems := store.CheckTraits(values, types)
+	for _, p := range problems {
+		c.fail(p.Field, "%s", p.Message)
 	}
 	return out
 }
