@@ -16,6 +16,7 @@ import (
 	"github.com/holdfast/holdfast/internal/healthmodel"
 	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/internal/testenv"
+	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/store/storetest"
 )
 
@@ -67,8 +68,10 @@ func BenchmarkImportHistory(b *testing.B) {
 
 // BenchmarkRescore: time-driven rescoring of HOLDFAST_BENCH_ACCOUNTS active
 // accounts (default 100,000), each with 14 days of usage, 30 days after
-// they went silent, so every score moves (the worst case: every account
-// written, snapshotted and alerted where its band changed).
+// they went silent, so every score moves (every account written and
+// snapshotted). HOLDFAST_BENCH_RESCORE_ALERTS=1 weighs silence so that
+// every account also crosses into at risk and alerts (the worst case,
+// dominated by the per-alert writes).
 func BenchmarkRescore(b *testing.B) {
 	n := envInt("HOLDFAST_BENCH_ACCOUNTS", 100_000)
 	st := storetest.New(b)
@@ -81,7 +84,10 @@ func BenchmarkRescore(b *testing.B) {
 	rdb, prefix := testenv.Redis(b)
 	alerts := ingest.DefaultAlertSettings()
 	alerts.DefaultChannel = "C0ALERTS"
-	cfg := silenceHeavy()
+	cfg := scoring.DefaultConfig()
+	if os.Getenv("HOLDFAST_BENCH_RESCORE_ALERTS") == "1" {
+		cfg = silenceHeavy()
+	}
 	p := ingest.New(st, neutral{}, ingest.NewCooldowns(rdb, prefix), ingest.Settings{Alerts: alerts, Scoring: cfg},
 		time.Now, slog.New(slog.DiscardHandler), nil)
 	p.SetScorer(healthmodel.NewScorer(cfg))
