@@ -17,6 +17,7 @@ before the snapshot. Python 3 standard library only.
 import argparse
 import csv
 import datetime as dt
+import hashlib
 import os
 import re
 import sys
@@ -53,7 +54,8 @@ def main():
     ap.add_argument("table", help="CSV with a header and a churn column")
     ap.add_argument("outdir", help="where accounts.csv and signals.csv are written")
     ap.add_argument("--label", default="Churn", help="the churn column (true/yes/1 = churned); default Churn")
-    ap.add_argument("--prefix", help="external id prefix (default: the table's file name)")
+    ap.add_argument("--prefix", help="external id prefix (default: the table's file name and a digest of its content, "
+                    "so two tables never share ids)")
     ap.add_argument("--horizon", type=int, default=90, help="days after the snapshot churns fall in (default 90)")
     ap.add_argument("--as-of", help="snapshot date YYYY-MM-DD (default: today - horizon - 30 days)")
     ap.add_argument("--tenure-column", default="Account length", help="days since activation, if present")
@@ -68,7 +70,9 @@ def main():
     if a.label not in header:
         sys.exit(f"{a.table}: no column {a.label!r} (set --label)")
     as_of = dt.date.fromisoformat(a.as_of) if a.as_of else dt.date.today() - dt.timedelta(days=a.horizon + 30)
-    prefix = a.prefix or os.path.splitext(os.path.basename(a.table))[0]
+    with open(a.table, "rb") as f:
+        digest = hashlib.sha1(f.read()).hexdigest()[:6]
+    prefix = a.prefix or f"{os.path.splitext(os.path.basename(a.table))[0]}-{digest}"
     traits = [c for c in header if c != a.label]
     types = {c: col_type([r[c] for r in rows]) for c in traits}
     needles = [n.strip().lower() for n in a.usage_columns.split(",") if n.strip()]
@@ -100,7 +104,7 @@ def main():
                 churners += 1
             aw.writerow([ext, ext, activation.isoformat(), churned] + [r[c] for c in traits])
             if usage:
-                spend = sum(float(r[c] or 0) for c in usage)
+                spend = sum(float(r[c].strip() or 0) for c in usage)
                 for back in (20, 6):
                     day = as_of - dt.timedelta(days=back)
                     sw.writerow([ext, "usage", "history", f"{day.isoformat()}T00:00:00Z", f"{spend:.2f}", f"{ext}-spend-{day.isoformat()}"])

@@ -58,6 +58,9 @@ func Missing() Value { return Value{Missing: true} }
 // than a category, and the rare levels would only be noise.
 const maxLevels = 60
 
+// minLevelCount is how many training rows a level needs to get a feature.
+const minLevelCount = 5
+
 // otherLevel collects levels unseen in training or too rare to keep.
 const otherLevel = "(other)"
 
@@ -143,12 +146,19 @@ func NewEncoder(columns []Column, rows [][]Value) *Encoder {
 				}
 				return strings.Compare(a, b)
 			})
+			// Levels too rare to learn from (an id column has only such
+			// levels) share "other" with those beyond maxLevels.
+			kept := 0
+			for kept < len(levels) && kept < maxLevels && counts[levels[kept]] >= minLevelCount {
+				kept++
+			}
 			other := 0
-			if len(levels) > maxLevels {
-				for _, l := range levels[maxLevels:] {
-					other += counts[l]
-				}
-				levels = levels[:maxLevels]
+			for _, l := range levels[kept:] {
+				other += counts[l]
+			}
+			levels = levels[:kept]
+			if kept == 0 {
+				continue
 			}
 			for _, l := range levels {
 				e.Features = append(e.Features, Feature{Column: j, Level: l, Mean: float64(counts[l]) / n})
