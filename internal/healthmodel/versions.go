@@ -164,7 +164,7 @@ func Rollback(ctx context.Context, st *store.Store, by string) (int64, error) {
 		if _, err := tx.Exec(ctx, `LOCK TABLE health_model_activations IN EXCLUSIVE MODE`); err != nil {
 			return err
 		}
-		current, err := ActiveID(ctx, tx)
+		_, err := ActiveID(ctx, tx)
 		if errors.Is(err, ErrNoModel) {
 			return errors.New("nothing to roll back: the hand-set weights are already scoring")
 		}
@@ -190,7 +190,6 @@ func Rollback(ctx context.Context, st *store.Store, by string) (int64, error) {
 		}); err != nil {
 			return fmt.Errorf("model activations: %w", err)
 		}
-		_ = current
 		if len(stack) > 0 {
 			stack = stack[:len(stack)-1]
 		}
