@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // CopySignals bulk-loads a history import's signals with COPY, keeping
@@ -13,29 +15,49 @@ import (
 // stored once. It reports how many rows were new. Use it in the import's
 // transaction: the whole file lands or nothing does.
 func (t Tx) CopySignals(ctx context.Context, in []SignalInput, accountIDs []int64) (int64, error) {
+	cols := []string{"account_id", "kind", "source", "idempotency_key", "occurred_at", "text", "value", "severity",
+		"sentiment", "churn_intent", "metadata"}
+	rows := func() pgx.CopyFromSource {
+		i := 0
+		return pgx.CopyFromFunc(func() ([]any, error) {
+			if i == len(in) {
+				return nil, nil
+			}
+			s := in[i]
+			meta := any("{}")
+			if len(s.Metadata) > 0 {
+				meta = string(s.Metadata)
+			}
+			row := []any{accountIDs[i], string(s.Kind), s.Source, s.IdempotencyKey, s.OccurredAt, s.Text, s.Value,
+				s.Severity, s.Sentiment, s.ChurnIntent, meta}
+			i++
+			return row, nil
+		})
+	}
+	// Straight into signals first: a first import has no replays, and one
+	// pass is about twice as fast as staging. A replayed key aborts it (to
+	// a savepoint) and the staged path below skips the replays.
+	sp, err := t.tx.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("savepoint: %w", err)
+	}
+	n, err := sp.CopyFrom(ctx, pgx.Identifier{"signals"}, cols, rows())
+	if err == nil {
+		return n, sp.Commit(ctx)
+	}
+	if rbErr := sp.Rollback(ctx); rbErr != nil {
+		return 0, fmt.Errorf("copy signals: %w (rollback: %v)", err, rbErr)
+	}
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); !ok || pgErr.Code != uniqueViolation {
+		return 0, fmt.Errorf("copy signals: %w", err)
+	}
 	if _, err := t.tx.Exec(ctx, `CREATE TEMP TABLE history_signals (
 			account_id bigint, kind text, source text, idempotency_key text, occurred_at timestamptz,
 			text text, value float8, severity text, sentiment float8, churn_intent bool, metadata jsonb
 		) ON COMMIT DROP`); err != nil {
 		return 0, fmt.Errorf("history signals table: %w", err)
 	}
-	i := 0
-	src := pgx.CopyFromFunc(func() ([]any, error) {
-		if i == len(in) {
-			return nil, nil
-		}
-		s := in[i]
-		meta := any("{}")
-		if len(s.Metadata) > 0 {
-			meta = string(s.Metadata)
-		}
-		row := []any{accountIDs[i], string(s.Kind), s.Source, s.IdempotencyKey, s.OccurredAt, s.Text, s.Value,
-			s.Severity, s.Sentiment, s.ChurnIntent, meta}
-		i++
-		return row, nil
-	})
-	if _, err := t.tx.CopyFrom(ctx, pgx.Identifier{"history_signals"}, []string{"account_id", "kind", "source",
-		"idempotency_key", "occurred_at", "text", "value", "severity", "sentiment", "churn_intent", "metadata"}, src); err != nil {
+	if _, err := t.tx.CopyFrom(ctx, pgx.Identifier{"history_signals"}, cols, rows()); err != nil {
 		return 0, fmt.Errorf("copy signals: %w", err)
 	}
 	tag, err := t.tx.Exec(ctx, `INSERT INTO signals (account_id, kind, source, idempotency_key, occurred_at,
@@ -47,6 +69,9 @@ func (t Tx) CopySignals(ctx context.Context, in []SignalInput, accountIDs []int6
 	}
 	return tag.RowsAffected(), nil
 }
+
+// uniqueViolation is Postgres' SQLSTATE for a duplicate key.
+const uniqueViolation = "23505"
 
 // Outcome is what became of an account: churned or renewed, and when.
 type Outcome struct {

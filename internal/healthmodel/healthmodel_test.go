@@ -72,6 +72,11 @@ func TestImportFitUseBacktestRollback(t *testing.T) {
 	if res.Accounts != 600 || res.Signals != 600 || res.Churned == 0 {
 		t.Fatalf("import: %+v", res)
 	}
+	// A replayed import stores no signal twice.
+	again, err := healthmodel.ImportHistory(ctx, st, neutral{}, accounts, signals, now)
+	if err != nil || again.Signals != 0 || again.Duplicates != 600 || storetest.Count(t, st, "signals") != 600 {
+		t.Fatalf("replayed import: %+v (%v)", again, err)
+	}
 	var typ string
 	if err := st.Pool().QueryRow(ctx, `SELECT type FROM trait_keys WHERE key = 'seats'`).Scan(&typ); err != nil || typ != "number" {
 		t.Fatalf("seats typed %q (%v), want number", typ, err)
