@@ -10,6 +10,9 @@ const (
 	ActionHistory    = "alert_history" // value: account id
 	ActionClaim      = "alert_claim"   // value: alert id
 	ActionPickPrefix = "health_pick_"  // + position; value: account id
+	// ActionIntentPrefix + saved, churned or not_intent resolves an
+	// account's open statement of intent to cancel; value: account id.
+	ActionIntentPrefix = "intent_resolve_"
 )
 
 // Dead letters (admins' App Home).

@@ -21,6 +21,7 @@ import (
 	"github.com/holdfast/holdfast/internal/crm"
 	"github.com/holdfast/holdfast/internal/digest"
 	"github.com/holdfast/holdfast/internal/dunning"
+	"github.com/holdfast/holdfast/internal/healthmodel"
 	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/internal/nps"
 	"github.com/holdfast/holdfast/internal/offers"
@@ -81,7 +82,8 @@ type Settings struct {
 	CRM      crm.Settings         `yaml:"crm"`
 	Roles    access.Settings      `yaml:"roles"`
 
-	Connectors connectors.Settings `yaml:"connectors"`
+	Connectors connectors.Settings  `yaml:"connectors"`
+	Model      healthmodel.Settings `yaml:"model"`
 
 	// The weekly win-back list is part of the churn module, with a section
 	// of its own.
@@ -111,6 +113,7 @@ func DefaultSettings() Settings {
 		Roles:   access.DefaultSettings(),
 
 		Connectors: connectors.DefaultSettings(),
+		Model:      healthmodel.DefaultSettings(),
 	}
 }
 
@@ -221,6 +224,7 @@ func (s *Settings) validate() error {
 		func() error { return s.CRM.Validate(rooms.NoteKinds) },
 		s.Roles.Validate,
 		s.Connectors.Validate,
+		s.Model.Validate,
 	} {
 		if err := v(); err != nil {
 			return err

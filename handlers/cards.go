@@ -34,6 +34,8 @@ type healthView struct {
 	RenewalDate  *time.Time
 	OwnerSlackID string
 	Now          time.Time
+	// ScoringLine names the weights that score ("weights fitted … backtest AUC 0.84").
+	ScoringLine string
 }
 
 // healthCard builds the /health answer for one account.
@@ -82,6 +84,9 @@ func healthCard(v healthView) blocks.Message {
 	if len(meta) > 0 {
 		bs = append(bs, blocks.ContextBlock("health_meta", strings.Join(meta, " · ")))
 	}
+	if v.ScoringLine != "" {
+		bs = append(bs, blocks.ContextBlock("health_model", "Scored with "+blocks.Escape(v.ScoringLine)))
+	}
 	if len(v.Components) > 0 {
 		lines := make([]string, 0, len(v.Components))
 		for _, c := range v.Components {
@@ -127,8 +132,12 @@ func componentLine(c scoring.Component) string {
 	if strings.TrimSpace(c.Detail) != "" {
 		detail = blocks.UserText(c.Detail, blocks.MaxDetailLen)
 	}
-	return blocks.UserText(label, blocks.MaxIDLen) + " *" + blocks.Signed(blocks.RoundInt(c.Points)) + "* of " +
-		strconv.FormatFloat(c.Weight, 'f', -1, 64) + " — " + detail
+	line := blocks.UserText(label, blocks.MaxIDLen) + " *" + blocks.Signed(blocks.RoundInt(c.Points)) + "*"
+	// A fitted model's columns have no fixed weight: points are all there is.
+	if c.Weight > 0 {
+		line += " of " + strconv.FormatFloat(c.Weight, 'f', -1, 64)
+	}
+	return line + " — " + detail
 }
 
 func weeksLabel(n int) string {

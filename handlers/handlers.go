@@ -29,6 +29,7 @@ type Store interface {
 	TimelinePage(ctx context.Context, accountID int64, limit int) ([]store.TimelineEntry, int, error)
 	AtRisk(ctx context.Context, owners []string, limit int) (store.AtRiskPage, error)
 	Audit(ctx context.Context, e store.AuditEntry) error
+	ScoringLine(ctx context.Context) (string, error)
 }
 
 // Slack is the part of the Slack connection handlers use directly.
@@ -129,6 +130,9 @@ func (h *Handlers) healthReply(ctx context.Context, a store.Account) (bot.Reply,
 		return bot.Reply{}, err
 	}
 	v.Timeline = timeline(entries)
+	if v.ScoringLine, err = h.store.ScoringLine(ctx); err != nil {
+		return bot.Reply{}, err
+	}
 	return reply(healthCard(v)), nil
 }
 

@@ -627,3 +627,35 @@ func roundTenth(x float64) float64 {
 	}
 	return r
 }
+
+// ComponentInfo names one component: its key and label, in the order of
+// Health.Components.
+type ComponentInfo struct{ Key, Label string }
+
+// ComponentList lists every component in order.
+func ComponentList() []ComponentInfo {
+	out := make([]ComponentInfo, len(parts))
+	for i, p := range parts {
+		out[i] = ComponentInfo{p.key, p.label}
+	}
+	return out
+}
+
+// Assessment is one component's risk in [0,1] with its sentence.
+type Assessment struct {
+	Risk   float64
+	Detail string
+}
+
+// Assess returns every component's risk as of now, in ComponentList
+// order, before any weight: the learned model's inputs. Only signals not
+// after now count.
+func Assess(cfg Config, acct Account, signals []Signal, now time.Time) []Assessment {
+	signals = upTo(signals, now)
+	out := make([]Assessment, len(parts))
+	for i, p := range parts {
+		risk, detail := p.assess(cfg, acct, signals, now)
+		out[i] = Assessment{Risk: clamp01(risk), Detail: detail}
+	}
+	return out
+}

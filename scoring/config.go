@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // DefaultConfig is the model shipped to every workspace. Each value is
@@ -88,6 +89,14 @@ func DefaultConfig() Config {
 		// several things went wrong at once: worth a message even without
 		// a band change. Smaller moves are noise between recomputes.
 		DropPoints: 15,
+
+		// Silence and an approaching renewal move a score by the day; an
+		// hour is fresh enough for an alert and cheap at 100k accounts.
+		Rescore: "@hourly",
+
+		// Said out loud, intent to cancel is a fact until someone resolves
+		// it; at risk keeps it listed without paging like a critical.
+		IntentBand: BandAtRisk,
 	}
 }
 
@@ -182,6 +191,13 @@ func (c Config) Validate() error {
 	}
 	if c.DormancyFull <= c.DormancyGrace {
 		bad("dormancy_full_days", "must be above dormancy_grace_days (got %d, dormancy_grace_days is %d)", c.DormancyFull, c.DormancyGrace)
+	}
+
+	if c.IntentBand != BandAtRisk && c.IntentBand != BandCritical {
+		bad("intent_band", "must be at_risk or critical (got %q)", c.IntentBand)
+	}
+	if strings.TrimSpace(c.Rescore) == "" {
+		bad("rescore", `must be a cron spec like "@hourly" or "off"`)
 	}
 
 	if c.DropPoints < 1 || c.DropPoints > 100 {

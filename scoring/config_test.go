@@ -76,6 +76,8 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"IntentHalfLife", func(c *Config) { c.IntentHalfLife = 0 }, "must be > 0 days"},
 		{"DropPoints", func(c *Config) { c.DropPoints = 0 }, "must be between 1 and 100 (got 0)"},
 		{"DropPoints", func(c *Config) { c.DropPoints = 101 }, "must be between 1 and 100 (got 101)"},
+		{"Rescore", func(c *Config) { c.Rescore = " " }, `must be a cron spec like "@hourly" or "off"`},
+		{"IntentBand", func(c *Config) { c.IntentBand = "healthy" }, `must be at_risk or critical (got "healthy")`},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {

@@ -138,6 +138,10 @@ type Health struct {
 	Churned bool `json:"churned,omitempty"`
 }
 
+// OpenIntentDetail starts the intent component's detail while a statement
+// of intent to cancel is open (unresolved), however it was scored.
+const OpenIntentDetail = "open intent to cancel"
+
 // Weights are the most points each component can take off a perfect 100.
 // They must add up to 100.
 type Weights struct {
@@ -174,6 +178,14 @@ type Config struct {
 	IntentHalfLife   int     `yaml:"intent_half_life_days"`
 
 	DropPoints int `yaml:"drop_points"` // a fall of more than this many points alerts (default 15)
+
+	// Rescore is the cron spec of time-driven rescoring of every active
+	// account (default "@hourly"; "off" turns it off).
+	Rescore string `yaml:"rescore"`
+
+	// IntentBand is the least an account with an open statement of intent
+	// to cancel is: at_risk (default) or critical.
+	IntentBand Band `yaml:"intent_band"`
 }
 
 // AlertKind says why an alert fired. Cooldowns are kept per account and kind.

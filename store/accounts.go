@@ -57,6 +57,9 @@ type AccountInput struct {
 	// ActivationDate starts the account's tenure (NPS cadence); nil keeps
 	// the stored one.
 	ActivationDate *time.Time
+	// Traits merge into the stored ones by key (a nil value removes one);
+	// each key's type is fixed the first time it is stored.
+	Traits map[string]TraitValue
 }
 
 // UpsertResult says what happened to one input row.
@@ -119,7 +122,10 @@ func (q Queries) UpsertAccounts(ctx context.Context, in []AccountInput) ([]Upser
 		if err := br.Close(); err != nil {
 			return err
 		}
-		return upsertProfiles(ctx, tx, in, out)
+		if err := upsertProfiles(ctx, tx, in, out); err != nil {
+			return err
+		}
+		return upsertTraits(ctx, tx, in, out)
 	}(q.db)
 	if err != nil {
 		return nil, err

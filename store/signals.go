@@ -336,8 +336,10 @@ func (q Queries) WriteHealth(ctx context.Context, w *HealthWrites) error {
 	if len(w.snapIDs) == 0 {
 		return nil
 	}
+	// Signal 0 is a score no signal caused (time-driven rescoring).
 	_, err := tx.Exec(ctx, `INSERT INTO health_snapshots (account_id, score, band, components, computed_at, signal_id)
-		SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::bigint[])`,
+		SELECT a, s, b, c, t, nullif(sig, 0)
+		FROM unnest($1::bigint[], $2::int[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::bigint[]) AS u(a, s, b, c, t, sig)`,
 		w.snapIDs, w.snapScores, w.snapBands, w.snapComponents, w.snapAt, w.snapSignals)
 	return wrap("insert snapshots", err)
 }

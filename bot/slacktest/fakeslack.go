@@ -92,6 +92,8 @@ type Server struct {
 	usergroups map[string][]string // user group id -> member ids (SetUserGroup)
 	external   map[string]string   // user id -> another organisation's team (AddExternalUser)
 	emails     map[string]string   // lower-case e-mail -> user id (SetUserEmail)
+	files      map[string]*File    // uploads by file id
+	fileOrder  []string
 	conns      map[*wsConn]struct{}
 	sent       map[string]*sentEnvelope
 	acks       []Ack
@@ -142,6 +144,7 @@ func New(opts Options) (*Server, error) {
 	mux.HandleFunc("/api/{method}", s.serveAPI)
 	mux.HandleFunc("POST /response/{id}", s.serveResponseURL)
 	mux.HandleFunc("GET /link", s.serveLink)
+	mux.HandleFunc("POST /upload/{id}", s.serveUpload)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	s.wg.Go(func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -157,6 +157,9 @@ func (s *Server) handle(method string, p map[string]string, token string) obj {
 	if o, known := s.channelMethod(method, p); known {
 		return o
 	}
+	if o, known := s.fileMethod(method, p); known {
+		return o
+	}
 	switch method {
 	case "apps.connections.open":
 		ticket := randHex(16)

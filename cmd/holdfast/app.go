@@ -28,6 +28,7 @@ import (
 	"github.com/holdfast/holdfast/internal/deadletters"
 	"github.com/holdfast/holdfast/internal/digest"
 	"github.com/holdfast/holdfast/internal/dunning"
+	"github.com/holdfast/holdfast/internal/healthmodel"
 	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/internal/notes"
 	"github.com/holdfast/holdfast/internal/nps"
@@ -151,6 +152,9 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	in.model = llm.New(cfg.LLM)
 	in.ingest = ingest.New(in.store, in.analyzer, ingest.Settings{Alerts: set.Alerts, Scoring: set.Scoring, CooldownScope: opts.alertScope},
 		in.now, log, ingest.NewMetrics(in.metrics))
+	// Scores come from the active fitted model once there is one, and open
+	// statements of intent hold accounts at risk either way.
+	in.ingest.SetScorer(healthmodel.NewScorer(set.Scoring))
 
 	// The features, in the order their ingest hooks run and their App
 	// Home sections show.
@@ -200,6 +204,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 			[]store.DeadLetterQueue{store.OutboxDeadLetters, crm.DeadLetters, rooms.DeadLetters}, in.metrics, log),
 		connectors.New(in.store, in.ingest, connectors.Options{Settings: set.Connectors, Secrets: cfg.Connectors,
 			Deals: roomsFeature.Deals()}, in.metrics, in.now, log),
+		healthmodel.New(in.store, in.ingest, log),
 	}
 
 	router := handlers.NewRouter(in.sender, log)

@@ -70,3 +70,21 @@ func TestImportCSVProfiles(t *testing.T) {
 		t.Errorf("problems %v", problems)
 	}
 }
+
+// Trait columns are typed by column unless the header declares a type.
+func TestImportCSVTraits(t *testing.T) {
+	t.Parallel()
+	rows, _, problems := readAccountsCSV(strings.NewReader("external_id,name,trait:plan,trait:seats,trait:sso,trait:term:category\n" +
+		"a1,Alpha,pro,12,yes,12\na2,Bravo,starter,,no,24\n"))
+	if len(problems) > 0 || len(rows) != 2 {
+		t.Fatalf("%v %v", rows, problems)
+	}
+	a, b := rows[0], rows[1]
+	if a.Traits["plan"] != "pro" || a.Traits["seats"] != 12.0 || a.Traits["sso"] != true || a.Traits["term"] != "12" ||
+		a.TraitTypes["term"] != "category" || b.Traits["seats"] != nil || b.Traits["sso"] != false {
+		t.Errorf("traits %+v / %+v", a.Traits, b.Traits)
+	}
+	if _, _, problems := readAccountsCSV(strings.NewReader("external_id,name,plan\na1,Alpha,pro\n")); len(problems) != 1 {
+		t.Errorf("a bare unknown column must stay an error (typos are not traits): %v", problems)
+	}
+}

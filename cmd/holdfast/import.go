@@ -32,7 +32,12 @@ var csvColumns = []string{"external_id", "name", "tier", "arr", "segment", "rene
 	// Cohort traits and billing link; a column left out keeps stored values.
 	"company_size_band", "industry", "deal_source", "champion_tenure_months", "stripe_customer_id",
 	// Tenure start for the NPS cadence.
-	"activation_date"}
+	"activation_date",
+	// Any further column "trait:KEY" or "trait:KEY:TYPE" is an account trait.
+	traitColumns}
+
+// traitColumns in a list of known columns admits "trait:…" columns.
+const traitColumns = "trait:*"
 
 // importAccounts upserts every row of a CSV file in one transaction, or
 // none when any row is wrong; each problem is printed with its line number.
@@ -103,12 +108,21 @@ func importAccounts(ctx context.Context, cfg config.Config, path string, stdout,
 // readAccountsCSV reads the rows and the line each starts on (a quoted
 // field may span lines, so row i is not always on line i+2).
 func readAccountsCSV(r io.Reader) ([]ingest.AccountIn, []int, []string) {
-	t, problems := openCSV(r, csvColumns, []string{"external_id", "name"})
+	rows, lines, _, problems := readAccountsCSVWith(r, nil)
+	return rows, lines, problems
+}
+
+// readAccountsCSVWith is readAccountsCSV accepting the extra columns too,
+// whose values it returns per row.
+func readAccountsCSVWith(r io.Reader, extra []string) ([]ingest.AccountIn, []int, []map[string]string, []string) {
+	t, problems := openCSV(r, append(slices.Clone(csvColumns), extra...), []string{"external_id", "name"})
 	if len(problems) > 0 {
-		return nil, nil, problems
+		return nil, nil, nil, problems
 	}
+	var extras []map[string]string
 	var rows []ingest.AccountIn
 	var lines []int
+	var cells [][]string
 	problem := t.each(func() {
 		line, get := t.line, t.get
 		a := ingest.AccountIn{ExternalID: get("external_id"), Name: get("name"), Tier: get("tier"), Segment: get("segment"),
@@ -139,20 +153,58 @@ func readAccountsCSV(r io.Reader) ([]ingest.AccountIn, []int, []string) {
 			a.ARR = v
 		}
 		rows, lines = append(rows, a), append(lines, line)
+		cells = append(cells, slices.Clone(t.rec))
+		ex := map[string]string{}
+		for _, c := range extra {
+			ex[c] = get(c)
+		}
+		extras = append(extras, ex)
 	})
 	if problem != "" {
 		problems = append(problems, problem)
 	}
-	return rows, lines, problems
+	addTraits(t, rows, cells)
+	return rows, lines, extras, problems
+}
+
+// addTraits fills each row's traits from the "trait:" columns, typing
+// each column as a whole (see ingest.TypeTraitCells).
+func addTraits(t *csvTable, rows []ingest.AccountIn, cells [][]string) {
+	for i, h := range t.header {
+		key, typ, ok := ingest.ParseTraitHeader(h)
+		if !ok {
+			continue
+		}
+		column := make([]string, len(rows))
+		for r := range rows {
+			if i < len(cells[r]) {
+				column[r] = cells[r][i]
+			}
+		}
+		values := ingest.TypeTraitCells(column, typ)
+		for r := range rows {
+			if rows[r].Traits == nil {
+				rows[r].Traits = map[string]any{}
+			}
+			rows[r].Traits[key] = values[r]
+			if typ != "" {
+				if rows[r].TraitTypes == nil {
+					rows[r].TraitTypes = map[string]string{}
+				}
+				rows[r].TraitTypes[key] = typ
+			}
+		}
+	}
 }
 
 // csvTable reads a CSV file whose first line names its columns (any
 // order, any case, a byte-order mark tolerated).
 type csvTable struct {
-	r    *csv.Reader
-	col  map[string]int
-	rec  []string
-	line int // where the current record starts
+	r      *csv.Reader
+	header []string
+	col    map[string]int
+	rec    []string
+	line   int // where the current record starts
 }
 
 // openCSV reads the header: every column must be one of known, and the
@@ -167,7 +219,12 @@ func openCSV(r io.Reader, known, required []string) (*csvTable, []string) {
 	t := &csvTable{r: cr, col: map[string]int{}}
 	var problems []string
 	for i, h := range header {
-		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		h = strings.TrimPrefix(h, "\ufeff")
+		t.header = append(t.header, h)
+		name := strings.ToLower(strings.TrimSpace(h))
+		if strings.HasPrefix(name, ingest.TraitColumnPrefix) && slices.Contains(known, traitColumns) {
+			continue
+		}
 		if !slices.Contains(known, name) {
 			problems = append(problems, fmt.Sprintf("header: unknown column %q (known: %s)", h, strings.Join(known, ", ")))
 		}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/holdfast/holdfast/config"
 	"github.com/holdfast/holdfast/store"
@@ -38,6 +39,10 @@ commands:
                     send TOOL's signed example payload to the running bot
   export labels [-format jsonl|csv]
                     write the text labels people gave from Slack, for retraining
+  import history ACCOUNTS.csv [SIGNALS.csv|SIGNALS.jsonl]
+                    load past accounts with outcomes and traits, and their signals (all or nothing)
+  model fit|backtest|list|use|rollback
+                    fit the health model on history, backtest it, switch versions
   version           print the version
 
 Configuration comes from the environment; see README.md.`
@@ -67,7 +72,7 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 		return 0
 	case "analyze": // offline: needs only the YAML file, not Slack or a database
 		return analyzeCommand(ctx, args, getenv, stdin, stdout, stderr)
-	case "run", "migrate", "import", "connectors":
+	case "run", "migrate", "import", "connectors", "model":
 	case "export":
 		if len(args) == 0 || (args[0] != "audit" && args[0] != "labels") {
 			fmt.Fprintln(stderr, "holdfast: usage: holdfast export audit --since YYYY-MM-DD | holdfast export labels [-format jsonl|csv]")
@@ -92,7 +97,20 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 		return exportAudit(ctx, cfg, args[1:], stdout, stderr)
 	case "connectors":
 		return connectorsCommand(ctx, cfg, args, stdout, stderr)
+	case "model":
+		return modelCommand(ctx, cfg, args, getenv, time.Now, stdout, stderr)
 	case "import":
+		if len(args) > 0 && args[0] == "history" {
+			if len(args) != 2 && len(args) != 3 {
+				fmt.Fprintln(stderr, "holdfast: usage: holdfast import history ACCOUNTS.csv [SIGNALS.csv|SIGNALS.jsonl]")
+				return exitUsage
+			}
+			signals := ""
+			if len(args) == 3 {
+				signals = args[2]
+			}
+			return importHistory(ctx, cfg, args[1], signals, time.Now(), stdout, stderr)
+		}
 		if len(args) > 0 && args[0] == "nps" {
 			if len(args) != 2 {
 				fmt.Fprintln(stderr, "holdfast: usage: holdfast import nps FILE.csv")

@@ -20,14 +20,23 @@ func (p *Pipeline) assess(ctx context.Context, tx store.Tx, b *Batch, in store.S
 	cfg := p.settings.Scoring
 	a := in.Account
 	history := in.History
-	h := scoring.Compute(cfg, scoring.Account{RenewalDate: a.RenewalDate, Status: a.Status}, history, b.now)
+	h, ok := b.scored[a.ID]
+	if !ok {
+		h = scoring.Compute(cfg, scoring.Account{RenewalDate: a.RenewalDate, Status: a.Status}, history, b.now)
+	}
+	moved := in.Prev == nil || in.Prev.Score != h.Score || in.Prev.Band != h.Band
+	if b.timeDriven && !moved {
+		// Time-driven rescoring writes only what moved: 100k unchanged
+		// accounts cost no rows.
+		return nil
+	}
 	topDriver := ""
 	if d := h.Drivers(1); len(d) > 0 {
 		topDriver = blocks.DriverText(d[0])
 	}
 	// A snapshot a day keeps the weekly trend meaningful without one row per usage ping.
-	snapshot := in.Prev == nil || in.Prev.Score != h.Score || in.Prev.Band != h.Band || b.now.Sub(in.Prev.ComputedAt) >= 24*time.Hour
-	if err := writes.Add(a.ID, h, topDriver, snapshot, fresh[len(fresh)-1].ID); err != nil {
+	snapshot := moved || b.now.Sub(in.Prev.ComputedAt) >= 24*time.Hour
+	if err := writes.Add(a.ID, h, topDriver, snapshot, lastID(fresh)); err != nil {
 		return err
 	}
 	b.Accounts[a.ID], b.Health[a.ID], b.History[a.ID] = a, h, history
@@ -58,7 +67,10 @@ func (p *Pipeline) assess(ctx context.Context, tx store.Tx, b *Batch, in store.S
 	for _, r := range kept {
 		alert.Kinds = append(alert.Kinds, r.Kind)
 	}
-	trigger := triggerSignal(fresh)
+	var trigger scoring.Signal // none when time alone moved the score
+	if len(fresh) > 0 {
+		trigger = triggerSignal(fresh)
+	}
 	alert.SignalID = trigger.ID
 	var notBefore time.Time // zero: deliver now
 	if !alert.Critical {
@@ -72,7 +84,7 @@ func (p *Pipeline) assess(ctx context.Context, tx store.Tx, b *Batch, in store.S
 		AlertID: id, AccountID: a.ID, AccountName: a.Name, ExternalID: a.ExternalID,
 		Score: h.Score, Band: h.Band, Reasons: kept, Drivers: drivers(in.Prev, h),
 		Trigger: describeSignal(trigger), ARR: a.ARR, RenewalDate: a.RenewalDate,
-		OwnerSlackID: a.OwnerCSM, Now: b.now,
+		OwnerSlackID: a.OwnerCSM, Now: b.now, IntentOpen: intentOpen(h),
 	}
 	if strings.TrimSpace(trigger.Text) != "" && trigger.ID > 0 {
 		view.TriggerSignalID, view.TriggerIntent = trigger.ID, trigger.ChurnIntent
@@ -130,6 +142,9 @@ func triggerSignal(fresh []scoring.Signal) scoring.Signal {
 }
 
 func describeSignal(s scoring.Signal) string {
+	if s.Kind == "" {
+		return ""
+	}
 	d := strings.ReplaceAll(string(s.Kind), "_", " ") + " from " + s.Source
 	if s.Value != nil {
 		d += " (" + strconv.FormatFloat(*s.Value, 'g', -1, 64) + ")"
@@ -141,6 +156,25 @@ func describeSignal(s scoring.Signal) string {
 		d += ": “" + t + "”"
 	}
 	return d
+}
+
+// intentOpen reports whether the score holds an open statement of intent
+// (the Scorer marks it), which the alert then offers to resolve.
+func intentOpen(h scoring.Health) bool {
+	for _, c := range h.Components {
+		if c.Key == "intent" && strings.HasPrefix(c.Detail, scoring.OpenIntentDetail) {
+			return true
+		}
+	}
+	return false
+}
+
+// lastID is the id of the latest fresh signal; 0 when none caused the score.
+func lastID(fresh []scoring.Signal) int64 {
+	if len(fresh) == 0 {
+		return 0
+	}
+	return fresh[len(fresh)-1].ID
 }
 
 func cooldownKey(accountID int64, kind scoring.AlertKind) string {

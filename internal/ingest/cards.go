@@ -33,6 +33,8 @@ type alertView struct {
 	OwnerSlackID    string
 	ClaimedBy       string // Slack user id; "" = unclaimed
 	Now             time.Time
+	// IntentOpen offers the buttons that resolve a stated intent to cancel.
+	IntentOpen bool `json:",omitempty"`
 }
 
 // alertCard builds the churn-risk alert. Re-render it with ClaimedBy set to
@@ -86,6 +88,15 @@ func alertCard(v alertView) blocks.Message {
 	} else {
 		claim := blocks.Button(blocks.ActionClaim, strconv.FormatInt(v.AlertID, 10), "Claim").WithStyle(slack.StylePrimary)
 		bs = append(bs, blocks.Actions("alert_actions", append([]*slack.ButtonBlockElement{history, claim, propose}, labels...)...))
+	}
+
+	if v.IntentOpen {
+		account := strconv.FormatInt(v.AccountID, 10)
+		bs = append(bs, blocks.ContextBlock("alert_intent", "Stated intent keeps this account at risk until it is resolved:"),
+			blocks.Actions("alert_intent_actions",
+				blocks.Button(blocks.ActionIntentPrefix+"saved", account, "Saved"),
+				blocks.Button(blocks.ActionIntentPrefix+"churned", account, "Churned"),
+				blocks.Button(blocks.ActionIntentPrefix+"not_intent", account, "Not intent")))
 	}
 
 	// "At risk: Acme Corp 57 (▼18) — usage -38% over 14 days: -22 points"

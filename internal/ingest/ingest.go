@@ -67,6 +67,8 @@ type Pipeline struct {
 	router *handlers.Router
 	// people turns e-mail addresses in person fields into Slack users.
 	people People
+	// scorer replaces the hand-set weights when set (a learned model).
+	scorer Scorer
 }
 
 // People resolves an e-mail address to a Slack user id ("" = no such user).
@@ -177,6 +179,13 @@ func (p *Pipeline) storeAccounts(ctx context.Context, rows []store.AccountInput)
 		res, err = tx.UpsertAccounts(ctx, rows)
 		return err
 	})
+	if te, ok := errors.AsType[*store.TraitTypeError](err); ok {
+		ve := &api.ValidationError{}
+		for _, r := range te.Rows {
+			ve.Rows = append(ve.Rows, api.RowError{Index: r.Index, Field: r.Field, Message: r.Message})
+		}
+		return nil, ve
+	}
 	var conflict *store.RowConflictError
 	if errors.As(err, &conflict) {
 		return nil, &api.ValidationError{Rows: []api.RowError{{Index: conflict.Index, Field: conflict.Field, Message: conflict.Message}}}
@@ -227,6 +236,10 @@ type Batch struct {
 	TextAlerts []int64 // competitor and sentiment-drop alerts raised (by the text hook)
 
 	duplicates int
+	// scored holds the Scorer's health per account, when one is set.
+	scored map[int64]scoring.Health
+	// timeDriven marks a rescoring no signal caused: only moved scores are written.
+	timeDriven bool
 }
 
 // Now is the time the batch is scored at.
@@ -318,6 +331,9 @@ func (p *Pipeline) rescore(ctx context.Context, tx store.Tx, b *Batch, fresh map
 	slices.Sort(accountIDs)
 	loaded, err := tx.LoadForScoring(ctx, accountIDs, b.now.AddDate(0, 0, -historyDays))
 	if err != nil {
+		return err
+	}
+	if b.scored, err = p.score(ctx, tx, loaded, b.now); err != nil {
 		return err
 	}
 	writes := &store.HealthWrites{}

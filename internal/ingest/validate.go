@@ -82,6 +82,14 @@ type AccountIn struct {
 
 	// ActivationDate (YYYY-MM-DD) starts the tenure the NPS cadence counts.
 	ActivationDate string `json:"activation_date,omitempty"`
+
+	// Traits are any further facts the team keeps (plan, seats, contract
+	// term, payment method, CRM fields): a number, a bool, a YYYY-MM-DD
+	// date or any other string (a category); null removes one. A key's
+	// type is fixed the first time it is stored; TraitTypes may declare it
+	// (number, category, date, bool) instead of letting the value decide.
+	Traits     map[string]any    `json:"traits,omitempty"`
+	TraitTypes map[string]string `json:"trait_types,omitempty"`
 }
 
 var (
@@ -191,13 +199,22 @@ func ValidateAccounts(in []AccountIn) ([]store.AccountInput, error) {
 			ExternalID: strings.TrimSpace(a.ExternalID), Name: strings.TrimSpace(a.Name), Tier: a.Tier, ARR: a.ARR,
 			Segment: a.Segment, RenewalDate: renewal, OwnerCSM: a.OwnerCSM, AE: a.AE, SalesManager: a.SalesManager,
 			Champion: a.Champion, ChannelID: a.Channel, InternalChannel: a.InternalChannel, Status: a.Status,
-			ActivationDate: activation, Profile: c.profile(a, seenStripe),
+			ActivationDate: activation, Profile: c.profile(a, seenStripe), Traits: c.traits(a.Traits, a.TraitTypes),
 		}
 	}
 	if len(c.errs) > 0 {
 		return nil, &api.ValidationError{Rows: c.errs}
 	}
 	return out, nil
+}
+
+// traits checks one row's traits and declared types; nil when none is set.
+func (c *rowChecker) traits(values map[string]any, types map[string]string) map[string]store.TraitValue {
+	out, problems := store.CheckTraits(values, types)
+	for _, p := range problems {
+		c.fail(p.Field, "%s", p.Message)
+	}
+	return out
 }
 
 var stripeCustomerID = regexp.MustCompile(`^cus_[A-Za-z0-9]{1,250}$`)
@@ -342,4 +359,10 @@ func kindList() string {
 		names[i] = string(k)
 	}
 	return strings.Join(names, ", ")
+}
+
+// ValidateSignals checks a batch of any size without analysing its text,
+// for imports that store signals their own way (history).
+func ValidateSignals(in []SignalIn, now time.Time) ([]store.SignalInput, error) {
+	return validateSignals(in, now)
 }

@@ -36,6 +36,15 @@ func upsertDeal(ctx context.Context, tx store.Tx, in DealInput, now time.Time) (
 		return res, problem, err
 	}
 	res.AccountID = accountID
+	if len(in.Traits) > 0 {
+		err := tx.MergeTraits(ctx, []int64{accountID}, []map[string]store.TraitValue{in.Traits})
+		if te, ok := errors.AsType[*store.TraitTypeError](err); ok {
+			return res, &api.RowError{Field: "account_" + te.Rows[0].Field, Message: te.Rows[0].Message}, nil
+		}
+		if err != nil {
+			return res, nil, err
+		}
+	}
 
 	var (
 		dealID    int64

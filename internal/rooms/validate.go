@@ -13,6 +13,7 @@ import (
 	"github.com/holdfast/holdfast/api"
 	"github.com/holdfast/holdfast/internal/crm"
 	"github.com/holdfast/holdfast/slackid"
+	"github.com/holdfast/holdfast/store"
 )
 
 // MaxDeals is the most deals one API call or webhook may carry.
@@ -42,6 +43,10 @@ type DealIn struct {
 	TermMonths      *int         `json:"term_months,omitempty"`
 	RenewalDate     string       `json:"renewal_date,omitempty"` // YYYY-MM-DD
 	Segment         string       `json:"segment,omitempty"`
+	// AccountTraits are CRM fields kept on the account (plan, seats,
+	// payment method...), typed and merged as /v1/accounts traits are.
+	AccountTraits     map[string]any    `json:"account_traits,omitempty"`
+	AccountTraitTypes map[string]string `json:"account_trait_types,omitempty"`
 }
 
 // ChampionIn is the customer's champion at close.
@@ -67,6 +72,7 @@ type DealInput struct {
 	CRMAccountID      string
 	Source            string // api | crm_webhook
 	PayloadHash       string
+	Traits            map[string]store.TraitValue // merged into the account's
 }
 
 // Field limits keep one bad deal from bloating the card or the database.
@@ -233,8 +239,12 @@ func (c *checker) deal(d DealIn, source string, now time.Time) DealInput {
 	}
 	v.RenewalDate = c.date("renewal_date", d.RenewalDate)
 	v.Segment = c.text("segment", d.Segment, false, 100)
+	traits, problems := store.CheckTraits(d.AccountTraits, d.AccountTraitTypes)
+	for _, p := range problems {
+		c.fail("account_"+p.Field, "%s", p.Message)
+	}
 	return DealInput{Deal: v, AccountExternalID: account, AccountName: accountName, CRMAccountID: crmID,
-		Source: source, PayloadHash: payloadHash(d)}
+		Source: source, PayloadHash: payloadHash(d), Traits: traits}
 }
 
 // payloadHash identifies a message's content, so an exact replay is
