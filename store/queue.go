@@ -110,6 +110,10 @@ func (q Queue) lease(ctx context.Context, db DB, now string, n int, lease time.D
 				  AND NOT EXISTS (SELECT 1 FROM ` + q.Table + ` f WHERE f.` + q.Lane + ` = p.` + q.Lane + `
 					AND f.leased_until >= ` + now + ` AND (` + q.Waiting + `))
 				ORDER BY p.` + q.Lane + `, ` + order + `p.` + due + `, p.` + key + `)
+			  -- Again on the locked row itself: the lane subquery read an
+			  -- older snapshot, and only these are re-checked once another
+			  -- replica's lease commits, so a row is never leased twice.
+			  AND (` + q.Waiting + `) AND (c.leased_until IS NULL OR c.leased_until < ` + now + `)
 			ORDER BY ` + order + `c.` + due + `, c.` + key + ` LIMIT $1
 			FOR UPDATE SKIP LOCKED`
 	}

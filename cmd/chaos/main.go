@@ -289,9 +289,11 @@ func run(load time.Duration, keep bool) (int, error) {
 	// Alerts: each due account's channel must hold exactly one post (a
 	// repeated alert goes into the first one's thread: counted too).
 	posts := map[string]int{}
+	texts := map[string][]string{}
 	for _, m := range fake.Messages("") {
 		if m.Method == "chat.postMessage" {
 			posts[m.Channel]++
+			texts[m.Channel] = append(texts[m.Channel], m.Text)
 		}
 	}
 	posted, alertDup, alertLost := 0, 0, 0
@@ -302,6 +304,12 @@ func run(load time.Duration, keep bool) (int, error) {
 		default:
 			posted++
 			alertDup += n - 1
+			if n > 1 && alertDup <= 3 {
+				// A few examples say what repeated.
+				for _, t := range texts[acctChannel(a)] {
+					fmt.Printf("chaos: repeated in %s: %.160q\n", acctChannel(a), t)
+				}
+			}
 		}
 	}
 	var dead int
