@@ -101,23 +101,31 @@ func (q Queue) lease(ctx context.Context, db DB, now string, n int, lease time.D
 			  AND (p.leased_until IS NULL OR p.leased_until < ` + now + `)` + ready + `
 			ORDER BY ` + order + `p.` + due + `, p.` + key + ` LIMIT $1
 			FOR UPDATE SKIP LOCKED`
+	heads := ""
 	if q.Lane != "" {
-		// The head of each free lane, then the most urgent heads first.
-		candidates = `SELECT c.` + key + ` FROM ` + q.Table + ` c WHERE c.` + key + ` IN (
-				SELECT DISTINCT ON (p.` + q.Lane + `) p.` + key + ` FROM ` + q.Table + ` p
+		// The head of each free lane, then the most urgent heads first. The
+		// heads are a materialized CTE, computed once whatever the plan: a
+		// plan made before the table had statistics (a new install's first
+		// burst) re-ran them for every row and held the queue for minutes.
+		// The lease conditions are checked again on the locked row itself:
+		// the heads read a snapshot taken before another replica's lease
+		// committed, and only the locked row's own conditions are re-checked
+		// then, so a row is never leased twice. heads exposes only head, so
+		// the outer columns are c's.
+		heads = `heads AS MATERIALIZED (
+				SELECT DISTINCT ON (p.` + q.Lane + `) p.` + key + ` AS head FROM ` + q.Table + ` p
 				WHERE (` + q.Waiting + `) AND p.` + due + ` <= ` + now + `
 				  AND (p.leased_until IS NULL OR p.leased_until < ` + now + `)` + ready + `
 				  AND NOT EXISTS (SELECT 1 FROM ` + q.Table + ` f WHERE f.` + q.Lane + ` = p.` + q.Lane + `
 					AND f.leased_until >= ` + now + ` AND (` + q.Waiting + `))
-				ORDER BY p.` + q.Lane + `, ` + order + `p.` + due + `, p.` + key + `)
-			  -- Again on the locked row itself: the lane subquery read an
-			  -- older snapshot, and only these are re-checked once another
-			  -- replica's lease commits, so a row is never leased twice.
-			  AND (` + q.Waiting + `) AND (c.leased_until IS NULL OR c.leased_until < ` + now + `)
+				ORDER BY p.` + q.Lane + `, ` + order + `p.` + due + `, p.` + key + `),
+		`
+		candidates = `SELECT c.` + key + ` FROM heads h JOIN ` + q.Table + ` c ON c.` + key + ` = h.head
+			WHERE (` + q.Waiting + `) AND (c.leased_until IS NULL OR c.leased_until < ` + now + `)
 			ORDER BY ` + order + `c.` + due + `, c.` + key + ` LIMIT $1
-			FOR UPDATE SKIP LOCKED`
+			FOR UPDATE OF c SKIP LOCKED`
 	}
-	sql := `WITH leased AS (
+	sql := `WITH ` + heads + `leased AS (
 		UPDATE ` + q.Table + ` SET ` + set + `
 		WHERE ` + key + ` IN (` + candidates + `)
 		RETURNING *)
