@@ -49,23 +49,18 @@ func NewSender(api *slack.Client, httpClient *http.Client, limiter *redis_rate.L
 // ts and the channel Slack put it in: a post to a user id lands in the DM
 // channel (D…), and chat.update needs that id, not the user's.
 func (s *Sender) Post(ctx context.Context, channel, threadTS string, m blocks.Message) (sentChannel, ts string, err error) {
-	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
-	if threadTS != "" {
-		opts = append(opts, slack.MsgOptionTS(threadTS))
-	}
-	err = s.paced(ctx, "chat.postMessage", channel, func() error {
-		var err error
-		sentChannel, ts, err = s.api.PostMessageContext(ctx, channel, opts...)
-		return err
-	})
-	return sentChannel, ts, err
+	return s.post(ctx, channel, threadTS, m)
 }
 
 // PostOutbox is Post for an outbox message: its outbox id rides in the
 // message's metadata, so FindPosted can tell whether it was already sent.
 func (s *Sender) PostOutbox(ctx context.Context, channel, threadTS string, m blocks.Message, outboxID int64) (sentChannel, ts string, err error) {
-	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...),
-		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: OutboxMetadataType, EventPayload: map[string]any{"outbox_id": outboxID}})}
+	return s.post(ctx, channel, threadTS, m,
+		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: OutboxMetadataType, EventPayload: map[string]any{"outbox_id": outboxID}}))
+}
+
+func (s *Sender) post(ctx context.Context, channel, threadTS string, m blocks.Message, extra ...slack.MsgOption) (sentChannel, ts string, err error) {
+	opts := append([]slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}, extra...)
 	if threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(threadTS))
 	}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/holdfast/holdfast/blocks"
 	"github.com/holdfast/holdfast/scoring"
+	"github.com/holdfast/holdfast/store"
 )
 
 // The account surface's cards: the /health card, the /atrisk list, the
@@ -434,4 +436,21 @@ func homeAccountRow(a homeAccount, now time.Time) string {
 		line += "\n↳ " + blocks.UserText(d, blocks.MaxDetailLen)
 	}
 	return line
+}
+
+// handSetLine is ScoringLine while no fitted model is active.
+const handSetLine = "hand-set weights (no model fitted; see holdfast model fit)"
+
+// ScoringLine is how /health and App Home name the weights that score, in
+// one line: "weights fitted 2026-12-01 on 7,043 accounts; backtest AUC 0.84".
+func ScoringLine(m store.ActiveModel, ok bool) string {
+	if !ok {
+		return handSetLine
+	}
+	auc := "n/a"
+	if m.AUC != nil {
+		auc = fmt.Sprintf("%.2f", *m.AUC)
+	}
+	return fmt.Sprintf("weights fitted %s on %s accounts; backtest AUC %s",
+		m.FittedAt.UTC().Format(time.DateOnly), blocks.FormatInt(int64(m.Accounts)), auc)
 }

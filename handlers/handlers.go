@@ -29,7 +29,7 @@ type Store interface {
 	TimelinePage(ctx context.Context, accountID int64, limit int) ([]store.TimelineEntry, int, error)
 	AtRisk(ctx context.Context, owners []string, limit int) (store.AtRiskPage, error)
 	Audit(ctx context.Context, e store.AuditEntry) error
-	ScoringLine(ctx context.Context) (string, error)
+	ActiveModel(ctx context.Context) (store.ActiveModel, bool, error)
 }
 
 // Slack is the part of the Slack connection handlers use directly.
@@ -130,9 +130,11 @@ func (h *Handlers) healthReply(ctx context.Context, a store.Account) (bot.Reply,
 		return bot.Reply{}, err
 	}
 	v.Timeline = timeline(entries)
-	if v.ScoringLine, err = h.store.ScoringLine(ctx); err != nil {
+	model, fitted, err := h.store.ActiveModel(ctx)
+	if err != nil {
 		return bot.Reply{}, err
 	}
+	v.ScoringLine = ScoringLine(model, fitted)
 	return reply(healthCard(v)), nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/scoring/model"
 	"github.com/holdfast/holdfast/store"
@@ -174,4 +175,6 @@ func plural(n int, word string) string {
 }
 
 // Line is the one line /health and App Home show about a version.
-func (v Version) Line() string { return store.ModelLine(v.FittedAt, v.Accounts, v.Backtest.ROCAUC) }
+func (v Version) Line() string {
+	return handlers.ScoringLine(store.ActiveModel{FittedAt: v.FittedAt, Accounts: v.Accounts, AUC: v.Backtest.ROCAUC}, true)
+}

@@ -143,10 +143,11 @@ func (m *Module) resolve(ctx context.Context, cb slack.InteractionCallback, reso
 // HomeSections shows which weights score, in one line.
 func (m *Module) HomeSections() []handlers.HomeSection {
 	return []handlers.HomeSection{{Name: "health_model", Render: func(ctx context.Context, _ string, _ time.Time) (blocks.HomeSection, bool, error) {
-		line, err := m.st.ScoringLine(ctx)
+		model, fitted, err := m.st.ActiveModel(ctx)
 		if err != nil {
 			return blocks.HomeSection{}, false, err
 		}
+		line := handlers.ScoringLine(model, fitted)
 		return blocks.HomeSection{Title: "Health score", Blocks: []slack.Block{blocks.ContextBlock("health_model", line)}}, true, nil
 	}}}
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/holdfast/holdfast/blocks"
 )
 
 // Stages the handoff cares about; other stages are stored as sent.
@@ -245,7 +247,7 @@ func WonSummary(d Deal) string {
 		parts[0] += ": " + d.Name
 	}
 	if d.ARR != nil {
-		parts = append(parts, "$"+groupThousands(int64(*d.ARR+0.5))+" ARR")
+		parts = append(parts, "$"+blocks.FormatInt(int64(*d.ARR+0.5))+" ARR")
 	}
 	if d.TermMonths > 0 {
 		parts = append(parts, TermText(d.TermMonths))
@@ -265,18 +267,6 @@ func TermText(months int) string {
 		return "1 month"
 	}
 	return strconv.Itoa(months) + " months"
-}
-
-func groupThousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 // CardRef names a deal's handoff card in the outbox, so later changes

@@ -246,23 +246,7 @@ func (a *Analyzer) Analyze(s string) Result {
 	defer func() { fs.shrink(); a.fpool.Put(fs) }()
 	sc.reset()
 
-	// Our own names and polite words are read as if absent; offsets stay
-	// those of s.
-	masked, own := a.maskOwnNames(s)
-	masked = maskPolite(masked)
-	a.tokenize(sc, masked)
-	a.findMentions(sc, s)
-	sc.dropMentionsIn(own)
-	a.markMentions(sc)
-	a.findHits(sc)
-
-	ruleIntent := false
-	for _, h := range sc.hits {
-		if a.rules[h.rule].kind == kindIntent && !sc.denied(a, h) {
-			ruleIntent = true
-			break
-		}
-	}
+	masked, ruleIntent := a.read(sc, s)
 	lexicon, cues := a.sentiment(sc, masked, ruleIntent)
 	r.Lexicon = lexicon
 	emoji := a.hashText(fs, masked)
@@ -624,4 +608,23 @@ func (sc *scratch) capDifferential() bool {
 		}
 	}
 	return upper > 0 && upper < len(sc.toks)
+}
+
+// read tokenizes s into sc, finds its competitor mentions and rule hits,
+// and says whether a rule reads intent to leave. Our own names and polite
+// words are read as if absent (masked); offsets stay those of s.
+func (a *Analyzer) read(sc *scratch, s string) (masked string, ruleIntent bool) {
+	masked, own := a.maskOwnNames(s)
+	masked = maskPolite(masked)
+	a.tokenize(sc, masked)
+	a.findMentions(sc, s)
+	sc.dropMentionsIn(own)
+	a.markMentions(sc)
+	a.findHits(sc)
+	for _, h := range sc.hits {
+		if a.rules[h.rule].kind == kindIntent && !sc.denied(a, h) {
+			return masked, true
+		}
+	}
+	return masked, false
 }

@@ -146,30 +146,15 @@ func pearson(x, y []float64) float64 {
 func weightedPRF(gold, pred []Label) (p, r, f1 float64) {
 	total := float64(len(gold))
 	for _, c := range []Label{Positive, Neutral, Negative} {
-		var tp, fp, fn, support float64
+		var m confusion
+		var support float64
 		for i := range gold {
-			switch {
-			case gold[i] == c && pred[i] == c:
-				tp++
-			case gold[i] != c && pred[i] == c:
-				fp++
-			case gold[i] == c && pred[i] != c:
-				fn++
-			}
+			m.add(pred[i] == c, gold[i] == c)
 			if gold[i] == c {
 				support++
 			}
 		}
-		var cp, cr, cf float64
-		if tp+fp > 0 {
-			cp = tp / (tp + fp)
-		}
-		if tp+fn > 0 {
-			cr = tp / (tp + fn)
-		}
-		if cp+cr > 0 {
-			cf = 2 * cp * cr / (cp + cr)
-		}
+		cp, cr, cf := m.prf()
 		w := support / total
 		p, r, f1 = p+w*cp, r+w*cr, f1+w*cf
 	}
@@ -177,28 +162,11 @@ func weightedPRF(gold, pred []Label) (p, r, f1 float64) {
 }
 
 func intentPRF(rows []rated, a *Analyzer) (p, r, f1 float64) {
-	var tp, fp, fn float64
+	var m confusion
 	for _, row := range rows {
-		got := a.Analyze(row.text).ChurnIntent
-		switch {
-		case got && row.intent == 1:
-			tp++
-		case got && row.intent == 0:
-			fp++
-		case !got && row.intent == 1:
-			fn++
-		}
+		m.add(a.Analyze(row.text).ChurnIntent, row.intent == 1)
 	}
-	if tp+fp > 0 {
-		p = tp / (tp + fp)
-	}
-	if tp+fn > 0 {
-		r = tp / (tp + fn)
-	}
-	if p+r > 0 {
-		f1 = 2 * p * r / (p + r)
-	}
-	return p, r, f1
+	return m.prf()
 }
 
 func newEvalAnalyzer(t testing.TB) *Analyzer {

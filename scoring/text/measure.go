@@ -30,27 +30,11 @@ func ScoreLabels(gold, pred []Label) ClassScores {
 		s.Accuracy = correct / float64(len(gold))
 	}
 	for _, c := range []Label{Negative, Neutral, Positive} {
-		var tp, fp, fn float64
+		var m confusion
 		for i := range gold {
-			switch {
-			case gold[i] == c && pred[i] == c:
-				tp++
-			case gold[i] != c && pred[i] == c:
-				fp++
-			case gold[i] == c && pred[i] != c:
-				fn++
-			}
+			m.add(pred[i] == c, gold[i] == c)
 		}
-		var p, r, f float64
-		if tp+fp > 0 {
-			p = tp / (tp + fp)
-		}
-		if tp+fn > 0 {
-			r = tp / (tp + fn)
-		}
-		if p+r > 0 {
-			f = 2 * p * r / (p + r)
-		}
+		_, r, f := m.prf()
 		s.MacroRecall += r / 3
 		s.MacroF1 += f / 3
 	}
@@ -102,3 +86,31 @@ func MeasureHeldOut(tweetevalDir string, m *TrainedModels) ([]string, error) {
 // acts (alerts, at-risk); below it, down to IntentShownConfidence, it is
 // shown only.
 func (a *Analyzer) IntentHighConfidence() float64 { return a.models.intentHigh }
+
+// confusion counts one class's (or one yes/no question's) hits and misses.
+type confusion struct{ tp, fp, fn float64 }
+
+func (m *confusion) add(got, want bool) {
+	switch {
+	case got && want:
+		m.tp++
+	case got && !want:
+		m.fp++
+	case !got && want:
+		m.fn++
+	}
+}
+
+// prf is precision, recall and F1; each is 0 where it is undefined.
+func (m confusion) prf() (p, r, f float64) {
+	if m.tp+m.fp > 0 {
+		p = m.tp / (m.tp + m.fp)
+	}
+	if m.tp+m.fn > 0 {
+		r = m.tp / (m.tp + m.fn)
+	}
+	if p+r > 0 {
+		f = 2 * p * r / (p + r)
+	}
+	return p, r, f
+}

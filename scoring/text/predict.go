@@ -191,20 +191,7 @@ type trainingStatement struct {
 func (a *Analyzer) inputsForTraining(s string, withIntent bool) trainingInputs {
 	sc := new(scratch)
 	fs := new(featScratch)
-	masked, own := a.maskOwnNames(s)
-	masked = maskPolite(masked)
-	a.tokenize(sc, masked)
-	a.findMentions(sc, s)
-	sc.dropMentionsIn(own)
-	a.markMentions(sc)
-	a.findHits(sc)
-	ruleIntent := false
-	for _, h := range sc.hits {
-		if a.rules[h.rule].kind == kindIntent && !sc.denied(a, h) {
-			ruleIntent = true
-			break
-		}
-	}
+	masked, ruleIntent := a.read(sc, s)
 	var out trainingInputs
 	if len(sc.toks) == 0 {
 		return out
@@ -239,20 +226,7 @@ func (a *Analyzer) inputsForTraining(s string, withIntent bool) trainingInputs {
 func (a *Analyzer) intentOnly(s string) Intent {
 	sc := new(scratch)
 	fs := new(featScratch)
-	masked, own := a.maskOwnNames(s)
-	masked = maskPolite(masked)
-	a.tokenize(sc, masked)
-	a.findMentions(sc, s)
-	sc.dropMentionsIn(own)
-	a.markMentions(sc)
-	a.findHits(sc)
-	ruleIntent := false
-	for _, h := range sc.hits {
-		if a.rules[h.rule].kind == kindIntent && !sc.denied(a, h) {
-			ruleIntent = true
-			break
-		}
-	}
+	masked, ruleIntent := a.read(sc, s)
 	var r Result
 	if len(sc.toks) == 0 {
 		return r.Intent

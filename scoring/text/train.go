@@ -373,28 +373,16 @@ func intentExamples(a *Analyzer, rows []IntentRow) []linear.Example {
 
 // intentPR is precision and recall of High intent over rows at threshold th.
 func intentPR(as []*Analyzer, rows []IntentRow, th float64) (p, r float64) {
-	var tp, fp, fn float64
+	var m confusion
 	for _, a := range as {
 		for _, row := range rows {
 			in := a.intentOnly(row.Text)
-			got := in.Category != "" && in.Confidence >= th
-			want := row.Category != IntentNone
-			switch {
-			case got && want:
-				tp++
-			case got && !want:
-				fp++
-			case !got && want:
-				fn++
-			}
+			m.add(in.Category != "" && in.Confidence >= th, row.Category != IntentNone)
 		}
 	}
-	p = 1 // nothing claimed, nothing wrong
-	if tp+fp > 0 {
-		p = tp / (tp + fp)
-	}
-	if tp+fn > 0 {
-		r = tp / (tp + fn)
+	p, r, _ = m.prf()
+	if m.tp+m.fp == 0 {
+		p = 1 // nothing claimed, nothing wrong
 	}
 	return p, r
 }
