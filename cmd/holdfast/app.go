@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -179,6 +180,10 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		WebhookSecret: cfg.CRM.WebhookSecret}, in.now, log)
 	a := &app{infra: in, workers: store.NewWorkers(in.store, log),
 		scheduler: schedule.New(in.redis, prefix, set.Schedule.Location(), in.now, log, in.metrics)}
+	// One notion of admin: the users of alerts.admins and the admin role.
+	isAdmin := func(user string) bool {
+		return slices.Contains(set.Alerts.Admins, user) || roles.Person(user).IsAdmin()
+	}
 	a.features = []feature{
 		access.New(in.store, in.sender, sharing, roles, in.now, log),
 		in.ingest,
@@ -200,7 +205,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		nps.New(in.store, in.ingest, in.analyzer, in.sender, nps.Options{Settings: set.NPS,
 			DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location(), WebhookSecret: cfg.SurveyWebhookSecret},
 			in.now, log),
-		deadletters.New(in.store, set.Alerts.Admins,
+		deadletters.New(in.store, isAdmin,
 			[]store.DeadLetterQueue{store.OutboxDeadLetters, crm.DeadLetters, rooms.DeadLetters}, in.metrics, log),
 		connectors.New(in.store, in.ingest, connectors.Options{Settings: set.Connectors, Secrets: cfg.Connectors,
 			Deals: roomsFeature.Deals()}, in.metrics, in.now, log),

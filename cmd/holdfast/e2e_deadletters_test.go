@@ -90,3 +90,25 @@ func TestDeadLetterIsListedAndRetried(t *testing.T) {
 		t.Errorf("%d posts in the alert channel, want the one retried alert", n)
 	}
 }
+
+// The admin role of roles: sees and retries dead letters too, as the
+// users of alerts.admins do: one notion of admin.
+func TestAdminRoleSeesDeadLetters(t *testing.T) {
+	t.Parallel()
+	d := newDeployment(t, appendYAML("roles:\n  csm:\n    users: [U0CSM]\n  admin:\n    users: [U0ROLEADM]\n"))
+	r := d.start(unpaced())
+	r.accounts(ingest.AccountIn{ExternalID: "acme", Name: "Acme", OwnerCSM: "U0CSM"})
+	d.fake.Fail("chat.postMessage", 1, "channel_not_found")
+	r.signals(ingest.SignalIn{Account: "acme", Kind: "cancellation_intent", Source: "crm", IdempotencyKey: "c1",
+		OccurredAt: time.Now(), Text: "We are cancelling."})
+	d.settle()
+	var id int64
+	if err := d.store.Pool().QueryRow(ctxTimeout(t, 5*time.Second), `SELECT id FROM outbox WHERE failed_at IS NOT NULL`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	value := "slack_message:" + strconv.FormatInt(id, 10)
+	d.click("U0CSM", "D0CSM", blocks.ActionDeadLetterRetry, value)
+	d.told("Only Holdfast admins")
+	d.click("U0ROLEADM", "D0ROLEADM", blocks.ActionDeadLetterRetry, value)
+	d.told("Retrying Slack message")
+}

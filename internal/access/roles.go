@@ -312,6 +312,9 @@ func (r *Roles) Person(user string) Person {
 		finance: s.finance[user], admin: s.admin[user], team: slices.Clone(s.team[user])}
 }
 
+// IsAdmin: p holds the admin role (settings, given-up work, connectors).
+func (p Person) IsAdmin() bool { return p.admin }
+
 // Restricted is false when no roles are configured: everything is allowed.
 func (p Person) Restricted() bool { return p.configured }
 

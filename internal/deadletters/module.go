@@ -2,7 +2,7 @@
 // Slack message after its last attempt, a CRM write, a room step. Nothing
 // is dropped silently: each stays in its queue's table as a dead letter,
 // counted in /metrics (holdfast_dead_letters by kind), listed in the App
-// Home of the admins (alerts.admins) with a Retry button that makes it due
+// Home of the admins (alerts.admins and the admin role) with a Retry button that makes it due
 // again with fresh attempts.
 package deadletters
 
@@ -28,17 +28,17 @@ const homeLimit = 10
 
 // Module lists and retries dead letters.
 type Module struct {
-	store  *store.Store
-	admins []string
-	queues []store.DeadLetterQueue
-	log    *slog.Logger
-	router *handlers.Router
+	store   *store.Store
+	isAdmin func(user string) bool
+	queues  []store.DeadLetterQueue
+	log     *slog.Logger
+	router  *handlers.Router
 }
 
-// New wires the module over queues; admins (Slack user ids) see and retry
-// them. It registers the holdfast_dead_letters gauge on reg.
-func New(st *store.Store, admins []string, queues []store.DeadLetterQueue, reg prometheus.Registerer, log *slog.Logger) *Module {
-	m := &Module{store: st, admins: admins, queues: queues, log: log}
+// New wires the module over queues; the users isAdmin accepts see and
+// retry them. It registers the holdfast_dead_letters gauge on reg.
+func New(st *store.Store, isAdmin func(user string) bool, queues []store.DeadLetterQueue, reg prometheus.Registerer, log *slog.Logger) *Module {
+	m := &Module{store: st, isAdmin: isAdmin, queues: queues, log: log}
 	reg.MustRegister(&collector{m: m, desc: prometheus.NewDesc("holdfast_dead_letters",
 		"Work given up on (Slack messages, CRM writes, room steps), waiting for an admin's Retry.", []string{"kind"}, nil)})
 	return m
@@ -55,11 +55,9 @@ func (m *Module) Register(r *handlers.Router) {
 	})
 }
 
-func (m *Module) isAdmin(user string) bool { return slices.Contains(m.admins, user) }
-
 func (m *Module) retry(ctx context.Context, cb slack.InteractionCallback, value string) error {
 	if !m.isAdmin(cb.User.ID) {
-		m.router.Tell(ctx, cb, blocks.Problem("Only Holdfast admins (alerts.admins) can retry given-up work."))
+		m.router.Tell(ctx, cb, blocks.Problem("Only Holdfast admins (alerts.admins, or the admin role) can retry given-up work."))
 		return nil
 	}
 	kind, idText, _ := strings.Cut(value, ":")
