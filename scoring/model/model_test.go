@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -218,4 +219,12 @@ func TestROCAUCIsMannWhitney(t *testing.T) {
 	}
 	// A NaN score must not panic the sort gonum's ROC relies on.
 	_ = ROCAUC([]float64{math.NaN(), 0.3, 0.1, math.NaN()}, []bool{true, false, true, false})
+}
+
+func TestCrossValidateWantsAGroupPerRow(t *testing.T) {
+	x := [][]float64{{1}, {2}, {3}, {4}}
+	y := []bool{true, false, true, false}
+	if _, err := CrossValidate(x, y, nil, 2, true); err == nil || !strings.Contains(err.Error(), "0 groups") {
+		t.Fatalf("err = %v, want one naming the missing groups", err)
+	}
 }
