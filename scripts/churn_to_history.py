@@ -61,6 +61,8 @@ def main():
     ap.add_argument("--tenure-column", default="Account length", help="days since activation, if present")
     ap.add_argument("--usage-columns", default="charge", help="columns whose name contains this (comma list) are summed as spend")
     a = ap.parse_args()
+    if a.horizon < 2:
+        sys.exit(f"--horizon {a.horizon}: want at least 2 days (churns are spread over the days after the snapshot)")
 
     with open(a.table, newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
@@ -76,6 +78,11 @@ def main():
     traits = [c for c in header if c != a.label]
     types = {c: col_type([r[c] for r in rows]) for c in traits}
     needles = [n.strip().lower() for n in a.usage_columns.split(",") if n.strip()]
+    keys = {}
+    for c in traits:
+        if trait_key(c) in keys:
+            sys.exit(f"{a.table}: columns {keys[trait_key(c)]!r} and {c!r} both become trait {trait_key(c)!r}; rename one")
+        keys[trait_key(c)] = c
     usage = [c for c in traits if types[c] == "number" and any(n in c.lower() for n in needles)]
 
     os.makedirs(a.outdir, exist_ok=True)
@@ -93,7 +100,7 @@ def main():
             if tenure:
                 try:
                     activation = as_of - dt.timedelta(days=int(float(tenure)))
-                except ValueError:
+                except (ValueError, OverflowError):  # "nan", "inf", or too many days
                     pass
             churned = ""
             if r[a.label].strip().lower() in TRUE:

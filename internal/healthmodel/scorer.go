@@ -86,11 +86,10 @@ func (s *Scorer) active(ctx context.Context, db store.DB) (*Version, error) {
 	if s.cached != nil && s.cached.ID == id {
 		return s.cached, nil
 	}
-	v, err := LoadVersion(ctx, db, id)
+	v, err := loadVersion(ctx, db, id)
 	if err != nil {
 		return nil, err
 	}
-	v.TrainAccounts = nil // not needed to score; can be large
 	s.cached = &v
 	return s.cached, nil
 }

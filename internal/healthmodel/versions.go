@@ -94,6 +94,17 @@ func scanVersion(row pgx.Row) (Version, error) {
 
 // LoadVersion reads one version, with its training accounts.
 func LoadVersion(ctx context.Context, db store.DB, id int64) (Version, error) {
+	v, err := loadVersion(ctx, db, id)
+	if err != nil {
+		return v, err
+	}
+	err = db.QueryRow(ctx, `SELECT train_accounts FROM health_models WHERE id = $1`, id).Scan(&v.TrainAccounts)
+	return v, err
+}
+
+// loadVersion reads one version without its training accounts, which
+// scoring does not need and can be large.
+func loadVersion(ctx context.Context, db store.DB, id int64) (Version, error) {
 	v, err := scanVersion(db.QueryRow(ctx, `SELECT `+versionColumns+` FROM health_models WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return v, fmt.Errorf("model version %d: %w", id, store.ErrNotFound)
@@ -101,8 +112,7 @@ func LoadVersion(ctx context.Context, db store.DB, id int64) (Version, error) {
 	if err != nil {
 		return v, fmt.Errorf("model version %d: %w", id, err)
 	}
-	err = db.QueryRow(ctx, `SELECT train_accounts FROM health_models WHERE id = $1`, id).Scan(&v.TrainAccounts)
-	return v, err
+	return v, nil
 }
 
 // Versions lists every version, newest first, without training accounts.

@@ -168,6 +168,11 @@ func CrossValidate(x [][]float64, y []bool, group []int64, k int, balanced bool)
 	if k < 2 {
 		k = 2
 	}
+	// Rows without a group would all fall in fold 0 and leave that fold
+	// nothing to train on.
+	if len(group) != len(x) || len(y) != len(x) {
+		return CVResult{}, fmt.Errorf("cross-validation: %d rows, %d labels, %d groups", len(x), len(y), len(group))
+	}
 	fold := make([]int, len(x))
 	for i, g := range group {
 		fold[i] = int(mix(uint64(g)) % uint64(k))

@@ -4,34 +4,24 @@ import (
 	"cmp"
 	"math"
 	"slices"
+
+	"gonum.org/v1/gonum/integrate"
+	"gonum.org/v1/gonum/stat"
 )
 
 // ROCAUC is the probability that a random churner scores above a random
-// account that stayed (ties count half). NaN without both classes.
+// account that stayed (ties count half): the area under ROCCurve. NaN
+// without both classes.
 func ROCAUC(score []float64, y []bool) float64 {
-	idx := order(score)
-	// Mann-Whitney U with average ranks over ties.
-	var rankSum float64
-	pos := 0
-	for i := 0; i < len(idx); {
-		j := i
-		for j < len(idx) && score[idx[j]] == score[idx[i]] {
-			j++
-		}
-		avg := float64(i+j+1) / 2 // ranks i+1..j
-		for k := i; k < j; k++ {
-			if y[idx[k]] {
-				rankSum += avg
-				pos++
-			}
-		}
-		i = j
-	}
-	neg := len(score) - pos
-	if pos == 0 || neg == 0 {
+	if !bothClasses(y) {
 		return math.NaN()
 	}
-	return (rankSum - float64(pos)*float64(pos+1)/2) / (float64(pos) * float64(neg))
+	curve := ROCCurve(score, y)
+	fpr, tpr := make([]float64, len(curve)), make([]float64, len(curve))
+	for i, c := range curve {
+		fpr[i], tpr[i] = c.FPR, c.TPR
+	}
+	return integrate.Trapezoidal(fpr, tpr)
 }
 
 // order sorts indexes by ascending score.
@@ -150,35 +140,28 @@ func CalibrationTable(p []float64, y []bool, bins int) []CalibrationBin {
 // ROCPoint is one point of a ROC curve.
 type ROCPoint struct{ FPR, TPR float64 }
 
-// ROCCurve lists the curve from (0,0) to (1,1), one point per distinct score.
+// ROCCurve lists the curve from (0,0) to (1,1), one point per distinct
+// score (gonum's stat.ROC); the diagonal without both classes.
 func ROCCurve(score []float64, y []bool) []ROCPoint {
-	idx := order(score)
-	slices.Reverse(idx)
-	pos, neg := 0, 0
-	for _, l := range y {
-		if l {
-			pos++
-		} else {
-			neg++
-		}
+	if !bothClasses(y) {
+		return []ROCPoint{{0, 0}, {1, 1}}
 	}
-	out := []ROCPoint{{0, 0}}
-	if pos == 0 || neg == 0 {
-		return append(out, ROCPoint{1, 1})
+	// Sorted with cmp.Compare rather than stat.SortWeightedLabeled, whose
+	// "<" would leave a NaN score out of order and make stat.ROC panic.
+	s, c := make([]float64, len(score)), make([]bool, len(y))
+	for k, i := range order(score) {
+		s[k], c[k] = score[i], y[i]
 	}
-	tp, fp := 0, 0
-	for k, i := range idx {
-		if y[i] {
-			tp++
-		} else {
-			fp++
-		}
-		if k+1 < len(idx) && score[idx[k+1]] == score[i] {
-			continue
-		}
-		out = append(out, ROCPoint{float64(fp) / float64(neg), float64(tp) / float64(pos)})
+	tpr, fpr, _ := stat.ROC(nil, s, c, nil)
+	out := make([]ROCPoint, len(tpr))
+	for i := range tpr {
+		out[i] = ROCPoint{FPR: fpr[i], TPR: tpr[i]}
 	}
 	return out
+}
+
+func bothClasses(y []bool) bool {
+	return slices.Contains(y, true) && slices.Contains(y, false)
 }
 
 // ThresholdForPrecision is the lowest probability t such that flagging

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -177,5 +178,53 @@ func BenchmarkFit100kx20(b *testing.B) {
 		if _, err := FitModel(Train{Columns: cols, Rows: rows, Labels: y, Groups: g}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestROCAUCIsMannWhitney checks the area under gonum's ROC curve against
+// counting ordered pairs directly, with many ties.
+func TestROCAUCIsMannWhitney(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	score, y := make([]float64, 300), make([]bool, 300)
+	for i := range score {
+		score[i] = float64(r.IntN(12)) / 4
+		y[i] = r.Float64() < 0.2+0.05*score[i]
+	}
+	var pairs, right float64
+	for i := range score {
+		for j := range score {
+			if y[i] && !y[j] {
+				pairs++
+				switch {
+				case score[i] > score[j]:
+					right++
+				case score[i] == score[j]:
+					right += 0.5
+				}
+			}
+		}
+	}
+	if got, want := ROCAUC(score, y), right/pairs; math.Abs(got-want) > 1e-12 {
+		t.Errorf("AUC %v, want %v", got, want)
+	}
+	curve := ROCCurve(score, y)
+	if first, last := curve[0], curve[len(curve)-1]; first != (ROCPoint{0, 0}) || last != (ROCPoint{1, 1}) {
+		t.Errorf("curve runs %v to %v", first, last)
+	}
+	if got := ROCAUC([]float64{0.1, 0.2}, []bool{false, false}); !math.IsNaN(got) {
+		t.Errorf("one-class AUC %v, want NaN", got)
+	}
+	if c := ROCCurve([]float64{0.1, 0.2}, []bool{true, true}); len(c) != 2 || c[1] != (ROCPoint{1, 1}) {
+		t.Errorf("one-class curve %v, want the diagonal", c)
+	}
+	// A NaN score must not panic the sort gonum's ROC relies on.
+	_ = ROCAUC([]float64{math.NaN(), 0.3, 0.1, math.NaN()}, []bool{true, false, true, false})
+}
+
+func TestCrossValidateWantsAGroupPerRow(t *testing.T) {
+	x := [][]float64{{1}, {2}, {3}, {4}}
+	y := []bool{true, false, true, false}
+	if _, err := CrossValidate(x, y, nil, 2, true); err == nil || !strings.Contains(err.Error(), "0 groups") {
+		t.Fatalf("err = %v, want one naming the missing groups", err)
 	}
 }
