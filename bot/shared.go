@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,7 @@ type Sharing struct {
 
 	mu       sync.Mutex
 	clear    map[string]time.Time // channel -> not shared, until
+	shared   map[string]bool      // channels known shared: never un-shared, so no query again
 	onShared func(ctx context.Context, channel string) error
 }
 
@@ -48,7 +50,7 @@ func (g *Sharing) OnShared(fn func(ctx context.Context, channel string) error) {
 // NewSharing wires the sharing check. fallback is alerts.default_channel.
 func NewSharing(st *store.Store, s *Sender, fallback string, now func() time.Time, log *slog.Logger) *Sharing {
 	return &Sharing{store: st, sender: s, fallback: fallback, ttl: SharingTTL, now: now, log: log,
-		clear: map[string]time.Time{}}
+		clear: map[string]time.Time{}, shared: map[string]bool{}}
 }
 
 // Shared says whether people outside the workspace's organisation can read
@@ -58,11 +60,21 @@ func (g *Sharing) Shared(ctx context.Context, channel string) (bool, error) {
 	if channel == "" || (channel[0] != 'C' && channel[0] != 'G') {
 		return false, nil
 	}
-	// The stored flag first: a channel_shared event seen by any replica
+	g.mu.Lock()
+	known := g.shared[channel]
+	g.mu.Unlock()
+	if known {
+		return true, nil
+	}
+	// The stored flag next: a channel_shared event seen by any replica
 	// counts at once everywhere.
 	shared, err := g.store.ChannelShared(ctx, channel)
-	if err != nil || shared {
-		return shared, err
+	if err != nil {
+		return false, err
+	}
+	if shared {
+		g.remember(channel)
+		return true, nil
 	}
 	g.mu.Lock()
 	until, ok := g.clear[channel]
@@ -85,6 +97,7 @@ func (g *Sharing) Shared(ctx context.Context, channel string) (bool, error) {
 		if err != nil {
 			return true, err
 		}
+		g.remember(channel)
 		g.mu.Lock()
 		fn := g.onShared
 		g.mu.Unlock()
@@ -99,6 +112,14 @@ func (g *Sharing) Shared(ctx context.Context, channel string) (bool, error) {
 	g.clear[channel] = g.now().Add(g.ttl)
 	g.mu.Unlock()
 	return false, nil
+}
+
+// remember keeps channel as shared for good: "shared" is never undone.
+func (g *Sharing) remember(channel string) {
+	g.mu.Lock()
+	g.shared[channel] = true
+	delete(g.clear, channel)
+	g.mu.Unlock()
 }
 
 // Forget drops what is cached about channel (a channel_shared event).
@@ -117,6 +138,11 @@ func (g *Sharing) Route(ctx context.Context, channel string) (string, error) {
 	if err != nil || !shared {
 		return channel, err
 	}
+	return g.internalRoute(ctx, channel)
+}
+
+// internalRoute is Route for a channel already known to be shared.
+func (g *Sharing) internalRoute(ctx context.Context, channel string) (string, error) {
 	var candidates []string
 	a, err := g.store.AccountByChannel(ctx, channel)
 	switch {
@@ -130,6 +156,7 @@ func (g *Sharing) Route(ctx context.Context, channel string) (string, error) {
 		}
 		candidates = append(candidates, a.InternalChannel, owner)
 	}
+	var tried []string
 	for _, c := range append(candidates, g.fallback) {
 		if c == "" || c == channel {
 			continue
@@ -141,8 +168,14 @@ func (g *Sharing) Route(ctx context.Context, channel string) (string, error) {
 		if !shared {
 			return c, nil
 		}
+		tried = append(tried, c)
 	}
-	return "", ErrNoInternalRoute
+	// The dead letter and its log line say what was tried, so an admin
+	// knows which setting to fix.
+	if len(tried) == 0 {
+		return "", fmt.Errorf("%w (%s: no internal_channel, owner or default channel is set)", ErrNoInternalRoute, channel)
+	}
+	return "", fmt.Errorf("%w (%s; shared too: %s)", ErrNoInternalRoute, channel, strings.Join(tried, ", "))
 }
 
 // address makes the final check before an internal message leaves: one
@@ -158,7 +191,7 @@ func (g *Sharing) address(ctx context.Context, it *store.OutboxItem) error {
 	}
 	to := it.UserID
 	if it.Op != store.OpEphemeral || to == "" {
-		if to, err = g.Route(ctx, it.ChannelID); err != nil {
+		if to, err = g.internalRoute(ctx, it.ChannelID); err != nil {
 			return err
 		}
 	}

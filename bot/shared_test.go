@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,5 +160,37 @@ func TestDelivererKeepsInternalMessagesOutOfSharedChannels(t *testing.T) {
 	}
 	if n := len(r.fake.Messages("U0ASKER")); n != 1 {
 		t.Errorf("the ephemeral went to the asker's DM %d times, want 1", n)
+	}
+}
+
+func TestDelivererDeadLettersAnInternalMessageWithNoRoute(t *testing.T) {
+	t.Parallel()
+	r := newSharingRig(t)
+	ctx := context.Background()
+	for _, c := range []string{"C0S", "C0SINT", "C0DEFAULT"} {
+		r.fake.ShareChannel(c, "T0OTHER", false)
+	}
+	r.account(t, "C0S", "C0SINT", "")
+	if err := r.st.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: "C0S", Message: blocks.Message{Text: "ARR $240k"}}); err != nil {
+		t.Fatal(err)
+	}
+	d := bot.NewDeliverer(r.st, r.sender, 1, slog.New(slog.DiscardHandler))
+	d.KeepInternal(r.sharing)
+	if _, err := d.Work(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d.Drain()
+	for _, c := range []string{"C0S", "C0SINT", "C0DEFAULT"} {
+		if n := len(r.fake.Messages(c)); n != 0 {
+			t.Errorf("%s got %d messages, want none", c, n)
+		}
+	}
+	// Given up at once, and visible: a dead letter naming what was tried.
+	dead, err := r.st.DeadLetters(ctx, []store.DeadLetterQueue{store.OutboxDeadLetters}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) != 1 || !strings.Contains(dead[0].Error, "C0SINT") || !strings.Contains(dead[0].Error, "C0DEFAULT") {
+		t.Fatalf("dead letters %+v, want one naming C0SINT and C0DEFAULT", dead)
 	}
 }

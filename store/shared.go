@@ -50,18 +50,8 @@ func (q Queries) ClaimOwnerTold(ctx context.Context, channel string) (bool, erro
 // sales_manager.
 func IsEmail(s string) bool { return strings.Contains(s, "@") }
 
-// SlackUserByEmail is the cached users.lookupByEmail answer: known is
-// false when never looked up, userID "" when Slack had no such user.
-func (q Queries) SlackUserByEmail(ctx context.Context, email string) (userID string, known bool, err error) {
-	err = q.db.QueryRow(ctx, `SELECT user_id FROM slack_emails WHERE email = lower($1)`, email).Scan(&userID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", false, nil
-	}
-	return userID, err == nil, wrap("slack user by email", err)
-}
-
-// SlackUserByEmailChecked is SlackUserByEmail with when it was last
-// asked (zero: never).
+// SlackUserByEmailChecked is the cached users.lookupByEmail answer
+// ("" = Slack had no such user) and when it was last asked (zero: never).
 func (q Queries) SlackUserByEmailChecked(ctx context.Context, email string) (userID string, checked time.Time, err error) {
 	err = q.db.QueryRow(ctx, `SELECT user_id, checked_at FROM slack_emails WHERE email = lower($1)`, email).Scan(&userID, &checked)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -83,6 +73,6 @@ func (q Queries) SlackUser(ctx context.Context, person string) (string, error) {
 	if !IsEmail(person) {
 		return person, nil
 	}
-	id, _, err := q.SlackUserByEmail(ctx, person)
+	id, _, err := q.SlackUserByEmailChecked(ctx, person)
 	return id, err
 }

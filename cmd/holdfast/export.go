@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/holdfast/holdfast/config"
@@ -53,9 +54,11 @@ func exportAudit(ctx context.Context, cfg config.Config, args []string, stdout, 
 	return report(stderr, err)
 }
 
-// csvSafe keeps a spreadsheet from reading a cell as a formula.
+// csvSafe keeps a spreadsheet from reading a cell as a formula: the
+// characters a formula may start with, tab and carriage return included
+// (spreadsheets skip them and read what follows).
 func csvSafe(s string) string {
-	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s
 	}
 	return s

@@ -129,7 +129,26 @@ func (r *Roles) Current(ctx context.Context, user string) Person {
 	if r == nil {
 		return Person{User: user}
 	}
-	r.refreshing.Lock()
+	// Only a stale request waits: the rest read the roles in force without
+	// queueing behind one another (or behind a refresh's Slack calls).
+	if r.stale() {
+		r.refreshing.Lock()
+		if r.stale() { // not already refreshed by the request it waited for
+			if err := r.Refresh(ctx); err != nil {
+				r.log.Error("roles not refreshed; the ones in force stay", "err", err)
+				r.mu.Lock()
+				r.resolved = time.Now() // try again after Refresh, not on every request
+				r.mu.Unlock()
+			}
+		}
+		r.refreshing.Unlock()
+	}
+	return r.Person(user)
+}
+
+// stale says whether group members are older than Refresh or the config
+// file changed since it was read.
+func (r *Roles) stale() bool {
 	r.mu.RLock()
 	stale := time.Since(r.resolved) >= r.settings.Refresh.Duration
 	modTime := r.modTime
@@ -138,16 +157,7 @@ func (r *Roles) Current(ctx context.Context, user string) Person {
 		fi, err := os.Stat(r.path)
 		stale = err == nil && !fi.ModTime().Equal(modTime)
 	}
-	if stale {
-		if err := r.Refresh(ctx); err != nil {
-			r.log.Error("roles not refreshed; the ones in force stay", "err", err)
-			r.mu.Lock()
-			r.resolved = time.Now() // try again after Refresh, not on every request
-			r.mu.Unlock()
-		}
-	}
-	r.refreshing.Unlock()
-	return r.Person(user)
+	return stale
 }
 
 type snapshot struct {
@@ -252,6 +262,11 @@ func (r *Roles) Refresh(ctx context.Context) error {
 		if fi, err := os.Stat(r.path); err == nil && !fi.ModTime().Equal(modTime) {
 			next, err := readRoles(r.path)
 			if err != nil {
+				// Not read again until it changes: a broken file would
+				// otherwise be parsed (and logged) on every request.
+				r.mu.Lock()
+				r.modTime = fi.ModTime()
+				r.mu.Unlock()
 				return fmt.Errorf("re-read roles from %s: %w", r.path, err)
 			}
 			s, modTime = next, fi.ModTime()
@@ -282,14 +297,6 @@ func readRoles(path string) (Settings, error) {
 		return Settings{}, fmt.Errorf("yaml: %w", err)
 	}
 	return doc.Roles, doc.Roles.Validate()
-}
-
-// Every is how often Refresh should run: the file watch wants it often,
-// Slack's user groups not more than Refresh.
-func (r *Roles) Every() time.Duration {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.settings.Refresh.Duration
 }
 
 // Person is one user's roles at this moment.

@@ -1,6 +1,7 @@
 package access_test
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -127,7 +128,9 @@ func TestRolesFollowTheFileAndTheGroups(t *testing.T) {
 		}
 	}
 	write("roles:\n  csm: {groups: [S0CSMS]}\n", time.Now().Add(-time.Hour))
-	r, err := access.LoadRoles(context.Background(), sender, settings(t, "csm: {groups: [S0CSMS]}"), path, slog.New(slog.DiscardHandler))
+	var logged bytes.Buffer
+	r, err := access.LoadRoles(context.Background(), sender, settings(t, "csm: {groups: [S0CSMS]}"), path,
+		slog.New(slog.NewTextHandler(&logged, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,5 +155,16 @@ func TestRolesFollowTheFileAndTheGroups(t *testing.T) {
 	write("roles:\n  leadership: {users: [nobody]}\n", time.Now().Add(time.Minute))
 	if !r.Current(context.Background(), "U0LEAD").MayRead(acct) {
 		t.Error("a broken file dropped the roles in force")
+	}
+	for range 3 {
+		r.Current(context.Background(), "U0LEAD")
+	}
+	if n := strings.Count(logged.String(), "roles not refreshed"); n != 1 {
+		t.Errorf("a broken file was reported %d times, want once until it changes", n)
+	}
+	// Mended, it is read again.
+	write("roles:\n  csm: {groups: [S0CSMS]}\n", time.Now().Add(2*time.Minute))
+	if r.Current(context.Background(), "U0LEAD").MayRead(acct) {
+		t.Error("the mended file was not re-read")
 	}
 }

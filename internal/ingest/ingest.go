@@ -95,14 +95,21 @@ func (p *Pipeline) resolvePeople(ctx context.Context, rows []store.AccountInput)
 // stay as typed, are logged, and are returned.
 func ResolveEmails(ctx context.Context, people People, rows []store.AccountInput, log *slog.Logger) ([]string, error) {
 	var unknown []string
+	// One owner or manager is on many rows of an import: each address is
+	// resolved once per batch, not once per row.
+	resolved := map[string]string{}
 	for i := range rows {
 		for _, f := range []*string{&rows[i].OwnerCSM, &rows[i].AE, &rows[i].SalesManager} {
 			if !store.IsEmail(*f) {
 				continue
 			}
-			id, err := people.Resolve(ctx, *f)
-			if err != nil {
-				return nil, err
+			id, seen := resolved[*f]
+			if !seen {
+				var err error
+				if id, err = people.Resolve(ctx, *f); err != nil {
+					return nil, err
+				}
+				resolved[*f] = id
 			}
 			if id == "" {
 				log.Warn("no Slack user has this e-mail address; kept as typed", "account", rows[i].ExternalID, "email", *f)
