@@ -229,6 +229,11 @@ func (m *Module) webhook(c connector) http.HandlerFunc {
 		now := m.now()
 		if err := c.verify(r, raw, now); err != nil {
 			m.count(c.name(), "rejected", 1)
+			var bad badPayload
+			if errors.As(err, &bad) {
+				api.WriteError(w, http.StatusBadRequest, "bad_payload", err.Error(), nil)
+				return
+			}
 			unauthorized(w, err.Error())
 			return
 		}
@@ -407,6 +412,13 @@ func (m *Module) apply(ctx context.Context, tool string, events []Event, quarant
 	m.count(tool, "ignored", res.Ignored)
 	return res, nil
 }
+
+// badPayload is a verify error about a body whose signature held but
+// which cannot be read for its signed time: the tool's data (400), not a
+// forgery (401), so nobody chases a secret that is right.
+type badPayload struct{ error }
+
+func (b badPayload) Unwrap() error { return b.error }
 
 // decodeJSON reads JSON into v; vendors add fields over time, so unknown
 // fields are fine, but the shape must hold.

@@ -693,3 +693,26 @@ func TestHomeSectionShowsTheQuarantineToAdmins(t *testing.T) {
 		t.Errorf("section lacks the waiting key: %s", raw)
 	}
 }
+
+// A body whose signature holds but that is not the tool's JSON is the
+// tool's data (400 bad_payload), not a forgery (401): nothing is stored
+// either way.
+func TestSignedUnreadableBodyIsBadPayloadNotBadSignature(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	before := e.stored()
+	over := "[" + strings.Repeat(`{"type":"track","messageId":"m"},`, 1000) + `{"type":"track","messageId":"m"}]`
+	for _, c := range []struct{ tool, body string }{
+		{connectors.Intercom, `not json`},
+		{connectors.Segment, `{"type": 7}`},
+		{connectors.Segment, over},
+	} {
+		code, answer := e.send(e.request(c.tool, []byte(c.body), signed, t0))
+		if code != http.StatusBadRequest || !strings.Contains(answer, `"error":"bad_payload"`) {
+			t.Errorf("%s %.40s: %d %s, want 400 bad_payload", c.tool, c.body, code, answer)
+		}
+	}
+	if n := e.stored(); n != before {
+		t.Errorf("%d rows stored from unreadable bodies", n-before)
+	}
+}

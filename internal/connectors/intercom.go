@@ -50,7 +50,7 @@ func (c *intercom) verify(r *http.Request, body []byte, now time.Time) error {
 		CreatedAt   int64 `json:"created_at"`
 	}
 	if err := decodeJSON(body, &p); err != nil {
-		return err
+		return badPayload{err}
 	}
 	sent := p.FirstSentAt
 	if sent == 0 {
