@@ -153,17 +153,27 @@ func New(st *store.Store, pipeline *ingest.Pipeline, opts Options, reg prometheu
 	if reg != nil {
 		reg.MustRegister(m.metrics)
 	}
-	s := opts.Settings
-	m.tools = map[string]connector{
-		Zendesk:    &zendesk{secret: opts.Secrets.ZendeskSecret, settings: s.Zendesk},
-		Intercom:   &intercom{secret: opts.Secrets.IntercomSecret, settings: s.Intercom},
-		HubSpot:    &hubspot{secret: opts.Secrets.HubSpotSecret, settings: s.HubSpot, publicURL: s.PublicURL},
-		Salesforce: &salesforce{enabledFlag: opts.Secrets.SalesforceEnabled, token: opts.Secrets.SalesforceToken, settings: s.Salesforce},
-		Segment:    &segment{secret: opts.Secrets.SegmentSecret, settings: s.Segment},
-		Gong:       &gong{key: opts.Secrets.GongPublicKey, settings: s.Gong, publicURL: s.PublicURL},
-	}
+	m.tools = newTools(opts.Settings, opts.Secrets)
 	m.usage = newUsageWriter(st, m, log)
 	return m
+}
+
+func newTools(s Settings, secrets Secrets) map[string]connector {
+	return map[string]connector{
+		Zendesk:    &zendesk{secret: secrets.ZendeskSecret, settings: s.Zendesk},
+		Intercom:   &intercom{secret: secrets.IntercomSecret, settings: s.Intercom},
+		HubSpot:    &hubspot{secret: secrets.HubSpotSecret, settings: s.HubSpot, publicURL: s.PublicURL},
+		Salesforce: &salesforce{enabledFlag: secrets.SalesforceEnabled, token: secrets.SalesforceToken, settings: s.Salesforce},
+		Segment:    &segment{secret: secrets.SegmentSecret, settings: s.Segment},
+		Gong:       &gong{key: secrets.GongPublicKey, settings: s.Gong, publicURL: s.PublicURL},
+	}
+}
+
+// Enabled reports which tools are on for settings and secrets, as the
+// running bot decides it (ReadStatus from the command line).
+func Enabled(s Settings, secrets Secrets) func(tool string) bool {
+	tools := newTools(s, secrets)
+	return func(tool string) bool { c, ok := tools[tool]; return ok && c.enabled() }
 }
 
 // Name names the feature.
