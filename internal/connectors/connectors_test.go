@@ -716,3 +716,34 @@ func TestSignedUnreadableBodyIsBadPayloadNotBadSignature(t *testing.T) {
 		t.Errorf("%d rows stored from unreadable bodies", n-before)
 	}
 }
+
+// A deal won before HubSpot told which company it belongs to waits under
+// the deal; the association arriving later (a stored link) is what the
+// replay job follows to the company's account.
+func TestQuarantineReplaysThroughALinkLearnedLater(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.account("hubspot-co", "5174483541")
+	var parts []json.RawMessage
+	if err := json.Unmarshal(fixture(t, "hubspot_deal_won.json"), &parts); err != nil {
+		t.Fatal(err)
+	}
+	association, won := parts[0], parts[1]
+	one := func(p json.RawMessage) []byte { return append(append([]byte("["), p...), ']') }
+	if code, answer := e.send(e.request(connectors.HubSpot, one(won), signed, t0)); code != http.StatusOK || !strings.Contains(answer, `"quarantined":1`) {
+		t.Fatalf("won alone: %d %s, want quarantined", code, answer)
+	}
+	if n, err := e.m.ReplayResolvable(context.Background()); err != nil || n != 0 {
+		t.Fatalf("replay before the association: %d, %v", n, err)
+	}
+	if code, answer := e.send(e.request(connectors.HubSpot, one(association), signed, t0)); code != http.StatusOK || !strings.Contains(answer, `"ignored":1`) {
+		t.Fatalf("association: %d %s", code, answer)
+	}
+	if n, err := e.m.ReplayResolvable(context.Background()); err != nil || n != 1 {
+		t.Fatalf("replay after the association: %d, %v, want 1", n, err)
+	}
+	if n := e.count(`SELECT count(*) FROM deals d JOIN accounts a ON a.id = d.account_id
+		WHERE a.external_id = 'hubspot-co' AND d.external_id = 'hubspot-9876543210'`); n != 1 {
+		t.Errorf("%d won deals on hubspot-co after the replay, want 1", n)
+	}
+}
