@@ -747,3 +747,24 @@ func TestQuarantineReplaysThroughALinkLearnedLater(t *testing.T) {
 		t.Errorf("%d won deals on hubspot-co after the replay, want 1", n)
 	}
 }
+
+// A ticket whose text ingest could not take as sent (a NUL, a subject far
+// over the metadata limit) is made storable when it arrives: quarantined,
+// it replays once mapped instead of failing every replay after it.
+func TestOversizedTicketReplaysOnceMapped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.account("acme", "")
+	body := fixture(t, "zendesk_ticket_created.json")
+	body = bytes.ReplaceAll(body, []byte(`"Export broken again"`), []byte(`"`+strings.Repeat(`Export\u0000 broken again `, 1500)+`"`))
+	if code, answer := e.send(e.request(connectors.Zendesk, body, signed, t0)); code != http.StatusOK || !strings.Contains(answer, `"quarantined":1`) {
+		t.Fatalf("%d %s, want quarantined", code, answer)
+	}
+	res, err := e.m.Map(context.Background(), connectors.MappingIn{Connector: connectors.Zendesk, KeyKind: connectors.KeyOrganization, Key: "8447346621566", Account: "acme"})
+	if err != nil || res.Replayed != 1 || res.Waiting != 0 {
+		t.Fatalf("mapping: %+v, %v, want 1 replayed and none waiting", res, err)
+	}
+	if n := e.count(`SELECT count(*) FROM signals WHERE source = 'zendesk' AND text LIKE 'Export broken again Export%' AND length(metadata->>'subject') <= 1000`); n != 1 {
+		t.Errorf("%d stored tickets with the NUL dropped and the subject bounded, want 1", n)
+	}
+}
