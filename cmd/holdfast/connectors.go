@@ -45,12 +45,7 @@ func connectorsStatus(ctx context.Context, cfg config.Config, stdout io.Writer) 
 		return err
 	}
 	defer st.Close()
-	on := map[string]bool{
-		connectors.Zendesk: cfg.Connectors.ZendeskSecret != "", connectors.Intercom: cfg.Connectors.IntercomSecret != "",
-		connectors.HubSpot: cfg.Connectors.HubSpotSecret != "", connectors.Segment: cfg.Connectors.SegmentSecret != "",
-		connectors.Salesforce: cfg.Connectors.SalesforceEnabled, connectors.Gong: cfg.Connectors.GongPublicKey != nil,
-	}
-	s, err := connectors.ReadStatus(ctx, st.DB(), func(name string) bool { return on[name] })
+	s, err := connectors.ReadStatus(ctx, st.DB(), connectors.Enabled(cfg.Settings.Connectors, cfg.Connectors))
 	if err != nil {
 		return err
 	}

@@ -56,11 +56,12 @@ func plainText(s string) string {
 }
 
 // joinText joins non-empty parts with blank lines, within the ingest
-// limit on text.
+// limit on text and without the NUL it refuses: an event quarantined with
+// text ingest cannot take would fail every replay of its page.
 func joinText(parts ...string) string {
 	var keep []string
 	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
+		if p = strings.TrimSpace(strings.ReplaceAll(p, "\x00", "")); p != "" {
 			keep = append(keep, p)
 		}
 	}
@@ -83,11 +84,23 @@ func severity(priority string) string {
 	return "normal"
 }
 
+// maxMetaString bounds one metadata value: the few fields a connector
+// keeps stay well under ingest's 16 KiB metadata limit.
+const maxMetaString = 1000
+
 func metadata(fields map[string]any) json.RawMessage {
 	clean := map[string]any{}
 	for k, v := range fields {
-		if s, ok := v.(string); ok && s == "" {
-			continue
+		if s, ok := v.(string); ok {
+			if s = strings.ReplaceAll(s, "\x00", ""); s == "" {
+				continue
+			}
+			// A tool's field (a ticket subject, a call title) is bounded
+			// so the metadata stays within what ingest accepts.
+			if len(s) > maxMetaString {
+				s = strings.ToValidUTF8(s[:maxMetaString], "")
+			}
+			v = s
 		}
 		clean[k] = v
 	}

@@ -153,17 +153,27 @@ func New(st *store.Store, pipeline *ingest.Pipeline, opts Options, reg prometheu
 	if reg != nil {
 		reg.MustRegister(m.metrics)
 	}
-	s := opts.Settings
-	m.tools = map[string]connector{
-		Zendesk:    &zendesk{secret: opts.Secrets.ZendeskSecret, settings: s.Zendesk},
-		Intercom:   &intercom{secret: opts.Secrets.IntercomSecret, settings: s.Intercom},
-		HubSpot:    &hubspot{secret: opts.Secrets.HubSpotSecret, settings: s.HubSpot, publicURL: s.PublicURL},
-		Salesforce: &salesforce{enabledFlag: opts.Secrets.SalesforceEnabled, token: opts.Secrets.SalesforceToken, settings: s.Salesforce},
-		Segment:    &segment{secret: opts.Secrets.SegmentSecret, settings: s.Segment},
-		Gong:       &gong{key: opts.Secrets.GongPublicKey, settings: s.Gong, publicURL: s.PublicURL},
-	}
+	m.tools = newTools(opts.Settings, opts.Secrets)
 	m.usage = newUsageWriter(st, m, log)
 	return m
+}
+
+func newTools(s Settings, secrets Secrets) map[string]connector {
+	return map[string]connector{
+		Zendesk:    &zendesk{secret: secrets.ZendeskSecret, settings: s.Zendesk},
+		Intercom:   &intercom{secret: secrets.IntercomSecret, settings: s.Intercom},
+		HubSpot:    &hubspot{secret: secrets.HubSpotSecret, settings: s.HubSpot, publicURL: s.PublicURL},
+		Salesforce: &salesforce{enabledFlag: secrets.SalesforceEnabled, token: secrets.SalesforceToken, settings: s.Salesforce},
+		Segment:    &segment{secret: secrets.SegmentSecret, settings: s.Segment},
+		Gong:       &gong{key: secrets.GongPublicKey, settings: s.Gong, publicURL: s.PublicURL},
+	}
+}
+
+// Enabled reports which tools are on for settings and secrets, as the
+// running bot decides it (ReadStatus from the command line).
+func Enabled(s Settings, secrets Secrets) func(tool string) bool {
+	tools := newTools(s, secrets)
+	return func(tool string) bool { c, ok := tools[tool]; return ok && c.enabled() }
 }
 
 // Name names the feature.
@@ -229,6 +239,11 @@ func (m *Module) webhook(c connector) http.HandlerFunc {
 		now := m.now()
 		if err := c.verify(r, raw, now); err != nil {
 			m.count(c.name(), "rejected", 1)
+			var bad badPayload
+			if errors.As(err, &bad) {
+				api.WriteError(w, http.StatusBadRequest, "bad_payload", err.Error(), nil)
+				return
+			}
 			unauthorized(w, err.Error())
 			return
 		}
@@ -407,6 +422,13 @@ func (m *Module) apply(ctx context.Context, tool string, events []Event, quarant
 	m.count(tool, "ignored", res.Ignored)
 	return res, nil
 }
+
+// badPayload is a verify error about a body whose signature held but
+// which cannot be read for its signed time: the tool's data (400), not a
+// forgery (401), so nobody chases a secret that is right.
+type badPayload struct{ error }
+
+func (b badPayload) Unwrap() error { return b.error }
 
 // decodeJSON reads JSON into v; vendors add fields over time, so unknown
 // fields are fine, but the shape must hold.

@@ -693,3 +693,78 @@ func TestHomeSectionShowsTheQuarantineToAdmins(t *testing.T) {
 		t.Errorf("section lacks the waiting key: %s", raw)
 	}
 }
+
+// A body whose signature holds but that is not the tool's JSON is the
+// tool's data (400 bad_payload), not a forgery (401): nothing is stored
+// either way.
+func TestSignedUnreadableBodyIsBadPayloadNotBadSignature(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	before := e.stored()
+	over := "[" + strings.Repeat(`{"type":"track","messageId":"m"},`, 1000) + `{"type":"track","messageId":"m"}]`
+	for _, c := range []struct{ tool, body string }{
+		{connectors.Intercom, `not json`},
+		{connectors.Segment, `{"type": 7}`},
+		{connectors.Segment, over},
+	} {
+		code, answer := e.send(e.request(c.tool, []byte(c.body), signed, t0))
+		if code != http.StatusBadRequest || !strings.Contains(answer, `"error":"bad_payload"`) {
+			t.Errorf("%s %.40s: %d %s, want 400 bad_payload", c.tool, c.body, code, answer)
+		}
+	}
+	if n := e.stored(); n != before {
+		t.Errorf("%d rows stored from unreadable bodies", n-before)
+	}
+}
+
+// A deal won before HubSpot told which company it belongs to waits under
+// the deal; the association arriving later (a stored link) is what the
+// replay job follows to the company's account.
+func TestQuarantineReplaysThroughALinkLearnedLater(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.account("hubspot-co", "5174483541")
+	var parts []json.RawMessage
+	if err := json.Unmarshal(fixture(t, "hubspot_deal_won.json"), &parts); err != nil {
+		t.Fatal(err)
+	}
+	association, won := parts[0], parts[1]
+	one := func(p json.RawMessage) []byte { return append(append([]byte("["), p...), ']') }
+	if code, answer := e.send(e.request(connectors.HubSpot, one(won), signed, t0)); code != http.StatusOK || !strings.Contains(answer, `"quarantined":1`) {
+		t.Fatalf("won alone: %d %s, want quarantined", code, answer)
+	}
+	if n, err := e.m.ReplayResolvable(context.Background()); err != nil || n != 0 {
+		t.Fatalf("replay before the association: %d, %v", n, err)
+	}
+	if code, answer := e.send(e.request(connectors.HubSpot, one(association), signed, t0)); code != http.StatusOK || !strings.Contains(answer, `"ignored":1`) {
+		t.Fatalf("association: %d %s", code, answer)
+	}
+	if n, err := e.m.ReplayResolvable(context.Background()); err != nil || n != 1 {
+		t.Fatalf("replay after the association: %d, %v, want 1", n, err)
+	}
+	if n := e.count(`SELECT count(*) FROM deals d JOIN accounts a ON a.id = d.account_id
+		WHERE a.external_id = 'hubspot-co' AND d.external_id = 'hubspot-9876543210'`); n != 1 {
+		t.Errorf("%d won deals on hubspot-co after the replay, want 1", n)
+	}
+}
+
+// A ticket whose text ingest could not take as sent (a NUL, a subject far
+// over the metadata limit) is made storable when it arrives: quarantined,
+// it replays once mapped instead of failing every replay after it.
+func TestOversizedTicketReplaysOnceMapped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.account("acme", "")
+	body := fixture(t, "zendesk_ticket_created.json")
+	body = bytes.ReplaceAll(body, []byte(`"Export broken again"`), []byte(`"`+strings.Repeat(`Export\u0000 broken again `, 1500)+`"`))
+	if code, answer := e.send(e.request(connectors.Zendesk, body, signed, t0)); code != http.StatusOK || !strings.Contains(answer, `"quarantined":1`) {
+		t.Fatalf("%d %s, want quarantined", code, answer)
+	}
+	res, err := e.m.Map(context.Background(), connectors.MappingIn{Connector: connectors.Zendesk, KeyKind: connectors.KeyOrganization, Key: "8447346621566", Account: "acme"})
+	if err != nil || res.Replayed != 1 || res.Waiting != 0 {
+		t.Fatalf("mapping: %+v, %v, want 1 replayed and none waiting", res, err)
+	}
+	if n := e.count(`SELECT count(*) FROM signals WHERE source = 'zendesk' AND text LIKE 'Export broken again Export%' AND length(metadata->>'subject') <= 1000`); n != 1 {
+		t.Errorf("%d stored tickets with the NUL dropped and the subject bounded, want 1", n)
+	}
+}

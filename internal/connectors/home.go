@@ -35,11 +35,11 @@ func quarantineBlocks(keys []QuarantineKey, now time.Time) []slack.Block {
 	var lines []string
 	for i, q := range keys {
 		if i == homeKeys {
-			lines = append(lines, fmt.Sprintf("…and %d more keys (`holdfast connectors status`)", len(keys)-homeKeys))
+			lines = append(lines, "…and "+blocks.FormatInt(int64(len(keys)-homeKeys))+" more keys (`holdfast connectors status`)")
 			break
 		}
-		lines = append(lines, fmt.Sprintf("%s %s `%s`: %d events since %s", blocks.Escape(q.Connector), blocks.Escape(q.KeyKind),
-			blocks.UserText(q.Key, 100), q.Events, q.Oldest.UTC().Format("Jan 2 15:04 UTC")))
+		lines = append(lines, fmt.Sprintf("%s %s `%s`: %s events since %s", blocks.Escape(q.Connector), blocks.Escape(q.KeyKind),
+			blocks.UserText(q.Key, 100), blocks.FormatInt(int64(q.Events)), q.Oldest.UTC().Format("Jan 2 15:04 UTC")))
 	}
 	return []slack.Block{
 		blocks.Section("connectors_quarantine", blocks.BulletList("", lines, blocks.MaxSectionText)),

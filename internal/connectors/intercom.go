@@ -50,7 +50,7 @@ func (c *intercom) verify(r *http.Request, body []byte, now time.Time) error {
 		CreatedAt   int64 `json:"created_at"`
 	}
 	if err := decodeJSON(body, &p); err != nil {
-		return err
+		return badPayload{err}
 	}
 	sent := p.FirstSentAt
 	if sent == 0 {
@@ -158,7 +158,7 @@ func (c *intercom) parse(body []byte, now time.Time) ([]Event, error) {
 		var fromCustomer bool
 		for _, p := range it.ConversationParts.Parts {
 			if p.PartType == "comment" {
-				text, fromCustomer = plainText(p.Body), customer(p.Author)
+				text, fromCustomer = joinText(plainText(p.Body)), customer(p.Author)
 			}
 		}
 		if text != "" {
@@ -174,7 +174,7 @@ func (c *intercom) parse(body []byte, now time.Time) ([]Event, error) {
 		if r := it.ConversationRating; r != nil && r.Rating != nil && *r.Rating >= 1 && *r.Rating <= 5 {
 			v := *r.Rating
 			ev.Signals = append(ev.Signals, ingest.SignalIn{Kind: string(scoring.KindCSAT), Source: Intercom,
-				IdempotencyKey: n.ID, OccurredAt: at, Value: &v, Text: r.Remark,
+				IdempotencyKey: n.ID, OccurredAt: at, Value: &v, Text: joinText(r.Remark),
 				Metadata: metadata(map[string]any{"ticket_id": string(it.ID), "rating": v})})
 		}
 	}

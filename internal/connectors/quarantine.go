@@ -142,23 +142,40 @@ func (m *Module) ReplayResolvable(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("quarantined keys: %w", err)
 	}
-	type waiting struct {
-		tool string
-		key  Key
-	}
-	var ws []waiting
-	var w waiting
-	if _, err := pgx.ForEachRow(rows, []any{&w.tool, &w.key.Kind, &w.key.Value}, func() error { ws = append(ws, w); return nil }); err != nil {
+	waiting := map[string][]Key{}
+	var tool string
+	var k Key
+	if _, err := pgx.ForEachRow(rows, []any{&tool, &k.Kind, &k.Value}, func() error {
+		if k.Value != "" {
+			waiting[tool] = append(waiting[tool], k)
+		}
+		return nil
+	}); err != nil {
 		return 0, fmt.Errorf("quarantined keys: %w", err)
 	}
+	// Every waiting key of a tool is resolved in a few set queries (as
+	// resolve would one by one: a mapping or the account's own id, else
+	// its stored link's), not several round trips per key on each run.
 	ready := map[string][]Key{}
-	for _, w := range ws {
-		r, _, err := resolve(ctx, m.st.DB(), w.tool, []Key{w.key}, nil)
+	for tool, keys := range waiting {
+		links := map[Key]Key{}
+		if err := loadLinks(ctx, m.st.DB(), tool, keys, links); err != nil {
+			return 0, err
+		}
+		ask := slices.Clone(keys)
+		for _, k := range keys {
+			if to, ok := links[k]; ok {
+				ask = append(ask, to)
+			}
+		}
+		found, err := lookupKeys(ctx, m.st.DB(), tool, ask)
 		if err != nil {
 			return 0, err
 		}
-		if r.id != 0 {
-			ready[w.tool] = append(ready[w.tool], w.key)
+		for _, k := range keys {
+			if to, ok := links[k]; found[k] != 0 || ok && found[to] != 0 {
+				ready[tool] = append(ready[tool], k)
+			}
 		}
 	}
 	total := 0

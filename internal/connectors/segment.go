@@ -63,7 +63,7 @@ func (s *segment) verify(r *http.Request, body []byte, now time.Time) error {
 	}
 	msgs, err := decodeSegment(body)
 	if err != nil {
-		return err
+		return badPayload{err}
 	}
 	for _, m := range msgs {
 		sent := m.ReceivedAt

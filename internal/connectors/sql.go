@@ -24,17 +24,19 @@ func (m *Module) unseen(ctx context.Context, tool string, events []Event) ([]Eve
 	if err != nil {
 		return nil, fmt.Errorf("seen events: %w", err)
 	}
-	seen, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
+	// One set for stored and in-delivery ids: a HubSpot batch against its
+	// own redelivery is then linear, not events × seen.
+	seen := map[string]bool{}
+	var id string
+	if _, err := pgx.ForEachRow(rows, []any{&id}, func() error { seen[id] = true; return nil }); err != nil {
 		return nil, fmt.Errorf("seen events: %w", err)
 	}
 	var out []Event
-	inBatch := map[string]bool{}
 	for _, e := range events {
-		if slices.Contains(seen, e.ID) || inBatch[e.ID] {
+		if seen[e.ID] {
 			continue
 		}
-		inBatch[e.ID] = true
+		seen[e.ID] = true
 		out = append(out, e)
 	}
 	return out, nil

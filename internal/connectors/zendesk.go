@@ -195,6 +195,6 @@ func (z *zendesk) rating(p zendeskEvent, now time.Time) (Event, error) {
 		Keys: orderKeys(z.settings.MapBy, Key{KeyOrganization, zeroless(p.OrgID)}, Key{KeyExternalID, p.OrganizationExternalID},
 			Key{KeyEmailDomain, emailDomain(p.RequesterEmail)}),
 		Signals: []ingest.SignalIn{{Kind: string(scoring.KindCSAT), Source: Zendesk, IdempotencyKey: id, OccurredAt: at, Value: &v,
-			Text: p.SatisfactionComment, Metadata: metadata(map[string]any{"ticket_id": ticket, "rating": r})}},
+			Text: joinText(p.SatisfactionComment), Metadata: metadata(map[string]any{"ticket_id": ticket, "rating": r})}},
 	}, nil
 }
