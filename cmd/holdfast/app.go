@@ -180,7 +180,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		WebhookSecret: cfg.CRM.WebhookSecret}, in.now, log)
 	a := &app{infra: in, workers: store.NewWorkers(in.store, log),
 		scheduler: schedule.New(in.redis, prefix, set.Schedule.Location(), in.now, log, in.metrics)}
-	// One notion of admin: the users of alerts.admins and the admin role.
+	// One notion of admin: alerts.admins and the admin role of roles:
+	// (connectors.admins adds its own to the quarantine's Home section).
 	isAdmin := func(user string) bool {
 		return slices.Contains(set.Alerts.Admins, user) || roles.Person(user).IsAdmin()
 	}
@@ -208,7 +209,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		deadletters.New(in.store, isAdmin,
 			[]store.DeadLetterQueue{store.OutboxDeadLetters, crm.DeadLetters, rooms.DeadLetters}, in.metrics, log),
 		connectors.New(in.store, in.ingest, connectors.Options{Settings: set.Connectors, Secrets: cfg.Connectors,
-			Deals: roomsFeature.Deals()}, in.metrics, in.now, log),
+			Deals: roomsFeature.Deals(), IsAdmin: isAdmin}, in.metrics, in.now, log),
 		healthmodel.New(in.store, in.ingest, log),
 	}
 

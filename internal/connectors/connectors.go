@@ -23,6 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -125,10 +126,14 @@ type Options struct {
 	// Deals records won deals (internal/rooms' intake); nil leaves deals
 	// out.
 	Deals *rooms.Deals
+	// IsAdmin says who else (the admin role) sees the quarantine besides
+	// connectors.admins; nil: nobody else.
+	IsAdmin func(user string) bool
 }
 
 // Module is the connectors as a feature of the bot.
 type Module struct {
+	isAdmin  func(user string) bool
 	st       *store.Store
 	ingest   *ingest.Pipeline
 	deals    *rooms.Deals
@@ -152,6 +157,9 @@ func New(st *store.Store, pipeline *ingest.Pipeline, opts Options, reg prometheu
 		}, []string{"connector", "outcome"})}
 	if reg != nil {
 		reg.MustRegister(m.metrics)
+	}
+	m.isAdmin = func(user string) bool {
+		return slices.Contains(opts.Settings.Admins, user) || (opts.IsAdmin != nil && opts.IsAdmin(user))
 	}
 	m.tools = newTools(opts.Settings, opts.Secrets)
 	m.usage = newUsageWriter(st, m, log)

@@ -3,7 +3,6 @@ package connectors
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -15,11 +14,11 @@ import (
 // homeKeys is how many waiting keys the App Home lists.
 const homeKeys = 10
 
-// HomeSections show connectors.admins what waits in the quarantine: tool
+// HomeSections show connectors.admins and the admin role what waits in the quarantine: tool
 // keys no account is mapped to yet.
 func (m *Module) HomeSections() []handlers.HomeSection {
 	return []handlers.HomeSection{{Name: "connectors", Render: func(ctx context.Context, user string, now time.Time) (blocks.HomeSection, bool, error) {
-		if !slices.Contains(m.settings.Admins, user) {
+		if !m.isAdmin(user) {
 			return blocks.HomeSection{}, false, nil
 		}
 		s, err := m.Status(ctx)
