@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/holdfast/holdfast/blocks"
-	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/store"
 )
 
@@ -36,24 +35,7 @@ func BenchmarkLaneIsolation(b *testing.B) {
 			wg.Go(func() {
 				defer func() { <-sem }()
 				k := offset + i
-				channel := fmt.Sprintf("C0L%05d", k)
-				sent := time.Now()
-				r.signals(ingest.SignalIn{Account: fmt.Sprintf("bench-%05d", k), Kind: "cancellation_intent", Source: "crm",
-					IdempotencyKey: "lane-" + strconv.Itoa(k), OccurredAt: sent})
-				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-				defer cancel()
-				for {
-					if msgs := d.fake.Messages(channel); len(msgs) > 0 {
-						latencies[i] = msgs[0].Raw.At.Sub(sent)
-						return
-					}
-					select {
-					case <-ctx.Done():
-						b.Errorf("no alert in %s", channel)
-						return
-					case <-time.After(time.Millisecond):
-					}
-				}
+				latencies[i] = alertLatency(b, d, r, fmt.Sprintf("bench-%05d", k), fmt.Sprintf("C0L%05d", k), "lane-"+strconv.Itoa(k), 60*time.Second)
 			})
 		}
 		wg.Wait()

@@ -178,24 +178,7 @@ func BenchmarkSignalToAlert(b *testing.B) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			channel := fmt.Sprintf("C0B%05d", i)
-			sent := time.Now()
-			r.signals(ingest.SignalIn{Account: fmt.Sprintf("bench-%05d", i), Kind: "cancellation_intent", Source: "crm",
-				IdempotencyKey: "c-" + strconv.Itoa(i), OccurredAt: sent})
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			for {
-				if msgs := d.fake.Messages(channel); len(msgs) > 0 {
-					latencies[i] = msgs[0].Raw.At.Sub(sent)
-					return
-				}
-				select {
-				case <-ctx.Done():
-					b.Errorf("no alert in %s", channel)
-					return
-				case <-time.After(time.Millisecond):
-				}
-			}
+			latencies[i] = alertLatency(b, d, r, fmt.Sprintf("bench-%05d", i), fmt.Sprintf("C0B%05d", i), "c-"+strconv.Itoa(i), 30*time.Second)
 		})
 	}
 	wg.Wait()
@@ -283,4 +266,24 @@ func reportLatencies(b *testing.B, name string, l []time.Duration) {
 	b.ReportMetric(float64(p(0.99).Microseconds())/1000, name+"_p99_ms")
 	b.ReportMetric(float64(l[len(l)-1].Microseconds())/1000, name+"_max_ms")
 	b.Logf("%s latency over %d: p50 %s, p99 %s, max %s", name, len(l), p(0.5), p(0.99), l[len(l)-1])
+}
+
+// alertLatency sends a stated intent to cancel for account and waits for
+// its alert in channel: the time from the call to the fake's receipt.
+func alertLatency(b *testing.B, d *deployment, r *replica, account, channel, key string, wait time.Duration) time.Duration {
+	sent := time.Now()
+	r.signals(ingest.SignalIn{Account: account, Kind: "cancellation_intent", Source: "crm", IdempotencyKey: key, OccurredAt: sent})
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for {
+		if msgs := d.fake.Messages(channel); len(msgs) > 0 {
+			return msgs[0].Raw.At.Sub(sent)
+		}
+		select {
+		case <-ctx.Done():
+			b.Errorf("no alert in %s", channel)
+			return 0
+		case <-time.After(time.Millisecond):
+		}
+	}
 }
