@@ -25,6 +25,7 @@ import (
 	"github.com/holdfast/holdfast/internal/ingest"
 	"github.com/holdfast/holdfast/internal/nps"
 	"github.com/holdfast/holdfast/internal/offers"
+	"github.com/holdfast/holdfast/internal/playbook"
 	"github.com/holdfast/holdfast/internal/rooms"
 	"github.com/holdfast/holdfast/internal/textsignals"
 	"github.com/holdfast/holdfast/llm"
@@ -84,6 +85,7 @@ type Settings struct {
 
 	Connectors connectors.Settings  `yaml:"connectors"`
 	Model      healthmodel.Settings `yaml:"model"`
+	Playbook   playbook.Settings    `yaml:"playbook"`
 
 	// The weekly win-back list is part of the churn module, with a section
 	// of its own.
@@ -114,6 +116,7 @@ func DefaultSettings() Settings {
 
 		Connectors: connectors.DefaultSettings(),
 		Model:      healthmodel.DefaultSettings(),
+		Playbook:   playbook.DefaultSettings(),
 	}
 }
 
@@ -225,6 +228,7 @@ func (s *Settings) validate() error {
 		s.Roles.Validate,
 		s.Connectors.Validate,
 		s.Model.Validate,
+		func() error { return s.Playbook.Validate(loc) },
 	} {
 		if err := v(); err != nil {
 			return err

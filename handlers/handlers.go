@@ -27,7 +27,6 @@ type Store interface {
 	WeeklyScores(ctx context.Context, accountID int64, since time.Time) ([]store.ScorePoint, error)
 	Timeline(ctx context.Context, accountID int64, limit int) ([]store.TimelineEntry, error)
 	TimelinePage(ctx context.Context, accountID int64, limit int) ([]store.TimelineEntry, int, error)
-	AtRisk(ctx context.Context, owners []string, limit int) (store.AtRiskPage, error)
 	Audit(ctx context.Context, e store.AuditEntry) error
 	ActiveModel(ctx context.Context) (store.ActiveModel, bool, error)
 }
@@ -56,7 +55,6 @@ const (
 	weeksShown   = 8
 	timelineRows = 5
 	historyRows  = 90 // leaves room in a 100-block modal for headers
-	atRiskShown  = 20
 )
 
 func reply(m blocks.Message) bot.Reply { return bot.Reply{Message: m} }
@@ -70,7 +68,6 @@ func (h *Handlers) Register(r *Router) {
 	r.HandleCommand("/health", func(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, error) {
 		return h.health(ctx, cmd.UserID, cmd.Text)
 	})
-	r.HandleCommand("/atrisk", h.atRisk)
 	r.HandleAction(blocks.ActionHistory, func(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) error {
 		return h.history(ctx, cb, act.Value)
 	})
@@ -173,35 +170,6 @@ func timeline(entries []store.TimelineEntry) []blocks.TimelineEntry {
 		out[i] = blocks.TimelineEntry{At: e.At, Kind: e.Kind, Summary: e.Summary, Actor: e.Actor}
 	}
 	return out
-}
-
-func (h *Handlers) atRisk(ctx context.Context, cmd slack.SlashCommand) (bot.Reply, error) {
-	arg := strings.ToLower(strings.TrimSpace(cmd.Text))
-	if arg != "" && arg != "mine" {
-		return reply(blocks.Problem("Usage: /atrisk [mine]")), nil
-	}
-	var owners []string // nil: every account
-	if arg == "mine" {
-		owners = []string{cmd.UserID}
-	} else if v := ViewerFrom(ctx); v != nil {
-		if all, book := v.Book(); !all {
-			owners = append([]string{}, book...)
-		}
-	}
-	page, err := h.store.AtRisk(ctx, owners, atRiskShown)
-	if err != nil {
-		return bot.Reply{}, err
-	}
-	v := atRiskView{Mine: arg == "mine", Total: page.Total, ARRAtRisk: page.ARRAtRisk, Now: h.now()}
-	for _, a := range page.Accounts {
-		row := atRiskRow{AccountID: a.ID, Name: a.Name, Band: scoring.Band(a.HealthBand), ARR: a.ARR,
-			RenewalDate: a.RenewalDate, OwnerSlackID: a.OwnerCSM, TopDriver: a.HealthDriver}
-		if a.HealthScore != nil {
-			row.Score = *a.HealthScore
-		}
-		v.Rows = append(v.Rows, row)
-	}
-	return reply(atRiskCard(v)), nil
 }
 
 func (h *Handlers) history(ctx context.Context, cb slack.InteractionCallback, value string) error {

@@ -34,6 +34,7 @@ import (
 	"github.com/holdfast/holdfast/internal/notes"
 	"github.com/holdfast/holdfast/internal/nps"
 	"github.com/holdfast/holdfast/internal/offers"
+	"github.com/holdfast/holdfast/internal/playbook"
 	"github.com/holdfast/holdfast/internal/rooms"
 	"github.com/holdfast/holdfast/internal/textsignals"
 	"github.com/holdfast/holdfast/llm"
@@ -211,6 +212,9 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		connectors.New(in.store, in.ingest, connectors.Options{Settings: set.Connectors, Secrets: cfg.Connectors,
 			Deals: roomsFeature.Deals(), IsAdmin: isAdmin}, in.metrics, in.now, log),
 		healthmodel.New(in.store, in.ingest, log),
+		playbook.New(in.store, in.ingest, in.sender, roles, playbook.Options{Settings: set.Playbook, Scoring: set.Scoring,
+			QuietHours: set.Alerts.QuietHours, DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location(),
+			Cooldown: set.Alerts.Cooldown.Duration, Files: slackAPI}, playbook.NewMetrics(in.metrics), in.now, log),
 	}
 
 	router := handlers.NewRouter(in.sender, log)

@@ -319,6 +319,29 @@ func (r *Roles) Person(user string) Person {
 		finance: s.finance[user], admin: s.admin[user], team: slices.Clone(s.team[user])}
 }
 
+// ManagersOf lists the managers whose team holds csm (roles.managers).
+func (r *Roles) ManagersOf(csm string) []string {
+	if r == nil || csm == "" {
+		return nil
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var out []string
+	for mgr, team := range r.snap.team {
+		if slices.Contains(team, csm) {
+			out = append(out, mgr)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// IsLeadership: p holds the leadership role (every account).
+func (p Person) IsLeadership() bool { return p.leadership }
+
+// Manages: csm is in p's team.
+func (p Person) Manages(csm string) bool { return csm != "" && slices.Contains(p.team, csm) }
+
 // IsAdmin: p holds the admin role (settings, given-up work, connectors).
 func (p Person) IsAdmin() bool { return p.admin }
 
