@@ -41,6 +41,10 @@ type NewAlert struct {
 	Critical  bool
 	SignalID  int64
 	ChannelID string
+	// ThreadKey is the Slack thread the alert joins; DueAt when it is due
+	// there (quiet hours delay non-critical alerts; zero: at once).
+	ThreadKey string
+	DueAt     time.Time
 }
 
 // Timeline kinds that signals produce; raw usage data points are not history
@@ -353,9 +357,13 @@ func (q Queries) InsertAlert(ctx context.Context, accountID int64, h scoring.Hea
 		kinds[i] = string(k)
 	}
 	var id int64
-	if err := q.db.QueryRow(ctx, `INSERT INTO alerts (account_id, kinds, critical, score, band, view, signal_id, channel_id)
-		VALUES ($1, $2, $3, $4, $5, '{}', $6, $7) RETURNING id`,
-		accountID, kinds, a.Critical, h.Score, string(h.Band), nullID(a.SignalID), a.ChannelID).Scan(&id); err != nil {
+	due := a.DueAt
+	if due.IsZero() {
+		due = h.ComputedAt
+	}
+	if err := q.db.QueryRow(ctx, `INSERT INTO alerts (account_id, kinds, critical, score, band, view, signal_id, channel_id, thread_key, due_at)
+		VALUES ($1, $2, $3, $4, $5, '{}', $6, $7, $8, $9) RETURNING id`,
+		accountID, kinds, a.Critical, h.Score, string(h.Band), nullID(a.SignalID), a.ChannelID, a.ThreadKey, due).Scan(&id); err != nil {
 		return 0, fmt.Errorf("insert alert: %w", err)
 	}
 	return id, q.AddTimeline(ctx, accountID, TimelineEntry{At: h.ComputedAt, Kind: "alert", Summary: "alert: " + strings.Join(kinds, ", ")}, id)

@@ -179,6 +179,12 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	crmWriteBack := crm.New(in.store, crmConnector(cfg, log), log)
 	roomsFeature := rooms.New(in.store, channels, in.sender, rooms.Options{Settings: set.Rooms, DefaultChannel: set.Alerts.DefaultChannel,
 		WebhookSecret: cfg.CRM.WebhookSecret}, in.now, log)
+	// What follows a churn-risk alert: it names the alert's thread and is
+	// closed by a churn.
+	playbooks := playbook.New(in.store, in.ingest, in.sender, roles, playbook.Options{Settings: set.Playbook, Scoring: set.Scoring,
+		QuietHours: set.Alerts.QuietHours, DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location(),
+		Cooldown: set.Alerts.Cooldown.Duration, Files: slackAPI}, playbook.NewMetrics(in.metrics), in.now, log)
+	in.ingest.SetThreads(playbooks)
 	a := &app{infra: in, workers: store.NewWorkers(in.store, log),
 		scheduler: schedule.New(in.redis, prefix, set.Schedule.Location(), in.now, log, in.metrics)}
 	// One notion of admin: alerts.admins and the admin role of roles:
@@ -196,7 +202,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 			in.now, log),
 		crmWriteBack,
 		churn.New(in.store, in.sender, churn.Options{Settings: set.Churn, Winback: set.Winback,
-			DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location()}, in.now, log),
+			DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location(), Playbooks: playbooks}, in.now, log),
 		dunning.New(in.store, in.ingest, dunning.Options{Settings: set.Dunning, DefaultChannel: set.Alerts.DefaultChannel,
 			QuietHours: set.Alerts.QuietHours, StripeWebhookSecret: cfg.StripeWebhookSecret}, in.now, log),
 		textsignals.New(in.store, in.ingest, textsignals.NewAnalyst(in.model, cfg.LLM.Model, set.Text.Competitors, in.store.DB(), log),
@@ -212,9 +218,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		connectors.New(in.store, in.ingest, connectors.Options{Settings: set.Connectors, Secrets: cfg.Connectors,
 			Deals: roomsFeature.Deals(), IsAdmin: isAdmin}, in.metrics, in.now, log),
 		healthmodel.New(in.store, in.ingest, log),
-		playbook.New(in.store, in.ingest, in.sender, roles, playbook.Options{Settings: set.Playbook, Scoring: set.Scoring,
-			QuietHours: set.Alerts.QuietHours, DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location(),
-			Cooldown: set.Alerts.Cooldown.Duration, Files: slackAPI}, playbook.NewMetrics(in.metrics), in.now, log),
+		playbooks,
 	}
 
 	router := handlers.NewRouter(in.sender, log)

@@ -59,6 +59,8 @@ type newChurn struct {
 	// days up to this one (this one included), in the AE's book / overall.
 	SameCauseAE   int
 	SameCauseTeam int
+	// ThreadKey is the alert thread the churn note joins ("" = none).
+	ThreadKey string
 }
 
 func (m *Module) record(ctx context.Context, in RecordInput, notify bool) (rec StoredRecord, created bool, err error) {
@@ -82,11 +84,25 @@ func (m *Module) record(ctx context.Context, in RecordInput, notify bool) (rec S
 			return err
 		}
 		created = true
+		nc := newChurn{Record: rec, Account: acct}
+		if ch := cmp.Or(acct.ChannelID, m.defaultChannel); ch != "" {
+			nc.ThreadKey = "alerts:" + strconv.FormatInt(acct.ID, 10) + ":" + ch
+			if m.playbooks != nil {
+				// The thread of the episode of risk the churn ends, named before its playbook closes.
+				if nc.ThreadKey, err = m.playbooks.AlertThread(ctx, tx, acct.ID, ch); err != nil {
+					return err
+				}
+			}
+		}
+		if m.playbooks != nil {
+			if err := m.playbooks.Churned(ctx, tx, acct.ID, in.RecordedBy, in.At); err != nil {
+				return err
+			}
+		}
 		if err := tx.AddTimeline(ctx, acct.ID, store.TimelineEntry{At: in.At, Kind: "churn.recorded",
 			Summary: "churned: " + in.Submission.Cause.Label(), Actor: in.RecordedBy}, rec.ID); err != nil {
 			return err
 		}
-		nc := newChurn{Record: rec, Account: acct}
 		if rec.SalesAttributable {
 			if nc.Candidates, err = lookalikeCandidates(ctx, tx, []Profile{rec.Profile}, rec.AE, m.set.LookalikeMinMatch, debriefCandidates); err != nil {
 				return err
@@ -114,9 +130,9 @@ func (m *Module) record(ctx context.Context, in RecordInput, notify bool) (rec S
 // what they show, kept with the debrief).
 func (m *Module) churnMessages(nc newChurn) (items []store.OutboxItem, view debriefView) {
 	rec, a := nc.Record, nc.Account
-	if ch := cmp.Or(a.ChannelID, m.defaultChannel); ch != "" {
+	if ch := cmp.Or(a.ChannelID, m.defaultChannel); ch != "" && nc.ThreadKey != "" {
 		items = append(items, store.OutboxItem{Op: store.OpPost, ChannelID: ch,
-			ThreadKey: "alerts:" + strconv.FormatInt(a.ID, 10) + ":" + ch, Message: churnNote(a.Name, rec.Cause, rec.RecordedBy, rec.ChurnedOn)})
+			ThreadKey: nc.ThreadKey, Message: churnNote(a.Name, rec.Cause, rec.RecordedBy, rec.ChurnedOn)})
 	}
 	if !rec.SalesAttributable {
 		return items, view

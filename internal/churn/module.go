@@ -40,6 +40,15 @@ type Options struct {
 	DefaultChannel string
 	// Location is the team's time zone: dates, debrief times, job days.
 	Location *time.Location
+	// Playbooks, when set, names the alert thread a churn note joins and
+	// closes the account's at-risk playbook in the churn's transaction.
+	Playbooks Playbooks
+}
+
+// Playbooks is what a churn asks of the at-risk playbook.
+type Playbooks interface {
+	AlertThread(ctx context.Context, tx store.Tx, accountID int64, channel string) (string, error)
+	Churned(ctx context.Context, tx store.Tx, accountID int64, by string, at time.Time) error
 }
 
 // Module is the churn feature: its Slack commands, clicks and forms, its
@@ -52,6 +61,7 @@ type Module struct {
 	winback        WinbackSettings
 	defaultChannel string
 	loc            *time.Location
+	playbooks      Playbooks
 	now            func() time.Time
 	log            *slog.Logger
 }
@@ -63,7 +73,7 @@ func New(st *store.Store, sl Slack, opts Options, now func() time.Time, log *slo
 		loc = time.UTC
 	}
 	return &Module{store: st, slack: sl, set: opts.Settings, winback: opts.Winback, defaultChannel: opts.DefaultChannel,
-		loc: loc, now: now, log: log}
+		loc: loc, playbooks: opts.Playbooks, now: now, log: log}
 }
 
 // Name names the feature.

@@ -76,6 +76,14 @@ func (p *Pipeline) assess(ctx context.Context, tx store.Tx, b *Batch, in store.S
 	if !alert.Critical {
 		notBefore = p.settings.Alerts.QuietHours.Until(b.now)
 	}
+	alert.DueAt = b.now
+	if notBefore.After(b.now) {
+		alert.DueAt = notBefore
+	}
+	var err error
+	if alert.ThreadKey, err = p.threads.AlertThread(ctx, tx, a.ID, channel); err != nil {
+		return err
+	}
 	id, err := tx.InsertAlert(ctx, a.ID, h, alert)
 	if err != nil {
 		return err
@@ -97,7 +105,7 @@ func (p *Pipeline) assess(ctx context.Context, tx store.Tx, b *Batch, in store.S
 		return err
 	}
 	if err := tx.Enqueue(ctx, store.OutboxItem{Op: store.OpPost, ChannelID: channel, Priority: store.PriorityAlert,
-		ThreadKey: "alerts:" + strconv.FormatInt(a.ID, 10) + ":" + channel, Message: alertCard(view),
+		ThreadKey: alert.ThreadKey, Message: alertCard(view),
 		AlertID: id, NotBefore: notBefore, Ref: store.AlertRef(id)}); err != nil {
 		return err
 	}
@@ -175,6 +183,25 @@ func lastID(fresh []scoring.Signal) int64 {
 		return 0
 	}
 	return fresh[len(fresh)-1].ID
+}
+
+// AlertThreads names the Slack thread a churn-risk alert joins: the
+// playbook of the account's current episode of risk, so a new episode
+// after a recovery starts a thread of its own.
+type AlertThreads interface {
+	AlertThread(ctx context.Context, tx store.Tx, accountID int64, channel string) (string, error)
+}
+
+// DefaultThread is the one thread per account and channel every alert
+// joins when nothing names another.
+func DefaultThread(accountID int64, channel string) string {
+	return "alerts:" + strconv.FormatInt(accountID, 10) + ":" + channel
+}
+
+type defaultThreads struct{}
+
+func (defaultThreads) AlertThread(_ context.Context, _ store.Tx, accountID int64, channel string) (string, error) {
+	return DefaultThread(accountID, channel), nil
 }
 
 func cooldownKey(accountID int64, kind scoring.AlertKind) string {

@@ -8,7 +8,7 @@
 //
 // so the caller's 2xx means all of it is committed, and a replayed batch
 // stores and alerts nothing. The churn-risk alert it decides is its own
-// too: the card (cards.go) and the Claim click (slack.go).
+// too: its card (cards.go), which the playbook re-renders once claimed.
 package ingest
 
 import (
@@ -23,7 +23,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/holdfast/holdfast/api"
-	"github.com/holdfast/holdfast/handlers"
 	"github.com/holdfast/holdfast/scoring"
 	"github.com/holdfast/holdfast/scoring/text"
 	"github.com/holdfast/holdfast/store"
@@ -63,8 +62,8 @@ type Pipeline struct {
 	metrics  *Metrics
 	// hooks run in every ingest transaction: features' rows per signal.
 	hooks []Hook
-	// router answers whoever clicks an alert's Claim (set by Register).
-	router *handlers.Router
+	// threads names the Slack thread each churn-risk alert joins.
+	threads AlertThreads
 	// people turns e-mail addresses in person fields into Slack users.
 	people People
 	// scorer replaces the hand-set weights when set (a learned model).
@@ -126,8 +125,12 @@ func ResolveEmails(ctx context.Context, people People, rows []store.AccountInput
 
 // New wires the pipeline. now is the clock (tests pass a fixed one).
 func New(st *store.Store, analyzer Analyzer, settings Settings, now func() time.Time, log *slog.Logger, metrics *Metrics) *Pipeline {
-	return &Pipeline{store: st, analyzer: analyzer, settings: settings, now: now, log: log, metrics: metrics}
+	return &Pipeline{store: st, analyzer: analyzer, settings: settings, now: now, log: log, metrics: metrics, threads: defaultThreads{}}
 }
+
+// SetThreads makes t name the Slack thread of every churn-risk alert.
+// Call it while wiring, before any ingest.
+func (p *Pipeline) SetThreads(t AlertThreads) { p.threads = t }
 
 // AddHook makes h part of every ingest from now on. Call it while wiring,
 // before any ingest.

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/blocks"
@@ -96,6 +97,9 @@ func New(st *store.Store, in *ingest.Pipeline, sl Slack, roles Roles, opts Optio
 	loc := opts.Location
 	if loc == nil {
 		loc = time.UTC
+	}
+	if metrics == nil {
+		metrics = NewMetrics(prometheus.NewRegistry())
 	}
 	return &Module{store: st, ingest: in, slack: sl, roles: roles, cfg: opts.Settings, scoring: opts.Scoring,
 		quiet: opts.QuietHours, channel: opts.DefaultChannel, loc: loc, cooldown: opts.Cooldown, files: opts.Files, metrics: metrics, now: now, log: log}
