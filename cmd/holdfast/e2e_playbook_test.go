@@ -113,8 +113,12 @@ func TestPlaybookUnclaimedCriticalAlertNudgesThenEscalatesOnce(t *testing.T) {
 	if n := d.postsContaining(alertChannel, escalation); n != 0 {
 		t.Fatalf("escalated before 4h")
 	}
-	watch(t, start.Add(4*time.Hour), r1, r2)
-	watch(t, start.Add(5*time.Hour), r1, r2)
+	// A replica restarts between the nudge and the escalation: the SLA
+	// clock lives in Postgres, not in a process.
+	r2.stop()
+	r3 := d.start(unpaced(), withTestClock(clock))
+	watch(t, start.Add(4*time.Hour), r1, r3)
+	watch(t, start.Add(5*time.Hour), r1, r3)
 	d.settle()
 	if n := d.postsContaining(alertChannel, escalation); n != 1 {
 		t.Fatalf("%d escalations, want exactly 1", n)
@@ -138,7 +142,7 @@ func TestPlaybookUnclaimedCriticalAlertNudgesThenEscalatesOnce(t *testing.T) {
 	clock.Set(start.Add(5 * time.Hour))
 	d.click("U0CSM", alertChannel, blocks.ActionClaim, strconv.FormatInt(res.Alerts[0], 10))
 	waitFor(t, "claim", func() bool { return d.count(`SELECT count(*) FROM playbooks WHERE claimed_by = 'U0CSM'`) == 1 })
-	watch(t, start.Add(6*time.Hour), r1, r2)
+	watch(t, start.Add(6*time.Hour), r1, r3)
 	d.settle()
 	if n := d.postsContaining(alertChannel, "SLA 4h missed"); n != 1 {
 		t.Errorf("the steps card does not say the SLA was missed (%d)", n)

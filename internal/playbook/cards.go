@@ -282,7 +282,7 @@ func stepNote(st Step, user string, d StepDetails, accountID int64, loc *time.Lo
 		}
 	}
 	for _, a := range d.Actions {
-		body = append(body, "• "+blocks.UserText(a.What, maxAction)+" — "+blocks.UserRef(a.Owner, "no owner")+", due "+a.Due.Format("Jan 2"))
+		body = append(body, blocks.UserText(a.What, maxAction)+" — "+blocks.UserRef(a.Owner, "no owner")+", due "+a.Due.Format("Jan 2"))
 	}
 	if len(d.Resources) > 0 {
 		body = append(body, "Asked for: "+resourceLabels(d.Resources))
