@@ -41,7 +41,11 @@ func TestStepsCard(t *testing.T) {
 			[]string{"<!here>", "Closed"}, true},
 		{"recovered", func() Playbook { p := open; p.State, p.ResolvedAt = StateRecovered, &resolved; return p }(),
 			[]string{"✅ Closed: recovered on Feb 8 15:30"}, []string{"Dismiss"}, false},
-		{"dismissed", func() Playbook { p := open; p.State, p.ResolvedAt, p.ResolvedBy = StateDismissed, &resolved, "U3"; return p }(),
+		{"dismissed", func() Playbook {
+			p := open
+			p.State, p.ResolvedAt, p.ResolvedBy = StateDismissed, &resolved, "U3"
+			return p
+		}(),
 			[]string{"dismissed as a false alarm on Feb 8 15:30 by <@U3>"}, nil, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -234,4 +238,27 @@ func TestBusinessHoursSLA(t *testing.T) {
 	if got := s.Calendar().Add(fri, s.ClaimWithin.Duration); !got.Equal(time.Date(2027, time.March, 8, 12, 0, 0, 0, time.UTC)) {
 		t.Errorf("claim due %s, want Monday 12:00", got)
 	}
+}
+
+func TestHomeBlocks(t *testing.T) {
+	t.Parallel()
+	now := blockstest.FixedNow()
+	score := 41
+	next := now.Add(48 * time.Hour)
+	rows := []homeRow{
+		{ID: 1, AccountID: 1, Account: "Late <Co>", ARR: 300000, Score: &score, ClaimDueAt: now.Add(-90 * time.Minute)},
+		{ID: 2, AccountID: 2, Account: "Fresh", ARR: 100000, ClaimDueAt: now.Add(time.Hour)},
+		{ID: 3, AccountID: 3, Account: "Mine", ARR: 50000, ClaimedBy: "U1", NextCheckinAt: &next},
+	}
+	bs := homeBlocks(rows, now, time.UTC)
+	blockstest.CheckBlocks(t, "home", bs, 50)
+	blockstest.WantContains(t, "home", blockstest.AllText(t, bs), "*Late &lt;Co&gt;* · $300k ARR · health 41",
+		"response SLA passed 1h 30m ago", "claim it by Feb 8 16:30", "Next check-in Feb 10 15:30")
+	var many []homeRow
+	for i := range 30 {
+		many = append(many, homeRow{ID: int64(i), Account: blockstest.Huge, ClaimedBy: "U1", ClaimDueAt: now})
+	}
+	bs = homeBlocks(many, now, nil)
+	blockstest.CheckBlocks(t, "home many", bs, 50)
+	blockstest.WantContains(t, "home many", blockstest.AllText(t, bs), "…and more")
 }

@@ -250,6 +250,9 @@ func (m *Module) RecordStep(ctx context.Context, id int64, user, key string, d S
 			Summary: "playbook step: " + st.Label, Actor: user}, p.ID); err != nil {
 			return err
 		}
+		if err := handlers.Audit(ctx, tx, user, "playbook.step", a.ID, "playbook "+strconv.FormatInt(p.ID, 10)+" "+key); err != nil {
+			return err
+		}
 		if err := tx.Enqueue(ctx, threadPost(p, stepNote(st, user, d, a.ID, m.loc))); err != nil {
 			return err
 		}
