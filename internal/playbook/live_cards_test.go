@@ -28,10 +28,10 @@ func TestLiveCard(t *testing.T) {
 			sections: []string{"live_critical", "live_facts", "live_footer"},
 		},
 		{
-			name: "critical without driver, renewal or owner",
-			v:    liveView{Kind: liveCritical, AccountID: 9, Score: 12, ARR: 9_500},
-			text: "Critical: Account #9, score 12, $9,500 ARR",
-			want: []string{"🔴 *Account #9* is critical · score 12", "*Renews*\nNo renewal date", "*Owner*\nno owner"},
+			name:    "critical without driver, renewal or owner",
+			v:       liveView{Kind: liveCritical, AccountID: 9, Score: 12, ARR: 9_500},
+			text:    "Critical: Account #9, score 12, $9,500 ARR",
+			want:    []string{"🔴 *Account #9* is critical · score 12", "*Renews*\nNo renewal date", "*Owner*\nno owner"},
 			notWant: []string{"↳"},
 		},
 		{
