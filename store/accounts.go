@@ -231,31 +231,6 @@ func (s *Store) FindAccounts(ctx context.Context, query string, limit int) (matc
 	return nil, suggestions, wrap("suggest accounts", err)
 }
 
-// AtRiskPage is a ranked slice of at-risk accounts plus totals over all of them.
-type AtRiskPage struct {
-	Accounts  []Account
-	Total     int
-	ARRAtRisk float64
-}
-
-// AtRisk ranks active at-risk and critical accounts by ARR, optionally only
-// those owned by the given CSMs (nil: every account; empty: none).
-func (q Queries) AtRisk(ctx context.Context, owners []string, limit int) (AtRiskPage, error) {
-	var p AtRiskPage
-	filter := `status = 'active' AND health_band IN ('at_risk', 'critical') AND ($1::text[] IS NULL OR owner_csm = ANY($1))`
-	rows, err := q.db.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE `+filter+`
-		ORDER BY arr DESC, id LIMIT $2`, owners, limit)
-	if err != nil {
-		return p, fmt.Errorf("at-risk accounts: %w", err)
-	}
-	if p.Accounts, err = collectAccounts(rows); err != nil {
-		return p, fmt.Errorf("at-risk accounts: %w", err)
-	}
-	err = q.db.QueryRow(ctx, `SELECT count(*), coalesce(sum(arr), 0)::float8 FROM accounts WHERE `+filter,
-		owners).Scan(&p.Total, &p.ARRAtRisk)
-	return p, wrap("at-risk totals", err)
-}
-
 // queryCanceled is Postgres' SQLSTATE for a statement stopped by
 // statement_timeout.
 const queryCanceled = "57014"

@@ -343,6 +343,9 @@ func TestAtRiskRanksByARR(t *testing.T) {
 	if !strings.Contains(text, "↳ usage -58% over 14 days: -20 points") {
 		t.Errorf("/atrisk lacks the top driver:\n%s", text)
 	}
+	if !strings.Contains(text, "Ordered by ARR × points below the at-risk line (70)") {
+		t.Errorf("/atrisk does not say how it is ordered:\n%s", text)
+	}
 	ack, _ = d.fake.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/atrisk", Text: "mine", UserID: "U0OTHER"})
 	if text, _ := ackReply(t, ack); strings.Contains(text, "Acme Corp") || !strings.Contains(text, "Small Co") {
 		t.Errorf("/atrisk mine:\n%s", text)

@@ -294,7 +294,7 @@ func TestDigestOncePerPeriodWithTwoReplicas(t *testing.T) {
 			Text: "We're evaluating Gainsight for next year."})
 
 	// Errors are the person's, ephemeral.
-	if got := d.slash("/digest", "subscribe hourly", "C0DIGEST", "U0VP"); !strings.Contains(got, `"hourly" is not daily or weekly`) {
+	if got := d.slash("/digest", "subscribe hourly", "C0DIGEST", "U0VP"); !strings.Contains(got, `"hourly" is not daily, weekly or live`) {
 		t.Errorf("bad frequency answer %q", got)
 	}
 	if got := d.slash("/digest", "subscribe daily tz=Mars/Olympus", "C0DIGEST", "U0VP"); !strings.Contains(got, "tz=Mars/Olympus is not a time zone") {
@@ -309,7 +309,15 @@ func TestDigestOncePerPeriodWithTwoReplicas(t *testing.T) {
 	if got := d.slash("/digest", "subscribe daily risk competitors tz=UTC at=09:00", "C0DIGEST", "U0VP"); !strings.Contains(got, "daily digest (risk, competitors), daily at 09:00 UTC") {
 		t.Fatalf("subscribe answer %q", got)
 	}
-	if got := d.slash("/digest", "list", "C0DIGEST", "U0VP"); !strings.Contains(got, "daily digest (risk, competitors)") {
+	// A live subscription beside it: listed, never sent as a digest. Its
+	// min_arr keeps this test's accounts from alerting it.
+	if got := d.slash("/digest", "subscribe live min_arr=500M", "C0DIGEST", "U0VP"); !strings.Contains(got, "live churn-risk alerts for accounts from $500M ARR") {
+		t.Errorf("subscribe live answer %q", got)
+	}
+	if got := d.slash("/digest", "subscribe live sentiment", "C0DIGEST", "U0VP"); !strings.Contains(got, "live subscriptions carry churn risk only") {
+		t.Errorf("subscribe live sentiment answer %q", got)
+	}
+	if got := d.slash("/digest", "list", "C0DIGEST", "U0VP"); !strings.Contains(got, "daily digest (risk, competitors)") || !strings.Contains(got, "live churn-risk alerts") {
 		t.Errorf("list answer %q", got)
 	}
 	preview := d.slash("/digest", "preview", "C0DIGEST", "U0VP")

@@ -27,6 +27,7 @@ var helpLines = []commandHelp{
 	{"/nps report", "the quarter's NPS report", "/nps report", Person.MaySeeReports},
 	{"/digest", "this channel's digest subscriptions, or a preview", "/digest list", nil},
 	{"/digest subscribe", "subscribe this channel to a digest", "/digest subscribe weekly risk", Person.MayManageDigests},
+	{"/digest subscribe live", "critical churn-risk alerts and recoveries here as they happen", "/digest subscribe live risk min_arr=250k", Person.MayManageDigests},
 	{"/churned", "record why an account churned", "/churned Acme Corp", nil},
 	{"/rootcause", "churn by root cause, cohorts and win-backs", "/rootcause report quarter", Person.MaySeeReports},
 	{"/room", "an account's room, or make this channel its room", "/room link Acme Corp", nil},

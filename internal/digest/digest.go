@@ -11,10 +11,13 @@ import (
 	"github.com/holdfast/holdfast/scoring"
 )
 
-// Frequencies.
+// Frequencies. A live subscription has no schedule: it routes new
+// critical churn-risk alerts and recoveries to the channel as they happen
+// (internal/playbook), so the digest job and previews skip it.
 const (
 	Daily  = "daily"
 	Weekly = "weekly"
+	Live   = "live"
 )
 
 // Topics of a subscription; a channel subscribed to competitors or

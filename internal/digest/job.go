@@ -32,6 +32,9 @@ func (m *Module) Run(ctx context.Context, now time.Time) error {
 	var errs []error
 	locs := map[string]*time.Location{} // LoadLocation reads the zone file every time
 	for _, sub := range subs {
+		if sub.Frequency == Live {
+			continue // posted as alerts happen (internal/playbook), never on a schedule
+		}
 		loc, ok := locs[sub.Timezone]
 		if !ok {
 			loc = location(sub.Timezone)

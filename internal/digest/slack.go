@@ -38,13 +38,20 @@ func (m *Module) command(ctx context.Context, cmd slack.SlashCommand) (bot.Reply
 			return bot.Reply{}, err
 		}
 		if n == 0 {
+			if c.Frequency == Live {
+				return reply(blocks.Problem("This channel has no live subscription.")), nil
+			}
 			if c.Frequency != "" {
 				return reply(blocks.Problem("This channel has no %s digest subscription.", c.Frequency)), nil
 			}
 			return reply(blocks.Problem("This channel has no digest subscription.")), nil
 		}
 		what := "digest subscriptions"
-		if c.Frequency != "" {
+		switch c.Frequency {
+		case "":
+		case Live:
+			what = "live churn-risk alerts"
+		default:
 			what = c.Frequency + " digest"
 		}
 		return bot.Reply{InChannel: true, Message: blocks.Message{Text: fmt.Sprintf("<@%s> unsubscribed this channel from the %s.", cmd.UserID, what)}}, nil
@@ -55,6 +62,9 @@ func (m *Module) command(ctx context.Context, cmd slack.SlashCommand) (bot.Reply
 }
 
 func (m *Module) subscribe(ctx context.Context, cmd slack.SlashCommand, c Command) (bot.Reply, error) {
+	if c.Frequency == Live {
+		return m.subscribeLive(ctx, cmd, c)
+	}
 	tz := c.Timezone
 	if tz == "" {
 		tz = m.settings.Timezone
@@ -83,8 +93,25 @@ func (m *Module) subscribe(ctx context.Context, cmd slack.SlashCommand, c Comman
 	return bot.Reply{InChannel: true, Message: blocks.Message{Text: text}}, nil
 }
 
+// subscribeLive stores a live churn-risk subscription: no time zone or
+// send time, since nothing is scheduled.
+func (m *Module) subscribeLive(ctx context.Context, cmd slack.SlashCommand, c Command) (bot.Reply, error) {
+	sub, created, err := subscribe(ctx, m.store.DB(), Subscription{ChannelID: cmd.ChannelID, Frequency: Live,
+		Topics: []string{TopicRisk}, MinARR: c.MinARR, Tier: c.Tier, CreatedBy: cmd.UserID})
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	verb := "subscribed this channel to"
+	if !created {
+		verb = "changed this channel's subscription to"
+	}
+	text := fmt.Sprintf("<@%s> %s %s: new critical alerts and recoveries will be posted here as they happen.", cmd.UserID, verb, m.describe(sub))
+	return bot.Reply{InChannel: true, Message: blocks.Message{Text: text}}, nil
+}
+
 // describe: "weekly digest (risk, competitors) for Enterprise accounts from
-// $50k ARR, Mondays at 09:00 Europe/Berlin".
+// $50k ARR, Mondays at 09:00 Europe/Berlin"; "live churn-risk alerts for
+// accounts from $250k ARR".
 func (m *Module) describe(s Subscription) string {
 	topics := "risk, competitors, sentiment"
 	if len(s.Topics) > 0 {
@@ -96,6 +123,13 @@ func (m *Module) describe(s Subscription) string {
 	}
 	if s.MinARR > 0 {
 		scope = append(scope, "from "+blocks.Money(s.MinARR)+" ARR")
+	}
+	if s.Frequency == Live {
+		out := "live churn-risk alerts"
+		if len(scope) > 0 {
+			out += " for " + strings.Join(scope, " ")
+		}
+		return out
 	}
 	when := "daily at " + s.SendAt
 	if s.Frequency == Weekly {
@@ -142,6 +176,9 @@ func (m *Module) preview(ctx context.Context, channel, frequency string) (bot.Re
 	}
 	sub := Subscription{ChannelID: channel, Frequency: Daily, Timezone: m.settings.Timezone, SendAt: m.settings.SendAt}
 	for _, s := range subs {
+		if s.Frequency == Live {
+			continue // no digest: its alerts go out as they happen
+		}
 		if frequency == "" || s.Frequency == frequency {
 			sub = s
 			break

@@ -15,12 +15,12 @@ import (
 type Subscription struct {
 	ID        int64
 	ChannelID string
-	Frequency string   // daily, weekly
-	Topics    []string // risk, competitors, sentiment
+	Frequency string   // daily, weekly, live
+	Topics    []string // risk, competitors, sentiment; live: risk
 	MinARR    float64
 	Tier      string
-	Timezone  string // IANA name
-	SendAt    string // HH:MM
+	Timezone  string // IANA name; "" for live
+	SendAt    string // HH:MM; "" for live
 	CreatedBy string
 	CreatedAt time.Time
 }
@@ -81,10 +81,13 @@ func unsubscribe(ctx context.Context, db store.DB, channel, frequency string) (i
 
 // AlertChannels lists the channels subscribed to topic (a subscription
 // without topics has all of them) whose filters an account with arr and
-// tier passes: where live alerts of that topic go besides the owner.
+// tier passes: where live alerts of that topic go besides the owner. Live
+// subscriptions are left out: they carry churn risk to leadership
+// (LiveRiskChannels), not the text alerts.
 func AlertChannels(ctx context.Context, db store.DB, topic string, arr float64, tier string) ([]string, error) {
 	rows, err := db.Query(ctx, `SELECT DISTINCT channel_id FROM digest_subscriptions
-		WHERE (topics @> ARRAY[$1::text] OR cardinality(topics) = 0) AND min_arr <= $2 AND (tier = '' OR lower(tier) = lower($3))
+		WHERE frequency <> 'live'
+		  AND (topics @> ARRAY[$1::text] OR cardinality(topics) = 0) AND min_arr <= $2 AND (tier = '' OR lower(tier) = lower($3))
 		ORDER BY channel_id`, topic, arr, tier)
 	if err != nil {
 		return nil, fmt.Errorf("alert channels: %w", err)
@@ -92,6 +95,24 @@ func AlertChannels(ctx context.Context, db store.DB, topic string, arr float64, 
 	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return nil, fmt.Errorf("alert channels: %w", err)
+	}
+	return out, nil
+}
+
+// LiveRiskChannels lists the channels subscribed live to churn risk whose
+// filters an account with arr and tier passes: where its new critical
+// alerts and recoveries go as they happen.
+func LiveRiskChannels(ctx context.Context, db store.DB, arr float64, tier string) ([]string, error) {
+	rows, err := db.Query(ctx, `SELECT DISTINCT channel_id FROM digest_subscriptions
+		WHERE frequency = 'live' AND (topics @> ARRAY['risk'] OR cardinality(topics) = 0)
+		  AND min_arr <= $1 AND (tier = '' OR lower(tier) = lower($2))
+		ORDER BY channel_id`, arr, tier)
+	if err != nil {
+		return nil, fmt.Errorf("live risk channels: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("live risk channels: %w", err)
 	}
 	return out, nil
 }

@@ -208,6 +208,11 @@ func cooldownKey(accountID int64, kind scoring.AlertKind) string {
 	return "cooldown:" + strconv.FormatInt(accountID, 10) + ":" + string(kind)
 }
 
+// CooldownScope is the prefix of every alert cooldown key, for features
+// that take cooldowns outside an ingest batch (the playbook's live alerts
+// on recovery) and must stay apart from a local demo run's just the same.
+func (p *Pipeline) CooldownScope() string { return p.settings.CooldownScope }
+
 // TakeCooldown claims the alert cooldown named key for ttl from the
 // batch's time in tx and reports whether it was free. The claim is a row
 // of the ingest transaction: a batch that rolls back, or a process killed

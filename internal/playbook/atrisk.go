@@ -38,14 +38,18 @@ func (m *Module) atRisk(ctx context.Context, cmd slack.SlashCommand) (bot.Reply,
 			owners = append([]string{}, book...)
 		}
 	}
-	page, err := m.store.AtRisk(ctx, owners, atRiskShown)
+	page, err := atRiskRanked(ctx, m.store.DB(), owners, m.scoring.AtRiskBelow, atRiskShown)
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	v := atRiskView{Mine: arg == "mine", Total: page.Total, ARRAtRisk: page.ARRAtRisk, Now: m.now()}
+	order := &atRiskOrder{AtRiskBelow: m.scoring.AtRiskBelow}
+	if page.ModelFittedAt != nil {
+		order.Model, order.FittedAt = true, page.ModelFittedAt.In(m.loc)
+	}
+	v := atRiskView{Mine: arg == "mine", Total: page.Total, ARRAtRisk: page.ARRAtRisk, Now: m.now(), Order: order}
 	for _, a := range page.Accounts {
 		row := atRiskRow{AccountID: a.ID, Name: a.Name, Band: scoring.Band(a.HealthBand), ARR: a.ARR,
-			RenewalDate: a.RenewalDate, OwnerSlackID: a.OwnerCSM, TopDriver: a.HealthDriver}
+			RenewalDate: a.RenewalDate, OwnerSlackID: a.OwnerCSM, TopDriver: a.HealthDriver, Likelihood: a.Likelihood}
 		if a.HealthScore != nil {
 			row.Score = *a.HealthScore
 		}
