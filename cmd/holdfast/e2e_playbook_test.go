@@ -361,3 +361,56 @@ func TestPlaybookDismissedAsFalseAlarmKeepsALabel(t *testing.T) {
 		t.Errorf("%d dismissal notes, want 1", n)
 	}
 }
+
+func TestLiveLeadershipAlertOnceAndFromMinARR(t *testing.T) {
+	t.Parallel()
+	const leadership = "C0LEADS"
+	d := newDeployment(t, appendYAML(playbookYAML))
+	start := time.Date(2027, time.March, 1, 10, 0, 0, 0, time.UTC)
+	clock := newClock(start)
+	r1 := d.start(unpaced(), withTestClock(clock))
+	r2 := d.start(unpaced(), withTestClock(clock))
+	if got := d.commandIn("U0LEAD", leadership, "/digest", "subscribe live risk min_arr=250000"); !strings.Contains(got, "live churn-risk alerts") {
+		t.Fatalf("subscribe live: %q", got)
+	}
+	big := acme()
+	big.ExternalID, big.Name, big.ARR = "bigco", "BigCo", 400000
+	r1.accounts(big)
+
+	// acme ($240k) goes critical: below min_arr, nothing live.
+	criticalAcme(r1, start)
+	// BigCo ($400k) goes critical on both replicas at once: one live post.
+	critical := func(key string) []ingest.SignalIn {
+		var sigs []ingest.SignalIn
+		for i := range 3 {
+			sigs = append(sigs, ingest.SignalIn{Account: "bigco", Kind: "ticket", Source: "zendesk", Severity: "urgent",
+				IdempotencyKey: fmt.Sprintf("%s-t%d", key, i), OccurredAt: start.Add(-time.Hour), Text: "Down again. Terrible."})
+		}
+		return append(sigs, ingest.SignalIn{Account: "bigco", Kind: "cancellation_intent", Source: "billing",
+			IdempotencyKey: key + "-c", OccurredAt: start.Add(-time.Minute), Text: "We will cancel at renewal."})
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { r1.signals(critical("a")...) })
+	wg.Go(func() { r2.signals(critical("b")...) })
+	wg.Wait()
+	if n := d.count(`SELECT count(*) FROM alerts a JOIN accounts c ON c.id = a.account_id WHERE c.external_id = 'bigco' AND a.critical`); n < 1 {
+		t.Fatalf("BigCo raised no critical alert")
+	}
+	// Another critical alert inside the cooldown: still one.
+	clock.Set(start.Add(2 * time.Hour))
+	r2.signals(critical("c")...)
+	d.settle()
+	posts := d.posts(leadership)
+	var live []string
+	for _, m := range posts {
+		if m.Method == "chat.postMessage" {
+			live = append(live, plain(m))
+		}
+	}
+	if len(live) != 1 || !strings.Contains(live[0], "BigCo") {
+		t.Fatalf("live posts to leadership: %q, want one about BigCo", live)
+	}
+	if strings.Contains(strings.Join(live, "\n"), "Acme") {
+		t.Errorf("an account below min_arr went live")
+	}
+}
