@@ -23,7 +23,7 @@ func TestDigestJobBuildsEachPeriodOnce(t *testing.T) {
 	if _, _, err := subscribe(ctx, st.DB(), Subscription{ChannelID: "C2", Frequency: "weekly", Timezone: "Europe/Berlin", SendAt: "09:00", CreatedBy: "U1"}); err != nil {
 		t.Fatal(err)
 	}
-	job := New(st, DefaultSettings(), time.Now, slog.New(slog.DiscardHandler))
+	job := New(st, DefaultSettings(), nil, time.Now, slog.New(slog.DiscardHandler))
 	// The real queries, counted.
 	var builds atomic.Int32
 	job.gather = func(ctx context.Context, db store.DB, q query, topics []string) (Input, error) {
