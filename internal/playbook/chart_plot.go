@@ -34,13 +34,30 @@ func (moneyTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ts
 }
 
+// monthTicks mark the first of each month on a time axis of Unix seconds
+// (gonum's TimeTicks put round numbers of seconds under month names).
+type monthTicks struct{ loc *time.Location }
+
+func (t monthTicks) Ticks(lo, hi float64) []plot.Tick {
+	first := time.Unix(int64(lo), 0).In(t.loc)
+	m := time.Date(first.Year(), first.Month(), 1, 0, 0, 0, 0, t.loc)
+	if m.Before(first) {
+		m = m.AddDate(0, 1, 0)
+	}
+	var out []plot.Tick
+	for ; float64(m.Unix()) <= hi; m = m.AddDate(0, 1, 0) {
+		out = append(out, plot.Tick{Value: float64(m.Unix()), Label: m.Format("Jan 2006")})
+	}
+	return out
+}
+
 // chartPNG draws the daily at-risk ARR as a line, and each month's saves
 // (▲, green) and losses (■, red) at the middle of the month, labelled.
 func chartPNG(c chartData, loc *time.Location) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = "At-risk ARR, " + c.Start.Format("Jan 2006") + " – " + c.Label()
 	p.Y.Label.Text = "ARR"
-	p.X.Tick.Marker = plot.TimeTicks{Format: "Jan 2006", Time: plot.UnixTimeIn(loc)}
+	p.X.Tick.Marker = monthTicks{loc: loc}
 	p.Y.Tick.Marker = moneyTicks{}
 	p.Y.Min = 0
 	top := 1.0

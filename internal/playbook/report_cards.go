@@ -44,7 +44,8 @@ func reportCard(v reportView) blocks.Message {
 		loc = time.UTC
 	}
 	f := v.Figures
-	title := "At-risk playbooks: " + v.Period.Label
+	title := "At-risk playbooks: " + v.Period.Label // plain text in the header
+	summary := "At-risk playbooks: " + blocks.Escape(v.Period.Label)
 	span := v.Period.Start.In(loc).Format("Jan 2, 2006 15:04") + " – " + v.Period.End.In(loc).Format("Jan 2, 2006 15:04 MST")
 	scope := "All accounts"
 	if v.Book {
@@ -57,7 +58,7 @@ func reportCard(v reportView) blocks.Message {
 	if f.empty() {
 		bs = append(bs, blocks.Section("report_empty", "No at-risk playbook was opened, resolved or open in this period."),
 			blocks.ContextBlock("report_counts", reportCounts))
-		return blocks.Finish(title+": no playbooks", bs, blocks.MaxMessageBlocks)
+		return blocks.Finish(summary+": no playbooks", bs, blocks.MaxMessageBlocks)
 	}
 	bs = append(bs,
 		blocks.FieldsSection("report_response",
@@ -81,7 +82,7 @@ func reportCard(v reportView) blocks.Message {
 		bs = append(bs, blocks.Section("report_by_segment", blocks.BulletList("*By segment*", groupLines(f.BySegment, segmentLabel), maxReportList)))
 	}
 	bs = append(bs, blocks.ContextBlock("report_counts", reportCounts))
-	text := title + ": " + blocks.Itoa(f.Recovered) + " recovered (" + blocks.Money(f.ARRSaved) + " saved), " +
+	text := summary + ": " + blocks.Itoa(f.Recovered) + " recovered (" + blocks.Money(f.ARRSaved) + " saved), " +
 		blocks.Itoa(f.Churned) + " churned (" + blocks.Money(f.ARRLost) + " lost), " + slaText(f.figures) + " claimed within SLA"
 	return blocks.Finish(text, bs, blocks.MaxMessageBlocks)
 }

@@ -32,7 +32,9 @@ type fixturePlaybook struct {
 	recoveredFrom        time.Time
 }
 
-func nov(day, hour int) time.Time { return time.Date(2026, time.November, day, hour, 0, 0, 0, time.UTC) }
+func nov(day, hour int) time.Time {
+	return time.Date(2026, time.November, day, hour, 0, 0, 0, time.UTC)
+}
 
 // insertFixture stores each playbook with its account and opening alert,
 // straight as rows (claim deadline 4h after the alert was due).
