@@ -88,12 +88,15 @@ const reportSQL = `WITH p AS (
 		END AS sla_met, -- null: not due yet, or closed unclaimed before its deadline
 		extract(epoch FROM pb.recovered_from - pb.opened_at)::float8 AS recovery_s,
 		(pb.score_at_resolution - pb.score_at_open)::float8 AS score_change
-	FROM playbooks pb JOIN accounts a ON a.id = pb.account_id
+	FROM playbooks pb
 	WHERE ((pb.opened_at >= $1 AND pb.opened_at < $2)
 	       OR (pb.resolved_at >= $1 AND pb.opened_at < $2)
 	       OR (pb.state = 'open' AND pb.opened_at < $2))
 	  AND ($4::text[] IS NULL OR pb.owner_csm = ANY($4::text[]))
-	  AND pb.arr >= $5 AND ($6 = '' OR lower(a.tier) = lower($6)))
+	  AND pb.arr >= $5
+	  -- The tier is the account's now (playbooks keep no tier); without a
+	  -- tier filter the accounts are not read at all.
+	  AND ($6 = '' OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = pb.account_id AND lower(a.tier) = lower($6))))
 SELECT grouping(csm, segment), coalesce(csm, ''), coalesce(segment, ''),
 	count(*) FILTER (WHERE opened_in),
 	percentile_cont(0.5) WITHIN GROUP (ORDER BY claim_s) FILTER (WHERE opened_in),
