@@ -79,8 +79,11 @@ func savesText(s Saves) string {
 		"*Saves:* " + blocks.Itoa(s.Recovered) + " recovered (" + blocks.Money(s.ARRSaved) + " ARR saved) · " +
 			blocks.Itoa(s.Churned) + " churned (" + blocks.Money(s.ARRLost) + " ARR lost) · " + blocks.Itoa(s.Dismissed) + " dismissed",
 	}
-	if s.RecoveryRate != nil {
-		out[0] += " · recovery rate " + strconv.Itoa(int(math.Round(100**s.RecoveryRate))) + "%"
+	if r := s.RecoveryRate; r != nil && *r >= 0 && *r <= 1 {
+		out[0] += " · recovery rate " + strconv.Itoa(int(math.Round(100**r))) + "%"
+		if s.MedianRecovery != nil {
+			out[0] += " (median " + ShortDuration(*s.MedianRecovery) + " to recover)"
+		}
 	}
 	line := blocks.Plural(s.Opened, "playbook", "playbooks") + " opened"
 	if s.SLADue > 0 {
