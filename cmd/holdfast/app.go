@@ -192,6 +192,11 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	isAdmin := func(user string) bool {
 		return slices.Contains(set.Alerts.Admins, user) || roles.Person(user).IsAdmin()
 	}
+	// The at-risk playbook: built before the digest, whose weekly Saves
+	// section are its figures.
+	playbooks := playbook.New(in.store, in.ingest, in.sender, roles, playbook.Options{Settings: set.Playbook, Scoring: set.Scoring,
+		QuietHours: set.Alerts.QuietHours, DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location(),
+		Cooldown: set.Alerts.Cooldown.Duration, Files: slackAPI}, playbook.NewMetrics(in.metrics), in.now, log)
 	a.features = []feature{
 		access.New(in.store, in.sender, sharing, roles, in.now, log),
 		in.ingest,
@@ -208,7 +213,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 		textsignals.New(in.store, in.ingest, textsignals.NewAnalyst(in.model, cfg.LLM.Model, set.Text.Competitors, in.store.DB(), log),
 			textsignals.Options{Settings: set.Text, DefaultChannel: set.Alerts.DefaultChannel, QuietHours: set.Alerts.QuietHours},
 			in.now, log),
-		digest.New(in.store, set.Digest, in.now, log),
+		digest.New(in.store, set.Digest, playbooks, in.now, log),
 		offers.New(in.store, in.sender, offerModel, set.Offers, in.now, log),
 		nps.New(in.store, in.ingest, in.analyzer, in.sender, nps.Options{Settings: set.NPS,
 			DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location(), WebhookSecret: cfg.SurveyWebhookSecret},

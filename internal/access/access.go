@@ -208,6 +208,10 @@ func refuse(p Person, cmd slack.SlashCommand) *blocks.Message {
 		if verb == "report" && !p.MaySeeReports() {
 			return &reportsOnly
 		}
+	case "/atrisk":
+		if verb == "report" && !p.MaySeeReports() {
+			return &reportsOnly
+		}
 	case "/rootcause":
 		if !p.MaySeeReports() {
 			return &reportsOnly

@@ -19,7 +19,7 @@ type commandHelp struct {
 var helpLines = []commandHelp{
 	{"/health", "an account's score, drivers and trend", "/health Acme Corp", nil},
 	{"/atrisk", "at-risk accounts in your book, most at stake first", "/atrisk mine", nil},
-	{"/atrisk report", "response times, saves and losses of the at-risk playbook", "/atrisk report quarter", Person.MaySeeReports},
+	{"/atrisk report", "at-risk playbooks: response times, saves and ARR saved", "/atrisk report month", Person.MaySeeReports},
 	{"/offer", "propose a retention offer for an account you own or manage", "/offer Acme Corp", nil},
 	{"/offers", "offers waiting for you, or an account's offers", "/offers pending", nil},
 	{"/offers stats", "offer outcomes and their cost", "/offers stats", Person.MaySeeReports},

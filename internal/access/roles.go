@@ -378,6 +378,16 @@ func (p Person) MaySeeReports() bool {
 	return !p.configured || p.leadership || p.finance || len(p.team) > 0
 }
 
+// ReportBook is whose figures p's reports cover: leadership's and
+// finance's span every account (finance reads no account, only figures);
+// a manager's their team's and their own.
+func (p Person) ReportBook() (all bool, owners []string) {
+	if p.finance {
+		return true, nil
+	}
+	return p.Book()
+}
+
 // Roles names p's roles, for /help.
 func (p Person) Roles() []string {
 	var out []string

@@ -87,6 +87,13 @@ func TestRolesDecideBooksAndCommands(t *testing.T) {
 	if all, owners := r.Person("U0MGR").Book(); all || strings.Join(owners, ",") != "U0MGR,U0CSM" {
 		t.Errorf("manager's book: all %v, %v", all, owners)
 	}
+	// Reports: a manager's cover their book, finance's every account.
+	if all, owners := r.Person("U0MGR").ReportBook(); all || strings.Join(owners, ",") != "U0MGR,U0CSM" {
+		t.Errorf("manager's report book: all %v, %v", all, owners)
+	}
+	if all, _ := r.Person("U0FIN").ReportBook(); !all {
+		t.Error("finance's reports must cover every account")
+	}
 	var none *access.Roles
 	if p := none.Person("U0ANY"); p.Restricted() || !p.MayRead(theirs) || !p.MayManageDigests() {
 		t.Error("without roles everything must be allowed")

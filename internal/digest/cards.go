@@ -65,6 +65,10 @@ func Card(d Digest, f Filters) blocks.Message {
 			}
 			bs = append(bs, blocks.Section("digest_drops", blocks.BulletList("*Biggest score drops*", lines, blocks.MaxSectionText)))
 		}
+		if d.Saves != nil {
+			text = append(text, blocks.Itoa(d.Saves.Recovered)+" saved ("+blocks.Money(d.Saves.ARRSaved)+")")
+			bs = append(bs, blocks.Section("digest_saves", savesText(*d.Saves)))
+		}
 	}
 
 	if d.Comp && len(d.Competitors) > 0 {

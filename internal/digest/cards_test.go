@@ -24,6 +24,8 @@ func TestCard(t *testing.T) {
 		Competitors: []CompetitorCount{{Competitor: "Gainsight", Mentions: 4, MentionsBefore: 1, Accounts: 3, WithChurnIntent: 1}},
 		Examples:    []MentionExample{{Competitor: "Gainsight", AccountName: "Acme", Kind: "call_note", Snippet: "they <!here> demoed Gainsight"}},
 		Sentiment:   []SentimentChange{{AccountID: 1, Name: "Acme", ARR: 120000, Recent: -0.5, RecentN: 3, Before: ptr(0.3), BeforeN: 4}},
+		Saves: &Saves{Opened: 5, SLAMet: 3, SLADue: 4, MedianClaim: ptr(95 * time.Minute), Recovered: 2, Churned: 1, Dismissed: 1,
+			StillOpen: 6, ARRSaved: 340_000, ARRLost: 90_000, RecoveryRate: ptr(2.0 / 3)},
 	})
 	m := Card(d, Filters{MinARR: 50000, Tier: "Enterprise"})
 	blockstest.CheckMessage(t, "digest", m, 50)
@@ -34,8 +36,14 @@ func TestCard(t *testing.T) {
 		"*Biggest score drops*", "82 → 61 (▼21)",
 		"*Gainsight* 4 mentions at 3 accounts, ▲3 vs the week before · ⚠️ 1 with churn intent", "_Acme (call note)_: “they &lt;!here&gt; demoed Gainsight”",
 		"*Sentiment movers*", "*Acme* +0.30 → -0.50 (3 texts)",
+		"*Saves:* 2 recovered ($340k ARR saved) · 1 churned ($90k ARR lost) · 1 dismissed · recovery rate 67%\n"+
+			"5 playbooks opened · 75% claimed within SLA (3 of 4) · median claim 1h 35m · 6 still open",
 		"Covers accounts from $50k ARR, tier Enterprise.")
-	blockstest.WantContains(t, "digest fallback", m.Text, "Weekly digest: ARR at risk $910k, 4 competitor mentions, 1 sentiment drop")
+	blockstest.WantContains(t, "digest fallback", m.Text, "Weekly digest: ARR at risk $910k, 2 saved ($340k), 4 competitor mentions, 1 sentiment drop")
+	// Nothing happened to a playbook: no section, and the digest stays quiet.
+	idle := Card(Build(Input{Frequency: Weekly, Saves: &Saves{}}), Filters{})
+	blockstest.WantNotContains(t, "idle saves", blockstest.AllText(t, idle.Blocks), "Saves")
+	blockstest.WantContains(t, "idle saves", blockstest.AllText(t, idle.Blocks), "Nothing new in this period.")
 
 	quiet := Card(Build(Input{Frequency: Daily, Topics: []string{"competitors"}}), Filters{Preview: true})
 	blockstest.CheckMessage(t, "quiet digest", quiet, 50)
@@ -58,6 +66,9 @@ func TestCardWorstCase(t *testing.T) {
 		examples = append(examples, MentionExample{Competitor: huge + blocks.Itoa(i), AccountName: huge, Kind: huge, Snippet: huge})
 		movers = append(movers, SentimentChange{Name: huge, Recent: -1, RecentN: 5, Before: ptr(1.0)})
 	}
-	d := Build(Input{Frequency: Daily, Worsened: worsened, Competitors: counts, Examples: examples, Sentiment: movers, AtRiskARR: 1e300, AtRiskCount: 1 << 40})
+	big := 1 << 40
+	d := Build(Input{Frequency: Weekly, Worsened: worsened, Competitors: counts, Examples: examples, Sentiment: movers, AtRiskARR: 1e300, AtRiskCount: 1 << 40,
+		Saves: &Saves{Opened: big, SLAMet: big, SLADue: big, MedianClaim: ptr(time.Duration(1 << 62)), Recovered: big, Churned: big, Dismissed: big,
+			StillOpen: big, ARRSaved: 1e300, ARRLost: 1e300, RecoveryRate: ptr(1e300)}})
 	blockstest.CheckMessage(t, "digest", Card(d, Filters{MinARR: 1e300, Tier: huge}), 50)
 }

@@ -128,6 +128,7 @@ type Input struct {
 	Competitors []CompetitorCount
 	Examples    []MentionExample
 	Sentiment   []SentimentChange
+	Saves       *Saves // weekly risk digests with a SavesSource
 }
 
 // Digest is what a digest shows; empty sections are left out.
@@ -148,6 +149,8 @@ type Digest struct {
 
 	Competitors []CompetitorLine
 	Movers      []Mover // sentiment falls, biggest first
+
+	Saves *Saves // weekly: what the at-risk playbooks achieved; nil: not shown
 }
 
 // Move is one account's score change.
@@ -242,6 +245,9 @@ func Build(in Input) Digest {
 		})
 		d.Drops = drops[:min(len(drops), MaxDrops)]
 		d.AtRiskCount, d.AtRiskARR = in.AtRiskCount, in.AtRiskARR
+		if in.Saves != nil && !in.Saves.Empty() {
+			d.Saves = in.Saves
+		}
 	}
 
 	if d.Comp {
@@ -280,5 +286,5 @@ func Build(in Input) Digest {
 
 // Quiet reports a digest with nothing to say beyond the standing ARR total.
 func (d Digest) Quiet() bool {
-	return len(d.EnteredAtRisk) == 0 && len(d.Drops) == 0 && len(d.Competitors) == 0 && len(d.Movers) == 0
+	return len(d.EnteredAtRisk) == 0 && len(d.Drops) == 0 && len(d.Competitors) == 0 && len(d.Movers) == 0 && d.Saves == nil
 }

@@ -97,6 +97,14 @@ func (m *Module) build(ctx context.Context, sub Subscription, loc *time.Location
 		return blocks.Message{}, err
 	}
 	in.Frequency, in.Start, in.End, in.Location = sub.Frequency, start, end, loc
+	// Saves are a week's news: a day rarely resolves a playbook.
+	if m.saves != nil && sub.Frequency == Weekly && (len(sub.Topics) == 0 || slices.Contains(sub.Topics, TopicRisk)) {
+		s, err := m.saves.Saves(ctx, SavesQuery{Start: start, End: end, MinARR: sub.MinARR, Tier: sub.Tier})
+		if err != nil {
+			return blocks.Message{}, fmt.Errorf("saves: %w", err)
+		}
+		in.Saves = &s
+	}
 	return Card(Build(in), Filters{MinARR: sub.MinARR, Tier: sub.Tier, Preview: preview}), nil
 }
 

@@ -28,6 +28,7 @@ const JobSpec = "*/5 * * * *"
 type Module struct {
 	store    *store.Store
 	settings Settings
+	saves    SavesSource // nil: weekly digests have no Saves section
 	now      func() time.Time
 	log      *slog.Logger
 	// gather loads the rows of one digest; tests count the calls.
@@ -35,9 +36,9 @@ type Module struct {
 }
 
 // New wires /digest and the digest job; settings are the digest: section,
-// validated.
-func New(st *store.Store, settings Settings, now func() time.Time, log *slog.Logger) *Module {
-	return &Module{store: st, settings: settings, now: now, log: log, gather: gather}
+// validated. saves (may be nil) fills weekly digests' Saves section.
+func New(st *store.Store, settings Settings, saves SavesSource, now func() time.Time, log *slog.Logger) *Module {
+	return &Module{store: st, settings: settings, saves: saves, now: now, log: log, gather: gather}
 }
 
 // Name is the feature's name in logs and the app's feature list.

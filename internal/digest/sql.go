@@ -340,3 +340,19 @@ func sentimentChanges(ctx context.Context, db store.DB, q query) ([]SentimentCha
 	}
 	return out, nil
 }
+
+// SubscribedChannels lists the channels with a subscription of frequency
+// that covers topic (no topics: all of them): where posts that go with a
+// digest, like the monthly at-risk ARR chart, go.
+func SubscribedChannels(ctx context.Context, db store.DB, frequency, topic string) ([]string, error) {
+	rows, err := db.Query(ctx, `SELECT DISTINCT channel_id FROM digest_subscriptions
+		WHERE frequency = $1 AND (topics @> ARRAY[$2::text] OR cardinality(topics) = 0) ORDER BY channel_id`, frequency, topic)
+	if err != nil {
+		return nil, fmt.Errorf("subscribed channels: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("subscribed channels: %w", err)
+	}
+	return out, nil
+}

@@ -21,7 +21,7 @@ func TestSendOnceUnderConcurrency(t *testing.T) {
 	t.Parallel()
 	st := storetest.New(t)
 	ctx := context.Background()
-	m := New(st, DefaultSettings(), time.Now, slog.New(slog.DiscardHandler))
+	m := New(st, DefaultSettings(), nil, time.Now, slog.New(slog.DiscardHandler))
 	sub, created, err := subscribe(ctx, st.DB(), Subscription{ChannelID: "C1", Frequency: "daily", Topics: []string{"risk"},
 		Timezone: "UTC", SendAt: "09:00", CreatedBy: "U1"})
 	if err != nil || !created {

@@ -31,9 +31,8 @@ import (
 
 // Job names.
 const (
-	JobWatch  = "playbook.watch"  // nudges, escalations, overdue steps, check-ins, recoveries
-	JobReport = "playbook.report" // weekly figures to the digest channels
-	JobChart  = "playbook.chart"  // monthly at-risk ARR chart
+	JobWatch = "playbook.watch" // nudges, escalations, overdue steps, check-ins, recoveries
+	JobChart = "playbook.chart" // monthly at-risk ARR chart
 )
 
 // Slack is what the module asks of Slack directly (everything else goes
@@ -61,8 +60,8 @@ type Options struct {
 	// QuietHours (alerts.quiet_hours) delay non-critical alerts; the SLA
 	// clock starts when the alert is due in Slack.
 	QuietHours schedule.QuietHours
-	// DefaultChannel (alerts.default_channel) gets report and chart posts
-	// when no channel subscribes to a digest.
+	// DefaultChannel (alerts.default_channel) gets the monthly chart when
+	// no channel subscribes to a weekly digest.
 	DefaultChannel string
 	Location       *time.Location // schedule.timezone
 	// Cooldown (alerts.cooldown): a live leadership alert of one kind goes
@@ -108,11 +107,11 @@ func New(st *store.Store, in *ingest.Pipeline, sl Slack, roles Roles, opts Optio
 // Name is the feature's name.
 func (m *Module) Name() string { return "playbook" }
 
-// Jobs are the watcher, the weekly report and the monthly chart.
+// Jobs are the watcher and the monthly chart (the weekly figures are the
+// digest's Saves section: Module.Saves).
 func (m *Module) Jobs() []schedule.Job {
 	return []schedule.Job{
 		{Name: JobWatch, Spec: m.cfg.Jobs, Run: m.Watch},
-		{Name: JobReport, Spec: m.cfg.Report, Run: m.WeeklyReport},
 		{Name: JobChart, Spec: m.cfg.Chart, Run: m.MonthlyChart},
 	}
 }

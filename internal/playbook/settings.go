@@ -35,10 +35,10 @@ type Settings struct {
 	// Jobs is the cron spec of the watcher: nudges, escalations,
 	// overdue steps, check-ins and recoveries. "off" disables it.
 	Jobs string `yaml:"jobs"`
-	// Report is when the weekly figures go to the digest channels and
-	// Chart when the monthly at-risk ARR chart does ("off" disables).
-	Report string `yaml:"report"`
-	Chart  string `yaml:"chart"`
+	// Chart is when the monthly at-risk ARR chart goes to the weekly
+	// digest channels ("off" disables); the weekly figures are the
+	// digest's Saves section.
+	Chart string `yaml:"chart"`
 
 	calendar schedule.BusinessHours
 }
@@ -111,9 +111,8 @@ func DefaultSettings() Settings {
 			{Key: "plan", Label: "Plan", Due: schedule.Duration{Duration: 7 * 24 * time.Hour}, Form: FormPlan, Who: all},
 			{Key: "checkin", Label: "Weekly check-in", Form: FormCheckin, Who: all},
 		},
-		Jobs:   "*/5 * * * *",
-		Report: "0 9 * * 1",
-		Chart:  "0 9 1 * *",
+		Jobs:  "*/5 * * * *",
+		Chart: "0 9 1 * *",
 	}
 }
 
@@ -185,7 +184,7 @@ func (s *Settings) Validate(loc *time.Location) error {
 		}
 		s.calendar = cal
 	}
-	for _, k := range []struct{ key, spec string }{{"jobs", s.Jobs}, {"report", s.Report}, {"chart", s.Chart}} {
+	for _, k := range []struct{ key, spec string }{{"jobs", s.Jobs}, {"chart", s.Chart}} {
 		if err := schedule.Validate(k.spec); err != nil {
 			return fmt.Errorf("playbook.%s: %q: %w", k.key, k.spec, err)
 		}
