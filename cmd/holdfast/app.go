@@ -179,8 +179,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	crmWriteBack := crm.New(in.store, crmConnector(cfg, log), log)
 	roomsFeature := rooms.New(in.store, channels, in.sender, rooms.Options{Settings: set.Rooms, DefaultChannel: set.Alerts.DefaultChannel,
 		WebhookSecret: cfg.CRM.WebhookSecret}, in.now, log)
-	// What follows a churn-risk alert: it names the alert's thread and is
-	// closed by a churn.
+	// What follows a churn-risk alert: it names the alert's thread, is
+	// closed by a churn, and its figures are the weekly digest's Saves.
 	playbooks := playbook.New(in.store, in.ingest, in.sender, roles, playbook.Options{Settings: set.Playbook, Scoring: set.Scoring,
 		QuietHours: set.Alerts.QuietHours, DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location(),
 		Cooldown: set.Alerts.Cooldown.Duration, Files: slackAPI}, playbook.NewMetrics(in.metrics), in.now, log)
@@ -192,11 +192,6 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, opts appOp
 	isAdmin := func(user string) bool {
 		return slices.Contains(set.Alerts.Admins, user) || roles.Person(user).IsAdmin()
 	}
-	// The at-risk playbook: built before the digest, whose weekly Saves
-	// section are its figures.
-	playbooks := playbook.New(in.store, in.ingest, in.sender, roles, playbook.Options{Settings: set.Playbook, Scoring: set.Scoring,
-		QuietHours: set.Alerts.QuietHours, DefaultChannel: set.Alerts.DefaultChannel, Location: set.Schedule.Location(),
-		Cooldown: set.Alerts.Cooldown.Duration, Files: slackAPI}, playbook.NewMetrics(in.metrics), in.now, log)
 	a.features = []feature{
 		access.New(in.store, in.sender, sharing, roles, in.now, log),
 		in.ingest,

@@ -136,7 +136,7 @@ func TestLiveSubscription(t *testing.T) {
 	t.Parallel()
 	st := storetest.New(t)
 	ctx := context.Background()
-	m := New(st, Settings{SendAt: "09:00", WeeklyDay: "monday", Timezone: "UTC"}, time.Now, slog.New(slog.DiscardHandler))
+	m := New(st, Settings{SendAt: "09:00", WeeklyDay: "monday", Timezone: "UTC"}, nil, time.Now, slog.New(slog.DiscardHandler))
 	slash := func(text string) string {
 		t.Helper()
 		r, err := m.command(ctx, slack.SlashCommand{Command: "/digest", Text: text, ChannelID: "C0LEAD", UserID: "U0VP"})

@@ -70,7 +70,7 @@ func TestMonthlyChartPostsOncePerMonth(t *testing.T) {
 	// Two replicas, each running the job twice.
 	var wg sync.WaitGroup
 	for range 2 {
-		m := testModule(t, st, api)
+		m := reportModule(t, st, api)
 		wg.Go(func() {
 			for range 2 {
 				if err := m.MonthlyChart(ctx, fixtureNow); err != nil {
@@ -106,7 +106,7 @@ func TestMonthlyChartPostsOncePerMonth(t *testing.T) {
 		       ('C0COMP', 'weekly', '{competitors}', 'UTC', '09:00', 'U1')`); err != nil {
 		t.Fatal(err)
 	}
-	m := testModule(t, st, api)
+	m := reportModule(t, st, api)
 	fake.Fail("files.completeUploadExternal", 1, "internal_error")
 	if err := m.MonthlyChart(ctx, fixtureNow); err == nil {
 		t.Fatal("a failed upload must fail the run")

@@ -133,7 +133,7 @@ func twelveAccounts() []fixturePlaybook {
 
 var fixtureNow = time.Date(2026, time.December, 6, 12, 0, 0, 0, time.UTC)
 
-func testModule(t testing.TB, st *store.Store, files FileUploader) *Module {
+func reportModule(t testing.TB, st *store.Store, files FileUploader) *Module {
 	return New(st, nil, nil, nil, Options{Settings: DefaultSettings(), Location: time.UTC, DefaultChannel: "C0ALERTS", Files: files},
 		nil, func() time.Time { return fixtureNow }, slog.New(slog.DiscardHandler))
 }
@@ -227,7 +227,7 @@ func TestReportFiguresTwelveAccounts(t *testing.T) {
 
 	// The digest's filters: tier Gold is accounts 1–3 (opened 1, 2, 3; recovered 1, 3; churned 2);
 	// min ARR 100k is 1, 2, 6, 9, 11 (opened 1, 2, 11; recovered 1, 6; churned 2; open 11).
-	m := testModule(t, st, nil)
+	m := reportModule(t, st, nil)
 	week := digest.SavesQuery{Start: nov(1, 0), End: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
 	gold := week
 	gold.Tier = "gold"
@@ -298,7 +298,7 @@ func TestReportCommandRights(t *testing.T) {
 	t.Parallel()
 	st := storetest.New(t)
 	insertFixture(t, st, twelveAccounts())
-	m := testModule(t, st, nil)
+	m := reportModule(t, st, nil)
 	cmd := slack.SlashCommand{Command: "/atrisk", Text: "report 2026-11", UserID: "UC"}
 	csm := handlers.WithViewer(context.Background(), reportViewerFake{owners: []string{"UC"}})
 	r, err := m.reportCommand(csm, cmd, []string{"2026-11"})
