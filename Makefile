@@ -31,7 +31,7 @@ test: services
 # system ones, its rules' as usual.
 # BENCH narrows them, e.g. make bench BENCH=Health.
 BENCH ?= .
-SYSTEM_BENCH_PKGS := ./cmd/holdfast/ ./store/ ./internal/rooms/ ./internal/offers/ ./internal/connectors/ ./internal/healthmodel/
+SYSTEM_BENCH_PKGS := ./cmd/holdfast/ ./store/ ./internal/rooms/ ./internal/offers/ ./internal/connectors/ ./internal/healthmodel/ ./internal/playbook/
 PURE_BENCH_PKGS := ./scoring/... ./internal/offers/ ./internal/churn/ ./internal/notes/ ./api/
 OFFERS_STORE_BENCH := ^Benchmark(OfferLifecycle|OfferRefusedClick|OpenOffers15)$$
 OFFERS_PURE_BENCH := ^Benchmark(Evaluate|CheckAndImpact|ComputeStats10k)$$

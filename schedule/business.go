@@ -6,6 +6,29 @@ import (
 	"time"
 )
 
+// BusinessHoursSettings is a YAML business_hours section (NPS loops, the
+// at-risk playbook's SLA): working time only, in schedule.timezone. Empty
+// start and end: every hour counts.
+type BusinessHoursSettings struct {
+	Start    string   `yaml:"start"` // "09:00"
+	End      string   `yaml:"end"`   // "17:00"
+	Days     []string `yaml:"days"`  // default mon..fri
+	Holidays []string `yaml:"holidays"`
+}
+
+// Calendar builds the section's calendar in loc; nothing set is the plain
+// calendar (every hour counts).
+func (b BusinessHoursSettings) Calendar(loc *time.Location) (BusinessHours, error) {
+	if b.Start == "" && b.End == "" && len(b.Days) == 0 && len(b.Holidays) == 0 {
+		return BusinessHours{}, nil
+	}
+	days := b.Days
+	if len(days) == 0 {
+		days = []string{"mon", "tue", "wed", "thu", "fri"}
+	}
+	return NewBusinessHours(loc, b.Start, b.End, days, b.Holidays)
+}
+
 // BusinessHours is a working-time calendar: SLA clocks that should not run
 // at night, at weekends or on holidays count only the time inside it (the
 // way help-desk SLAs count "business hours"). The zero value is the plain

@@ -24,13 +24,13 @@ type Settings struct {
 	Executive string `yaml:"executive"`
 	// EscalationARR: at or above this ARR a detractor loop proposes
 	// escalating to the executive. 0 = never proposed.
-	EscalationARR float64               `yaml:"escalation_arr"`
-	Steps         Steps                 `yaml:"steps"`
-	BusinessHours BusinessHoursSettings `yaml:"business_hours"`
-	Cadence       Cadence               `yaml:"cadence"`
-	Webhook       SurveyWebhook         `yaml:"survey_webhook"`
-	Digest        DigestSettings        `yaml:"digest"`
-	Jobs          JobSpecs              `yaml:"jobs"`
+	EscalationARR float64                        `yaml:"escalation_arr"`
+	Steps         Steps                          `yaml:"steps"`
+	BusinessHours schedule.BusinessHoursSettings `yaml:"business_hours"`
+	Cadence       Cadence                        `yaml:"cadence"`
+	Webhook       SurveyWebhook                  `yaml:"survey_webhook"`
+	Digest        DigestSettings                 `yaml:"digest"`
+	Jobs          JobSpecs                       `yaml:"jobs"`
 
 	calendar schedule.BusinessHours
 }
@@ -43,15 +43,6 @@ type Steps struct {
 	ActionPlan    schedule.Duration `yaml:"action_plan"`    // step 3
 	EscalateAfter schedule.Duration `yaml:"escalate_after"` // overdue by this much more: the manager is mentioned
 	FollowUp      schedule.Duration `yaml:"follow_up"`      // step 5: after the plan is recorded (calendar time)
-}
-
-// BusinessHoursSettings makes loop deadlines count working time only, in
-// schedule.timezone. Empty start and end: every hour counts.
-type BusinessHoursSettings struct {
-	Start    string   `yaml:"start"` // "09:00"
-	End      string   `yaml:"end"`   // "17:00"
-	Days     []string `yaml:"days"`  // default mon..fri
-	Holidays []string `yaml:"holidays"`
 }
 
 // Cadence is the daily survey selection.
@@ -166,18 +157,11 @@ func (n *Settings) Validate(loc *time.Location) error {
 		return fmt.Errorf("nps.steps: deadlines must not shrink from step to step (contact %s, root_cause %s, action_plan %s)",
 			s.Contact.Duration, s.RootCause.Duration, s.ActionPlan.Duration)
 	}
-	b := n.BusinessHours
-	if b.Start != "" || b.End != "" || len(b.Days) > 0 || len(b.Holidays) > 0 {
-		days := b.Days
-		if len(days) == 0 {
-			days = []string{"mon", "tue", "wed", "thu", "fri"}
-		}
-		cal, err := schedule.NewBusinessHours(loc, b.Start, b.End, days, b.Holidays)
-		if err != nil {
-			return fmt.Errorf("nps.business_hours: %w", err)
-		}
-		n.calendar = cal
+	cal, err := n.BusinessHours.Calendar(loc)
+	if err != nil {
+		return fmt.Errorf("nps.business_hours: %w", err)
 	}
+	n.calendar = cal
 	c := n.Cadence
 	if err := schedule.Validate(c.Spec); err != nil {
 		return fmt.Errorf("nps.cadence.spec: %q: %w", c.Spec, err)

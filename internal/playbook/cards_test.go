@@ -229,7 +229,7 @@ func TestSettingsValidate(t *testing.T) {
 func TestBusinessHoursSLA(t *testing.T) {
 	t.Parallel()
 	s := DefaultSettings()
-	s.BusinessHours = BusinessHoursSettings{Start: "09:00", End: "17:00"}
+	s.BusinessHours = schedule.BusinessHoursSettings{Start: "09:00", End: "17:00"}
 	if err := s.Validate(time.UTC); err != nil {
 		t.Fatal(err)
 	}

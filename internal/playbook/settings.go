@@ -25,8 +25,8 @@ type Settings struct {
 	RecoveredAfter schedule.Duration `yaml:"recovered_after"`
 	// CheckinEvery is how often a claimed playbook's thread is reminded of
 	// its check-in, with the score's move since the last one.
-	CheckinEvery  schedule.Duration     `yaml:"checkin_every"`
-	BusinessHours BusinessHoursSettings `yaml:"business_hours"`
+	CheckinEvery  schedule.Duration              `yaml:"checkin_every"`
+	BusinessHours schedule.BusinessHoursSettings `yaml:"business_hours"`
 	// EscalateTo is mentioned instead of a manager when roles name none
 	// for the owner (roles.managers); "" = nobody.
 	EscalateTo string `yaml:"escalate_to"`
@@ -41,15 +41,6 @@ type Settings struct {
 	Chart string `yaml:"chart"`
 
 	calendar schedule.BusinessHours
-}
-
-// BusinessHoursSettings makes the response SLA count working time only, in
-// schedule.timezone. Empty start and end: every hour counts.
-type BusinessHoursSettings struct {
-	Start    string   `yaml:"start"` // "09:00"
-	End      string   `yaml:"end"`   // "17:00"
-	Days     []string `yaml:"days"`  // default mon..fri
-	Holidays []string `yaml:"holidays"`
 }
 
 // A Step is one thing the intervention records: a click or a form.
@@ -172,18 +163,11 @@ func (s *Settings) Validate(loc *time.Location) error {
 			}
 		}
 	}
-	b := s.BusinessHours
-	if b.Start != "" || b.End != "" || len(b.Days) > 0 || len(b.Holidays) > 0 {
-		days := b.Days
-		if len(days) == 0 {
-			days = []string{"mon", "tue", "wed", "thu", "fri"}
-		}
-		cal, err := schedule.NewBusinessHours(loc, b.Start, b.End, days, b.Holidays)
-		if err != nil {
-			return fmt.Errorf("playbook.business_hours: %w", err)
-		}
-		s.calendar = cal
+	cal, err := s.BusinessHours.Calendar(loc)
+	if err != nil {
+		return fmt.Errorf("playbook.business_hours: %w", err)
 	}
+	s.calendar = cal
 	for _, k := range []struct{ key, spec string }{{"jobs", s.Jobs}, {"chart", s.Chart}} {
 		if err := schedule.Validate(k.spec); err != nil {
 			return fmt.Errorf("playbook.%s: %q: %w", k.key, k.spec, err)

@@ -161,15 +161,32 @@ func (m *Module) authorize(ctx context.Context, id int64, user string, who []str
 	if err != nil {
 		return p, a, err
 	}
+	return p, a, m.check(ctx, user, p, a, who, true)
+}
+
+// check says why user may not change p now (nil: they may): not theirs
+// to record, closed, or (when claimed is asked for) not claimed yet.
+func (m *Module) check(ctx context.Context, user string, p Playbook, a store.Account, who []string, claimed bool) error {
 	switch {
 	case !handlers.MayRead(ctx, a) || !m.mayRecord(ctx, user, p, a, who):
-		return p, a, ErrNotAllowed
+		return ErrNotAllowed
 	case !p.Open():
-		return p, a, ErrClosed
-	case p.ClaimedBy == "":
-		return p, a, ErrUnclaimed
+		return ErrClosed
+	case claimed && p.ClaimedBy == "":
+		return ErrUnclaimed
 	}
-	return p, a, nil
+	return nil
+}
+
+// lockWithAccount locks a playbook, then its account, in tx: steps,
+// dismissals and recoveries of one playbook take turns.
+func lockWithAccount(ctx context.Context, tx store.Tx, id int64) (Playbook, store.Account, error) {
+	p, err := lockPlaybook(ctx, tx, id)
+	if err != nil {
+		return p, store.Account{}, err
+	}
+	a, err := tx.AccountForUpdate(ctx, p.AccountID)
+	return p, a, err
 }
 
 // RecordStep records one step: the playbook and its account locked, the
@@ -187,21 +204,12 @@ func (m *Module) RecordStep(ctx context.Context, id int64, user, key string, d S
 	now := m.now()
 	recorded := false
 	err := m.store.InTx(ctx, func(tx store.Tx) error {
-		p, err := lockPlaybook(ctx, tx, id)
+		p, a, err := lockWithAccount(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		a, err := tx.AccountForUpdate(ctx, p.AccountID)
-		if err != nil {
+		if err := m.check(ctx, user, p, a, st.Who, true); err != nil {
 			return err
-		}
-		switch {
-		case !handlers.MayRead(ctx, a) || !m.mayRecord(ctx, user, p, a, st.Who):
-			return ErrNotAllowed
-		case !p.Open():
-			return ErrClosed
-		case p.ClaimedBy == "":
-			return ErrUnclaimed
 		}
 		if st.Form == FormNone {
 			// A one-click step happens once; forms may be recorded again (a revised plan).
@@ -333,22 +341,16 @@ func (m *Module) Dismiss(ctx context.Context, id int64, user, reason, request st
 	closed := false
 	var opened time.Time
 	err := m.store.InTx(ctx, func(tx store.Tx) error {
-		p, err := lockPlaybook(ctx, tx, id)
+		p, a, err := lockWithAccount(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		a, err := tx.AccountForUpdate(ctx, p.AccountID)
-		if err != nil {
+		if p.State == StateDismissed && handlers.MayRead(ctx, a) {
+			return nil // the same submission again
+		}
+		// A false alarm may be dismissed before anyone claims it.
+		if err := m.check(ctx, user, p, a, []string{WhoOwner, WhoManager, WhoLeadership}, false); err != nil {
 			return err
-		}
-		if !handlers.MayRead(ctx, a) || !m.mayRecord(ctx, user, p, a, []string{WhoOwner, WhoManager, WhoLeadership}) {
-			return ErrNotAllowed
-		}
-		if !p.Open() {
-			if p.State == StateDismissed {
-				return nil // the same submission again
-			}
-			return ErrClosed
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO risk_labels (account_id, playbook_id, alert_id, label, reason, score, band,
 				components, labelled_by, labelled_at)
