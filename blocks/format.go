@@ -260,3 +260,32 @@ func ComponentDetail(c scoring.Component) string {
 	}
 	return "unknown"
 }
+
+// ShortDuration: "45m", "3h 20m", "2d 4h"; rounded to the minute (SLA
+// clocks, time to claim or recover).
+func ShortDuration(d time.Duration) string {
+	if d < 0 {
+		return "-" + ShortDuration(-d)
+	}
+	m := int64(d.Round(time.Minute) / time.Minute)
+	days, hours, mins := m/(24*60), m/60%24, m%60
+	switch {
+	case days > 0 && hours > 0:
+		return FormatInt(days) + "d " + strconv.FormatInt(hours, 10) + "h"
+	case days > 0:
+		return FormatInt(days) + "d"
+	case hours > 0 && mins > 0:
+		return strconv.FormatInt(hours, 10) + "h " + strconv.FormatInt(mins, 10) + "m"
+	case hours > 0:
+		return strconv.FormatInt(hours, 10) + "h"
+	}
+	return strconv.FormatInt(mins, 10) + "m"
+}
+
+// Percent: "67%"; "n/a" without a share.
+func Percent(num, den int) string {
+	if den <= 0 {
+		return "n/a"
+	}
+	return strconv.Itoa(int(math.Round(100*float64(num)/float64(den)))) + "%"
+}

@@ -150,6 +150,21 @@ func TestPlaybookUnclaimedCriticalAlertNudgesThenEscalatesOnce(t *testing.T) {
 	if n := d.postsContaining(alertChannel, nudge) + d.postsContaining(alertChannel, escalation); n != 2 {
 		t.Errorf("%d reminders in all, want the nudge and the escalation only", n)
 	}
+	// Nothing recorded 48h after the claim: Contacted is overdue, said once.
+	watch(t, start.Add(53*time.Hour-time.Minute), r1, r3)
+	d.settle()
+	if n := d.postsContaining(alertChannel, "*Contacted* was due"); n != 0 {
+		t.Fatalf("Contacted reminded before its deadline")
+	}
+	watch(t, start.Add(53*time.Hour), r1, r3)
+	watch(t, start.Add(54*time.Hour), r1, r3)
+	d.settle()
+	if n := d.postsContaining(alertChannel, "*Contacted* was due"); n != 1 {
+		t.Errorf("%d overdue reminders for Contacted, want 1", n)
+	}
+	if n := d.postsContaining(alertChannel, "was due"); n != 1 {
+		t.Errorf("%d overdue reminders in all, want only Contacted's", n)
+	}
 }
 
 func TestPlaybookRunsToRecoveredThenASlipReopensIt(t *testing.T) {

@@ -204,11 +204,7 @@ func refuse(p Person, cmd slack.SlashCommand) *blocks.Message {
 		if verb == "stats" && !p.MaySeeReports() {
 			return &reportsOnly
 		}
-	case "/nps":
-		if verb == "report" && !p.MaySeeReports() {
-			return &reportsOnly
-		}
-	case "/atrisk":
+	case "/nps", "/atrisk":
 		if verb == "report" && !p.MaySeeReports() {
 			return &reportsOnly
 		}

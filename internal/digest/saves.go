@@ -44,34 +44,6 @@ func (s Saves) Empty() bool {
 	return s.Opened == 0 && s.Recovered == 0 && s.Churned == 0 && s.Dismissed == 0 && s.StillOpen == 0
 }
 
-// ShortDuration: "45m", "3h 20m", "2d 4h"; rounded to the minute.
-func ShortDuration(d time.Duration) string {
-	if d < 0 {
-		return "-" + ShortDuration(-d)
-	}
-	m := int64(d.Round(time.Minute) / time.Minute)
-	days, hours, mins := m/(24*60), m/60%24, m%60
-	switch {
-	case days > 0 && hours > 0:
-		return blocks.FormatInt(days) + "d " + strconv.FormatInt(hours, 10) + "h"
-	case days > 0:
-		return blocks.FormatInt(days) + "d"
-	case hours > 0 && mins > 0:
-		return strconv.FormatInt(hours, 10) + "h " + strconv.FormatInt(mins, 10) + "m"
-	case hours > 0:
-		return strconv.FormatInt(hours, 10) + "h"
-	}
-	return strconv.FormatInt(mins, 10) + "m"
-}
-
-// Percent: "67%"; "n/a" without a share.
-func Percent(num, den int) string {
-	if den <= 0 {
-		return "n/a"
-	}
-	return strconv.Itoa(int(math.Round(100*float64(num)/float64(den)))) + "%"
-}
-
 // savesText is the Saves section: resolutions and the ARR they kept or
 // lost, then the response to new alerts.
 func savesText(s Saves) string {
@@ -82,15 +54,15 @@ func savesText(s Saves) string {
 	if r := s.RecoveryRate; r != nil && *r >= 0 && *r <= 1 {
 		out[0] += " · recovery rate " + strconv.Itoa(int(math.Round(100**r))) + "%"
 		if s.MedianRecovery != nil {
-			out[0] += " (median " + ShortDuration(*s.MedianRecovery) + " to recover)"
+			out[0] += " (median " + blocks.ShortDuration(*s.MedianRecovery) + " to recover)"
 		}
 	}
 	line := blocks.Plural(s.Opened, "playbook", "playbooks") + " opened"
 	if s.SLADue > 0 {
-		line += " · " + Percent(s.SLAMet, s.SLADue) + " claimed within SLA (" + blocks.Itoa(s.SLAMet) + " of " + blocks.Itoa(s.SLADue) + ")"
+		line += " · " + blocks.Percent(s.SLAMet, s.SLADue) + " claimed within SLA (" + blocks.Itoa(s.SLAMet) + " of " + blocks.Itoa(s.SLADue) + ")"
 	}
 	if s.MedianClaim != nil {
-		line += " · median claim " + ShortDuration(*s.MedianClaim)
+		line += " · median claim " + blocks.ShortDuration(*s.MedianClaim)
 	}
 	line += " · " + blocks.Itoa(s.StillOpen) + " still open"
 	return strings.Join(append(out, line), "\n")

@@ -85,34 +85,29 @@ func unsubscribe(ctx context.Context, db store.DB, channel, frequency string) (i
 // subscriptions are left out: they carry churn risk to leadership
 // (LiveRiskChannels), not the text alerts.
 func AlertChannels(ctx context.Context, db store.DB, topic string, arr float64, tier string) ([]string, error) {
-	rows, err := db.Query(ctx, `SELECT DISTINCT channel_id FROM digest_subscriptions
-		WHERE frequency <> 'live'
-		  AND (topics @> ARRAY[$1::text] OR cardinality(topics) = 0) AND min_arr <= $2 AND (tier = '' OR lower(tier) = lower($3))
-		ORDER BY channel_id`, topic, arr, tier)
-	if err != nil {
-		return nil, fmt.Errorf("alert channels: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("alert channels: %w", err)
-	}
-	return out, nil
+	return channelsFor(ctx, db, false, topic, arr, tier)
 }
 
 // LiveRiskChannels lists the channels subscribed live to churn risk whose
 // filters an account with arr and tier passes: where its new critical
 // alerts and recoveries go as they happen.
 func LiveRiskChannels(ctx context.Context, db store.DB, arr float64, tier string) ([]string, error) {
+	return channelsFor(ctx, db, true, TopicRisk, arr, tier)
+}
+
+// channelsFor lists the channels of the live (or the scheduled)
+// subscriptions to topic whose min_arr and tier an account passes.
+func channelsFor(ctx context.Context, db store.DB, live bool, topic string, arr float64, tier string) ([]string, error) {
 	rows, err := db.Query(ctx, `SELECT DISTINCT channel_id FROM digest_subscriptions
-		WHERE frequency = 'live' AND (topics @> ARRAY['risk'] OR cardinality(topics) = 0)
-		  AND min_arr <= $1 AND (tier = '' OR lower(tier) = lower($2))
-		ORDER BY channel_id`, arr, tier)
+		WHERE (frequency = 'live') = $1
+		  AND (topics @> ARRAY[$2::text] OR cardinality(topics) = 0) AND min_arr <= $3 AND (tier = '' OR lower(tier) = lower($4))
+		ORDER BY channel_id`, live, topic, arr, tier)
 	if err != nil {
-		return nil, fmt.Errorf("live risk channels: %w", err)
+		return nil, fmt.Errorf("alert channels: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, fmt.Errorf("live risk channels: %w", err)
+		return nil, fmt.Errorf("alert channels: %w", err)
 	}
 	return out, nil
 }

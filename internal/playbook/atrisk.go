@@ -38,7 +38,7 @@ func (m *Module) atRisk(ctx context.Context, cmd slack.SlashCommand) (bot.Reply,
 			owners = append([]string{}, book...)
 		}
 	}
-	page, err := atRiskRanked(ctx, m.store.DB(), owners, m.scoring.AtRiskBelow, atRiskShown)
+	page, err := atRiskRanked(ctx, m.store, owners, m.scoring.AtRiskBelow, atRiskShown)
 	if err != nil {
 		return bot.Reply{}, err
 	}

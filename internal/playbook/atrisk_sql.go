@@ -48,15 +48,18 @@ const atRiskFilter = `status = 'active' AND health_band IN ('at_risk', 'critical
 // at-risk line (atRiskBelow), at least 1, stand in for it so a small
 // account barely under the line ranks below a large one deep under it.
 // An account without a score counts as the most likely to churn.
-func atRiskRanked(ctx context.Context, db store.DB, owners []string, atRiskBelow, limit int) (atRiskPage, error) {
+func atRiskRanked(ctx context.Context, st *store.Store, owners []string, atRiskBelow, limit int) (atRiskPage, error) {
 	var p atRiskPage
-	// Totals and the active model in one statement, so the order below
-	// and the note that explains it agree.
-	err := db.QueryRow(ctx, `SELECT count(*), coalesce(sum(arr), 0)::float8,
-			(SELECT m.fitted_at FROM (SELECT model_id FROM health_model_activations ORDER BY id DESC LIMIT 1) a
-			 JOIN health_models m ON m.id = a.model_id)
-		FROM accounts WHERE `+atRiskFilter, owners).Scan(&p.Total, &p.ARRAtRisk, &p.ModelFittedAt)
+	model, fitted, err := st.ActiveModel(ctx)
 	if err != nil {
+		return p, err
+	}
+	if fitted {
+		p.ModelFittedAt = &model.FittedAt
+	}
+	db := st.DB()
+	if err := db.QueryRow(ctx, `SELECT count(*), coalesce(sum(arr), 0)::float8 FROM accounts WHERE `+atRiskFilter,
+		owners).Scan(&p.Total, &p.ARRAtRisk); err != nil {
 		return p, fmt.Errorf("at-risk totals: %w", err)
 	}
 	if p.Total == 0 || limit <= 0 {

@@ -51,7 +51,7 @@ func TestAtRiskRankedByStake(t *testing.T) {
 
 	ranked := func(owners []string, limit int) (string, atRiskPage) {
 		t.Helper()
-		p, err := atRiskRanked(ctx, st.DB(), owners, 70, limit)
+		p, err := atRiskRanked(ctx, st, owners, 70, limit)
 		if err != nil {
 			t.Fatal(err)
 		}

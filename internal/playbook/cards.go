@@ -62,9 +62,9 @@ func stepsCard(v stepsView) blocks.Message {
 		took := p.ClaimedAt.Sub(p.SLAFrom)
 		sla := "✅ within SLA"
 		if p.ClaimedAt.After(p.ClaimDueAt) {
-			sla = "⚠️ SLA " + duration(v.Within) + " missed"
+			sla = "⚠️ SLA " + blocks.ShortDuration(v.Within) + " missed"
 		}
-		head = append(head, "Owner "+blocks.UserRef(p.ClaimedBy, "")+" · claimed "+duration(max(took, 0))+" after the alert ("+sla+")")
+		head = append(head, "Owner "+blocks.UserRef(p.ClaimedBy, "")+" · claimed "+blocks.ShortDuration(max(took, 0))+" after the alert ("+sla+")")
 	}
 	bs := []slack.Block{blocks.Header("pb_header", title)}
 	if len(head) > 0 {
@@ -200,29 +200,10 @@ func stamp(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("Jan 2 15:04")
 }
 
-// duration: "45m", "3h", "2d 4h".
-func duration(d time.Duration) string {
-	switch {
-	case d < time.Hour:
-		return strconv.Itoa(int(d.Minutes())) + "m"
-	case d < 48*time.Hour:
-		h := int(d.Hours())
-		if m := int(d.Minutes()) % 60; m != 0 && h < 10 {
-			return fmt.Sprintf("%dh %dm", h, m)
-		}
-		return strconv.Itoa(h) + "h"
-	}
-	days := int(d.Hours()) / 24
-	if h := int(d.Hours()) % 24; h != 0 {
-		return fmt.Sprintf("%dd %dh", days, h)
-	}
-	return strconv.Itoa(days) + "d"
-}
-
 // nudgeNote reminds the owner that an alert waits for a claim.
 func nudgeNote(owner string, waited time.Duration, within time.Duration) blocks.Message {
 	who := blocks.UserRef(owner, "Nobody owns this account")
-	text := "⏰ " + who + ": this alert has waited " + duration(waited) + " without a claim. Claim it to start the playbook (response SLA " + duration(within) + ")."
+	text := "⏰ " + who + ": this alert has waited " + blocks.ShortDuration(waited) + " without a claim. Claim it to start the playbook (response SLA " + blocks.ShortDuration(within) + ")."
 	return blocks.Note("pb_nudge", text)
 }
 
@@ -232,7 +213,7 @@ func escalationNote(owner string, managers []string, within time.Duration) block
 	for _, m := range managers {
 		refs = append(refs, blocks.UserRef(m, ""))
 	}
-	text := "🚨 Unclaimed past its " + duration(within) + " response SLA"
+	text := "🚨 Unclaimed past its " + blocks.ShortDuration(within) + " response SLA"
 	if owner != "" {
 		text += " (owner " + blocks.UserRef(owner, "") + ")"
 	}

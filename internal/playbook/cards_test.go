@@ -138,18 +138,6 @@ func TestPlanWithADiscountOffersAnOffer(t *testing.T) {
 	}
 }
 
-func TestDuration(t *testing.T) {
-	t.Parallel()
-	for d, want := range map[time.Duration]string{
-		5 * time.Minute: "5m", 2*time.Hour + 5*time.Minute: "2h 5m", 4 * time.Hour: "4h", 30 * time.Hour: "30h",
-		50 * time.Hour: "2d 2h", 14 * 24 * time.Hour: "14d",
-	} {
-		if got := duration(d); got != want {
-			t.Errorf("duration(%s) = %q, want %q", d, got, want)
-		}
-	}
-}
-
 func TestValidateStep(t *testing.T) {
 	t.Parallel()
 	s := testSettings(t)

@@ -68,7 +68,7 @@ func homeBlocks(rows []homeRow, now time.Time, loc *time.Location) []slack.Block
 		}
 		switch {
 		case r.ClaimedBy == "" && now.After(r.ClaimDueAt):
-			line += "\n⚠️ Unclaimed, response SLA passed " + duration(now.Sub(r.ClaimDueAt)) + " ago: claim it in its alert thread."
+			line += "\n⚠️ Unclaimed, response SLA passed " + blocks.ShortDuration(now.Sub(r.ClaimDueAt)) + " ago: claim it in its alert thread."
 		case r.ClaimedBy == "":
 			line += "\n⏰ Unclaimed: claim it by " + stamp(r.ClaimDueAt, loc) + " in its alert thread."
 		case r.NextCheckinAt != nil:

@@ -11,7 +11,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/holdfast/holdfast/blocks"
-	"github.com/holdfast/holdfast/internal/digest"
 )
 
 const (
@@ -92,7 +91,7 @@ func slaText(f figures) string {
 	if f.SLADue == 0 {
 		return "none due yet"
 	}
-	return digest.Percent(f.SLAMet, f.SLADue) + " (" + blocks.Itoa(f.SLAMet) + " of " + blocks.Itoa(f.SLADue) + ")"
+	return blocks.Percent(f.SLAMet, f.SLADue) + " (" + blocks.Itoa(f.SLAMet) + " of " + blocks.Itoa(f.SLADue) + ")"
 }
 
 // spread: "median 1h 20m · p90 3h 50m".
@@ -100,9 +99,9 @@ func spread(median, p90 *time.Duration, none string) string {
 	if median == nil {
 		return none
 	}
-	out := "median " + digest.ShortDuration(*median)
+	out := "median " + blocks.ShortDuration(*median)
 	if p90 != nil {
-		out += " · p90 " + digest.ShortDuration(*p90)
+		out += " · p90 " + blocks.ShortDuration(*p90)
 	}
 	return out
 }
@@ -115,7 +114,7 @@ func recoveryText(f figures) string {
 	}
 	out := strconv.Itoa(int(math.Round(*r*100))) + "%"
 	if f.RecoveryMedian != nil {
-		out += " · median " + digest.ShortDuration(*f.RecoveryMedian) + " to recover"
+		out += " · median " + blocks.ShortDuration(*f.RecoveryMedian) + " to recover"
 	}
 	return out
 }
@@ -165,10 +164,10 @@ func groupLines(gs []group, label func(string) string) []string {
 		}
 		parts := []string{label(g.Key), blocks.Itoa(g.Opened) + " opened"}
 		if g.SLADue > 0 {
-			parts = append(parts, "SLA "+digest.Percent(g.SLAMet, g.SLADue))
+			parts = append(parts, "SLA "+blocks.Percent(g.SLAMet, g.SLADue))
 		}
 		if g.ClaimMedian != nil {
-			parts = append(parts, "claim "+digest.ShortDuration(*g.ClaimMedian))
+			parts = append(parts, "claim "+blocks.ShortDuration(*g.ClaimMedian))
 		}
 		parts = append(parts, blocks.Itoa(g.Recovered)+" recovered / "+blocks.Itoa(g.Churned)+" churned",
 			blocks.Money(g.ARRSaved)+" saved", blocks.Money(g.ARRLost)+" lost", blocks.Itoa(g.StillOpen)+" open")

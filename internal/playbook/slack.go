@@ -188,7 +188,7 @@ func (m *Module) submitDismiss(ctx context.Context, cb slack.InteractionCallback
 	if err != nil {
 		return nil, fmt.Errorf("bad playbook id %q", cb.View.PrivateMetadata)
 	}
-	if err := m.Dismiss(ctx, id, cb.User.ID, viewValue(cb, BlockReason).Value, handlers.RequestKey(ctx)); err != nil {
+	if err := m.Dismiss(ctx, id, cb.User.ID, viewValue(cb, BlockReason).Value); err != nil {
 		return modalError(err, BlockReason)
 	}
 	return nil, nil

@@ -329,7 +329,7 @@ func validateStep(st Step, d *StepDetails) error {
 
 // Dismiss closes a playbook as a false alarm with user's reason, kept
 // with the health that raised it as a labelled example for the health model.
-func (m *Module) Dismiss(ctx context.Context, id int64, user, reason, request string) error {
+func (m *Module) Dismiss(ctx context.Context, id int64, user, reason string) error {
 	reason = strings.TrimSpace(reason)
 	switch n := len([]rune(reason)); {
 	case n < minReason:

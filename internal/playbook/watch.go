@@ -21,17 +21,27 @@ const watchBatch = 500
 // two replicas (or a rerun after a crash) send each message once.
 func (m *Module) Watch(ctx context.Context, now time.Time) error {
 	var errs []error
+	// Overdue steps: only playbooks with a step past its deadline, not
+	// recorded and not yet reminded of, so an idle run costs one query
+	// however many playbooks are open.
+	keys, dues := m.stepDeadlines()
+	const overdue = `SELECT DISTINCT p.id FROM playbooks p CROSS JOIN unnest($3::text[], $4::float8[]) AS s(step, due_s)
+		WHERE p.state = 'open' AND p.claimed_at IS NOT NULL AND p.claimed_at + make_interval(secs => s.due_s) <= $1
+		  AND NOT EXISTS (SELECT 1 FROM playbook_steps x WHERE x.playbook_id = p.id AND x.step = s.step)
+		  AND NOT EXISTS (SELECT 1 FROM playbook_reminders r WHERE r.playbook_id = p.id AND r.step = s.step)
+		ORDER BY p.id LIMIT $2`
 	for _, job := range []struct {
 		name  string
 		query string
 		run   func(context.Context, int64, time.Time) error
+		args  []any
 	}{
 		{"nudge", `SELECT id FROM playbooks WHERE state = 'open' AND claimed_at IS NULL
-			AND ((nudged_at IS NULL AND nudge_at <= $1) OR (escalated_at IS NULL AND claim_due_at <= $1)) ORDER BY id LIMIT $2`, m.nudge},
-		{"overdue", `SELECT id FROM playbooks WHERE state = 'open' AND claimed_at IS NOT NULL AND claimed_at <= $1 ORDER BY id LIMIT $2`, m.overdue},
-		{"check-in", `SELECT id FROM playbooks WHERE state = 'open' AND next_checkin_at <= $1 ORDER BY id LIMIT $2`, m.checkin},
+			AND ((nudged_at IS NULL AND nudge_at <= $1) OR (escalated_at IS NULL AND claim_due_at <= $1)) ORDER BY id LIMIT $2`, m.nudge, nil},
+		{"overdue", overdue, m.overdue, []any{keys, dues}},
+		{"check-in", `SELECT id FROM playbooks WHERE state = 'open' AND next_checkin_at <= $1 ORDER BY id LIMIT $2`, m.checkin, nil},
 	} {
-		ids, err := dueIDs(ctx, m.store.DB(), job.query, now, watchBatch)
+		ids, err := dueIDs(ctx, m.store.DB(), job.query, append([]any{now, watchBatch}, job.args...)...)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", job.name, err))
 			continue
@@ -48,8 +58,9 @@ func (m *Module) Watch(ctx context.Context, now time.Time) error {
 	return errors.Join(errs...)
 }
 
-func dueIDs(ctx context.Context, db store.DB, query string, now time.Time, limit int) ([]int64, error) {
-	rows, err := db.Query(ctx, query, now, limit)
+// dueIDs runs a watcher query: $1 is now, $2 the batch size.
+func dueIDs(ctx context.Context, db store.DB, query string, args ...any) ([]int64, error) {
+	rows, err := db.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +147,17 @@ func (m *Module) overdue(ctx context.Context, id int64, now time.Time) error {
 		}
 		return nil
 	})
+}
+
+// stepDeadlines are the steps with a deadline: their keys and deadlines
+// after the claim in seconds.
+func (m *Module) stepDeadlines() (keys []string, dues []float64) {
+	for _, st := range m.cfg.Steps {
+		if st.Due.Duration > 0 {
+			keys, dues = append(keys, st.Key), append(dues, st.Due.Seconds())
+		}
+	}
+	return keys, dues
 }
 
 func recorded(done []StepRecord, key string) bool {
