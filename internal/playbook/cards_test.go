@@ -161,6 +161,7 @@ func TestValidateStep(t *testing.T) {
 		{"plan empty", plan, StepDetails{Actions: []PlanAction{{}, {}}}, BlockAction + "0"},
 		{"plan row without owner", plan, StepDetails{Actions: []PlanAction{{What: "call", Owner: "U1", Due: due}, {What: "x"}}}, BlockActionOwner + "1"},
 		{"plan row without date", plan, StepDetails{Actions: []PlanAction{{What: "call", Owner: "U1"}}}, BlockActionDue + "0"},
+		{"plan row due yesterday", plan, StepDetails{Actions: []PlanAction{{What: "call", Owner: "U1", Due: due.AddDate(0, 0, -1)}}}, BlockActionDue + "0"},
 		{"plan owner without action", plan, StepDetails{Actions: []PlanAction{{Owner: "U1", Due: due}}}, BlockAction + "0"},
 		{"plan unknown resource", plan, StepDetails{Actions: []PlanAction{{What: "a", Owner: "U1", Due: due}}, Resources: []string{"pony"}}, BlockResources},
 		{"check-in without notes", checkin, StepDetails{}, BlockNotes},
@@ -168,7 +169,7 @@ func TestValidateStep(t *testing.T) {
 		{"NUL in notes", checkin, StepDetails{Notes: "a\x00b"}, BlockNotes},
 	} {
 		d := c.d
-		err := validateStep(c.st, &d)
+		err := validateStep(c.st, &d, due)
 		var got string
 		if ie, ok := err.(*InputError); ok {
 			got = ie.Block

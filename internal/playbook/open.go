@@ -92,21 +92,21 @@ func (m *Module) openFromAlerts(ctx context.Context, tx store.Tx, b *ingest.Batc
 // (the alert then joins it; a critical one makes it critical). A playbook
 // that follows a closed one links to it and says so in its thread.
 func (m *Module) open(ctx context.Context, tx store.Tx, now time.Time, acct store.Account, a raisedAlert) error {
-	cur, err := openPlaybookOf(ctx, tx, acct.ID)
-	if err == nil {
-		if a.Critical && !cur.Critical {
-			_, err = tx.Exec(ctx, `UPDATE playbooks SET critical = true WHERE id = $1`, cur.ID)
+	// At most one playbook is open, and it is the latest (one opens only
+	// when none is): the latest says both whether this alert joins one and
+	// which closed one a new playbook follows.
+	var prev *Playbook
+	last, err := lastPlaybookOf(ctx, tx, acct.ID)
+	switch {
+	case err == nil && last.Open():
+		if a.Critical && !last.Critical {
+			_, err = tx.Exec(ctx, `UPDATE playbooks SET critical = true WHERE id = $1`, last.ID)
 			return wrap("mark playbook critical", err)
 		}
 		return nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	var prev *Playbook
-	if last, err := lastPlaybookOf(ctx, tx, acct.ID); err == nil {
+	case err == nil:
 		prev = &last
-	} else if !errors.Is(err, store.ErrNotFound) {
+	case !errors.Is(err, store.ErrNotFound):
 		return err
 	}
 	cal := m.cfg.Calendar()

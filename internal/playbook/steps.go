@@ -198,7 +198,7 @@ func (m *Module) RecordStep(ctx context.Context, id int64, user, key string, d S
 	if !ok {
 		return fmt.Errorf("no playbook step %q", key)
 	}
-	if err := validateStep(st, &d); err != nil {
+	if err := validateStep(st, &d, m.now().In(m.loc)); err != nil {
 		return err
 	}
 	now := m.now()
@@ -274,7 +274,7 @@ func (m *Module) RecordStep(ctx context.Context, id int64, user, key string, d S
 
 // validateStep checks a step's form and tidies it (trimmed text, plan
 // rows without an action dropped).
-func validateStep(st Step, d *StepDetails) error {
+func validateStep(st Step, d *StepDetails, today time.Time) error {
 	d.Notes = strings.TrimSpace(d.Notes)
 	if len([]rune(d.Notes)) > maxNotes {
 		return &InputError{BlockNotes, fmt.Sprintf("At most %d characters.", maxNotes)}
@@ -307,6 +307,8 @@ func validateStep(st Step, d *StepDetails) error {
 				return &InputError{BlockActionOwner + n, "Choose who owns this action."}
 			case a.Due.IsZero():
 				return &InputError{BlockActionDue + n, "Choose a due date."}
+			case a.Due.Before(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, a.Due.Location())):
+				return &InputError{BlockActionDue + n, "Choose a date from today on."}
 			}
 			kept = append(kept, a)
 		}
